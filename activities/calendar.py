@@ -1,0 +1,74 @@
+"""Working-day look-ups for the workflows.
+
+The calendar can change while a case runs, so workflow code never reads it: it asks here.
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from domain.workdays import SHANGHAI, CalendarFileError, WorkdayCalendar
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DeadlineRequest:
+    """A deadline of `working_days` working days counted from the event at `event_at`."""
+
+    event_at: datetime
+    working_days: int
+
+
+@dataclass(frozen=True)
+class Deadline:
+    due: datetime
+    estimated: bool  # some day it counts over lies in a year without official data
+
+
+class DirectoryCalendar:
+    """The calendar of an override directory, re-read when a file in it changes."""
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+        self._signature: tuple[tuple[str, int, int], ...] | None = None
+        self._calendar = WorkdayCalendar()
+
+    def __call__(self) -> WorkdayCalendar:
+        signature = self._current_signature()
+        if signature != self._signature:
+            try:
+                self._calendar = WorkdayCalendar.from_directory(self._directory)
+                self._signature = signature
+            except CalendarFileError:
+                # A file copied in by hand and broken: keep the last good calendar.
+                log.exception("calendar directory %s has a bad file", self._directory)
+        return self._calendar
+
+    def _current_signature(self) -> tuple[tuple[str, int, int], ...]:
+        if not self._directory.is_dir():
+            return ()
+        files = sorted(self._directory.glob("*.json"))
+        return tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+
+
+class CalendarActivities:
+    """Activities over a calendar source; `worker.py` builds it, tests hand in their own."""
+
+    def __init__(self, calendar: Callable[[], WorkdayCalendar]) -> None:
+        self._calendar = calendar
+
+    @activity.defn(name="compute_deadline")
+    async def compute_deadline(self, request: DeadlineRequest) -> Deadline:
+        calendar = self._calendar()
+        try:
+            due = calendar.deadline(request.event_at, request.working_days)
+        except ValueError as exc:  # a naive time or a count below 1: retrying cannot fix it
+            raise ApplicationError(str(exc), type="InvalidDeadline", non_retryable=True) from exc
+        start = request.event_at.astimezone(SHANGHAI).date()
+        return Deadline(due=due, estimated=calendar.is_estimated(start, due.date()))

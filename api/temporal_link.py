@@ -1,0 +1,33 @@
+"""The API's link to Temporal: connects lazily and again after the server comes back."""
+
+import asyncio
+from datetime import timedelta
+
+from temporalio.client import Client
+
+from xueji.settings import Settings
+from xueji.temporal import connect
+
+
+class TemporalLink:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._client: Client | None = None
+        self._lock = asyncio.Lock()
+
+    async def client(self) -> Client:
+        """The connected client; raise ConnectionError when Temporal cannot be reached."""
+        async with self._lock:
+            if self._client is None:
+                self._client = await connect(self._settings, timeout=3.0)
+            return self._client
+
+    async def check(self) -> None:
+        """Raise ConnectionError unless the Temporal frontend answers its health check now."""
+        client = await self.client()
+        try:
+            await client.service_client.check_health(timeout=timedelta(seconds=2))
+        except Exception as exc:
+            raise ConnectionError(
+                f"Temporal 服务 {self._settings.temporal_address} 无响应"
+            ) from exc

