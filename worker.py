@@ -13,6 +13,12 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.calendar import CalendarActivities, DirectoryCalendar
+from activities.org import OrgActivities, StoreTree
+from activities.store import StoreActivities
+from store.db import engine_for
+from store.sealing import Sealer
+from workflows.complaint import ComplaintWorkflow
+from workflows.slip import SlipWorkflow
 from xueji.settings import Settings, get_settings
 from xueji.temporal import connect_with_retry
 
@@ -20,12 +26,26 @@ log = logging.getLogger("xueji.worker")
 
 
 def build_worker(client: Client, settings: Settings) -> Worker:
-    """The worker with every workflow and activity of xueji, built from `settings`."""
+    """The worker with every workflow and activity of xueji, built from `settings`.
+
+    `client` must use xueji's data converter (xueji.temporal.connect does).
+    """
     calendar = CalendarActivities(DirectoryCalendar(settings.calendar_path))
+    engine = engine_for(settings)
+    org = OrgActivities(StoreTree(engine))
+    store = StoreActivities(engine, Sealer(settings.store_keys))
     return Worker(
         client,
         task_queue=settings.temporal_task_queue,
-        activities=[calendar.compute_deadline],
+        workflows=[ComplaintWorkflow, SlipWorkflow],
+        activities=[
+            calendar.compute_deadline,
+            calendar.plan_deadline,
+            org.route_complaint,
+            org.unit_path,
+            org.ruling_unit,
+            store.record_case,
+        ],
         graceful_shutdown_timeout=timedelta(seconds=20),
     )
 

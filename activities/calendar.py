@@ -12,7 +12,8 @@ from pathlib import Path
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from domain.workdays import SHANGHAI, CalendarFileError, WorkdayCalendar
+from domain.workdays import END_OF_DAY, SHANGHAI, CalendarFileError, WorkdayCalendar
+from workflows.messages import DeadlinePlan, PlanRequest
 
 log = logging.getLogger(__name__)
 
@@ -72,3 +73,19 @@ class CalendarActivities:
             raise ApplicationError(str(exc), type="InvalidDeadline", non_retryable=True) from exc
         start = request.event_at.astimezone(SHANGHAI).date()
         return Deadline(due=due, estimated=calendar.is_estimated(start, due.date()))
+
+    @activity.defn(name="plan_deadline")
+    async def plan_deadline(self, request: PlanRequest) -> DeadlinePlan:
+        """A step's due time and its reminder time: the end of the working day before it."""
+        calendar = self._calendar()
+        try:
+            due = calendar.deadline(request.start, request.working_days)
+        except ValueError as exc:
+            raise ApplicationError(str(exc), type="InvalidDeadline", non_retryable=True) from exc
+        start = request.start.astimezone(SHANGHAI).date()
+        eve = calendar.add_workdays(start, request.working_days - 1)
+        return DeadlinePlan(
+            due=due,
+            remind_at=datetime.combine(eve, END_OF_DAY, tzinfo=SHANGHAI),
+            estimated=calendar.is_estimated(start, due.date()),
+        )

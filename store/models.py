@@ -1,5 +1,9 @@
 """SQLModel tables of the store. Every change here comes with an Alembic migration."""
 
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Column, DateTime, Dialect, LargeBinary, TypeDecorator
 from sqlmodel import Field, SQLModel
 
 
@@ -28,3 +32,123 @@ class School(SchoolBase, table=True):
 
     __tablename__ = "org_school"
     code: str = Field(primary_key=True, max_length=10)
+
+
+# ---------------------------------------------------------------- the cases (read model)
+# Written only by the workflows' `record_case` activity; every write is an idempotent upsert
+# by natural key. Personal data sits only in the `sealed_*` columns, encrypted (store/sealing).
+
+
+class AwareDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime on every database: stored in UTC, read back aware."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: the store keeps aware times only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None or value.tzinfo is not None:
+            return value
+        return value.replace(tzinfo=UTC)
+
+
+def _at(nullable: bool = False) -> Any:
+    return Field(sa_column=Column(AwareDateTime(), nullable=nullable))
+
+
+class Case(SQLModel, table=True):
+    """A complaint (投诉案件) as staff lists show it."""
+
+    __tablename__ = "complaint_case"
+    id: str = Field(primary_key=True, max_length=64)
+    tracking_no: str = Field(unique=True, max_length=32)
+    channel: str = Field(max_length=16)
+    stage: str = Field(max_length=32, index=True)
+    receiving_unit: str = Field(max_length=10)
+    handling_unit: str = Field(max_length=10, index=True)
+    province: str = Field(max_length=6, index=True)
+    received_at: datetime = _at()
+    updated_at: datetime = _at()
+    due: datetime | None = _at(nullable=True)
+    overdue: bool = False
+    escalation_level: int = 0
+    outcome: str = Field(default="", max_length=16)
+    phone_masked: str = Field(default="", max_length=16)
+    sealed: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+
+
+class CaseStep(SQLModel, table=True):
+    """One working-day clock of a case: a step of the handling unit or a slip's addressee."""
+
+    __tablename__ = "case_step"
+    case_id: str = Field(primary_key=True, max_length=64)
+    key: str = Field(primary_key=True, max_length=64)
+    label: str
+    unit: str = Field(max_length=10)
+    started_at: datetime = _at()
+    due: datetime = _at()
+    remind_at: datetime = _at()
+    estimated: bool
+    status: str = Field(max_length=16)
+    reminded: bool
+    overdue: bool
+    escalation_level: int
+    next_escalation_at: datetime | None = _at(nullable=True)
+    finished_at: datetime | None = _at(nullable=True)
+
+
+class CaseSlip(SQLModel, table=True):
+    """A verification slip (核查单) or supervision slip (督办单)."""
+
+    __tablename__ = "case_slip"
+    case_id: str = Field(primary_key=True, max_length=64)
+    slip_id: str = Field(primary_key=True, max_length=16)
+    kind: str = Field(max_length=16)
+    round: int
+    issuer: str = Field(max_length=10)
+    addressee: str = Field(max_length=10, index=True)
+    route: str  # JSON list of codes
+    hops: str  # JSON list of {from_unit, to_unit, at}
+    status: str = Field(max_length=16)
+    sent_at: datetime = _at()
+    returned_at: datetime | None = _at(nullable=True)
+    sealed_instructions: bytes | None = Field(
+        default=None, sa_column=Column(LargeBinary, nullable=True)
+    )
+    sealed_response: bytes | None = Field(
+        default=None, sa_column=Column(LargeBinary, nullable=True)
+    )
+
+
+class TimelineRow(SQLModel, table=True):
+    """One entry of a case's timeline (办理记录); never personal data."""
+
+    __tablename__ = "case_timeline"
+    case_id: str = Field(primary_key=True, max_length=64)
+    key: str = Field(primary_key=True, max_length=64)
+    at: datetime = _at()
+    kind: str = Field(max_length=32)
+    unit: str = Field(default="", max_length=10)
+    text: str
+
+
+class OutboxRow(SQLModel, table=True):
+    """A notification waiting for delivery (the outbox is the default notifier)."""
+
+    __tablename__ = "notification_outbox"
+    key: str = Field(primary_key=True, max_length=160)
+    case_id: str = Field(max_length=64, index=True)
+    kind: str = Field(max_length=32)
+    recipient_unit: str = Field(default="", max_length=10)  # "" for the complainant
+    to_complainant: bool = False
+    text: str
+    created_at: datetime = _at()
+    sent_at: datetime | None = _at(nullable=True)
+    attempts: int = 0
+    last_error: str = ""

@@ -11,6 +11,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.calendar import CalendarActivities, Deadline, DeadlineRequest, DirectoryCalendar
 from domain.workdays import SHANGHAI
+from workflows.messages import DeadlinePlan, PlanRequest
 
 
 def _deadline(calendar_dir: Path, event_at: datetime, days: int) -> Deadline:
@@ -54,3 +55,25 @@ async def test_bad_request_is_not_retried(tmp_path: Path) -> None:
 
     assert raised.value.non_retryable
     assert "event_at" in str(raised.value)
+
+
+async def test_plan_reminds_at_the_end_of_the_working_day_before(tmp_path: Path) -> None:
+    activities = CalendarActivities(DirectoryCalendar(tmp_path))
+    env = ActivityEnvironment()
+    # Received Wed 30 Sep 2026: Oct 1-7 are holidays and Sat Oct 10 a make-up working day.
+    plan = await env.run(
+        activities.plan_deadline,
+        PlanRequest(start=datetime(2026, 9, 30, 16, 5, tzinfo=SHANGHAI), working_days=3),
+    )
+    assert plan == DeadlinePlan(
+        due=datetime(2026, 10, 10, 23, 59, 59, tzinfo=SHANGHAI),
+        remind_at=datetime(2026, 10, 9, 23, 59, 59, tzinfo=SHANGHAI),
+        estimated=False,
+    )
+    # A one-day step: the reminder comes at the end of the day it starts.
+    plan = await env.run(
+        activities.plan_deadline,
+        PlanRequest(start=datetime(2026, 9, 30, 16, 5, tzinfo=SHANGHAI), working_days=1),
+    )
+    assert plan.due == datetime(2026, 10, 8, 23, 59, 59, tzinfo=SHANGHAI)
+    assert plan.remind_at == datetime(2026, 9, 30, 23, 59, 59, tzinfo=SHANGHAI)

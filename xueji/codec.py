@@ -68,12 +68,13 @@ class EncryptionCodec(PayloadCodec):
         return [self.active_key_id, *(k for k in self._ciphers if k != self.active_key_id)]
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
-        return [self._encrypt(payload) for payload in payloads]
+        return [self.encrypt(payload) for payload in payloads]
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
-        return [self._decrypt(payload) for payload in payloads]
+        return [self.decrypt(payload) for payload in payloads]
 
-    def _encrypt(self, payload: Payload) -> Payload:
+    def encrypt(self, payload: Payload) -> Payload:
+        """One payload sealed under the active key (also used to seal data at rest)."""
         nonce = os.urandom(NONCE_SIZE)
         sealed = self._ciphers[self.active_key_id].encrypt(nonce, payload.SerializeToString(), None)
         return Payload(
@@ -81,7 +82,8 @@ class EncryptionCodec(PayloadCodec):
             data=nonce + sealed,
         )
 
-    def _decrypt(self, payload: Payload) -> Payload:
+    def decrypt(self, payload: Payload) -> Payload:
+        """One payload opened with the key it names; a payload never sealed passes through."""
         if payload.metadata.get("encoding") != ENCODING:
             return payload  # written before encryption was switched on
         raw_key_id = payload.metadata.get(KEY_ID_METADATA)

@@ -10,6 +10,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from xueji.codec import DEV_KEY_SPEC
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="XUEJI_", env_file=".env", extra="ignore")
@@ -27,6 +29,30 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     temporal_task_queue: str = "xueji"
     temporal_ui_port: int = Field(8233, description="port of the Web UI of the embedded dev server")
+
+    payload_keys: str = Field(
+        DEV_KEY_SPEC,
+        description=(
+            "keys of the payload codec, 'id:BASE64,...', the first encrypts; the default is a"
+            " public development key that production must replace"
+        ),
+    )
+
+    store_keys: str = Field(
+        DEV_KEY_SPEC,
+        description=(
+            "keys sealing personal data in the store, same format as payload_keys; production"
+            " must replace the development default"
+        ),
+    )
+    smtp_host: str = Field(
+        "", description="SMTP server for e-mail notifications; empty: outbox only"
+    )
+    smtp_port: int = 25
+    smtp_sender: str = "xueji@localhost"
+    smtp_starttls: bool = False
+    smtp_username: str = ""
+    smtp_password: str = ""
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000

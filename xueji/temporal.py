@@ -5,17 +5,17 @@ import logging
 from datetime import timedelta
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 
+from xueji.codec import DEV_KEY_SPEC, codec_from_spec, encrypted_data_converter
 from xueji.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-def data_converter() -> DataConverter:
-    """The converter every client and worker of xueji uses (the payload codec joins it later)."""
-    return pydantic_data_converter
+def data_converter(payload_keys: str = DEV_KEY_SPEC) -> DataConverter:
+    """The converter every client and worker of xueji uses: pydantic, then AES-256-GCM."""
+    return encrypted_data_converter(codec_from_spec(payload_keys))
 
 
 async def connect(settings: Settings, *, timeout: float = 5.0) -> Client:
@@ -25,7 +25,7 @@ async def connect(settings: Settings, *, timeout: float = 5.0) -> Client:
             Client.connect(
                 settings.temporal_address,
                 namespace=settings.temporal_namespace,
-                data_converter=data_converter(),
+                data_converter=data_converter(settings.payload_keys),
                 connect_timeout=timedelta(seconds=timeout),
             ),
             timeout=timeout,

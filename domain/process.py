@@ -1,0 +1,116 @@
+"""The steps of one complaint and their deadlines (DESIGN §5), as plain data.
+
+Pure: the workflows import it, so nothing here reads a clock, a file or the settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Stage(StrEnum):
+    """Where a complaint stands. The value is what search attributes and the API show."""
+
+    REGISTERED = "registered"  # 受理
+    VERIFY_ISSUE = "verify_issue"  # 下发核查单
+    VERIFICATION = "verification"  # 核查中
+    OPINION = "opinion"  # 研究办理意见
+    EXECUTION = "execution"  # 督办落实
+    CONFIRMATION = "confirmation"  # 确认处理结果
+    INFORMING = "informing"  # 告知投诉人
+    DISPUTED = "disputed"  # 处理层级争议，待裁定
+    CLOSED = "closed"  # 办结
+    REFERRED = "referred"  # 已告知热线（来电转介）
+    WITHDRAWN = "withdrawn"  # 投诉人撤回
+
+
+STAGE_NAMES: dict[Stage, str] = {
+    Stage.REGISTERED: "受理",
+    Stage.VERIFY_ISSUE: "下发核查单",
+    Stage.VERIFICATION: "核查中",
+    Stage.OPINION: "研究办理意见",
+    Stage.EXECUTION: "督办落实",
+    Stage.CONFIRMATION: "确认处理结果",
+    Stage.INFORMING: "告知投诉人",
+    Stage.DISPUTED: "处理层级争议待裁定",
+    Stage.CLOSED: "办结",
+    Stage.REFERRED: "已告知下级热线",
+    Stage.WITHDRAWN: "已撤回",
+}
+
+TERMINAL = frozenset({Stage.CLOSED, Stage.REFERRED, Stage.WITHDRAWN})
+
+# A level dispute may be raised until the handling opinion is decided.
+DISPUTABLE = frozenset({Stage.VERIFY_ISSUE, Stage.VERIFICATION})
+
+
+class Channel(StrEnum):
+    PHONE = "phone"  # 来电
+    WEB = "web"  # 网上
+    EMAIL = "email"  # 邮件
+    LETTER = "letter"  # 来信
+    VISIT = "visit"  # 来访
+
+
+class SlipKind(StrEnum):
+    VERIFICATION = "verification"  # 核查单 (attachment 1)
+    SUPERVISION = "supervision"  # 督办单 (attachment 2)
+
+
+SLIP_NAMES: dict[SlipKind, str] = {
+    SlipKind.VERIFICATION: "核查单",
+    SlipKind.SUPERVISION: "督办单",
+}
+
+
+@dataclass(frozen=True)
+class DeadlinePolicy:
+    """Working days per step; the defaults are the notice's (or DESIGN's where it says "timely")."""
+
+    verify_issue: int = 3  # issue verification slips, from arrival or the ruling
+    verify_return: int = 5  # each related unit returns its slip, from its receipt
+    opinion: int = 5  # decide the handling opinion, from the last slip returned
+    execute: int = 5  # each executing unit returns its supervision slip, from receipt
+    confirm: int = 3  # confirm the result or send it back, from the last result returned
+    inform: int = 2  # inform the complainant and close, from confirmation
+    ruling: int = 3  # rule a level dispute, from the dispute
+    escalate_every: int = 5  # an overdue alert climbs one level every this many working days
+
+    def __post_init__(self) -> None:
+        for name, value in self.__dict__.items():
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"deadline policy {name}: must be a whole number >= 1")
+
+    def for_stage(self, stage: Stage) -> int:
+        """Working days the handling (or ruling) unit has for a stage with its own clock."""
+        days = {
+            Stage.VERIFY_ISSUE: self.verify_issue,
+            Stage.OPINION: self.opinion,
+            Stage.CONFIRMATION: self.confirm,
+            Stage.INFORMING: self.inform,
+            Stage.DISPUTED: self.ruling,
+        }
+        if stage not in days:
+            raise ValueError(f"stage {stage} has no clock of the handling unit")
+        return days[stage]
+
+    def for_slip(self, kind: SlipKind) -> int:
+        return self.verify_return if kind is SlipKind.VERIFICATION else self.execute
+
+
+# An alert climbs at most this many levels: from a school's unit it then reaches the Ministry.
+MAX_ESCALATION_LEVEL = 4
+
+
+def escalation_recipients(path_to_unit: list[str], level: int) -> list[str]:
+    """Units alerted at an escalation level: the unit itself and `level` superiors above it.
+
+    `path_to_unit` runs from the root down to the unit. The climb stops at the root.
+    """
+    if not path_to_unit:
+        raise ValueError("path_to_unit must name at least the unit itself")
+    if level < 0:
+        raise ValueError("level must be >= 0")
+    start = max(0, len(path_to_unit) - 1 - level)
+    return list(reversed(path_to_unit[start:]))

@@ -1,0 +1,146 @@
+"""Writing and reading the cases (the read model the API lists from).
+
+`apply_record` is idempotent: the same record applied twice leaves the same rows, so a retried
+activity never makes a second slip, timeline entry or notification.
+"""
+
+import json
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from domain.ids import InvalidIdentifier, mask_phone, normalize_phone
+from domain.process import escalation_recipients
+from store.models import Case, CaseSlip, CaseStep, OutboxRow, School, TimelineRow, Unit
+from store.sealing import Sealer
+from workflows.messages import CaseRecord, Complainant, Notice, Registration
+
+
+def apply_record(session: Session, record: CaseRecord, sealer: Sealer, now: datetime) -> None:
+    case_id = record.complaint_id
+    if record.case is not None:
+        snapshot = asdict(record.case)
+        case = session.get(Case, case_id) or Case(id=case_id, **snapshot)
+        for name, value in snapshot.items():
+            setattr(case, name, value)
+        session.add(case)
+        if record.registration is not None:
+            _seal_registration(case, record.registration, sealer)
+    slip_clocks = [entry.slip.clock for entry in record.slips if entry.slip.clock is not None]
+    for clock in [*record.clocks, *slip_clocks]:
+        values = asdict(clock)
+        values.pop("working_days")
+        step = session.get(CaseStep, (case_id, clock.key)) or CaseStep(case_id=case_id, **values)
+        for name, value in values.items():
+            setattr(step, name, value)
+        session.add(step)
+    for entry in record.slips:
+        slip = entry.slip
+        values = {
+            "kind": slip.kind.value,
+            "round": slip.round,
+            "issuer": slip.issuer,
+            "addressee": slip.addressee,
+            "route": json.dumps(slip.route),
+            "hops": json.dumps([_hop(h) for h in slip.hops]),
+            "status": slip.status,
+            "sent_at": slip.sent_at,
+            "returned_at": slip.returned_at,
+        }
+        row = session.get(CaseSlip, (case_id, slip.slip_id)) or CaseSlip(
+            case_id=case_id, slip_id=slip.slip_id, **values
+        )
+        for name, value in values.items():
+            setattr(row, name, value)
+        if entry.instructions is not None:
+            row.sealed_instructions = sealer.seal(entry.instructions)
+        if entry.response is not None:
+            row.sealed_response = sealer.seal(entry.response)
+        session.add(row)
+    for item in record.timeline:
+        if session.get(TimelineRow, (case_id, item.key)) is None:
+            session.add(TimelineRow(case_id=case_id, **asdict(item)))
+    for notice in record.notices:
+        for recipient in _recipients(session, notice):
+            key = f"{case_id}:{notice.key}:{recipient or 'complainant'}"
+            if session.get(OutboxRow, key) is None:
+                session.add(
+                    OutboxRow(
+                        key=key,
+                        case_id=case_id,
+                        kind=notice.kind,
+                        recipient_unit=recipient,
+                        to_complainant=notice.to_complainant,
+                        text=notice.text,
+                        created_at=now,
+                    )
+                )
+    session.flush()
+
+
+def _seal_registration(case: Case, registration: Registration, sealer: Sealer) -> None:
+    """The complainant's data sealed on the case row, with a masked phone for lists."""
+    case.sealed = sealer.seal(asdict(registration))
+    try:
+        case.phone_masked = mask_phone(normalize_phone(registration.complainant.phone))
+    except InvalidIdentifier:
+        case.phone_masked = ""
+
+
+def _hop(hop: Any) -> dict[str, str]:
+    return {"from_unit": hop.from_unit, "to_unit": hop.to_unit, "at": hop.at.isoformat()}
+
+
+def _recipients(session: Session, notice: Notice) -> list[str]:
+    """The unit and `climb` superiors above it; [""] for the complainant."""
+    if notice.to_complainant:
+        return [""]
+    return escalation_recipients(unit_path(session, notice.unit), notice.climb)
+
+
+def unit_path(session: Session, code: str) -> list[str]:
+    """Root-to-unit codes by the stored tree; a school's path ends with the school."""
+    path: list[str] = []
+    if len(code) == 10:
+        path.append(code)
+        school = session.get(School, code)
+        code = school.unit_code if school else ""
+    current = session.get(Unit, code) if code else None
+    while current is not None and current.code not in path:
+        path.insert(0, current.code)
+        current = session.get(Unit, current.parent_code) if current.parent_code else None
+    return path or [code]
+
+
+# ---------------------------------------------------------------- reading
+
+
+def get_case(session: Session, case_id: str) -> Case | None:
+    return session.get(Case, case_id)
+
+
+def timeline(session: Session, case_id: str) -> list[TimelineRow]:
+    query = select(TimelineRow).where(TimelineRow.case_id == case_id)
+    return list(session.exec(query.order_by(col(TimelineRow.at), col(TimelineRow.key))))
+
+
+def slips(session: Session, case_id: str) -> list[CaseSlip]:
+    query = select(CaseSlip).where(CaseSlip.case_id == case_id).order_by(col(CaseSlip.sent_at))
+    return list(session.exec(query))
+
+
+def outbox(session: Session, case_id: str) -> list[OutboxRow]:
+    query = select(OutboxRow).where(OutboxRow.case_id == case_id).order_by(col(OutboxRow.key))
+    return list(session.exec(query))
+
+
+def registration(session: Session, case_id: str, sealer: Sealer) -> Registration | None:
+    """The complainant's data, unsealed: for the handling unit's staff only."""
+    case = session.get(Case, case_id)
+    if case is None or case.sealed is None:
+        return None
+    data = sealer.open(case.sealed)
+    data["complainant"] = Complainant(**data["complainant"])
+    return Registration(**data)
