@@ -22,16 +22,21 @@ RELOAD_CHECK_SECONDS = 10.0
 
 
 class StoreTree:
-    """The stored tree, loaded once and reloaded when its rows change (checked every 10 s)."""
+    """The stored tree, loaded once and reloaded when its rows change (checked every 10 s).
 
-    def __init__(self, engine: Engine) -> None:
+    The check compares row counts and the extreme codes: cheap, and it sees any import that
+    adds or removes a unit or school. An import that only renames units is seen at restart.
+    """
+
+    def __init__(self, engine: Engine, *, recheck_seconds: float = RELOAD_CHECK_SECONDS) -> None:
         self._engine = engine
+        self._recheck_seconds = recheck_seconds
         self._tree: OrgTree | None = None
         self._signature: tuple[object, ...] = ()
         self._checked = 0.0
 
     def __call__(self) -> OrgTree:
-        if self._tree is not None and time.monotonic() - self._checked < RELOAD_CHECK_SECONDS:
+        if self._tree is not None and time.monotonic() - self._checked < self._recheck_seconds:
             return self._tree
         with Session(self._engine) as session:
             signature = self._current_signature(session)

@@ -7,6 +7,7 @@ holidays in a year the calendar estimates, so due times do not depend on the day
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import uuid
 from collections.abc import AsyncIterator
@@ -18,13 +19,13 @@ from typing import Any
 
 from sqlmodel import select
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.client import WorkflowHandle
+from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 import xueji
 from domain.ids import new_tracking_no
 from domain.orgtree import OrgTree
-from domain.process import Channel
+from domain.process import Channel, Stage
 from domain.workdays import SHANGHAI
 from store.db import engine_for, session_scope
 from store.migrate import upgrade
@@ -58,26 +59,9 @@ class Process:
     settings: Settings
 
     async def start(self, **changes: Any) -> WorkflowHandle[ComplaintWorkflow, CaseView]:
-        complaint_id = f"case-{uuid.uuid4().hex[:12]}"
-        received = changes.pop("received_at", None) or await self.now()
-        random_part = "".join(secrets.choice("0123456789ABCDEFGHJKMNPQRSTVWXYZ") for _ in range(6))
-        input = ComplaintInput(
-            complaint_id=complaint_id,
-            tracking_no=new_tracking_no(received.astimezone(SHANGHAI).date(), random_part),
-            received_at=received,
-            receiving_unit="130000",
-            channel=Channel.WEB,
-            # One school in 长安区, one in 桥西区: both counties of 石家庄, so the city handles it.
-            school_codes=["2130102001", "2130104001"],
-            complainant=Complainant(name=NAME, phone=PHONE, id_card=ID_CARD),
-            content=CONTENT,
-        )
-        return await self.env.client.start_workflow(
-            ComplaintWorkflow.run,
-            replace(input, **changes),
-            id=complaint_id,
-            task_queue=self.settings.temporal_task_queue,
-        )
+        if "received_at" not in changes:
+            changes["received_at"] = await self.now()
+        return await start_case(self.env.client, self.settings, **changes)
 
     async def now(self) -> datetime:
         return (await self.env.get_current_time()).astimezone(SHANGHAI)
@@ -106,9 +90,56 @@ class Process:
             engine.dispose()
 
 
+async def start_case(
+    client: Client, settings: Settings, **changes: Any
+) -> WorkflowHandle[ComplaintWorkflow, CaseView]:
+    """Start the test complaint (two schools of 石家庄, received by the province) with changes."""
+    complaint_id = f"case-{uuid.uuid4().hex[:12]}"
+    received: datetime = changes.pop("received_at")
+    random_part = "".join(secrets.choice("0123456789ABCDEFGHJKMNPQRSTVWXYZ") for _ in range(6))
+    input = ComplaintInput(
+        complaint_id=complaint_id,
+        tracking_no=new_tracking_no(received.astimezone(SHANGHAI).date(), random_part),
+        received_at=received,
+        receiving_unit="130000",
+        channel=Channel.WEB,
+        school_codes=["2130102001", "2130104001"],
+        complainant=Complainant(name=NAME, phone=PHONE, id_card=ID_CARD),
+        content=CONTENT,
+    )
+    return await client.start_workflow(
+        ComplaintWorkflow.run,
+        replace(input, **changes),
+        id=complaint_id,
+        task_queue=settings.temporal_task_queue,
+    )
+
+
+def prepare_store(settings: Settings) -> None:
+    """Migrate the store and load the demo tree into it."""
+    upgrade(settings.store_url)
+    engine = engine_for(settings)
+    with session_scope(engine) as session:
+        replace_tree(
+            session=session,
+            tree=OrgTree.load(DEMO / "demo_units.csv", DEMO / "demo_schools.csv"),
+        )
+    engine.dispose()
+
+
 async def state(handle: WorkflowHandle[Any, Any]) -> CaseView:
     view: CaseView = await handle.query(ComplaintWorkflow.state)
     return view
+
+
+async def settled(case: WorkflowHandle[Any, Any], stage: Stage) -> CaseView:
+    """The state once the case has reached `stage` (a slip's return moves it on just after)."""
+    for _ in range(200):
+        view = await state(case)
+        if view.stage is stage:
+            return view
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"case stayed at {view.stage}, expected {stage}")
 
 
 async def attributes(handle: WorkflowHandle[Any, Any]) -> dict[str, Any]:
@@ -135,14 +166,7 @@ async def running_process(
             )
         )
         settings = Settings(data_dir=data_dir, temporal_task_queue=f"q-{uuid.uuid4().hex[:8]}")
-        upgrade(settings.store_url)
-        engine = engine_for(settings)
-        with session_scope(engine) as session:
-            replace_tree(
-                session=session,
-                tree=OrgTree.load(DEMO / "demo_units.csv", DEMO / "demo_schools.csv"),
-            )
-        engine.dispose()
+        prepare_store(settings)
         process = Process(env, settings)
         async with build_worker(env.client, settings):
             if skip_to is not None:

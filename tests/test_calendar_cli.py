@@ -1,24 +1,40 @@
 """`xueji calendar load`: an official year is taken; a bad file is refused and changes nothing."""
 
+import asyncio
 import json
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 
+from domain.process import Stage
 from domain.workdays import SHANGHAI, WorkdayCalendar
+from worker import build_worker
+from workflows.complaint import ComplaintWorkflow
+from workflows.messages import Withdraw
 from xueji.cli import app
 from xueji.settings import get_settings
+
+from .conftest import free_port
+from .process_support import prepare_store, settled, start_case, state
 
 runner = CliRunner()
 
 
 @pytest.fixture(autouse=True)
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def data_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dev_server: WorkflowEnvironment
+) -> Iterator[Path]:
     monkeypatch.delenv("XUEJI_CALENDAR_DIR", raising=False)
     monkeypatch.setenv("XUEJI_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv(
+        "XUEJI_TEMPORAL_ADDRESS", dev_server.client.service_client.config.target_host
+    )
     get_settings.cache_clear()
     yield tmp_path / "data"
     get_settings.cache_clear()
@@ -83,3 +99,49 @@ def test_show_reports_estimated_year(tmp_path: Path) -> None:
     assert shown["status"] == "estimated"
     assert "2027-01-01" in shown["weekday_holidays"]
     assert shown["weekend_workdays"] == []
+
+
+def test_load_without_temporal_says_running_cases_wait(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XUEJI_TEMPORAL_ADDRESS", f"127.0.0.1:{free_port()}")
+    get_settings.cache_clear()
+    file = _write(tmp_path / "2027.json", {"year": 2027, "holidays": [], "workdays": []})
+
+    result = runner.invoke(app, ["calendar", "load", str(file)])
+
+    assert result.exit_code == 1
+    assert "xueji calendar retime" in result.output
+    assert (tmp_path / "data" / "calendar" / "2027.json").exists()  # the file itself is in use
+
+
+async def test_load_re_times_running_cases(tmp_path: Path, dev_server: WorkflowEnvironment) -> None:
+    settings = get_settings()
+    prepare_store(settings)
+    async with build_worker(dev_server.client, settings):
+        # Mon 3 March 2031: three working days end on Thursday 6 March.
+        received = datetime(2031, 3, 3, 10, 0, tzinfo=SHANGHAI)
+        case = await start_case(dev_server.client, settings, received_at=received)
+        await settled(case, Stage.VERIFY_ISSUE)
+        assert await first_due(case) == datetime(2031, 3, 6, 23, 59, 59, tzinfo=SHANGHAI)
+
+        file = _write(
+            tmp_path / "2031.json", {"year": 2031, "holidays": ["2031-03-04"], "workdays": []}
+        )
+        result = await asyncio.to_thread(runner.invoke, app, ["calendar", "load", str(file)])
+
+        assert result.exit_code == 0, result.output
+        assert "件运行中的案件重新计算期限" in result.output
+        moved = datetime(2031, 3, 7, 23, 59, 59, tzinfo=SHANGHAI)
+        for _ in range(200):
+            if await first_due(case) == moved:
+                break
+            await asyncio.sleep(0.05)
+        assert await first_due(case) == moved
+        await case.signal(ComplaintWorkflow.withdraw, Withdraw())
+        await case.result()
+
+
+async def first_due(case: WorkflowHandle[Any, Any]) -> datetime | None:
+    view = await state(case)
+    return view.clocks[0].due if view.clocks else None

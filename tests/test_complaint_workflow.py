@@ -39,6 +39,7 @@ from .process_support import (
     at,
     attributes,
     running_process,
+    settled,
     state,
 )
 
@@ -60,16 +61,6 @@ async def return_slip(
         SlipWorkflow.return_slip, ReturnSlip(actor_unit=unit, slip_id=slip_id, response=text)
     )
     return result
-
-
-async def settled(case: WorkflowHandle[Any, Any], stage: Stage) -> CaseView:
-    """The state once the case has reached `stage` (a slip's return moves it on just after)."""
-    for _ in range(200):
-        view = await state(case)
-        if view.stage is stage:
-            return view
-        await __import__("asyncio").sleep(0.02)
-    raise AssertionError(f"case stayed at {view.stage}, expected {stage}")
 
 
 def clock(view: CaseView, key: str) -> Any:

@@ -109,6 +109,35 @@ def calendar_load(
         f"已载入 {arrangement.year} 年安排：{len(arrangement.holidays)} 个放假日、"
         f"{len(arrangement.workdays)} 个调休上班日 -> {target}"
     )
+    _retime()
+
+
+@calendar_app.command("retime")
+def calendar_retime() -> None:
+    """通知所有运行中的案件按当前工作日安排重新计算期限（calendar load 会自动执行）。"""
+    _retime()
+
+
+def _retime() -> None:
+    import asyncio
+
+    from xueji.operations import retime_running_cases
+    from xueji.temporal import connect
+
+    settings = get_settings()
+
+    async def run() -> int:
+        client = await connect(settings, timeout=3.0)
+        return await retime_running_cases(client)
+
+    try:
+        told = asyncio.run(run())
+    except ConnectionError:
+        raise fail(
+            f"Temporal 服务 {settings.temporal_address} 无法连接，运行中的案件尚未重新计算期限；"
+            "服务恢复后请运行 xueji calendar retime"
+        ) from None
+    typer.echo(f"已通知 {told} 件运行中的案件重新计算期限")
 
 
 @calendar_app.command("show")

@@ -1,0 +1,84 @@
+"""The tree look-ups the workflows ask for, over the stored demo tree."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
+
+import xueji
+from activities.org import OrgActivities, StoreTree
+from domain.orgtree import OrgTree
+from store.db import make_engine, session_scope
+from store.migrate import upgrade
+from store.org import replace_tree
+from workflows.messages import PathRequest, RouteRequest, Routing, RulingRequest
+
+DEMO = Path(xueji.__file__).parent / "data"
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    with session_scope(engine) as session:
+        replace_tree(
+            session=session, tree=OrgTree.load(DEMO / "demo_units.csv", DEMO / "demo_schools.csv")
+        )
+    yield engine
+    engine.dispose()
+
+
+async def test_route_complaint_forwards_down_to_the_city(engine: Engine) -> None:
+    org = OrgActivities(StoreTree(engine))
+    routing = await ActivityEnvironment().run(
+        org.route_complaint,
+        RouteRequest(
+            receiving_unit="130000", school_codes=["2130102001", "2130104001"], unit_codes=[]
+        ),
+    )
+    assert routing == Routing(
+        handling_unit="130100",
+        province="130000",
+        route=["130000", "130100"],
+        related_units=["130102", "130104"],
+        hotline="0000-6130100",
+    )
+
+
+async def test_paths_rulings_and_the_corps(engine: Engine) -> None:
+    org = OrgActivities(StoreTree(engine))
+    env = ActivityEnvironment()
+    assert await env.run(org.unit_path, PathRequest("130100", "2130102001")) == [
+        "130100",
+        "130102",
+        "2130102001",
+    ]
+    assert await env.run(org.ruling_unit, RulingRequest(["130100", "130102"])) == "130000"
+    corps = await env.run(org.route_complaint, RouteRequest("000000", [], ["660100", "660200"]))
+    assert (corps.handling_unit, corps.province) == ("660000", "660000")
+
+
+async def test_unknown_code_is_named_and_not_retried(engine: Engine) -> None:
+    org = OrgActivities(StoreTree(engine))
+    with pytest.raises(ApplicationError) as raised:
+        await ActivityEnvironment().run(org.unit_path, PathRequest("130100", "139999"))
+    assert raised.value.non_retryable and "139999" in raised.value.message
+
+
+async def test_a_new_import_is_seen_without_restart(engine: Engine, tmp_path: Path) -> None:
+    tree = StoreTree(engine, recheck_seconds=0)
+    assert "139999" not in {unit.code for unit in tree().units()}
+    (tmp_path / "units.csv").write_text(
+        (DEMO / "demo_units.csv").read_text(encoding="utf-8")
+        + "139999,新设县教育局,county,130100,,\n",
+        encoding="utf-8",
+    )
+    with session_scope(engine) as session:
+        replace_tree(
+            session=session, tree=OrgTree.load(tmp_path / "units.csv", DEMO / "demo_schools.csv")
+        )
+    assert tree().unit("139999").parent_code == "130100"

@@ -1,0 +1,155 @@
+"""The read model on both stores: idempotent writes, climbing alerts, sealed personal data."""
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlmodel import Session, func, select
+
+import xueji
+from domain.orgtree import OrgTree
+from domain.process import Channel, SlipKind, Stage
+from domain.workdays import SHANGHAI
+from store.cases import apply_record, outbox, registration, slips, timeline
+from store.db import make_engine, session_scope
+from store.migrate import upgrade
+from store.models import Case, CaseSlip, CaseStep, OutboxRow, TimelineRow
+from store.org import replace_tree
+from store.sealing import Sealer
+from workflows.messages import (
+    CaseRecord,
+    CaseSnapshot,
+    Clock,
+    Complainant,
+    Hop,
+    Notice,
+    Registration,
+    SlipRecord,
+    SlipState,
+    TimelineEntry,
+)
+from xueji.codec import DEV_KEY_SPEC
+
+DEMO = Path(xueji.__file__).parent / "data"
+SEALER = Sealer(DEV_KEY_SPEC)
+T0 = datetime(2030, 3, 4, 9, 0, tzinfo=SHANGHAI)
+DUE = datetime(2030, 3, 7, 23, 59, 59, tzinfo=SHANGHAI)
+PHONE = "13812345678"
+
+
+@pytest.fixture
+def engine(store_url: str) -> Iterator[Engine]:
+    upgrade(store_url)
+    engine = make_engine(store_url)
+    with session_scope(engine) as session:
+        replace_tree(
+            session=session, tree=OrgTree.load(DEMO / "demo_units.csv", DEMO / "demo_schools.csv")
+        )
+    yield engine
+    engine.dispose()
+
+
+def record(*notices: Notice) -> CaseRecord:
+    clock = Clock("verify_issue-1", "下发核查单", "130100", T0, DUE, DUE, estimated=True)
+    slip = SlipState(
+        slip_id="V1",
+        kind=SlipKind.VERIFICATION,
+        round=1,
+        issuer="130100",
+        addressee="130102",
+        route=["130100", "130102"],
+        sent_at=T0,
+        hops=[Hop("130100", "130102", T0)],
+        clock=Clock("slip-V1", "核查单 V1", "130102", T0, DUE, DUE, estimated=True),
+    )
+    return CaseRecord(
+        complaint_id="case-1",
+        case=CaseSnapshot(
+            tracking_no="20300304K7QX3M7",
+            channel=Channel.WEB,
+            stage=Stage.VERIFICATION,
+            receiving_unit="130000",
+            handling_unit="130100",
+            province="130000",
+            received_at=T0,
+            updated_at=T0,
+            due=DUE,
+            overdue=False,
+            escalation_level=0,
+        ),
+        registration=Registration(
+            complainant=Complainant(name="张晓明", phone=PHONE, email="parent@example.invalid"),
+            content="学籍被错误转出",
+            school_codes=["2130102001", "2130104001"],
+            unit_codes=[],
+        ),
+        clocks=[clock],
+        slips=[SlipRecord(slip, instructions="请核查转出记录")],
+        timeline=[TimelineEntry("t1", T0, "registered", "130000 受理", "130000")],
+        notices=list(notices),
+    )
+
+
+def write(engine: Engine, entry: CaseRecord) -> None:
+    with session_scope(engine) as session:
+        apply_record(session, entry, SEALER, T0)
+
+
+def counts(session: Session) -> list[int]:
+    return [
+        session.exec(select(func.count()).select_from(model)).one()
+        for model in (Case, CaseStep, CaseSlip, TimelineRow, OutboxRow)
+    ]
+
+
+def test_applying_a_record_twice_changes_nothing(engine: Engine) -> None:
+    notice = Notice("n1", "step", "待下发核查单", unit="130100")
+    write(engine, record(notice))
+    with Session(engine) as session:
+        first = counts(session)
+    write(engine, record(notice))
+    with Session(engine) as session:
+        assert counts(session) == first == [1, 2, 1, 1, 1]
+        case = session.get(Case, "case-1")
+        assert case is not None and case.due == DUE and case.received_at == T0
+        assert [row.slip_id for row in slips(session, "case-1")] == ["V1"]
+        assert [row.key for row in timeline(session, "case-1")] == ["t1"]
+
+
+def test_overdue_alert_climbs_and_stops_at_the_ministry(engine: Engine) -> None:
+    write(
+        engine,
+        record(
+            Notice("n1", "overdue", "超期", unit="130102", climb=2),
+            Notice("n2", "escalated", "升级", unit="130102", climb=9),
+            Notice("n3", "slip_received", "请办理", unit="2130102001"),
+            Notice("n4", "registered", "已受理", to_complainant=True),
+        ),
+    )
+    with Session(engine) as session:
+        rows = outbox(session, "case-1")
+    by_notice: dict[str, list[str]] = {}
+    for row in rows:
+        by_notice.setdefault(row.key.split(":")[1], []).append(row.recipient_unit)
+    assert sorted(by_notice["n1"]) == ["130000", "130100", "130102"]
+    assert sorted(by_notice["n2"]) == ["000000", "130000", "130100", "130102"]
+    assert by_notice["n3"] == ["2130102001"]  # a school acts on its own slip
+    assert by_notice["n4"] == [""]
+    assert next(r for r in rows if r.key.endswith(":complainant")).to_complainant
+
+
+def test_personal_data_is_sealed_at_rest(engine: Engine) -> None:
+    write(engine, record())
+    with engine.connect() as connection:
+        raw = connection.execute(text("SELECT sealed, phone_masked FROM complaint_case")).one()
+        slip_raw = connection.execute(text("SELECT sealed_instructions FROM case_slip")).one()
+    assert PHONE.encode() not in bytes(raw.sealed)
+    assert "张晓明".encode() not in bytes(raw.sealed)
+    assert "请核查".encode() not in bytes(slip_raw.sealed_instructions)
+    assert raw.phone_masked == "138****5678"
+    with Session(engine) as session:
+        opened = registration(session, "case-1", SEALER)
+    assert opened is not None
+    assert (opened.complainant.phone, opened.content) == (PHONE, "学籍被错误转出")
