@@ -71,7 +71,13 @@ async def run(settings: Settings) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    asyncio.run(run(get_settings()))
+    settings = get_settings()
+    problems = settings.production_problems()
+    if problems:
+        for problem in problems:
+            log.error("refusing to start: %s", problem)
+        raise SystemExit(1)
+    asyncio.run(run(settings))
 
 
 if __name__ == "__main__":

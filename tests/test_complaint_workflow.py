@@ -13,6 +13,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.process import Channel, SlipKind, Stage
+from store.models import Case, CaseStep, OutboxRow, TimelineRow
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages import (
     CaseView,
@@ -132,16 +133,7 @@ async def test_happy_path_every_due_time_and_alert(process: Process) -> None:
     issue = clock(view, "verify_issue-1")
     assert (issue.unit, issue.due, issue.remind_at) == (CITY, at(7), at(6))
     assert issue.estimated  # 2030 has no official arrangement yet
-    assert await attributes(case) == {
-        "ComplaintStage": "verify_issue",
-        "HandlingUnit": CITY,
-        "ProvinceCode": PROVINCE,
-        "StageDue": at(7),
-        "Overdue": False,
-        "EscalationLevel": 0,
-        "Channel": "web",
-        "TrackingNo": view.tracking_no,
-    }
+    await alerts_are(case, "verify_issue", at(7))
 
     await process.sleep_until(at(5, 10, 0, 0))
     view = await to_verification(process, case)
@@ -151,7 +143,7 @@ async def test_happy_path_every_due_time_and_alert(process: Process) -> None:
     assert (v1.slip_id, v1.addressee, v1.route) == ("V1", CHANG_AN, [CITY, CHANG_AN])
     assert (v2.slip_id, v2.addressee, v2.route) == ("V2", QIAO_XI, [CITY, QIAO_XI])
     assert v1.clock is not None and (v1.clock.due, v1.clock.remind_at) == (at(12), at(11))
-    assert (await attributes(case))["StageDue"] == at(12)
+    await alerts_are(case, "verification", at(12))  # the earliest open slip
 
     await process.sleep_until(at(6, 10, 0, 0))
     returned = await return_slip(process, case, "V1", CHANG_AN)
@@ -159,11 +151,13 @@ async def test_happy_path_every_due_time_and_alert(process: Process) -> None:
     assert [(h.from_unit, h.to_unit) for h in returned.hops] == [(CITY, CHANG_AN), (CHANG_AN, CITY)]
     assert returned.hops[1].at == returned.returned_at
     assert (await state(case)).stage is Stage.VERIFICATION  # V2 is still out
+    await alerts_are(case, "verification", at(12))
 
     await process.sleep_until(at(7, 10, 0, 0))
     await return_slip(process, case, "V2", QIAO_XI)
     view = await settled(case, Stage.OPINION)
     assert clock(view, "opinion-1").due == at(14)  # 5 working days from the last return
+    await alerts_are(case, "opinion", at(14))
 
     view = await case.execute_update(
         ComplaintWorkflow.decide_opinion,
@@ -173,7 +167,7 @@ async def test_happy_path_every_due_time_and_alert(process: Process) -> None:
     assert (s1.slip_id, s1.kind, s1.round) == ("S1", SlipKind.SUPERVISION, 1)
     assert s1.route == [CITY, CHANG_AN, SCHOOL]  # down level by level through the district
     assert s1.clock is not None and s1.clock.due == at(14)
-    assert (await attributes(case))["ComplaintStage"] == "execution"
+    await alerts_are(case, "execution", at(14))
 
     await process.sleep_until(at(8, 10, 0, 0))
     returned = await return_slip(process, case, "S1", SCHOOL, "已恢复学籍")
@@ -185,11 +179,13 @@ async def test_happy_path_every_due_time_and_alert(process: Process) -> None:
     ]
     view = await settled(case, Stage.CONFIRMATION)
     assert clock(view, "confirmation-1").due == at(13)  # Fri 8th + Mon, Tue, Wed
+    await alerts_are(case, "confirmation", at(13))
 
     view = await case.execute_update(
         ComplaintWorkflow.confirm_result, ConfirmResult(actor_unit=CITY)
     )
     assert clock(view, "informing-1").due == at(12)
+    await alerts_are(case, "informing", at(12))
 
     view = await case.execute_update(
         ComplaintWorkflow.inform_complainant,
@@ -198,12 +194,49 @@ async def test_happy_path_every_due_time_and_alert(process: Process) -> None:
     assert (view.stage, view.outcome) == (Stage.CLOSED, "closed")
     result = await case.result()
     assert all(c.status == "met" and not c.overdue for c in result.clocks)
-    alerts = await attributes(case)
-    assert (alerts["ComplaintStage"], alerts["Overdue"], alerts["EscalationLevel"]) == (
-        "closed",
-        False,
-        0,
+    await alerts_are(case, "closed", at(12))  # a finished case keeps its last due time
+
+    # The read model has every step, hop and notice, once.
+    entries = process.rows(TimelineRow, case_id=case.id)
+    kinds = [row.kind for row in entries]
+    assert kinds.count("forwarded") == 1 and kinds.count("slip_sent") == 4
+    assert kinds.count("slip_returned") == 4
+    assert max(entries, key=lambda row: row.at).kind == "closed"
+    steps = {row.key: row.status for row in process.rows(CaseStep, case_id=case.id)}
+    assert steps == dict.fromkeys(
+        [
+            "verify_issue-1",
+            "opinion-1",
+            "confirmation-1",
+            "informing-1",
+            "slip-V1",
+            "slip-V2",
+            "slip-S1",
+        ],
+        "met",
     )
+    informed = process.rows(OutboxRow, case_id=case.id, kind="informed")
+    assert [(row.to_complainant, row.text) for row in informed] == [(True, "已恢复您孩子的学籍")]
+    [stored] = process.rows(Case, id=case.id)
+    assert (stored.stage, stored.outcome, stored.phone_masked) == (
+        "closed",
+        "closed",
+        "138****5678",
+    )
+
+
+async def alerts_are(case: WorkflowHandle[Any, Any], stage: str, due: Any) -> None:
+    """The search attributes of the Hebei test case, as the Web UI shows them, are exactly these."""
+    assert await attributes(case) == {
+        "ComplaintStage": stage,
+        "HandlingUnit": CITY,
+        "ProvinceCode": PROVINCE,
+        "StageDue": due,
+        "Overdue": False,
+        "EscalationLevel": 0,
+        "Channel": "web",
+        "TrackingNo": (await state(case)).tracking_no,
+    }
 
 
 async def test_history_holds_no_personal_data(process: Process) -> None:

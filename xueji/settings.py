@@ -6,16 +6,21 @@ defaults run the embedded local system that ``make run`` starts.
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from xueji.codec import DEV_KEY_SPEC
+from domain.process import DeadlinePolicy
+from xueji.codec import DEV_KEY_SPEC, is_dev_key
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="XUEJI_", env_file=".env", extra="ignore")
 
+    environment: Literal["development", "production"] = Field(
+        "development", description="production refuses the public development keys"
+    )
     data_dir: Path = Field(Path("data"), description="where the embedded system keeps its state")
     database_url: str = Field(
         "",
@@ -60,6 +65,22 @@ class Settings(BaseSettings):
     calendar_dir: Path | None = Field(
         None, description="per-year working-day override files; empty means data_dir/calendar"
     )
+
+    deadline_policy: DeadlinePolicy = Field(
+        default_factory=DeadlinePolicy,
+        description='working days per step, JSON, e.g. {"opinion": 7}; the notice\'s by default',
+    )
+
+    def production_problems(self) -> list[str]:
+        """Why this configuration must not run in production (empty when it may)."""
+        if self.environment != "production":
+            return []
+        problems = []
+        if is_dev_key(self.payload_keys):
+            problems.append("XUEJI_PAYLOAD_KEYS 使用了公开的开发密钥，生产环境必须配置自己的密钥")
+        if is_dev_key(self.store_keys):
+            problems.append("XUEJI_STORE_KEYS 使用了公开的开发密钥，生产环境必须配置自己的密钥")
+        return problems
 
     @property
     def store_url(self) -> str:

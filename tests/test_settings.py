@@ -1,0 +1,43 @@
+"""Configuration an operator sets: deadline policy, production keys."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from pydantic import ValidationError
+
+from domain.process import DeadlinePolicy
+from xueji.codec import generate_key
+from xueji.dev import worker_script
+from xueji.settings import Settings
+
+
+def test_deadline_policy_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XUEJI_DEADLINE_POLICY", '{"opinion": 7, "escalate_every": 3}')
+    assert Settings().deadline_policy == DeadlinePolicy(opinion=7, escalate_every=3)
+
+
+def test_a_step_without_days_is_refused_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XUEJI_DEADLINE_POLICY", '{"opinion": 0}')
+    with pytest.raises(ValidationError, match="opinion"):
+        Settings()
+
+
+def test_production_needs_its_own_keys() -> None:
+    own = f"k1:{generate_key()}"
+    assert Settings(environment="development").production_problems() == []
+    problems = Settings(environment="production", store_keys=own).production_problems()
+    assert problems == ["XUEJI_PAYLOAD_KEYS 使用了公开的开发密钥，生产环境必须配置自己的密钥"]
+    ready = Settings(environment="production", store_keys=own, payload_keys=f"k2:{generate_key()}")
+    assert ready.production_problems() == []
+
+
+def test_worker_refuses_to_start_in_production_with_development_keys() -> None:
+    env = {**os.environ, "XUEJI_ENVIRONMENT": "production"}
+    env.pop("XUEJI_PAYLOAD_KEYS", None)
+    done = subprocess.run(
+        [sys.executable, worker_script()], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1
+    assert "XUEJI_PAYLOAD_KEYS" in done.stderr and "XUEJI_STORE_KEYS" in done.stderr
