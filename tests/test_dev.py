@@ -17,8 +17,13 @@ from temporalio.worker import Worker
 
 from activities.calendar import Deadline, DeadlineRequest
 from domain.workdays import SHANGHAI
+from store.db import engine_for, session_scope
+from store.migrate import upgrade
+from store.org import counts
 from tests.conftest import free_port
 from tests.probe_workflows import DeadlineProbe
+from xueji.dev import load_demo_tree_if_empty
+from xueji.settings import Settings
 from xueji.temporal import data_converter
 
 XUEJI = str(Path(sys.executable).parent / "xueji")
@@ -139,3 +144,15 @@ def test_malformed_address_is_refused(tmp_path: Path) -> None:
 
     assert result.returncode == 1
     assert "XUEJI_TEMPORAL_ADDRESS 格式应为 主机:端口" in result.stderr
+
+
+def test_a_fresh_system_gets_the_demo_tree_once(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    upgrade(settings.store_url)
+
+    assert load_demo_tree_if_empty(settings) is True
+    assert load_demo_tree_if_empty(settings) is False  # an imported tree is never replaced
+    engine = engine_for(settings)
+    with session_scope(engine) as session:
+        assert counts(session=session) == (342, 1363)
+    engine.dispose()

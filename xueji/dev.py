@@ -193,6 +193,25 @@ def banner(settings: Settings) -> str:
     )
 
 
+def load_demo_tree_if_empty(settings: Settings) -> bool:
+    """A fresh local system gets the demo tree, so complaints can be routed at once."""
+    from domain.orgtree import OrgTree
+    from store.db import engine_for, session_scope
+    from store.org import counts, replace_tree
+
+    data = Path(__file__).parent / "data"
+    engine = engine_for(settings)
+    try:
+        with session_scope(engine) as session:
+            if counts(session=session) != (0, 0):
+                return False
+            tree = OrgTree.load(data / "demo_units.csv", data / "demo_schools.csv")
+            replace_tree(session=session, tree=tree)
+            return True
+    finally:
+        engine.dispose()
+
+
 def run_dev(settings: Settings, *, migrate: bool = True) -> int:
     """Start everything, wait until Ctrl-C or a child dies; return the exit code."""
     check_ports_free(required_ports(settings))
@@ -202,6 +221,8 @@ def run_dev(settings: Settings, *, migrate: bool = True) -> int:
         from store.migrate import upgrade
 
         upgrade(settings.store_url)
+        if load_demo_tree_if_empty(settings):
+            print("组织机构树为空，已载入演示数据 (xueji/data)；正式数据请用 xueji org import 导入")
 
     supervisor = Supervisor()
     stop_requested = False
