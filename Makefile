@@ -31,6 +31,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/routing.py
+	$(BIN)/python bench/lifecycle.py
 
 clean:
 	rm -rf $(VENV) *.egg-info

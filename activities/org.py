@@ -6,14 +6,15 @@ the activities read it through `StoreTree`, which reloads it when it changes.
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
-from sqlalchemy import Engine, func
+from sqlalchemy import BigInteger, Engine, cast, func
 from sqlmodel import Session, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from domain.orgtree import OrgTree
+from domain.orgtree import OrgTree, UnknownCodeError
 from domain.routing import RoutingError, responsible_unit, route, ruling_unit
 from store.models import School, Unit
 from workflows.messages import PathRequest, RouteRequest, Routing, RulingRequest
@@ -24,8 +25,9 @@ RELOAD_CHECK_SECONDS = 10.0
 class StoreTree:
     """The stored tree, loaded once and reloaded when its rows change (checked every 10 s).
 
-    The check compares row counts and the extreme codes: cheap, and it sees any import that
-    adds or removes a unit or school. An import that only renames units is seen at restart.
+    The check compares row counts, the extreme codes and the sums of the parent codes: one
+    aggregate query a table, and it sees any import that adds, removes or moves a unit or
+    school. An import that only renames units or changes their contacts is seen at restart.
     """
 
     def __init__(self, engine: Engine, *, recheck_seconds: float = RELOAD_CHECK_SECONDS) -> None:
@@ -52,14 +54,23 @@ class StoreTree:
 
     @staticmethod
     def _current_signature(session: Session) -> tuple[object, ...]:
-        units = session.exec(select(func.count(), func.max(Unit.code), func.min(Unit.code))).one()
-        schools = session.exec(select(func.count(), func.max(School.code))).one()
-        return (*units, *schools)
+        signature: list[object] = []
+        for code, parent in ((Unit.code, Unit.parent_code), (School.code, School.unit_code)):
+            moved = func.sum(cast(parent, BigInteger))  # codes are digits; NULL (root) is skipped
+            row = session.exec(select(func.count(), func.min(code), func.max(code), moved)).one()
+            signature.extend(row)
+        return tuple(signature)
 
 
-def _refused(exc: Exception) -> ApplicationError:
+@contextmanager
+def _refusals() -> Iterator[None]:
     """Unknown codes and impossible routes: retrying cannot help; the message names the code."""
-    return ApplicationError(str(exc), type="RoutingError", non_retryable=True)
+    try:
+        yield
+    except UnknownCodeError as exc:
+        raise ApplicationError(str(exc), type="UnknownCode", non_retryable=True) from None
+    except RoutingError as exc:
+        raise ApplicationError(str(exc), type="RoutingError", non_retryable=True) from None
 
 
 class OrgActivities:
@@ -72,12 +83,11 @@ class OrgActivities:
     @activity.defn(name="route_complaint")
     async def route_complaint(self, request: RouteRequest) -> Routing:
         tree = await self._current()
-        try:
+        with _refusals():
+            receiving = tree.unit(request.receiving_unit).code
             handling = responsible_unit(tree, request.school_codes, request.unit_codes)
-            path = route(tree, request.receiving_unit, handling.code)
+            path = route(tree, receiving, handling.code)
             related = [tree.supervising_unit(code).code for code in request.school_codes]
-        except (RoutingError, KeyError) as exc:
-            raise _refused(exc) from None
         province = tree.province_of(handling.code)
         return Routing(
             handling_unit=handling.code,
@@ -90,15 +100,11 @@ class OrgActivities:
     @activity.defn(name="unit_path")
     async def unit_path(self, request: PathRequest) -> list[str]:
         tree = await self._current()
-        try:
+        with _refusals():
             return [unit.code for unit in route(tree, request.from_code, request.to_code)]
-        except (RoutingError, KeyError) as exc:
-            raise _refused(exc) from None
 
     @activity.defn(name="ruling_unit")
     async def ruling_unit(self, request: RulingRequest) -> str:
         tree = await self._current()
-        try:
+        with _refusals():
             return ruling_unit(tree, request.parties).code
-        except (RoutingError, KeyError) as exc:
-            raise _refused(exc) from None

@@ -1,15 +1,19 @@
 """Writing a case to the store: the one side effect every workflow step has."""
 
 import asyncio
+import logging
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
-from store.cases import apply_record
+from store.cases import RecordError, apply_record
 from store.db import session_scope
 from store.sealing import Sealer
 from workflows.messages import CaseRecord
+
+log = logging.getLogger(__name__)
 
 
 class StoreActivities:
@@ -19,8 +23,21 @@ class StoreActivities:
 
     @activity.defn(name="record_case")
     async def record_case(self, record: CaseRecord) -> None:
-        """Upsert the case, its clocks and slips; add timeline entries and notifications once."""
-        await asyncio.to_thread(self._write, record)
+        """Upsert the case, its clocks and slips; add timeline entries and notifications once.
+
+        A failure names the case and the kind of error only: database errors quote the
+        statement's parameters, which may be personal data.
+        """
+        try:
+            await asyncio.to_thread(self._write, record)
+        except RecordError as exc:
+            raise ApplicationError(str(exc), type="InvalidRecord", non_retryable=True) from None
+        except Exception as exc:
+            kind = type(exc).__name__
+            log.error("record_case %s failed: %s", record.complaint_id, kind)
+            raise ApplicationError(
+                f"案件 {record.complaint_id} 写入数据库失败（{kind}），将自动重试", type=kind
+            ) from None
 
     def _write(self, record: CaseRecord) -> None:
         with session_scope(self._engine) as session:

@@ -18,16 +18,27 @@ from store.sealing import Sealer
 from workflows.messages import CaseRecord, Complainant, Notice, Registration
 
 
+class RecordError(ValueError):
+    """A record the store cannot take as it is; retrying it cannot help."""
+
+
 def apply_record(session: Session, record: CaseRecord, sealer: Sealer, now: datetime) -> None:
+    """Upsert the case, its clocks and slips; add timeline entries and outbox rows once.
+
+    Raises RecordError for a registration of a case that was never written.
+    """
     case_id = record.complaint_id
+    case = session.get(Case, case_id)
     if record.case is not None:
         snapshot = asdict(record.case)
-        case = session.get(Case, case_id) or Case(id=case_id, **snapshot)
+        case = case or Case(id=case_id, **snapshot)
         for name, value in snapshot.items():
             setattr(case, name, value)
         session.add(case)
-        if record.registration is not None:
-            _seal_registration(case, record.registration, sealer)
+    if record.registration is not None:
+        if case is None:
+            raise RecordError(f"案件 {case_id} 尚无案件信息，无法保存投诉人信息")
+        _seal_registration(case, record.registration, sealer)
     slip_clocks = [entry.slip.clock for entry in record.slips if entry.slip.clock is not None]
     for clock in [*record.clocks, *slip_clocks]:
         values = asdict(clock)
@@ -55,9 +66,11 @@ def apply_record(session: Session, record: CaseRecord, sealer: Sealer, now: date
         for name, value in values.items():
             setattr(row, name, value)
         if entry.instructions is not None:
-            row.sealed_instructions = sealer.seal(entry.instructions)
+            row.sealed_instructions = sealer.seal(
+                entry.instructions, current=row.sealed_instructions
+            )
         if entry.response is not None:
-            row.sealed_response = sealer.seal(entry.response)
+            row.sealed_response = sealer.seal(entry.response, current=row.sealed_response)
         session.add(row)
     for item in record.timeline:
         if session.get(TimelineRow, (case_id, item.key)) is None:
@@ -82,7 +95,7 @@ def apply_record(session: Session, record: CaseRecord, sealer: Sealer, now: date
 
 def _seal_registration(case: Case, registration: Registration, sealer: Sealer) -> None:
     """The complainant's data sealed on the case row, with a masked phone for lists."""
-    case.sealed = sealer.seal(asdict(registration))
+    case.sealed = sealer.seal(asdict(registration), current=case.sealed)
     try:
         case.phone_masked = mask_phone(normalize_phone(registration.complainant.phone))
     except InvalidIdentifier:

@@ -20,10 +20,9 @@ DEMO = Path(xueji.__file__).parent / "data"
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    upgrade(url)
-    engine = make_engine(url)
+def engine(store_url: str) -> Iterator[Engine]:
+    upgrade(store_url)
+    engine = make_engine(store_url)
     with session_scope(engine) as session:
         replace_tree(
             session=session, tree=OrgTree.load(DEMO / "demo_units.csv", DEMO / "demo_schools.csv")
@@ -64,9 +63,22 @@ async def test_paths_rulings_and_the_corps(engine: Engine) -> None:
 
 async def test_unknown_code_is_named_and_not_retried(engine: Engine) -> None:
     org = OrgActivities(StoreTree(engine))
+    env = ActivityEnvironment()
     with pytest.raises(ApplicationError) as raised:
-        await ActivityEnvironment().run(org.unit_path, PathRequest("130100", "139999"))
+        await env.run(org.unit_path, PathRequest("130100", "139999"))
     assert raised.value.non_retryable and "139999" in raised.value.message
+    assert raised.value.type == "UnknownCode"
+
+    with pytest.raises(ApplicationError) as school:
+        await env.run(org.route_complaint, RouteRequest("130000", ["2139999001"], []))
+    assert (school.value.type, school.value.message) == (
+        "UnknownCode",
+        "学校标识码 2139999001 不存在",
+    )
+
+    with pytest.raises(ApplicationError) as empty:
+        await env.run(org.route_complaint, RouteRequest("130000", [], []))
+    assert empty.value.non_retryable and empty.value.type == "RoutingError"
 
 
 async def test_a_new_import_is_seen_without_restart(engine: Engine, tmp_path: Path) -> None:
@@ -82,3 +94,18 @@ async def test_a_new_import_is_seen_without_restart(engine: Engine, tmp_path: Pa
             session=session, tree=OrgTree.load(tmp_path / "units.csv", DEMO / "demo_schools.csv")
         )
     assert tree().unit("139999").parent_code == "130100"
+
+
+async def test_a_school_moved_to_another_county_is_seen(engine: Engine, tmp_path: Path) -> None:
+    tree = StoreTree(engine, recheck_seconds=0)
+    assert tree().supervising_unit("2130102001").code == "130102"
+    schools = (DEMO / "demo_schools.csv").read_text(encoding="utf-8")
+    (tmp_path / "schools.csv").write_text(
+        schools.replace("2130102001,长安区第一中学,130102", "2130102001,长安区第一中学,130104"),
+        encoding="utf-8",
+    )
+    with session_scope(engine) as session:
+        replace_tree(
+            session=session, tree=OrgTree.load(DEMO / "demo_units.csv", tmp_path / "schools.csv")
+        )
+    assert tree().supervising_unit("2130102001").code == "130104"

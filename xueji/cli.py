@@ -13,9 +13,11 @@ app = typer.Typer(help="xueji 学籍投诉处理系统：运维命令", no_args_
 org_app = typer.Typer(help="组织机构树（教育行政部门与学校）", no_args_is_help=True)
 calendar_app = typer.Typer(help="工作日日历（法定节假日与调休）", no_args_is_help=True)
 db_app = typer.Typer(help="数据库", no_args_is_help=True)
+notify_app = typer.Typer(help="通知（邮件发件箱）", no_args_is_help=True)
 app.add_typer(org_app, name="org")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(db_app, name="db")
+app.add_typer(notify_app, name="notify")
 
 
 def fail(message: str) -> typer.Exit:
@@ -62,6 +64,34 @@ def db_upgrade() -> None:
 
     upgrade(get_settings().store_url)
     typer.echo("数据库已是最新结构")
+
+
+@notify_app.command("send")
+def notify_send(
+    limit: Annotated[int, typer.Option(help="本次最多处理的通知条数", min=1)] = 100,
+) -> None:
+    """把发件箱中尚未发送的通知通过邮件发出（每条只发一次），并显示结果。"""
+    from activities.notify import SmtpNotifier, deliver_outbox
+    from store.db import engine_for
+    from store.migrate import upgrade
+    from store.sealing import Sealer
+
+    settings = get_settings()
+    notifier = SmtpNotifier.from_settings(settings)
+    if notifier is None:
+        raise fail(
+            "未配置邮件服务器，无法发送：请设置 XUEJI_SMTP_HOST（及 XUEJI_SMTP_PORT 等）。"
+            "通知仍保存在发件箱中，可在系统内查看"
+        )
+    upgrade(settings.store_url)
+    engine = engine_for(settings)
+    try:
+        report = deliver_outbox(engine, notifier, Sealer(settings.store_keys), limit=limit)
+    finally:
+        engine.dispose()
+    typer.echo(
+        f"已发送 {report.sent} 条，失败 {report.failed} 条，无邮箱地址 {report.no_address} 条"
+    )
 
 
 @org_app.command("import")

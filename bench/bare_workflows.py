@@ -1,0 +1,106 @@
+"""Bare Temporal workflows shaped like a complaint's happy path, the baseline of lifecycle.py.
+
+The same client round trips as ComplaintWorkflow's happy path: four updates on the parent, a
+child for each slip with one update each (two, then one), a query to see the step move on
+once the children are back, and the result. No activities, no store, no clocks, no search
+attributes: what remains is Temporal itself. In a module of its own: a workflow defined in a
+script fails the sandbox's validation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from temporalio import workflow
+
+
+@workflow.defn(name="BareSlip")
+class BareSlip:
+    @workflow.init
+    def __init__(self) -> None:
+        self._answer: str | None = None
+
+    @workflow.run
+    async def run(self) -> str:
+        await workflow.wait_condition(lambda: self._answer is not None)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._answer or ""
+
+    @workflow.update
+    def answer(self, text: str) -> str:
+        self._answer = text
+        return text
+
+
+@workflow.defn(name="BareCase")
+class BareCase:
+    @workflow.init
+    def __init__(self) -> None:
+        self._stage = "verify_issue"
+        self._slips = 0
+        self._waiting: list[asyncio.Task[None]] = []
+
+    @workflow.run
+    async def run(self) -> str:
+        await workflow.wait_condition(lambda: self._stage == "closed")
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._stage
+
+    @workflow.query
+    def stage(self) -> str:
+        return self._stage
+
+    @workflow.update
+    async def issue(self, addressees: list[str]) -> str:
+        await self._send(addressees, "V", "verification", then="opinion")
+        return self._stage
+
+    @issue.validator
+    def _check_issue(self, addressees: list[str]) -> None:
+        self._require("verify_issue")
+
+    @workflow.update
+    async def decide(self, executing_units: list[str]) -> str:
+        await self._send(executing_units, "S", "execution", then="confirmation")
+        return self._stage
+
+    @decide.validator
+    def _check_decide(self, executing_units: list[str]) -> None:
+        self._require("opinion")
+
+    @workflow.update
+    def confirm(self) -> str:
+        self._stage = "informing"
+        return self._stage
+
+    @confirm.validator
+    def _check_confirm(self) -> None:
+        self._require("confirmation")
+
+    @workflow.update
+    def inform(self) -> str:
+        self._stage = "closed"
+        return self._stage
+
+    @inform.validator
+    def _check_inform(self) -> None:
+        self._require("informing")
+
+    def _require(self, stage: str) -> None:
+        if self._stage != stage:
+            raise ValueError(f"at {self._stage}, not {stage}")
+
+    async def _send(self, addressees: list[str], prefix: str, stage: str, *, then: str) -> None:
+        parent = workflow.info().workflow_id
+        children = [
+            await workflow.start_child_workflow(BareSlip.run, id=f"{parent}.{prefix}{number}")
+            for number in range(1, len(addressees) + 1)
+        ]
+        self._stage = stage
+        self._waiting.append(asyncio.create_task(self._collect(children, then)))
+
+    async def _collect(
+        self, children: list[workflow.ChildWorkflowHandle[BareSlip, str]], then: str
+    ) -> None:
+        await asyncio.gather(*children)
+        self._stage = then
