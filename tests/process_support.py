@@ -133,13 +133,24 @@ async def state(handle: WorkflowHandle[Any, Any]) -> CaseView:
 
 
 async def settled(case: WorkflowHandle[Any, Any], stage: Stage) -> CaseView:
-    """The state once the case has reached `stage` (a slip's return moves it on just after)."""
+    """The state once the case has reached `stage` (a slip's return moves it on just after)
+    and its search attributes show it: the query can see a workflow task whose upsert the
+    server has not recorded yet (it waits for a local activity)."""
     for _ in range(200):
         view = await state(case)
-        if view.stage is stage:
+        if view.stage is stage and await _published(case, view):
             return view
         await asyncio.sleep(0.02)
     raise AssertionError(f"case stayed at {view.stage}, expected {stage}")
+
+
+async def _published(case: WorkflowHandle[Any, Any], view: CaseView) -> bool:
+    shown = await attributes(case)
+    return (shown["ComplaintStage"], shown["Overdue"], shown["EscalationLevel"]) == (
+        view.stage.value,
+        view.overdue,
+        view.escalation_level,
+    )
 
 
 async def attributes(handle: WorkflowHandle[Any, Any]) -> dict[str, Any]:
