@@ -13,7 +13,16 @@ from sqlmodel import Session, col, select
 
 from domain.ids import InvalidIdentifier, mask_phone, normalize_phone
 from domain.process import escalation_recipients
-from store.models import Case, CaseSlip, CaseStep, OutboxRow, School, TimelineRow, Unit
+from store.models import (
+    Case,
+    CaseAccess,
+    CaseSlip,
+    CaseStep,
+    OutboxRow,
+    School,
+    TimelineRow,
+    Unit,
+)
 from store.sealing import Sealer
 from workflows.messages import CaseRecord, Complainant, Notice, Registration
 
@@ -72,6 +81,9 @@ def apply_record(session: Session, record: CaseRecord, sealer: Sealer, now: date
         if entry.response is not None:
             row.sealed_response = sealer.seal(entry.response, current=row.sealed_response)
         session.add(row)
+    if case is not None and (record.case is not None or record.slips):
+        session.flush()
+        refresh_access(session=session, case=case)
     for item in record.timeline:
         if session.get(TimelineRow, (case_id, item.key)) is None:
             session.add(TimelineRow(case_id=case_id, **asdict(item)))
@@ -100,6 +112,20 @@ def _seal_registration(case: Case, registration: Registration, sealer: Sealer) -
         case.phone_masked = mask_phone(normalize_phone(registration.complainant.phone))
     except InvalidIdentifier:
         case.phone_masked = ""
+
+
+def refresh_access(*, session: Session, case: Case) -> None:
+    """Rewrite which units may see the case: the handling unit and its ancestors, and every
+    unit on a slip's route (DESIGN §7). A ruling that moves the case moves its access too."""
+    wanted = set(unit_path(session, case.handling_unit))
+    for route in session.exec(select(CaseSlip.route).where(CaseSlip.case_id == case.id)):
+        wanted.update(json.loads(route))
+    held = session.exec(select(CaseAccess).where(CaseAccess.case_id == case.id)).all()
+    for row in held:
+        if row.unit_code not in wanted:
+            session.delete(row)
+    for unit_code in wanted - {row.unit_code for row in held}:
+        session.add(CaseAccess(case_id=case.id, unit_code=unit_code))
 
 
 def _hop(hop: Any) -> dict[str, str]:

@@ -152,3 +152,12 @@ class OutboxRow(SQLModel, table=True):
     sent_at: datetime | None = _at(nullable=True)
     attempts: int = 0
     last_error: str = ""
+
+
+class CaseAccess(SQLModel, table=True):
+    """A unit that may see a case (DESIGN §7): the handling unit, its ancestors, and every unit
+    on the route of one of the case's slips. Rewritten with each record of the case."""
+
+    __tablename__ = "case_access"
+    case_id: str = Field(primary_key=True, max_length=64)
+    unit_code: str = Field(primary_key=True, max_length=10, index=True)
