@@ -24,7 +24,7 @@ from store.models import (
     Unit,
 )
 from store.sealing import Sealer
-from workflows.messages import CaseRecord, Complainant, Notice, Registration
+from workflows.messages import CaseRecord, Complainant, Notice, Registration, Student
 
 
 class RecordError(ValueError):
@@ -182,4 +182,5 @@ def registration(session: Session, case_id: str, sealer: Sealer) -> Registration
         return None
     data = sealer.open(case.sealed)
     data["complainant"] = Complainant(**data["complainant"])
+    data["students"] = [Student(**student) for student in data.get("students", [])]
     return Registration(**data)

@@ -28,6 +28,7 @@ from workflows.messages import (
     Registration,
     SlipRecord,
     SlipState,
+    Student,
     TimelineEntry,
 )
 from xueji.codec import DEV_KEY_SPEC
@@ -84,6 +85,7 @@ def record(*notices: Notice) -> CaseRecord:
             content="学籍被错误转出",
             school_codes=["2130102001", "2130104001"],
             unit_codes=[],
+            students=[Student("张小雨", student_no="G130102201001011234")],
         ),
         clocks=[clock],
         slips=[SlipRecord(slip, instructions="请核查转出记录")],
@@ -153,3 +155,5 @@ def test_personal_data_is_sealed_at_rest(engine: Engine) -> None:
         opened = registration(session, "case-1", SEALER)
     assert opened is not None
     assert (opened.complainant.phone, opened.content) == (PHONE, "学籍被错误转出")
+    assert opened.students == [Student("张小雨", student_no="G130102201001011234")]
+    assert "G130102201001011234".encode() not in bytes(raw.sealed)

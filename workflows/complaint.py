@@ -299,6 +299,7 @@ class ComplaintWorkflow:
             content=input.content,
             school_codes=input.school_codes,
             unit_codes=input.unit_codes,
+            students=input.students,
         )
         timeline = [
             self._entry(

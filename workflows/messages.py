@@ -27,6 +27,15 @@ class Complainant:
 
 
 @dataclass
+class Student:
+    """A student the complaint concerns (PII, every field)."""
+
+    name: str
+    id_card: str = ""
+    student_no: str = ""  # 全国学籍号
+
+
+@dataclass
 class ComplaintInput:
     complaint_id: str  # opaque, also the workflow id
     tracking_no: str  # 受理编号, the public reference
@@ -40,6 +49,7 @@ class ComplaintInput:
     # Phone calls only: give the caller the responsible unit's hotline instead of forwarding.
     refer_to_hotline: bool = False
     policy: DeadlinePolicy = field(default_factory=DeadlinePolicy)
+    students: list[Student] = field(default_factory=list)  # PII
 
 
 # ---------------------------------------------------------------- staff actions (Updates)
@@ -320,6 +330,7 @@ class Registration:
     content: str  # PII
     school_codes: list[str]
     unit_codes: list[str]
+    students: list[Student] = field(default_factory=list)  # PII
 
 
 @dataclass
