@@ -156,4 +156,4 @@ def test_personal_data_is_sealed_at_rest(engine: Engine) -> None:
     assert opened is not None
     assert (opened.complainant.phone, opened.content) == (PHONE, "学籍被错误转出")
     assert opened.students == [Student("张小雨", student_no="G130102201001011234")]
-    assert "G130102201001011234".encode() not in bytes(raw.sealed)
+    assert b"G130102201001011234" not in bytes(raw.sealed)
