@@ -80,6 +80,9 @@ class Case(SQLModel, table=True):
     escalation_level: int = 0
     outcome: str = Field(default="", max_length=16)
     phone_masked: str = Field(default="", max_length=16)
+    # Keyed hashes (store/lookup) for finding cases by number; the numbers are only sealed.
+    complainant_phone_hash: str | None = Field(default=None, max_length=64, index=True)
+    complainant_id_hash: str | None = Field(default=None, max_length=64, index=True)
     sealed: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
 
 
