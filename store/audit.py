@@ -56,6 +56,8 @@ def append(
     `result` is "ok", or "refused:reason" / "failed:reason". Concurrent writers are
     serialised until the caller commits, so keep the transaction short.
     """
+    if now is not None and now.tzinfo is None:
+        raise ValueError("naive datetime: the audit log keeps aware times only")
     if result.split(":", 1)[0] not in RESULTS:
         raise ValueError(f"audit result must start with one of {RESULTS}: {result!r}")
     _lock(session)
