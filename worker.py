@@ -33,7 +33,7 @@ def build_worker(client: Client, settings: Settings) -> Worker:
     calendar = CalendarActivities(DirectoryCalendar(settings.calendar_path))
     engine = engine_for(settings)
     org = OrgActivities(StoreTree(engine))
-    store = StoreActivities(engine, Sealer(settings.store_keys))
+    store = StoreActivities(engine, Sealer(settings.store_keys), settings.lookup_key_bytes)
     return Worker(
         client,
         task_queue=settings.temporal_task_queue,

@@ -17,9 +17,10 @@ log = logging.getLogger(__name__)
 
 
 class StoreActivities:
-    def __init__(self, engine: Engine, sealer: Sealer) -> None:
+    def __init__(self, engine: Engine, sealer: Sealer, lookup_key: bytes) -> None:
         self._engine = engine
         self._sealer = sealer
+        self._lookup_key = lookup_key
 
     @activity.defn(name="record_case")
     async def record_case(self, record: CaseRecord) -> None:
@@ -41,4 +42,5 @@ class StoreActivities:
 
     def _write(self, record: CaseRecord) -> None:
         with session_scope(self._engine) as session:
-            apply_record(session, record, self._sealer, datetime.now(UTC))
+            now = datetime.now(UTC)
+            apply_record(session, record, self._sealer, now, lookup_key=self._lookup_key)

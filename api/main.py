@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api.routes import health
+from api.routes import directory, health
 from api.temporal_link import TemporalLink
 from store.db import engine_for
 from xueji.settings import Settings, get_settings
@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(health.router)
+    app.include_router(directory.router)
     return app
 
 

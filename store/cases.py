@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from domain.ids import InvalidIdentifier, mask_phone, normalize_phone
 from domain.process import escalation_recipients
+from store.lookup import Kind, lookup_hash
 from store.models import (
     Case,
     CaseAccess,
@@ -31,8 +32,12 @@ class RecordError(ValueError):
     """A record the store cannot take as it is; retrying it cannot help."""
 
 
-def apply_record(session: Session, record: CaseRecord, sealer: Sealer, now: datetime) -> None:
+def apply_record(
+    session: Session, record: CaseRecord, sealer: Sealer, now: datetime, *, lookup_key: bytes
+) -> None:
     """Upsert the case, its clocks and slips; add timeline entries and outbox rows once.
+
+    `lookup_key` keys the hashes that find the case by the complainant's phone or ID card.
 
     Raises RecordError for a registration of a case that was never written.
     """
@@ -47,7 +52,7 @@ def apply_record(session: Session, record: CaseRecord, sealer: Sealer, now: date
     if record.registration is not None:
         if case is None:
             raise RecordError(f"案件 {case_id} 尚无案件信息，无法保存投诉人信息")
-        _seal_registration(case, record.registration, sealer)
+        _seal_registration(case, record.registration, sealer, lookup_key)
     slip_clocks = [entry.slip.clock for entry in record.slips if entry.slip.clock is not None]
     for clock in [*record.clocks, *slip_clocks]:
         values = asdict(clock)
@@ -105,13 +110,26 @@ def apply_record(session: Session, record: CaseRecord, sealer: Sealer, now: date
     session.flush()
 
 
-def _seal_registration(case: Case, registration: Registration, sealer: Sealer) -> None:
-    """The complainant's data sealed on the case row, with a masked phone for lists."""
+def _seal_registration(
+    case: Case, registration: Registration, sealer: Sealer, lookup_key: bytes
+) -> None:
+    """The complainant's data sealed on the case row, with a masked phone for lists and
+    keyed hashes of the phone and ID card numbers for look-up."""
     case.sealed = sealer.seal(asdict(registration), current=case.sealed)
+    complainant = registration.complainant
     try:
-        case.phone_masked = mask_phone(normalize_phone(registration.complainant.phone))
+        case.phone_masked = mask_phone(normalize_phone(complainant.phone))
     except InvalidIdentifier:
         case.phone_masked = ""
+    case.complainant_phone_hash = _lookup_hash_or_none("phone", complainant.phone, lookup_key)
+    case.complainant_id_hash = _lookup_hash_or_none("id_card", complainant.id_card, lookup_key)
+
+
+def _lookup_hash_or_none(kind: Kind, value: str, key: bytes) -> str | None:
+    try:
+        return lookup_hash(kind, value, key)
+    except InvalidIdentifier:
+        return None  # no number, or not a valid one: nothing to find the case by
 
 
 def refresh_access(*, session: Session, case: Case) -> None:
@@ -154,6 +172,19 @@ def unit_path(session: Session, code: str) -> list[str]:
 
 
 # ---------------------------------------------------------------- reading
+
+
+def cases_by_complainant(
+    *, session: Session, kind: Kind, value: str, lookup_key: bytes
+) -> list[Case]:
+    """The cases whose complainant gave this phone or ID card number, in any spelling.
+
+    Raises InvalidIdentifier when `value` is not a valid number of its kind.
+    """
+    digest = lookup_hash(kind, value, lookup_key)
+    column = Case.complainant_phone_hash if kind == "phone" else Case.complainant_id_hash
+    query = select(Case).where(column == digest).order_by(col(Case.received_at))
+    return list(session.exec(query))
 
 
 def get_case(session: Session, case_id: str) -> Case | None:

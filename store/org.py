@@ -36,3 +36,31 @@ def counts(*, session: Session) -> tuple[int, int]:
     units = session.exec(select(func.count()).select_from(Unit)).one()
     schools = session.exec(select(func.count()).select_from(School)).one()
     return units, schools
+
+
+def directory(
+    *, session: Session, level: str | None = None, province: str | None = None
+) -> list[tuple[Unit, str | None]]:
+    """Every unit with the code of its province (None above provincial level), by code,
+    optionally only one level and one province's units."""
+    units = {unit.code: unit for unit in session.exec(select(Unit))}
+    listing = []
+    for code in sorted(units):
+        unit = units[code]
+        unit_province = _province_of(units, unit)
+        if (level is None or unit.level == level) and (
+            province is None or unit_province == province
+        ):
+            listing.append((unit, unit_province))
+    return listing
+
+
+def _province_of(units: dict[str, Unit], unit: Unit) -> str | None:
+    seen: set[str] = set()
+    current: Unit | None = unit
+    while current is not None and current.code not in seen:
+        if current.level == "provincial":
+            return current.code
+        seen.add(current.code)
+        current = units.get(current.parent_code) if current.parent_code else None
+    return None

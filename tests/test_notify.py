@@ -23,6 +23,7 @@ from domain.process import Channel, Stage
 from domain.workdays import SHANGHAI
 from store.cases import apply_record, outbox
 from store.db import make_engine, session_scope
+from store.lookup import DEV_LOOKUP_KEY, parse_lookup_key
 from store.migrate import upgrade
 from store.models import Unit
 from store.org import replace_tree
@@ -35,6 +36,7 @@ from xueji.settings import get_settings
 
 DEMO = Path(xueji.__file__).parent / "data"
 SEALER = Sealer(DEV_KEY_SPEC)
+LOOKUP_KEY = parse_lookup_key(DEV_LOOKUP_KEY)
 T0 = datetime(2030, 3, 4, 9, 0, tzinfo=SHANGHAI)
 SENDER = "xueji@example.invalid"
 PARENT = "zhang.parent@example.invalid"
@@ -96,7 +98,7 @@ def engine(store_url: str) -> Iterator[Engine]:
     with session_scope(engine) as session:
         tree = OrgTree.load(DEMO / "demo_units.csv", DEMO / "demo_schools.csv")
         replace_tree(session=session, tree=tree)
-        apply_record(session, _case(), SEALER, T0)
+        apply_record(session, _case(), SEALER, T0, lookup_key=LOOKUP_KEY)
     yield engine
     engine.dispose()
 
@@ -245,7 +247,7 @@ def test_the_limit_takes_the_oldest_rows_first(
     notifier = SmtpNotifier("127.0.0.1", port, SENDER)
     later = CaseRecord(complaint_id="case-1", notices=[Notice("n0", "step", "待办", unit="130100")])
     with session_scope(engine) as session:
-        apply_record(session, later, SEALER, T0 + timedelta(hours=1))
+        apply_record(session, later, SEALER, T0 + timedelta(hours=1), lookup_key=LOOKUP_KEY)
 
     assert deliver_outbox(engine, notifier, SEALER, limit=2) == DeliveryReport(2, 0, 0)
     assert handler.by_recipient() == {

@@ -26,11 +26,34 @@ def test_a_step_without_days_is_refused_by_name(monkeypatch: pytest.MonkeyPatch)
 
 def test_production_needs_its_own_keys() -> None:
     own = f"k1:{generate_key()}"
+    lookup = generate_key()
     assert Settings(environment="development").production_problems() == []
-    problems = Settings(environment="production", store_keys=own).production_problems()
+    problems = Settings(
+        environment="production", store_keys=own, lookup_key=lookup
+    ).production_problems()
     assert problems == ["XUEJI_PAYLOAD_KEYS 使用了公开的开发密钥，生产环境必须配置自己的密钥"]
-    ready = Settings(environment="production", store_keys=own, payload_keys=f"k2:{generate_key()}")
+    ready = Settings(
+        environment="production",
+        store_keys=own,
+        payload_keys=f"k2:{generate_key()}",
+        lookup_key=lookup,
+    )
     assert ready.production_problems() == []
+
+
+def test_production_needs_its_own_lookup_key() -> None:
+    keys = {"store_keys": f"k1:{generate_key()}", "payload_keys": f"k2:{generate_key()}"}
+    problems = Settings(environment="production", **keys).production_problems()
+    assert problems == ["XUEJI_LOOKUP_KEY 使用了公开的开发密钥，生产环境必须配置自己的密钥"]
+
+
+@pytest.mark.parametrize("value", ["not base64!", "c2hvcnQ="])
+def test_a_malformed_lookup_key_is_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("XUEJI_LOOKUP_KEY", value)
+    with pytest.raises(ValidationError, match="lookup_key"):
+        Settings()
 
 
 def test_worker_refuses_to_start_in_production_with_development_keys() -> None:
@@ -41,3 +64,4 @@ def test_worker_refuses_to_start_in_production_with_development_keys() -> None:
     )
     assert done.returncode == 1
     assert "XUEJI_PAYLOAD_KEYS" in done.stderr and "XUEJI_STORE_KEYS" in done.stderr
+    assert "XUEJI_LOOKUP_KEY" in done.stderr

@@ -19,6 +19,7 @@ from domain.process import Channel, SlipKind, Stage
 from domain.workdays import SHANGHAI
 from store.cases import get_case, registration
 from store.db import make_engine, session_scope
+from store.lookup import DEV_LOOKUP_KEY, parse_lookup_key
 from store.migrate import upgrade
 from store.models import CaseSlip
 from store.org import replace_tree
@@ -38,6 +39,7 @@ from xueji.codec import DEV_KEY_SPEC
 
 DEMO = Path(xueji.__file__).parent / "data"
 SEALER = Sealer(DEV_KEY_SPEC)
+LOOKUP_KEY = parse_lookup_key(DEV_LOOKUP_KEY)
 T0 = datetime(2030, 3, 4, 9, 0, tzinfo=SHANGHAI)
 DUE = datetime(2030, 3, 11, 23, 59, 59, tzinfo=SHANGHAI)
 PHONE = "13912345678"
@@ -58,7 +60,7 @@ def engine(store_url: str) -> Iterator[Engine]:
 
 
 async def record(engine: Engine, entry: CaseRecord) -> None:
-    await ActivityEnvironment().run(StoreActivities(engine, SEALER).record_case, entry)
+    await ActivityEnvironment().run(StoreActivities(engine, SEALER, LOOKUP_KEY).record_case, entry)
 
 
 def registered() -> CaseRecord:

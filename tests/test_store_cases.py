@@ -12,8 +12,16 @@ import xueji
 from domain.orgtree import OrgTree
 from domain.process import Channel, SlipKind, Stage
 from domain.workdays import SHANGHAI
-from store.cases import apply_record, outbox, registration, slips, timeline
+from store.cases import (
+    apply_record,
+    cases_by_complainant,
+    outbox,
+    registration,
+    slips,
+    timeline,
+)
 from store.db import make_engine, session_scope
+from store.lookup import DEV_LOOKUP_KEY, parse_lookup_key
 from store.migrate import upgrade
 from store.models import Case, CaseSlip, CaseStep, OutboxRow, TimelineRow
 from store.org import replace_tree
@@ -35,6 +43,7 @@ from xueji.codec import DEV_KEY_SPEC
 
 DEMO = Path(xueji.__file__).parent / "data"
 SEALER = Sealer(DEV_KEY_SPEC)
+LOOKUP_KEY = parse_lookup_key(DEV_LOOKUP_KEY)
 T0 = datetime(2030, 3, 4, 9, 0, tzinfo=SHANGHAI)
 DUE = datetime(2030, 3, 7, 23, 59, 59, tzinfo=SHANGHAI)
 PHONE = "13812345678"
@@ -96,7 +105,7 @@ def record(*notices: Notice) -> CaseRecord:
 
 def write(engine: Engine, entry: CaseRecord) -> None:
     with session_scope(engine) as session:
-        apply_record(session, entry, SEALER, T0)
+        apply_record(session, entry, SEALER, T0, lookup_key=LOOKUP_KEY)
 
 
 def counts(session: Session) -> list[int]:
@@ -157,3 +166,54 @@ def test_personal_data_is_sealed_at_rest(engine: Engine) -> None:
     assert (opened.complainant.phone, opened.content) == (PHONE, "学籍被错误转出")
     assert opened.students == [Student("张小雨", student_no="G130102201001011234")]
     assert b"G130102201001011234" not in bytes(raw.sealed)
+
+
+ID_CARD = "11010519491231002X"
+
+
+def test_a_case_is_found_by_its_numbers_in_any_spelling_and_keeps_none_in_clear(
+    engine: Engine,
+) -> None:
+    entry = record()
+    assert entry.registration is not None
+    entry.registration.complainant.id_card = ID_CARD
+    write(engine, entry)
+    with Session(engine) as session:
+        for kind, spelling in [
+            ("phone", "+86 138 1234 5678"),
+            ("phone", "138-1234-5678"),
+            ("id_card", "110105 19491231 002x"),
+        ]:
+            found = cases_by_complainant(
+                session=session, kind=kind, value=spelling, lookup_key=LOOKUP_KEY
+            )
+            assert [case.id for case in found] == ["case-1"], spelling
+        other = cases_by_complainant(
+            session=session, kind="phone", value="13912345678", lookup_key=LOOKUP_KEY
+        )
+        assert other == []
+    with engine.connect() as connection:
+        row = connection.execute(text("SELECT * FROM complaint_case")).one()
+    cells = [bytes(v) if isinstance(v, bytes | memoryview) else str(v).encode() for v in row]
+    for number in (PHONE, ID_CARD, ID_CARD.lower(), ID_CARD[:17]):
+        assert not any(number.encode() in cell for cell in cells), number
+
+
+def test_the_same_number_under_another_key_is_not_found(engine: Engine) -> None:
+    write(engine, record())
+    with Session(engine) as session:
+        found = cases_by_complainant(
+            session=session, kind="phone", value=PHONE, lookup_key=b"k" * 32
+        )
+    assert found == []
+
+
+def test_a_case_without_numbers_has_no_hashes(engine: Engine) -> None:
+    entry = record()
+    assert entry.registration is not None
+    entry.registration.complainant.phone = "不详"
+    write(engine, entry)
+    with Session(engine) as session:
+        case = session.get(Case, "case-1")
+    assert case is not None
+    assert (case.complainant_phone_hash, case.complainant_id_hash) == (None, None)

@@ -16,6 +16,7 @@ from domain.process import Channel, SlipKind, Stage
 from domain.workdays import SHANGHAI
 from store.cases import apply_record
 from store.db import make_engine, session_scope
+from store.lookup import DEV_LOOKUP_KEY, parse_lookup_key
 from store.migrate import upgrade
 from store.org import replace_tree
 from store.queries import CaseFilter, slips_through, visible_case, visible_cases
@@ -25,6 +26,7 @@ from xueji.codec import DEV_KEY_SPEC
 
 DEMO = Path(xueji.__file__).parent / "data"
 SEALER = Sealer(DEV_KEY_SPEC)
+LOOKUP_KEY = parse_lookup_key(DEV_LOOKUP_KEY)
 T0 = datetime(2030, 3, 4, 9, 0, tzinfo=SHANGHAI)
 MINISTRY, HEBEI, SHIJIAZHUANG, CHANG_AN, QIAO_XI, XIN_HUA = (
     "000000",
@@ -80,7 +82,7 @@ def slip(slip_id: str, route: list[str]) -> SlipRecord:
 
 def write(engine: Engine, record: CaseRecord) -> None:
     with session_scope(engine) as session:
-        apply_record(session, record, SEALER, T0)
+        apply_record(session, record, SEALER, T0, lookup_key=LOOKUP_KEY)
 
 
 def seen_by(session: Session, unit: str) -> set[str]:

@@ -8,10 +8,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.process import DeadlinePolicy
+from store.lookup import DEV_LOOKUP_KEY, is_dev_lookup_key, parse_lookup_key
 from xueji.codec import DEV_KEY_SPEC, is_dev_key
 
 
@@ -50,6 +51,13 @@ class Settings(BaseSettings):
             " must replace the development default"
         ),
     )
+    lookup_key: str = Field(
+        DEV_LOOKUP_KEY,
+        description=(
+            "32-byte key (standard base64) of the keyed hashes that find cases by ID card or"
+            " phone number; production must replace the development default"
+        ),
+    )
     smtp_host: str = Field(
         "", description="SMTP server for e-mail notifications; empty: outbox only"
     )
@@ -71,6 +79,12 @@ class Settings(BaseSettings):
         description='working days per step, JSON, e.g. {"opinion": 7}; the notice\'s by default',
     )
 
+    @field_validator("lookup_key")
+    @classmethod
+    def _lookup_key_parses(cls, value: str) -> str:
+        parse_lookup_key(value)
+        return value
+
     def production_problems(self) -> list[str]:
         """Why this configuration must not run in production (empty when it may)."""
         if self.environment != "production":
@@ -80,7 +94,13 @@ class Settings(BaseSettings):
             problems.append("XUEJI_PAYLOAD_KEYS 使用了公开的开发密钥，生产环境必须配置自己的密钥")
         if is_dev_key(self.store_keys):
             problems.append("XUEJI_STORE_KEYS 使用了公开的开发密钥，生产环境必须配置自己的密钥")
+        if is_dev_lookup_key(self.lookup_key):
+            problems.append("XUEJI_LOOKUP_KEY 使用了公开的开发密钥，生产环境必须配置自己的密钥")
         return problems
+
+    @property
+    def lookup_key_bytes(self) -> bytes:
+        return parse_lookup_key(self.lookup_key)
 
     @property
     def store_url(self) -> str:

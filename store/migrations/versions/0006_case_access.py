@@ -1,7 +1,7 @@
 """Which units may see a case (case_access), filled for the cases already stored.
 
-Revision ID: 0005
-Revises: 0002
+Revision ID: 0006_case_access
+Revises: 0005_lookup
 Create Date: 2026-11-29
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005"
-down_revision: str | None = "0002"
+revision: str = "0006_case_access"
+down_revision: str | None = "0005_lookup"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
