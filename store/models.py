@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Dialect, LargeBinary, TypeDecorator
+from sqlalchemy import Column, DateTime, Dialect, LargeBinary, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -196,3 +196,21 @@ class AuditAnchor(SQLModel, table=True):
     hash: str = Field(max_length=64)
     cutoff: datetime = _at()
     purged_at: datetime = _at()
+
+
+class Intake(SQLModel, table=True):
+    """How a complaint came in through the API: its public tracking number with the query code
+    the complainant was given (hashed to check, sealed to repeat it on a retried request), and
+    the `Idempotency-Key` of the request that registered it."""
+
+    __tablename__ = "complaint_intake"
+    __table_args__ = (UniqueConstraint("registered_by", "idempotency_key"),)
+    complaint_id: str = Field(primary_key=True, max_length=64)
+    tracking_no: str = Field(unique=True, max_length=32)
+    query_code_hash: str = Field(max_length=64)
+    sealed_query_code: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    registered_by: str = Field(max_length=64)
+    receiving_unit: str = Field(max_length=10)
+    idempotency_key: str | None = Field(default=None, max_length=128)
+    request_hash: str = Field(max_length=64)  # the request body's, to refuse a reused key
+    created_at: datetime = _at()

@@ -1,0 +1,110 @@
+"""Registering a complaint through the API, once: the tracking number (受理编号), the query
+code (查询码) given to the complainant, and the idempotency of a retried request."""
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from domain.ids import CROCKFORD, new_tracking_no
+from domain.workdays import SHANGHAI
+from store.models import Intake
+from store.sealing import Sealer
+
+QUERY_CODE_DIGITS = 6
+
+
+class ReusedKey(ValueError):
+    """The Idempotency-Key was used before for a different complaint."""
+
+
+@dataclass(frozen=True)
+class Ticket:
+    complaint_id: str
+    tracking_no: str
+    query_code: str
+    received_at: datetime
+    repeated: bool  # True when a retried request found the complaint it registered before
+
+
+def take_ticket(
+    *,
+    session: Session,
+    sealer: Sealer,
+    registered_by: str,
+    receiving_unit: str,
+    idempotency_key: str | None,
+    request_hash: str,
+    now: datetime,
+) -> Ticket:
+    """A new complaint id, tracking number and query code, committed; with an idempotency key
+    already used by this user for the same request, the ticket it got then.
+
+    Raises ReusedKey when the key was used for another request.
+    """
+    if idempotency_key is not None:
+        earlier = _by_key(session, registered_by, idempotency_key)
+        if earlier is not None:
+            return _repeat(earlier, sealer, request_hash)
+    code = "".join(secrets.choice("0123456789") for _ in range(QUERY_CODE_DIGITS))
+    random_part = "".join(secrets.choice(CROCKFORD) for _ in range(6))
+    tracking_no = new_tracking_no(now.astimezone(SHANGHAI).date(), random_part)
+    intake = Intake(
+        complaint_id=f"c-{uuid.uuid4().hex}",
+        tracking_no=tracking_no,
+        query_code_hash=_code_hash(tracking_no, code),
+        sealed_query_code=sealer.seal(code),
+        registered_by=registered_by,
+        receiving_unit=receiving_unit,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+        created_at=now,
+    )
+    session.add(intake)
+    try:
+        session.commit()
+    except IntegrityError:  # the same key raced in from a parallel retry
+        session.rollback()
+        earlier = _by_key(session, registered_by, idempotency_key or "")
+        if earlier is None:
+            raise
+        return _repeat(earlier, sealer, request_hash)
+    return Ticket(intake.complaint_id, tracking_no, code, now, repeated=False)
+
+
+def find_by_query_code(*, session: Session, tracking_no: str, code: str) -> Intake | None:
+    """The intake of the tracking number when `code` is its query code, else None."""
+    intake = session.exec(select(Intake).where(Intake.tracking_no == tracking_no)).first()
+    if intake is None:
+        return None
+    if not hmac.compare_digest(intake.query_code_hash, _code_hash(tracking_no, code)):
+        return None
+    return intake
+
+
+def _by_key(session: Session, registered_by: str, key: str) -> Intake | None:
+    query = select(Intake).where(
+        Intake.registered_by == registered_by, Intake.idempotency_key == key
+    )
+    return session.exec(query).first()
+
+
+def _repeat(earlier: Intake, sealer: Sealer, request_hash: str) -> Ticket:
+    if earlier.request_hash != request_hash:
+        raise ReusedKey("Idempotency-Key 已用于另一份投诉，请换一个新的键")
+    return Ticket(
+        earlier.complaint_id,
+        earlier.tracking_no,
+        str(sealer.open(earlier.sealed_query_code)),
+        earlier.created_at,
+        repeated=True,
+    )
+
+
+def _code_hash(tracking_no: str, code: str) -> str:
+    return hashlib.sha256(f"{tracking_no}:{code}".encode()).hexdigest()
