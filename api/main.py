@@ -1,17 +1,26 @@
 """The xueji HTTP API (FastAPI). Run with `xueji api` or `uvicorn api.main:app`."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 from fastapi import FastAPI
 
-from api.routes import health
+from api.routes import admin, auth, health
 from api.temporal_link import TemporalLink
 from store.db import engine_for
+from store.sealing import Sealer
 from xueji.settings import Settings, get_settings
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(
+    settings: Settings | None = None, *, clock: Callable[[], datetime] = _utc_now
+) -> FastAPI:
+    """The app; tests hand in their own settings and a clock they can move."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -19,6 +28,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.engine = engine_for(settings)
         app.state.temporal = TemporalLink(settings)
+        app.state.sealer = Sealer(settings.store_keys)
+        app.state.clock = clock
         yield
         app.state.engine.dispose()
 
@@ -29,6 +40,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(health.router)
+    app.include_router(auth.router)
+    app.include_router(admin.router)
     return app
 
 
