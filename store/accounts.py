@@ -5,6 +5,7 @@ so tests move the clock instead of sleeping. Messages for people are in Chinese.
 """
 
 import hashlib
+import hmac
 import re
 import secrets
 from dataclasses import dataclass
@@ -305,14 +306,21 @@ def confirm_totp(
 def reset_totp(*, user: StaffUser) -> None:
     user.totp_secret = None
     user.totp_enrolled = False
+    user.totp_last_step = 0
 
 
 def verify_totp(*, user: StaffUser, code: str, sealer: Sealer, now: datetime) -> bool:
-    """Is `code` the user's current TOTP code (one 30 s step of clock drift allowed)?"""
+    """Is `code` the user's TOTP code (one 30 s step of clock drift allowed) and not yet
+    used? An accepted code is spent: its step is remembered on the user (the caller saves)."""
     if user.totp_secret is None:
         return False
     totp = pyotp.TOTP(sealer.open(user.totp_secret))
-    return totp.verify(code, for_time=int(now.timestamp()), valid_window=1)
+    current = totp.timecode(now)
+    for step in (current - 1, current, current + 1):
+        if step > user.totp_last_step and hmac.compare_digest(totp.generate_otp(step), code):
+            user.totp_last_step = step
+            return True
+    return False
 
 
 # ---------------------------------------------------------------- sessions

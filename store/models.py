@@ -175,6 +175,7 @@ class StaffUser(SQLModel, table=True):
     locked_until: datetime | None = _at(nullable=True)
     totp_secret: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     totp_enrolled: bool = False
+    totp_last_step: int = 0  # the 30 s step of the last accepted code: a code works once
     active: bool = True
     created_at: datetime = _at()
 

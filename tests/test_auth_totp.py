@@ -112,3 +112,16 @@ def test_other_roles_need_not_enrol(api: Api) -> None:
     for role in ("clerk", "handler", "leader"):
         api.add_user(f"user.{role}", role=role)
         assert api.login(f"user.{role}").json()["must_enrol_totp"] is False
+
+
+def test_a_code_works_only_once(api: Api) -> None:
+    api.add_user("wang.li")
+    secret = enrol(api, api.token("wang.li"))
+    api.clock.advance(minutes=1)
+    code = totp_code(secret, api.clock())
+    assert api.login("wang.li", PASSWORD, code).status_code == 200
+
+    assert api.login("wang.li", PASSWORD, code).status_code == 401
+
+    api.clock.advance(seconds=30)
+    assert api.login("wang.li", PASSWORD, totp_code(secret, api.clock())).status_code == 200

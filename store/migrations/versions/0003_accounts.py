@@ -37,6 +37,7 @@ def upgrade() -> None:
         _at("locked_until", nullable=True),
         sa.Column("totp_secret", sa.LargeBinary(), nullable=True),
         sa.Column("totp_enrolled", sa.Boolean(), nullable=False),
+        sa.Column("totp_last_step", sa.Integer(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         _at("created_at"),
     )
