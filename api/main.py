@@ -5,7 +5,9 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 
+from api.errors import validation_error
 from api.routes import admin, auth, health
 from api.temporal_link import TemporalLink
 from store.db import engine_for
@@ -39,6 +41,7 @@ def create_app(
         version="0.1.0",
         lifespan=lifespan,
     )
+    app.add_exception_handler(RequestValidationError, validation_error)
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(admin.router)

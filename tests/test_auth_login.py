@@ -180,3 +180,23 @@ def test_bad_login_input_is_422_naming_the_field(api: Api, body: dict[str, str])
 
     assert response.status_code == 422
     assert all(error["loc"][0] == "body" for error in response.json()["detail"])
+
+
+def test_validation_errors_are_in_chinese_and_never_echo_the_input(api: Api) -> None:
+    secret = "Secret-" + "x" * 300
+
+    response = api.client.post("/api/auth/login", json={"username": "wang.li", "password": secret})
+
+    assert response.status_code == 422
+    assert response.json() == {
+        "detail": [
+            {"loc": ["body", "password"], "msg": "最多 256 个字符", "type": "string_too_long"}
+        ]
+    }
+    missing = api.client.post("/api/auth/login", json={"password": "x"}).json()["detail"]
+    assert missing == [{"loc": ["body", "username"], "msg": "缺少此项", "type": "missing"}]
+    broken = api.client.post(
+        "/api/auth/login", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert broken.status_code == 422
+    assert broken.json()["detail"][0]["msg"] == "请求体不是有效的 JSON"
