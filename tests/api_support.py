@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from api.main import create_app
 from domain.orgtree import OrgTree
-from store.accounts import begin_totp_enrolment, create_user
+from store.accounts import ADMIN_ROLES, begin_totp_enrolment, create_user
 from store.db import make_engine, session_scope
 from store.migrate import upgrade
 from store.models import StaffUser
@@ -38,6 +38,11 @@ UNITS = [
     ("130100", "石家庄市教育局", "prefectural", "130000"),
     ("130102", "长安区教育局", "county", "130100"),
 ]
+
+
+def small_tree() -> OrgTree:
+    units = [{"code": c, "name": n, "level": v, "parent_code": p} for c, n, v, p in UNITS]
+    return OrgTree.from_records(units, [])
 
 
 @dataclass
@@ -83,6 +88,14 @@ class Api:
             secret, _ = begin_totp_enrolment(user=user, sealer=SEALER)
             user.totp_enrolled = True
             return secret
+
+    def headers_for(
+        self, username: str, *, unit_code: str = "110000", role: str = "clerk"
+    ) -> dict[str, str]:
+        """Create an account and log it in: the `Authorization` header of a session that
+        may do anything its role allows (administrators get TOTP enrolled first)."""
+        secret = self.add_user(username, unit_code=unit_code, role=role, totp=role in ADMIN_ROLES)
+        return bearer(self.token(username, secret=secret))
 
     def user(self, username: str) -> StaffUser:
         """The stored account, detached (read its columns freely)."""

@@ -16,9 +16,7 @@ def api(store_url: str, tmp_path: Path) -> Iterator[Api]:
 
 def admin_token(api: Api, role: str = "sysadmin", unit_code: str = "110000") -> dict[str, str]:
     """Headers of a logged-in administrator with TOTP enrolled."""
-    username = f"{role}.{unit_code}"
-    secret = api.add_user(username, role=role, unit_code=unit_code, totp=True)
-    return bearer(api.token(username, secret=secret))
+    return api.headers_for(f"{role}.{unit_code}", role=role, unit_code=unit_code)
 
 
 def new_user(**changes: str) -> dict[str, str]:
@@ -33,8 +31,7 @@ def new_user(**changes: str) -> dict[str, str]:
 
 
 def test_a_clerk_is_refused_every_admin_endpoint(api: Api) -> None:
-    api.add_user("wang.li")
-    headers = bearer(api.token("wang.li"))
+    headers = api.headers_for("wang.li", role="clerk")
 
     assert api.client.get("/api/admin/users", headers=headers).status_code == 403
     assert api.client.post("/api/admin/users", json=new_user(), headers=headers).status_code == 403

@@ -6,12 +6,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from domain.orgtree import OrgTree
 from store.accounts import Granted, authenticate
 from store.db import make_engine, session_scope
 from store.migrate import upgrade
 from store.org import replace_tree
-from tests.api_support import PASSWORD, SEALER, T0, UNITS
+from tests.api_support import PASSWORD, SEALER, T0, small_tree
 from xueji.cli import app
 from xueji.settings import get_settings
 
@@ -25,9 +24,8 @@ def store(store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
     get_settings.cache_clear()
     upgrade(store_url)
     engine = make_engine(store_url)
-    units = [{"code": c, "name": n, "level": v, "parent_code": p} for c, n, v, p in UNITS]
     with session_scope(engine) as session:
-        replace_tree(session=session, tree=OrgTree.from_records(units, []))
+        replace_tree(session=session, tree=small_tree())
     engine.dispose()
     yield store_url
     get_settings.cache_clear()
