@@ -1,11 +1,15 @@
 """Dependencies of the routers, as `Annotated` aliases."""
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 
+from api.security import Staff, current_staff, require_roles
 from api.temporal_link import TemporalLink
+from store.sealing import Sealer
 from xueji.settings import Settings
 
 
@@ -24,3 +28,18 @@ def _temporal(request: Request) -> TemporalLink:
 SettingsDep = Annotated[Settings, Depends(_settings)]
 EngineDep = Annotated[Engine, Depends(_engine)]
 TemporalDep = Annotated[TemporalLink, Depends(_temporal)]
+
+
+def _clock(request: Request) -> Callable[[], datetime]:
+    return request.app.state.clock  # type: ignore[no-any-return]
+
+
+def _sealer(request: Request) -> Sealer:
+    return request.app.state.sealer  # type: ignore[no-any-return]
+
+
+ClockDep = Annotated[Callable[[], datetime], Depends(_clock)]
+SealerDep = Annotated[Sealer, Depends(_sealer)]
+StaffDep = Annotated[Staff, Depends(current_staff)]
+SysadminDep = Annotated[Staff, Depends(require_roles("sysadmin"))]
+SecadminDep = Annotated[Staff, Depends(require_roles("secadmin"))]

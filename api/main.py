@@ -1,17 +1,28 @@
 """The xueji HTTP API (FastAPI). Run with `xueji api` or `uvicorn api.main:app`."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 
-from api.routes import directory, health
+from api.errors import validation_error
+from api.routes import admin, auth, directory, health
 from api.temporal_link import TemporalLink
 from store.db import engine_for
+from store.sealing import Sealer
 from xueji.settings import Settings, get_settings
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(
+    settings: Settings | None = None, *, clock: Callable[[], datetime] = _utc_now
+) -> FastAPI:
+    """The app; tests hand in their own settings and a clock they can move."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -19,6 +30,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.engine = engine_for(settings)
         app.state.temporal = TemporalLink(settings)
+        app.state.sealer = Sealer(settings.store_keys)
+        app.state.clock = clock
         yield
         app.state.engine.dispose()
 
@@ -28,7 +41,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
     )
+    app.add_exception_handler(RequestValidationError, validation_error)
     app.include_router(health.router)
+    app.include_router(auth.router)
+    app.include_router(admin.router)
     app.include_router(directory.router)
     return app
 

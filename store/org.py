@@ -64,3 +64,35 @@ def _province_of(units: dict[str, Unit], unit: Unit) -> str | None:
         seen.add(current.code)
         current = units.get(current.parent_code) if current.parent_code else None
     return None
+
+
+def unit_exists(*, session: Session, code: str) -> bool:
+    return session.get(Unit, code) is not None
+
+
+def ancestor_path(*, session: Session, code: str) -> tuple[str, ...]:
+    """Codes from the root down to the unit `code`, both included; empty for an unknown unit."""
+    path: list[str] = []
+    current: str | None = code
+    while current is not None and current not in path:  # a cycle cannot loop forever
+        unit = session.get(Unit, current)
+        if unit is None:
+            return ()
+        path.append(current)
+        current = unit.parent_code
+    return tuple(reversed(path))
+
+
+def subtree_codes(*, session: Session, code: str) -> set[str]:
+    """The unit `code` and every unit below it (bureaus only: a few thousand rows at most)."""
+    children: dict[str, list[str]] = {}
+    for child, parent in session.exec(select(Unit.code, Unit.parent_code)):
+        if parent is not None:
+            children.setdefault(parent, []).append(child)
+    found, todo = set(), [code]
+    while todo:
+        current = todo.pop()
+        if current not in found:
+            found.add(current)
+            todo.extend(children.get(current, ()))
+    return found

@@ -15,11 +15,13 @@ calendar_app = typer.Typer(help="工作日日历（法定节假日与调休）",
 db_app = typer.Typer(help="数据库", no_args_is_help=True)
 notify_app = typer.Typer(help="通知（邮件发件箱）", no_args_is_help=True)
 audit_app = typer.Typer(help="审计日志（防篡改）", no_args_is_help=True)
+user_app = typer.Typer(help="工作人员账号", no_args_is_help=True)
 app.add_typer(org_app, name="org")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(db_app, name="db")
 app.add_typer(notify_app, name="notify")
 app.add_typer(audit_app, name="audit")
+app.add_typer(user_app, name="user")
 
 
 def fail(message: str) -> typer.Exit:
@@ -158,6 +160,49 @@ def audit_export(
 def _csv_safe(cell: str) -> str:
     """A cell Excel will not run as a formula (a user name may start with '=')."""
     return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+
+
+@user_app.command("add")
+def user_add(
+    username: Annotated[str, typer.Argument(help="用户名（3 至 32 位字母、数字或 _ . -）")],
+    unit: Annotated[str, typer.Option(help="所属单位代码（6 位）")],
+    role: Annotated[
+        str, typer.Option(help="角色：clerk、handler、leader、sysadmin、secadmin、auditor")
+    ],
+    name: Annotated[str, typer.Option(help="姓名；默认同用户名")] = "",
+    password_stdin: Annotated[bool, typer.Option(help="从标准输入读取密码（一行）")] = False,
+) -> None:
+    """创建工作人员账号（第一个系统管理员即由此创建）；密码须符合口令策略。"""
+    import sys
+    from datetime import UTC, datetime
+
+    from store.accounts import AccountError, create_user
+    from store.db import engine_for, session_scope
+    from store.migrate import upgrade
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("密码", hide_input=True, confirmation_prompt=True)
+    settings = get_settings()
+    upgrade(settings.store_url)
+    engine = engine_for(settings)
+    try:
+        with session_scope(engine) as session:
+            create_user(
+                session=session,
+                username=username,
+                unit_code=unit,
+                role=role,
+                password=password,
+                display_name=name,
+                now=datetime.now(UTC),
+            )
+    except AccountError as exc:
+        raise fail("账号未创建：" + "；".join(exc.reasons)) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"已创建账号 {username}（单位 {unit}，角色 {role}）")
 
 
 @org_app.command("import")

@@ -1,7 +1,7 @@
 """The audit log: hash-chained entries, and the anchors that purges of old entries leave.
 
 Revision ID: 0004_audit
-Revises: 0002 (re-link to the organisation branch's 0003 when it lands)
+Revises: 0003_accounts
 Create Date: 2026-11-29
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from store.models import AwareDateTime
 
 revision: str = "0004_audit"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003_accounts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,105 @@
+"""Who is calling: bearer-token sessions, the `current_staff` dependency and role checks.
+
+This module reads the engine and clock from `request.app.state` itself, so that
+`api/deps.py` can import it without a cycle.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from store.accounts import get_session_user
+from store.db import session_scope
+
+
+@dataclass(frozen=True)
+class Staff:
+    """The logged-in staff member, as routers see them."""
+
+    user_id: int
+    username: str
+    unit_code: str
+    role: str
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    """A live session: who, which session, and what it must do before anything else."""
+
+    staff: Staff
+    token_hash: str
+    must_change_password: bool
+    must_enrol_totp: bool
+
+
+_bearer = HTTPBearer(auto_error=False, description="POST /api/auth/login 得到的令牌")
+
+
+def unauthorized(message: str) -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED, detail=message, headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+def current_session(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Authenticated:
+    """The caller's live session, even one that must first change its password or enrol
+    TOTP; only the password, TOTP, logout and me endpoints use it directly."""
+    if credentials is None:
+        raise unauthorized("请先登录")
+    now = request.app.state.clock()
+    with session_scope(request.app.state.engine) as session:
+        found = get_session_user(session=session, token=credentials.credentials, now=now)
+        if found is not None:
+            row, user = found
+            assert user.id is not None
+            authenticated = Authenticated(
+                staff=Staff(user.id, user.username, user.unit_code, user.role),
+                token_hash=row.token_hash,
+                must_change_password=row.must_change_password,
+                must_enrol_totp=row.must_enrol_totp,
+            )
+    if found is None:
+        raise unauthorized("登录已失效（令牌无效、已注销或超时），请重新登录")
+    return authenticated
+
+
+SessionAuthDep = Annotated[Authenticated, Depends(current_session)]
+
+
+def current_staff(authenticated: SessionAuthDep) -> Staff:
+    """The caller, refused (403) while the session must change its password or enrol TOTP."""
+    if authenticated.must_change_password:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail="密码已过期或由管理员重置，请先修改密码（POST /api/auth/password）",
+        )
+    if authenticated.must_enrol_totp:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail="管理员账号须先绑定动态口令（POST /api/auth/totp/enrol 与 /confirm）",
+        )
+    return authenticated.staff
+
+
+def require_roles(*roles: str) -> Callable[..., Any]:
+    """A dependency giving the caller when their role is one of `roles`, 403 otherwise."""
+    allowed = frozenset(roles)
+
+    def dependency(staff: Annotated[Staff, Depends(current_staff)]) -> Staff:
+        if staff.role not in allowed:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail="当前角色无权执行此操作")
+        return staff
+
+    return dependency
+
+
+def field_error(field: str, reasons: list[str]) -> HTTPException:
+    """A 422 naming the body field, in FastAPI's own validation-error shape."""
+    detail = [{"loc": ["body", field], "msg": reason, "type": "value_error"} for reason in reasons]
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=detail)
