@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 
+from activities.org import StoreTree
 from api.security import Staff, current_staff, require_roles
 from api.temporal_link import TemporalLink
 from store.sealing import Sealer
@@ -43,3 +44,10 @@ SealerDep = Annotated[Sealer, Depends(_sealer)]
 StaffDep = Annotated[Staff, Depends(current_staff)]
 SysadminDep = Annotated[Staff, Depends(require_roles("sysadmin"))]
 SecadminDep = Annotated[Staff, Depends(require_roles("secadmin"))]
+
+
+def _tree(request: Request) -> StoreTree:
+    return request.app.state.tree  # type: ignore[no-any-return]
+
+
+TreeDep = Annotated[StoreTree, Depends(_tree)]

@@ -7,8 +7,10 @@ from datetime import UTC, datetime
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 
+from activities.org import StoreTree
+from api import audit_trail
 from api.errors import validation_error
-from api.routes import admin, auth, directory, health
+from api.routes import admin, auth, case_actions, complaints, directory, health, slips, track
 from api.temporal_link import TemporalLink
 from store.db import engine_for
 from store.sealing import Sealer
@@ -32,6 +34,7 @@ def create_app(
         app.state.temporal = TemporalLink(settings)
         app.state.sealer = Sealer(settings.store_keys)
         app.state.clock = clock
+        app.state.tree = StoreTree(app.state.engine)
         yield
         app.state.engine.dispose()
 
@@ -46,6 +49,11 @@ def create_app(
     app.include_router(auth.router)
     app.include_router(admin.router)
     app.include_router(directory.router)
+    app.include_router(complaints.router)
+    app.include_router(case_actions.router)
+    app.include_router(slips.router)
+    app.include_router(track.router)
+    audit_trail.install(app)
     return app
 
 

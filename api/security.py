@@ -66,6 +66,7 @@ def current_session(
             )
     if found is None:
         raise unauthorized("登录已失效（令牌无效、已注销或超时），请重新登录")
+    request.state.staff = authenticated.staff  # for the audit record of the request
     return authenticated
 
 

@@ -100,6 +100,7 @@ def login(
     """Log in; the token goes in `Authorization: Bearer ...` of every later request."""
     now = clock()
     client = request.client.host if request.client else ""
+    request.state.audit_actor = body.username  # the audit record names the attempted account
     with session_scope(engine) as session:
         outcome = authenticate(
             session=session,

@@ -1,0 +1,185 @@
+"""Request and answer bodies of the complaint endpoints.
+
+Identifiers are normalised here with domain.ids, so a bad one is a 422 naming its field.
+"""
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, Field, model_validator
+
+from domain.ids import (
+    normalize_id_card,
+    normalize_phone,
+    normalize_school_code,
+    normalize_student_no,
+    normalize_unit_code,
+)
+from domain.process import Channel
+
+Text = Annotated[str, Field(min_length=1, max_length=4000)]
+Name = Annotated[str, Field(min_length=1, max_length=50)]
+
+
+def _optional(normalize: object) -> AfterValidator:
+    """Apply a normaliser to a non-empty value; its InvalidIdentifier (a ValueError) is a 422."""
+
+    def check(value: str) -> str:
+        return normalize(value) if value.strip() else ""  # type: ignore[operator]
+
+    return AfterValidator(check)
+
+
+Phone = Annotated[str, Field(max_length=32), _optional(normalize_phone)]
+IdCard = Annotated[str, Field(max_length=32), _optional(normalize_id_card)]
+StudentNo = Annotated[str, Field(max_length=32), _optional(normalize_student_no)]
+SchoolCode = Annotated[str, AfterValidator(normalize_school_code)]
+UnitCode = Annotated[str, AfterValidator(normalize_unit_code)]
+Email = Annotated[str, Field(max_length=254, pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
+
+class ComplainantIn(BaseModel):
+    name: Name
+    phone: Phone = ""
+    email: Email = ""
+    id_card: IdCard = ""
+
+
+class StudentIn(BaseModel):
+    name: Name
+    id_card: IdCard = ""
+    student_no: StudentNo = ""
+
+
+class ComplaintIn(BaseModel):
+    """A complaint as the receiving clerk registers it (受理登记)."""
+
+    channel: Channel
+    complainant: ComplainantIn
+    students: list[StudentIn] = Field(default_factory=list, max_length=50)
+    school_codes: list[SchoolCode] = Field(default_factory=list, max_length=50)
+    unit_codes: list[UnitCode] = Field(default_factory=list, max_length=50)
+    summary: Text
+    refer_to_hotline: bool = Field(
+        False, description="phone calls only: give the caller the handling unit's hotline"
+    )
+
+    @model_validator(mode="after")
+    def _names_something(self) -> "ComplaintIn":
+        if not self.school_codes and not self.unit_codes:
+            raise ValueError("请至少填写一个涉及的学校标识码或教育行政部门代码")
+        if self.refer_to_hotline and self.channel is not Channel.PHONE:
+            raise ValueError("只有来电投诉可以告知下级热线")
+        return self
+
+
+class DeadlineOut(BaseModel):
+    label: str
+    unit: str
+    due: datetime
+    estimated: bool
+
+
+class ComplaintCreated(BaseModel):
+    id: str
+    tracking_no: str
+    query_code: str = Field(description="give it to the complainant with the tracking number")
+    stage: str
+    handling_unit: str
+    route: list[str]
+    first_deadline: DeadlineOut | None
+
+
+class CaseSummary(BaseModel):
+    id: str
+    tracking_no: str
+    channel: str
+    stage: str
+    receiving_unit: str
+    handling_unit: str
+    province: str
+    received_at: datetime
+    due: datetime | None
+    overdue: bool
+    escalation_level: int
+    outcome: str
+    phone_masked: str
+
+
+class CaseList(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    items: list[CaseSummary]
+
+
+class StepOut(BaseModel):
+    """A working-day clock: a step of the handling unit or a slip's addressee."""
+
+    key: str
+    label: str
+    unit: str
+    started_at: datetime
+    due: datetime
+    estimated: bool
+    status: str
+    overdue: bool
+    escalation_level: int
+    finished_at: datetime | None
+
+
+class HopOut(BaseModel):
+    from_unit: str
+    to_unit: str
+    at: datetime
+
+
+class SlipOut(BaseModel):
+    complaint_id: str
+    slip_id: str
+    kind: str
+    round: int
+    issuer: str
+    addressee: str
+    route: list[str]
+    hops: list[HopOut]
+    status: str
+    sent_at: datetime
+    returned_at: datetime | None
+
+
+class SlipDetail(SlipOut):
+    instructions: str
+    response: str
+    clock: StepOut | None
+
+
+class TimelineOut(BaseModel):
+    at: datetime
+    kind: str
+    unit: str
+    text: str
+
+
+class StudentOut(BaseModel):
+    name: str
+    id_card_masked: str
+    student_no_masked: str
+
+
+class ComplainantOut(BaseModel):
+    name: str
+    phone_masked: str
+    email: str
+    id_card_masked: str
+
+
+class CaseDetail(CaseSummary):
+    complainant: ComplainantOut | None
+    students: list[StudentOut]
+    summary: str
+    school_codes: list[str]
+    unit_codes: list[str]
+    steps: list[StepOut]
+    slips: list[SlipOut]
+    timeline: list[TimelineOut]

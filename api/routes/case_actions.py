@@ -1,0 +1,235 @@
+"""The staff actions of the process (DESIGN §5), one endpoint each, answering the new state.
+
+403: the caller's unit or role may not act; 404: a case (or slip) the caller may not see;
+409: the case is at another step, the action was done, or the case has finished; 422: bad input.
+"""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Path
+from pydantic import BaseModel, Field
+from sqlmodel import Session
+
+from api import workflow_calls
+from api.complaint_schemas import Text, UnitCode
+from api.deps import EngineDep, TemporalDep
+from api.security import Staff, require_roles
+from store.queries import visible_case
+from workflows.complaint import ComplaintWorkflow
+from workflows.messages import (
+    CaseView,
+    ConfirmResult,
+    DecideOpinion,
+    InformComplainant,
+    IssueSlips,
+    RaiseDispute,
+    ReturnSlip,
+    Rework,
+    RuleDispute,
+    Withdraw,
+)
+from workflows.slip import SlipWorkflow
+
+router = APIRouter(prefix="/api/complaints/{complaint_id}", tags=["actions"])
+
+ACTORS = ("handler", "leader")
+ActorDep = Annotated[Staff, Depends(require_roles(*ACTORS))]
+WithdrawerDep = Annotated[Staff, Depends(require_roles("clerk", *ACTORS))]
+CaseId = Annotated[str, Path(max_length=64)]
+SlipId = Annotated[str, Path(pattern=r"^[VS]\d{1,4}$")]
+Units = Annotated[list[UnitCode], Field(min_length=1, max_length=50)]
+OptionalText = Annotated[str, Field(max_length=4000)]
+
+
+class VerificationIn(BaseModel):
+    addressees: Units = Field(description="related units that must verify (核查)")
+    instructions: OptionalText = ""
+
+
+class OpinionIn(BaseModel):
+    opinion: Text
+    executing_units: Annotated[list[UnitCode], Field(max_length=50)] = Field(
+        default_factory=list, description="empty: nothing is to be done"
+    )
+
+
+class ConfirmationIn(BaseModel):
+    conclusion: OptionalText = ""
+
+
+class ReworkIn(BaseModel):
+    executing_units: Units
+    instructions: OptionalText = ""
+
+
+class InformingIn(BaseModel):
+    message: Text
+
+
+class SlipReturnIn(BaseModel):
+    response: Text
+
+
+class DisputeIn(BaseModel):
+    proposed_unit: UnitCode
+    reason: OptionalText = ""
+
+
+class RulingIn(BaseModel):
+    handling_unit: UnitCode
+    reason: OptionalText = ""
+
+
+class WithdrawalIn(BaseModel):
+    reason: OptionalText = ""
+
+
+async def _visible(engine: Any, staff: Staff, complaint_id: str) -> None:
+    with Session(engine) as session:
+        if visible_case(session=session, unit_code=staff.unit_code, case_id=complaint_id) is None:
+            raise HTTPException(404, detail="没有这个案件")
+
+
+async def _act(
+    staff: Staff, engine: Any, temporal: Any, complaint_id: str, method: Any, action: Any
+) -> CaseView:
+    await _visible(engine, staff, complaint_id)
+    client = await temporal.client()
+    view: CaseView = await workflow_calls.update(client, complaint_id, method, action)
+    return view
+
+
+@router.post("/verification", response_model=CaseView)
+async def issue_verification(
+    complaint_id: CaseId,
+    body: VerificationIn,
+    staff: ActorDep,
+    engine: EngineDep,
+    temporal: TemporalDep,
+) -> CaseView:
+    """The handling unit sends verification slips (核查单) to related units."""
+    action = IssueSlips(staff.unit_code, body.addressees, body.instructions)
+    return await _act(
+        staff, engine, temporal, complaint_id, ComplaintWorkflow.issue_verification, action
+    )
+
+
+@router.post("/opinion", response_model=CaseView)
+async def decide_opinion(
+    complaint_id: CaseId, body: OpinionIn, staff: ActorDep, engine: EngineDep, temporal: TemporalDep
+) -> CaseView:
+    """The handling opinion (办理意见), with supervision slips (督办单) to executing units."""
+    action = DecideOpinion(staff.unit_code, body.opinion, body.executing_units)
+    return await _act(
+        staff, engine, temporal, complaint_id, ComplaintWorkflow.decide_opinion, action
+    )
+
+
+@router.post("/confirmation", response_model=CaseView)
+async def confirm_result(
+    complaint_id: CaseId,
+    body: ConfirmationIn,
+    staff: ActorDep,
+    engine: EngineDep,
+    temporal: TemporalDep,
+) -> CaseView:
+    """The handling unit confirms the results returned."""
+    action = ConfirmResult(staff.unit_code, body.conclusion)
+    return await _act(
+        staff, engine, temporal, complaint_id, ComplaintWorkflow.confirm_result, action
+    )
+
+
+@router.post("/rework", response_model=CaseView)
+async def rework(
+    complaint_id: CaseId, body: ReworkIn, staff: ActorDep, engine: EngineDep, temporal: TemporalDep
+) -> CaseView:
+    """The results are not enough: a new supervision round."""
+    action = Rework(staff.unit_code, body.executing_units, body.instructions)
+    return await _act(staff, engine, temporal, complaint_id, ComplaintWorkflow.rework, action)
+
+
+@router.post("/informing", response_model=CaseView)
+async def inform_complainant(
+    complaint_id: CaseId,
+    body: InformingIn,
+    staff: ActorDep,
+    engine: EngineDep,
+    temporal: TemporalDep,
+) -> CaseView:
+    """The complainant is told the result; the case closes (办结)."""
+    action = InformComplainant(staff.unit_code, body.message)
+    return await _act(
+        staff, engine, temporal, complaint_id, ComplaintWorkflow.inform_complainant, action
+    )
+
+
+@router.post("/slips/{slip_id}/return", response_model=CaseView)
+async def return_slip(
+    complaint_id: CaseId,
+    slip_id: SlipId,
+    body: SlipReturnIn,
+    staff: ActorDep,
+    engine: EngineDep,
+    temporal: TemporalDep,
+) -> CaseView:
+    """The addressee returns its slip with the findings or the result."""
+    await _visible(engine, staff, complaint_id)
+    client = await temporal.client()
+    action = ReturnSlip(staff.unit_code, slip_id, body.response)
+    await workflow_calls.update(
+        client, f"{complaint_id}.{slip_id}", SlipWorkflow.return_slip, action
+    )
+    return await _state(client, complaint_id)
+
+
+@router.post("/dispute", response_model=CaseView, status_code=202)
+async def raise_dispute(
+    complaint_id: CaseId, body: DisputeIn, staff: ActorDep, engine: EngineDep, temporal: TemporalDep
+) -> CaseView:
+    """The handling unit or a related unit disputes the level (before the handling opinion)."""
+    await _visible(engine, staff, complaint_id)
+    client = await temporal.client()
+    action = RaiseDispute(staff.unit_code, body.proposed_unit, body.reason)
+    await workflow_calls.signal(client, complaint_id, ComplaintWorkflow.raise_dispute, action)
+    return await _state(client, complaint_id)
+
+
+@router.post("/ruling", response_model=CaseView, status_code=202)
+async def rule_dispute(
+    complaint_id: CaseId, body: RulingIn, staff: ActorDep, engine: EngineDep, temporal: TemporalDep
+) -> CaseView:
+    """The ruling unit (裁定) names the unit that handles the case from now on."""
+    await _visible(engine, staff, complaint_id)
+    client = await temporal.client()
+    view = await _state(client, complaint_id)
+    open_disputes = [d for d in view.disputes if d.ruled_at is None]
+    if not open_disputes:
+        raise HTTPException(409, detail="该案件没有待裁定的层级争议")
+    if open_disputes[-1].ruling_unit != staff.unit_code:
+        raise HTTPException(403, detail=f"应由 {open_disputes[-1].ruling_unit} 裁定")
+    action = RuleDispute(staff.unit_code, body.handling_unit, body.reason)
+    await workflow_calls.signal(client, complaint_id, ComplaintWorkflow.rule_dispute, action)
+    return await _state(client, complaint_id)
+
+
+@router.post("/withdrawal", response_model=CaseView, status_code=202)
+async def withdraw(
+    complaint_id: CaseId,
+    body: WithdrawalIn,
+    staff: WithdrawerDep,
+    engine: EngineDep,
+    temporal: TemporalDep,
+) -> CaseView:
+    """The complainant withdraws the complaint (recorded by staff), at any step."""
+    await _visible(engine, staff, complaint_id)
+    client = await temporal.client()
+    await workflow_calls.signal(
+        client, complaint_id, ComplaintWorkflow.withdraw, Withdraw(body.reason)
+    )
+    return await _state(client, complaint_id)
+
+
+async def _state(client: Any, complaint_id: str) -> CaseView:
+    view: CaseView = await workflow_calls.query(client, complaint_id, ComplaintWorkflow.state)
+    return view

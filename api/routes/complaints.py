@@ -1,0 +1,212 @@
+"""Complaints: register (受理), list and read what the caller's unit may see.
+
+Writes go to the workflow; reads come from the store. A case the caller's unit may not see
+is 404, the same answer as a case that does not exist.
+"""
+
+import asyncio
+import hashlib
+from contextlib import suppress
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from api import workflow_calls
+from api.case_reading import case_detail
+from api.complaint_schemas import (
+    CaseDetail,
+    CaseList,
+    CaseSummary,
+    ComplaintCreated,
+    ComplaintIn,
+    DeadlineOut,
+)
+from api.deps import EngineDep, SealerDep, SettingsDep, TemporalDep, TreeDep
+from api.security import Staff, require_roles
+from domain.orgtree import OrgTree, UnknownCodeError
+from domain.process import Channel, Stage
+from domain.routing import RoutingError, responsible_unit
+from store.intake import ReusedKey, take_ticket
+from store.queries import CaseFilter, visible_case, visible_cases
+from workflows.complaint import ComplaintWorkflow
+from workflows.messages import CaseView, Complainant, ComplaintInput, Student
+
+router = APIRouter(prefix="/api/complaints", tags=["complaints"])
+
+CASE_READERS = ("clerk", "handler", "leader")
+ReaderDep = Annotated[Staff, Depends(require_roles(*CASE_READERS))]
+FIRST_STEP_WAIT_SECONDS = 10.0
+
+
+def field_error(location: list[str | int], message: str) -> HTTPException:
+    """A 422 shaped like FastAPI's own validation answers."""
+    return HTTPException(
+        422, detail=[{"loc": ["body", *location], "msg": message, "type": "value_error"}]
+    )
+
+
+def check_codes(tree: OrgTree, complaint: ComplaintIn) -> None:
+    """Every code must be in the tree and the case must have a handling unit, else a 422."""
+    for index, code in enumerate(complaint.school_codes):
+        try:
+            tree.school(code)
+        except UnknownCodeError as exc:
+            raise field_error(["school_codes", index], str(exc)) from None
+    for index, code in enumerate(complaint.unit_codes):
+        try:
+            tree.unit(code)
+        except UnknownCodeError as exc:
+            raise field_error(["unit_codes", index], str(exc)) from None
+    try:
+        responsible_unit(tree, complaint.school_codes, complaint.unit_codes)
+    except RoutingError as exc:
+        raise field_error(["school_codes"], str(exc)) from None
+
+
+@router.post("", status_code=201, response_model=ComplaintCreated)
+async def register(
+    complaint: ComplaintIn,
+    staff: ReaderDep,
+    engine: EngineDep,
+    sealer: SealerDep,
+    settings: SettingsDep,
+    temporal: TemporalDep,
+    tree: TreeDep,
+    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+) -> ComplaintCreated:
+    """Register a complaint; it is routed to its handling unit at once. The same
+    `Idempotency-Key` from the same user returns the complaint registered the first time."""
+    check_codes(tree(), complaint)
+    body_hash = hashlib.sha256(complaint.model_dump_json().encode()).hexdigest()
+
+    def ticket() -> Any:
+        with Session(engine) as session:
+            return take_ticket(
+                session=session,
+                sealer=sealer,
+                registered_by=staff.username,
+                receiving_unit=staff.unit_code,
+                idempotency_key=idempotency_key,
+                request_hash=body_hash,
+                now=datetime.now(UTC),
+            )
+
+    try:
+        issued = await run_in_threadpool(ticket)
+    except ReusedKey as exc:
+        raise HTTPException(409, detail=str(exc)) from None
+    client = await temporal.client()
+    with suppress(WorkflowAlreadyStartedError):  # a retried request: the first one started it
+        await client.start_workflow(
+            ComplaintWorkflow.run,
+            _workflow_input(complaint, staff, issued, settings.deadline_policy),
+            id=issued.complaint_id,
+            task_queue=settings.temporal_task_queue,
+        )
+    view = await _routed(client, issued.complaint_id)
+    return ComplaintCreated(
+        id=issued.complaint_id,
+        tracking_no=issued.tracking_no,
+        query_code=issued.query_code,
+        stage=view.stage.value,
+        handling_unit=view.handling_unit,
+        route=view.route,
+        first_deadline=_first_deadline(view),
+    )
+
+
+@router.get("", response_model=CaseList)
+def list_complaints(
+    staff: ReaderDep,
+    engine: EngineDep,
+    stage: Stage | None = None,
+    overdue: bool | None = None,
+    handling_unit: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    province: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    channel: Channel | None = None,
+    received_from: datetime | None = None,
+    received_to: datetime | None = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> CaseList:
+    """The cases the caller's unit may see (its own, its subordinates', those its slips pass
+    through), newest first."""
+    filters = CaseFilter(
+        stage=stage.value if stage else None,
+        overdue=overdue,
+        handling_unit=handling_unit,
+        province=province,
+        channel=channel.value if channel else None,
+        received_from=received_from,
+        received_to=received_to,
+    )
+    with Session(engine) as session:
+        page = visible_cases(
+            session=session,
+            unit_code=staff.unit_code,
+            filters=filters,
+            offset=offset,
+            limit=limit,
+        )
+        items = [CaseSummary.model_validate(case, from_attributes=True) for case in page.cases]
+    return CaseList(total=page.total, offset=offset, limit=limit, items=items)
+
+
+@router.get("/{complaint_id}", response_model=CaseDetail)
+def get_complaint(
+    complaint_id: Annotated[str, Path(max_length=64)],
+    staff: ReaderDep,
+    engine: EngineDep,
+    sealer: SealerDep,
+) -> CaseDetail:
+    """One case: its steps with their deadlines, slips with their hops, and timeline."""
+    with Session(engine) as session:
+        case = visible_case(session=session, unit_code=staff.unit_code, case_id=complaint_id)
+        if case is None:
+            raise HTTPException(404, detail="没有这个案件")
+        return case_detail(session, case, sealer)
+
+
+def _workflow_input(
+    complaint: ComplaintIn, staff: Staff, issued: Any, policy: Any
+) -> ComplaintInput:
+    person = complaint.complainant
+    return ComplaintInput(
+        complaint_id=issued.complaint_id,
+        tracking_no=issued.tracking_no,
+        received_at=issued.received_at,
+        receiving_unit=staff.unit_code,
+        channel=complaint.channel,
+        school_codes=complaint.school_codes,
+        unit_codes=complaint.unit_codes,
+        complainant=Complainant(
+            name=person.name, phone=person.phone, email=person.email, id_card=person.id_card
+        ),
+        content=complaint.summary,
+        refer_to_hotline=complaint.refer_to_hotline,
+        policy=policy,
+        students=[Student(s.name, s.id_card, s.student_no) for s in complaint.students],
+    )
+
+
+async def _routed(client: Any, complaint_id: str) -> CaseView:
+    """The case once its workflow has routed it (a moment after the start)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + FIRST_STEP_WAIT_SECONDS
+    while True:
+        view: CaseView = await workflow_calls.query(client, complaint_id, ComplaintWorkflow.state)
+        if view.stage is not Stage.REGISTERED or loop.time() > deadline:
+            return view
+        await asyncio.sleep(0.05)
+
+
+def _first_deadline(view: CaseView) -> DeadlineOut | None:
+    open_clocks = [clock for clock in view.clocks if clock.status == "open"]
+    if not open_clocks:
+        return None
+    first = open_clocks[0]
+    return DeadlineOut(label=first.label, unit=first.unit, due=first.due, estimated=first.estimated)

@@ -1,0 +1,58 @@
+"""Public tracking (进度查询): with the tracking number and query code given at registration,
+anyone can see the step and the dates of a complaint; no names, no findings."""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Query
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from api.deps import EngineDep
+from domain.ids import InvalidIdentifier, normalize_tracking_no
+from domain.process import STAGE_NAMES, Stage
+from store.intake import find_by_query_code
+from store.models import Case
+
+router = APIRouter(prefix="/api/track", tags=["public"])
+NOT_FOUND = "受理编号或查询码不正确"
+
+
+class Progress(BaseModel):
+    tracking_no: str
+    stage: str
+    stage_name: str
+    received_at: datetime
+    updated_at: datetime
+    due: datetime | None
+    finished: bool
+
+
+@router.get("/{tracking_no}", response_model=Progress)
+def track(
+    tracking_no: Annotated[str, Path(max_length=40)],
+    code: Annotated[str, Query(pattern=r"^\d{6}$", description="查询码 given at registration")],
+    engine: EngineDep,
+) -> Progress:
+    """The step and dates of a complaint; 404 for a wrong tracking number or query code alike."""
+    try:
+        number = normalize_tracking_no(tracking_no)
+    except InvalidIdentifier as exc:
+        raise HTTPException(
+            422, detail=[{"loc": ["path", "tracking_no"], "msg": str(exc), "type": "value_error"}]
+        ) from None
+    with Session(engine) as session:
+        intake = find_by_query_code(session=session, tracking_no=number, code=code)
+        case = session.get(Case, intake.complaint_id) if intake else None
+        if case is None:
+            raise HTTPException(404, detail=NOT_FOUND)
+        stage = Stage(case.stage)
+        return Progress(
+            tracking_no=number,
+            stage=stage.value,
+            stage_name=STAGE_NAMES[stage],
+            received_at=case.received_at,
+            updated_at=case.updated_at,
+            due=case.due,
+            finished=bool(case.outcome),
+        )

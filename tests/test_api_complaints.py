@@ -1,0 +1,317 @@
+"""Complaints over HTTP: registration, the list and detail by jurisdiction, every staff action
+and its refusals, slips, and the public tracking look-up. The real app, a real worker on the dev
+server, a real store (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlmodel import col, func, select
+from temporalio.testing import WorkflowEnvironment
+
+from api.main import create_app
+from domain.workdays import WorkdayCalendar
+from store import audit
+from store.accounts import create_user
+from store.db import engine_for, session_scope
+from store.models import AuditRecord, Case
+from worker import build_worker
+from xueji.settings import Settings
+from xueji.temporal import connect
+
+from .process_support import prepare_store
+
+PASSWORD = "Correct-Horse-7"
+PROVINCE, CITY, CHANG_AN, QIAO_XI, XIN_HUA = "130000", "130100", "130102", "130104", "130105"
+CHANG_AN_SCHOOL, QIAO_XI_SCHOOL = "2130102001", "2130104001"
+USERS = {  # username: (unit, role)
+    "hb_clerk": (PROVINCE, "clerk"),
+    "sjz_handler": (CITY, "handler"),
+    "ca_handler": (CHANG_AN, "handler"),
+    "qx_handler": (QIAO_XI, "handler"),
+    "xh_handler": (XIN_HUA, "handler"),
+    "sjz_clerk": (CITY, "clerk"),
+}
+COMPLAINT = {
+    "channel": "web",
+    "complainant": {"name": "张晓明", "phone": "138 1234 5678", "email": "p@example.invalid"},
+    "students": [{"name": "张小雨", "student_no": "G11010519491231002X"}],
+    "school_codes": [CHANG_AN_SCHOOL, QIAO_XI_SCHOOL],
+    "summary": "孩子的学籍被两所学校同时登记",
+}
+WAIT_SECONDS = 15.0
+
+
+@dataclass
+class System:
+    http: httpx.AsyncClient
+    settings: Settings
+    tokens: dict[str, str]
+
+    def as_(self, username: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[username]}"}
+
+    async def post(self, username: str, path: str, body: Any, **headers: str) -> httpx.Response:
+        return await self.http.post(path, json=body, headers={**self.as_(username), **headers})
+
+    async def get(self, username: str, path: str, **params: Any) -> httpx.Response:
+        return await self.http.get(path, params=params, headers=self.as_(username))
+
+
+async def eventually(check: Callable[[], Awaitable[bool]]) -> None:
+    """The read model follows the workflow a moment later."""
+    for _ in range(int(WAIT_SECONDS / 0.05)):
+        if await check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the store never showed the expected state")
+
+
+@pytest.fixture
+async def system(
+    store_url: str, tmp_path: Path, dev_server: WorkflowEnvironment
+) -> AsyncIterator[System]:
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        database_url=store_url,
+        temporal_address=dev_server.client.service_client.config.target_host,
+        temporal_task_queue=f"api-{uuid.uuid4().hex[:8]}",
+    )
+    prepare_store(settings)
+    engine = engine_for(settings)
+    with session_scope(engine) as session:
+        for username, (unit, role) in USERS.items():
+            create_user(
+                session=session,
+                username=username,
+                unit_code=unit,
+                role=role,
+                password=PASSWORD,
+                now=datetime.now(UTC),
+            )
+    engine.dispose()
+    app = create_app(settings)
+    worker = build_worker(await connect(settings), settings)
+    async with worker, app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://xueji") as http:
+            tokens = {}
+            for username in USERS:
+                login = {"username": username, "password": PASSWORD}
+                answer = await http.post("/api/auth/login", json=login)
+                assert answer.status_code == 200, answer.text
+                tokens[username] = answer.json()["token"]
+            yield System(http, settings, tokens)
+
+
+async def register(system: System, body: dict[str, Any] | None = None, **headers: str) -> Any:
+    answer = await system.post("hb_clerk", "/api/complaints", body or COMPLAINT, **headers)
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+async def visible(system: System, username: str, complaint_id: str) -> Any:
+    async def shown() -> bool:
+        return (await system.get(username, f"/api/complaints/{complaint_id}")).status_code == 200
+
+    await eventually(shown)
+    return (await system.get(username, f"/api/complaints/{complaint_id}")).json()
+
+
+async def test_registration_routes_the_case_and_answers_its_first_deadline(
+    system: System,
+) -> None:
+    created = await register(system)
+    assert (created["stage"], created["handling_unit"], created["route"]) == (
+        "verify_issue",
+        CITY,
+        [PROVINCE, CITY],
+    )
+    assert len(created["query_code"]) == 6 and created["query_code"].isdigit()
+
+    detail = await visible(system, "sjz_handler", created["id"])
+    received = datetime.fromisoformat(detail["received_at"])
+    due = WorkdayCalendar().deadline(received, 3)
+    first = created["first_deadline"]
+    assert (first["unit"], datetime.fromisoformat(first["due"])) == (CITY, due)
+    assert detail["complainant"]["phone_masked"] == "138****5678"
+    assert detail["students"] == [
+        {"name": "张小雨", "id_card_masked": "", "student_no_masked": "G110105********002X"}
+    ]
+    assert detail["summary"] == COMPLAINT["summary"]
+    assert [step["key"] for step in detail["steps"]] == ["verify_issue-1"]
+    assert datetime.fromisoformat(detail["steps"][0]["due"]) == due
+
+
+async def test_a_retried_registration_returns_the_same_complaint(system: System) -> None:
+    first = await register(system, **{"Idempotency-Key": "k-1"})
+    again = await register(system, **{"Idempotency-Key": "k-1"})
+    assert (again["id"], again["tracking_no"], again["query_code"]) == (
+        first["id"],
+        first["tracking_no"],
+        first["query_code"],
+    )
+    other = {**COMPLAINT, "summary": "另一件事"}
+    reused = await system.post("hb_clerk", "/api/complaints", other, **{"Idempotency-Key": "k-1"})
+    assert reused.status_code == 409 and "Idempotency-Key" in reused.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("change", "location"),
+    [
+        ({"school_codes": ["2130102"]}, ["body", "school_codes", 0]),
+        ({"school_codes": [CHANG_AN_SCHOOL, "2139999001"]}, ["body", "school_codes", 1]),
+        ({"complainant": {"name": "张", "phone": "12345"}}, ["body", "complainant", "phone"]),
+        ({"channel": "fax"}, ["body", "channel"]),
+        ({"summary": ""}, ["body", "summary"]),
+        ({"school_codes": []}, ["body"]),
+    ],
+)
+async def test_bad_registrations_name_the_field_and_change_nothing(
+    system: System, change: dict[str, Any], location: list[Any]
+) -> None:
+    answer = await system.post("hb_clerk", "/api/complaints", {**COMPLAINT, **change})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["detail"][0]["loc"] == location
+    assert answer.json()["detail"][0]["msg"]
+    engine = engine_for(system.settings)
+    with session_scope(engine) as session:
+        assert session.exec(select(func.count()).select_from(Case)).one() == 0
+    engine.dispose()
+
+
+async def test_jurisdiction_actions_and_refusals(system: System) -> None:
+    created = await register(system)
+    case_id = created["id"]
+    await visible(system, "sjz_handler", case_id)
+
+    # A sibling county neither lists nor reads it; the province does.
+    listed = (await system.get("xh_handler", "/api/complaints")).json()
+    assert listed["total"] == 0
+    assert (await system.get("xh_handler", f"/api/complaints/{case_id}")).status_code == 404
+    listed = (await system.get("hb_clerk", "/api/complaints", overdue=False)).json()
+    assert [item["id"] for item in listed["items"]] == [case_id]
+
+    verification = {"addressees": [CHANG_AN, QIAO_XI], "instructions": "请核查两校登记情况"}
+    path = f"/api/complaints/{case_id}/verification"
+    assert (await system.post("sjz_clerk", path, verification)).status_code == 403  # role
+    assert (await system.post("xh_handler", path, verification)).status_code == 404  # unseen
+    answer = await system.post("sjz_handler", path, verification)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["stage"] == "verification"
+    assert (await system.post("sjz_handler", path, verification)).status_code == 409  # done
+
+    # The county on a slip's route now sees the case and its slip.
+    await visible(system, "ca_handler", case_id)
+    slips = (await system.get("ca_handler", "/api/slips")).json()
+    assert [(s["slip_id"], s["addressee"]) for s in slips] == [("V1", CHANG_AN)]
+    slip = (await system.get("ca_handler", f"/api/slips/{case_id}/V1")).json()
+    assert slip["instructions"] == "请核查两校登记情况"
+    assert (await system.get("qx_handler", f"/api/slips/{case_id}/V1")).status_code == 404
+
+    opinion = {"opinion": "撤销重复登记", "executing_units": [CHANG_AN]}
+    early = await system.post("sjz_handler", f"/api/complaints/{case_id}/opinion", opinion)
+    assert early.status_code == 409  # slips still out
+
+    for username, slip_id in (("ca_handler", "V1"), ("qx_handler", "V2")):
+        returned = await system.post(
+            username, f"/api/complaints/{case_id}/slips/{slip_id}/return", {"response": "已核查"}
+        )
+        assert returned.status_code == 200, returned.text
+    again = await system.post(
+        "ca_handler", f"/api/complaints/{case_id}/slips/V1/return", {"response": "再次"}
+    )
+    assert again.status_code == 409
+
+    async def at_opinion() -> bool:
+        detail = (await system.get("sjz_handler", f"/api/complaints/{case_id}")).json()
+        return bool(detail["stage"] == "opinion")
+
+    await eventually(at_opinion)
+    wrong = await system.post("ca_handler", f"/api/complaints/{case_id}/opinion", opinion)
+    assert wrong.status_code == 403  # only the handling unit decides
+
+    bad = await system.post(
+        "sjz_handler",
+        f"/api/complaints/{case_id}/opinion",
+        {"opinion": "x", "executing_units": ["12"]},
+    )
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][:2] == [
+        "body",
+        "executing_units",
+    ]
+
+
+async def test_public_tracking_with_the_query_code(system: System) -> None:
+    created = await register(system)
+    await visible(system, "sjz_handler", created["id"])
+    number, code = created["tracking_no"], created["query_code"]
+    wrong_code = "000000" if code != "000000" else "111111"
+
+    tracked = await system.http.get(f"/api/track/{number}", params={"code": code})
+    assert tracked.status_code == 200, tracked.text
+    assert (tracked.json()["stage"], tracked.json()["finished"]) == ("verify_issue", False)
+    assert "张晓明" not in tracked.text and CITY not in tracked.text
+    missing = await system.http.get(f"/api/track/{number}", params={"code": wrong_code})
+    assert missing.status_code == 404
+    malformed = await system.http.get("/api/track/2030-XYZ", params={"code": code})
+    assert malformed.status_code == 422
+
+
+async def test_withdrawal_closes_the_case(system: System) -> None:
+    created = await register(system)
+    case_id = created["id"]
+    await visible(system, "sjz_handler", case_id)
+    answer = await system.post(
+        "hb_clerk", f"/api/complaints/{case_id}/withdrawal", {"reason": "已解决"}
+    )
+    assert answer.status_code == 202
+
+    async def withdrawn() -> bool:
+        detail = (await system.get("sjz_handler", f"/api/complaints/{case_id}")).json()
+        return bool(detail["stage"] == "withdrawn")
+
+    await eventually(withdrawn)
+    late = await system.post(
+        "sjz_handler", f"/api/complaints/{case_id}/verification", {"addressees": [CHANG_AN]}
+    )
+    assert late.status_code == 409
+
+
+async def test_every_write_leaves_an_audit_record(system: System) -> None:
+    created = await register(system)
+    refused = await system.post(
+        "xh_handler", f"/api/complaints/{created['id']}/verification", {"addressees": [XIN_HUA]}
+    )
+    assert refused.status_code == 404
+    failed_login = await system.http.post(
+        "/api/auth/login", json={"username": "hb_clerk", "password": "wrong-Password-1"}
+    )
+    assert failed_login.status_code == 401
+
+    engine = engine_for(system.settings)
+    with session_scope(engine) as session:
+        records = session.exec(select(AuditRecord).order_by(col(AuditRecord.seq))).all()
+        rows = [(r.actor, r.actor_unit, r.actor_role, r.action, r.result) for r in records]
+        assert audit.verify(session=session) is None
+        clients = {r.client for r in records}
+    engine.dispose()
+    logins = [row for row in rows if row[3] == "login"]
+    assert len(logins) == len(USERS) + 1 and logins[-1] == (
+        "hb_clerk",
+        "",
+        "",
+        "login",
+        "refused:401",
+    )
+    assert ("hb_clerk", PROVINCE, "clerk", "register", "ok") in rows
+    assert rows[-2] == ("xh_handler", XIN_HUA, "handler", "issue_verification", "refused:404")
+    assert clients == {"203.0.113.7"}
