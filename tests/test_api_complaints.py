@@ -39,6 +39,7 @@ USERS = {  # username: (unit, role)
     "qx_handler": (QIAO_XI, "handler"),
     "xh_handler": (XIN_HUA, "handler"),
     "sjz_clerk": (CITY, "clerk"),
+    "hb_leader": (PROVINCE, "leader"),
 }
 COMPLAINT = {
     "channel": "web",
@@ -315,3 +316,81 @@ async def test_every_write_leaves_an_audit_record(system: System) -> None:
     assert ("hb_clerk", PROVINCE, "clerk", "register", "ok") in rows
     assert rows[-2] == ("xh_handler", XIN_HUA, "handler", "issue_verification", "refused:404")
     assert clients == {"203.0.113.7"}
+
+
+async def stage_is(system: System, case_id: str, stage: str) -> None:
+    async def reached() -> bool:
+        detail = (await system.get("hb_leader", f"/api/complaints/{case_id}")).json()
+        return bool(detail.get("stage") == stage)
+
+    await eventually(reached)
+
+
+async def test_the_whole_path_with_a_rework_over_http(system: System) -> None:
+    created = await register(system)
+    case = f"/api/complaints/{created['id']}"
+    await visible(system, "sjz_handler", created["id"])
+
+    async def act(username: str, path: str, body: dict[str, Any]) -> Any:
+        answer = await system.post(username, case + path, body)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    await act("sjz_handler", "/verification", {"addressees": [CHANG_AN, QIAO_XI]})
+    await act("ca_handler", "/slips/V1/return", {"response": "长安区已核查"})
+    await act("qx_handler", "/slips/V2/return", {"response": "桥西区已核查"})
+    await stage_is(system, created["id"], "opinion")
+    view = await act(
+        "sjz_handler", "/opinion", {"opinion": "撤销重复", "executing_units": [CHANG_AN]}
+    )
+    assert view["stage"] == "execution"
+    await act("ca_handler", "/slips/S1/return", {"response": "已撤销"})
+    await stage_is(system, created["id"], "confirmation")
+    early = await system.post("sjz_handler", case + "/informing", {"message": "已办结"})
+    assert early.status_code == 409
+    view = await act(
+        "sjz_handler", "/rework", {"executing_units": [QIAO_XI], "instructions": "再查"}
+    )
+    assert (view["stage"], view["supervision_round"]) == ("execution", 2)
+    await act("qx_handler", "/slips/S2/return", {"response": "已更正"})
+    await stage_is(system, created["id"], "confirmation")
+    assert (await act("sjz_handler", "/confirmation", {"conclusion": "属实"}))[
+        "stage"
+    ] == "informing"
+    closed = await act("sjz_handler", "/informing", {"message": "已为您更正学籍"})
+    assert (closed["stage"], closed["outcome"]) == ("closed", "closed")
+
+    await stage_is(system, created["id"], "closed")
+    tracked = await system.http.get(
+        f"/api/track/{created['tracking_no']}", params={"code": created["query_code"]}
+    )
+    assert (tracked.json()["stage"], tracked.json()["finished"]) == ("closed", True)
+    late = await system.post("sjz_handler", case + "/confirmation", {"conclusion": "x"})
+    assert late.status_code == 409
+
+
+async def test_a_dispute_is_ruled_only_by_the_ruling_unit(system: System) -> None:
+    body = {**COMPLAINT, "school_codes": [CHANG_AN_SCHOOL]}
+    created = await register(system, body)
+    assert created["handling_unit"] == CHANG_AN
+    case_id = created["id"]
+    case = f"/api/complaints/{case_id}"
+    await visible(system, "ca_handler", case_id)
+
+    disputed = await system.post("ca_handler", case + "/dispute", {"proposed_unit": QIAO_XI})
+    assert disputed.status_code == 202
+    await stage_is(system, case_id, "disputed")
+    ruling = {"handling_unit": QIAO_XI, "reason": "学籍在桥西区"}
+    wrong = await system.post("hb_leader", case + "/ruling", ruling)
+    assert wrong.status_code == 403 and CITY in wrong.json()["detail"]
+    ruled = await system.post("sjz_handler", case + "/ruling", ruling)
+    assert ruled.status_code == 202
+
+    async def moved() -> bool:
+        detail = await system.get("qx_handler", f"/api/complaints/{case_id}")
+        return detail.status_code == 200 and detail.json()["handling_unit"] == QIAO_XI
+
+    await eventually(moved)
+    assert (await system.get("ca_handler", case)).status_code == 404
+    again = await system.post("sjz_handler", case + "/ruling", ruling)
+    assert again.status_code == 409
