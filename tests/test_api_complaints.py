@@ -344,6 +344,8 @@ async def test_the_whole_path_with_a_rework_over_http(system: System) -> None:
         "sjz_handler", "/opinion", {"opinion": "撤销重复", "executing_units": [CHANG_AN]}
     )
     assert view["stage"] == "execution"
+    too_late = await system.post("sjz_handler", case + "/dispute", {"proposed_unit": CHANG_AN})
+    assert too_late.status_code == 409  # the handling opinion is decided
     await act("ca_handler", "/slips/S1/return", {"response": "已撤销"})
     await stage_is(system, created["id"], "confirmation")
     early = await system.post("sjz_handler", case + "/informing", {"message": "已办结"})
@@ -377,6 +379,8 @@ async def test_a_dispute_is_ruled_only_by_the_ruling_unit(system: System) -> Non
     case = f"/api/complaints/{case_id}"
     await visible(system, "ca_handler", case_id)
 
+    outsider = await system.post("hb_leader", case + "/dispute", {"proposed_unit": QIAO_XI})
+    assert outsider.status_code == 403  # sees the case, but is no party to it
     disputed = await system.post("ca_handler", case + "/dispute", {"proposed_unit": QIAO_XI})
     assert disputed.status_code == 202
     await stage_is(system, case_id, "disputed")

@@ -4,6 +4,7 @@
 409: the case is at another step, the action was done, or the case has finished; 422: bad input.
 """
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path
@@ -14,6 +15,7 @@ from api import workflow_calls
 from api.complaint_schemas import Text, UnitCode
 from api.deps import EngineDep, TemporalDep
 from api.security import Staff, require_roles
+from domain.process import DISPUTABLE, SlipKind
 from store.queries import visible_case
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages import (
@@ -188,11 +190,17 @@ async def raise_dispute(
     complaint_id: CaseId, body: DisputeIn, staff: ActorDep, engine: EngineDep, temporal: TemporalDep
 ) -> CaseView:
     """The handling unit or a related unit disputes the level (before the handling opinion)."""
-    await _visible(engine, staff, complaint_id)
-    client = await temporal.client()
     action = RaiseDispute(staff.unit_code, body.proposed_unit, body.reason)
-    await workflow_calls.signal(client, complaint_id, ComplaintWorkflow.raise_dispute, action)
-    return await _state(client, complaint_id)
+
+    def may_dispute(view: CaseView) -> None:
+        if view.stage not in DISPUTABLE:
+            raise HTTPException(409, detail="只能在研究办理意见之前提出层级争议")
+        verifying = {s.addressee for s in view.slips if s.kind is SlipKind.VERIFICATION}
+        if staff.unit_code not in {view.handling_unit, *verifying}:
+            raise HTTPException(403, detail="只有处理责任单位或相关单位可以提出层级争议")
+
+    method = ComplaintWorkflow.raise_dispute
+    return await _signal(staff, engine, temporal, complaint_id, method, action, may_dispute)
 
 
 @router.post("/ruling", response_model=CaseView, status_code=202)
@@ -200,17 +208,17 @@ async def rule_dispute(
     complaint_id: CaseId, body: RulingIn, staff: ActorDep, engine: EngineDep, temporal: TemporalDep
 ) -> CaseView:
     """The ruling unit (裁定) names the unit that handles the case from now on."""
-    await _visible(engine, staff, complaint_id)
-    client = await temporal.client()
-    view = await _state(client, complaint_id)
-    open_disputes = [d for d in view.disputes if d.ruled_at is None]
-    if not open_disputes:
-        raise HTTPException(409, detail="该案件没有待裁定的层级争议")
-    if open_disputes[-1].ruling_unit != staff.unit_code:
-        raise HTTPException(403, detail=f"应由 {open_disputes[-1].ruling_unit} 裁定")
     action = RuleDispute(staff.unit_code, body.handling_unit, body.reason)
-    await workflow_calls.signal(client, complaint_id, ComplaintWorkflow.rule_dispute, action)
-    return await _state(client, complaint_id)
+
+    def may_rule(view: CaseView) -> None:
+        open_disputes = [d for d in view.disputes if d.ruled_at is None]
+        if not open_disputes:
+            raise HTTPException(409, detail="该案件没有待裁定的层级争议")
+        if open_disputes[-1].ruling_unit != staff.unit_code:
+            raise HTTPException(403, detail=f"应由 {open_disputes[-1].ruling_unit} 裁定")
+
+    method = ComplaintWorkflow.rule_dispute
+    return await _signal(staff, engine, temporal, complaint_id, method, action, may_rule)
 
 
 @router.post("/withdrawal", response_model=CaseView, status_code=202)
@@ -222,11 +230,26 @@ async def withdraw(
     temporal: TemporalDep,
 ) -> CaseView:
     """The complainant withdraws the complaint (recorded by staff), at any step."""
+    method = ComplaintWorkflow.withdraw
+    return await _signal(staff, engine, temporal, complaint_id, method, Withdraw(body.reason))
+
+
+async def _signal(
+    staff: Staff,
+    engine: Any,
+    temporal: Any,
+    complaint_id: str,
+    method: Any,
+    action: Any,
+    check: Callable[[CaseView], None] | None = None,
+) -> CaseView:
+    """Send a Signal after `check` has passed on the live state; answer the state (the
+    workflow applies the Signal a moment later, hence 202)."""
     await _visible(engine, staff, complaint_id)
     client = await temporal.client()
-    await workflow_calls.signal(
-        client, complaint_id, ComplaintWorkflow.withdraw, Withdraw(body.reason)
-    )
+    if check is not None:
+        check(await _state(client, complaint_id))
+    await workflow_calls.signal(client, complaint_id, method, action)
     return await _state(client, complaint_id)
 
 
