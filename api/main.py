@@ -26,6 +26,9 @@ def create_app(
 ) -> FastAPI:
     """The app; tests hand in their own settings and a clock they can move."""
     settings = settings or get_settings()
+    problems = settings.production_problems()
+    if problems:  # refuse before serving anything, as the worker does
+        raise RuntimeError("拒绝启动 API：" + "；".join(problems))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

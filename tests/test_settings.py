@@ -3,10 +3,12 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
+from api.main import create_app
 from domain.process import DeadlinePolicy
 from xueji.codec import generate_key
 from xueji.dev import worker_script
@@ -65,3 +67,9 @@ def test_worker_refuses_to_start_in_production_with_development_keys() -> None:
     assert done.returncode == 1
     assert "XUEJI_PAYLOAD_KEYS" in done.stderr and "XUEJI_STORE_KEYS" in done.stderr
     assert "XUEJI_LOOKUP_KEY" in done.stderr
+
+
+def test_api_refuses_to_start_in_production_with_development_keys(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError) as refused:
+        create_app(Settings(data_dir=tmp_path, environment="production"))
+    assert "XUEJI_PAYLOAD_KEYS" in str(refused.value) and "XUEJI_STORE_KEYS" in str(refused.value)
