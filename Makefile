@@ -32,6 +32,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/routing.py
 	$(BIN)/python bench/lifecycle.py
+	$(BIN)/python bench/intake.py
 
 clean:
 	rm -rf $(VENV) *.egg-info

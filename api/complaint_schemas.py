@@ -6,7 +6,7 @@ Identifiers are normalised here with domain.ids, so a bad one is a 422 naming it
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from domain.ids import (
     normalize_id_card,
@@ -53,6 +53,20 @@ class StudentIn(BaseModel):
 
 class ComplaintIn(BaseModel):
     """A complaint as the receiving clerk registers it (受理登记)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "channel": "web",
+                    "complainant": {"name": "张晓明", "phone": "138 1234 5678"},
+                    "students": [{"name": "张小雨"}],
+                    "school_codes": ["2130102001"],
+                    "summary": "孩子的学籍被两所学校同时登记",
+                }
+            ]
+        }
+    )
 
     channel: Channel
     complainant: ComplainantIn

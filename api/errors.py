@@ -1,5 +1,6 @@
 """Validation errors in FastAPI's own shape (422, `detail[].loc` names the field), with the
-message in Chinese and without the rejected input: a bad request never echoes a password."""
+message in Chinese and without the rejected input: a bad request never echoes a password.
+And Temporal out of reach: 503, not a crash."""
 
 from typing import Any
 
@@ -7,6 +8,8 @@ from fastapi import Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+
+from api.workflow_calls import UNAVAILABLE
 
 _MESSAGES = {
     "missing": "缺少此项",
@@ -60,4 +63,13 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(
         status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         content={"detail": jsonable_encoder(detail)},
+    )
+
+
+async def temporal_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """Temporal could not be reached (TemporalLink.client): 503, try again later."""
+    return JSONResponse(
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        content={"detail": UNAVAILABLE},
+        headers={"Retry-After": "5"},
     )

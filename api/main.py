@@ -9,9 +9,10 @@ from fastapi.exceptions import RequestValidationError
 
 from activities.org import StoreTree
 from api import audit_trail
-from api.errors import validation_error
+from api.errors import temporal_unavailable, validation_error
+from api.ratelimit import new_limiter
 from api.routes import admin, auth, case_actions, complaints, directory, health, slips, track
-from api.temporal_link import TemporalLink
+from api.temporal_link import TemporalLink, TemporalUnavailable
 from store.db import engine_for
 from store.sealing import Sealer
 from xueji.settings import Settings, get_settings
@@ -38,6 +39,7 @@ def create_app(
         app.state.sealer = Sealer(settings.store_keys)
         app.state.clock = clock
         app.state.tree = StoreTree(app.state.engine)
+        app.state.limiter = new_limiter()
         yield
         app.state.engine.dispose()
 
@@ -48,6 +50,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(TemporalUnavailable, temporal_unavailable)
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(admin.router)

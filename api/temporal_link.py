@@ -9,6 +9,10 @@ from xueji.settings import Settings
 from xueji.temporal import connect
 
 
+class TemporalUnavailable(ConnectionError):
+    """Temporal cannot be reached; the API answers 503 (api.errors.temporal_unavailable)."""
+
+
 class TemporalLink:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
@@ -16,10 +20,13 @@ class TemporalLink:
         self._lock = asyncio.Lock()
 
     async def client(self) -> Client:
-        """The connected client; raise ConnectionError when Temporal cannot be reached."""
+        """The connected client; raise TemporalUnavailable when Temporal cannot be reached."""
         async with self._lock:
             if self._client is None:
-                self._client = await connect(self._settings, timeout=3.0)
+                try:
+                    self._client = await connect(self._settings, timeout=3.0)
+                except ConnectionError as exc:
+                    raise TemporalUnavailable(str(exc)) from exc
             return self._client
 
     async def check(self) -> None:

@@ -104,3 +104,12 @@ class BareCase:
     ) -> None:
         await asyncio.gather(*children)
         self._stage = then
+
+
+@workflow.defn(name="BareIntake")
+class BareIntake:
+    """The baseline of intake.py: a workflow that returns at once."""
+
+    @workflow.run
+    async def run(self) -> str:
+        return "registered"

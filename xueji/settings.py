@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from limits import parse
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -67,6 +68,14 @@ class Settings(BaseSettings):
     smtp_username: str = ""
     smtp_password: str = ""
 
+    public_rate_limit: str = Field(
+        "30/minute",
+        description="requests per client address to each public endpoint (tracking, directory)",
+    )
+    login_rate_limit: str = Field(
+        "10/minute", description="login attempts per client address, e.g. '10/minute'"
+    )
+
     api_host: str = "127.0.0.1"
     api_port: int = 8000
 
@@ -83,6 +92,15 @@ class Settings(BaseSettings):
     @classmethod
     def _lookup_key_parses(cls, value: str) -> str:
         parse_lookup_key(value)
+        return value
+
+    @field_validator("public_rate_limit", "login_rate_limit")
+    @classmethod
+    def _rate_limit_parses(cls, value: str) -> str:
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError("频率限制格式应如 30/minute、10/second 或 100/hour") from None
         return value
 
     def production_problems(self) -> list[str]:

@@ -2,10 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
 from api.deps import ClockDep, EngineDep, SealerDep
+from api.ratelimit import TOO_MANY_RESPONSE, rate_limited
 from api.security import SessionAuthDep, field_error, unauthorized
 from domain.workdays import SHANGHAI
 from store.accounts import (
@@ -93,7 +94,11 @@ def _refusal(refused: Refused) -> HTTPException:
     return unauthorized(LOGIN_FAILED)
 
 
-@router.post("/login", responses={401: {}, 423: {}})
+@router.post(
+    "/login",
+    responses={401: {}, 423: {}, **TOO_MANY_RESPONSE},
+    dependencies=[Depends(rate_limited("login", "login"))],
+)
 def login(
     body: LoginRequest, request: Request, engine: EngineDep, sealer: SealerDep, clock: ClockDep
 ) -> LoginAnswer:

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 
 from api import workflow_calls
 from api.case_reading import case_detail
@@ -100,13 +101,16 @@ async def register(
     except ReusedKey as exc:
         raise HTTPException(409, detail=str(exc)) from None
     client = await temporal.client()
-    with suppress(WorkflowAlreadyStartedError):  # a retried request: the first one started it
-        await client.start_workflow(
-            ComplaintWorkflow.run,
-            _workflow_input(complaint, staff, issued, settings.deadline_policy),
-            id=issued.complaint_id,
-            task_queue=settings.temporal_task_queue,
-        )
+    try:
+        with suppress(WorkflowAlreadyStartedError):  # a retried request: the first one did it
+            await client.start_workflow(
+                ComplaintWorkflow.run,
+                _workflow_input(complaint, staff, issued, settings.deadline_policy),
+                id=issued.complaint_id,
+                task_queue=settings.temporal_task_queue,
+            )
+    except RPCError:  # Temporal went away: the ticket stays, a retry with the key starts it
+        raise HTTPException(503, detail=workflow_calls.UNAVAILABLE) from None
     view = await _routed(client, issued.complaint_id)
     return ComplaintCreated(
         id=issued.complaint_id,

@@ -3,12 +3,13 @@
 import re
 from typing import Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from api.deps import EngineDep
+from api.ratelimit import TOO_MANY_RESPONSE, rate_limited
 from store.org import directory
 
 router = APIRouter(tags=["directory"])
@@ -37,7 +38,12 @@ def _refuse(field: str, value: str, message: str) -> RequestValidationError:
     return RequestValidationError([error])
 
 
-@router.get("/api/directory", response_model=list[DirectoryUnit])
+@router.get(
+    "/api/directory",
+    response_model=list[DirectoryUnit],
+    dependencies=[Depends(rate_limited("public", "directory"))],
+    responses=TOO_MANY_RESPONSE,
+)
 def list_units(
     engine: EngineDep,
     level: str | None = Query(

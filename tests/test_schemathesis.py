@@ -1,0 +1,92 @@
+"""Every operation of the OpenAPI schema, fed examples generated from it (schemathesis): none
+may answer 500. The real app on a migrated SQLite store with the demo tree, called as a
+logged-in clerk; Temporal is unreachable, so operations that need it may answer 503
+(schemathesis' own `not_a_server_error` would count those too, hence `not_a_500`)."""
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.python import asgi
+
+from api.main import create_app
+from store.accounts import create_user
+from store.db import engine_for, session_scope
+from store.migrate import upgrade
+from xueji.dev import load_demo_tree_if_empty
+from xueji.settings import Settings
+
+from .conftest import free_port
+
+PASSWORD = "Correct-Horse-7"
+MAX_EXAMPLES = 15
+
+
+# The schema is loaded when pytest collects this module (schemathesis' `from_fixture` does not
+# work with pytest 9), so the app is made here; its store is prepared before the first call.
+DATA = Path(tempfile.mkdtemp(prefix="xueji-schemathesis-"))
+CONFIG = Settings(
+    data_dir=DATA,
+    database_url=f"sqlite:///{DATA / 'store.db'}",
+    temporal_address=f"127.0.0.1:{free_port()}",  # nothing listens: Temporal is down
+    public_rate_limit="100000/minute",
+    login_rate_limit="100000/minute",
+)
+APP = create_app(CONFIG)
+schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+
+
+@pytest.fixture(scope="module")
+def clerk_headers() -> Iterator[dict[str, str]]:
+    """A migrated store with the demo tree and a clerk of 河北省教育厅, logged in."""
+    upgrade(CONFIG.store_url)
+    assert load_demo_tree_if_empty(CONFIG)
+    engine = engine_for(CONFIG)
+    with session_scope(engine) as session:
+        create_user(
+            session=session,
+            username="clerk",
+            unit_code="130000",
+            role="clerk",
+            password=PASSWORD,
+            now=datetime.now(UTC),
+        )
+    engine.dispose()
+    yield bearer_of_new_session()
+    shutil.rmtree(DATA, ignore_errors=True)
+
+
+def bearer_of_new_session() -> dict[str, str]:
+    with asgi.get_client(APP) as client:
+        answer = client.post(
+            f"http://{asgi.HOST}/api/auth/login",
+            json={"username": "clerk", "password": PASSWORD},
+        )
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['token']}"}
+
+
+def not_a_500(ctx: Any, response: Any, case: Any) -> bool | None:
+    """No 5xx but 503: a refusal because Temporal is down is an answer, a crash is not."""
+    if response.status_code >= 500 and response.status_code != 503:
+        raise AssertionError(f"{response.status_code}: {response.text[:500]}")
+    return None
+
+
+@schema.parametrize()
+@settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+def test_no_operation_answers_500(case: Any, clerk_headers: dict[str, str]) -> None:
+    headers = dict(clerk_headers)
+    if case.operation.path == "/api/auth/logout":
+        headers = bearer_of_new_session()  # a session of its own, so the others' token stays valid
+    case.call_and_validate(headers=headers, checks=[not_a_500])
