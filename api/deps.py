@@ -44,6 +44,9 @@ SealerDep = Annotated[Sealer, Depends(_sealer)]
 StaffDep = Annotated[Staff, Depends(current_staff)]
 SysadminDep = Annotated[Staff, Depends(require_roles("sysadmin"))]
 SecadminDep = Annotated[Staff, Depends(require_roles("secadmin"))]
+AuditorDep = Annotated[Staff, Depends(require_roles("auditor"))]
+CalendarAdminDep = Annotated[Staff, Depends(require_roles("secadmin", "sysadmin"))]
+CaseStaffDep = Annotated[Staff, Depends(require_roles("clerk", "handler", "leader"))]
 
 
 def _tree(request: Request) -> StoreTree:

@@ -9,9 +9,23 @@ from fastapi.exceptions import RequestValidationError
 
 from activities.org import StoreTree
 from api import audit_trail
+from api.cors import PrefixCORS
 from api.errors import temporal_unavailable, validation_error
 from api.ratelimit import new_limiter
-from api.routes import admin, auth, case_actions, complaints, directory, health, slips, track
+from api.routes import (
+    admin,
+    audit,
+    auth,
+    calendar,
+    case_actions,
+    codec,
+    complaints,
+    directory,
+    health,
+    org,
+    slips,
+    track,
+)
 from api.temporal_link import TemporalLink, TemporalUnavailable
 from store.db import engine_for
 from store.sealing import Sealer
@@ -59,7 +73,12 @@ def create_app(
     app.include_router(case_actions.router)
     app.include_router(slips.router)
     app.include_router(track.router)
+    app.include_router(codec.router)
+    app.include_router(calendar.router)
+    app.include_router(org.router)
+    app.include_router(audit.router)
     audit_trail.install(app)
+    app.add_middleware(PrefixCORS, prefix="/api/codec/", origin=settings.temporal_ui_origin)
     return app
 
 

@@ -201,6 +201,15 @@ def _read_year_file(path: Path) -> tuple[YearArrangement | None, list[str]]:
     return arrangement, [f"日历文件 {path}：{problem}" for problem in problems]
 
 
+def parse_year_document(document: Any) -> YearArrangement:
+    """Validate a decoded JSON document of one year; raise CalendarFileError listing every
+    problem (the document an HTTP client sends instead of a file)."""
+    arrangement, problems = _parse_document(document)
+    if arrangement is None:
+        raise CalendarFileError(problems)
+    return arrangement
+
+
 def parse_year_file(path: Path) -> YearArrangement:
     """Read and validate one override file; raise CalendarFileError listing every problem."""
     arrangement, problems = _read_year_file(path)

@@ -145,6 +145,37 @@ def export(*, session: Session) -> Iterator[list[str]]:
         ]
 
 
+def search(
+    *,
+    session: Session,
+    actor: str | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[int, list[AuditRecord]]:
+    """How many entries match, and one page of them, newest first. `since` is inclusive,
+    `until` exclusive; actor and action match exactly."""
+    query = select(AuditRecord)
+    if actor is not None:
+        query = query.where(AuditRecord.actor == actor)
+    if action is not None:
+        query = query.where(AuditRecord.action == action)
+    if since is not None:
+        query = query.where(col(AuditRecord.at) >= since)
+    if until is not None:
+        query = query.where(col(AuditRecord.at) < until)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    page = query.order_by(col(AuditRecord.seq).desc()).offset(offset).limit(limit)
+    return total, list(session.exec(page))
+
+
+def csv_safe(cell: str) -> str:
+    """A cell Excel will not run as a formula (a user name may start with '=')."""
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+
+
 def purge_before(*, session: Session, cutoff: datetime, now: datetime) -> int:
     """Delete the oldest entries, those before `cutoff`, and return how many went.
 

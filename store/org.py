@@ -1,16 +1,43 @@
 """Store functions for the organisation tree."""
 
-from sqlalchemy import insert
-from sqlmodel import Session, delete, func, select
+from sqlalchemy import insert, inspect, update
+from sqlmodel import Session, col, delete, func, select
 
 from domain.orgtree import OrgTree
-from store.models import School, Unit
+from store.models import School, StaffUser, Unit
+
+
+class TreeInUseError(ValueError):
+    """The new tree lacks units that staff accounts belong to; nothing was changed."""
+
+    def __init__(self, codes: list[str]) -> None:
+        self.codes = codes
+        super().__init__(
+            f"新的组织机构树缺少仍有工作人员账号的单位：{'、'.join(codes)}；"
+            "请先调整这些账号的单位，或在导入文件中保留这些单位"
+        )
 
 
 def replace_tree(*, session: Session, tree: OrgTree) -> tuple[int, int]:
-    """Make the stored tree exactly `tree` (the caller's transaction makes it all or nothing)."""
+    """Make the stored tree exactly `tree` (the caller's transaction makes it all or nothing).
+
+    Units are updated in place, so staff accounts keep their unit (a foreign key); a tree
+    without a unit that accounts still belong to raises TreeInUseError.
+    """
+    keep = {u.code for u in tree.units()}
+    in_use: set[str] = set()
+    if inspect(session.connection()).has_table(StaffUser.__tablename__):  # type: ignore[arg-type]
+        in_use = set(
+            session.exec(select(StaffUser.unit_code).distinct())
+        )  # older revisions lack it
+    if in_use - keep:
+        raise TreeInUseError(sorted(in_use - keep))
+    existing = set(session.exec(select(Unit.code)))
     session.exec(delete(School))  # type: ignore[call-overload]
-    session.exec(delete(Unit))  # type: ignore[call-overload]
+    stale = sorted(existing - keep)
+    for start in range(0, len(stale), 1000):
+        chunk = stale[start : start + 1000]
+        session.exec(delete(Unit).where(col(Unit.code).in_(chunk)))  # type: ignore[call-overload]
     units = [
         {
             "code": u.code,
@@ -23,9 +50,13 @@ def replace_tree(*, session: Session, tree: OrgTree) -> tuple[int, int]:
         for u in tree.units()
     ]
     schools = [{"code": s.code, "name": s.name, "unit_code": s.parent_code} for s in tree.schools()]
-    # Core bulk inserts: a national tree has half a million schools.
-    if units:
-        session.execute(insert(Unit), units)
+    # Core bulk statements: a national tree has half a million schools.
+    updated = [unit for unit in units if unit["code"] in existing]
+    added = [unit for unit in units if unit["code"] not in existing]
+    if updated:
+        session.execute(update(Unit), updated)
+    if added:
+        session.execute(insert(Unit), added)
     if schools:
         session.execute(insert(School), schools)
     return len(units), len(schools)

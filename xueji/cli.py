@@ -1,7 +1,6 @@
 """`xueji`: the operators' command line (typer)."""
 
 import json
-import shutil
 from pathlib import Path
 from typing import Annotated
 
@@ -150,16 +149,11 @@ def audit_export(
         with Session(engine) as session, file.open("w", encoding="utf-8-sig", newline="") as out:
             writer = csv.writer(out)
             for row in audit.export(session=session):
-                writer.writerow([_csv_safe(cell) for cell in row])
+                writer.writerow([audit.csv_safe(cell) for cell in row])
                 rows += 1
     finally:
         engine.dispose()
     typer.echo(f"已导出 {rows - 1} 条审计记录 -> {file}")
-
-
-def _csv_safe(cell: str) -> str:
-    """A cell Excel will not run as a formula (a user name may start with '=')."""
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
 
 
 @user_app.command("add")
@@ -214,7 +208,7 @@ def org_import(
     from domain.orgtree import OrgTree, OrgTreeError
     from store.db import engine_for, session_scope
     from store.migrate import upgrade
-    from store.org import replace_tree
+    from store.org import TreeInUseError, replace_tree
 
     try:
         tree = OrgTree.load(units, schools)
@@ -223,9 +217,13 @@ def org_import(
     settings = get_settings()
     upgrade(settings.store_url)
     engine = engine_for(settings)
-    with session_scope(engine) as session:
-        unit_count, school_count = replace_tree(session=session, tree=tree)
-    engine.dispose()
+    try:
+        with session_scope(engine) as session:
+            unit_count, school_count = replace_tree(session=session, tree=tree)
+    except TreeInUseError as exc:
+        raise fail(f"导入失败，数据库未作任何改动：{exc}") from None
+    finally:
+        engine.dispose()
     typer.echo(f"已导入 {unit_count} 个单位、{school_count} 所学校")
 
 
@@ -235,17 +233,13 @@ def calendar_load(
 ) -> None:
     """载入某一年的官方放假调休安排；文件有误则拒绝并说明原因，原有安排不变。"""
     from domain.workdays import CalendarFileError, parse_year_file
+    from xueji.calendars import save_year
 
     try:
         arrangement = parse_year_file(file)
     except CalendarFileError as exc:
         raise fail(f"日历文件被拒绝，原有安排不变:\n{exc}") from None
-    directory = get_settings().calendar_path
-    directory.mkdir(parents=True, exist_ok=True)
-    target = directory / f"{arrangement.year}.json"
-    temporary = target.with_suffix(".json.tmp")
-    shutil.copyfile(file, temporary)
-    temporary.replace(target)  # atomic: a running worker never reads half a file
+    target = save_year(get_settings().calendar_path, arrangement)
     typer.echo(
         f"已载入 {arrangement.year} 年安排：{len(arrangement.holidays)} 个放假日、"
         f"{len(arrangement.workdays)} 个调休上班日 -> {target}"
@@ -262,6 +256,7 @@ def calendar_retime() -> None:
 def _retime() -> None:
     import asyncio
 
+    from xueji.calendars import RETIME_HINT
     from xueji.operations import retime_running_cases
     from xueji.temporal import connect
 
@@ -276,7 +271,7 @@ def _retime() -> None:
     except ConnectionError:
         raise fail(
             f"Temporal 服务 {settings.temporal_address} 无法连接，运行中的案件尚未重新计算期限；"
-            "服务恢复后请运行 xueji calendar retime"
+            + RETIME_HINT
         ) from None
     typer.echo(f"已通知 {told} 件运行中的案件重新计算期限")
 
@@ -284,28 +279,8 @@ def _retime() -> None:
 @calendar_app.command("show")
 def calendar_show(year: Annotated[int, typer.Argument(help="年份")]) -> None:
     """显示某一年的数据来源（official 官方 / estimated 预计）与放假、调休日期。"""
-    from datetime import date, timedelta
-
     from domain.workdays import WorkdayCalendar
+    from xueji.calendars import year_view
 
     calendar = WorkdayCalendar.from_directory(get_settings().calendar_path)
-    day, end = date(year, 1, 1), date(year, 12, 31)
-    weekday_rest, weekend_work = [], []
-    while day <= end:
-        if day.weekday() < 5 and not calendar.is_workday(day):
-            weekday_rest.append(day.isoformat())
-        if day.weekday() >= 5 and calendar.is_workday(day):
-            weekend_work.append(day.isoformat())
-        day += timedelta(days=1)
-    typer.echo(
-        json.dumps(
-            {
-                "year": year,
-                "status": calendar.year_status(year),
-                "weekday_holidays": weekday_rest,
-                "weekend_workdays": weekend_work,
-            },
-            ensure_ascii=False,
-            indent=2,
-        )
-    )
+    typer.echo(json.dumps(year_view(calendar, year), ensure_ascii=False, indent=2))

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     temporal_task_queue: str = "xueji"
     temporal_ui_port: int = Field(8233, description="port of the Web UI of the embedded dev server")
+    temporal_ui_origin: str = Field(
+        "http://127.0.0.1:8233",
+        description="origin of the Temporal Web UI, allowed to call /api/codec/ from the browser",
+    )
 
     payload_keys: str = Field(
         DEV_KEY_SPEC,

@@ -1,0 +1,67 @@
+"""/api/calendar: the working-day calendar years (法定节假日与调休), as `xueji calendar` does."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, HTTPException, Path, status
+from temporalio.service import RPCError
+
+from api.deps import CalendarAdminDep, SettingsDep, StaffDep, TemporalDep
+from domain.workdays import (
+    MAX_FILE_YEAR,
+    MIN_FILE_YEAR,
+    CalendarFileError,
+    WorkdayCalendar,
+    parse_year_document,
+)
+from xueji.calendars import RETIME_HINT, save_year, year_view
+from xueji.operations import retime_running_cases
+
+router = APIRouter(prefix="/api/calendar", tags=["calendar"])
+
+YEAR_DOCUMENT = Body(
+    description="与 xueji calendar load 的文件相同：year、source、holidays、workdays",
+    examples=[{"year": 2031, "source": "国办发明电", "holidays": ["2031-01-01"], "workdays": []}],
+)
+
+
+@router.post("/years", responses={422: {}, 503: {}})
+async def load_year(
+    document: Annotated[Any, YEAR_DOCUMENT],
+    _: CalendarAdminDep,
+    settings: SettingsDep,
+    temporal: TemporalDep,
+) -> dict[str, Any]:
+    """Save one year's official arrangement, then have every running case re-time its
+    deadlines. A bad document changes nothing and lists every problem."""
+    try:
+        arrangement = parse_year_document(document)
+    except CalendarFileError as exc:
+        detail = [
+            {"loc": ["body"], "msg": problem, "type": "value_error"} for problem in exc.problems
+        ]
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=detail) from None
+    save_year(settings.calendar_path, arrangement)
+    try:
+        told = await retime_running_cases(await temporal.client())
+    except (ConnectionError, RPCError):
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail=f"{arrangement.year} 年安排已保存，但 Temporal 服务无法连接，"
+            f"运行中的案件尚未重新计算期限；{RETIME_HINT}",
+        ) from None
+    return {
+        "year": arrangement.year,
+        "holidays": len(arrangement.holidays),
+        "workdays": len(arrangement.workdays),
+        "cases_retimed": told,
+    }
+
+
+@router.get("/years/{year}")
+def show_year(
+    year: Annotated[int, Path(ge=MIN_FILE_YEAR, le=MAX_FILE_YEAR)],
+    _: StaffDep,
+    settings: SettingsDep,
+) -> dict[str, Any]:
+    """The year's source (official / estimated), weekday holidays and weekend make-up days."""
+    return year_view(WorkdayCalendar.from_directory(settings.calendar_path), year)
