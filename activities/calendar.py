@@ -32,6 +32,20 @@ class Deadline:
     estimated: bool  # some day it counts over lies in a year without official data
 
 
+def deadline_plan(calendar: WorkdayCalendar, request: PlanRequest) -> DeadlinePlan:
+    """The due time of `request.working_days` working days from `request.start`, and the
+    reminder time: the end of the working day before it. Raises ValueError for a naive start
+    or a count below 1."""
+    due = calendar.deadline(request.start, request.working_days)
+    start = request.start.astimezone(SHANGHAI).date()
+    eve = calendar.add_workdays(start, request.working_days - 1)
+    return DeadlinePlan(
+        due=due,
+        remind_at=datetime.combine(eve, END_OF_DAY, tzinfo=SHANGHAI),
+        estimated=calendar.is_estimated(start, due.date()),
+    )
+
+
 class DirectoryCalendar:
     """The calendar of an override directory, re-read when a file in it changes."""
 
@@ -77,15 +91,7 @@ class CalendarActivities:
     @activity.defn(name="plan_deadline")
     async def plan_deadline(self, request: PlanRequest) -> DeadlinePlan:
         """A step's due time and its reminder time: the end of the working day before it."""
-        calendar = self._calendar()
         try:
-            due = calendar.deadline(request.start, request.working_days)
+            return deadline_plan(self._calendar(), request)
         except ValueError as exc:
             raise ApplicationError(str(exc), type="InvalidDeadline", non_retryable=True) from exc
-        start = request.start.astimezone(SHANGHAI).date()
-        eve = calendar.add_workdays(start, request.working_days - 1)
-        return DeadlinePlan(
-            due=due,
-            remind_at=datetime.combine(eve, END_OF_DAY, tzinfo=SHANGHAI),
-            estimated=calendar.is_estimated(start, due.date()),
-        )

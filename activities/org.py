@@ -62,6 +62,23 @@ class StoreTree:
         return tuple(signature)
 
 
+def routing_of(tree: OrgTree, request: RouteRequest) -> Routing:
+    """Who handles the complaint and the units it passes on its way there; the API answers a
+    registration with the same plan. Raises UnknownCodeError or RoutingError."""
+    receiving = tree.unit(request.receiving_unit).code
+    handling = responsible_unit(tree, request.school_codes, request.unit_codes)
+    path = route(tree, receiving, handling.code)
+    related = [tree.supervising_unit(code).code for code in request.school_codes]
+    province = tree.province_of(handling.code)
+    return Routing(
+        handling_unit=handling.code,
+        province=province.code if province else tree.root.code,
+        route=[unit.code for unit in path],
+        related_units=list(dict.fromkeys([*related, *request.unit_codes])),
+        hotline=handling.phone,
+    )
+
+
 @contextmanager
 def _refusals() -> Iterator[None]:
     """Unknown codes and impossible routes: retrying cannot help; the message names the code."""
@@ -84,18 +101,7 @@ class OrgActivities:
     async def route_complaint(self, request: RouteRequest) -> Routing:
         tree = await self._current()
         with _refusals():
-            receiving = tree.unit(request.receiving_unit).code
-            handling = responsible_unit(tree, request.school_codes, request.unit_codes)
-            path = route(tree, receiving, handling.code)
-            related = [tree.supervising_unit(code).code for code in request.school_codes]
-        province = tree.province_of(handling.code)
-        return Routing(
-            handling_unit=handling.code,
-            province=province.code if province else tree.root.code,
-            route=[unit.code for unit in path],
-            related_units=list(dict.fromkeys([*related, *request.unit_codes])),
-            hotline=handling.phone,
-        )
+            return routing_of(tree, request)
 
     @activity.defn(name="unit_path")
     async def unit_path(self, request: PathRequest) -> list[str]:

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 
+from activities.calendar import DirectoryCalendar
 from activities.org import StoreTree
 from api.security import Staff, current_staff, require_roles
 from api.temporal_link import TemporalLink
@@ -54,3 +55,10 @@ def _tree(request: Request) -> StoreTree:
 
 
 TreeDep = Annotated[StoreTree, Depends(_tree)]
+
+
+def _calendar(request: Request) -> DirectoryCalendar:
+    return request.app.state.calendar  # type: ignore[no-any-return]
+
+
+CalendarDep = Annotated[DirectoryCalendar, Depends(_calendar)]

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 
+from activities.calendar import DirectoryCalendar
 from activities.org import StoreTree
 from api import audit_trail
 from api.cors import PrefixCORS
@@ -53,6 +54,7 @@ def create_app(
         app.state.sealer = Sealer(settings.store_keys)
         app.state.clock = clock
         app.state.tree = StoreTree(app.state.engine)
+        app.state.calendar = DirectoryCalendar(settings.calendar_path)
         app.state.limiter = new_limiter()
         yield
         app.state.engine.dispose()

@@ -53,6 +53,18 @@ class Channel(StrEnum):
     VISIT = "visit"  # 来访
 
 
+def first_stage(
+    *, channel: Channel, refer_to_hotline: bool, receiving_unit: str, handling_unit: str
+) -> Stage:
+    """Where a complaint stands once routed: with its handling unit to issue verification
+    slips, or, for a call about another unit's case whose caller is given that unit's
+    hotline, referred and ended (DESIGN §5)."""
+    elsewhere = handling_unit != receiving_unit
+    if elsewhere and refer_to_hotline and channel is Channel.PHONE:
+        return Stage.REFERRED
+    return Stage.VERIFY_ISSUE
+
+
 class SlipKind(StrEnum):
     VERIFICATION = "verification"  # 核查单 (attachment 1)
     SUPERVISION = "supervision"  # 督办单 (attachment 2)

@@ -152,6 +152,21 @@ async def test_registration_routes_the_case_and_answers_its_first_deadline(
     assert datetime.fromisoformat(detail["steps"][0]["due"]) == due
 
 
+async def test_a_call_about_a_county_case_is_referred_to_the_county_hotline(
+    system: System,
+) -> None:
+    call = {**COMPLAINT, "channel": "phone", "school_codes": [CHANG_AN_SCHOOL]}
+    created = await register(system, {**call, "refer_to_hotline": True})
+    assert (created["stage"], created["handling_unit"], created["first_deadline"]) == (
+        "referred",
+        CHANG_AN,
+        None,
+    )
+    assert created["route"] == [PROVINCE, CITY, CHANG_AN]
+    detail = await visible(system, "ca_handler", created["id"])
+    assert (detail["stage"], detail["steps"]) == ("referred", [])
+
+
 async def test_a_retried_registration_returns_the_same_complaint(system: System) -> None:
     first = await register(system, **{"Idempotency-Key": "k-1"})
     again = await register(system, **{"Idempotency-Key": "k-1"})

@@ -2,6 +2,7 @@
 data kept from one start to the next, everything stopped on Ctrl-C."""
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -10,6 +11,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 from temporalio.client import Client, WorkflowExecutionStatus
@@ -22,7 +24,8 @@ from store.migrate import upgrade
 from store.org import counts
 from tests.conftest import free_port
 from tests.probe_workflows import DeadlineProbe
-from xueji.dev import load_demo_tree_if_empty
+from xueji.demo import read_accounts
+from xueji.dev import ALERT_FILTERS, filter_link, load_demo_tree_if_empty
 from xueji.settings import Settings
 from xueji.temporal import data_converter
 
@@ -40,6 +43,16 @@ def _env(data_dir: Path, temporal: int, ui: int, api: int) -> dict[str, str]:
         XUEJI_TEMPORAL_TASK_QUEUE=f"xueji-{uuid.uuid4().hex[:8]}",
     )
     return env
+
+
+RUNNING_CASES = 'ExecutionStatus = "Running" AND WorkflowType = "ComplaintWorkflow"'
+
+
+def _settings_of(env: dict[str, str]) -> dict[str, Any]:
+    return {
+        "temporal_address": env["XUEJI_TEMPORAL_ADDRESS"],
+        "temporal_ui_port": int(env["XUEJI_TEMPORAL_UI_PORT"]),
+    }
 
 
 def _start(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -119,9 +132,36 @@ async def test_dev_runs_three_processes_keeps_data_and_stops_on_ctrl_c(tmp_path:
             due=datetime(2026, 10, 10, 23, 59, 59, tzinfo=SHANGHAI), estimated=False
         )
         assert httpx.get(f"http://127.0.0.1:{ui}/", timeout=5).status_code == 200
+
+        # The demo: accounts of every role at four levels, and complaints filed over HTTP.
+        accounts = read_accounts(Path(env["XUEJI_DATA_DIR"]) / "demo-accounts.txt")
+        assert len(accounts) == 24
+        assert (Path(env["XUEJI_DATA_DIR"]) / "demo-accounts.txt").stat().st_mode & 0o777 == 0o600
+        assert all(f"{a.username:<18} {a.password}" in log.read_text() for a in accounts.values())
+        scenario = subprocess.run(
+            [XUEJI, "demo", "scenario"], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert scenario.returncode == 0, scenario.stderr
+        stages = re.findall(
+            r"^  (\d{8}[0-9A-Z]{7})  (\w+) +处理单位 (\d{6})", scenario.stdout, re.M
+        )
+        assert [(stage, unit) for _, stage, unit in stages] == [
+            ("closed", "130102"),
+            ("verification", "130100"),
+            ("verify_issue", "000000"),
+            ("referred", "130102"),
+            ("disputed", "130102"),
+        ]
+        # The alert board's links are in the banner, and the server accepts their queries.
+        for _name, query in ALERT_FILTERS:
+            assert filter_link(Settings(**_settings_of(env)), query) in log.read_text()
+            await client.count_workflows(query)
+        running = await client.count_workflows(RUNNING_CASES)
+        assert running.count == 3  # the case with a slip out, the Ministry's, the disputed one
     finally:
         assert _stop(first) == 0
     assert "worker stopped" in log.read_text()
+    first_log = log.read_text()
     assert all(_port_free(port) for port in (temporal, ui, api))
 
     second = _start(env, log)
@@ -132,8 +172,13 @@ async def test_dev_runs_three_processes_keeps_data_and_stops_on_ctrl_c(tmp_path:
         assert described.status == WorkflowExecutionStatus.COMPLETED
         assert described.close_time is not None
         assert described.close_time < datetime.now(UTC)
+        again = await client.count_workflows(RUNNING_CASES)
+        assert again.count == 3
     finally:
         assert _stop(second) == 0
+    second_log = log.read_text()[len(first_log) :]
+    assert "演示账号" not in second_log  # made once; passwords are shown only the first time
+    assert not any(a.password in second_log for a in accounts.values())
 
 
 def test_malformed_address_is_refused(tmp_path: Path) -> None:

@@ -1,7 +1,9 @@
 """Every operation of the OpenAPI schema, fed examples generated from it (schemathesis): none
-may answer 500. The real app on a migrated SQLite store with the demo tree, called as a
-logged-in clerk; Temporal is unreachable, so operations that need it may answer 503
-(schemathesis' own `not_a_server_error` would count those too, hence `not_a_500`)."""
+may answer 500. The real app on a migrated SQLite store with the demo tree, each operation
+called by a logged-in user of the role that may use it (administrators with TOTP), so the
+examples reach the code behind the role checks; Temporal is unreachable, so operations that
+need it may answer 503 (schemathesis' own `not_a_server_error` would count those too, hence
+`not_a_500`)."""
 
 import shutil
 import tempfile
@@ -10,15 +12,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.python import asgi
 
 from api.main import create_app
-from store.accounts import create_user
+from store.accounts import ADMIN_ROLES, begin_totp_enrolment, create_user
 from store.db import engine_for, session_scope
 from store.migrate import upgrade
+from store.sealing import Sealer
 from xueji.dev import load_demo_tree_if_empty
 from xueji.settings import Settings
 
@@ -42,31 +46,52 @@ APP = create_app(CONFIG)
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 
+def role_for(path: str, method: str) -> str:
+    """The role that may call the operation (DESIGN §7); staff operations go to a clerk."""
+    if path.startswith("/api/admin/password-policy"):
+        return "secadmin"
+    if path.startswith(("/api/admin/", "/api/org/")):
+        return "sysadmin"
+    if path.startswith("/api/audit"):
+        return "auditor"
+    if path.startswith("/api/calendar") and method == "POST":
+        return "secadmin"
+    return "clerk"
+
+
 @pytest.fixture(scope="module")
-def clerk_headers() -> Iterator[dict[str, str]]:
-    """A migrated store with the demo tree and a clerk of 河北省教育厅, logged in."""
+def headers_of_role() -> Iterator[dict[str, dict[str, str]]]:
+    """A migrated store with the demo tree and one logged-in user a role: the clerk of
+    河北省教育厅, and the administrators of the Ministry with TOTP enrolled."""
     upgrade(CONFIG.store_url)
     assert load_demo_tree_if_empty(CONFIG)
     engine = engine_for(CONFIG)
+    secrets: dict[str, str | None] = {}
     with session_scope(engine) as session:
-        create_user(
-            session=session,
-            username="clerk",
-            unit_code="130000",
-            role="clerk",
-            password=PASSWORD,
-            now=datetime.now(UTC),
-        )
+        for role in ("clerk", "sysadmin", "secadmin", "auditor"):
+            user = create_user(
+                session=session,
+                username=role,
+                unit_code="130000" if role == "clerk" else "000000",
+                role=role,
+                password=PASSWORD,
+                now=datetime.now(UTC),
+            )
+            secrets[role] = None
+            if role in ADMIN_ROLES:
+                secrets[role], _ = begin_totp_enrolment(user=user, sealer=Sealer(CONFIG.store_keys))
+                user.totp_enrolled = True
     engine.dispose()
-    yield bearer_of_new_session()
+    yield {role: bearer_of_new_session(role, secret) for role, secret in secrets.items()}
     shutil.rmtree(DATA, ignore_errors=True)
 
 
-def bearer_of_new_session() -> dict[str, str]:
+def bearer_of_new_session(username: str, secret: str | None = None) -> dict[str, str]:
+    code = pyotp.TOTP(secret).now() if secret else None
     with asgi.get_client(APP) as client:
         answer = client.post(
             f"http://{asgi.HOST}/api/auth/login",
-            json={"username": "clerk", "password": PASSWORD},
+            json={"username": username, "password": PASSWORD, "totp_code": code},
         )
     assert answer.status_code == 200, answer.text
     return {"Authorization": f"Bearer {answer.json()['token']}"}
@@ -85,8 +110,8 @@ def not_a_500(ctx: Any, response: Any, case: Any) -> bool | None:
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
-def test_no_operation_answers_500(case: Any, clerk_headers: dict[str, str]) -> None:
-    headers = dict(clerk_headers)
+def test_no_operation_answers_500(case: Any, headers_of_role: dict[str, dict[str, str]]) -> None:
+    headers = headers_of_role[role_for(case.operation.path, case.operation.method.upper())]
     if case.operation.path == "/api/auth/logout":
-        headers = bearer_of_new_session()  # a session of its own, so the others' token stays valid
+        headers = bearer_of_new_session("clerk")  # its own session: the others' stay valid
     case.call_and_validate(headers=headers, checks=[not_a_500])

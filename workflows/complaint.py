@@ -24,9 +24,9 @@ with workflow.unsafe.imports_passed_through():
         SLIP_NAMES,
         STAGE_NAMES,
         TERMINAL,
-        Channel,
         SlipKind,
         Stage,
+        first_stage,
     )
     from workflows import clocks
     from workflows import search_attributes as sa
@@ -319,7 +319,13 @@ class ComplaintWorkflow:
             )
         ]
         elsewhere = routing.handling_unit != input.receiving_unit
-        if elsewhere and input.refer_to_hotline and input.channel is Channel.PHONE:
+        stage = first_stage(
+            channel=input.channel,
+            refer_to_hotline=input.refer_to_hotline,
+            receiving_unit=input.receiving_unit,
+            handling_unit=routing.handling_unit,
+        )
+        if stage is Stage.REFERRED:
             hotline = routing.hotline or "（该单位尚未公布电话）"
             self._outcome = "referred"
             notices.append(

@@ -15,12 +15,14 @@ db_app = typer.Typer(help="数据库", no_args_is_help=True)
 notify_app = typer.Typer(help="通知（邮件发件箱）", no_args_is_help=True)
 audit_app = typer.Typer(help="审计日志（防篡改）", no_args_is_help=True)
 user_app = typer.Typer(help="工作人员账号", no_args_is_help=True)
+demo_app = typer.Typer(help="演示（本地系统）", no_args_is_help=True)
 app.add_typer(org_app, name="org")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(db_app, name="db")
 app.add_typer(notify_app, name="notify")
 app.add_typer(audit_app, name="audit")
 app.add_typer(user_app, name="user")
+app.add_typer(demo_app, name="demo")
 
 
 def fail(message: str) -> typer.Exit:
@@ -197,6 +199,41 @@ def user_add(
     finally:
         engine.dispose()
     typer.echo(f"已创建账号 {username}（单位 {unit}，角色 {role}）")
+
+
+@demo_app.command("scenario")
+def demo_scenario(
+    api_url: Annotated[
+        str | None, typer.Option(help="API 地址，默认本地系统的 http://主机:端口")
+    ] = None,
+) -> None:
+    """通过 API 登记几件演示投诉并推进到不同环节（先用 make run 启动本地系统）。"""
+    import asyncio
+
+    import httpx
+
+    from xueji.demo import DemoError, accounts_path, read_accounts, run_scenario
+    from xueji.dev import workflow_link
+
+    settings = get_settings()
+    base_url = api_url or f"http://{settings.api_host}:{settings.api_port}"
+
+    async def scenario() -> list:  # type: ignore[type-arg]
+        async with httpx.AsyncClient(base_url=base_url, timeout=30.0) as http:
+            return await run_scenario(http, read_accounts(accounts_path(settings)), typer.echo)
+
+    try:
+        filed = asyncio.run(scenario())
+    except httpx.TransportError:
+        raise fail(f"连不上 API {base_url}：请先用 make run 启动本地系统") from None
+    except DemoError as exc:
+        raise fail(str(exc)) from None
+    typer.echo("\n已登记的演示投诉：")
+    for case in filed:
+        typer.echo(
+            f"  {case.tracking_no}  {case.stage:<13} 处理单位 {case.handling_unit}  {case.what}"
+        )
+        typer.echo(f"      {workflow_link(settings, case.complaint_id)}")
 
 
 @org_app.command("import")

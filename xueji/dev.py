@@ -13,10 +13,19 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 from workflows.search_attributes import cli_registrations
 from xueji.settings import Settings
+
+# The alert board of the Temporal Web UI (DESIGN §6): ready-made filters of running cases.
+ALERT_FILTERS = (
+    ("全部逾期", 'ExecutionStatus = "Running" AND Overdue = true'),
+    ("河北省逾期", 'ExecutionStatus = "Running" AND Overdue = true AND ProvinceCode = "130000"'),
+    ("已逐级上报两级以上", 'ExecutionStatus = "Running" AND EscalationLevel >= 2'),
+)
 
 
 class DevError(RuntimeError):
@@ -177,20 +186,37 @@ def child_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+def web_ui(settings: Settings) -> str:
+    host, _ = split_address(settings.temporal_address)
+    return f"http://{host}:{settings.temporal_ui_port}/namespaces/{settings.temporal_namespace}"
+
+
+def filter_link(settings: Settings, query: str) -> str:
+    """The Web UI's workflow list filtered by a visibility query."""
+    return f"{web_ui(settings)}/workflows?query={quote(query)}"
+
+
+def workflow_link(settings: Settings, workflow_id: str) -> str:
+    """The Web UI's list showing the one case (its row opens the history)."""
+    return filter_link(settings, f'WorkflowId = "{workflow_id}"')
+
+
 def banner(settings: Settings) -> str:
     host, _ = split_address(settings.temporal_address)
     api = f"http://{settings.api_host}:{settings.api_port}"
-    return "\n".join(
-        [
-            "xueji 本地系统已启动 (Ctrl-C 停止全部进程):",
-            f"  API:             {api}/api/health",
-            f"  API 文档:        {api}/docs",
-            f"  Temporal Web UI: http://{host}:{settings.temporal_ui_port}",
-            f"  Temporal 服务:   {settings.temporal_address}",
-            f"  命名空间:        {settings.temporal_namespace}",
-            f"  数据目录:        {settings.data_dir.resolve()}",
-        ]
-    )
+    lines = [
+        "xueji 本地系统已启动 (Ctrl-C 停止全部进程):",
+        f"  API:             {api}/api/health",
+        f"  API 文档:        {api}/docs",
+        f"  Temporal Web UI: http://{host}:{settings.temporal_ui_port}",
+        f"  Temporal 服务:   {settings.temporal_address}",
+        f"  命名空间:        {settings.temporal_namespace}",
+        f"  数据目录:        {settings.data_dir.resolve()}",
+        "  告警筛选 (Web UI):",
+    ]
+    lines += [f"    {name}: {filter_link(settings, query)}" for name, query in ALERT_FILTERS]
+    lines.append("  演示投诉: xueji demo scenario（账号见 data/demo-accounts.txt）")
+    return "\n".join(lines)
 
 
 def load_demo_tree_if_empty(settings: Settings) -> bool:
@@ -223,6 +249,11 @@ def run_dev(settings: Settings, *, migrate: bool = True) -> int:
         upgrade(settings.store_url)
         if load_demo_tree_if_empty(settings):
             print("组织机构树为空，已载入演示数据 (xueji/data)；正式数据请用 xueji org import 导入")
+        from xueji.demo import accounts_table, create_demo_accounts
+
+        accounts = create_demo_accounts(settings, datetime.now(UTC))
+        if accounts:
+            print(accounts_table(accounts), flush=True)
 
     supervisor = Supervisor()
     stop_requested = False

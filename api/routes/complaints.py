@@ -4,7 +4,6 @@ Writes go to the workflow; reads come from the store. A case the caller's unit m
 is 404, the same answer as a case that does not exist.
 """
 
-import asyncio
 import hashlib
 from contextlib import suppress
 from datetime import UTC, datetime
@@ -16,6 +15,8 @@ from starlette.concurrency import run_in_threadpool
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
+from activities.calendar import deadline_plan
+from activities.org import routing_of
 from api import workflow_calls
 from api.case_reading import case_detail
 from api.complaint_schemas import (
@@ -26,21 +27,29 @@ from api.complaint_schemas import (
     ComplaintIn,
     DeadlineOut,
 )
-from api.deps import EngineDep, SealerDep, SettingsDep, TemporalDep, TreeDep
+from api.deps import CalendarDep, EngineDep, SealerDep, SettingsDep, TemporalDep, TreeDep
 from api.security import Staff, require_roles
 from domain.orgtree import OrgTree, UnknownCodeError
-from domain.process import Channel, Stage
-from domain.routing import RoutingError, responsible_unit
+from domain.process import STAGE_NAMES, Channel, Stage, first_stage
+from domain.routing import RoutingError
+from domain.workdays import WorkdayCalendar
 from store.intake import ReusedKey, take_ticket
 from store.queries import CaseFilter, visible_case, visible_cases
 from workflows.complaint import ComplaintWorkflow
-from workflows.messages import CaseView, Complainant, ComplaintInput, Student
+from workflows.messages import (
+    Complainant,
+    ComplaintInput,
+    PlanRequest,
+    RouteRequest,
+    Routing,
+    Student,
+)
+from xueji.settings import Settings
 
 router = APIRouter(prefix="/api/complaints", tags=["complaints"])
 
 CASE_READERS = ("clerk", "handler", "leader")
 ReaderDep = Annotated[Staff, Depends(require_roles(*CASE_READERS))]
-FIRST_STEP_WAIT_SECONDS = 10.0
 
 
 def field_error(location: list[str | int], message: str) -> HTTPException:
@@ -50,8 +59,8 @@ def field_error(location: list[str | int], message: str) -> HTTPException:
     )
 
 
-def check_codes(tree: OrgTree, complaint: ComplaintIn) -> None:
-    """Every code must be in the tree and the case must have a handling unit, else a 422."""
+def checked_routing(tree: OrgTree, complaint: ComplaintIn, staff: Staff) -> Routing:
+    """The case's routing; an unknown code or a case with no handling unit is a 422."""
     for index, code in enumerate(complaint.school_codes):
         try:
             tree.school(code)
@@ -62,10 +71,13 @@ def check_codes(tree: OrgTree, complaint: ComplaintIn) -> None:
             tree.unit(code)
         except UnknownCodeError as exc:
             raise field_error(["unit_codes", index], str(exc)) from None
+    request = RouteRequest(staff.unit_code, complaint.school_codes, complaint.unit_codes)
     try:
-        responsible_unit(tree, complaint.school_codes, complaint.unit_codes)
+        return routing_of(tree, request)
     except RoutingError as exc:
         raise field_error(["school_codes"], str(exc)) from None
+    except UnknownCodeError:  # the caller's own unit has left the tree since the login
+        raise HTTPException(403, detail="本单位已不在组织机构中，不能受理投诉") from None
 
 
 @router.post("", status_code=201, response_model=ComplaintCreated)
@@ -77,11 +89,13 @@ async def register(
     settings: SettingsDep,
     temporal: TemporalDep,
     tree: TreeDep,
+    calendar: CalendarDep,
     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
 ) -> ComplaintCreated:
-    """Register a complaint; it is routed to its handling unit at once. The same
-    `Idempotency-Key` from the same user returns the complaint registered the first time."""
-    check_codes(tree(), complaint)
+    """Register a complaint; it is routed to its handling unit at once, and the answer gives
+    its route and first deadline. The same `Idempotency-Key` from the same user returns the
+    complaint registered the first time."""
+    routing = checked_routing(tree(), complaint, staff)
     body_hash = hashlib.sha256(complaint.model_dump_json().encode()).hexdigest()
 
     def ticket() -> Any:
@@ -100,6 +114,7 @@ async def register(
         issued = await run_in_threadpool(ticket)
     except ReusedKey as exc:
         raise HTTPException(409, detail=str(exc)) from None
+    plan = _plan(routing, calendar(), complaint, staff, issued.received_at, settings)
     client = await temporal.client()
     try:
         with suppress(WorkflowAlreadyStartedError):  # a retried request: the first one did it
@@ -111,15 +126,11 @@ async def register(
             )
     except RPCError:  # Temporal went away: the ticket stays, a retry with the key starts it
         raise HTTPException(503, detail=workflow_calls.UNAVAILABLE) from None
-    view = await _routed(client, issued.complaint_id)
     return ComplaintCreated(
         id=issued.complaint_id,
         tracking_no=issued.tracking_no,
         query_code=issued.query_code,
-        stage=view.stage.value,
-        handling_unit=view.handling_unit,
-        route=view.route,
-        first_deadline=_first_deadline(view),
+        **plan,
     )
 
 
@@ -197,20 +208,36 @@ def _workflow_input(
     )
 
 
-async def _routed(client: Any, complaint_id: str) -> CaseView:
-    """The case once its workflow has routed it (a moment after the start)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + FIRST_STEP_WAIT_SECONDS
-    while True:
-        view: CaseView = await workflow_calls.query(client, complaint_id, ComplaintWorkflow.state)
-        if view.stage is not Stage.REGISTERED or loop.time() > deadline:
-            return view
-        await asyncio.sleep(0.05)
-
-
-def _first_deadline(view: CaseView) -> DeadlineOut | None:
-    open_clocks = [clock for clock in view.clocks if clock.status == "open"]
-    if not open_clocks:
-        return None
-    first = open_clocks[0]
-    return DeadlineOut(label=first.label, unit=first.unit, due=first.due, estimated=first.estimated)
+def _plan(
+    routing: Routing,
+    calendar: WorkdayCalendar,
+    complaint: ComplaintIn,
+    staff: Staff,
+    received_at: datetime,
+    settings: Settings,
+) -> dict[str, Any]:
+    """Stage, handling unit, route and first deadline, computed as the workflow's first step
+    computes them (the same routing and calendar functions), so the answer does not wait for
+    a worker: the started workflow is durable and arrives at the same plan."""
+    stage = first_stage(
+        channel=complaint.channel,
+        refer_to_hotline=complaint.refer_to_hotline,
+        receiving_unit=staff.unit_code,
+        handling_unit=routing.handling_unit,
+    )
+    first = None
+    if stage is Stage.VERIFY_ISSUE:
+        days = settings.deadline_policy.for_stage(stage)
+        deadline = deadline_plan(calendar, PlanRequest(start=received_at, working_days=days))
+        first = DeadlineOut(
+            label=STAGE_NAMES[stage],
+            unit=routing.handling_unit,
+            due=deadline.due,
+            estimated=deadline.estimated,
+        )
+    return {
+        "stage": stage.value,
+        "handling_unit": routing.handling_unit,
+        "route": routing.route,
+        "first_deadline": first,
+    }

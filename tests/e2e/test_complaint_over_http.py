@@ -1,0 +1,261 @@
+"""End to end, as the users run it: the dev server, the worker and the API as separate
+processes on free ports, staff of five units logged in over HTTP with the demo accounts.
+
+One complaint goes every way the notice allows: received by the province and forwarded down
+two levels to the county, transferred up to the city by a ruling on the county's dispute,
+verified by two related counties, sent back once (rework), looked up by the complainant with
+the query code, and closed. Midway the worker is killed and restarted, and later the dev
+server is restarted; the case finishes with every step recorded once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from store.accounts import create_user
+from store.db import engine_for, session_scope
+from store.migrate import upgrade
+from tests.conftest import free_port
+from xueji.demo import create_demo_accounts
+from xueji.dev import child_env, load_demo_tree_if_empty, temporal_command, worker_script
+from xueji.settings import Settings
+
+PROVINCE, CITY, CHANG_AN, QIAO_XI = "130000", "130100", "130102", "130104"
+CHANG_AN_SCHOOL, QIAO_XI_SCHOOL = "2130102001", "2130104001"
+QIAO_XI_PASSWORD = "Qiaoxi-Handler-2026"
+WAIT_SECONDS = 60.0
+
+
+@dataclass
+class System:
+    """The three processes of the local system, each startable and stoppable on its own."""
+
+    settings: Settings
+    logs: Path
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def command(self, name: str) -> list[str]:
+        if name == "temporal":
+            return temporal_command(self.settings)
+        if name == "worker":
+            return [sys.executable, worker_script()]
+        port = str(self.settings.api_port)
+        return [sys.executable, "-m", "uvicorn", "api.main:app", "--port", port]
+
+    def start(self, name: str) -> None:
+        with (self.logs / f"{name}.log").open("ab") as log:
+            self.processes[name] = subprocess.Popen(
+                self.command(name),
+                env=child_env(self.settings),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def stop(self, name: str, sig: int = signal.SIGTERM) -> None:
+        process = self.processes.pop(name)
+        process.send_signal(sig)
+        process.wait(timeout=30)
+
+    def log(self, name: str) -> str:
+        return (self.logs / f"{name}.log").read_text(errors="replace")
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.settings.api_port}"
+
+
+@pytest.fixture
+def system(tmp_path: Path) -> Iterator[System]:
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        temporal_address=f"127.0.0.1:{free_port()}",
+        temporal_ui_port=free_port(),
+        api_port=free_port(),
+    )
+    upgrade(settings.store_url)
+    load_demo_tree_if_empty(settings)
+    create_demo_accounts(settings, datetime.now(UTC))
+    engine = engine_for(settings)
+    with session_scope(engine) as session:  # 桥西区 has no demo account
+        create_user(
+            session=session,
+            username="qiaoxi.handler",
+            unit_code=QIAO_XI,
+            role="handler",
+            password=QIAO_XI_PASSWORD,
+            now=datetime.now(UTC),
+        )
+    engine.dispose()
+    running = System(settings, tmp_path)
+    try:
+        for name in ("temporal", "worker", "api"):
+            running.start(name)
+        yield running
+    finally:
+        for name in reversed(list(running.processes)):
+            running.stop(name)
+
+
+@dataclass
+class Desk:
+    """One logged-in member of staff."""
+
+    http: httpx.AsyncClient
+    headers: dict[str, str]
+
+    async def act(self, path: str, body: dict[str, Any], expected: int = 200) -> Any:
+        answer = await self.http.post(path, json=body, headers=self.headers)
+        assert answer.status_code == expected, (path, answer.status_code, answer.text)
+        return answer.json()
+
+    async def case(self, case_id: str) -> dict[str, Any]:
+        answer = await self.http.get(f"/api/complaints/{case_id}", headers=self.headers)
+        return answer.json() if answer.status_code == 200 else {}
+
+    async def until(self, case_id: str, check: Any) -> dict[str, Any]:
+        """The case once `check(case)` holds (the worker records each step a moment later)."""
+        deadline = time.monotonic() + WAIT_SECONDS
+        while True:
+            case = await self.case(case_id)
+            if case and check(case):
+                return case
+            assert time.monotonic() < deadline, f"the case never got there: {case}"
+            await asyncio.sleep(0.3)
+
+
+async def healthy(http: httpx.AsyncClient) -> None:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            if (await http.get("/api/health")).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.3)
+    raise AssertionError("the API never became healthy")
+
+
+@pytest.fixture
+async def http(system: System) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=system.base_url, timeout=30.0) as client:
+        await healthy(client)
+        yield client
+
+
+async def desk(http: httpx.AsyncClient, system: System, username: str) -> Desk:
+    accounts = (system.settings.data_dir / "demo-accounts.txt").read_text().splitlines()
+    passwords = {line.split("\t")[0]: line.split("\t")[1] for line in accounts[2:]}
+    password = passwords.get(username, QIAO_XI_PASSWORD)
+    login = await http.post("/api/auth/login", json={"username": username, "password": password})
+    assert login.status_code == 200, login.text
+    return Desk(http, {"Authorization": f"Bearer {login.json()['token']}"})
+
+
+def stage_is(*stages: str) -> Any:
+    return lambda case: case["stage"] in stages
+
+
+async def test_a_complaint_goes_every_way_over_http_through_restarts(
+    system: System, http: httpx.AsyncClient
+) -> None:
+    clerk = await desk(http, system, "hebei.clerk")
+    county = await desk(http, system, "changan.handler")
+    city = await desk(http, system, "sjz.handler")
+    province = await desk(http, system, "hebei.handler")
+    qiaoxi = await desk(http, system, "qiaoxi.handler")
+
+    # Received by the province, about a 长安区 school: forwarded down two levels.
+    complaint = {
+        "channel": "phone",
+        "complainant": {"name": "赵敏", "phone": "137 0311 8642"},
+        "students": [{"name": "赵小川", "id_card": "11010519491231002X"}],
+        "school_codes": [CHANG_AN_SCHOOL],
+        "summary": "转学后原校未注销学籍，新校无法注册",
+    }
+    created = await clerk.act("/api/complaints", complaint, 201)
+    case_id = created["id"]
+    assert (created["handling_unit"], created["route"]) == (CHANG_AN, [PROVINCE, CITY, CHANG_AN])
+    case = await county.until(case_id, stage_is("verify_issue"))
+    forwarded = [entry["unit"] for entry in case["timeline"] if entry["kind"] == "forwarded"]
+    assert forwarded == [CITY, CHANG_AN]
+
+    # The county holds that the city must handle it (the other school's transfer is the
+    # city's); the province rules so: a transfer up.
+    await county.act(f"/api/complaints/{case_id}/dispute", {"proposed_unit": CITY}, 202)
+    await province.until(case_id, stage_is("disputed"))
+    ruling = {"handling_unit": CITY, "reason": "涉及两县学籍，由市处理"}
+    await province.act(f"/api/complaints/{case_id}/ruling", ruling, 202)
+    case = await city.until(
+        case_id, lambda c: c["stage"] == "verify_issue" and c["handling_unit"] == CITY
+    )
+
+    # The worker dies right after the city sends verification slips to both counties.
+    slips = {"addressees": [CHANG_AN, QIAO_XI], "instructions": "请核查两校学籍登记"}
+    await city.act(f"/api/complaints/{case_id}/verification", slips)
+    system.stop("worker", signal.SIGKILL)
+    system.start("worker")
+    await county.until(case_id, stage_is("verification"))
+    await county.act(f"/api/complaints/{case_id}/slips/V1/return", {"response": "长安区：属实"})
+    await qiaoxi.act(f"/api/complaints/{case_id}/slips/V2/return", {"response": "桥西区：属实"})
+    await city.until(case_id, stage_is("opinion"))
+
+    # The dev server restarts between the opinion and the county's result.
+    opinion = {"opinion": "责成长安区第一中学注销重复学籍", "executing_units": [CHANG_AN]}
+    await city.act(f"/api/complaints/{case_id}/opinion", opinion)
+    system.stop("temporal", signal.SIGINT)
+    system.start("temporal")
+    await healthy(http)
+    await county.act(f"/api/complaints/{case_id}/slips/S1/return", {"response": "已注销"})
+    await city.until(case_id, stage_is("confirmation"))
+
+    # Not good enough: one more round (rework), then confirmed, informed and closed.
+    rework = {"executing_units": [CHANG_AN], "instructions": "请附注销凭证"}
+    await city.act(f"/api/complaints/{case_id}/rework", rework)
+    await county.act(f"/api/complaints/{case_id}/slips/S2/return", {"response": "凭证已附"})
+    await city.until(case_id, stage_is("confirmation"))
+    await city.act(f"/api/complaints/{case_id}/confirmation", {"conclusion": "已落实"})
+
+    number, code = created["tracking_no"], created["query_code"]
+    tracked = await http.get(f"/api/track/{number}", params={"code": code})
+    assert (tracked.status_code, tracked.json()["stage"]) == (200, "informing")
+    await city.act(f"/api/complaints/{case_id}/informing", {"message": "重复学籍已注销"})
+    case = await city.until(case_id, stage_is("closed"))
+    tracked = await http.get(f"/api/track/{number}", params={"code": code})
+    assert (tracked.json()["stage"], tracked.json()["finished"]) == ("closed", True)
+    assert "赵" not in tracked.text
+
+    # Every step once: nothing lost to the restarts, nothing done twice.
+    assert sorted(slip["slip_id"] for slip in case["slips"]) == ["S1", "S2", "V1", "V2"]
+    assert all(slip["status"] == "returned" for slip in case["slips"])
+    kinds = Counter(entry["kind"] for entry in case["timeline"])
+    assert kinds["registered"] == 1 and kinds["closed"] == 1
+    assert kinds["dispute_raised"] == kinds["dispute_ruled"] == 1
+    assert [(step["key"], step["unit"], step["status"]) for step in case["steps"]] == [
+        ("verify_issue-1", CHANG_AN, "stopped"),  # the dispute stopped the county's clock
+        ("disputed-1", PROVINCE, "met"),
+        ("verify_issue-2", CITY, "met"),
+        ("slip-V1", CHANG_AN, "met"),
+        ("slip-V2", QIAO_XI, "met"),
+        ("opinion-1", CITY, "met"),
+        ("slip-S1", CHANG_AN, "met"),
+        ("confirmation-1", CITY, "met"),
+        ("slip-S2", CHANG_AN, "met"),
+        ("confirmation-2", CITY, "met"),
+        ("informing-1", CITY, "met"),
+    ]
+    # The restarted worker picked the case up: the killed one wrote no personal data either.
+    assert "赵" not in system.log("worker") and "13703118642" not in system.log("worker")
