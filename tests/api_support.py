@@ -24,6 +24,8 @@ from store.sealing import Sealer
 from xueji.codec import DEV_KEY_SPEC
 from xueji.settings import Settings
 
+from .conftest import free_port
+
 T0 = datetime(2030, 3, 4, 1, 0, tzinfo=UTC)
 PASSWORD = "Correct-Horse-7"
 SEALER = Sealer(DEV_KEY_SPEC)
@@ -135,7 +137,12 @@ def open_api(store_url: str, data_dir: Path) -> Iterator[Api]:
     with session_scope(engine) as session:
         replace_tree(session=session, tree=OrgTree.from_records(units, []))
     clock = Clock()
-    settings = Settings(data_dir=data_dir, database_url=store_url, store_keys=DEV_KEY_SPEC)
+    settings = Settings(
+        data_dir=data_dir,
+        database_url=store_url,
+        store_keys=DEV_KEY_SPEC,
+        temporal_address=f"127.0.0.1:{free_port()}",  # nothing listens: Temporal is down
+    )
     try:
         with TestClient(create_app(settings, clock=clock)) as client:
             yield Api(client=client, engine=engine, clock=clock)

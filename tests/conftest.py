@@ -13,6 +13,8 @@ from workflows.search_attributes import ALL_KEYS
 from xueji.dev import find_executable
 from xueji.temporal import data_converter
 
+pytest_plugins = ["tests.http_support"]  # the `system` fixture: the app, a worker, a store
+
 POSTGRES_ADMIN_URL = os.environ.get(
     "XUEJI_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
 )

@@ -4,127 +4,31 @@ server, a real store (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-import asyncio
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 
-import httpx
 import pytest
 from sqlmodel import col, func, select
-from temporalio.testing import WorkflowEnvironment
 
-from api.main import create_app
 from domain.workdays import WorkdayCalendar
 from store import audit
-from store.accounts import create_user
 from store.db import engine_for, session_scope
 from store.models import AuditRecord, Case
-from worker import build_worker
-from xueji.settings import Settings
-from xueji.temporal import connect
 
-from .process_support import prepare_store
-
-PASSWORD = "Correct-Horse-7"
-PROVINCE, CITY, CHANG_AN, QIAO_XI, XIN_HUA = "130000", "130100", "130102", "130104", "130105"
-CHANG_AN_SCHOOL, QIAO_XI_SCHOOL = "2130102001", "2130104001"
-USERS = {  # username: (unit, role)
-    "hb_clerk": (PROVINCE, "clerk"),
-    "sjz_handler": (CITY, "handler"),
-    "ca_handler": (CHANG_AN, "handler"),
-    "qx_handler": (QIAO_XI, "handler"),
-    "xh_handler": (XIN_HUA, "handler"),
-    "sjz_clerk": (CITY, "clerk"),
-    "hb_leader": (PROVINCE, "leader"),
-}
-COMPLAINT = {
-    "channel": "web",
-    "complainant": {"name": "张晓明", "phone": "138 1234 5678", "email": "p@example.invalid"},
-    "students": [{"name": "张小雨", "student_no": "G11010519491231002X"}],
-    "school_codes": [CHANG_AN_SCHOOL, QIAO_XI_SCHOOL],
-    "summary": "孩子的学籍被两所学校同时登记",
-}
-WAIT_SECONDS = 15.0
-
-
-@dataclass
-class System:
-    http: httpx.AsyncClient
-    settings: Settings
-    tokens: dict[str, str]
-
-    def as_(self, username: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.tokens[username]}"}
-
-    async def post(self, username: str, path: str, body: Any, **headers: str) -> httpx.Response:
-        return await self.http.post(path, json=body, headers={**self.as_(username), **headers})
-
-    async def get(self, username: str, path: str, **params: Any) -> httpx.Response:
-        return await self.http.get(path, params=params, headers=self.as_(username))
-
-
-async def eventually(check: Callable[[], Awaitable[bool]]) -> None:
-    """The read model follows the workflow a moment later."""
-    for _ in range(int(WAIT_SECONDS / 0.05)):
-        if await check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the store never showed the expected state")
-
-
-@pytest.fixture
-async def system(
-    store_url: str, tmp_path: Path, dev_server: WorkflowEnvironment
-) -> AsyncIterator[System]:
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        database_url=store_url,
-        temporal_address=dev_server.client.service_client.config.target_host,
-        temporal_task_queue=f"api-{uuid.uuid4().hex[:8]}",
-    )
-    prepare_store(settings)
-    engine = engine_for(settings)
-    with session_scope(engine) as session:
-        for username, (unit, role) in USERS.items():
-            create_user(
-                session=session,
-                username=username,
-                unit_code=unit,
-                role=role,
-                password=PASSWORD,
-                now=datetime.now(UTC),
-            )
-    engine.dispose()
-    app = create_app(settings)
-    worker = build_worker(await connect(settings), settings)
-    async with worker, app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://xueji") as http:
-            tokens = {}
-            for username in USERS:
-                login = {"username": username, "password": PASSWORD}
-                answer = await http.post("/api/auth/login", json=login)
-                assert answer.status_code == 200, answer.text
-                tokens[username] = answer.json()["token"]
-            yield System(http, settings, tokens)
-
-
-async def register(system: System, body: dict[str, Any] | None = None, **headers: str) -> Any:
-    answer = await system.post("hb_clerk", "/api/complaints", body or COMPLAINT, **headers)
-    assert answer.status_code == 201, answer.text
-    return answer.json()
-
-
-async def visible(system: System, username: str, complaint_id: str) -> Any:
-    async def shown() -> bool:
-        return (await system.get(username, f"/api/complaints/{complaint_id}")).status_code == 200
-
-    await eventually(shown)
-    return (await system.get(username, f"/api/complaints/{complaint_id}")).json()
+from .http_support import (
+    CHANG_AN,
+    CHANG_AN_SCHOOL,
+    CITY,
+    COMPLAINT,
+    PROVINCE,
+    QIAO_XI,
+    USERS,
+    XIN_HUA,
+    System,
+    eventually,
+    register,
+    visible,
+)
 
 
 async def test_registration_routes_the_case_and_answers_its_first_deadline(

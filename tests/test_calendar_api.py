@@ -1,46 +1,21 @@
-"""/api/calendar over HTTP: load a year as `xueji calendar load` does, and show it."""
+"""/api/calendar over HTTP: load a year as `xueji calendar load` does, and show it; a loaded
+year re-times the running cases (the real app, worker and dev server)."""
 
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+import tempfile
+from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from domain.workdays import SHANGHAI, WorkdayCalendar, parse_year_document
 from tests.api_support import Api, open_api
-from workflows.complaint import ComplaintWorkflow
+from tests.http_support import System, eventually, register, visible
+from xueji.calendars import save_year
+from xueji.temporal import connect
 
 YEAR_2031 = {"year": 2031, "source": "国办发明电", "holidays": ["2031-03-04"], "workdays": []}
-
-
-@dataclass
-class FakeTemporal:
-    """Stands in for the API's TemporalLink: lists running cases and records signals."""
-
-    running: list[str] = field(default_factory=list)
-    signalled: list[tuple[str, Any]] = field(default_factory=list)
-    reachable: bool = True
-
-    async def client(self) -> "FakeTemporal":
-        if not self.reachable:
-            raise ConnectionError("Temporal 服务无法连接")
-        return self
-
-    async def list_workflows(self, query: str) -> AsyncIterator[Any]:
-        for workflow_id in self.running:
-            yield type("Execution", (), {"id": workflow_id})()
-
-    def get_workflow_handle(self, workflow_id: str) -> "FakeHandle":
-        return FakeHandle(self, workflow_id)
-
-
-@dataclass
-class FakeHandle:
-    temporal: FakeTemporal
-    id: str
-
-    async def signal(self, signal: Any) -> None:
-        self.temporal.signalled.append((self.id, signal))
 
 
 @pytest.fixture
@@ -49,36 +24,51 @@ def api(store_url: str, tmp_path: Path) -> Iterator[Api]:
         yield api
 
 
-@pytest.fixture
-def temporal(api: Api) -> FakeTemporal:
-    fake = FakeTemporal(running=["case-1", "case-2"])
-    api.client.app.state.temporal = fake  # type: ignore[attr-defined]
-    return fake
-
-
-def test_a_good_year_is_saved_and_running_cases_retimed(
-    api: Api, temporal: FakeTemporal, tmp_path: Path
+async def test_a_loaded_year_is_saved_shown_and_moves_a_running_case_deadline(
+    system: System,
 ) -> None:
-    headers = api.headers_for("sec", role="secadmin")
+    created = await register(system)
+    case = await visible(system, "sjz_handler", created["id"])
+    received = datetime.fromisoformat(case["received_at"])
+    first_due = datetime.fromisoformat(created["first_deadline"]["due"])
+    # A new holiday on the first weekday the step counts: the due time moves one working day.
+    calendar = WorkdayCalendar.from_directory(system.settings.calendar_path)
+    start = received.astimezone(SHANGHAI).date()
+    holiday = next(
+        day for day in (calendar.add_workdays(start, n) for n in range(1, 4)) if day.weekday() < 5
+    )
+    year = {"year": holiday.year, "source": "国办发明电", "holidays": [holiday.isoformat()]}
+    expected = calendar_with(year).deadline(received, 3)
+    assert expected > first_due
+    client = await connect(system.settings)
 
-    response = api.client.post("/api/calendar/years", json=YEAR_2031, headers=headers)
+    async def listed() -> bool:  # the visibility store sees a new workflow a moment later
+        return (await client.count_workflows(f'WorkflowId = "{created["id"]}"')).count == 1
 
-    assert response.status_code == 200, response.text
-    assert response.json() == {"year": 2031, "holidays": 1, "workdays": 0, "cases_retimed": 2}
-    assert (tmp_path / "calendar" / "2031.json").exists()
-    assert temporal.signalled == [
-        ("case-1", ComplaintWorkflow.calendar_changed),
-        ("case-2", ComplaintWorkflow.calendar_changed),
-    ]
-    shown = api.client.get("/api/calendar/years/2031", headers=api.headers_for("clerk")).json()
-    assert shown["status"] == "official"
-    assert "2031-03-04" in shown["weekday_holidays"]
-    assert shown["weekend_workdays"] == []
+    await eventually(listed)
+
+    answer = await system.post("moe_secadmin", "/api/calendar/years", {**year, "workdays": []})
+
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["year"], answer.json()["holidays"]) == (holiday.year, 1)
+    assert answer.json()["cases_retimed"] >= 1  # the dev server is shared with other tests
+    shown = (await system.get("hb_clerk", f"/api/calendar/years/{holiday.year}")).json()
+    assert (shown["status"], shown["weekday_holidays"]) == ("official", [holiday.isoformat()])
+
+    async def moved() -> bool:
+        detail = (await system.get("sjz_handler", f"/api/complaints/{created['id']}")).json()
+        return datetime.fromisoformat(detail["steps"][0]["due"]) == expected
+
+    await eventually(moved)
 
 
-def test_a_bad_document_lists_every_problem_and_changes_nothing(
-    api: Api, temporal: FakeTemporal, tmp_path: Path
-) -> None:
+def calendar_with(year: dict[str, Any]) -> WorkdayCalendar:
+    with tempfile.TemporaryDirectory() as folder:
+        save_year(Path(folder), parse_year_document({**year, "workdays": []}))
+        return WorkdayCalendar.from_directory(Path(folder))
+
+
+def test_a_bad_document_lists_every_problem_and_changes_nothing(api: Api, tmp_path: Path) -> None:
     headers = api.headers_for("sys", role="sysadmin")
     bad = {"year": 2031, "holidays": ["2031-02-30", "2030-01-01"], "workdays": ["2031-03-05"]}
 
@@ -91,15 +81,13 @@ def test_a_bad_document_lists_every_problem_and_changes_nothing(
     assert "不在 2031 年内" in messages[1]
     assert "调休上班日必须是星期六或星期日" in messages[2]
     assert not (tmp_path / "calendar" / "2031.json").exists()
-    assert temporal.signalled == []
     not_an_object = api.client.post("/api/calendar/years", json=[1], headers=headers)
     assert not_an_object.status_code == 422
 
 
 def test_without_temporal_the_year_is_saved_and_ops_told_to_retime(
-    api: Api, temporal: FakeTemporal, tmp_path: Path
+    api: Api, tmp_path: Path
 ) -> None:
-    temporal.reachable = False
     headers = api.headers_for("sec", role="secadmin")
 
     response = api.client.post("/api/calendar/years", json=YEAR_2031, headers=headers)
@@ -109,7 +97,7 @@ def test_without_temporal_the_year_is_saved_and_ops_told_to_retime(
     assert (tmp_path / "calendar" / "2031.json").exists()
 
 
-def test_only_administrators_load_and_only_staff_read(api: Api, temporal: FakeTemporal) -> None:
+def test_only_administrators_load_and_only_staff_read(api: Api) -> None:
     for role in ("clerk", "handler", "leader", "auditor"):
         headers = api.headers_for(f"{role}.one", role=role)
         response = api.client.post("/api/calendar/years", json=YEAR_2031, headers=headers)
