@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain import workdays
+from domain.process import DeadlinePolicy
 from domain.workdays import (
     SHANGHAI,
     CalendarFileError,
@@ -33,6 +34,21 @@ def end_of(day: date) -> datetime:
 def test_design_example_national_day_2026() -> None:
     received = datetime(2026, 9, 30, 10, 15, tzinfo=SHANGHAI)
     assert CALENDAR.deadline(received, 3) == datetime(2026, 10, 10, 23, 59, 59, tzinfo=SHANGHAI)
+
+
+def test_the_readme_life_of_one_complaint() -> None:
+    """The README's example: each event (Beijing time) and the deadline it starts."""
+    policy = DeadlinePolicy()
+    steps = [  # (event, working days, due day)
+        (datetime(2026, 9, 30, 10, 0), policy.verify_issue, date(2026, 10, 10)),
+        (datetime(2026, 10, 12, 9, 30), policy.verify_return, date(2026, 10, 19)),
+        (datetime(2026, 10, 16, 15, 0), policy.opinion, date(2026, 10, 23)),
+        (datetime(2026, 10, 20, 11, 0), policy.execute, date(2026, 10, 27)),
+        (datetime(2026, 10, 26, 16, 0), policy.confirm, date(2026, 10, 29)),
+        (datetime(2026, 10, 27, 10, 0), policy.inform, date(2026, 10, 29)),
+    ]
+    for event, days, due in steps:
+        assert CALENDAR.deadline(event.replace(tzinfo=SHANGHAI), days) == end_of(due), event
 
 
 @pytest.mark.parametrize(
