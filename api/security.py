@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from store.accounts import get_session_user
@@ -37,6 +37,30 @@ class Authenticated:
 
 _bearer = HTTPBearer(auto_error=False, description="POST /api/auth/login 得到的令牌")
 
+# The Temporal Web UI cannot send a bearer token to the codec endpoint, only the browser's
+# cookies ("Include cross-origin credentials"). So a login also sets the session token as a
+# cookie limited to the codec's path, and only the codec accepts it: a cookie never works as
+# a login for anything else (no cross-site request can act on cases with it).
+CODEC_PATH = "/api/codec"
+CODEC_COOKIE = "xueji_codec_session"
+
+
+def codec_cookie(request: Request) -> str | None:
+    """The session token of the codec cookie, on codec requests only."""
+    if not request.url.path.startswith(CODEC_PATH + "/"):
+        return None
+    return request.cookies.get(CODEC_COOKIE)
+
+
+def set_codec_cookie(response: Response, token: str, *, secure: bool) -> None:
+    response.set_cookie(
+        CODEC_COOKIE, token, path=CODEC_PATH, httponly=True, samesite="lax", secure=secure
+    )
+
+
+def clear_codec_cookie(response: Response) -> None:
+    response.delete_cookie(CODEC_COOKIE, path=CODEC_PATH, httponly=True, samesite="lax")
+
 
 def unauthorized(message: str) -> HTTPException:
     return HTTPException(
@@ -50,11 +74,12 @@ def current_session(
 ) -> Authenticated:
     """The caller's live session, even one that must first change its password or enrol
     TOTP; only the password, TOTP, logout and me endpoints use it directly."""
-    if credentials is None:
+    token = credentials.credentials if credentials else codec_cookie(request)
+    if token is None:
         raise unauthorized("请先登录")
     now = request.app.state.clock()
     with session_scope(request.app.state.engine) as session:
-        found = get_session_user(session=session, token=credentials.credentials, now=now)
+        found = get_session_user(session=session, token=token, now=now)
         if found is not None:
             row, user = found
             assert user.id is not None

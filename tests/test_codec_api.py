@@ -1,11 +1,13 @@
 """/api/codec/decode over HTTP: the Temporal Web UI's remote codec, for case-working staff."""
 
+import base64
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from temporalio.api.common.v1 import Payload, Payloads
 
+from api.security import CODEC_COOKIE
 from tests.api_support import Api, open_api
 from xueji.codec import DEV_KEY_SPEC, _payloads_to_json, codec_from_spec
 
@@ -90,3 +92,29 @@ def test_the_web_ui_origin_may_call_the_codec_only(api: Api) -> None:
     headers = api.headers_for("wang.li") | {"Origin": UI}
     answer = api.client.post("/api/codec/decode", json=sealed_body(), headers=headers)
     assert answer.headers["access-control-allow-origin"] == UI
+
+
+def test_the_web_ui_decodes_with_the_login_cookie_and_nothing_else_does(api: Api) -> None:
+    api.add_user("wang.li", role="handler")
+    login = api.login("wang.li")
+    cookie = login.headers["set-cookie"]
+    assert cookie.startswith(f"{CODEC_COOKIE}={login.json()['token']};")
+    assert all(part in cookie for part in ("HttpOnly", "Path=/api/codec", "SameSite=lax"))
+    # The browser keeps it; the UI's call carries only the cookie, from the UI's origin.
+    api.client.cookies.set(CODEC_COOKIE, login.json()["token"])
+
+    answer = api.client.post("/api/codec/decode", json=sealed_body(), headers={"Origin": UI})
+
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["access-control-allow-credentials"] == "true"
+    assert answer.json()["payloads"][0]["data"] == base64.b64encode(PLAIN.data).decode()
+    # Anywhere else the cookie is no login at all.
+    assert api.client.get("/api/auth/me").status_code == 401
+    assert api.client.get("/api/complaints").status_code == 401
+    # Logging out (with the token) ends it for the codec too.
+    bearer = {"Authorization": f"Bearer {login.json()['token']}"}
+    logout = api.client.post("/api/auth/logout", headers=bearer)
+    assert logout.status_code == 204 and f"{CODEC_COOKIE}=" in logout.headers["set-cookie"]
+    api.client.cookies.set(CODEC_COOKIE, login.json()["token"])
+    after = api.client.post("/api/codec/decode", json=sealed_body(), headers={"Origin": UI})
+    assert after.status_code == 401

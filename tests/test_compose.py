@@ -347,3 +347,5 @@ def test_web_ui_calls_the_codec_endpoint_of_the_api() -> None:
     assert endpoint.endswith("}" + codec_router.prefix), endpoint
     origin = environment("api")["XUEJI_TEMPORAL_UI_ORIGIN"]
     assert origin.startswith("${XUEJI_TEMPORAL_UI_ORIGIN")
+    # The UI can send no bearer token: it sends the browser's cookie, which the codec takes.
+    assert environment("temporal-ui")["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"] == "true"

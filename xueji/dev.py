@@ -111,6 +111,8 @@ def temporal_command(settings: Settings) -> list[str]:
         "--log-level",
         "error",
         "--ui-disable-news-fetch",
+        "--ui-codec-endpoint",
+        f"http://{settings.api_host}:{settings.api_port}/api/codec",
     ]
     for registration in cli_registrations():
         command += ["--search-attribute", registration]

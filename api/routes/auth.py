@@ -2,12 +2,18 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from pydantic import BaseModel, Field
 
 from api.deps import ClockDep, EngineDep, SealerDep
 from api.ratelimit import TOO_MANY_RESPONSE, rate_limited
-from api.security import SessionAuthDep, field_error, unauthorized
+from api.security import (
+    SessionAuthDep,
+    clear_codec_cookie,
+    field_error,
+    set_codec_cookie,
+    unauthorized,
+)
 from domain.workdays import SHANGHAI
 from store.accounts import (
     AccountError,
@@ -100,9 +106,16 @@ def _refusal(refused: Refused) -> HTTPException:
     dependencies=[Depends(rate_limited("login", "login"))],
 )
 def login(
-    body: LoginRequest, request: Request, engine: EngineDep, sealer: SealerDep, clock: ClockDep
+    body: LoginRequest,
+    request: Request,
+    response: Response,
+    engine: EngineDep,
+    sealer: SealerDep,
+    clock: ClockDep,
 ) -> LoginAnswer:
-    """Log in; the token goes in `Authorization: Bearer ...` of every later request."""
+    """Log in; the token goes in `Authorization: Bearer ...` of every later request. The
+    answer also sets it as a cookie that only the codec endpoint accepts (for the Temporal
+    Web UI in the same browser)."""
     now = clock()
     client = request.client.host if request.client else ""
     request.state.audit_actor = body.username  # the audit record names the attempted account
@@ -126,14 +139,16 @@ def login(
             )
     if isinstance(outcome, Refused):
         raise _refusal(outcome)  # after the commit: the failure count is kept
+    set_codec_cookie(response, answer.token, secure=request.url.scheme == "https")
     return answer
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
-def logout(auth: SessionAuthDep, engine: EngineDep, clock: ClockDep) -> None:
-    """End this session; its token is refused from now on."""
+def logout(auth: SessionAuthDep, engine: EngineDep, clock: ClockDep, response: Response) -> None:
+    """End this session; its token (and the codec cookie) is refused from now on."""
     with session_scope(engine) as session:
         revoke_session(session=session, token_hash=auth.token_hash, now=clock())
+    clear_codec_cookie(response)
 
 
 @router.get("/me")
