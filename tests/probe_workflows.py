@@ -1,6 +1,7 @@
 """A probe workflow for tests: asks the real worker's activities on another task queue."""
 
-from datetime import timedelta
+import asyncio
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 
@@ -19,3 +20,13 @@ class DeadlineProbe:
             result_type=Deadline,
             start_to_close_timeout=timedelta(seconds=10),
         )
+
+
+@workflow.defn
+class TimerProbe:
+    """Sleeps on a durable timer, then returns the workflow time it woke at."""
+
+    @workflow.run
+    async def run(self, seconds: float) -> datetime:
+        await asyncio.sleep(seconds)
+        return workflow.now()

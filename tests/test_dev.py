@@ -1,6 +1,7 @@
 """`xueji dev` (what `make run` calls): three processes, a clear message for a busy port,
 data kept from one start to the next, everything stopped on Ctrl-C."""
 
+import asyncio
 import os
 import re
 import signal
@@ -9,7 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from store.db import engine_for, session_scope
 from store.migrate import upgrade
 from store.org import counts
 from tests.conftest import free_port
-from tests.probe_workflows import DeadlineProbe
+from tests.probe_workflows import DeadlineProbe, TimerProbe
 from xueji.demo import read_accounts
 from xueji.dev import ALERT_FILTERS, filter_link, load_demo_tree_if_empty
 from xueji.settings import Settings
@@ -46,6 +47,19 @@ def _env(data_dir: Path, temporal: int, ui: int, api: int) -> dict[str, str]:
 
 
 RUNNING_CASES = 'ExecutionStatus = "Running" AND WorkflowType = "ComplaintWorkflow"'
+
+
+TIMER_SECONDS = 10.0  # longer than stopping the system takes
+
+
+async def _timer_started(handle: Any) -> None:
+    """Wait until the probe's timer is in its history (the worker ran its first task)."""
+    for _ in range(100):
+        async for event in handle.fetch_history_events():
+            if event.HasField("timer_started_event_attributes"):
+                return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the probe never started its timer")
 
 
 def _settings_of(env: dict[str, str]) -> dict[str, Any]:
@@ -158,16 +172,33 @@ async def test_dev_runs_three_processes_keeps_data_and_stops_on_ctrl_c(tmp_path:
             await client.count_workflows(query)
         running = await client.count_workflows(RUNNING_CASES)
         assert running.count == 3  # the case with a slip out, the Ministry's, the disputed one
+
+        # A timer that falls due while the system is stopped.
+        timer_due = datetime.now(UTC) + timedelta(seconds=TIMER_SECONDS)
+        async with Worker(client, task_queue="probe", workflows=[TimerProbe]):
+            timer = await client.start_workflow(
+                TimerProbe.run,
+                TIMER_SECONDS,
+                id=f"timer-{uuid.uuid4().hex[:8]}",
+                task_queue="probe",
+            )
+            await _timer_started(timer)
     finally:
         assert _stop(first) == 0
+    assert datetime.now(UTC) < timer_due  # stopped before the timer fell due
     assert "worker stopped" in log.read_text()
     first_log = log.read_text()
     assert all(_port_free(port) for port in (temporal, ui, api))
 
+    time.sleep(max(0.0, (timer_due - datetime.now(UTC)).total_seconds()) + 1)
     second = _start(env, log)
     try:
         _wait_healthy(api, second, log)
         client = await Client.connect(f"127.0.0.1:{temporal}", data_converter=data_converter())
+        back = datetime.now(UTC)
+        async with Worker(client, task_queue="probe", workflows=[TimerProbe]):
+            woke = await asyncio.wait_for(timer.result(), timeout=30)
+        assert timer_due <= woke.astimezone(UTC) < back + timedelta(seconds=10)  # at once
         described = await client.get_workflow_handle(probe_id).describe()
         assert described.status == WorkflowExecutionStatus.COMPLETED
         assert described.close_time is not None
