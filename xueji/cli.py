@@ -212,13 +212,13 @@ def demo_scenario(
 
     import httpx
 
-    from xueji.demo import DemoError, accounts_path, read_accounts, run_scenario
+    from xueji.demo import DemoError, Filed, accounts_path, read_accounts, run_scenario
     from xueji.dev import workflow_link
 
     settings = get_settings()
     base_url = api_url or f"http://{settings.api_host}:{settings.api_port}"
 
-    async def scenario() -> list:  # type: ignore[type-arg]
+    async def scenario() -> list[Filed]:
         async with httpx.AsyncClient(base_url=base_url, timeout=30.0) as http:
             return await run_scenario(http, read_accounts(accounts_path(settings)), typer.echo)
 
