@@ -48,6 +48,7 @@ SecadminDep = Annotated[Staff, Depends(require_roles("secadmin"))]
 AuditorDep = Annotated[Staff, Depends(require_roles("auditor"))]
 CalendarAdminDep = Annotated[Staff, Depends(require_roles("secadmin", "sysadmin"))]
 CaseStaffDep = Annotated[Staff, Depends(require_roles("clerk", "handler", "leader"))]
+FaqWriterDep = Annotated[Staff, Depends(require_roles("handler", "leader"))]
 
 
 def _tree(request: Request) -> StoreTree:

@@ -22,8 +22,10 @@ from api.routes import (
     codec,
     complaints,
     directory,
+    faq,
     health,
     org,
+    pages,
     slips,
     track,
 )
@@ -71,6 +73,8 @@ def create_app(
     app.include_router(auth.router)
     app.include_router(admin.router)
     app.include_router(directory.router)
+    app.include_router(pages.router)
+    app.include_router(faq.router)
     app.include_router(complaints.router)
     app.include_router(case_actions.router)
     app.include_router(slips.router)

@@ -7,38 +7,6 @@ from sqlalchemy import Column, DateTime, Dialect, LargeBinary, TypeDecorator, Un
 from sqlmodel import Field, SQLModel
 
 
-class UnitBase(SQLModel):
-    name: str
-    level: str = Field(max_length=16)
-    parent_code: str | None = Field(default=None, max_length=6, index=True)
-    phone: str = ""
-    email: str = ""
-
-
-class Unit(UnitBase, table=True):
-    """An education bureau (教育行政部门) of the organisation tree."""
-
-    __tablename__ = "org_unit"
-    code: str = Field(primary_key=True, max_length=6)
-
-
-class SchoolBase(SQLModel):
-    name: str
-    unit_code: str = Field(max_length=6, index=True)
-
-
-class School(SchoolBase, table=True):
-    """A school (学校) with its supervising unit (直接教育行政主管部门)."""
-
-    __tablename__ = "org_school"
-    code: str = Field(primary_key=True, max_length=10)
-
-
-# ---------------------------------------------------------------- the cases (read model)
-# Written only by the workflows' `record_case` activity; every write is an idempotent upsert
-# by natural key. Personal data sits only in the `sealed_*` columns, encrypted (store/sealing).
-
-
 class AwareDateTime(TypeDecorator[datetime]):
     """A timezone-aware datetime on every database: stored in UTC, read back aware."""
 
@@ -60,6 +28,40 @@ class AwareDateTime(TypeDecorator[datetime]):
 
 def _at(nullable: bool = False) -> Any:
     return Field(sa_column=Column(AwareDateTime(), nullable=nullable))
+
+
+class UnitBase(SQLModel):
+    name: str
+    level: str = Field(max_length=16)
+    parent_code: str | None = Field(default=None, max_length=6, index=True)
+    phone: str = ""
+    email: str = ""
+
+
+class Unit(UnitBase, table=True):
+    """An education bureau (教育行政部门) of the organisation tree."""
+
+    __tablename__ = "org_unit"
+    code: str = Field(primary_key=True, max_length=6)
+    # When an administrator last saved (or re-confirmed) the public phone and e-mail.
+    contact_confirmed_at: datetime | None = _at(nullable=True)
+
+
+class SchoolBase(SQLModel):
+    name: str
+    unit_code: str = Field(max_length=6, index=True)
+
+
+class School(SchoolBase, table=True):
+    """A school (学校) with its supervising unit (直接教育行政主管部门)."""
+
+    __tablename__ = "org_school"
+    code: str = Field(primary_key=True, max_length=10)
+
+
+# ---------------------------------------------------------------- the cases (read model)
+# Written only by the workflows' `record_case` activity; every write is an idempotent upsert
+# by natural key. Personal data sits only in the `sealed_*` columns, encrypted (store/sealing).
 
 
 class Case(SQLModel, table=True):
@@ -281,3 +283,17 @@ class PasswordPolicy(PasswordPolicyBase, table=True):
 
     __tablename__ = "password_policy"
     id: int = Field(default=1, primary_key=True)
+
+
+class Faq(SQLModel, table=True):
+    """A question and its answer (常见问题解答) that a unit publishes for the public."""
+
+    __tablename__ = "faq"
+    id: int | None = Field(default=None, primary_key=True)
+    unit_code: str = Field(foreign_key="org_unit.code", max_length=6, index=True)
+    question: str = Field(max_length=200)
+    answer: str = Field(max_length=4000)
+    created_by: str = Field(max_length=32)
+    created_at: datetime = _at()
+    updated_at: datetime = _at()
+    published: bool = False

@@ -44,6 +44,7 @@ def test_every_unit_is_listed_by_code_with_its_contacts(client: TestClient) -> N
         "province_code": None,
         "complaint_phone": "0000-6000000",
         "complaint_email": "edu000000@example.invalid",
+        "confirmed_at": None,
     }
     by_code = {u["code"]: u for u in units}
     assert by_code["110101"]["province_code"] == "110000"
@@ -96,4 +97,4 @@ def test_documented_in_openapi(client: TestClient) -> None:
     assert response["items"]["$ref"].endswith("/DirectoryUnit")
     fields = schema["components"]["schemas"]["DirectoryUnit"]["properties"]
     assert {"level", "code", "name", "parent_code", "province_code"} <= set(fields)
-    assert {"complaint_phone", "complaint_email"} <= set(fields)
+    assert {"complaint_phone", "complaint_email", "confirmed_at"} <= set(fields)

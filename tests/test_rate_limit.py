@@ -77,6 +77,17 @@ async def test_the_directory_refuses_an_address_over_its_limit_but_not_others(
     assert (await other.get("/api/directory")).status_code == 200
 
 
+@pytest.mark.parametrize("path", ["/directory", "/faq", "/api/faq"])
+async def test_the_public_pages_and_faq_are_limited_too(client_from: Client, path: str) -> None:
+    busy, other = client_from("203.0.113.7"), client_from("198.51.100.9")
+    for _ in range(3):
+        assert (await busy.get(path)).status_code == 200
+
+    assert_refused(await busy.get(path))
+    assert (await other.get(path)).status_code == 200
+    assert (await busy.get("/api/directory")).status_code == 200  # a count of its own
+
+
 async def test_tracking_is_limited_apart_from_the_directory(client_from: Client) -> None:
     busy, other = client_from("203.0.113.7"), client_from("198.51.100.9")
     for _ in range(3):

@@ -56,23 +56,25 @@ def role_for(path: str, method: str) -> str:
         return "auditor"
     if path.startswith("/api/calendar") and method == "POST":
         return "secadmin"
+    if path.startswith("/api/faq") and method != "GET":
+        return "handler"
     return "clerk"
 
 
 @pytest.fixture(scope="module")
 def headers_of_role() -> Iterator[dict[str, dict[str, str]]]:
-    """A migrated store with the demo tree and one logged-in user a role: the clerk of
-    河北省教育厅, and the administrators of the Ministry with TOTP enrolled."""
+    """A migrated store with the demo tree and one logged-in user a role: the clerk and the
+    handler of 河北省教育厅, and the administrators of the Ministry with TOTP enrolled."""
     upgrade(CONFIG.store_url)
     assert load_demo_tree_if_empty(CONFIG)
     engine = engine_for(CONFIG)
     secrets: dict[str, str | None] = {}
     with session_scope(engine) as session:
-        for role in ("clerk", "sysadmin", "secadmin", "auditor"):
+        for role in ("clerk", "handler", "sysadmin", "secadmin", "auditor"):
             user = create_user(
                 session=session,
                 username=role,
-                unit_code="130000" if role == "clerk" else "000000",
+                unit_code="000000" if role in ADMIN_ROLES else "130000",
                 role=role,
                 password=PASSWORD,
                 now=datetime.now(UTC),

@@ -1,22 +1,17 @@
 """GET /api/directory: the public directory of education bureaus, no login needed."""
 
-import re
-from typing import Literal
+from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from api.deps import EngineDep
+from api.public_filters import LEVELS, FilterError, Level, check_code, check_level
 from api.ratelimit import TOO_MANY_RESPONSE, rate_limited
 from store.org import directory
 
 router = APIRouter(tags=["directory"])
-
-Level = Literal["national", "provincial", "prefectural", "county"]
-LEVELS: tuple[str, ...] = Level.__args__  # type: ignore[attr-defined]
-_UNIT_CODE = re.compile(r"\d{6}")
 
 
 class DirectoryUnit(BaseModel):
@@ -31,11 +26,7 @@ class DirectoryUnit(BaseModel):
     province_code: str | None = Field(description="所在省级单位代码；教育部为空")
     complaint_phone: str = Field(description="投诉电话；未公布时为空")
     complaint_email: str = Field(description="投诉邮箱；未公布时为空")
-
-
-def _refuse(field: str, value: str, message: str) -> RequestValidationError:
-    error = {"type": "value_error", "loc": ("query", field), "msg": message, "input": value}
-    return RequestValidationError([error])
+    confirmed_at: datetime | None = Field(description="电话和邮箱最近确认的时间；未确认时为空")
 
 
 @router.get(
@@ -57,10 +48,11 @@ def list_units(
 
     422 naming the parameter when `level` is not a known level or `province` not 6 digits.
     """
-    if level is not None and level not in LEVELS:
-        raise _refuse("level", level, f"级别应为 {'、'.join(LEVELS)} 之一")
-    if province is not None and _UNIT_CODE.fullmatch(province) is None:
-        raise _refuse("province", province, "省级单位代码应为 6 位数字")
+    try:
+        check_level(level)
+        check_code("province", province, "省级单位代码")
+    except FilterError as exc:
+        raise exc.as_validation_error() from None
     with Session(engine) as session:
         listing = directory(session=session, level=level, province=province)
     return [
@@ -72,6 +64,7 @@ def list_units(
             province_code=province_code,
             complaint_phone=unit.phone,
             complaint_email=unit.email,
+            confirmed_at=unit.contact_confirmed_at,
         )
         for unit, province_code in listing
     ]

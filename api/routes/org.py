@@ -1,12 +1,13 @@
 """/api/org: import the organisation tree (as `xueji org import`) and set units' contacts."""
 
 import re
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, status
 from pydantic import AfterValidator, BaseModel, Field
 
-from api.deps import EngineDep, SysadminDep
+from api.deps import ClockDep, EngineDep, SysadminDep
 from api.security import field_error
 from domain.orgtree import OrgTree, OrgTreeError, RecordError
 from store.db import session_scope
@@ -54,6 +55,7 @@ class UnitView(BaseModel):
     parent_code: str | None
     phone: str
     email: str
+    contact_confirmed_at: datetime | None
 
 
 def _record_error(error: RecordError) -> dict[str, Any]:
@@ -90,8 +92,10 @@ def set_contacts(
     body: UnitContacts,
     admin: SysadminDep,
     engine: EngineDep,
+    clock: ClockDep,
 ) -> UnitView:
-    """Set the public complaint phone and e-mail of the administrator's unit or one below."""
+    """Set the public complaint phone and e-mail of the administrator's unit or one below;
+    saving them, even unchanged, records the date they were last confirmed (最近确认日期)."""
     with session_scope(engine) as session:
         unit = session.get(Unit, code)
         if unit is None or admin.unit_code not in ancestor_path(session=session, code=code):
@@ -100,6 +104,8 @@ def set_contacts(
             unit.phone = body.phone
         if body.email is not None:
             unit.email = body.email
+        if body.phone is not None or body.email is not None:
+            unit.contact_confirmed_at = clock()
         session.add(unit)
         session.flush()
         return UnitView.model_validate(unit, from_attributes=True)

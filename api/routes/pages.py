@@ -1,0 +1,128 @@
+"""GET /directory and GET /faq: the public directory (投诉电话和邮箱) and FAQ (常见问题解答)
+as plain, accessible HTML pages in Chinese, no login and no JavaScript needed."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import HTMLResponse
+from sqlmodel import Session
+
+from api.deps import EngineDep
+from api.faq_scope import PROVINCE, SEARCH, UNIT, find_published
+from api.html import local_date, refusal, render, tel_href
+from api.public_filters import LEVEL_NAMES, SEARCH_MAX, FilterError, check_code, check_level
+from api.ratelimit import TOO_MANY_RESPONSE, rate_limited
+from store.models import Unit
+from store.org import directory
+
+router = APIRouter(tags=["pages"], default_response_class=HTMLResponse)
+
+DIRECTORY_TITLE = "各级教育行政部门投诉电话和邮箱"
+FAQ_TITLE = "常见问题解答"
+_PAGE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/html": {}}},
+    422: {"content": {"text/html": {}}},
+}
+
+
+@dataclass(frozen=True)
+class DirectoryRow:
+    code: str
+    name: str
+    level: str
+    phone: str
+    tel: str
+    email: str
+    confirmed: str | None
+
+
+def _row(unit: Unit) -> DirectoryRow:
+    return DirectoryRow(
+        code=unit.code,
+        name=unit.name,
+        level=unit.level,
+        phone=unit.phone,
+        tel=tel_href(unit.phone),
+        email=unit.email,
+        confirmed=local_date(unit.contact_confirmed_at),
+    )
+
+
+def _directory_rows(engine: EngineDep, province: str | None, level: str | None) -> list[Unit]:
+    """A province's units; nationally only the Ministry and provinces unless a level is asked."""
+    with Session(engine) as session:
+        listing = [unit for unit, _ in directory(session=session, level=level, province=province)]
+    if province is None and level is None:
+        listing = [unit for unit in listing if unit.level in ("national", "provincial")]
+    return listing
+
+
+@router.get(
+    "/directory",
+    dependencies=[Depends(rate_limited("public", "directory-page"))],
+    responses={**_PAGE, **TOO_MANY_RESPONSE},
+)
+def directory_page(
+    engine: EngineDep,
+    province: str | None = Query(None, description="省级单位代码：列出该省各级单位"),
+    level: str | None = Query(None, description="只列出这一级别的单位"),
+) -> HTMLResponse:
+    """Every unit's complaint phone and e-mail with the date last confirmed, as a table."""
+    province, level = province or None, level or None  # an empty form field means "all"
+    try:
+        check_code("province", province, "省级单位代码")
+        check_level(level)
+    except FilterError as exc:
+        return refusal(DIRECTORY_TITLE, exc.field, exc.message)
+    rows = [_row(unit) for unit in _directory_rows(engine, province, level)]
+    caption = f"{province} 辖区各级教育行政部门" if province else "教育部和各省级教育行政部门"
+    if level is not None:
+        caption += f"（{LEVEL_NAMES[level]}）"
+    return render(
+        "directory.html",
+        title=DIRECTORY_TITLE,
+        caption=caption,
+        rows=rows,
+        province=province,
+        level=level,
+        level_names=LEVEL_NAMES,
+    )
+
+
+@router.get(
+    "/faq",
+    dependencies=[Depends(rate_limited("public", "faq-page"))],
+    responses={**_PAGE, **TOO_MANY_RESPONSE},
+)
+def faq_page(
+    engine: EngineDep,
+    province: str | None = PROVINCE,
+    unit: str | None = UNIT,
+    q: str | None = SEARCH,
+) -> HTMLResponse:
+    """Published questions and answers with a search form (GET), of a unit or a province."""
+    province, unit = province or None, unit or None
+    try:
+        found = find_published(engine, province=province, unit=unit, q=q)
+    except FilterError as exc:
+        return refusal(FAQ_TITLE, exc.field, exc.message)
+    entries = [
+        {
+            "id": faq.id,
+            "question": faq.question,
+            "answer": faq.answer,
+            "unit_name": name,
+            "updated": local_date(faq.updated_at),
+        }
+        for faq, name in found
+    ]
+    return render(
+        "faq.html",
+        title=FAQ_TITLE,
+        entries=entries,
+        q=q,
+        province=province,
+        unit=unit,
+        search_max=SEARCH_MAX,
+    )
