@@ -1,4 +1,5 @@
-"""The detail of a case and of a slip, shaped from the read model; ID and phone numbers masked."""
+"""The detail of a case and of a slip, and a slip's printed form, shaped from the read model;
+ID and phone numbers masked."""
 
 import json
 
@@ -15,9 +16,10 @@ from api.complaint_schemas import (
     StudentOut,
     TimelineOut,
 )
+from api.slip_pdf import SlipDocument, StudentLine
 from domain.ids import InvalidIdentifier, mask_id_card, mask_student_no
 from store.cases import registration, slips, timeline
-from store.models import Case, CaseSlip, CaseStep
+from store.models import Case, CaseSlip, CaseStep, School, Unit
 from store.sealing import Sealer
 
 
@@ -91,3 +93,42 @@ def _masked(mask: object, value: str) -> str:
         return mask(value)  # type: ignore[operator,no-any-return]
     except InvalidIdentifier:
         return "****"
+
+
+def slip_document(session: Session, row: CaseSlip, sealer: Sealer) -> SlipDocument:
+    """What the slip's PDF prints: names from the org tree, the case's summary and students
+    unsealed, ID card numbers masked."""
+    detail = slip_detail(session, row, sealer)
+    case = session.get(Case, row.case_id)
+    registered = registration(session, row.case_id, sealer)
+    return SlipDocument(
+        kind=row.kind,
+        slip_id=row.slip_id,
+        round=row.round,
+        tracking_no=case.tracking_no if case else "",
+        issuer=_unit_label(session, row.issuer),
+        addressee=_unit_label(session, row.addressee),
+        route=[_unit_name(session, code) for code in detail.route],
+        sent_at=row.sent_at,
+        summary=registered.content if registered else "",
+        students=[
+            StudentLine(name=student.name, id_card_masked=_masked(mask_id_card, student.id_card))
+            for student in (registered.students if registered else [])
+        ],
+        instructions=detail.instructions,
+        due=detail.clock.due if detail.clock else None,
+        estimated=detail.clock.estimated if detail.clock else False,
+        response=detail.response,
+        returned_at=row.returned_at,
+        returned_by=_unit_label(session, row.addressee) if row.returned_at else "",
+    )
+
+
+def _unit_name(session: Session, code: str) -> str:
+    """The name of a unit or school in the org tree; the code itself when it is not there."""
+    found = session.get(Unit, code) or session.get(School, code)
+    return found.name if found else code
+
+
+def _unit_label(session: Session, code: str) -> str:
+    return f"{code} {_unit_name(session, code)}"

@@ -2,18 +2,20 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path
+from fastapi import APIRouter, Depends, HTTPException, Path, Response
 from sqlmodel import Session
 
-from api.case_reading import slip_detail, slip_out
+from api.case_reading import slip_detail, slip_document, slip_out
 from api.complaint_schemas import SlipDetail, SlipOut
 from api.deps import EngineDep, SealerDep
 from api.security import Staff, require_roles
+from api.slip_pdf import content_disposition, render
 from store.models import CaseSlip
 from store.queries import slips_through
 
 router = APIRouter(prefix="/api/slips", tags=["slips"])
 ReaderDep = Annotated[Staff, Depends(require_roles("clerk", "handler", "leader"))]
+ComplaintId = Annotated[str, Path(max_length=64)]
 
 
 @router.get("", response_model=list[SlipOut])
@@ -23,9 +25,35 @@ def list_slips(staff: ReaderDep, engine: EngineDep) -> list[SlipOut]:
         return [slip_out(row) for row in slips_through(session=session, unit_code=staff.unit_code)]
 
 
+# Declared before `get_slip`, whose `{slip_id}` would otherwise take "V1.pdf" as a slip id.
+@router.get(
+    "/{complaint_id}/{slip_id}.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "the slip as A4 PDF"}},
+)
+def get_slip_pdf(
+    complaint_id: ComplaintId,
+    slip_id: Annotated[str, Path(pattern=r"^[VS]\d{1,4}$")],
+    staff: ReaderDep,
+    engine: EngineDep,
+    sealer: SealerDep,
+) -> Response:
+    """The slip as an A4 form to print, sign and seal (核查单 or 督办单), for the units on its
+    route; students' ID card numbers masked."""
+    with Session(engine) as session:
+        document = slip_document(
+            session, _slip_on_route(session, staff, complaint_id, slip_id), sealer
+        )
+    return Response(
+        render(document),
+        media_type="application/pdf",
+        headers={"Content-Disposition": content_disposition(document)},
+    )
+
+
 @router.get("/{complaint_id}/{slip_id}", response_model=SlipDetail)
 def get_slip(
-    complaint_id: Annotated[str, Path(max_length=64)],
+    complaint_id: ComplaintId,
     slip_id: Annotated[str, Path(max_length=16)],
     staff: ReaderDep,
     engine: EngineDep,
@@ -33,7 +61,12 @@ def get_slip(
 ) -> SlipDetail:
     """One slip with its instructions, answer and deadline, for the units on its route."""
     with Session(engine) as session:
-        row = session.get(CaseSlip, (complaint_id, slip_id))
-        if row is None or f'"{staff.unit_code}"' not in row.route:
-            raise HTTPException(404, detail="没有这张单据")
-        return slip_detail(session, row, sealer)
+        return slip_detail(session, _slip_on_route(session, staff, complaint_id, slip_id), sealer)
+
+
+def _slip_on_route(session: Session, staff: Staff, complaint_id: str, slip_id: str) -> CaseSlip:
+    """The slip if the caller's unit is on its route; 404 alike for one it may not see."""
+    row = session.get(CaseSlip, (complaint_id, slip_id))
+    if row is None or f'"{staff.unit_code}"' not in row.route:
+        raise HTTPException(404, detail="没有这张单据")
+    return row
