@@ -2,7 +2,7 @@
 
 Revision ID: 0008_directory_faq
 Revises: 0007_intake
-Create Date: 2026-12-06
+Create Date: 2026-11-29
 """
 
 from collections.abc import Sequence
