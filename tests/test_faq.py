@@ -94,6 +94,8 @@ def test_only_staff_of_the_unit_or_above_may_change_it(api: Api) -> None:
     assert changed.status_code == 200 and changed.json()["answer"] == "市局改过的答案"
     missing = api.client.patch("/api/faq/999999", json={"published": True}, headers=city)
     assert missing.status_code == 404
+    huge = api.client.patch(f"/api/faq/{2**63}", json={"published": True}, headers=city)
+    assert huge.status_code == 422 and huge.json()["detail"][0]["loc"] == ["path", "faq_id"]
 
 
 @pytest.mark.parametrize(
