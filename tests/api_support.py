@@ -11,7 +11,7 @@ import httpx
 import pyotp
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from api.main import create_app
 from domain.orgtree import OrgTree
@@ -60,6 +60,33 @@ class Clock:
         self.now += timedelta(**delta)
 
 
+def create_account(
+    session: Session,
+    *,
+    username: str,
+    unit_code: str,
+    role: str,
+    password: str,
+    now: datetime,
+    totp: bool,
+) -> str | None:
+    """A new account; with `totp`, enrolled (sealed with the development store key, as the
+    tests' apps are), returning its secret."""
+    user = create_user(
+        session=session,
+        username=username,
+        unit_code=unit_code,
+        role=role,
+        password=password,
+        now=now,
+    )
+    if not totp:
+        return None
+    secret, _ = begin_totp_enrolment(user=user, sealer=SEALER)
+    user.totp_enrolled = True
+    return secret
+
+
 @dataclass
 class Api:
     client: TestClient
@@ -77,19 +104,15 @@ class Api:
     ) -> str | None:
         """Create an account in the store; with `totp`, enrolled, returning its secret."""
         with session_scope(self.engine) as session:
-            user = create_user(
-                session=session,
+            return create_account(
+                session,
                 username=username,
                 unit_code=unit_code,
                 role=role,
                 password=password,
                 now=self.clock(),
+                totp=totp,
             )
-            if not totp:
-                return None
-            secret, _ = begin_totp_enrolment(user=user, sealer=SEALER)
-            user.totp_enrolled = True
-            return secret
 
     def headers_for(
         self, username: str, *, unit_code: str = "110000", role: str = "clerk"

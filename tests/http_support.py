@@ -18,13 +18,13 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
-from store.accounts import ADMIN_ROLES, begin_totp_enrolment, create_user
+from store.accounts import ADMIN_ROLES
 from store.db import engine_for, session_scope
-from store.sealing import Sealer
 from worker import build_worker
 from xueji.settings import Settings
 from xueji.temporal import connect
 
+from .api_support import create_account
 from .process_support import prepare_store
 
 PASSWORD = "Correct-Horse-7"
@@ -87,22 +87,19 @@ async def system(
     )
     prepare_store(settings)
     engine = engine_for(settings)
-    secrets: dict[str, str] = {}
     with session_scope(engine) as session:
-        for username, (unit, role) in USERS.items():
-            user = create_user(
-                session=session,
+        secrets = {  # administrators act only with TOTP enrolled
+            username: create_account(
+                session,
                 username=username,
                 unit_code=unit,
                 role=role,
                 password=PASSWORD,
                 now=datetime.now(UTC),
+                totp=role in ADMIN_ROLES,
             )
-            if role in ADMIN_ROLES:  # administrators act only with TOTP enrolled
-                secrets[username], _ = begin_totp_enrolment(
-                    user=user, sealer=Sealer(settings.store_keys)
-                )
-                user.totp_enrolled = True
+            for username, (unit, role) in USERS.items()
+        }
     engine.dispose()
     app = create_app(settings)
     worker = build_worker(await connect(settings), settings)
@@ -111,7 +108,8 @@ async def system(
         async with httpx.AsyncClient(transport=transport, base_url="http://xueji") as http:
             tokens = {}
             for username in USERS:
-                code = pyotp.TOTP(secrets[username]).now() if username in secrets else None
+                secret = secrets[username]
+                code = pyotp.TOTP(secret).now() if secret else None
                 login = {"username": username, "password": PASSWORD, "totp_code": code}
                 answer = await http.post("/api/auth/login", json=login)
                 assert answer.status_code == 200, answer.text

@@ -19,13 +19,13 @@ from hypothesis import HealthCheck, settings
 from schemathesis.python import asgi
 
 from api.main import create_app
-from store.accounts import ADMIN_ROLES, begin_totp_enrolment, create_user
+from store.accounts import ADMIN_ROLES
 from store.db import engine_for, session_scope
 from store.migrate import upgrade
-from store.sealing import Sealer
 from xueji.dev import load_demo_tree_if_empty
 from xueji.settings import Settings
 
+from .api_support import create_account
 from .conftest import free_port
 
 PASSWORD = "Correct-Horse-7"
@@ -68,21 +68,19 @@ def headers_of_role() -> Iterator[dict[str, dict[str, str]]]:
     upgrade(CONFIG.store_url)
     assert load_demo_tree_if_empty(CONFIG)
     engine = engine_for(CONFIG)
-    secrets: dict[str, str | None] = {}
     with session_scope(engine) as session:
-        for role in ("clerk", "handler", "sysadmin", "secadmin", "auditor"):
-            user = create_user(
-                session=session,
+        secrets = {
+            role: create_account(
+                session,
                 username=role,
                 unit_code="000000" if role in ADMIN_ROLES else "130000",
                 role=role,
                 password=PASSWORD,
                 now=datetime.now(UTC),
+                totp=role in ADMIN_ROLES,
             )
-            secrets[role] = None
-            if role in ADMIN_ROLES:
-                secrets[role], _ = begin_totp_enrolment(user=user, sealer=Sealer(CONFIG.store_keys))
-                user.totp_enrolled = True
+            for role in ("clerk", "handler", "sysadmin", "secadmin", "auditor")
+        }
     engine.dispose()
     yield {role: bearer_of_new_session(role, secret) for role, secret in secrets.items()}
     shutil.rmtree(DATA, ignore_errors=True)

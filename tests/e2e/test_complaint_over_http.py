@@ -29,7 +29,7 @@ from store.accounts import create_user
 from store.db import engine_for, session_scope
 from store.migrate import upgrade
 from tests.conftest import free_port
-from xueji.demo import create_demo_accounts
+from xueji.demo import accounts_path, create_demo_accounts, read_accounts
 from xueji.dev import child_env, load_demo_tree_if_empty, temporal_command, worker_script
 from xueji.settings import Settings
 
@@ -157,9 +157,8 @@ async def http(system: System) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def desk(http: httpx.AsyncClient, system: System, username: str) -> Desk:
-    accounts = (system.settings.data_dir / "demo-accounts.txt").read_text().splitlines()
-    passwords = {line.split("\t")[0]: line.split("\t")[1] for line in accounts[2:]}
-    password = passwords.get(username, QIAO_XI_PASSWORD)
+    demo = read_accounts(accounts_path(system.settings))
+    password = demo[username].password if username in demo else QIAO_XI_PASSWORD
     login = await http.post("/api/auth/login", json={"username": username, "password": password})
     assert login.status_code == 200, login.text
     return Desk(http, {"Authorization": f"Bearer {login.json()['token']}"})
