@@ -9,6 +9,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from domain.ids import InvalidIdentifier, mask_phone, normalize_phone
@@ -42,6 +43,7 @@ def apply_record(
     Raises RecordError for a registration of a case that was never written.
     """
     case_id = record.complaint_id
+    _take_turns(session, case_id)
     case = session.get(Case, case_id)
     if record.case is not None:
         snapshot = asdict(record.case)
@@ -108,6 +110,20 @@ def apply_record(
                     )
                 )
     session.flush()
+
+
+def _take_turns(session: Session, case_id: str) -> None:
+    """Lock the case row before reading anything of it.
+
+    The complaint workflow and its slips record the same case at the same moment; each record
+    rewrites the access list from the slips it can see, so a record that read before another
+    committed would drop the units that one added. An UPDATE that changes nothing is a write
+    lock on both stores (PostgreSQL's row lock; SQLite's write transaction and the engine's
+    writer queue), so the records take turns and each reads what the previous one committed.
+    """
+    session.connection().execute(
+        update(Case).where(col(Case.id) == case_id).values(updated_at=Case.updated_at)
+    )
 
 
 def _seal_registration(

@@ -1,6 +1,9 @@
 """The read model on both stores: idempotent writes, climbing alerts, sealed personal data."""
 
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -23,7 +26,7 @@ from store.cases import (
 from store.db import make_engine, session_scope
 from store.lookup import DEV_LOOKUP_KEY, parse_lookup_key
 from store.migrate import upgrade
-from store.models import Case, CaseSlip, CaseStep, OutboxRow, TimelineRow
+from store.models import Case, CaseAccess, CaseSlip, CaseStep, OutboxRow, TimelineRow
 from store.org import replace_tree
 from store.sealing import Sealer
 from workflows.messages import (
@@ -217,3 +220,33 @@ def test_a_case_without_numbers_has_no_hashes(engine: Engine) -> None:
         case = session.get(Case, "case-1")
     assert case is not None
     assert (case.complainant_phone_hash, case.complainant_id_hash) == (None, None)
+
+
+def test_records_written_at_once_keep_every_unit_on_every_route(engine: Engine) -> None:
+    """The complaint workflow and its slips record the same case at the same moment; no write
+    may drop the access another one just gave (a county on a slip's route must see the case)."""
+    base = record()
+    assert base.case is not None
+    routes = {"V1": ["130100", "130102"], "V2": ["130100", "130104"], "V3": ["130100", "130105"]}
+
+    def slip_record(case_id: str, slip_id: str) -> CaseRecord:
+        slip = replace(base.slips[0].slip, slip_id=slip_id, route=routes[slip_id], clock=None)
+        return CaseRecord(complaint_id=case_id, slips=[SlipRecord(slip)])
+
+    for n in range(12):
+        case_id = f"case-{n}"
+        snapshot = replace(base.case, tracking_no=f"2030030400000{n:02d}")
+        write(engine, CaseRecord(complaint_id=case_id, case=snapshot))
+        batch = [CaseRecord(complaint_id=case_id, case=snapshot)]
+        batch += [slip_record(case_id, slip_id) for slip_id in routes]
+        start = threading.Barrier(len(batch))
+
+        def apply(entry: CaseRecord) -> None:
+            start.wait()
+            write(engine, entry)
+
+        with ThreadPoolExecutor(len(batch)) as pool:
+            list(pool.map(apply, batch))
+        with Session(engine) as session:
+            units = session.exec(select(CaseAccess.unit_code).where(CaseAccess.case_id == case_id))
+            assert sorted(units) == ["000000", "130000", "130100", "130102", "130104", "130105"]
