@@ -17,6 +17,7 @@ from activities.org import OrgActivities, StoreTree
 from activities.store import StoreActivities
 from store.db import engine_for
 from store.sealing import Sealer
+from workflows.campaign import CampaignWorkflow
 from workflows.complaint import ComplaintWorkflow
 from workflows.slip import SlipWorkflow
 from xueji.settings import Settings, get_settings
@@ -37,14 +38,16 @@ def build_worker(client: Client, settings: Settings) -> Worker:
     return Worker(
         client,
         task_queue=settings.temporal_task_queue,
-        workflows=[ComplaintWorkflow, SlipWorkflow],
+        workflows=[ComplaintWorkflow, SlipWorkflow, CampaignWorkflow],
         activities=[
             calendar.compute_deadline,
             calendar.plan_deadline,
+            calendar.plan_campaign,
             org.route_complaint,
             org.unit_path,
             org.ruling_unit,
             store.record_case,
+            store.record_campaign,
         ],
         graceful_shutdown_timeout=timedelta(seconds=20),
     )

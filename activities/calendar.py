@@ -6,16 +6,21 @@ The calendar can change while a case runs, so workflow code never reads it: it a
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
 from pathlib import Path
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from domain.workdays import END_OF_DAY, SHANGHAI, CalendarFileError, WorkdayCalendar
-from workflows.messages import DeadlinePlan, PlanRequest
+from workflows.messages import CampaignPlan, DeadlinePlan, PlanRequest
 
 log = logging.getLogger(__name__)
+
+CAMPAIGN_REMINDER_DAYS = (
+    3  # units that have not reported are reminded this many working days before
+)
+CAMPAIGN_REMINDER_TIME = time(9, 0)  # at the start of that office day
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,17 @@ def deadline_plan(calendar: WorkdayCalendar, request: PlanRequest) -> DeadlinePl
         due=due,
         remind_at=datetime.combine(eve, END_OF_DAY, tzinfo=SHANGHAI),
         estimated=calendar.is_estimated(start, due.date()),
+    )
+
+
+def campaign_plan(calendar: WorkdayCalendar, due_date: date) -> CampaignPlan:
+    """A campaign due on `due_date`: due at the end of that day, reminder at 09:00 of the third
+    working day before it."""
+    remind_day = calendar.add_workdays(due_date, -CAMPAIGN_REMINDER_DAYS)
+    return CampaignPlan(
+        due=datetime.combine(due_date, END_OF_DAY, tzinfo=SHANGHAI),
+        remind_at=datetime.combine(remind_day, CAMPAIGN_REMINDER_TIME, tzinfo=SHANGHAI),
+        estimated=calendar.is_estimated(remind_day, due_date),
     )
 
 
@@ -87,6 +103,11 @@ class CalendarActivities:
             raise ApplicationError(str(exc), type="InvalidDeadline", non_retryable=True) from exc
         start = request.event_at.astimezone(SHANGHAI).date()
         return Deadline(due=due, estimated=calendar.is_estimated(start, due.date()))
+
+    @activity.defn(name="plan_campaign")
+    async def plan_campaign(self, due_date: date) -> CampaignPlan:
+        """The due time and reminder time of a campaign due on `due_date`."""
+        return campaign_plan(self._calendar(), due_date)
 
     @activity.defn(name="plan_deadline")
     async def plan_deadline(self, request: PlanRequest) -> DeadlinePlan:

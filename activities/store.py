@@ -8,10 +8,11 @@ from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from store.campaigns import apply_campaign_record
 from store.cases import RecordError, apply_record
 from store.db import session_scope
 from store.sealing import Sealer
-from workflows.messages import CaseRecord
+from workflows.messages import CampaignRecord, CaseRecord
 
 log = logging.getLogger(__name__)
 
@@ -44,3 +45,21 @@ class StoreActivities:
         with session_scope(self._engine) as session:
             now = datetime.now(UTC)
             apply_record(session, record, self._sealer, now, lookup_key=self._lookup_key)
+
+    @activity.defn(name="record_campaign")
+    async def record_campaign(self, record: CampaignRecord) -> None:
+        """Upsert the campaign and its units; add notifications once; on closing, publish the
+        units' public phones and e-mails in the directory."""
+        try:
+            await asyncio.to_thread(self._write_campaign, record)
+        except Exception as exc:
+            kind = type(exc).__name__
+            log.error("record_campaign %s failed: %s", record.state.campaign_id, kind)
+            raise ApplicationError(
+                f"报送征集 {record.state.campaign_id} 写入数据库失败（{kind}），将自动重试",
+                type=kind,
+            ) from None
+
+    def _write_campaign(self, record: CampaignRecord) -> None:
+        with session_scope(self._engine) as session:
+            apply_campaign_record(session, record, self._sealer, datetime.now(UTC))

@@ -18,6 +18,7 @@ from api.routes import (
     audit,
     auth,
     calendar,
+    campaigns,
     case_actions,
     codec,
     complaints,
@@ -78,6 +79,7 @@ def create_app(
     app.include_router(complaints.router)
     app.include_router(case_actions.router)
     app.include_router(slips.router)
+    app.include_router(campaigns.router)
     app.include_router(track.router)
     app.include_router(codec.router)
     app.include_router(calendar.router)

@@ -30,6 +30,7 @@ from domain.workdays import SHANGHAI
 from store.db import engine_for, session_scope
 from store.migrate import upgrade
 from store.org import replace_tree
+from store.sealing import Sealer
 from worker import build_worker
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages import CaseView, Complainant, ComplaintInput
@@ -74,6 +75,9 @@ class Process:
 
     def store(self) -> Any:
         return engine_for(self.settings)
+
+    def sealer(self) -> Sealer:
+        return Sealer(self.settings.store_keys)
 
     def rows(self, model: Any, **where: Any) -> list[Any]:
         engine = self.store()

@@ -241,7 +241,7 @@ def test_records_written_at_once_keep_every_unit_on_every_route(engine: Engine) 
         batch += [slip_record(case_id, slip_id) for slip_id in routes]
         start = threading.Barrier(len(batch))
 
-        def apply(entry: CaseRecord) -> None:
+        def apply(entry: CaseRecord, start: threading.Barrier = start) -> None:
             start.wait()
             write(engine, entry)
 

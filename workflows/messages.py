@@ -351,3 +351,99 @@ class CaseRecord:
     slips: list[SlipRecord] = field(default_factory=list)
     timeline: list[TimelineEntry] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- the personnel-table campaign
+# Attachment 3 of the notice: units report who handles complaints (处理群众投诉中小学生学籍管理
+# 问题人员信息表) and their public complaint phone and e-mail.
+
+
+@dataclass
+class PersonnelEntry:
+    """One person who handles complaints (staff data: kept in payloads and sealed at rest)."""
+
+    name: str  # 姓名
+    workplace: str  # 单位（处室）
+    position: str  # 职务
+    office_phone: str  # 办公电话
+    mobile: str  # 手机
+    email: str  # 电子邮箱
+
+
+@dataclass
+class PersonnelReport:
+    """What a unit reports: its people and the phone and e-mail it publishes."""
+
+    entries: list[PersonnelEntry]
+    public_phone: str  # 对外受理投诉电话
+    public_email: str  # 对外受理投诉邮箱
+
+
+@dataclass
+class CampaignPlan:
+    due: datetime  # 23:59:59 Asia/Shanghai of the due date
+    remind_at: datetime  # 09:00 of the third working day before the due date
+    estimated: bool  # the reminder day lies in a year without official calendar data
+
+
+@dataclass
+class CampaignInput:
+    campaign_id: str  # also the workflow id
+    title: str
+    opener: str  # code of the unit that collects
+    province: str  # the opener's province code; "" for the Ministry
+    opened_at: datetime
+    units: list[str]  # codes of the units that must report
+    plan: CampaignPlan
+
+
+@dataclass
+class SubmitReport:
+    """A unit reports, or corrects its report before the due time."""
+
+    actor_unit: str
+    report: PersonnelReport
+
+
+@dataclass
+class CloseCampaign:
+    actor_unit: str
+
+
+@dataclass
+class UnitStatus:
+    unit: str
+    submitted_at: datetime | None = None  # the latest report or correction
+    late: bool = False  # first reported after the due time (逾期补报)
+    corrections: int = 0
+
+
+@dataclass
+class CampaignState:
+    """The campaign as staff see it; no personal data."""
+
+    campaign_id: str
+    title: str
+    opener: str
+    status: str  # open | overdue | closed
+    opened_at: datetime
+    due: datetime
+    remind_at: datetime
+    units: list[UnitStatus]
+    reminded_at: datetime | None = None
+    alerted_at: datetime | None = None
+    closed_at: datetime | None = None
+
+    @property
+    def missing(self) -> list[str]:
+        return [status.unit for status in self.units if status.submitted_at is None]
+
+
+@dataclass
+class CampaignRecord:
+    """One idempotent write of a campaign to the store."""
+
+    state: CampaignState
+    reports: dict[str, PersonnelReport] = field(default_factory=dict)  # by unit code
+    notices: list[Notice] = field(default_factory=list)
+    publish: bool = False  # closed: put the public phones and e-mails into the directory

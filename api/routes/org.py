@@ -27,7 +27,8 @@ def _phone(value: str) -> str:
     return value
 
 
-def _email(value: str) -> str:
+def check_email(value: str) -> str:
+    """The address stripped; a malformed one is a ValueError (an empty one passes)."""
     value = value.strip()
     if value and not _EMAIL.fullmatch(value):
         raise ValueError("电子邮箱格式不正确")
@@ -45,7 +46,7 @@ class UnitContacts(BaseModel):
     """The unit's public complaint phone and e-mail; an empty string clears one."""
 
     phone: Annotated[str, Field(max_length=32), AfterValidator(_phone)] | None = None
-    email: Annotated[str, Field(max_length=254), AfterValidator(_email)] | None = None
+    email: Annotated[str, Field(max_length=254), AfterValidator(check_email)] | None = None
 
 
 class UnitView(BaseModel):
