@@ -46,6 +46,9 @@ KIND_LABELS = {
     "escalated": "超期督办升级",
     "informed": "处理结果告知",
     "withdrawn": "投诉撤回",
+    "campaign_opened": "人员信息报送通知",
+    "campaign_reminder": "人员信息报送提醒",
+    "campaign_overdue": "人员信息报送逾期",
 }
 OTHER_KIND_LABEL = "通知"
 

@@ -9,10 +9,12 @@ cases, and keep the old files too, so running cases of the old code still replay
 import asyncio
 import tempfile
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from temporalio.client import WorkflowHandle
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 
 from domain.process import Channel, Stage
 from workflows.complaint import ComplaintWorkflow
@@ -26,6 +28,7 @@ from workflows.messages import (
 )
 
 from .process_support import Process, at, running_process, settled
+from .test_campaign_workflow import QIAO_XI, open_campaign, report, submit
 from .test_complaint_workflow import (
     CHANG_AN,
     CITY,
@@ -120,11 +123,32 @@ async def record(name: str, changes: dict[str, Any], drive: Any) -> None:
                 (HISTORIES / f"{name}.{role}.json").write_text(history.to_json(), encoding="utf-8")
 
 
+async def record_campaign() -> None:
+    """A personnel-table campaign: a report, the reminder, a correction, the due-date alert,
+    a refused late correction, and a late first report that closes it."""
+    with tempfile.TemporaryDirectory() as data:
+        async with running_process(Path(data)) as process:
+            handle = await open_campaign(process, date(2030, 3, 15), [CITY, CHANG_AN, QIAO_XI])
+            await submit(handle, CITY, report(CITY, "王建国"))
+            await process.sleep_until(at(13, 10, 0, 0))
+            await submit(handle, CHANG_AN, report(CHANG_AN, "赵敏"))
+            await submit(handle, CHANG_AN, report(CHANG_AN, "赵敏", "孙强"))
+            await process.sleep_until(at(16, 9, 0, 0))
+            with suppress(WorkflowUpdateFailedError):
+                await submit(handle, CHANG_AN, report(CHANG_AN, "周杰"))
+            await submit(handle, QIAO_XI, report(QIAO_XI, "钱立"))
+            await handle.result()
+            history = await handle.fetch_history()
+            (HISTORIES / "campaign.campaign.json").write_text(history.to_json(), encoding="utf-8")
+
+
 async def main() -> None:
     HISTORIES.mkdir(exist_ok=True)
     for name, (changes, drive) in PATHS.items():
         await record(name, changes, drive)
         print(f"recorded {name}")
+    await record_campaign()
+    print("recorded campaign")
 
 
 if __name__ == "__main__":

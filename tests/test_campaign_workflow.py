@@ -269,3 +269,20 @@ def soon_after(moment: datetime, seen: datetime | None) -> bool:
 
 def tree() -> OrgTree:
     return OrgTree.load(DEMO / "demo_units.csv", DEMO / "demo_schools.csv")
+
+
+async def test_a_loaded_calendar_year_moves_the_reminder(process: Process) -> None:
+    handle = await open_campaign(process, date(2030, 3, 15), [CHANG_AN])
+    assert (await handle.query(CampaignWorkflow.state)).remind_at == at(12, 9, 0, 0)
+    # Wednesday 13 March becomes a holiday: the third working day before Friday is Monday.
+    process.settings.calendar_path.mkdir(parents=True, exist_ok=True)
+    (process.settings.calendar_path / "2030.json").write_text(
+        '{"year": 2030, "holidays": ["2030-03-13"], "workdays": []}', encoding="utf-8"
+    )
+    await handle.signal(CampaignWorkflow.calendar_changed)
+    await process.sleep_until(at(11, 9, 0, 1))
+    state = await handle.query(CampaignWorkflow.state)
+    assert state.remind_at == at(11, 9, 0, 0) and state.due == at(15)
+    assert soon_after(at(11, 9, 0, 0), state.reminded_at)
+    assert [unit for unit, _ in notices(process, "campaign_reminder")] == [CHANG_AN]
+    assert campaign_row(process).remind_at == at(11, 9, 0, 0)

@@ -10,6 +10,7 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
+from workflows.campaign import CampaignWorkflow
 from workflows.complaint import ComplaintWorkflow
 from workflows.slip import SlipWorkflow
 from xueji.temporal import data_converter
@@ -19,13 +20,14 @@ HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
 def test_every_main_path_is_recorded() -> None:
     paths = {file.name.split(".")[0] for file in HISTORIES}
-    assert paths >= {"closed", "reworked", "disputed", "overdue", "referred"}
+    assert paths >= {"closed", "reworked", "disputed", "overdue", "referred", "campaign"}
 
 
 @pytest.mark.parametrize("file", HISTORIES, ids=lambda file: file.stem)
 async def test_history_replays(file: Path) -> None:
     history = WorkflowHistory.from_json(file.stem, file.read_text(encoding="utf-8"))
     replayer = Replayer(
-        workflows=[ComplaintWorkflow, SlipWorkflow], data_converter=data_converter()
+        workflows=[ComplaintWorkflow, SlipWorkflow, CampaignWorkflow],
+        data_converter=data_converter(),
     )
     await replayer.replay_workflow(history)
