@@ -17,6 +17,11 @@ RUN groupadd --system --gid 10001 xueji \
         --shell /usr/sbin/nologin xueji \
     && install -d -o xueji -g xueji /var/lib/xueji /var/lib/xueji/calendar
 
+# The Chinese TrueType font the slip PDFs embed (AR PL UMing, api/slip_pdf.py).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-arphic-uming \
+    && rm -rf /var/lib/apt/lists/*
+
 # The project and its runtime dependencies from pyproject.toml, no extras (no [test], no [data]).
 # The source is mounted for this step only, so no copy of it stays in the image.
 RUN --mount=type=bind,target=/src,rw pip install /src

@@ -8,6 +8,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint format bench clean
 
+# The slip PDFs embed a Chinese TrueType font (AR PL UMing, Debian's fonts-arphic-uming); the
+# tests check that they do, so `make test` installs it when it is missing.
+FONT := /usr/share/fonts/truetype/arphic/uming.ttc
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
@@ -22,7 +27,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+$(FONT):
+	@command -v apt-get >/dev/null || { echo "need the font $(FONT): install AR PL UMing (Debian/Ubuntu package fonts-arphic-uming)"; exit 1; }
+	$(SUDO) apt-get install -y -q fonts-arphic-uming || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q fonts-arphic-uming; }
+
+test: lint $(FONT)
 	$(BIN)/pytest
 
 format: $(STAMP)

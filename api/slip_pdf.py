@@ -1,15 +1,19 @@
 """A slip as an A4 PDF form (核查单, 督办单: attachments 1 and 2 of 教基一厅函〔2014〕50号).
 
-Built from plain data (`SlipDocument`), so it is tested without HTTP. The text is set in
-STSong-Light, one of the standard Adobe CJK fonts: not embedded (the file stays small, the text
-extracts back exactly), so the reader supplies the glyphs; a reader with no Chinese font at all
-(pdfium on a machine without CJK fonts) draws the form's lines but not its Chinese.
+Built from plain data (`SlipDocument`), so it is tested without HTTP. The text is set in a
+TrueType Chinese font embedded as a subset (AR PL UMing, a Song face, from Debian's
+fonts-arphic-uming, or the file XUEJI_PDF_FONT names), so the page looks the same in every
+reader. Without such a font it falls back to STSong-Light, a standard Adobe CJK font that is
+not embedded: the reader must then supply the glyphs (pdfium on a machine without Chinese fonts
+draws the form's lines but not its text).
 """
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from io import BytesIO
+from pathlib import Path
 from urllib.parse import quote
 
 from reportlab.lib import colors
@@ -19,12 +23,20 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
 
 from domain.workdays import SHANGHAI
 
-FONT = "STSong-Light"
+log = logging.getLogger(__name__)
+
+STANDARD_FONT = "STSong-Light"
+# TrueType Chinese fonts looked for when XUEJI_PDF_FONT is not set, in this order.
+EMBEDDABLE_FONTS = (
+    Path("/usr/share/fonts/truetype/arphic/uming.ttc"),  # fonts-arphic-uming: AR PL UMing CN
+    Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),  # fonts-wqy-zenhei
+)
 TITLES = {"verification": "学籍管理投诉核查单", "supervision": "学籍管理投诉督办单"}
 ATTACHMENTS = {"verification": "附件1", "supervision": "附件2"}
 # What the issuer asks, and what the addressee answers, by kind of slip.
@@ -90,9 +102,18 @@ def due_text(document: SlipDocument) -> str:
     return f"{text}（预计）" if text and document.estimated else text
 
 
-def render(document: SlipDocument) -> bytes:
-    """The slip as a one-page (longer texts flow on) A4 PDF."""
-    _register_font()
+def embeddable_font(configured: Path | None) -> Path | None:
+    """The font file to embed: the configured one, else the first installed of
+    EMBEDDABLE_FONTS; None when there is none (the standard font is used)."""
+    if configured is not None:
+        return configured
+    return next((path for path in EMBEDDABLE_FONTS if path.is_file()), None)
+
+
+def render(document: SlipDocument, font_file: Path | None = None) -> bytes:
+    """The slip as a one-page (longer texts flow on) A4 PDF, in the font of `font_file`
+    (a .ttf, or a .ttc whose first face is used) or, without one, the standard font."""
+    font = _font(font_file)
     buffer = BytesIO()
     pdf = SimpleDocTemplate(
         buffer,
@@ -103,52 +124,69 @@ def render(document: SlipDocument) -> bytes:
         bottomMargin=18 * mm,
         title=f"{document.title} {document.tracking_no}-{document.slip_id}",
     )
-    pdf.build(_story(document))
+    pdf.build(_story(document, _Type(font)))
     return buffer.getvalue()
 
 
 @cache
-def _register_font() -> None:
-    pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+def _font(font_file: Path | None) -> str:
+    """Register the font once and return its name."""
+    if font_file is None:
+        log.warning("no TrueType Chinese font found: slip PDFs use %s, not embedded", STANDARD_FONT)
+        pdfmetrics.registerFont(UnicodeCIDFont(STANDARD_FONT))
+        return STANDARD_FONT
+    name = f"xueji-{font_file.stem}"
+    pdfmetrics.registerFont(TTFont(name, str(font_file), subfontIndex=0))
+    return name
 
 
-def _style(size: float = 10.5, **extra: object) -> ParagraphStyle:
-    return ParagraphStyle(
-        f"slip-{size}", fontName=FONT, fontSize=size, leading=size * 1.5, wordWrap="CJK", **extra
-    )
+@dataclass(frozen=True)
+class _Type:
+    """Paragraphs of the slip, all in one font."""
+
+    font: str
+
+    def style(self, size: float = 10.5, **extra: object) -> ParagraphStyle:
+        return ParagraphStyle(
+            f"slip-{self.font}-{size}",
+            fontName=self.font,
+            fontSize=size,
+            leading=size * 1.5,
+            wordWrap="CJK",
+            **extra,
+        )
+
+    def text(self, value: str, size: float = 10.5) -> Paragraph:
+        escaped = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        return Paragraph(escaped.replace("\n", "<br/>"), self.style(size))
 
 
-def _text(value: str, size: float = 10.5) -> Paragraph:
-    escaped = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return Paragraph(escaped.replace("\n", "<br/>"), _style(size))
-
-
-def _story(document: SlipDocument) -> list[Flowable]:
+def _story(document: SlipDocument, t: _Type) -> list[Flowable]:
     return [
-        _text(ATTACHMENTS[document.kind]),
-        Paragraph(document.title, _style(18, alignment=TA_CENTER, spaceAfter=4 * mm)),
-        _numbers(document),
+        t.text(ATTACHMENTS[document.kind]),
+        Paragraph(document.title, t.style(18, alignment=TA_CENTER, spaceAfter=4 * mm)),
+        _numbers(document, t),
         Spacer(1, 2 * mm),
-        _form(document),
+        _form(document, t),
         Spacer(1, 2 * mm),
-        _signature(),
+        _signature(t),
     ]
 
 
-def _numbers(document: SlipDocument) -> Table:
+def _numbers(document: SlipDocument, t: _Type) -> Table:
     """The line above the form: the slip's number and the complaint's tracking number."""
     number = document.slip_id
     if document.kind == "supervision":
         number += f"（第{document.round}轮）"
     table = Table(
-        [[_text(f"单据编号：{number}"), _text(f"受理编号：{document.tracking_no}")]],
+        [[t.text(f"单据编号：{number}"), t.text(f"受理编号：{document.tracking_no}")]],
         colWidths=[PAGE_WIDTH / 2] * 2,
     )
     table.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0)]))
     return table
 
 
-def _form(document: SlipDocument) -> Table:
+def _form(document: SlipDocument, t: _Type) -> Table:
     students = "\n".join(
         f"{s.name}  身份证号：{s.id_card_masked or '无'}" for s in document.students
     )
@@ -165,7 +203,7 @@ def _form(document: SlipDocument) -> Table:
     ]
     value_width = (PAGE_WIDTH - 2 * LABEL_WIDTH) / 2
     table = Table(
-        [[_text(cell) for cell in row] for row in rows],
+        [[t.text(cell) for cell in row] for row in rows],
         colWidths=[LABEL_WIDTH, value_width, LABEL_WIDTH, value_width],
     )
     spans = [("SPAN", (1, i), (3, i)) for i, row in enumerate(rows) if len(row) == 2]
@@ -184,11 +222,11 @@ _GRID = [
 ]
 
 
-def _signature() -> Table:
+def _signature(t: _Type) -> Table:
     """Space for the handler's signature and the unit's seal, dated by hand."""
     cells = [
-        [_text("经办人签字："), _text("单位盖章：")],
-        [_text("日期：        年    月    日"), _text("日期：        年    月    日")],
+        [t.text("经办人签字："), t.text("单位盖章：")],
+        [t.text("日期：        年    月    日"), t.text("日期：        年    月    日")],
     ]
     table = Table(cells, colWidths=[PAGE_WIDTH / 2] * 2, rowHeights=[28 * mm, 10 * mm])
     table.setStyle(

@@ -15,12 +15,19 @@ import pypdf
 import pypdfium2
 from PIL import ImageOps
 
-from api.slip_pdf import SlipDocument, StudentLine, content_disposition, render
+from api.slip_pdf import SlipDocument, StudentLine, content_disposition, embeddable_font, render
 
 from .http_support import CHANG_AN, CITY, COMPLAINT, QIAO_XI, System, eventually, register, visible
 
+# The font the API embeds: Debian's fonts-arphic-uming, which `make test` installs.
+FONT = embeddable_font(None)
 ID_CARD, ID_MASKED = "11010519491231002X", "110105********002X"
 CITY_NAME, CHANG_AN_NAME = "石家庄市教育局", "长安区教育局"
+
+
+def render_slip(document: SlipDocument) -> bytes:
+    assert FONT is not None, "no TrueType Chinese font: install fonts-arphic-uming (make test does)"
+    return render(document, FONT)
 
 
 def text_of(pdf: bytes) -> str:
@@ -52,18 +59,18 @@ def open_slip(**changes: Any) -> SlipDocument:
 
 
 def test_the_builder_marks_an_estimated_deadline_and_leaves_blank_lines() -> None:
-    text = text_of(render(open_slip()))
+    text = text_of(render_slip(open_slip()))
     assert "学籍管理投诉核查单" in text
     assert "2027年1月11日 23:59（预计）" in text  # due 15:59:59 UTC is 23:59 in Beijing
     assert "2027年1月4日 10:30" in text
     assert "核查情况\n填写单位\n填写时间\n" in text  # nothing filled in yet
-    exact = text_of(render(open_slip(estimated=False)))
+    exact = text_of(render_slip(open_slip(estimated=False)))
     assert "2027年1月11日 23:59" in exact
     assert "预计" not in exact
 
 
 def test_the_builder_draws_one_a4_page_that_is_not_blank(tmp_path: Path) -> None:
-    pdf = pypdfium2.PdfDocument(render(open_slip(kind="supervision", slip_id="S2", round=2)))
+    pdf = pypdfium2.PdfDocument(render_slip(open_slip(kind="supervision", slip_id="S2", round=2)))
     assert len(pdf) == 1
     width, height = pdf[0].get_size()  # points
     assert (round(width), round(height)) == (595, 842)  # A4: 210 x 297 mm
@@ -73,6 +80,28 @@ def test_the_builder_draws_one_a4_page_that_is_not_blank(tmp_path: Path) -> None
     assert ink is not None  # something is drawn...
     left, top, right, bottom = ink
     assert right - left > image.width / 2 and bottom - top > image.height / 3  # ...a whole form
+
+
+def test_the_chinese_font_is_embedded_so_the_page_looks_the_same_everywhere() -> None:
+    pdf = render_slip(open_slip())
+    fonts = pypdf.PdfReader(io.BytesIO(pdf)).pages[0]["/Resources"]["/Font"]
+    chinese = [
+        font.get_object()
+        for font in fonts.values()
+        if "UMing" in str(font.get_object()["/BaseFont"])
+    ]
+    assert chinese, [str(font.get_object()["/BaseFont"]) for font in fonts.values()]
+    for font in chinese:  # a subset of the TrueType file inside the PDF, text extractable
+        assert "/FontFile2" in font["/FontDescriptor"].get_object()
+        assert "/ToUnicode" in font
+    assert not any("STSong" in str(font.get_object()["/BaseFont"]) for font in fonts.values())
+    # The title 学籍管理投诉核查单 is drawn (centred, about 18 mm below the top margin) by the
+    # embedded glyphs, whatever fonts the machine has.
+    image = pypdfium2.PdfDocument(pdf)[0].render(scale=2).to_pil()
+    title = ImageOps.invert(image.convert("L")).crop((0, 145, image.width, 195)).getbbox()
+    assert title is not None
+    left, _, right, _ = title
+    assert right - left > image.width / 4 and abs((left + right) / 2 - image.width / 2) < 20
 
 
 def test_the_file_name_has_numbers_only() -> None:

@@ -87,6 +87,12 @@ class Settings(BaseSettings):
         None, description="per-year working-day override files; empty means data_dir/calendar"
     )
 
+    pdf_font: Path | None = Field(
+        None,
+        description="a TrueType Chinese font (.ttf/.ttc) embedded in the slip PDFs; empty means "
+        "the first one installed of api.slip_pdf.EMBEDDABLE_FONTS (Debian fonts-arphic-uming)",
+    )
+
     deadline_policy: DeadlinePolicy = Field(
         default_factory=DeadlinePolicy,
         description='working days per step, JSON, e.g. {"opinion": 7}; the notice\'s by default',
@@ -118,6 +124,8 @@ class Settings(BaseSettings):
             problems.append("XUEJI_STORE_KEYS 使用了公开的开发密钥，生产环境必须配置自己的密钥")
         if is_dev_lookup_key(self.lookup_key):
             problems.append("XUEJI_LOOKUP_KEY 使用了公开的开发密钥，生产环境必须配置自己的密钥")
+        if self.pdf_font is not None and not self.pdf_font.is_file():
+            problems.append(f"XUEJI_PDF_FONT 指定的字体文件 {self.pdf_font} 不存在")
         return problems
 
     @property

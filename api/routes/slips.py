@@ -7,9 +7,9 @@ from sqlmodel import Session
 
 from api.case_reading import slip_detail, slip_document, slip_out
 from api.complaint_schemas import SlipDetail, SlipOut
-from api.deps import EngineDep, SealerDep
+from api.deps import EngineDep, SealerDep, SettingsDep
 from api.security import Staff, require_roles
-from api.slip_pdf import content_disposition, render
+from api.slip_pdf import content_disposition, embeddable_font, render
 from store.models import CaseSlip
 from store.queries import slips_through
 
@@ -37,6 +37,7 @@ def get_slip_pdf(
     staff: ReaderDep,
     engine: EngineDep,
     sealer: SealerDep,
+    settings: SettingsDep,
 ) -> Response:
     """The slip as an A4 form to print, sign and seal (核查单 or 督办单), for the units on its
     route; students' ID card numbers masked."""
@@ -45,7 +46,7 @@ def get_slip_pdf(
             session, _slip_on_route(session, staff, complaint_id, slip_id), sealer
         )
     return Response(
-        render(document),
+        render(document, embeddable_font(settings.pdf_font)),
         media_type="application/pdf",
         headers={"Content-Disposition": content_disposition(document)},
     )
