@@ -1,38 +1,51 @@
 """Store functions for the organisation tree."""
 
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy import insert, inspect, update
 from sqlmodel import Session, col, delete, func, select
 
 from domain.orgtree import OrgTree
-from store.models import School, StaffUser, Unit
+from store.models import Faq, School, StaffUser, Unit
 
 
 class TreeInUseError(ValueError):
-    """The new tree lacks units that staff accounts belong to; nothing was changed."""
+    """The new tree lacks units that staff accounts or FAQ entries belong to; nothing was
+    changed."""
 
     def __init__(self, codes: list[str]) -> None:
         self.codes = codes
         super().__init__(
-            f"新的组织机构树缺少仍有工作人员账号的单位：{'、'.join(codes)}；"
-            "请先调整这些账号的单位，或在导入文件中保留这些单位"
+            f"新的组织机构树缺少仍有工作人员账号或常见问题解答的单位：{'、'.join(codes)}；"
+            "请先调整这些账号的单位、删除或移交这些问答，或在导入文件中保留这些单位"
         )
 
 
-def replace_tree(*, session: Session, tree: OrgTree) -> tuple[int, int]:
+def replace_tree(
+    *, session: Session, tree: OrgTree, now: datetime | None = None
+) -> tuple[int, int]:
     """Make the stored tree exactly `tree` (the caller's transaction makes it all or nothing).
 
-    Units are updated in place, so staff accounts keep their unit (a foreign key); a tree
-    without a unit that accounts still belong to raises TreeInUseError.
+    Units are updated in place, so staff accounts and FAQ entries keep their unit (foreign
+    keys); a tree without a unit they still belong to raises TreeInUseError. With `now`, a
+    unit whose public phone or e-mail the import changes counts as confirmed at `now`.
     """
     keep = {u.code for u in tree.units()}
     in_use: set[str] = set()
-    if inspect(session.connection()).has_table(StaffUser.__tablename__):  # type: ignore[arg-type]
-        in_use = set(
-            session.exec(select(StaffUser.unit_code).distinct())
-        )  # older revisions lack it
+    tables = inspect(session.connection())
+    for model in (StaffUser, Faq):  # older revisions lack these tables
+        if tables.has_table(model.__tablename__):  # type: ignore[arg-type]
+            in_use |= set(session.exec(select(model.unit_code).distinct()))
     if in_use - keep:
         raise TreeInUseError(sorted(in_use - keep))
-    existing = set(session.exec(select(Unit.code)))
+    contacts = {
+        code: (phone, email, confirmed)
+        for code, phone, email, confirmed in session.exec(
+            select(Unit.code, Unit.phone, Unit.email, Unit.contact_confirmed_at)
+        )
+    }
+    existing = set(contacts)
     session.exec(delete(School))  # type: ignore[call-overload]
     stale = sorted(existing - keep)
     for start in range(0, len(stale), 1000):
@@ -51,8 +64,16 @@ def replace_tree(*, session: Session, tree: OrgTree) -> tuple[int, int]:
     ]
     schools = [{"code": s.code, "name": s.name, "unit_code": s.parent_code} for s in tree.schools()]
     # Core bulk statements: a national tree has half a million schools.
-    updated = [unit for unit in units if unit["code"] in existing]
-    added = [unit for unit in units if unit["code"] not in existing]
+    updated = [
+        {**unit, "contact_confirmed_at": _confirmed(contacts[unit["code"]], unit, now)}
+        for unit in units
+        if unit["code"] in existing
+    ]
+    added = [
+        {**unit, "contact_confirmed_at": now if unit["phone"] or unit["email"] else None}
+        for unit in units
+        if unit["code"] not in existing
+    ]
     if updated:
         session.execute(update(Unit), updated)
     if added:
@@ -60,6 +81,15 @@ def replace_tree(*, session: Session, tree: OrgTree) -> tuple[int, int]:
     if schools:
         session.execute(insert(School), schools)
     return len(units), len(schools)
+
+
+def _confirmed(
+    stored: tuple[str, str, datetime | None], unit: dict[str, Any], now: datetime | None
+) -> datetime | None:
+    phone, email, confirmed = stored
+    if now is not None and (phone, email) != (unit["phone"], unit["email"]):
+        return now
+    return confirmed
 
 
 def counts(*, session: Session) -> tuple[int, int]:

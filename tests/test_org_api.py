@@ -5,10 +5,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select, update
 
 from store.db import session_scope
-from store.models import School, Unit
+from store.models import School, StaffUser, Unit
 from tests.api_support import UNITS, Api, open_api
 
 
@@ -83,6 +83,45 @@ def test_a_tree_without_the_units_of_staff_accounts_is_refused(api: Api) -> None
     assert response.json()["detail"][0]["loc"] == ["body", "units"]
     assert "130102" in response.json()["detail"][0]["msg"]
     assert "130102" in stored(api)[0]
+
+
+def test_a_tree_without_the_unit_of_faq_entries_is_refused(api: Api) -> None:
+    headers = api.headers_for("root.admin", role="sysadmin", unit_code="000000")
+    writer = api.headers_for("cz.handler", role="handler", unit_code="110101")
+    api.client.post("/api/faq", json={"question": "问", "answer": "答"}, headers=writer)
+    api.client.post("/api/auth/logout", headers=writer)
+    with session_scope(api.engine) as session:  # the account moves; its entry stays
+        session.exec(
+            update(StaffUser).values(unit_code="110000").where(col(StaffUser.unit_code) == "110101")
+        )
+    body = tree_body()
+    body["units"] = [u for u in body["units"] if u["code"] != "110101"]
+    body["schools"] = []
+
+    response = api.client.post("/api/org/import", json=body, headers=headers)
+
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"] == ["body", "units"]
+    assert "110101" in response.json()["detail"][0]["msg"]
+    assert "常见问题解答" in response.json()["detail"][0]["msg"]
+    assert "110101" in stored(api)[0]
+
+
+def test_an_import_that_changes_contacts_confirms_them_then(api: Api) -> None:
+    headers = api.headers_for("root.admin", role="sysadmin", unit_code="000000")
+    body = tree_body()
+    assert api.client.post("/api/org/import", json=body, headers=headers).status_code == 200
+    first = api.clock()
+    units, _ = stored(api)
+    assert units["110101"].contact_confirmed_at == first  # a phone appeared
+    assert units["110000"].contact_confirmed_at is None  # none published
+
+    api.clock.advance(minutes=20)  # within the session's idle timeout
+    body["units"][1]["email"] = "xfj@bjedu.example.cn"
+    assert api.client.post("/api/org/import", json=body, headers=headers).status_code == 200
+    units, _ = stored(api)
+    assert units["110000"].contact_confirmed_at == api.clock()
+    assert units["110101"].contact_confirmed_at == first  # unchanged: keeps its date
 
 
 def test_only_a_sysadmin_of_the_root_unit_imports(api: Api) -> None:

@@ -1,6 +1,7 @@
 """`xueji`: the operators' command line (typer)."""
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -256,7 +257,9 @@ def org_import(
     engine = engine_for(settings)
     try:
         with session_scope(engine) as session:
-            unit_count, school_count = replace_tree(session=session, tree=tree)
+            unit_count, school_count = replace_tree(
+                session=session, tree=tree, now=datetime.now(UTC)
+            )
     except TreeInUseError as exc:
         raise fail(f"导入失败，数据库未作任何改动：{exc}") from None
     finally:

@@ -67,7 +67,9 @@ def _record_error(error: RecordError) -> dict[str, Any]:
 
 
 @router.post("/import", responses={403: {}, 422: {}})
-def import_tree(body: TreeImport, admin: SysadminDep, engine: EngineDep) -> dict[str, int]:
+def import_tree(
+    body: TreeImport, admin: SysadminDep, engine: EngineDep, clock: ClockDep
+) -> dict[str, int]:
     """Replace the whole tree, all or nothing: a system administrator of the root unit only."""
     with session_scope(engine) as session:
         if ancestor_path(session=session, code=admin.unit_code) != (admin.unit_code,):
@@ -81,7 +83,7 @@ def import_tree(body: TreeImport, admin: SysadminDep, engine: EngineDep) -> dict
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=detail) from None
     try:
         with session_scope(engine) as session:
-            units, schools = replace_tree(session=session, tree=tree)
+            units, schools = replace_tree(session=session, tree=tree, now=clock())
     except TreeInUseError as exc:
         raise field_error("units", [str(exc)]) from None
     return {"units": units, "schools": schools}
