@@ -7,8 +7,10 @@ from typing import Any
 from fastapi import Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
+from api.html import too_many
+from api.ratelimit import TooManyOnPage
 from api.workflow_calls import UNAVAILABLE
 
 _MESSAGES = {
@@ -73,3 +75,9 @@ async def temporal_unavailable(request: Request, exc: Exception) -> JSONResponse
         content={"detail": UNAVAILABLE},
         headers={"Retry-After": "5"},
     )
+
+
+async def too_many_page(request: Request, exc: Exception) -> HTMLResponse:
+    """A public HTML page over its rate limit: a page in Chinese, not JSON."""
+    assert isinstance(exc, TooManyOnPage)
+    return too_many(exc.title, exc.seconds)

@@ -43,3 +43,10 @@ def render(template: str, status_code: int = 200, **context: Any) -> HTMLRespons
 def refusal(title: str, field: str, message: str) -> HTMLResponse:
     """422 as a page: which parameter and why, in Chinese."""
     return render("refusal.html", 422, title=title, field=field, message=message)
+
+
+def too_many(title: str, seconds: int) -> HTMLResponse:
+    """429 as a page, with Retry-After."""
+    response = render("too_many.html", 429, title=title, seconds=seconds)
+    response.headers["Retry-After"] = str(seconds)
+    return response

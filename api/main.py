@@ -11,8 +11,8 @@ from activities.calendar import DirectoryCalendar
 from activities.org import StoreTree
 from api import audit_trail
 from api.cors import PrefixCORS
-from api.errors import temporal_unavailable, validation_error
-from api.ratelimit import new_limiter
+from api.errors import temporal_unavailable, too_many_page, validation_error
+from api.ratelimit import TooManyOnPage, new_limiter
 from api.routes import (
     admin,
     audit,
@@ -70,6 +70,7 @@ def create_app(
     )
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(TemporalUnavailable, temporal_unavailable)
+    app.add_exception_handler(TooManyOnPage, too_many_page)
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(admin.router)

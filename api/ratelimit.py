@@ -29,13 +29,23 @@ TOO_MANY_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
+class TooManyOnPage(Exception):
+    """Over the limit on an HTML page: answered as a page (api.html.too_many), not JSON."""
+
+    def __init__(self, title: str, seconds: int) -> None:
+        super().__init__(title)
+        self.title = title
+        self.seconds = seconds
+
+
 def new_limiter() -> Limiter:
     return Limiter(key_func=get_remote_address, storage_uri="memory://", strategy="fixed-window")
 
 
-def rate_limited(kind: Kind, scope: str) -> Callable[[Request], None]:
+def rate_limited(kind: Kind, scope: str, page: str | None = None) -> Callable[[Request], None]:
     """A dependency counting the request against the `kind` limit of the settings, per client
-    address and `scope` (one count per endpoint), refusing it with 429 once over."""
+    address and `scope` (one count per endpoint), refusing it with 429 once over; as an HTML
+    page titled `page` when given."""
 
     def check(request: Request) -> None:
         settings: Settings = request.app.state.settings
@@ -46,6 +56,8 @@ def rate_limited(kind: Kind, scope: str) -> Callable[[Request], None]:
             return
         reset_at, _ = limiter.limiter.get_window_stats(item, key, scope)
         seconds = max(1, math.ceil(reset_at - time.time()))
+        if page is not None:
+            raise TooManyOnPage(page, seconds)
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
             detail=TOO_MANY.format(seconds=seconds),

@@ -58,3 +58,13 @@ def published(
             )
         )
     return [(faq, name) for faq, name in session.exec(query)]
+
+
+def of_units(*, session: Session, units: Collection[str]) -> list[Faq]:
+    """Every entry of `units`, drafts included, by unit code then id."""
+    query = (
+        select(Faq)
+        .where(col(Faq.unit_code).in_(sorted(units)))
+        .order_by(col(Faq.unit_code), col(Faq.id))
+    )
+    return list(session.exec(query))

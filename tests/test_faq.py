@@ -59,6 +59,26 @@ def test_an_entry_is_public_only_once_published(api: Api) -> None:
     assert withdrawn.status_code == 200 and public(api) == []
 
 
+def test_staff_list_the_drafts_of_their_unit_and_below(api: Api) -> None:
+    county = api.headers_for("ca-handler", unit_code="130102", role="handler")
+    city = api.headers_for("sjz-leader", unit_code="130100", role="leader")
+    sibling = api.headers_for("bj-handler", unit_code="110000", role="handler")
+    draft = write(api, county, question="草稿问题")
+    shown = write(api, city, question="公开问题", published=True)
+
+    def listed(headers: dict[str, str]) -> list[tuple[int, bool]]:
+        response = api.client.get("/api/faq/unit", headers=headers)
+        assert response.status_code == 200, response.text
+        return [(entry["id"], entry["published"]) for entry in response.json()]
+
+    assert listed(county) == [(draft["id"], False)]
+    assert listed(city) == [(shown["id"], True), (draft["id"], False)]  # by unit code
+    assert listed(sibling) == []
+    clerk = api.headers_for("ca-clerk", unit_code="130102", role="clerk")
+    assert api.client.get("/api/faq/unit", headers=clerk).status_code == 403
+    assert api.client.get("/api/faq/unit").status_code == 401
+
+
 def test_search_by_text_and_by_region(api: Api) -> None:
     changan = api.headers_for("ca-leader", unit_code="130102", role="leader")
     dongcheng = api.headers_for("dc-handler", unit_code="110101", role="handler")

@@ -15,7 +15,7 @@ from api.security import Staff
 from store import faq as faq_store
 from store.db import session_scope
 from store.models import Faq
-from store.org import ancestor_path
+from store.org import ancestor_path, subtree_codes
 
 router = APIRouter(prefix="/api/faq", tags=["faq"])
 
@@ -109,6 +109,15 @@ def create_faq(body: FaqNew, staff: FaqWriterDep, engine: EngineDep, clock: Cloc
             now=clock(),
         )
         return _view(faq)
+
+
+@router.get("/unit", responses={403: {}})
+def unit_faq(staff: FaqWriterDep, engine: EngineDep) -> list[FaqView]:
+    """The entries of the caller's unit and of the units below it, drafts (not yet published)
+    included: what the caller may edit."""
+    with session_scope(engine) as session:
+        units = subtree_codes(session=session, code=staff.unit_code)
+        return [_view(faq) for faq in faq_store.of_units(session=session, units=units)]
 
 
 # The faq.id column is a 32-bit integer: a larger id is a 422 naming it, never a database error.

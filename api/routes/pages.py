@@ -12,7 +12,7 @@ from api.deps import EngineDep
 from api.faq_scope import PROVINCE, SEARCH, UNIT, find_published
 from api.html import local_date, refusal, render, tel_href
 from api.public_filters import LEVEL_NAMES, SEARCH_MAX, FilterError, check_code, check_level
-from api.ratelimit import TOO_MANY_RESPONSE, rate_limited
+from api.ratelimit import rate_limited
 from store.models import Unit
 from store.org import directory
 
@@ -23,6 +23,10 @@ FAQ_TITLE = "常见问题解答"
 _PAGE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/html": {}}},
     422: {"content": {"text/html": {}}},
+    429: {
+        "content": {"text/html": {}},
+        "description": "请求过于频繁（页面），Retry-After 给出等待秒数",
+    },
 }
 
 
@@ -60,8 +64,8 @@ def _directory_rows(engine: EngineDep, province: str | None, level: str | None) 
 
 @router.get(
     "/directory",
-    dependencies=[Depends(rate_limited("public", "directory-page"))],
-    responses={**_PAGE, **TOO_MANY_RESPONSE},
+    dependencies=[Depends(rate_limited("public", "directory-page", page=DIRECTORY_TITLE))],
+    responses=_PAGE,
 )
 def directory_page(
     engine: EngineDep,
@@ -92,8 +96,8 @@ def directory_page(
 
 @router.get(
     "/faq",
-    dependencies=[Depends(rate_limited("public", "faq-page"))],
-    responses={**_PAGE, **TOO_MANY_RESPONSE},
+    dependencies=[Depends(rate_limited("public", "faq-page", page=FAQ_TITLE))],
+    responses=_PAGE,
 )
 def faq_page(
     engine: EngineDep,
