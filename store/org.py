@@ -39,19 +39,25 @@ def replace_tree(
             in_use |= set(session.exec(select(model.unit_code).distinct()))
     if in_use - keep:
         raise TreeInUseError(sorted(in_use - keep))
-    contacts = {
-        code: (phone, email, confirmed)
-        for code, phone, email, confirmed in session.exec(
-            select(Unit.code, Unit.phone, Unit.email, Unit.contact_confirmed_at)
-        )
+    # The date last confirmed came with revision 0008; older stores are imported without it.
+    confirms = any(
+        column["name"] == "contact_confirmed_at"
+        for column in tables.get_columns(Unit.__tablename__)  # type: ignore[arg-type]
+    )
+    columns: list[Any] = [Unit.code, Unit.phone, Unit.email]
+    if confirms:
+        columns.append(Unit.contact_confirmed_at)
+    stored: dict[str, tuple[str, str, datetime | None]] = {
+        row[0]: (row[1], row[2], row[3] if confirms else None)
+        for row in session.exec(select(*columns))
     }
-    existing = set(contacts)
+    existing = set(stored)
     session.exec(delete(School))  # type: ignore[call-overload]
     stale = sorted(existing - keep)
     for start in range(0, len(stale), 1000):
         chunk = stale[start : start + 1000]
         session.exec(delete(Unit).where(col(Unit.code).in_(chunk)))  # type: ignore[call-overload]
-    units = [
+    units: list[dict[str, Any]] = [
         {
             "code": u.code,
             "name": u.name,
@@ -64,16 +70,13 @@ def replace_tree(
     ]
     schools = [{"code": s.code, "name": s.name, "unit_code": s.parent_code} for s in tree.schools()]
     # Core bulk statements: a national tree has half a million schools.
-    updated = [
-        {**unit, "contact_confirmed_at": _confirmed(contacts[unit["code"]], unit, now)}
-        for unit in units
-        if unit["code"] in existing
-    ]
-    added = [
-        {**unit, "contact_confirmed_at": now if unit["phone"] or unit["email"] else None}
-        for unit in units
-        if unit["code"] not in existing
-    ]
+    updated = [unit for unit in units if unit["code"] in existing]
+    added = [unit for unit in units if unit["code"] not in existing]
+    if confirms:
+        for unit in updated:
+            unit["contact_confirmed_at"] = _confirmed(stored[unit["code"]], unit, now)
+        for unit in added:
+            unit["contact_confirmed_at"] = now if unit["phone"] or unit["email"] else None
     if updated:
         session.execute(update(Unit), updated)
     if added:

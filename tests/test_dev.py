@@ -166,6 +166,11 @@ async def test_dev_runs_three_processes_keeps_data_and_stops_on_ctrl_c(tmp_path:
             ("referred", "130102"),
             ("disputed", "130102"),
         ]
+        assert re.search(
+            r"^  campaign-\w+  截止 \d{4}-\d\d-\d\d  已报送 130100  待报送 130102$",
+            scenario.stdout,
+            re.M,
+        ), scenario.stdout
         # The alert board's links are in the banner, and the server accepts their queries.
         for _name, query in ALERT_FILTERS:
             assert filter_link(Settings(**_settings_of(env)), query) in log.read_text()

@@ -3,7 +3,7 @@
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -219,12 +219,12 @@ def demo_scenario(
     settings = get_settings()
     base_url = api_url or f"http://{settings.api_host}:{settings.api_port}"
 
-    async def scenario() -> list[Filed]:
+    async def scenario() -> tuple[list[Filed], dict[str, Any]]:
         async with httpx.AsyncClient(base_url=base_url, timeout=30.0) as http:
             return await run_scenario(http, read_accounts(accounts_path(settings)), typer.echo)
 
     try:
-        filed = asyncio.run(scenario())
+        filed, campaign = asyncio.run(scenario())
     except httpx.TransportError:
         raise fail(f"连不上 API {base_url}：请先用 make run 启动本地系统") from None
     except DemoError as exc:
@@ -235,6 +235,13 @@ def demo_scenario(
             f"  {case.tracking_no}  {case.stage:<13} 处理单位 {case.handling_unit}  {case.what}"
         )
         typer.echo(f"      {workflow_link(settings, case.complaint_id)}")
+    reported = "、".join(u["unit"] for u in campaign["units"] if u["reported"])
+    typer.echo("\n演示人员信息报送（附件3）：")
+    typer.echo(
+        f"  {campaign['id']}  截止 {campaign['due'][:10]}  已报送 {reported}  "
+        f"待报送 {'、'.join(campaign['missing'])}"
+    )
+    typer.echo(f"      {workflow_link(settings, campaign['id'])}")
 
 
 @org_app.command("import")

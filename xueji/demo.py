@@ -14,7 +14,7 @@ import os
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ import httpx
 from sqlalchemy import func
 from sqlmodel import select
 
+from domain.workdays import SHANGHAI
 from store.accounts import ROLES, create_user
 from store.db import engine_for, session_scope
 from store.models import StaffUser
@@ -153,6 +154,19 @@ class Staff:
             raise DemoError(f"POST {path} 失败（{answer.status_code}）：{answer.text[:300]}")
         return dict(answer.json())
 
+    async def put_when_shown(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """PUT once the store shows the target (404 until the worker has recorded it)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + STEP_WAIT_SECONDS
+        while True:
+            answer = await self._http.put(path, json=body, headers=self._headers)
+            if answer.status_code != 404 or loop.time() > deadline:
+                break
+            await asyncio.sleep(0.2)
+        if answer.status_code >= 400:
+            raise DemoError(f"PUT {path} 失败（{answer.status_code}）：{answer.text[:300]}")
+        return dict(answer.json())
+
     async def case(self, complaint_id: str) -> dict[str, Any] | None:
         answer = await self._http.get(f"/api/complaints/{complaint_id}", headers=self._headers)
         return dict(answer.json()) if answer.status_code == 200 else None
@@ -197,8 +211,9 @@ async def run_scenario(
     http: httpx.AsyncClient,
     accounts: dict[str, DemoAccount],
     report: Callable[[str], None] = print,
-) -> list[Filed]:
-    """File the demo complaints through the API and carry each to its step."""
+) -> tuple[list[Filed], dict[str, Any]]:
+    """File the demo complaints through the API and carry each to its step; open a
+    personnel-table campaign with one unit reported. Returns the complaints and the campaign."""
     missing = [name for name in SCENARIO_USERS if name not in accounts]
     if missing:
         raise DemoError(f"演示账号文件缺少：{'、'.join(missing)}")
@@ -207,7 +222,9 @@ async def run_scenario(
     for what, carry in _STEPS:
         report(f"· {what}")
         filed.append(await carry(what, staff))
-    return filed
+    report("· 人员信息报送：河北省教育厅向石家庄市、长安区征集附件3，石家庄市已报送")
+    campaign = await open_demo_campaign(staff)
+    return filed, campaign
 
 
 CHANG_AN_SCHOOL, QIAO_XI_SCHOOL, BEIJING_SCHOOL = "2130102001", "2130104001", "2110101001"
@@ -291,6 +308,35 @@ async def _dispute(what: str, staff: dict[str, Staff]) -> Filed:
         {"proposed_unit": CITY, "reason": "涉及市级学籍异动审批权限"},
     )
     return await _filed(what, created, staff["hebei.handler"], "disputed")
+
+
+async def open_demo_campaign(staff: dict[str, Staff]) -> dict[str, Any]:
+    """河北省 collects the personnel table (附件3) from 石家庄市 and 长安区, due in two weeks;
+    the city reports at once, the county has not yet."""
+    due_date = datetime.now(SHANGHAI).date() + timedelta(days=14)
+    opened = await staff["hebei.handler"].post(
+        "/api/campaigns",
+        {
+            "title": "处理学籍投诉人员信息报送（演示）",
+            "due_date": due_date.isoformat(),
+            "units": [CITY, CHANG_AN],
+        },
+    )
+    person = {
+        "name": "刘建华",
+        "workplace": "石家庄市教育局基础教育科",
+        "position": "科长",
+        "office_phone": "0311-86001234",
+        "mobile": "13903110001",
+        "email": "liujh@sjz.example.invalid",
+    }
+    report = {
+        "entries": [person],
+        "public_phone": "0311-86001000",
+        "public_email": "xueji@sjz.example.invalid",
+    }
+    path = f"/api/campaigns/{opened['id']}/report"
+    return await staff["sjz.handler"].put_when_shown(path, report)
 
 
 async def _filed(what: str, created: dict[str, Any], reader: Staff, stage: str) -> Filed:
