@@ -17,10 +17,10 @@ from workflows.messages import CampaignPlan, DeadlinePlan, PlanRequest
 
 log = logging.getLogger(__name__)
 
-CAMPAIGN_REMINDER_DAYS = (
-    3  # units that have not reported are reminded this many working days before
-)
-CAMPAIGN_REMINDER_TIME = time(9, 0)  # at the start of that office day
+# Units that have not reported to a campaign are reminded this many working days before its
+# due date, at the start of that office day.
+CAMPAIGN_REMINDER_DAYS = 3
+CAMPAIGN_REMINDER_TIME = time(9, 0)
 
 
 @dataclass(frozen=True)

@@ -125,7 +125,11 @@ def require_roles(*roles: str) -> Callable[..., Any]:
     return dependency
 
 
-def field_error(field: str, reasons: list[str]) -> HTTPException:
-    """A 422 naming the body field, in FastAPI's own validation-error shape."""
-    detail = [{"loc": ["body", field], "msg": reason, "type": "value_error"} for reason in reasons]
+def field_error(field: str | list[str | int], reasons: list[str]) -> HTTPException:
+    """A 422 naming the body field (or the path to it, e.g. ["units", 2]), in FastAPI's own
+    validation-error shape."""
+    location = [field] if isinstance(field, str) else field
+    detail = [
+        {"loc": ["body", *location], "msg": reason, "type": "value_error"} for reason in reasons
+    ]
     return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=detail)

@@ -115,6 +115,7 @@ async def test_who_may_open_and_report_and_what_is_refused(system: System) -> No
     assert (await refused_opening("hb_clerk", {})).status_code == 403  # a clerk
     for change, location, words in [
         ({"due_date": due_in(0).isoformat()}, ["body", "due_date"], "晚于今天"),
+        ({"due_date": "9999-12-31"}, ["body", "due_date"], "一年之后"),
         ({"units": [CHANG_AN, "999999"]}, ["body", "units", 1], "999999"),
         ({"units": ["110000"]}, ["body", "units", 0], "不是本单位的下级单位"),
         ({"units": [PROVINCE]}, ["body", "units", 0], "不是本单位的下级单位"),

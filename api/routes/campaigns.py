@@ -8,7 +8,7 @@ neither opened nor reports to is 404.
 """
 
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated
 from urllib.parse import quote
 
@@ -22,7 +22,7 @@ from api import workflow_calls
 from api.campaign_workbook import NotCompiled, compiled_workbook, unit_name
 from api.deps import CalendarDep, ClockDep, EngineDep, SealerDep, SettingsDep, TemporalDep, TreeDep
 from api.routes.org import check_email
-from api.security import Staff, require_roles
+from api.security import Staff, field_error, require_roles
 from domain.ids import InvalidIdentifier, normalize_phone
 from domain.orgtree import Level, OrgTree, UnknownCodeError
 from domain.workdays import SHANGHAI
@@ -36,6 +36,7 @@ from workflows.messages import (
     PersonnelEntry,
     PersonnelReport,
     SubmitReport,
+    UnitStatus,
 )
 
 router = APIRouter(prefix="/api/campaigns", tags=["campaigns"])
@@ -45,6 +46,7 @@ ActorDep = Annotated[Staff, Depends(require_roles("handler", "leader"))]
 CampaignId = Annotated[str, Path(max_length=64)]
 OPENER_LEVELS = (Level.NATIONAL, Level.PROVINCIAL)
 NOT_FOUND = "报送征集不存在"
+MAX_DURATION = timedelta(days=366)
 
 
 def _phone(value: str) -> str:
@@ -147,19 +149,13 @@ def _checked_units(tree: OrgTree, opener: str, units: list[str]) -> list[str]:
         try:
             path = tree.path(tree.unit(code).code)
         except UnknownCodeError as exc:
-            raise _field(["units", index], str(exc)) from None
+            raise field_error(["units", index], [str(exc)]) from None
         if code == opener or opener not in path:
-            raise _field(["units", index], f"{code} 不是本单位的下级单位")
+            raise field_error(["units", index], [f"{code} 不是本单位的下级单位"])
         if code in seen:
-            raise _field(["units", index], f"{code} 重复")
+            raise field_error(["units", index], [f"{code} 重复"])
         seen.add(code)
     return units
-
-
-def _field(location: list[str | int], message: str) -> HTTPException:
-    return HTTPException(
-        422, detail=[{"loc": ["body", *location], "msg": message, "type": "value_error"}]
-    )
 
 
 def _names(tree: OrgTree, codes: list[str]) -> dict[str, str]:
@@ -194,30 +190,23 @@ def _state_out(state: CampaignState, names: dict[str, str]) -> CampaignOut:
 
 
 def _row_out(campaign: Campaign, rows: list[CampaignUnit], names: dict[str, str]) -> CampaignOut:
-    return CampaignOut(
-        id=campaign.id,
+    """The stored campaign, shown as the workflow's state would be."""
+    state = CampaignState(
+        campaign_id=campaign.id,
         title=campaign.title,
         opener=campaign.opener_unit,
         status=campaign.status,
         opened_at=campaign.opened_at,
         due=campaign.due,
         remind_at=campaign.remind_at,
+        units=[
+            UnitStatus(row.unit_code, row.submitted_at, row.late, row.corrections) for row in rows
+        ],
         reminded_at=campaign.reminded_at,
         alerted_at=campaign.alerted_at,
         closed_at=campaign.closed_at,
-        units=[
-            UnitStatusOut(
-                unit=row.unit_code,
-                unit_name=names.get(row.unit_code, row.unit_code),
-                reported=row.submitted_at is not None,
-                submitted_at=row.submitted_at,
-                late=row.late,
-                corrections=row.corrections,
-            )
-            for row in rows
-        ],
-        missing=[row.unit_code for row in rows if row.submitted_at is None],
     )
+    return _state_out(state, names)
 
 
 @router.post("", status_code=201, responses={403: {}, 422: {}, 503: {}})
@@ -241,8 +230,11 @@ async def open_campaign(
     if opener.level not in OPENER_LEVELS:
         raise HTTPException(403, detail="只有教育部和省级教育行政部门可以发起人员信息报送")
     now = clock()
-    if body.due_date <= now.astimezone(SHANGHAI).date():
-        raise _field(["due_date"], "截止日期应晚于今天")
+    today = now.astimezone(SHANGHAI).date()
+    if body.due_date <= today:
+        raise field_error(["due_date"], ["截止日期应晚于今天"])
+    if body.due_date > today + MAX_DURATION:
+        raise field_error(["due_date"], ["截止日期不能晚于一年之后"])
     units = _checked_units(org, opener.code, body.units)
     province = org.province_of(opener.code)
     state_input = CampaignInput(

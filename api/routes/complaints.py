@@ -28,7 +28,7 @@ from api.complaint_schemas import (
     DeadlineOut,
 )
 from api.deps import CalendarDep, EngineDep, SealerDep, SettingsDep, TemporalDep, TreeDep
-from api.security import Staff, require_roles
+from api.security import Staff, field_error, require_roles
 from domain.orgtree import OrgTree, UnknownCodeError
 from domain.process import STAGE_NAMES, Channel, Stage, first_stage
 from domain.routing import RoutingError
@@ -52,30 +52,23 @@ CASE_READERS = ("clerk", "handler", "leader")
 ReaderDep = Annotated[Staff, Depends(require_roles(*CASE_READERS))]
 
 
-def field_error(location: list[str | int], message: str) -> HTTPException:
-    """A 422 shaped like FastAPI's own validation answers."""
-    return HTTPException(
-        422, detail=[{"loc": ["body", *location], "msg": message, "type": "value_error"}]
-    )
-
-
 def checked_routing(tree: OrgTree, complaint: ComplaintIn, staff: Staff) -> Routing:
     """The case's routing; an unknown code or a case with no handling unit is a 422."""
     for index, code in enumerate(complaint.school_codes):
         try:
             tree.school(code)
         except UnknownCodeError as exc:
-            raise field_error(["school_codes", index], str(exc)) from None
+            raise field_error(["school_codes", index], [str(exc)]) from None
     for index, code in enumerate(complaint.unit_codes):
         try:
             tree.unit(code)
         except UnknownCodeError as exc:
-            raise field_error(["unit_codes", index], str(exc)) from None
+            raise field_error(["unit_codes", index], [str(exc)]) from None
     request = RouteRequest(staff.unit_code, complaint.school_codes, complaint.unit_codes)
     try:
         return routing_of(tree, request)
     except RoutingError as exc:
-        raise field_error(["school_codes"], str(exc)) from None
+        raise field_error(["school_codes"], [str(exc)]) from None
     except UnknownCodeError:  # the caller's own unit has left the tree since the login
         raise HTTPException(403, detail="本单位已不在组织机构中，不能受理投诉") from None
 
