@@ -17,9 +17,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlmodel import select
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 import xueji
@@ -155,6 +157,15 @@ async def _published(case: WorkflowHandle[Any, Any], view: CaseView) -> bool:
         view.overdue,
         view.escalation_level,
     )
+
+
+async def refusal(update: Any) -> ApplicationError:
+    """The refusal an Update (awaitable) meets: its ApplicationError, whose type says why."""
+    with pytest.raises(WorkflowUpdateFailedError) as raised:
+        await update
+    cause = raised.value.cause
+    assert isinstance(cause, ApplicationError)
+    return cause
 
 
 async def attributes(handle: WorkflowHandle[Any, Any]) -> dict[str, Any]:

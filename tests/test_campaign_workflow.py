@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
+from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
 import xueji
@@ -34,7 +33,7 @@ from workflows.messages import (
     SubmitReport,
 )
 
-from .process_support import EPOCH, Process, at, attributes, running_process
+from .process_support import EPOCH, Process, at, attributes, refusal, running_process
 
 PROVINCE, CITY, CHANG_AN, QIAO_XI = "130000", "130100", "130102", "130104"
 DEMO = Path(xueji.__file__).parent / "data"
@@ -89,14 +88,6 @@ async def submit(
     handle: WorkflowHandle[CampaignWorkflow, CampaignState], unit: str, sent: PersonnelReport
 ) -> CampaignState:
     return await handle.execute_update(CampaignWorkflow.submit, SubmitReport(unit, sent))
-
-
-async def refused(call: Any) -> ApplicationError:
-    with pytest.raises(WorkflowUpdateFailedError) as failure:
-        await call
-    cause = failure.value.cause
-    assert isinstance(cause, ApplicationError)
-    return cause
 
 
 def notices(process: Process, kind: str) -> list[tuple[str, str]]:
@@ -156,7 +147,7 @@ async def test_a_campaign_reminds_alerts_refuses_late_corrections_and_compiles(
     assert shown["StageDue"] == at(15)
 
     # A correction after the due time is refused and changes nothing.
-    late = await refused(submit(handle, CHANG_AN, report(CHANG_AN, "周杰")))
+    late = await refusal(submit(handle, CHANG_AN, report(CHANG_AN, "周杰")))
     assert late.type == errors.WRONG_STEP and "2030-03-15 23:59" in late.message
     with Session(process.store()) as session:
         assert session.get(CampaignUnit, (handle.id, CHANG_AN)).corrections == 1  # type: ignore[union-attr]
@@ -226,17 +217,17 @@ async def test_the_opener_closes_after_the_due_time_with_a_unit_missing(process:
     # reminder is sent; each unit was told when the campaign opened.
     assert state.remind_at == at(1, 9, 0, 0)
 
-    stranger = await refused(submit(handle, "130105", report("130105", "吴迪")))
+    stranger = await refusal(submit(handle, "130105", report("130105", "吴迪")))
     assert stranger.type == errors.WRONG_UNIT
-    empty = await refused(submit(handle, CHANG_AN, PersonnelReport([], "0311-1234567", "a@b.cn")))
+    empty = await refusal(submit(handle, CHANG_AN, PersonnelReport([], "0311-1234567", "a@b.cn")))
     assert empty.type == errors.INVALID_INPUT
-    early = await refused(handle.execute_update(CampaignWorkflow.close, CloseCampaign(PROVINCE)))
+    early = await refusal(handle.execute_update(CampaignWorkflow.close, CloseCampaign(PROVINCE)))
     assert early.type == errors.WRONG_STEP
     await submit(handle, CHANG_AN, report(CHANG_AN, "赵敏"))
 
     await process.sleep_until(at(7, 9, 0, 0))
     assert [unit for unit, _ in notices(process, "campaign_overdue")] == [PROVINCE, QIAO_XI]
-    other = await refused(handle.execute_update(CampaignWorkflow.close, CloseCampaign(CHANG_AN)))
+    other = await refusal(handle.execute_update(CampaignWorkflow.close, CloseCampaign(CHANG_AN)))
     assert other.type == errors.WRONG_UNIT
     closed = await handle.execute_update(CampaignWorkflow.close, CloseCampaign(PROVINCE))
     assert (closed.status, closed.missing) == ("closed", [QIAO_XI])

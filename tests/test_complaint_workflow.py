@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
+from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.process import Channel, SlipKind, Stage
@@ -39,6 +38,7 @@ from .process_support import (
     Process,
     at,
     attributes,
+    refusal,
     running_process,
     settled,
     state,
@@ -66,14 +66,6 @@ async def return_slip(
 
 def clock(view: CaseView, key: str) -> Any:
     return next(c for c in view.clocks if c.key == key)
-
-
-async def refusal(update: Any) -> ApplicationError:
-    with pytest.raises(WorkflowUpdateFailedError) as raised:
-        await update
-    cause = raised.value.cause
-    assert isinstance(cause, ApplicationError)
-    return cause
 
 
 async def to_verification(process: Process, case: WorkflowHandle[Any, Any]) -> CaseView:
