@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from api.answers import Reply
 from domain.ids import (
     normalize_id_card,
     normalize_phone,
@@ -87,7 +88,7 @@ class ComplaintIn(BaseModel):
         return self
 
 
-class DeadlineOut(BaseModel):
+class DeadlineOut(Reply):
     label: str
     unit: str
     due: datetime
@@ -104,7 +105,7 @@ class ComplaintCreated(BaseModel):
     first_deadline: DeadlineOut | None
 
 
-class CaseSummary(BaseModel):
+class CaseSummary(Reply):
     id: str
     tracking_no: str
     channel: str
@@ -127,7 +128,7 @@ class CaseList(BaseModel):
     items: list[CaseSummary]
 
 
-class StepOut(BaseModel):
+class StepOut(Reply):
     """A working-day clock: a step of the handling unit or a slip's addressee."""
 
     key: str
@@ -142,13 +143,13 @@ class StepOut(BaseModel):
     finished_at: datetime | None
 
 
-class HopOut(BaseModel):
+class HopOut(Reply):
     from_unit: str
     to_unit: str
     at: datetime
 
 
-class SlipOut(BaseModel):
+class SlipOut(Reply):
     complaint_id: str
     slip_id: str
     kind: str
@@ -168,7 +169,7 @@ class SlipDetail(SlipOut):
     clock: StepOut | None
 
 
-class TimelineOut(BaseModel):
+class TimelineOut(Reply):
     at: datetime
     kind: str
     unit: str

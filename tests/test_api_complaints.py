@@ -4,7 +4,8 @@ server, a real store (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -168,6 +169,40 @@ async def test_jurisdiction_actions_and_refusals(system: System) -> None:
         "body",
         "executing_units",
     ]
+
+
+def times_in(answer: Any) -> list[str]:
+    """Every date-time string anywhere in a JSON answer."""
+    if isinstance(answer, dict):
+        return [t for value in answer.values() for t in times_in(value)]
+    if isinstance(answer, list):
+        return [t for value in answer for t in times_in(value)]
+    if isinstance(answer, str) and re.fullmatch(r"\d{4}-\d\d-\d\dT.+", answer):
+        return [answer]
+    return []
+
+
+async def test_every_time_in_an_answer_is_beijing_time(system: System) -> None:
+    created = await register(system)
+    case_id = created["id"]
+    await visible(system, "sjz_handler", case_id)
+    verification = {"addressees": [CHANG_AN], "instructions": "请核查"}
+    acted = await system.post(
+        "sjz_handler", f"/api/complaints/{case_id}/verification", verification
+    )
+    await visible(system, "ca_handler", case_id)
+    answers = [
+        created,
+        acted.json(),
+        (await system.get("sjz_handler", f"/api/complaints/{case_id}")).json(),
+        (await system.get("sjz_handler", "/api/complaints")).json(),
+        (await system.get("ca_handler", "/api/slips")).json(),
+    ]
+    times = [t for answer in answers for t in times_in(answer)]
+    assert len(times) > 10
+    assert [t for t in times if not t.endswith("+08:00")] == []
+    received = datetime.fromisoformat(answers[2]["received_at"])
+    assert received.utcoffset() == timedelta(hours=8)
 
 
 async def test_public_tracking_with_the_query_code(system: System) -> None:

@@ -7,6 +7,7 @@ from fastapi import APIRouter, HTTPException, Path, status
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
+from api.answers import Reply
 from api.deps import ClockDep, EngineDep, SecadminDep, SysadminDep
 from api.security import Staff, field_error
 from store.accounts import (
@@ -59,7 +60,7 @@ class UserChange(BaseModel):
     password: NewPassword | None = Field(None, description="新密码；用户下次登录须修改")
 
 
-class UserView(BaseModel):
+class UserView(Reply):
     username: str
     display_name: str
     unit_code: str

@@ -15,6 +15,7 @@ from pydantic import AwareDatetime, BaseModel
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from api.answers import Reply
 from api.deps import AuditorDep, EngineDep
 from store import audit
 from store.db import session_scope
@@ -22,7 +23,7 @@ from store.db import session_scope
 router = APIRouter(prefix="/api/audit", tags=["audit"])
 
 
-class AuditEntry(BaseModel):
+class AuditEntry(Reply):
     seq: int
     at: datetime
     actor: str

@@ -19,6 +19,7 @@ from temporalio.service import RPCError
 
 from activities.calendar import campaign_plan
 from api import workflow_calls
+from api.answers import Reply
 from api.campaign_workbook import NotCompiled, compiled_workbook, unit_name
 from api.deps import CalendarDep, ClockDep, EngineDep, SealerDep, SettingsDep, TemporalDep, TreeDep
 from api.routes.org import check_email
@@ -114,7 +115,7 @@ class ReportIn(BaseModel):
     public_email: Email
 
 
-class UnitStatusOut(BaseModel):
+class UnitStatusOut(Reply):
     unit: str
     unit_name: str
     reported: bool
@@ -123,7 +124,7 @@ class UnitStatusOut(BaseModel):
     corrections: int
 
 
-class CampaignOut(BaseModel):
+class CampaignOut(Reply):
     id: str
     title: str
     opener: str

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from api import workflow_calls
+from api.answers import in_beijing_time
 from api.complaint_schemas import Text, UnitCode
 from api.deps import EngineDep, TemporalDep
 from api.security import Staff, require_roles
@@ -98,7 +99,7 @@ async def _act(
     await _visible(engine, staff, complaint_id)
     client = await temporal.client()
     view: CaseView = await workflow_calls.update(client, complaint_id, method, action)
-    return view
+    return in_beijing_time(view)
 
 
 @router.post("/verification", response_model=CaseView)
@@ -255,4 +256,4 @@ async def _signal(
 
 async def _state(client: Any, complaint_id: str) -> CaseView:
     view: CaseView = await workflow_calls.query(client, complaint_id, ComplaintWorkflow.state)
-    return view
+    return in_beijing_time(view)

@@ -3,9 +3,10 @@
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlmodel import Session
 
+from api.answers import Reply
 from api.deps import EngineDep
 from api.public_filters import LEVELS, FilterError, Level, check_code, check_level
 from api.ratelimit import TOO_MANY_RESPONSE, rate_limited
@@ -14,7 +15,7 @@ from store.org import directory
 router = APIRouter(tags=["directory"])
 
 
-class DirectoryUnit(BaseModel):
+class DirectoryUnit(Reply):
     """An education bureau and where complaints reach it."""
 
     level: Level = Field(

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, status
 from pydantic import BaseModel, BeforeValidator, Field
 
+from api.answers import Reply
 from api.deps import ClockDep, EngineDep, FaqWriterDep
 from api.faq_scope import PROVINCE, SEARCH, UNIT, find_published
 from api.public_filters import FilterError
@@ -64,7 +65,7 @@ class FaqChange(BaseModel):
     published: bool | None = None
 
 
-class FaqView(BaseModel):
+class FaqView(Reply):
     id: int
     unit_code: str
     question: str
@@ -75,7 +76,7 @@ class FaqView(BaseModel):
     updated_at: datetime
 
 
-class FaqPublic(BaseModel):
+class FaqPublic(Reply):
     """A published entry as the public sees it."""
 
     id: int

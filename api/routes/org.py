@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, status
 from pydantic import AfterValidator, BaseModel, Field
 
+from api.answers import Reply
 from api.deps import ClockDep, EngineDep, SysadminDep
 from api.security import field_error
 from domain.orgtree import OrgTree, OrgTreeError, RecordError
@@ -49,7 +50,7 @@ class UnitContacts(BaseModel):
     email: Annotated[str, Field(max_length=254), AfterValidator(check_email)] | None = None
 
 
-class UnitView(BaseModel):
+class UnitView(Reply):
     code: str
     name: str
     level: str

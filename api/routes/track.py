@@ -5,9 +5,9 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
-from pydantic import BaseModel
 from sqlmodel import Session
 
+from api.answers import Reply
 from api.deps import EngineDep
 from api.ratelimit import TOO_MANY_RESPONSE, rate_limited
 from domain.ids import InvalidIdentifier, normalize_tracking_no
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api/track", tags=["public"])
 NOT_FOUND = "受理编号或查询码不正确"
 
 
-class Progress(BaseModel):
+class Progress(Reply):
     tracking_no: str
     stage: str
     stage_name: str
