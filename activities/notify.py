@@ -11,15 +11,15 @@ import smtplib
 import ssl
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from enum import Enum, auto
 from typing import Protocol
 
 from google.protobuf.message import DecodeError
-from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlalchemy import Engine, update
+from sqlmodel import Session, col, or_, select
 
 from store.cases import registration
 from store.models import OutboxRow, Unit
@@ -51,6 +51,7 @@ KIND_LABELS = {
     "campaign_overdue": "人员信息报送逾期",
 }
 OTHER_KIND_LABEL = "通知"
+CLAIM_FOR = timedelta(minutes=10)  # how long a run holds a row it is sending
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,11 @@ def deliver_outbox(
     A success sets `sent_at`; a failure counts an attempt and records a short reason without
     personal data, and is retried on the next run. A row without an address stays unsent
     with `last_error` "无邮箱地址"; later runs pass over it without counting it until the
-    unit's (or complainant's) address appears. Run one delivery at a time.
+    unit's (or complainant's) address appears.
+
+    Runs may overlap (a slow run and the next cron minute): each row is claimed for
+    CLAIM_FOR with a conditional UPDATE before it is sent, so only one run sends it; a claim
+    left by a run that died expires and the row is tried again.
     """
     counts: Counter[_Outcome] = Counter()
     with Session(engine) as session:
@@ -156,21 +161,37 @@ def deliver_outbox(
         for key in list(session.exec(query)):
             if counts.total() >= limit:
                 break
+            if not _claim(session, key):
+                continue  # sent meanwhile, or another run is sending it
             row = session.get(OutboxRow, key)
-            if row is None or row.sent_at is not None:
+            if row is None:
                 continue
             outcome = _deliver_row(session, row, notifier, sealer)
-            if outcome is _Outcome.STILL_NO_ADDRESS:
-                session.rollback()  # nothing changed: end the read transaction
-                continue
+            row.claimed_until = None
             session.add(row)
             session.commit()
-            counts[outcome] += 1
+            if outcome is not _Outcome.STILL_NO_ADDRESS:
+                counts[outcome] += 1
     return DeliveryReport(
         sent=counts[_Outcome.SENT],
         failed=counts[_Outcome.FAILED],
         no_address=counts[_Outcome.NO_ADDRESS],
     )
+
+
+def _claim(session: Session, key: str) -> bool:
+    """Hold the unsent row for this run (committed at once); False when it is sent already or
+    another run holds it."""
+    now = datetime.now(UTC)
+    claimed = session.execute(
+        update(OutboxRow)
+        .where(col(OutboxRow.key) == key)
+        .where(col(OutboxRow.sent_at).is_(None))
+        .where(or_(col(OutboxRow.claimed_until).is_(None), col(OutboxRow.claimed_until) < now))
+        .values(claimed_until=now + CLAIM_FOR)
+    )
+    session.commit()
+    return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def _deliver_row(session: Session, row: OutboxRow, notifier: Notifier, sealer: Sealer) -> _Outcome:

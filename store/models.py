@@ -157,6 +157,8 @@ class OutboxRow(SQLModel, table=True):
     sent_at: datetime | None = _at(nullable=True)
     attempts: int = 0
     last_error: str = ""
+    # A delivery run that is sending this row holds it until then (xueji notify send).
+    claimed_until: datetime | None = _at(nullable=True)
 
 
 class CaseAccess(SQLModel, table=True):

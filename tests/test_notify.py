@@ -3,7 +3,10 @@ unit's or the complainant's address, failures recorded without personal data."""
 
 import email
 import email.policy
+import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -17,7 +20,7 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 import xueji
-from activities.notify import DeliveryReport, SmtpNotifier, deliver_outbox
+from activities.notify import DeliveryReport, OutgoingMail, SmtpNotifier, deliver_outbox
 from domain.orgtree import OrgTree
 from domain.process import Channel, Stage
 from domain.workdays import SHANGHAI
@@ -300,3 +303,36 @@ def test_cli_refuses_without_smtp_and_sends_with_it(
     assert result.exit_code == 0, result.output
     assert "已发送 3 条，失败 0 条，无邮箱地址 1 条" in result.output
     assert len(handler.received) == 3
+
+
+class SlowNotifier:
+    """Keeps every mail it is handed; each send takes a moment, as a real server's does."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+
+    def send(self, mail: OutgoingMail) -> None:
+        time.sleep(0.02)
+        with self._lock:
+            self.sent.append((mail.to, mail.body))
+
+
+def test_two_runs_at_once_send_each_notice_once(engine: Engine) -> None:
+    notices = [Notice(f"r{n}", "reminder", f"临期提醒 {n}", unit="130100") for n in range(12)]
+    with session_scope(engine) as session:
+        apply_record(
+            session, CaseRecord("case-1", notices=notices), SEALER, T0, lookup_key=LOOKUP_KEY
+        )
+    notifier = SlowNotifier()
+    start = threading.Barrier(2)
+
+    def run(_: int) -> DeliveryReport:
+        start.wait()
+        return deliver_outbox(engine, notifier, SEALER)
+
+    with ThreadPoolExecutor(2) as pool:
+        reports = list(pool.map(run, range(2)))
+
+    assert len(notifier.sent) == len(set(notifier.sent)) == 15  # 12 + the case's 3 with an address
+    assert sum(report.sent for report in reports) == 15

@@ -1,0 +1,29 @@
+"""The outbox row's claim: a delivery run holds the rows it is sending, so two runs of
+`xueji notify send` at once never mail the same notice twice.
+
+Revision ID: 0010_outbox_claim
+Revises: 0009_campaigns
+Create Date: 2026-11-29
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from store.models import AwareDateTime
+
+revision: str = "0010_outbox_claim"
+down_revision: str | None = "0009_campaigns"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("notification_outbox") as table:
+        table.add_column(sa.Column("claimed_until", AwareDateTime(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("notification_outbox") as table:
+        table.drop_column("claimed_until")
