@@ -205,7 +205,11 @@ def _deliver_row(session: Session, row: OutboxRow, notifier: Notifier, sealer: S
             return _Outcome.STILL_NO_ADDRESS
         row.last_error = NO_ADDRESS
         return _Outcome.NO_ADDRESS
-    mail = OutgoingMail(to=address, subject=subject_for(row.kind), body=row.text)
+    try:
+        body = sealer.open(row.sealed_text) if row.sealed_text is not None else row.text
+    except (ValueError, DecodeError):
+        return _failed(row, UNREADABLE)
+    mail = OutgoingMail(to=address, subject=subject_for(row.kind), body=str(body))
     try:
         notifier.send(mail)
     except Exception as exc:  # any notifier's failure is the row's, never the run's

@@ -105,7 +105,9 @@ def apply_record(
                         kind=notice.kind,
                         recipient_unit=recipient,
                         to_complainant=notice.to_complainant,
-                        text=notice.text,
+                        # What the complainant is told may quote them: sealed, never in clear.
+                        text="" if notice.to_complainant else notice.text,
+                        sealed_text=sealer.seal(notice.text) if notice.to_complainant else None,
                         created_at=now,
                     )
                 )

@@ -152,7 +152,8 @@ class OutboxRow(SQLModel, table=True):
     kind: str = Field(max_length=32)
     recipient_unit: str = Field(default="", max_length=10)  # "" for the complainant
     to_complainant: bool = False
-    text: str
+    text: str  # "" for the complainant: that text is sealed
+    sealed_text: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     created_at: datetime = _at()
     sent_at: datetime | None = _at(nullable=True)
     attempts: int = 0

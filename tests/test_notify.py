@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlmodel import Session
 from typer.testing import CliRunner
 
@@ -336,3 +336,19 @@ def test_two_runs_at_once_send_each_notice_once(engine: Engine) -> None:
 
     assert len(notifier.sent) == len(set(notifier.sent)) == 15  # 12 + the case's 3 with an address
     assert sum(report.sent for report in reports) == 15
+
+
+def test_what_the_complainant_is_told_is_sealed_at_rest(
+    engine: Engine, mailbox: tuple[Mailbox, int]
+) -> None:
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT * FROM notification_outbox")).all()
+    cells = [
+        bytes(v) if isinstance(v, bytes | memoryview) else str(v).encode() for r in rows for v in r
+    ]
+    assert not any(INFORMED.encode() in cell for cell in cells)
+    assert any(OVERDUE.encode() in cell for cell in cells)  # what units are told is plain
+
+    handler, port = mailbox
+    deliver_outbox(engine, SmtpNotifier("127.0.0.1", port, SENDER), SEALER)
+    assert handler.by_recipient()[PARENT][1] == INFORMED
