@@ -5,12 +5,13 @@ the activities read it through `StoreTree`, which reloads it when it changes.
 """
 
 import asyncio
+import hashlib
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import BigInteger, Engine, cast, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -25,9 +26,11 @@ RELOAD_CHECK_SECONDS = 10.0
 class StoreTree:
     """The stored tree, loaded once and reloaded when its rows change (checked every 10 s).
 
-    The check compares row counts, the extreme codes and the sums of the parent codes: one
-    aggregate query a table, and it sees any import that adds, removes or moves a unit or
-    school. An import that only renames units or changes their contacts is seen at restart.
+    The check compares row counts, the extreme codes and the sums of the parent codes (one
+    aggregate query a table: any import that adds, removes or moves a unit or school), and a
+    digest of every unit's name and contacts (a few thousand short rows), so a renamed
+    unit or a new complaint phone (a referral gives it to the caller) is seen within the check
+    interval too. A school that is only renamed is seen at restart.
     """
 
     def __init__(self, engine: Engine, *, recheck_seconds: float = RELOAD_CHECK_SECONDS) -> None:
@@ -59,6 +62,11 @@ class StoreTree:
             moved = func.sum(cast(parent, BigInteger))  # codes are digits; NULL (root) is skipped
             row = session.exec(select(func.count(), func.min(code), func.max(code), moved)).one()
             signature.extend(row)
+        digest = hashlib.sha256()
+        units = select(Unit.code, Unit.name, Unit.phone, Unit.email)
+        for fields in session.exec(units.order_by(col(Unit.code))):
+            digest.update("\x1f".join(fields).encode() + b"\x1e")
+        signature.append(digest.hexdigest())
         return tuple(signature)
 
 

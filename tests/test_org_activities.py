@@ -13,6 +13,7 @@ from activities.org import OrgActivities, StoreTree
 from domain.orgtree import OrgTree
 from store.db import make_engine, session_scope
 from store.migrate import upgrade
+from store.models import Unit
 from store.org import replace_tree
 from workflows.messages import PathRequest, RouteRequest, Routing, RulingRequest
 
@@ -109,3 +110,19 @@ async def test_a_school_moved_to_another_county_is_seen(engine: Engine, tmp_path
             session=session, tree=OrgTree.load(DEMO / "demo_units.csv", tmp_path / "schools.csv")
         )
     assert tree().supervising_unit("2130102001").code == "130104"
+
+
+async def test_a_new_phone_or_name_is_seen_without_restart(engine: Engine) -> None:
+    """A county publishes a new complaint phone (a campaign, or its sysadmin): a referral gives
+    callers the new one at once, not after a restart."""
+    tree = StoreTree(engine, recheck_seconds=0)
+    assert tree().unit("130102").phone == "0000-6130102"
+    with session_scope(engine) as session:
+        unit = session.get(Unit, "130102")
+        assert unit is not None
+        unit.phone, unit.name = "0311-86001000", "石家庄市长安区教育局"
+        session.add(unit)
+    assert (tree().unit("130102").phone, tree().unit("130102").name) == (
+        "0311-86001000",
+        "石家庄市长安区教育局",
+    )
