@@ -4,7 +4,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from sqlalchemy import Engine
 
 from activities.calendar import DirectoryCalendar
@@ -63,3 +63,8 @@ def _calendar(request: Request) -> DirectoryCalendar:
 
 
 CalendarDep = Annotated[DirectoryCalendar, Depends(_calendar)]
+
+
+# Paging: the database takes a 64-bit offset at most; beyond 2^31 nothing is ever there.
+MAX_OFFSET = 2**31 - 1
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="跳过的条数")]

@@ -107,3 +107,12 @@ def test_only_the_auditor_reads_and_nobody_edits(api: Api, auditor: dict[str, st
     for route in api.client.app.routes:  # type: ignore[attr-defined]
         if getattr(route, "path", "").startswith("/api/audit"):
             assert route.methods <= {"GET", "HEAD"}, route.path
+
+
+@pytest.mark.parametrize("path", ["/api/audit", "/api/complaints"])
+def test_an_offset_beyond_any_page_is_a_422_naming_it(api: Api, path: str) -> None:
+    headers = api.headers_for("aud.two", role="auditor" if path == "/api/audit" else "clerk")
+    answer = api.client.get(path, params={"offset": 2**63}, headers=headers)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["detail"][0]["loc"] == ["query", "offset"]
+    assert api.client.get(path, params={"offset": 2**31 - 1}, headers=headers).status_code == 200

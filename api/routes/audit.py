@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from api.answers import Reply
-from api.deps import AuditorDep, EngineDep
+from api.deps import AuditorDep, EngineDep, Offset
 from store import audit
 from store.db import session_scope
 
@@ -58,7 +58,7 @@ def entries(
     action: Annotated[str | None, Query(max_length=64, description="操作")] = None,
     since: Annotated[AwareDatetime | None, Query(alias="from", description="起（含）")] = None,
     until: Annotated[AwareDatetime | None, Query(alias="to", description="止（不含）")] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> AuditPage:
     """The entries that match, newest first, one page at a time."""

@@ -27,7 +27,7 @@ from api.complaint_schemas import (
     ComplaintIn,
     DeadlineOut,
 )
-from api.deps import CalendarDep, EngineDep, SealerDep, SettingsDep, TemporalDep, TreeDep
+from api.deps import CalendarDep, EngineDep, Offset, SealerDep, SettingsDep, TemporalDep, TreeDep
 from api.security import Staff, field_error, require_roles
 from domain.orgtree import OrgTree, UnknownCodeError
 from domain.process import STAGE_NAMES, Channel, Stage, first_stage
@@ -138,7 +138,7 @@ def list_complaints(
     channel: Channel | None = None,
     received_from: datetime | None = None,
     received_to: datetime | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> CaseList:
     """The cases the caller's unit may see (its own, its subordinates', those its slips pass
