@@ -4,6 +4,7 @@ Sheet 1, 内部工作协调人员名单: every person reported, unit by unit in 
 Sheet 2, 对外受理投诉电话和邮箱: each unit's public complaint phone and e-mail.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
@@ -94,13 +95,7 @@ def build_workbook(title: str, closed_at: datetime, units: list[ReportedUnit]) -
         for unit in units
         for entry in unit.report.entries
     ]
-    _sheet(
-        staff,
-        f"{title}：{STAFF_SHEET}",
-        closed_at,
-        STAFF_HEADER,
-        [(n, *row) for n, row in enumerate(rows, start=1)],
-    )
+    _sheet(staff, f"{title}：{STAFF_SHEET}", closed_at, STAFF_HEADER, rows)
     public = book.create_sheet(PUBLIC_SHEET)
     _sheet(
         public,
@@ -109,14 +104,13 @@ def build_workbook(title: str, closed_at: datetime, units: list[ReportedUnit]) -
         PUBLIC_HEADER,
         [
             (
-                n,
                 unit.code,
                 unit.name,
                 unit.report.public_phone,
                 unit.report.public_email,
                 f"{unit.submitted_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}",
             )
-            for n, unit in enumerate(units, start=1)
+            for unit in units
         ],
     )
     out = BytesIO()
@@ -129,26 +123,26 @@ def _sheet(
     title: str,
     closed_at: datetime,
     header: tuple[str, ...],
-    rows: list[tuple[object, ...]],
+    rows: Sequence[tuple[str, ...]],
 ) -> None:
+    """Title, time compiled, column names, then the rows, each numbered (序号) from 1."""
     sheet.append([title])
     sheet.append([f"汇总时间：{closed_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}"])
     sheet.append(list(header))
-    for row in rows:
-        sheet.append(list(row))
+    for number, row in enumerate(rows, start=1):
+        sheet.append([number, *row])
     last_column = get_column_letter(len(header))
     sheet.merge_cells(f"A1:{last_column}1")
     sheet["A1"].font = Font(bold=True, size=14)
     sheet["A1"].alignment = Alignment(horizontal="center")
     for cell in sheet[3]:
         cell.font = Font(bold=True)
-    for line in sheet.iter_rows(min_row=3, max_row=3 + len(rows)):
-        for cell in line:
-            cell.border = _BOX
-    for index, width in enumerate(_WIDTHS[: len(header)], start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A4"
+        cell.border = _BOX
     # Phone numbers stay text: Excel would drop a landline's leading 0 from a number.
     for line in sheet.iter_rows(min_row=4):
         for cell in line:
+            cell.border = _BOX
             cell.number_format = "@"
+    for index, width in enumerate(_WIDTHS[: len(header)], start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A4"

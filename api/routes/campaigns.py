@@ -148,10 +148,10 @@ def _checked_units(tree: OrgTree, opener: str, units: list[str]) -> list[str]:
     seen: set[str] = set()
     for index, code in enumerate(units):
         try:
-            path = tree.path(tree.unit(code).code)
+            tree.unit(code)
         except UnknownCodeError as exc:
             raise field_error(["units", index], [str(exc)]) from None
-        if code == opener or opener not in path:
+        if code == opener or opener not in tree.path(code):
             raise field_error(["units", index], [f"{code} 不是本单位的下级单位"])
         if code in seen:
             raise field_error(["units", index], [f"{code} 重复"])
