@@ -5,13 +5,16 @@ Ctrl-C, finishing the activities in hand. Logs carry ids and codes, never person
 """
 
 import asyncio
+import compileall
 import logging
 import signal
 from datetime import timedelta
+from pathlib import Path
 
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+import workflows
 from activities.calendar import CalendarActivities, DirectoryCalendar
 from activities.org import OrgActivities, StoreTree
 from activities.store import StoreActivities
@@ -53,6 +56,18 @@ def build_worker(client: Client, settings: Settings) -> Worker:
     )
 
 
+def cache_workflow_bytecode() -> None:
+    """Write the bytecode of the workflow modules if it is missing.
+
+    The sandbox imports a workflow's module afresh for every workflow it runs (so no state
+    leaks between them); without bytecode on disk each of those imports compiles the source,
+    a fifth of the worker's CPU per new case. Python writes bytecode itself unless told not
+    to (PYTHONDONTWRITEBYTECODE, common in containers); a folder that cannot be written to
+    is left as it is.
+    """
+    compileall.compile_dir(Path(workflows.__file__).parent, quiet=2)
+
+
 async def run(settings: Settings) -> None:
     client = await connect_with_retry(settings)
     worker = build_worker(client, settings)
@@ -80,6 +95,7 @@ def main() -> None:
         for problem in problems:
             log.error("refusing to start: %s", problem)
         raise SystemExit(1)
+    cache_workflow_bytecode()
     asyncio.run(run(settings))
 
 

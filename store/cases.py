@@ -39,33 +39,72 @@ def apply_record(
     """Upsert the case, its clocks and slips; add timeline entries and outbox rows once.
 
     `lookup_key` keys the hashes that find the case by the complainant's phone or ID card.
+    The rows the record may change are read in one query per table and written together:
+    the store's writers take turns, so a record holds the turn for as short as it can.
 
     Raises RecordError for a registration of a case that was never written.
     """
     case_id = record.complaint_id
     _take_turns(session, case_id)
-    case = session.get(Case, case_id)
-    if record.case is not None:
-        snapshot = asdict(record.case)
-        case = case or Case(id=case_id, **snapshot)
-        for name, value in snapshot.items():
-            setattr(case, name, value)
-        session.add(case)
-    if record.registration is not None:
-        if case is None:
-            raise RecordError(f"案件 {case_id} 尚无案件信息，无法保存投诉人信息")
-        _seal_registration(case, record.registration, sealer, lookup_key)
+    with session.no_autoflush:
+        case = session.get(Case, case_id)
+        if record.case is not None:
+            snapshot = asdict(record.case)
+            case = case or Case(id=case_id, **snapshot)
+            for name, value in snapshot.items():
+                setattr(case, name, value)
+            session.add(case)
+        if record.registration is not None:
+            if case is None:
+                raise RecordError(f"案件 {case_id} 尚无案件信息，无法保存投诉人信息")
+            _seal_registration(case, record.registration, sealer, lookup_key)
+        _upsert_steps(session, record)
+        _upsert_slips(session, record, sealer)
+    if case is not None and (record.case is not None or record.slips):
+        session.flush()
+        refresh_access(session=session, case=case)
+    with session.no_autoflush:
+        _add_timeline(session, record)
+        _add_notices(session, record, sealer, now)
+    session.flush()
+
+
+def _upsert_steps(session: Session, record: CaseRecord) -> None:
+    case_id = record.complaint_id
     slip_clocks = [entry.slip.clock for entry in record.slips if entry.slip.clock is not None]
-    for clock in [*record.clocks, *slip_clocks]:
+    clocks = {clock.key: clock for clock in [*record.clocks, *slip_clocks]}
+    if not clocks:
+        return
+    held = {
+        step.key: step
+        for step in session.exec(
+            select(CaseStep).where(CaseStep.case_id == case_id).where(col(CaseStep.key).in_(clocks))
+        )
+    }
+    for key, clock in clocks.items():
         values = asdict(clock)
         values.pop("working_days")
-        step = session.get(CaseStep, (case_id, clock.key)) or CaseStep(case_id=case_id, **values)
+        step = held.get(key) or CaseStep(case_id=case_id, **values)
         for name, value in values.items():
             setattr(step, name, value)
         session.add(step)
+
+
+def _upsert_slips(session: Session, record: CaseRecord, sealer: Sealer) -> None:
+    case_id = record.complaint_id
+    if not record.slips:
+        return
+    held = {
+        row.slip_id: row
+        for row in session.exec(
+            select(CaseSlip)
+            .where(CaseSlip.case_id == case_id)
+            .where(col(CaseSlip.slip_id).in_([entry.slip.slip_id for entry in record.slips]))
+        )
+    }
     for entry in record.slips:
         slip = entry.slip
-        values = {
+        values: dict[str, Any] = {
             "kind": slip.kind.value,
             "round": slip.round,
             "issuer": slip.issuer,
@@ -76,9 +115,8 @@ def apply_record(
             "sent_at": slip.sent_at,
             "returned_at": slip.returned_at,
         }
-        row = session.get(CaseSlip, (case_id, slip.slip_id)) or CaseSlip(
-            case_id=case_id, slip_id=slip.slip_id, **values
-        )
+        row = held.get(slip.slip_id) or CaseSlip(case_id=case_id, slip_id=slip.slip_id, **values)
+        held[slip.slip_id] = row
         for name, value in values.items():
             setattr(row, name, value)
         if entry.instructions is not None:
@@ -88,30 +126,54 @@ def apply_record(
         if entry.response is not None:
             row.sealed_response = sealer.seal(entry.response, current=row.sealed_response)
         session.add(row)
-    if case is not None and (record.case is not None or record.slips):
-        session.flush()
-        refresh_access(session=session, case=case)
+
+
+def _add_timeline(session: Session, record: CaseRecord) -> None:
+    """The record's timeline entries the case does not have yet."""
+    case_id = record.complaint_id
+    keys = [item.key for item in record.timeline]
+    if not keys:
+        return
+    written = set(
+        session.exec(
+            select(TimelineRow.key)
+            .where(TimelineRow.case_id == case_id)
+            .where(col(TimelineRow.key).in_(keys))
+        )
+    )
     for item in record.timeline:
-        if session.get(TimelineRow, (case_id, item.key)) is None:
+        if item.key not in written:
+            written.add(item.key)
             session.add(TimelineRow(case_id=case_id, **asdict(item)))
+
+
+def _add_notices(session: Session, record: CaseRecord, sealer: Sealer, now: datetime) -> None:
+    """An outbox row for each recipient of each notice, once."""
+    case_id = record.complaint_id
+    rows: dict[str, tuple[Notice, str]] = {}
     for notice in record.notices:
         for recipient in _recipients(session, notice):
             key = f"{case_id}:{notice.key}:{recipient or 'complainant'}"
-            if session.get(OutboxRow, key) is None:
-                session.add(
-                    OutboxRow(
-                        key=key,
-                        case_id=case_id,
-                        kind=notice.kind,
-                        recipient_unit=recipient,
-                        to_complainant=notice.to_complainant,
-                        # What the complainant is told may quote them: sealed, never in clear.
-                        text="" if notice.to_complainant else notice.text,
-                        sealed_text=sealer.seal(notice.text) if notice.to_complainant else None,
-                        created_at=now,
-                    )
-                )
-    session.flush()
+            rows.setdefault(key, (notice, recipient))
+    if not rows:
+        return
+    queued = set(session.exec(select(OutboxRow.key).where(col(OutboxRow.key).in_(list(rows)))))
+    for key, (notice, recipient) in rows.items():
+        if key in queued:
+            continue
+        session.add(
+            OutboxRow(
+                key=key,
+                case_id=case_id,
+                kind=notice.kind,
+                recipient_unit=recipient,
+                to_complainant=notice.to_complainant,
+                # What the complainant is told may quote them: sealed, never in clear.
+                text="" if notice.to_complainant else notice.text,
+                sealed_text=sealer.seal(notice.text) if notice.to_complainant else None,
+                created_at=now,
+            )
+        )
 
 
 def _take_turns(session: Session, case_id: str) -> None:

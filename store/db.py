@@ -1,12 +1,17 @@
 """Engine and sessions of the store: a SQLite file by default, PostgreSQL by DATABASE_URL.
 
 SQLite has one writer at a time, and a writer that finds the file locked sleeps and polls
-(up to 100 ms a turn), so under load a few writers starve. The writers of one process
-therefore queue on a lock of the engine first: a write transaction takes it at its first
-write and gives it back when its connection returns to the pool, committed or rolled back.
-Writers in other processes (the API and the worker) still meet at SQLite's busy timeout.
+(up to 100 ms a turn), so under load writers starve: with the worker writing a backlog of
+cases, the API's registrations waited seconds. So a write transaction first takes the
+writer's turn: a lock of the engine (the threads of one process queue on it), then an
+exclusive lock on the file `<store>.writer` beside the store (the processes queue in the
+kernel, which wakes the next one when the lock is given back, and drops the lock of a process
+that dies). It takes the turn at its first write and gives it back when its connection
+returns to the pool, committed or rolled back.
 """
 
+import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +24,9 @@ from xueji.settings import Settings
 
 BUSY_TIMEOUT_SECONDS = 30.0  # a SQLite writer waits this long for another process's write
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "ALTER", "DROP")
-_WRITER = "xueji_holds_write_lock"
+_WRITER = "xueji_writer_turn"  # in a connection's info: the descriptor holding the turn
+_OWNER = "xueji_writer_thread"
+_TURN_HOLDERS: set[int] = set()  # the threads holding a writer's turn of any store
 
 
 def make_engine(url: str) -> Engine:
@@ -30,28 +37,55 @@ def make_engine(url: str) -> Engine:
             url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_SECONDS}
         )
         event.listen(engine, "connect", _sqlite_pragmas)
-        _queue_writers(engine)
+        _queue_writers(engine, Path(f"{url.removeprefix('sqlite:///')}.writer"))
         return engine
     return create_engine(url, pool_pre_ping=True)
 
 
-def _queue_writers(engine: Engine) -> None:
+def _queue_writers(engine: Engine, lock_path: Path) -> None:
     lock = threading.Lock()
 
     def before_execute(conn, _cursor, statement, _params, _context, _many) -> None:  # type: ignore[no-untyped-def]
         if conn.info.get(_WRITER) or not statement.lstrip()[:7].upper().startswith(_WRITES):
             return
-        # Never wait forever: a thread that writes on two connections at once falls back to
-        # SQLite's own busy timeout instead of waiting on itself.
-        conn.info[_WRITER] = lock.acquire(timeout=BUSY_TIMEOUT_SECONDS)
+        # Never wait on itself: a thread that already holds a turn and writes on a second
+        # connection, or waited too long in this process, falls back to SQLite's own busy
+        # timeout, which ends in an error rather than a hang.
+        if threading.get_ident() in _TURN_HOLDERS or not lock.acquire(timeout=BUSY_TIMEOUT_SECONDS):
+            return
+        try:
+            conn.info[_WRITER] = _take_file_turn(lock_path)
+        except BaseException:
+            lock.release()
+            raise
+        conn.info[_OWNER] = threading.get_ident()
+        _TURN_HOLDERS.add(conn.info[_OWNER])
 
     def released(_dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
-        if record.info.pop(_WRITER, False):
+        turn = record.info.pop(_WRITER, None)
+        if turn is not None:
+            _TURN_HOLDERS.discard(record.info.pop(_OWNER))
+            os.close(turn)  # gives the file lock back
             lock.release()
 
     event.listen(engine, "before_cursor_execute", before_execute)
     event.listen(engine.pool, "checkin", released)
     event.listen(engine.pool, "invalidate", lambda conn, record, _exc: released(conn, record))
+
+
+def _take_file_turn(lock_path: Path) -> int:
+    """Wait for the exclusive lock on `lock_path` and return the descriptor that holds it.
+
+    The kernel wakes a waiter as soon as the holder closes its descriptor or dies, so no
+    process waits longer than the writes before it take.
+    """
+    descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+    except BaseException:
+        os.close(descriptor)
+        raise
+    return descriptor
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -4,6 +4,7 @@ import base64
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 
 import pytest
 from google.protobuf.message import Message
@@ -24,6 +25,7 @@ from tests.codec_workflows import (
     ComplainantProbe,
     ProbeOutcome,
 )
+from workflows.messages import Student
 from xueji.codec import (
     DEV_KEY,
     DEV_KEY_ID,
@@ -39,6 +41,7 @@ from xueji.codec import (
     generate_key,
     is_dev_key,
     parse_keys,
+    type_adapter,
 )
 from xueji.dev import find_executable
 
@@ -234,8 +237,22 @@ def test_encrypted_data_converter_adds_codec_and_encoded_failures() -> None:
     converter = encrypted_data_converter(codec)
     assert converter.payload_codec is codec
     assert isinstance(converter.failure_converter, DefaultFailureConverterWithEncodedAttributes)
-    assert converter.payload_converter_class is pydantic_data_converter.payload_converter_class
     assert pydantic_data_converter.payload_codec is None  # the shared converter is untouched
+
+
+def test_converters_of_each_workflow_share_the_type_adapters() -> None:
+    """The worker builds a payload converter for every workflow it runs; the pydantic schema of
+    an input type is built once for all of them."""
+    received = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    sent = Student(name="张小雨", id_card="11010520100307001X")
+    before = type_adapter.cache_info()
+    for _ in range(3):
+        converter = encrypted_data_converter(codec_from_spec(DEV_KEY_SPEC)).payload_converter
+        payloads = converter.to_payloads([sent, received])
+        assert converter.from_payloads(payloads, [Student, datetime]) == [sent, received]
+    after = type_adapter.cache_info()
+    assert after.misses - before.misses <= 2  # one schema per type at most, not one per run
+    assert after.hits - before.hits >= 4
 
 
 # --- the Web UI's remote codec JSON ----------------------------------------------------------
