@@ -18,7 +18,7 @@ import workflows
 from activities.calendar import CalendarActivities, DirectoryCalendar
 from activities.org import OrgActivities, StoreTree
 from activities.store import StoreActivities
-from store.db import engine_for
+from store.db import engine_for, hand_over_the_interpreter_sooner
 from store.sealing import Sealer
 from workflows.campaign import CampaignWorkflow
 from workflows.complaint import ComplaintWorkflow
@@ -96,6 +96,7 @@ def main() -> None:
             log.error("refusing to start: %s", problem)
         raise SystemExit(1)
     cache_workflow_bytecode()
+    hand_over_the_interpreter_sooner()
     asyncio.run(run(settings))
 
 

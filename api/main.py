@@ -31,7 +31,7 @@ from api.routes import (
     track,
 )
 from api.temporal_link import TemporalLink, TemporalUnavailable
-from store.db import engine_for
+from store.db import engine_for, hand_over_the_interpreter_sooner
 from store.sealing import Sealer
 from xueji.settings import Settings, get_settings
 
@@ -51,6 +51,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        hand_over_the_interpreter_sooner()
         app.state.settings = settings
         app.state.engine = engine_for(settings)
         app.state.temporal = TemporalLink(settings)

@@ -78,7 +78,9 @@ def _upsert_steps(session: Session, record: CaseRecord) -> None:
     held = {
         step.key: step
         for step in session.exec(
-            select(CaseStep).where(CaseStep.case_id == case_id).where(col(CaseStep.key).in_(clocks))
+            select(CaseStep)
+            .where(CaseStep.case_id == case_id)
+            .where(col(CaseStep.key).in_(list(clocks)))
         )
     }
     for key, clock in clocks.items():
