@@ -1,4 +1,8 @@
-"""Dependencies of the routers, as `Annotated` aliases."""
+"""Dependencies of the routers, as `Annotated` aliases.
+
+Those that only look something up are `async def`: FastAPI runs a plain `def` dependency in
+its thread pool, a round trip through a thread for nothing on every request.
+"""
 
 from collections.abc import Callable
 from datetime import datetime
@@ -15,15 +19,15 @@ from store.sealing import Sealer
 from xueji.settings import Settings
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def _engine(request: Request) -> Engine:
+async def _engine(request: Request) -> Engine:
     return request.app.state.engine  # type: ignore[no-any-return]
 
 
-def _temporal(request: Request) -> TemporalLink:
+async def _temporal(request: Request) -> TemporalLink:
     return request.app.state.temporal  # type: ignore[no-any-return]
 
 
@@ -32,11 +36,11 @@ EngineDep = Annotated[Engine, Depends(_engine)]
 TemporalDep = Annotated[TemporalLink, Depends(_temporal)]
 
 
-def _clock(request: Request) -> Callable[[], datetime]:
+async def _clock(request: Request) -> Callable[[], datetime]:
     return request.app.state.clock  # type: ignore[no-any-return]
 
 
-def _sealer(request: Request) -> Sealer:
+async def _sealer(request: Request) -> Sealer:
     return request.app.state.sealer  # type: ignore[no-any-return]
 
 
@@ -51,14 +55,14 @@ CaseStaffDep = Annotated[Staff, Depends(require_roles("clerk", "handler", "leade
 FaqWriterDep = Annotated[Staff, Depends(require_roles("handler", "leader"))]
 
 
-def _tree(request: Request) -> StoreTree:
+async def _tree(request: Request) -> StoreTree:
     return request.app.state.tree  # type: ignore[no-any-return]
 
 
 TreeDep = Annotated[StoreTree, Depends(_tree)]
 
 
-def _calendar(request: Request) -> DirectoryCalendar:
+async def _calendar(request: Request) -> DirectoryCalendar:
     return request.app.state.calendar  # type: ignore[no-any-return]
 
 

@@ -12,7 +12,7 @@ The key is the address the server sees: behind a reverse proxy, run uvicorn with
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 from fastapi import HTTPException, Request, status
@@ -42,12 +42,14 @@ def new_limiter() -> Limiter:
     return Limiter(key_func=get_remote_address, storage_uri="memory://", strategy="fixed-window")
 
 
-def rate_limited(kind: Kind, scope: str, page: str | None = None) -> Callable[[Request], None]:
+def rate_limited(
+    kind: Kind, scope: str, page: str | None = None
+) -> Callable[[Request], Awaitable[None]]:
     """A dependency counting the request against the `kind` limit of the settings, per client
     address and `scope` (one count per endpoint), refusing it with 429 once over; as an HTML
     page titled `page` when given."""
 
-    def check(request: Request) -> None:
+    async def check(request: Request) -> None:
         settings: Settings = request.app.state.settings
         limiter: Limiter = request.app.state.limiter
         item = parse(settings.login_rate_limit if kind == "login" else settings.public_rate_limit)

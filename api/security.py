@@ -98,7 +98,7 @@ def current_session(
 SessionAuthDep = Annotated[Authenticated, Depends(current_session)]
 
 
-def current_staff(authenticated: SessionAuthDep) -> Staff:
+async def current_staff(authenticated: SessionAuthDep) -> Staff:
     """The caller, refused (403) while the session must change its password or enrol TOTP."""
     if authenticated.must_change_password:
         raise HTTPException(
@@ -117,7 +117,7 @@ def require_roles(*roles: str) -> Callable[..., Any]:
     """A dependency giving the caller when their role is one of `roles`, 403 otherwise."""
     allowed = frozenset(roles)
 
-    def dependency(staff: Annotated[Staff, Depends(current_staff)]) -> Staff:
+    async def dependency(staff: Annotated[Staff, Depends(current_staff)]) -> Staff:
         if staff.role not in allowed:
             raise HTTPException(status.HTTP_403_FORBIDDEN, detail="当前角色无权执行此操作")
         return staff

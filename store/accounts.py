@@ -351,17 +351,26 @@ def get_session_user(
     *, session: Session, token: str, now: datetime
 ) -> tuple[StaffSession, StaffUser] | None:
     """The live session of `token` and its user, touched (to the minute); None when dead or
-    unknown."""
-    row = session.get(StaffSession, token_hash(token))
-    if row is None or row.revoked_at is not None:
+    unknown. One query: every request of a logged-in user asks this."""
+    found = session.exec(
+        select(StaffSession, StaffUser, PasswordPolicy.idle_minutes)
+        .join(StaffUser, col(StaffUser.id) == StaffSession.user_id)
+        .outerjoin(PasswordPolicy, col(PasswordPolicy.id) == 1)
+        .where(StaffSession.token_hash == token_hash(token))
+    ).first()
+    if found is None:
         return None
-    idle = timedelta(minutes=get_policy(session=session).idle_minutes)
+    row, user, idle_minutes = found
+    if row.revoked_at is not None:
+        return None
+    idle = timedelta(
+        minutes=PasswordPolicy().idle_minutes if idle_minutes is None else idle_minutes
+    )
     if now - row.last_seen_at > idle:
         row.revoked_at = now  # dead stays dead, even if the policy is relaxed later
         session.add(row)
         return None
-    user = session.get(StaffUser, row.user_id)
-    if user is None or not user.active:
+    if not user.active:
         return None
     if now - row.last_seen_at >= TOUCH_EVERY:  # one write a minute, not one per request
         row.last_seen_at = now

@@ -223,10 +223,10 @@ def _lock(session: Session) -> None:
 
 def _chain_end(session: Session) -> tuple[int, str]:
     """The last entry's seq and hash; the anchor's (or the genesis) when the log is empty."""
-    query = select(AuditRecord).order_by(col(AuditRecord.seq).desc()).limit(1)
-    last = session.exec(query).first()
+    query = select(AuditRecord.seq, AuditRecord.hash).order_by(col(AuditRecord.seq).desc())
+    last = session.exec(query.limit(1)).first()
     if last is not None:
-        return last.seq, last.hash
+        return last[0], last[1]
     return _anchor(session)
 
 

@@ -54,8 +54,9 @@ def take_ticket(
     code = "".join(secrets.choice("0123456789") for _ in range(QUERY_CODE_DIGITS))
     random_part = "".join(secrets.choice(CROCKFORD) for _ in range(6))
     tracking_no = new_tracking_no(now.astimezone(SHANGHAI).date(), random_part)
+    complaint_id = f"c-{uuid.uuid4().hex}"
     intake = Intake(
-        complaint_id=f"c-{uuid.uuid4().hex}",
+        complaint_id=complaint_id,
         tracking_no=tracking_no,
         query_code_hash=_code_hash(tracking_no, code),
         sealed_query_code=sealer.seal(code),
@@ -74,7 +75,8 @@ def take_ticket(
         if earlier is None:
             raise
         return _repeat(earlier, sealer, request_hash)
-    return Ticket(intake.complaint_id, tracking_no, code, now, repeated=False)
+    # From the values, not the row: reading the committed row would load it again.
+    return Ticket(complaint_id, tracking_no, code, now, repeated=False)
 
 
 def find_by_query_code(*, session: Session, tracking_no: str, code: str) -> Intake | None:

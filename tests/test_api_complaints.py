@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlmodel import col, func, select
 
+from api.routes import complaints as complaints_routes
 from domain.workdays import WorkdayCalendar
 from store import audit
 from store.db import engine_for, session_scope
@@ -270,6 +271,24 @@ async def test_every_write_leaves_an_audit_record(system: System) -> None:
     assert ("hb_clerk", PROVINCE, "clerk", "register", "ok") in rows
     assert rows[-2] == ("xh_handler", XIN_HUA, "handler", "issue_verification", "refused:404")
     assert clients == {"203.0.113.7"}
+
+
+async def test_a_write_that_breaks_is_audited_as_failed(
+    system: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(**_: object) -> None:
+        raise RuntimeError("the store went away")
+
+    monkeypatch.setattr(complaints_routes, "take_ticket", broken)
+    with pytest.raises(RuntimeError):  # the in-process transport re-raises what answered 500
+        await system.post("hb_clerk", "/api/complaints", COMPLAINT)
+
+    engine = engine_for(system.settings)
+    with session_scope(engine) as session:
+        last = session.exec(select(AuditRecord).order_by(col(AuditRecord.seq).desc())).first()
+        assert last is not None
+        assert (last.actor, last.action, last.result) == ("hb_clerk", "register", "failed:500")
+    engine.dispose()
 
 
 async def stage_is(system: System, case_id: str, stage: str) -> None:

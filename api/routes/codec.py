@@ -22,7 +22,7 @@ class PayloadsBody(BaseModel):
     payloads: list[dict[str, Any]]
 
 
-def _codec(request: Request) -> EncryptionCodec:
+async def _codec(request: Request) -> EncryptionCodec:
     codec = getattr(request.app.state, "codec", None)
     if codec is None:
         codec = request.app.state.codec = codec_from_spec(request.app.state.settings.payload_keys)
