@@ -5,17 +5,19 @@ server, a real store (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlmodel import col, func, select
+from sqlmodel import Session, col, func, select
 
 from api.routes import complaints as complaints_routes
 from domain.workdays import WorkdayCalendar
 from store import audit
 from store.db import engine_for, session_scope
+from store.intake import take_ticket
 from store.models import AuditRecord, Case
+from store.sealing import Sealer
 
 from .http_support import (
     CHANG_AN,
@@ -220,6 +222,43 @@ async def test_public_tracking_with_the_query_code(system: System) -> None:
     assert missing.status_code == 404
     malformed = await system.http.get("/api/track/2030-XYZ", params={"code": code})
     assert malformed.status_code == 422
+
+
+async def test_a_complaint_whose_handling_is_not_under_way_is_tracked_as_registered(
+    system: System,
+) -> None:
+    """The complainant has the tracking number the moment the clerk registers the complaint,
+    also while no worker has written its first step (the workers are down)."""
+    received = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
+    engine = engine_for(system.settings)
+    with Session(engine) as session:
+        ticket = take_ticket(
+            session=session,
+            sealer=Sealer(system.settings.store_keys),
+            registered_by="hb_clerk",
+            receiving_unit=PROVINCE,
+            idempotency_key=None,
+            request_hash="0" * 64,
+            now=received,
+        )
+    engine.dispose()
+
+    tracked = await system.http.get(
+        f"/api/track/{ticket.tracking_no}", params={"code": ticket.query_code}
+    )
+    assert tracked.status_code == 200, tracked.text
+    assert tracked.json() == {
+        "tracking_no": ticket.tracking_no,
+        "stage": "registered",
+        "stage_name": "受理",
+        "received_at": "2026-03-02T09:30:00+08:00",
+        "updated_at": "2026-03-02T09:30:00+08:00",
+        "due": None,
+        "finished": False,
+    }
+    wrong_code = "000000" if ticket.query_code != "000000" else "111111"
+    missing = await system.http.get(f"/api/track/{ticket.tracking_no}", params={"code": wrong_code})
+    assert missing.status_code == 404
 
 
 async def test_withdrawal_closes_the_case(system: System) -> None:

@@ -2,6 +2,9 @@
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -145,3 +148,26 @@ async def test_load_re_times_running_cases(tmp_path: Path, dev_server: WorkflowE
 async def first_due(case: WorkflowHandle[Any, Any]) -> datetime | None:
     view = await state(case)
     return view.clocks[0].due if view.clocks else None
+
+
+def xueji_command(*args: str) -> subprocess.CompletedProcess[str]:
+    """The installed `xueji` console script, as cron or ops run it, with this test's settings."""
+    command = Path(sys.executable).parent / "xueji"
+    return subprocess.run(
+        [str(command), *args], capture_output=True, text=True, timeout=60, env=os.environ.copy()
+    )
+
+
+def test_retime_from_the_command_line_ends_with_its_own_exit_code(tmp_path: Path) -> None:
+    # The console script ends a process that connected to Temporal itself (xueji.cli.main),
+    # passing on the command's exit code and everything it printed.
+    done = xueji_command("calendar", "retime")
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.startswith("已通知 ") and "件运行中的案件重新计算期限" in done.stdout
+
+
+def test_retime_without_temporal_fails_with_the_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XUEJI_TEMPORAL_ADDRESS", f"127.0.0.1:{free_port()}")
+    refused = xueji_command("calendar", "retime")
+    assert refused.returncode == 1
+    assert "无法连接" in refused.stderr and "xueji calendar retime" in refused.stderr

@@ -1,9 +1,12 @@
 """`xueji`: the operators' command line (typer)."""
 
 import json
+import logging
+import os
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -24,6 +27,33 @@ app.add_typer(notify_app, name="notify")
 app.add_typer(audit_app, name="audit")
 app.add_typer(user_app, name="user")
 app.add_typer(demo_app, name="demo")
+
+
+def main() -> NoReturn:
+    """The `xueji` command (the console script): `app` with a safe end.
+
+    A command that connected to Temporal (`calendar load`, `calendar retime`, `worker`, `api`)
+    ends without the interpreter's teardown: the SDK's runtime threads can abort a finishing
+    interpreter (temporalio/sdk-python#300, "PyGILState_Release ... finalizing"), which turned
+    a command that had done its work into exit code 134 for the cron job or the container.
+    """
+    try:
+        app()
+        code: object = 0
+    except SystemExit as exited:
+        code = exited.code
+    if not isinstance(code, int):  # None is success; anything else is a message
+        if code is not None:
+            print(code, file=sys.stderr)
+        code = 0 if code is None else 1
+    from xueji.temporal import CONNECTED
+
+    if CONNECTED.is_set():
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 def fail(message: str) -> typer.Exit:

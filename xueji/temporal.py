@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import threading
 from datetime import timedelta
 
 from temporalio.client import Client
@@ -12,6 +13,10 @@ from xueji.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# Set once this process has connected a client: the SDK's runtime threads then live until the
+# process ends (see xueji.cli.main).
+CONNECTED = threading.Event()
+
 
 def data_converter(payload_keys: str = DEV_KEY_SPEC) -> DataConverter:
     """The converter every client and worker of xueji uses: pydantic, then AES-256-GCM."""
@@ -20,6 +25,7 @@ def data_converter(payload_keys: str = DEV_KEY_SPEC) -> DataConverter:
 
 async def connect(settings: Settings, *, timeout: float = 5.0) -> Client:
     """Connect once; raise ConnectionError naming the address if Temporal does not answer."""
+    CONNECTED.set()
     try:
         return await asyncio.wait_for(
             Client.connect(

@@ -40,7 +40,8 @@ def track(
     code: Annotated[str, Query(pattern=r"^\d{6}$", description="查询码 given at registration")],
     engine: EngineDep,
 ) -> Progress:
-    """The step and dates of a complaint; 404 for a wrong tracking number or query code alike."""
+    """The step and dates of a complaint; 404 for a wrong tracking number or query code alike.
+    A complaint just registered is 受理 (registered) until its handling is under way."""
     try:
         number = normalize_tracking_no(tracking_no)
     except InvalidIdentifier as exc:
@@ -49,9 +50,19 @@ def track(
         ) from None
     with Session(engine) as session:
         intake = find_by_query_code(session=session, tracking_no=number, code=code)
-        case = session.get(Case, intake.complaint_id) if intake else None
-        if case is None:
+        if intake is None:
             raise HTTPException(404, detail=NOT_FOUND)
+        case = session.get(Case, intake.complaint_id)
+        if case is None:  # registered; its first step is not written yet (or no worker runs)
+            return Progress(
+                tracking_no=number,
+                stage=Stage.REGISTERED.value,
+                stage_name=STAGE_NAMES[Stage.REGISTERED],
+                received_at=intake.created_at,
+                updated_at=intake.created_at,
+                due=None,
+                finished=False,
+            )
         stage = Stage(case.stage)
         return Progress(
             tracking_no=number,
