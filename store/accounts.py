@@ -16,6 +16,7 @@ from typing import Literal
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete
 from sqlmodel import Session, col, select, update
 
 from domain.passwords import complexity_problems
@@ -34,6 +35,10 @@ ADMIN_ROLES = frozenset({"sysadmin", "secadmin", "auditor"})  # must use a secon
 USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{2,31}")
 TOTP_ISSUER = "xueji 学籍投诉"
 TOUCH_EVERY = timedelta(minutes=1)  # a session's last activity is kept to the minute
+# How long a dead session's row (user, times, client address) stays: the idle timeout is a
+# day at most, so a session unseen for this long is dead. The audit log keeps every login.
+SESSION_ROWS_KEPT = timedelta(days=30)
+PASSWORD_HISTORY_MAX = 24  # the most the policy may ask a new password to differ from
 
 _hasher = PasswordHasher()
 
@@ -118,6 +123,19 @@ def _set_password(session: Session, user: StaffUser, password: str, now: datetim
     session.flush()  # the user needs its id for the history row
     assert user.id is not None
     session.add(PasswordHistory(user_id=user.id, hash=user.password_hash, created_at=now))
+    session.flush()
+    # Old hashes beyond what any policy can check are of no use and a risk if the store leaks.
+    kept = (
+        select(PasswordHistory.id)
+        .where(PasswordHistory.user_id == user.id)
+        .order_by(col(PasswordHistory.created_at).desc(), col(PasswordHistory.id).desc())
+        .limit(PASSWORD_HISTORY_MAX)
+    )
+    session.execute(
+        delete(PasswordHistory)
+        .where(col(PasswordHistory.user_id) == user.id)
+        .where(col(PasswordHistory.id).not_in(kept.scalar_subquery()))
+    )
 
 
 # ---------------------------------------------------------------- users
@@ -330,8 +348,11 @@ def verify_totp(*, user: StaffUser, code: str, sealer: Sealer, now: datetime) ->
 def open_session(
     *, session: Session, grant: Granted, now: datetime, client_address: str = ""
 ) -> str:
-    """A new session for a granted login; returns the bearer token (stored only hashed)."""
+    """A new session for a granted login; returns the bearer token (stored only hashed).
+    Sessions unseen for SESSION_ROWS_KEPT, of any user, are deleted on the way."""
     assert grant.user.id is not None
+    stale = col(StaffSession.last_seen_at) < now - SESSION_ROWS_KEPT
+    session.execute(delete(StaffSession).where(stale))
     token = secrets.token_urlsafe(32)
     session.add(
         StaffSession(

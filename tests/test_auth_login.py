@@ -200,3 +200,20 @@ def test_validation_errors_are_in_chinese_and_never_echo_the_input(api: Api) -> 
     )
     assert broken.status_code == 422
     assert broken.json()["detail"][0]["msg"] == "请求体不是有效的 JSON"
+
+
+def test_sessions_unseen_for_thirty_days_are_deleted_at_a_later_login(api: Api) -> None:
+    api.add_user("wang.li")
+    api.add_user("zhao.min")
+    gone = api.token("wang.li")
+    api.clock.advance(days=2)
+    kept = api.token("zhao.min")
+    api.clock.advance(days=28, seconds=1)  # wang.li's session: 30 days and a second unseen
+
+    fresh = api.token("wang.li")
+
+    with session_scope(api.engine) as session:
+        hashes = set(session.exec(select(StaffSession.token_hash)))
+    assert hashes == {hashlib.sha256(t.encode()).hexdigest() for t in (kept, fresh)}
+    assert gone != fresh
+    assert api.client.get("/api/auth/me", headers=bearer(gone)).status_code == 401

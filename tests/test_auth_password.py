@@ -5,7 +5,12 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 
+from store import accounts
+from store.accounts import reset_password
+from store.db import session_scope
+from store.models import PasswordHistory, StaffUser
 from tests.api_support import PASSWORD, Api, bearer, open_api
 
 
@@ -88,3 +93,21 @@ def test_a_missing_field_is_422_naming_it(api: Api) -> None:
 
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "new_password"]
+
+
+def test_no_more_old_password_hashes_are_kept_than_a_policy_can_check(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert accounts.PASSWORD_HISTORY_MAX == 24  # the admin API's bound on the policy's history
+    monkeypatch.setattr(accounts, "PASSWORD_HISTORY_MAX", 3)  # fewer slow hashes to make
+    hashes = [api.user("wang.li").password_hash]
+    for n in range(4):
+        with session_scope(api.engine) as session:
+            user = session.exec(select(StaffUser).where(StaffUser.username == "wang.li")).one()
+            reset_password(session=session, user=user, password=f"Next-Pass-{n}", now=api.clock())
+            hashes.append(user.password_hash)
+        api.clock.advance(minutes=1)
+
+    with session_scope(api.engine) as session:
+        kept = session.exec(select(PasswordHistory.hash))
+        assert sorted(kept) == sorted(hashes[-3:])  # the two oldest are gone

@@ -11,6 +11,7 @@ from api.answers import Reply
 from api.deps import ClockDep, EngineDep, SecadminDep, SysadminDep
 from api.security import Staff, field_error
 from store.accounts import (
+    PASSWORD_HISTORY_MAX,
     AccountError,
     create_user,
     find_user,
@@ -38,7 +39,7 @@ class Policy(BaseModel):
 
     min_length: int = Field(ge=8, le=128)
     min_kinds: int = Field(ge=1, le=4)
-    history: int = Field(ge=0, le=24)
+    history: int = Field(ge=0, le=PASSWORD_HISTORY_MAX)
     expiry_days: int = Field(ge=0, le=3650, description="0: passwords never expire")
     max_failures: int = Field(ge=1, le=100)
     lock_minutes: int = Field(ge=1, le=1440)
