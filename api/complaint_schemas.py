@@ -105,6 +105,17 @@ class ComplaintCreated(BaseModel):
     first_deadline: DeadlineOut | None
 
 
+class CasePending(Reply):
+    """A complaint the caller's unit registered whose first step the worker has not written yet
+    (for a moment, or as long as no worker runs)."""
+
+    id: str
+    tracking_no: str
+    stage: str = Field(description="always registered (受理)")
+    received_at: datetime
+    detail: str
+
+
 class CaseSummary(Reply):
     id: str
     tracking_no: str

@@ -224,7 +224,7 @@ async def test_public_tracking_with_the_query_code(system: System) -> None:
     assert malformed.status_code == 422
 
 
-async def test_a_complaint_whose_handling_is_not_under_way_is_tracked_as_registered(
+async def test_a_complaint_whose_handling_is_not_under_way_is_shown_as_registered(
     system: System,
 ) -> None:
     """The complainant has the tracking number the moment the clerk registers the complaint,
@@ -259,6 +259,19 @@ async def test_a_complaint_whose_handling_is_not_under_way_is_tracked_as_registe
     wrong_code = "000000" if ticket.query_code != "000000" else "111111"
     missing = await system.http.get(f"/api/track/{ticket.tracking_no}", params={"code": wrong_code})
     assert missing.status_code == 404
+
+    # The clerk's unit, which registered it, is told it is being set up; no one else learns of it.
+    pending = await system.get("hb_clerk", f"/api/complaints/{ticket.complaint_id}")
+    assert pending.status_code == 202
+    assert pending.json() == {
+        "id": ticket.complaint_id,
+        "tracking_no": ticket.tracking_no,
+        "stage": "registered",
+        "received_at": "2026-03-02T09:30:00+08:00",
+        "detail": "投诉已登记，办理流程正在建立，请稍后刷新",
+    }
+    other = await system.get("sjz_handler", f"/api/complaints/{ticket.complaint_id}")
+    assert other.status_code == 404
 
 
 async def test_withdrawal_closes_the_case(system: System) -> None:

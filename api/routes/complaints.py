@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query
+from fastapi.responses import JSONResponse
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -22,6 +23,7 @@ from api.case_reading import case_detail
 from api.complaint_schemas import (
     CaseDetail,
     CaseList,
+    CasePending,
     CaseSummary,
     ComplaintCreated,
     ComplaintIn,
@@ -34,6 +36,7 @@ from domain.process import STAGE_NAMES, Channel, Stage, first_stage
 from domain.routing import RoutingError
 from domain.workdays import WorkdayCalendar
 from store.intake import ReusedKey, take_ticket
+from store.models import Case, Intake
 from store.queries import CaseFilter, visible_case, visible_cases
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages import (
@@ -164,19 +167,36 @@ def list_complaints(
     return CaseList(total=page.total, offset=offset, limit=limit, items=items)
 
 
-@router.get("/{complaint_id}", response_model=CaseDetail)
+@router.get(
+    "/{complaint_id}",
+    response_model=CaseDetail,
+    responses={202: {"model": CasePending, "description": "registered, not yet written"}},
+)
 def get_complaint(
     complaint_id: Annotated[str, Path(max_length=64)],
     staff: ReaderDep,
     engine: EngineDep,
     sealer: SealerDep,
-) -> CaseDetail:
-    """One case: its steps with their deadlines, slips with their hops, and timeline."""
+) -> CaseDetail | JSONResponse:
+    """One case: its steps with their deadlines, slips with their hops, and timeline. A case
+    the caller's unit has just registered answers 202 until its first step is written."""
     with Session(engine) as session:
         case = visible_case(session=session, unit_code=staff.unit_code, case_id=complaint_id)
-        if case is None:
+        if case is not None:
+            return case_detail(session, case, sealer)
+        intake = session.get(Intake, complaint_id)
+        if intake is None or intake.receiving_unit != staff.unit_code:
             raise HTTPException(404, detail="没有这个案件")
-        return case_detail(session, case, sealer)
+        if session.get(Case, complaint_id) is not None:  # written, and not this unit's to see
+            raise HTTPException(404, detail="没有这个案件")
+        pending = CasePending(
+            id=complaint_id,
+            tracking_no=intake.tracking_no,
+            stage=Stage.REGISTERED.value,
+            received_at=intake.created_at,
+            detail="投诉已登记，办理流程正在建立，请稍后刷新",
+        )
+        return JSONResponse(pending.model_dump(mode="json"), status_code=202)
 
 
 def _workflow_input(
