@@ -24,7 +24,7 @@ from workflows.campaign import CampaignWorkflow
 from workflows.complaint import ComplaintWorkflow
 from workflows.slip import SlipWorkflow
 from xueji.settings import Settings, get_settings
-from xueji.temporal import connect_with_retry
+from xueji.temporal import connect_with_retry, end_process
 
 log = logging.getLogger("xueji.worker")
 
@@ -102,3 +102,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    end_process(0)

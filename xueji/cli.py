@@ -1,8 +1,6 @@
 """`xueji`: the operators' command line (typer)."""
 
 import json
-import logging
-import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,13 +28,11 @@ app.add_typer(demo_app, name="demo")
 
 
 def main() -> NoReturn:
-    """The `xueji` command (the console script): `app` with a safe end.
+    """The `xueji` command (the console script): `app` with a safe end, for the commands that
+    connect to Temporal (`calendar load`, `calendar retime`, `worker`, `api`); see
+    `xueji.temporal.end_process`."""
+    from xueji.temporal import end_process
 
-    A command that connected to Temporal (`calendar load`, `calendar retime`, `worker`, `api`)
-    ends without the interpreter's teardown: the SDK's runtime threads can abort a finishing
-    interpreter (temporalio/sdk-python#300, "PyGILState_Release ... finalizing"), which turned
-    a command that had done its work into exit code 134 for the cron job or the container.
-    """
     try:
         app()
         code: object = 0
@@ -46,14 +42,7 @@ def main() -> NoReturn:
         if code is not None:
             print(code, file=sys.stderr)
         code = 0 if code is None else 1
-    from xueji.temporal import CONNECTED
-
-    if CONNECTED.is_set():
-        logging.shutdown()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-    sys.exit(code)
+    end_process(code)
 
 
 def fail(message: str) -> typer.Exit:

@@ -2,8 +2,11 @@
 
 import asyncio
 import logging
+import os
+import sys
 import threading
 from datetime import timedelta
+from typing import NoReturn
 
 from temporalio.client import Client
 from temporalio.converter import DataConverter
@@ -14,8 +17,25 @@ from xueji.settings import Settings
 log = logging.getLogger(__name__)
 
 # Set once this process has connected a client: the SDK's runtime threads then live until the
-# process ends (see xueji.cli.main).
+# process ends (see `end_process`).
 CONNECTED = threading.Event()
+
+
+def end_process(code: int) -> NoReturn:
+    """End the process with `code`; without the interpreter's teardown once it connected a
+    Temporal client.
+
+    The SDK's runtime threads can abort a finishing interpreter (temporalio/sdk-python#300,
+    "PyGILState_Release ... finalizing"), which turns a process that has done its work into
+    exit code 134 for the cron job, the container or the supervisor. Logs and output are
+    flushed first.
+    """
+    if CONNECTED.is_set():
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 def data_converter(payload_keys: str = DEV_KEY_SPEC) -> DataConverter:
