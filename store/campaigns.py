@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, or_, select
 
+from store.cases import add_to_outbox
 from store.models import Campaign, CampaignUnit, OutboxRow, Unit
 from store.sealing import Sealer
 from workflows.messages import CampaignRecord, PersonnelEntry, PersonnelReport
@@ -45,19 +46,20 @@ def apply_campaign_record(
         if report is not None:
             row.sealed_report = sealer.seal(asdict(report), current=row.sealed_report)
         session.add(row)
-    for notice in record.notices:
-        key = f"{state.campaign_id}:{notice.key}"
-        if session.get(OutboxRow, key) is None:
-            session.add(
-                OutboxRow(
-                    key=key,
-                    case_id=state.campaign_id,
-                    kind=notice.kind,
-                    recipient_unit=notice.unit,
-                    text=notice.text,
-                    created_at=now,
-                )
+    add_to_outbox(
+        session,
+        [
+            OutboxRow(
+                key=f"{state.campaign_id}:{notice.key}",
+                case_id=state.campaign_id,
+                kind=notice.kind,
+                recipient_unit=notice.unit,
+                text=notice.text,
+                created_at=now,
             )
+            for notice in record.notices
+        ],
+    )
     if record.publish:
         session.flush()
         _publish_contacts(session, state.campaign_id, sealer)

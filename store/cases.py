@@ -152,20 +152,11 @@ def _add_timeline(session: Session, record: CaseRecord) -> None:
 def _add_notices(session: Session, record: CaseRecord, sealer: Sealer, now: datetime) -> None:
     """An outbox row for each recipient of each notice, once."""
     case_id = record.complaint_id
-    rows: dict[str, tuple[Notice, str]] = {}
-    for notice in record.notices:
-        for recipient in _recipients(session, notice):
-            key = f"{case_id}:{notice.key}:{recipient or 'complainant'}"
-            rows.setdefault(key, (notice, recipient))
-    if not rows:
-        return
-    queued = set(session.exec(select(OutboxRow.key).where(col(OutboxRow.key).in_(list(rows)))))
-    for key, (notice, recipient) in rows.items():
-        if key in queued:
-            continue
-        session.add(
+    add_to_outbox(
+        session,
+        [
             OutboxRow(
-                key=key,
+                key=f"{case_id}:{notice.key}:{recipient or 'complainant'}",
                 case_id=case_id,
                 kind=notice.kind,
                 recipient_unit=recipient,
@@ -175,7 +166,23 @@ def _add_notices(session: Session, record: CaseRecord, sealer: Sealer, now: date
                 sealed_text=sealer.seal(notice.text) if notice.to_complainant else None,
                 created_at=now,
             )
-        )
+            for notice in record.notices
+            for recipient in _recipients(session, notice)
+        ],
+    )
+
+
+def add_to_outbox(session: Session, rows: list[OutboxRow]) -> None:
+    """Add the rows whose keys the outbox does not hold yet, the first of a key in `rows`
+    winning: a record applied again queues no notice twice."""
+    if not rows:
+        return
+    keys = [row.key for row in rows]
+    queued = set(session.exec(select(OutboxRow.key).where(col(OutboxRow.key).in_(keys))))
+    for row in rows:
+        if row.key not in queued:
+            queued.add(row.key)
+            session.add(row)
 
 
 def _take_turns(session: Session, case_id: str) -> None:
