@@ -2,8 +2,10 @@
 
 import os
 import socket
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -14,6 +16,8 @@ from xueji.dev import find_executable
 from xueji.temporal import data_converter
 
 pytest_plugins = ["tests.http_support"]  # the `system` fixture: the app, a worker, a store
+
+XUEJI = str(Path(sys.executable).parent / "xueji")  # the installed console script
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "XUEJI_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -4,7 +4,6 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +22,7 @@ from workflows.messages import Withdraw
 from xueji.cli import app
 from xueji.settings import get_settings
 
-from .conftest import free_port
+from .conftest import XUEJI, free_port
 from .process_support import prepare_store, settled, start_case, state
 
 runner = CliRunner()
@@ -152,9 +151,8 @@ async def first_due(case: WorkflowHandle[Any, Any]) -> datetime | None:
 
 def xueji_command(*args: str) -> subprocess.CompletedProcess[str]:
     """The installed `xueji` console script, as cron or ops run it, with this test's settings."""
-    command = Path(sys.executable).parent / "xueji"
     return subprocess.run(
-        [str(command), *args], capture_output=True, text=True, timeout=60, env=os.environ.copy()
+        [XUEJI, *args], capture_output=True, text=True, timeout=60, env=os.environ.copy()
     )
 
 

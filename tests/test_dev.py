@@ -7,7 +7,6 @@ import re
 import signal
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -23,14 +22,12 @@ from domain.workdays import SHANGHAI
 from store.db import engine_for, session_scope
 from store.migrate import upgrade
 from store.org import counts
-from tests.conftest import free_port
+from tests.conftest import XUEJI, free_port
 from tests.probe_workflows import DeadlineProbe, TimerProbe
 from xueji.demo import read_accounts
 from xueji.dev import ALERT_FILTERS, filter_link, load_demo_tree_if_empty
 from xueji.settings import Settings
 from xueji.temporal import data_converter
-
-XUEJI = str(Path(sys.executable).parent / "xueji")
 
 
 def _env(data_dir: Path, temporal: int, ui: int, api: int) -> dict[str, str]:
