@@ -29,7 +29,15 @@ def apply_campaign_record(
         due=state.due,
         remind_at=state.remind_at,
     )
-    for name in ("status", "due", "remind_at", "reminded_at", "alerted_at", "closed_at"):
+    for name in (
+        "status",
+        "due",
+        "remind_at",
+        "remind_estimated",
+        "reminded_at",
+        "alerted_at",
+        "closed_at",
+    ):
         setattr(campaign, name, getattr(state, name))
     session.add(campaign)
     session.flush()

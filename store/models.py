@@ -318,6 +318,7 @@ class Campaign(SQLModel, table=True):
     opened_at: datetime = _at()
     due: datetime = _at()
     remind_at: datetime = _at()
+    remind_estimated: bool = False  # the reminder day lies in an estimated calendar year
     reminded_at: datetime | None = _at(nullable=True)
     alerted_at: datetime | None = _at(nullable=True)
     closed_at: datetime | None = _at(nullable=True)

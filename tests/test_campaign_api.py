@@ -64,13 +64,15 @@ async def test_a_province_opens_a_campaign_and_its_units_report(system: System) 
     assert datetime.fromisoformat(opened["remind_at"]) == datetime(
         remind_day.year, remind_day.month, remind_day.day, 9, 0, tzinfo=SHANGHAI
     )
+    estimated = WorkdayCalendar().year_status(remind_day.year) == "estimated"
+    assert opened["remind_estimated"] is estimated
     assert opened["missing"] == [CITY, CHANG_AN, QIAO_XI]
     assert [u["unit_name"] for u in opened["units"]][:1] == ["石家庄市教育局"]
     path = f"/api/campaigns/{opened['id']}"
 
     async def listed() -> bool:
         found = (await system.get("ca_handler", "/api/campaigns")).json()
-        return [c["id"] for c in found] == [opened["id"]]
+        return [(c["id"], c["remind_estimated"]) for c in found] == [(opened["id"], estimated)]
 
     await eventually(listed)
     assert (await system.get("xh_handler", "/api/campaigns")).json() == []

@@ -262,18 +262,44 @@ def tree() -> OrgTree:
     return OrgTree.load(DEMO / "demo_units.csv", DEMO / "demo_schools.csv")
 
 
+def load_official_year(process: Process, *holidays: str) -> None:
+    process.settings.calendar_path.mkdir(parents=True, exist_ok=True)
+    listed = ", ".join(f'"{day}"' for day in holidays)
+    (process.settings.calendar_path / "2030.json").write_text(
+        f'{{"year": 2030, "holidays": [{listed}], "workdays": []}}', encoding="utf-8"
+    )
+
+
 async def test_a_loaded_calendar_year_moves_the_reminder(process: Process) -> None:
     handle = await open_campaign(process, date(2030, 3, 15), [CHANG_AN])
-    assert (await handle.query(CampaignWorkflow.state)).remind_at == at(12, 9, 0, 0)
+    opened = await handle.query(CampaignWorkflow.state)
+    # 2030 has no official arrangement yet: the reminder day is an estimate, and says so.
+    assert opened.remind_at == at(12, 9, 0, 0) and opened.remind_estimated
     # Wednesday 13 March becomes a holiday: the third working day before Friday is Monday.
-    process.settings.calendar_path.mkdir(parents=True, exist_ok=True)
-    (process.settings.calendar_path / "2030.json").write_text(
-        '{"year": 2030, "holidays": ["2030-03-13"], "workdays": []}', encoding="utf-8"
-    )
+    load_official_year(process, "2030-03-13")
     await handle.signal(CampaignWorkflow.calendar_changed)
     await process.sleep_until(at(11, 9, 0, 1))
     state = await handle.query(CampaignWorkflow.state)
     assert state.remind_at == at(11, 9, 0, 0) and state.due == at(15)
+    assert not state.remind_estimated
     assert soon_after(at(11, 9, 0, 0), state.reminded_at)
     assert [unit for unit, _ in notices(process, "campaign_reminder")] == [CHANG_AN]
-    assert campaign_row(process).remind_at == at(11, 9, 0, 0)
+    row = campaign_row(process)
+    assert row.remind_at == at(11, 9, 0, 0) and not row.remind_estimated
+
+
+async def test_an_official_year_that_keeps_the_reminder_day_ends_the_estimate(
+    process: Process,
+) -> None:
+    handle = await open_campaign(process, date(2030, 3, 15), [CHANG_AN])
+    await process.sleep_until(at(5))
+    assert campaign_row(process).remind_estimated
+    # The official arrangement has no holiday in March: the same day, no longer an estimate.
+    load_official_year(process, "2030-10-01")
+    await handle.signal(CampaignWorkflow.calendar_changed)
+    await process.sleep_until(at(6))
+
+    state = await handle.query(CampaignWorkflow.state)
+    assert state.remind_at == at(12, 9, 0, 0) and not state.remind_estimated
+    row = campaign_row(process)
+    assert row.remind_at == at(12, 9, 0, 0) and not row.remind_estimated

@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.search_attributes import HANDLING_UNIT, OVERDUE, PROVINCE_CODE, STAGE_DUE
 
 TABLE = "《处理群众投诉中小学生学籍管理问题人员信息表》"
+ESTIMATE_RECORDED = "campaign-reminder-estimate-recorded"
 
 
 @workflow.defn(name="CampaignWorkflow")
@@ -161,8 +162,12 @@ class CampaignWorkflow:
                 break
             due_date: date = state.due.date()
             plan = await clocks.call("plan_campaign", due_date, CampaignPlan)
-            if plan.remind_at != state.remind_at:
-                state.remind_at = plan.remind_at
+            # Before the patch only a new reminder time was recorded; an official year loaded
+            # over an estimated one may keep the time and only end the estimate.
+            if plan.remind_at != state.remind_at or (
+                plan.estimated != state.remind_estimated and workflow.patched(ESTIMATE_RECORDED)
+            ):
+                state.remind_at, state.remind_estimated = plan.remind_at, plan.estimated
                 await self._record()
         missing = state.missing
         if missing and state.remind_at > state.opened_at:
@@ -221,6 +226,7 @@ def initial_state(input: CampaignInput) -> CampaignState:
         due=input.plan.due,
         remind_at=input.plan.remind_at,
         units=[UnitStatus(unit=code) for code in input.units],
+        remind_estimated=input.plan.estimated,
     )
 
 

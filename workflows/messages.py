@@ -433,6 +433,8 @@ class CampaignState:
     reminded_at: datetime | None = None
     alerted_at: datetime | None = None
     closed_at: datetime | None = None
+    # The reminder day was counted over a year without official calendar data (预计).
+    remind_estimated: bool = False
 
     @property
     def missing(self) -> list[str]:

@@ -132,6 +132,9 @@ class CampaignOut(Reply):
     opened_at: datetime
     due: datetime
     remind_at: datetime
+    remind_estimated: bool = Field(
+        description="提醒日按预计的节假日安排推算（该年官方安排尚未发布，发布后自动更正）"
+    )
     reminded_at: datetime | None = None
     alerted_at: datetime | None = None
     closed_at: datetime | None = None
@@ -172,6 +175,7 @@ def _state_out(state: CampaignState, names: dict[str, str]) -> CampaignOut:
         opened_at=state.opened_at,
         due=state.due,
         remind_at=state.remind_at,
+        remind_estimated=state.remind_estimated,
         reminded_at=state.reminded_at,
         alerted_at=state.alerted_at,
         closed_at=state.closed_at,
@@ -206,6 +210,7 @@ def _row_out(campaign: Campaign, rows: list[CampaignUnit], names: dict[str, str]
         reminded_at=campaign.reminded_at,
         alerted_at=campaign.alerted_at,
         closed_at=campaign.closed_at,
+        remind_estimated=campaign.remind_estimated,
     )
     return _state_out(state, names)
 
