@@ -4,13 +4,14 @@ Every function takes the caller's unit and returns only what that unit may see: 
 another unit handles is as absent as a case that does not exist.
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from store.models import Case, CaseAccess, CaseSlip
+from store.models import Campaign, CampaignUnit, Case, CaseAccess, CaseSlip
 
 
 @dataclass(frozen=True)
@@ -71,3 +72,30 @@ def slips_through(*, session: Session, unit_code: str) -> list[CaseSlip]:
     on_route = col(CaseSlip.route).contains(f'"{unit_code}"')  # route is a JSON list of codes
     query = select(CaseSlip).where(on_route).order_by(col(CaseSlip.sent_at).desc())
     return list(session.exec(query))
+
+
+def readable_workflows(
+    *, session: Session, unit_code: str, workflow_ids: Collection[str]
+) -> set[str]:
+    """Those of the workflow ids whose history the unit may read: a complaint's or a slip's
+    (`<complaint id>.<slip id>`) when the unit may see the case, a campaign's when the unit
+    opened it or must report to it."""
+    if not workflow_ids:
+        return set()
+    case_of = {workflow_id: workflow_id.split(".", 1)[0] for workflow_id in workflow_ids}
+    seen = select(CaseAccess.case_id).where(
+        CaseAccess.unit_code == unit_code, col(CaseAccess.case_id).in_(set(case_of.values()))
+    )
+    cases = set(session.exec(seen))
+    opened = select(Campaign.id).where(
+        Campaign.opener_unit == unit_code, col(Campaign.id).in_(workflow_ids)
+    )
+    reporting = select(CampaignUnit.campaign_id).where(
+        CampaignUnit.unit_code == unit_code, col(CampaignUnit.campaign_id).in_(workflow_ids)
+    )
+    campaigns = set(session.exec(opened)) | set(session.exec(reporting))
+    return {
+        workflow_id
+        for workflow_id, case_id in case_of.items()
+        if case_id in cases or workflow_id in campaigns
+    }

@@ -13,7 +13,12 @@ from temporalio.api.common.v1 import Payload
 from temporalio.api.history.v1 import History
 from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
+from temporalio.converter import (
+    ActivitySerializationContext,
+    DataConverter,
+    DefaultFailureConverterWithEncodedAttributes,
+    WorkflowSerializationContext,
+)
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -32,8 +37,10 @@ from xueji.codec import (
     DEV_KEY_SPEC,
     ENCODING,
     KEY_ID_METADATA,
+    WORKFLOW_ID_METADATA,
     DecryptionError,
     EncryptionCodec,
+    bound_workflow_id,
     codec_from_spec,
     decode_payloads_json,
     encode_payloads_json,
@@ -143,6 +150,41 @@ async def test_an_encrypted_payload_without_key_id_is_refused() -> None:
     del payload.metadata[KEY_ID_METADATA]
     with pytest.raises(DecryptionError, match=KEY_ID_METADATA):
         await codec.decode([payload])
+
+
+async def test_a_workflow_context_binds_payloads_to_that_workflow() -> None:
+    codec = codec_from_spec(f"k1:{K1}")
+    in_workflow = codec.with_context(WorkflowSerializationContext("default", "c-1"))
+    in_activity = codec.with_context(
+        ActivitySerializationContext("default", "1", "record", "q", "c-1.V1", "Slip", False)
+    )
+
+    [of_case] = await in_workflow.encode(to_payloads(NAME))
+    [of_slip] = await in_activity.encode(to_payloads(NAME))
+    [unbound] = await codec.encode(to_payloads(NAME))
+
+    assert bound_workflow_id(of_case) == "c-1" and bound_workflow_id(of_slip) == "c-1.V1"
+    assert bound_workflow_id(unbound) is None and WORKFLOW_ID_METADATA not in unbound.metadata
+    # Any codec opens them (the binding travels with the payload), the worker's included.
+    assert await codec.decode([of_case, of_slip, unbound]) == to_payloads(NAME, NAME, NAME)
+    assert await in_activity.decode([of_case]) == to_payloads(NAME)
+
+
+async def test_a_payload_moved_to_another_workflow_does_not_decrypt() -> None:
+    codec = codec_from_spec(f"k1:{K1}")
+    [payload] = await codec.with_context(WorkflowSerializationContext("default", "c-1")).encode(
+        to_payloads(NAME)
+    )
+    moved = Payload()
+    moved.CopyFrom(payload)
+    moved.metadata[WORKFLOW_ID_METADATA] = b"c-2"
+    unbound = Payload()
+    unbound.CopyFrom(payload)
+    del unbound.metadata[WORKFLOW_ID_METADATA]
+
+    for altered in (moved, unbound):
+        with pytest.raises(DecryptionError, match="篡改"):
+            await codec.decode([altered])
 
 
 async def test_plaintext_payloads_pass_through_decode() -> None:
@@ -380,6 +422,8 @@ async def test_history_holds_no_personal_data(codec_env: WorkflowEnvironment) ->
     assert len(payloads) >= 7
     assert all(p.metadata["encoding"] == ENCODING for p in payloads)
     assert all(p.metadata[KEY_ID_METADATA] == b"k2" for p in payloads)
+    # Each is bound to the probe's workflow, its activities' inputs and results included.
+    assert {bound_workflow_id(p) for p in payloads} == {history.workflow_id}
     failures = [
         e.activity_task_failed_event_attributes.failure
         for e in history.events

@@ -1,4 +1,5 @@
-"""/api/codec/decode over HTTP: the Temporal Web UI's remote codec, for case-working staff."""
+"""/api/codec/decode over HTTP: the Temporal Web UI's remote codec, for case-working staff
+and only for the cases their unit may see."""
 
 import base64
 from collections.abc import Iterator
@@ -8,24 +9,66 @@ import pytest
 from temporalio.api.common.v1 import Payload, Payloads
 
 from api.security import CODEC_COOKIE
-from tests.api_support import Api, open_api
-from xueji.codec import DEV_KEY_SPEC, _payloads_to_json, codec_from_spec
+from domain.process import Channel, Stage
+from store.cases import apply_record
+from store.db import session_scope
+from store.lookup import DEV_LOOKUP_KEY, parse_lookup_key
+from store.models import Campaign, CampaignUnit
+from tests.api_support import SEALER, T0, Api, open_api
+from workflows.messages import CaseRecord, CaseSnapshot
+from xueji.codec import DEV_KEY_SPEC, codec_from_spec, payloads_to_json
 
 UI = "http://127.0.0.1:8233"
+# The small tree: 000000 ─ 110000 ─ 110101, 110102 ; 000000 ─ 130000 ─ 130100 ─ 130102
+DONGCHENG_CASE, HEBEI_CASE, CAMPAIGN = "c-dongcheng", "c-changan", "campaign-hebei"
 
 
 @pytest.fixture
 def api(store_url: str, tmp_path: Path) -> Iterator[Api]:
     with open_api(store_url, tmp_path) as api:
+        write_case(api, DONGCHENG_CASE, handling="110101")
+        write_case(api, HEBEI_CASE, handling="130102")
+        with session_scope(api.engine) as session:
+            opened = dict(opened_at=T0, due=T0, remind_at=T0, status="open")
+            session.add(Campaign(id=CAMPAIGN, title="报送", opener_unit="130000", **opened))
+            session.flush()
+            session.add(CampaignUnit(campaign_id=CAMPAIGN, unit_code="130100", position=0))
         yield api
+
+
+def write_case(api: Api, case_id: str, *, handling: str) -> None:
+    case = CaseSnapshot(
+        tracking_no=f"T-{case_id}",
+        channel=Channel.WEB,
+        stage=Stage.VERIFY_ISSUE,
+        receiving_unit=handling,
+        handling_unit=handling,
+        province=handling[:2] + "0000",
+        received_at=T0,
+        updated_at=T0,
+        due=None,
+        overdue=False,
+        escalation_level=0,
+    )
+    with session_scope(api.engine) as session:
+        record = CaseRecord(case_id, case=case)
+        apply_record(session, record, SEALER, T0, lookup_key=parse_lookup_key(DEV_LOOKUP_KEY))
 
 
 PLAIN = Payload(metadata={"encoding": b"json/plain"}, data='{"name":"张三"}'.encode())
 
 
+def sealed(workflow_id: str | None) -> Payload:
+    return codec_from_spec(DEV_KEY_SPEC).encrypt(PLAIN, workflow_id)
+
+
+def body_of(*payloads: Payload) -> dict[str, object]:
+    return payloads_to_json(Payloads(payloads=list(payloads)))
+
+
 def sealed_body() -> dict[str, object]:
-    sealed = codec_from_spec(DEV_KEY_SPEC).encrypt(PLAIN)
-    return _payloads_to_json(Payloads(payloads=[sealed]))
+    """A payload of a workflow that the default unit of the tests (110000) may see."""
+    return body_of(sealed(DONGCHENG_CASE))
 
 
 def test_an_encrypted_payload_comes_back_decoded(api: Api) -> None:
@@ -34,14 +77,58 @@ def test_an_encrypted_payload_comes_back_decoded(api: Api) -> None:
     response = api.client.post("/api/codec/decode", json=sealed_body(), headers=headers)
 
     assert response.status_code == 200, response.text
-    expected = _payloads_to_json(
-        Payloads(
-            payloads=[
-                Payload(metadata={"encoding": b"json/plain"}, data='{"name":"张三"}'.encode())
-            ]
-        )
+    expected = body_of(
+        Payload(metadata={"encoding": b"json/plain"}, data='{"name":"张三"}'.encode())
     )
     assert response.json() == expected
+
+
+def test_a_unit_decodes_only_what_belongs_to_cases_and_campaigns_it_may_see(api: Api) -> None:
+    payloads = {
+        "case": sealed(DONGCHENG_CASE),
+        "slip": sealed(f"{DONGCHENG_CASE}.V1"),  # a slip's workflow belongs to its case
+        "other case": sealed(HEBEI_CASE),
+        "campaign": sealed(CAMPAIGN),
+        "unbound": sealed(None),  # sealed before payloads were bound to their workflow
+        "never sealed": PLAIN,
+    }
+    request = body_of(*payloads.values())
+
+    def opened_for(unit: str) -> set[str]:
+        headers = api.headers_for(f"handler.{unit}", unit_code=unit, role="handler")
+        answer = api.client.post("/api/codec/decode", json=request, headers=headers)
+        assert answer.status_code == 200, answer.text
+        returned = answer.json()["payloads"]
+        assert len(returned) == len(payloads)
+        for (name, sent), back in zip(payloads.items(), returned, strict=True):
+            # What the unit may not read comes back exactly as sent, still sealed.
+            assert back in (body_of(PLAIN)["payloads"][0], body_of(sent)["payloads"][0]), name
+        return {
+            name
+            for name, back in zip(payloads, returned, strict=True)
+            if back == body_of(PLAIN)["payloads"][0]
+        }
+
+    assert opened_for("110101") == {"case", "slip", "never sealed"}  # the handling unit
+    assert opened_for("110000") == {"case", "slip", "never sealed"}  # its superior
+    assert opened_for("110102") == {"never sealed"}  # a sibling county
+    assert opened_for("130000") == {"other case", "campaign", "never sealed"}  # the opener
+    assert opened_for("130100") == {"other case", "campaign", "never sealed"}  # reporting
+    assert opened_for("130102") == {"other case", "never sealed"}  # handles, not reporting
+    # The Ministry sees every case, so it may also read what is bound to none.
+    assert opened_for("000000") == {"case", "slip", "other case", "unbound", "never sealed"}
+
+
+def test_a_payload_moved_to_another_case_does_not_decrypt(api: Api) -> None:
+    moved = sealed(HEBEI_CASE)
+    moved.metadata["xueji-workflow-id"] = DONGCHENG_CASE.encode()
+    headers = api.headers_for("wang.li", role="handler")
+
+    answer = api.client.post("/api/codec/decode", json=body_of(moved), headers=headers)
+
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["detail"][0]["loc"][:2] == ["body", "payloads"]
+    assert "篡改" in answer.json()["detail"][0]["msg"]
 
 
 @pytest.mark.parametrize(
@@ -53,7 +140,8 @@ def test_an_encrypted_payload_comes_back_decoded(api: Api) -> None:
     ],
 )
 def test_a_garbage_payload_is_422_naming_payloads(api: Api, body: dict[str, object]) -> None:
-    headers = api.headers_for("wang.li", role="clerk")
+    # Bound to no workflow: the Ministry is who would open it (others get it back as sent).
+    headers = api.headers_for("wang.li", unit_code="000000", role="clerk")
 
     response = api.client.post("/api/codec/decode", json=body, headers=headers)
 

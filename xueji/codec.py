@@ -4,16 +4,22 @@ Each payload is serialised and sealed with AES-256-GCM under the active key; the
 travels in the payload metadata so keys can rotate: new data uses the active key, old data
 is opened with whichever configured key it names. Keys are configured as
 ``"k2:BASE64,k1:BASE64"`` (the first is active), see `parse_keys`.
+
+A payload that belongs to a workflow (the SDK tells the codec through its serialization
+context) is bound to it: the workflow id travels in the metadata and is authenticated as the
+cipher's associated data, so it cannot be moved to another workflow. The Web UI's codec
+endpoint decodes a payload only for staff who may see that workflow's case.
 """
 
 import base64
 import binascii
+import copy
 import functools
 import os
 import re
 import secrets
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Self
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -23,16 +29,21 @@ from pydantic import TypeAdapter
 from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter
 from temporalio.converter import (
+    ActivitySerializationContext,
     CompositePayloadConverter,
     DataConverter,
     DefaultFailureConverterWithEncodedAttributes,
     DefaultPayloadConverter,
     JSONPlainPayloadConverter,
     PayloadCodec,
+    SerializationContext,
+    WithSerializationContext,
+    WorkflowSerializationContext,
 )
 
 ENCODING = b"binary/encrypted"
 KEY_ID_METADATA = "encryption-key-id"
+WORKFLOW_ID_METADATA = "xueji-workflow-id"  # the workflow a sealed payload belongs to
 KEY_SIZE = 32  # AES-256
 NONCE_SIZE = 12  # the GCM standard nonce; random per payload, stored in front of the ciphertext
 TAG_SIZE = 16  # GCM's authentication tag, at the end of the ciphertext
@@ -50,8 +61,10 @@ class DecryptionError(ValueError):
     """A payload cannot be decrypted (unknown key id, or altered data); never holds plaintext."""
 
 
-class EncryptionCodec(PayloadCodec):
+class EncryptionCodec(PayloadCodec, WithSerializationContext):
     """AES-256-GCM over whole payloads, encrypting with the active key, decrypting with any."""
+
+    workflow_id: str | None = None  # what `encode` binds payloads to (see `with_context`)
 
     def __init__(self, keys: Mapping[str, bytes], active_key_id: str) -> None:
         if not keys:
@@ -71,20 +84,35 @@ class EncryptionCodec(PayloadCodec):
         """The configured key ids, the active one first."""
         return [self.active_key_id, *(k for k in self._ciphers if k != self.active_key_id)]
 
+    def with_context(self, context: SerializationContext) -> Self:
+        """This codec bound to the workflow the payloads belong to: a workflow's input,
+        result, updates and queries, and the activities it runs (the SDK calls this)."""
+        workflow_id = None
+        if isinstance(context, WorkflowSerializationContext | ActivitySerializationContext):
+            workflow_id = context.workflow_id or None
+        if workflow_id == self.workflow_id:
+            return self
+        bound = copy.copy(self)  # shares the ciphers
+        bound.workflow_id = workflow_id
+        return bound
+
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
-        return [self.encrypt(payload) for payload in payloads]
+        return [self.encrypt(payload, self.workflow_id) for payload in payloads]
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
         return [self.decrypt(payload) for payload in payloads]
 
-    def encrypt(self, payload: Payload) -> Payload:
-        """One payload sealed under the active key (also used to seal data at rest)."""
+    def encrypt(self, payload: Payload, workflow_id: str | None = None) -> Payload:
+        """One payload sealed under the active key, bound to `workflow_id` if given (also
+        used, unbound, to seal data at rest)."""
+        metadata = {"encoding": ENCODING, KEY_ID_METADATA: self.active_key_id.encode()}
+        bound_to = None
+        if workflow_id:
+            bound_to = metadata[WORKFLOW_ID_METADATA] = workflow_id.encode()
         nonce = os.urandom(NONCE_SIZE)
-        sealed = self._ciphers[self.active_key_id].encrypt(nonce, payload.SerializeToString(), None)
-        return Payload(
-            metadata={"encoding": ENCODING, KEY_ID_METADATA: self.active_key_id.encode()},
-            data=nonce + sealed,
-        )
+        cipher = self._ciphers[self.active_key_id]
+        sealed = cipher.encrypt(nonce, payload.SerializeToString(), bound_to)
+        return Payload(metadata=metadata, data=nonce + sealed)
 
     def decrypt(self, payload: Payload) -> Payload:
         """One payload opened with the key it names; a payload never sealed passes through."""
@@ -106,8 +134,9 @@ class EncryptionCodec(PayloadCodec):
         if len(payload.data) < NONCE_SIZE + TAG_SIZE:
             raise tampered
         nonce, sealed = payload.data[:NONCE_SIZE], payload.data[NONCE_SIZE:]
+        bound_to = payload.metadata.get(WORKFLOW_ID_METADATA)  # None: sealed unbound
         try:
-            return Payload.FromString(cipher.decrypt(nonce, sealed, None))
+            return Payload.FromString(cipher.decrypt(nonce, sealed, bound_to))
         except (InvalidTag, DecodeError):
             # Deliberately no detail from the data itself: it may be the plaintext.
             raise tampered from None
@@ -234,25 +263,35 @@ class PydanticPayloads(CompositePayloadConverter):
         )
 
 
+def is_sealed(payload: Payload) -> bool:
+    return payload.metadata.get("encoding") == ENCODING
+
+
+def bound_workflow_id(payload: Payload) -> str | None:
+    """The workflow a sealed payload is bound to; None when it was sealed unbound."""
+    raw = payload.metadata.get(WORKFLOW_ID_METADATA)
+    return None if raw is None else raw.decode("utf-8", errors="replace")
+
+
 async def decode_payloads_json(codec: PayloadCodec, body: Mapping[str, Any]) -> dict[str, Any]:
     """Decode the JSON body of the Temporal Web UI's remote codec ``/decode`` request.
 
     Shape in and out: ``{"payloads": [{"metadata": {name: base64}, "data": base64}]}``.
     Raises ValueError for a body of another shape, DecryptionError for undecryptable data.
     """
-    payloads = _payloads_from_json(body)
+    payloads = payloads_from_json(body)
     await codec.decode_wrapper(payloads)
-    return _payloads_to_json(payloads)
+    return payloads_to_json(payloads)
 
 
 async def encode_payloads_json(codec: PayloadCodec, body: Mapping[str, Any]) -> dict[str, Any]:
     """Encode the JSON body of the remote codec ``/encode`` request (same shape as decode)."""
-    payloads = _payloads_from_json(body)
+    payloads = payloads_from_json(body)
     await codec.encode_wrapper(payloads)
-    return _payloads_to_json(payloads)
+    return payloads_to_json(payloads)
 
 
-def _payloads_from_json(body: Mapping[str, Any]) -> Payloads:
+def payloads_from_json(body: Mapping[str, Any]) -> Payloads:
     try:
         return json_format.ParseDict(dict(body), Payloads(), ignore_unknown_fields=True)
     except json_format.ParseError:
@@ -262,7 +301,7 @@ def _payloads_from_json(body: Mapping[str, Any]) -> Payloads:
         ) from None
 
 
-def _payloads_to_json(payloads: Payloads) -> dict[str, Any]:
+def payloads_to_json(payloads: Payloads) -> dict[str, Any]:
     body = json_format.MessageToDict(payloads)
     body.setdefault("payloads", [])  # proto JSON omits an empty list; the UI expects the key
     return body

@@ -1,17 +1,28 @@
 """/api/codec: the remote payload codec of the Temporal Web UI (decode only).
 
-Staff who work on cases may read the decrypted history of a case's workflow in the Web UI;
-administrators and auditors may not. The UI calls from its own origin (see api/cors.py).
+Staff who work on cases may read the decrypted history of a case's workflow in the Web UI,
+within their unit's jurisdiction (DESIGN §7); administrators and auditors may not. The UI
+calls from its own origin (see api/cors.py).
 """
 
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
+from sqlmodel import Session
+from temporalio.api.common.v1 import Payload, Payloads
 
-from api.deps import CaseStaffDep
+from api.deps import CaseStaffDep, EngineDep, TreeDep
 from api.security import field_error
-from xueji.codec import EncryptionCodec, codec_from_spec, decode_payloads_json
+from store.queries import readable_workflows
+from xueji.codec import (
+    EncryptionCodec,
+    bound_workflow_id,
+    codec_from_spec,
+    is_sealed,
+    payloads_from_json,
+    payloads_to_json,
+)
 
 router = APIRouter(prefix="/api/codec", tags=["codec"])
 
@@ -30,11 +41,40 @@ async def _codec(request: Request) -> EncryptionCodec:
 
 
 @router.post("/decode")
-async def decode(
-    body: PayloadsBody, _: CaseStaffDep, codec: Annotated[EncryptionCodec, Depends(_codec)]
+def decode(
+    body: PayloadsBody,
+    staff: CaseStaffDep,
+    codec: Annotated[EncryptionCodec, Depends(_codec)],
+    engine: EngineDep,
+    tree: TreeDep,
 ) -> dict[str, Any]:
-    """Decrypt payloads with the configured payload keys; a payload never sealed passes."""
+    """Decrypt the payloads of workflows the caller's unit may see: a case's (and its slips')
+    when the unit handles it, lies on a slip's route or is above the handling unit; a
+    campaign's when the unit opened it or must report to it. Payloads sealed before they were
+    bound to a workflow open only for the Ministry's staff, who see every case. Any other
+    payload comes back as it was, still encrypted; a payload never sealed passes."""
     try:
-        return await decode_payloads_json(codec, body.model_dump())
-    except ValueError as exc:  # a bad shape, bad base64, an unknown key or altered data
+        payloads = payloads_from_json(body.model_dump()).payloads
+    except ValueError as exc:  # a bad shape or bad base64
         raise field_error("payloads", [str(exc)]) from None
+    bound = {bound_workflow_id(payload) for payload in payloads if is_sealed(payload)}
+    with Session(engine) as session:
+        readable = readable_workflows(
+            session=session,
+            unit_code=staff.unit_code,
+            workflow_ids={workflow_id for workflow_id in bound if workflow_id is not None},
+        )
+    sees_every_case = staff.unit_code == tree().root.code
+
+    def may_open(payload: Payload) -> bool:
+        workflow_id = bound_workflow_id(payload)
+        return sees_every_case if workflow_id is None else workflow_id in readable
+
+    try:
+        opened = [
+            codec.decrypt(payload) if is_sealed(payload) and may_open(payload) else payload
+            for payload in payloads
+        ]
+    except ValueError as exc:  # an unknown key or altered data
+        raise field_error("payloads", [str(exc)]) from None
+    return payloads_to_json(Payloads(payloads=opened))
