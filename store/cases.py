@@ -222,9 +222,11 @@ def _lookup_hash_or_none(kind: Kind, value: str, key: bytes) -> str | None:
 
 
 def refresh_access(*, session: Session, case: Case) -> None:
-    """Rewrite which units may see the case: the handling unit and its ancestors, and every
-    unit on a slip's route (DESIGN §7). A ruling that moves the case moves its access too."""
-    wanted = set(unit_path(session, case.handling_unit))
+    """Rewrite which units may see the case: the handling unit and its ancestors, every unit
+    on a slip's route (DESIGN §7), and the unit that registered it (a county that transferred
+    it up still answers the complainant's calls). A ruling that moves the case moves its
+    access too."""
+    wanted = {*unit_path(session, case.handling_unit), case.receiving_unit}
     for route in session.exec(select(CaseSlip.route).where(CaseSlip.case_id == case.id)):
         wanted.update(json.loads(route))
     held = session.exec(select(CaseAccess).where(CaseAccess.case_id == case.id)).all()
