@@ -223,10 +223,13 @@ def _lookup_hash_or_none(kind: Kind, value: str, key: bytes) -> str | None:
 
 def refresh_access(*, session: Session, case: Case) -> None:
     """Rewrite which units may see the case: the handling unit and its ancestors, every unit
-    on a slip's route (DESIGN §7), and the unit that registered it (a county that transferred
-    it up still answers the complainant's calls). A ruling that moves the case moves its
-    access too."""
-    wanted = {*unit_path(session, case.handling_unit), case.receiving_unit}
+    on a slip's route (DESIGN §7), and the unit that registered it when it passed the case up
+    to a unit above it (a county still answers the complainant's calls about a case it
+    transferred to its city; a sibling's case stays unseen). A ruling that moves the case
+    moves its access too."""
+    wanted = set(unit_path(session, case.handling_unit))
+    if case.handling_unit in unit_path(session, case.receiving_unit):
+        wanted.add(case.receiving_unit)
     for route in session.exec(select(CaseSlip.route).where(CaseSlip.case_id == case.id)):
         wanted.update(json.loads(route))
     held = session.exec(select(CaseAccess).where(CaseAccess.case_id == case.id)).all()

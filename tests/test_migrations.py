@@ -59,43 +59,52 @@ def test_0008_directory_faq_goes_down_and_up_keeping_the_units(store_url: str) -
     assert "contact_confirmed_at" in columns and "faq" in tables and units == 1
 
 
-def test_0012_gives_the_registering_unit_access_to_the_cases_it_transferred(
+def test_0012_gives_the_registering_unit_access_to_the_cases_it_passed_up(
     store_url: str,
 ) -> None:
     upgrade(store_url, "0011_campaign_estimate")
     engine = make_engine(store_url)
+    units = [("000000", None), ("130000", "000000"), ("130100", "130000")]
+    units += [("130102", "130100"), ("130104", "130100")]
+    # (case, registered by, handled by): passed up to the city, kept, and a sibling's case.
+    cases = [("c-up", "130102", "130100"), ("c-same", "130100", "130100")]
+    cases += [("c-sibling", "130104", "130102")]
     try:
         with engine.begin() as connection:
-            for case_id, receiving in (("c-up", "130102"), ("c-same", "130100")):
+            for code, parent in units:
+                connection.execute(
+                    text(
+                        "INSERT INTO org_unit (code, name, level, parent_code, phone, email)"
+                        " VALUES (:code, :code, 'county', :parent, '', '')"
+                    ),
+                    {"code": code, "parent": parent},
+                )
+            for case_id, receiving, handling in cases:
                 connection.execute(
                     text(
                         "INSERT INTO complaint_case (id, tracking_no, channel, stage,"
                         " receiving_unit, handling_unit, province, received_at, updated_at,"
                         " overdue, escalation_level, outcome, phone_masked) VALUES (:id, :id,"
-                        " 'phone', 'verify_issue', :receiving, '130100', '130000',"
+                        " 'phone', 'verify_issue', :receiving, :handling, '130000',"
                         " '2030-03-04 09:00:00+08:00', '2030-03-04 09:00:00+08:00', false, 0,"
                         " '', '')"
                     ),
-                    {"id": case_id, "receiving": receiving},
+                    {"id": case_id, "receiving": receiving, "handling": handling},
                 )
-                for unit in ("000000", "130000", "130100"):
-                    connection.execute(
-                        text("INSERT INTO case_access (case_id, unit_code) VALUES (:c, :u)"),
-                        {"c": case_id, "u": unit},
-                    )
+                connection.execute(
+                    text("INSERT INTO case_access (case_id, unit_code) VALUES (:c, :u)"),
+                    {"c": case_id, "u": handling},
+                )
 
         upgrade(store_url)
 
         with engine.connect() as connection:
-            rows = connection.execute(
-                text("SELECT case_id, unit_code FROM case_access ORDER BY case_id, unit_code")
-            ).all()
+            rows = connection.execute(text("SELECT case_id, unit_code FROM case_access")).all()
     finally:
         engine.dispose()
-    by_case: dict[str, set[str]] = {}
-    for case_id, unit in rows:
-        by_case.setdefault(case_id, set()).add(unit)
-    assert by_case == {
-        "c-up": {"000000", "130000", "130100", "130102"},
-        "c-same": {"000000", "130000", "130100"},
-    }
+    assert sorted(rows) == [
+        ("c-same", "130100"),
+        ("c-sibling", "130102"),
+        ("c-up", "130100"),
+        ("c-up", "130102"),
+    ]

@@ -101,13 +101,19 @@ def test_the_handling_unit_and_its_superiors_see_a_case_siblings_do_not(engine: 
         assert visible_case(session=session, unit_code=CHANG_AN, case_id="no-such") is None
 
 
-def test_the_registering_unit_keeps_seeing_a_case_it_transferred_up(engine: Engine) -> None:
+def test_the_registering_unit_sees_a_case_it_passed_up_not_a_siblings(engine: Engine) -> None:
     # Chang'an took the call about a city school (市直属): the city handles it.
     write(engine, CaseRecord("up", case=snapshot(SHIJIAZHUANG, receiving_unit=CHANG_AN)))
     with Session(engine) as session:
         for unit in (CHANG_AN, SHIJIAZHUANG, HEBEI, MINISTRY):
             assert seen_by(session, unit) == {"up"}, unit
         assert seen_by(session, QIAO_XI) == set()  # its sibling still learns nothing
+
+    # Qiaoxi took a call about a Chang'an school: Chang'an's case, not Qiaoxi's to follow.
+    write(engine, CaseRecord("beside", case=snapshot(CHANG_AN, receiving_unit=QIAO_XI)))
+    with Session(engine) as session:
+        assert seen_by(session, QIAO_XI) == set()
+        assert seen_by(session, CHANG_AN) == {"up", "beside"}
 
 
 def test_a_slip_route_opens_the_case_to_the_units_on_it(engine: Engine) -> None:
