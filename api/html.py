@@ -30,6 +30,11 @@ def local_date(at: datetime | None) -> str | None:
     return at.astimezone(SHANGHAI).date().isoformat() if at else None
 
 
+def local_minute(at: datetime | None) -> str | None:
+    """The minute (YYYY-MM-DD HH:MM, Beijing time) of `at`, or None."""
+    return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if at else None
+
+
 def tel_href(phone: str) -> str:
     """A `tel:` link target: digits, + and hyphens only (RFC 3966 has no spaces)."""
     return "tel:" + _NOT_IN_TEL.sub("", phone)

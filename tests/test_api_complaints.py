@@ -254,6 +254,7 @@ async def test_a_complaint_whose_handling_is_not_under_way_is_shown_as_registere
         "received_at": "2026-03-02T09:30:00+08:00",
         "updated_at": "2026-03-02T09:30:00+08:00",
         "due": None,
+        "estimated": False,
         "finished": False,
     }
     wrong_code = "000000" if ticket.query_code != "000000" else "111111"

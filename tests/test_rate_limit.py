@@ -117,6 +117,20 @@ async def test_tracking_is_limited_apart_from_the_directory(client_from: Client)
     assert (await busy.get("/api/directory")).status_code == 200  # a count of its own
 
 
+async def test_the_tracking_page_and_api_share_one_limit_on_guessing_codes(
+    client_from: Client,
+) -> None:
+    busy = client_from("203.0.113.7")
+    page = TRACK.replace("/api/track/", "/track?tracking_no=").replace("?code", "&code")
+    for path in (TRACK, page, TRACK):
+        assert (await busy.get(path)).status_code == 404
+
+    refused = await busy.get(page)
+    assert refused.status_code == 429 and "投诉办理进度查询" in refused.text
+    assert_refused(await busy.get(TRACK))
+    assert (await client_from("198.51.100.9").get(page)).status_code == 404
+
+
 async def test_login_attempts_are_limited_per_address(client_from: Client) -> None:
     busy, other = client_from("203.0.113.7"), client_from("198.51.100.9")
     wrong = {"username": "clerk", "password": "wrong-password-1"}

@@ -5,6 +5,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
+from urllib.parse import urlencode
 
 import typer
 
@@ -254,6 +255,8 @@ def demo_scenario(
             f"  {case.tracking_no}  {case.stage:<13} 处理单位 {case.handling_unit}  {case.what}"
         )
         typer.echo(f"      {workflow_link(settings, case.complaint_id)}")
+        query = urlencode({"tracking_no": case.tracking_no, "code": case.query_code})
+        typer.echo(f"      投诉人查询进度: {base_url}/track?{query}")
     reported = "、".join(u["unit"] for u in campaign["units"] if u["reported"])
     typer.echo("\n演示人员信息报送（附件3）：")
     typer.echo(

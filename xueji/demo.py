@@ -136,6 +136,7 @@ def accounts_table(accounts: list[DemoAccount]) -> str:
 class Filed:
     what: str
     tracking_no: str
+    query_code: str  # the complainant's, for the public progress page
     complaint_id: str
     stage: str
     handling_unit: str
@@ -341,7 +342,14 @@ async def open_demo_campaign(staff: dict[str, Staff]) -> dict[str, Any]:
 
 async def _filed(what: str, created: dict[str, Any], reader: Staff, stage: str) -> Filed:
     case = await reader.at_stage(created["id"], stage)
-    return Filed(what, created["tracking_no"], created["id"], case["stage"], case["handling_unit"])
+    return Filed(
+        what,
+        created["tracking_no"],
+        created["query_code"],
+        created["id"],
+        case["stage"],
+        case["handling_unit"],
+    )
 
 
 _STEPS: tuple[tuple[str, Callable[[str, dict[str, Staff]], Awaitable[Filed]]], ...] = (

@@ -210,6 +210,7 @@ def banner(settings: Settings) -> str:
         "xueji 本地系统已启动 (Ctrl-C 停止全部进程):",
         f"  API:             {api}/api/health",
         f"  API 文档:        {api}/docs",
+        f"  公开页面:        {api}/track（进度查询） {api}/directory {api}/faq",
         f"  Temporal Web UI: http://{host}:{settings.temporal_ui_port}",
         f"  Temporal 服务:   {settings.temporal_address}",
         f"  命名空间:        {settings.temporal_namespace}",

@@ -1,6 +1,8 @@
-"""GET /directory and GET /faq: the public directory (投诉电话和邮箱) and FAQ (常见问题解答)
-as plain, accessible HTML pages in Chinese, no login and no JavaScript needed."""
+"""GET /directory, GET /faq and GET /track: the public directory (投诉电话和邮箱), FAQ
+(常见问题解答) and progress look-up (办理进度查询) as plain, accessible HTML pages in Chinese,
+no login and no JavaScript needed."""
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,9 +12,11 @@ from sqlmodel import Session
 
 from api.deps import EngineDep
 from api.faq_scope import PROVINCE, SEARCH, UNIT, find_published
-from api.html import local_date, refusal, render, tel_href
+from api.html import local_date, local_minute, refusal, render, tel_href
 from api.public_filters import LEVEL_NAMES, SEARCH_MAX, FilterError, check_code, check_level
 from api.ratelimit import rate_limited
+from api.routes.track import NOT_FOUND, QUERY_CODE, progress
+from domain.ids import InvalidIdentifier, normalize_tracking_no
 from store.models import Unit
 from store.org import directory
 
@@ -20,8 +24,10 @@ router = APIRouter(tags=["pages"], default_response_class=HTMLResponse)
 
 DIRECTORY_TITLE = "各级教育行政部门投诉电话和邮箱"
 FAQ_TITLE = "常见问题解答"
+TRACK_TITLE = "投诉办理进度查询"
 _PAGE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/html": {}}},
+    404: {"content": {"text/html": {}}, "description": "受理编号或查询码不正确（查询页）"},
     422: {"content": {"text/html": {}}},
     429: {
         "content": {"text/html": {}},
@@ -130,3 +136,41 @@ def faq_page(
         unit=unit,
         search_max=SEARCH_MAX,
     )
+
+
+@router.get(
+    "/track",
+    # Counted with GET /api/track: the two together are one limit on guessing query codes.
+    dependencies=[Depends(rate_limited("public", "track", page=TRACK_TITLE))],
+    responses=_PAGE,
+)
+def track_page(
+    engine: EngineDep,
+    tracking_no: str | None = Query(None, description="受理编号"),
+    code: str | None = Query(None, description="查询码（6 位数字）"),
+) -> HTMLResponse:
+    """The form; with a tracking number and its query code, the step and dates of the
+    complaint (no names, no findings), as GET /api/track gives them."""
+    if not tracking_no and not code:
+        return render("track.html", title=TRACK_TITLE)
+    try:
+        number = normalize_tracking_no(tracking_no or "")
+    except InvalidIdentifier as exc:  # the form again, saying which field is wrong and why
+        typed = (tracking_no or "")[:40]
+        return render("track.html", 422, title=TRACK_TITLE, tracking_no=typed, problem=exc)
+    if not re.fullmatch(QUERY_CODE, code or ""):
+        problem = "查询码无效：应为 6 位数字"
+        return render("track.html", 422, title=TRACK_TITLE, tracking_no=number, problem=problem)
+    found = progress(engine, number, code or "")
+    if found is None:
+        return render("track.html", 404, title=TRACK_TITLE, tracking_no=number, problem=NOT_FOUND)
+    shown = {
+        "tracking_no": found.tracking_no,
+        "stage_name": found.stage_name,
+        "finished": found.finished,
+        "received": local_minute(found.received_at),
+        "updated": local_minute(found.updated_at),
+        "due": local_minute(found.due),
+        "estimated": found.estimated,
+    }
+    return render("track.html", title=TRACK_TITLE, tracking_no=number, progress=shown)

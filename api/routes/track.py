@@ -5,7 +5,9 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
-from sqlmodel import Session
+from pydantic import Field
+from sqlalchemy import Engine
+from sqlmodel import Session, select
 
 from api.answers import Reply
 from api.deps import EngineDep
@@ -13,10 +15,11 @@ from api.ratelimit import TOO_MANY_RESPONSE, rate_limited
 from domain.ids import InvalidIdentifier, normalize_tracking_no
 from domain.process import STAGE_NAMES, Stage
 from store.intake import find_by_query_code
-from store.models import Case
+from store.models import Case, CaseStep
 
 router = APIRouter(prefix="/api/track", tags=["public"])
 NOT_FOUND = "受理编号或查询码不正确"
+QUERY_CODE = r"^\d{6}$"
 
 
 class Progress(Reply):
@@ -25,7 +28,10 @@ class Progress(Reply):
     stage_name: str
     received_at: datetime
     updated_at: datetime
-    due: datetime | None
+    due: datetime | None = Field(description="本环节办理期限")
+    estimated: bool = Field(
+        description="期限按预计的节假日安排推算（该年官方安排尚未发布，发布后自动更正）"
+    )
     finished: bool
 
 
@@ -37,7 +43,7 @@ class Progress(Reply):
 )
 def track(
     tracking_no: Annotated[str, Path(max_length=40)],
-    code: Annotated[str, Query(pattern=r"^\d{6}$", description="查询码 given at registration")],
+    code: Annotated[str, Query(pattern=QUERY_CODE, description="查询码 given at registration")],
     engine: EngineDep,
 ) -> Progress:
     """The step and dates of a complaint; 404 for a wrong tracking number or query code alike.
@@ -48,10 +54,19 @@ def track(
         raise HTTPException(
             422, detail=[{"loc": ["path", "tracking_no"], "msg": str(exc), "type": "value_error"}]
         ) from None
+    found = progress(engine, number, code)
+    if found is None:
+        raise HTTPException(404, detail=NOT_FOUND)
+    return found
+
+
+def progress(engine: Engine, number: str, code: str) -> Progress | None:
+    """The progress of the complaint with this (normalised) tracking number, if the query code
+    is its own; None otherwise."""
     with Session(engine) as session:
         intake = find_by_query_code(session=session, tracking_no=number, code=code)
         if intake is None:
-            raise HTTPException(404, detail=NOT_FOUND)
+            return None
         case = session.get(Case, intake.complaint_id)
         if case is None:  # registered; its first step is not written yet (or no worker runs)
             return Progress(
@@ -61,8 +76,10 @@ def track(
                 received_at=intake.created_at,
                 updated_at=intake.created_at,
                 due=None,
+                estimated=False,
                 finished=False,
             )
+        open_steps = select(CaseStep).where(CaseStep.case_id == case.id, CaseStep.status == "open")
         stage = Stage(case.stage)
         return Progress(
             tracking_no=number,
@@ -71,5 +88,8 @@ def track(
             received_at=case.received_at,
             updated_at=case.updated_at,
             due=case.due,
+            estimated=any(
+                step.estimated and step.due == case.due for step in session.exec(open_steps)
+            ),
             finished=bool(case.outcome),
         )
