@@ -174,6 +174,18 @@ async def test_dev_runs_three_processes_keeps_data_and_stops_on_ctrl_c(tmp_path:
             scenario.stdout,
             re.M,
         ), scenario.stdout
+        # A backup while everything runs: the store and the dev server's own database.
+        backups = tmp_path / "backups"
+        made = subprocess.run(
+            [XUEJI, "backup", "make", str(backups)], env=env, capture_output=True, text=True
+        )
+        assert made.returncode == 0, made.stderr
+        [backup] = backups.iterdir()
+        assert {path.name for path in backup.iterdir()} >= {"xueji.db", "temporal.db"}
+        checked = subprocess.run(
+            [XUEJI, "backup", "check", str(backup)], env=env, capture_output=True, text=True
+        )
+        assert checked.returncode == 0, checked.stderr
         # The alert board's links are in the banner, and the server accepts their queries.
         for _name, query in ALERT_FILTERS:
             assert filter_link(Settings(**_settings_of(env)), query) in log.read_text()

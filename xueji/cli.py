@@ -19,6 +19,7 @@ notify_app = typer.Typer(help="通知（邮件发件箱）", no_args_is_help=Tru
 audit_app = typer.Typer(help="审计日志（防篡改）", no_args_is_help=True)
 user_app = typer.Typer(help="工作人员账号", no_args_is_help=True)
 demo_app = typer.Typer(help="演示（本地系统）", no_args_is_help=True)
+backup_app = typer.Typer(help="备份本地系统的数据（运行中也可备份）", no_args_is_help=True)
 app.add_typer(org_app, name="org")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(db_app, name="db")
@@ -26,6 +27,7 @@ app.add_typer(notify_app, name="notify")
 app.add_typer(audit_app, name="audit")
 app.add_typer(user_app, name="user")
 app.add_typer(demo_app, name="demo")
+app.add_typer(backup_app, name="backup")
 
 
 def main() -> NoReturn:
@@ -353,3 +355,33 @@ def calendar_show(year: Annotated[int, typer.Argument(help="年份")]) -> None:
 
     calendar = WorkdayCalendar.from_directory(get_settings().calendar_path)
     typer.echo(json.dumps(year_view(calendar, year), ensure_ascii=False, indent=2))
+
+
+@backup_app.command("make")
+def backup_make(
+    destination: Annotated[Path, typer.Argument(help="备份存放目录（其下新建带时间的子目录）")],
+) -> None:
+    """在系统运行时做一致的备份：业务数据库、Temporal 数据与工作日日历文件，附校验清单。"""
+    from xueji.backup import BackupError, make_backup
+
+    try:
+        folder, skipped = make_backup(get_settings(), destination, datetime.now(UTC))
+    except BackupError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"备份已写入 {folder}")
+    for reason in skipped:
+        typer.echo(f"  未包含：{reason}")
+    typer.echo("  加密密钥不在备份中：请另行妥善保管，恢复时需要同一组密钥")
+
+
+@backup_app.command("check")
+def backup_check(
+    folder: Annotated[Path, typer.Argument(help="xueji backup make 写出的备份目录")],
+) -> None:
+    """核对备份：文件齐全、与清单一致、数据库完好。"""
+    from xueji.backup import check_backup
+
+    problems = check_backup(folder)
+    if problems:
+        raise fail("备份有问题：\n" + "\n".join(f"  {problem}" for problem in problems))
+    typer.echo(f"备份完好：{folder}")

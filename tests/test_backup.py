@@ -1,0 +1,172 @@
+"""`xueji backup make` / `check`: a consistent copy of the running system's SQLite files and
+calendar, checked against its manifest; a copy restored in place of the data is a working store."""
+
+import json
+import os
+import sqlite3
+import subprocess
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from store.db import make_engine, session_scope
+from store.migrate import upgrade
+from store.models import Unit
+from xueji.backup import BackupError, check_backup, make_backup
+from xueji.settings import Settings
+
+from .conftest import XUEJI
+
+NOW = datetime(2030, 3, 4, 1, 2, 3, tzinfo=UTC)  # 09:02:03 in Beijing
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Iterator[Settings]:
+    data = tmp_path / "data"
+    settings = Settings(data_dir=data, database_url="")
+    upgrade(settings.store_url)
+    with sqlite3.connect(settings.temporal_db_path) as temporal:  # as the dev server keeps it
+        temporal.execute("CREATE TABLE executions (id TEXT)")
+        temporal.execute("INSERT INTO executions VALUES ('c-1')")
+    temporal.close()
+    settings.calendar_path.mkdir()
+    (settings.calendar_path / "2027.json").write_text('{"year": 2027, "holidays": []}')
+    yield settings
+
+
+def test_a_backup_taken_during_writes_is_one_consistent_moment(
+    settings: Settings, tmp_path: Path
+) -> None:
+    engine = make_engine(settings.store_url)
+    with session_scope(engine) as session:
+        session.execute(text("CREATE TABLE probe (n INTEGER)"))
+    stop = threading.Event()
+    written = 0
+
+    def write_pairs() -> None:  # each transaction adds n and -n: a half is never committed
+        nonlocal written
+        while not stop.is_set():
+            written += 1
+            with session_scope(engine) as session:
+                session.execute(text("INSERT INTO probe VALUES (:n), (-:n)"), {"n": written})
+
+    writer = threading.Thread(target=write_pairs)
+    writer.start()
+    try:
+        while written < 50:
+            stop.wait(0.01)
+        folder, skipped = make_backup(settings, tmp_path / "backups", NOW)
+        seen_at_backup = written
+    finally:
+        stop.set()
+        writer.join()
+        engine.dispose()
+
+    assert folder == tmp_path / "backups" / "xueji-backup-20300304-090203"
+    assert skipped == []
+    with sqlite3.connect(folder / "xueji.db") as copy:
+        count, total = copy.execute("SELECT count(*), coalesce(sum(n), 0) FROM probe").fetchone()
+    copy.close()
+    assert count % 2 == 0 and total == 0 and 100 <= count <= 2 * seen_at_backup
+    assert check_backup(folder) == []
+    # Only its owner may read it: the store and Temporal's history hold children's data.
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert {p.stat().st_mode & 0o777 for p in folder.rglob("*") if p.is_file()} <= {0o600, 0o644}
+    assert (folder / "xueji.db").stat().st_mode & 0o777 == 0o600
+
+
+def test_the_manifest_lists_every_file_and_check_finds_what_changed(
+    settings: Settings, tmp_path: Path
+) -> None:
+    folder, _ = make_backup(settings, tmp_path / "backups", NOW)
+
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert [entry["name"] for entry in manifest["files"]] == [
+        "xueji.db",
+        "temporal.db",
+        "calendar/2027.json",
+    ]
+    assert manifest["created_at"] == "2030-03-04T09:02:03+08:00"
+    assert any("密钥" in reason for reason in manifest["not_included"])
+    with sqlite3.connect(folder / "temporal.db") as temporal:
+        assert temporal.execute("SELECT id FROM executions").fetchall() == [("c-1",)]
+    temporal.close()
+
+    (folder / "calendar" / "2027.json").write_text('{"year": 2027, "holidays": ["2027-01-04"]}')
+    (folder / "temporal.db").unlink()
+    assert check_backup(folder) == [
+        "temporal.db 缺失",
+        "calendar/2027.json 与清单不符（已被修改或损坏）",
+    ]
+    (folder / "manifest.json").unlink()
+    assert check_backup(folder) == [f"{folder / 'manifest.json'} 缺失或无法读取"]
+
+
+def test_a_restored_store_is_a_working_store(settings: Settings, tmp_path: Path) -> None:
+    engine = make_engine(settings.store_url)
+    with session_scope(engine) as session:
+        session.add(Unit(code="000000", name="教育部", level="national", phone="", email=""))
+    engine.dispose()
+    folder, _ = make_backup(settings, tmp_path / "backups", NOW)
+
+    restored = tmp_path / "restored"
+    restored.mkdir()
+    (folder / "xueji.db").rename(restored / "xueji.db")
+    url = f"sqlite:///{restored / 'xueji.db'}"
+    upgrade(url)  # at the newest revision already: nothing to do
+    engine = make_engine(url)
+    with session_scope(engine) as session:
+        assert session.get(Unit, "000000") is not None
+    engine.dispose()
+
+
+def test_a_postgresql_store_is_left_to_pg_dump(settings: Settings, tmp_path: Path) -> None:
+    elsewhere = settings.model_copy(update={"database_url": "postgresql://db/xueji"})
+
+    folder, skipped = make_backup(elsewhere, tmp_path / "backups", NOW)
+
+    assert [path.name for path in folder.iterdir()] != []
+    assert not (folder / "xueji.db").exists()
+    assert skipped == ["业务数据库是 PostgreSQL：请用 pg_dump 备份（见 README）"]
+
+
+def xueji_command(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {"XUEJI_DATA_DIR": str(settings.data_dir), "XUEJI_DATABASE_URL": ""}
+    env.pop("XUEJI_CALENDAR_DIR", None)
+    return subprocess.run([XUEJI, *args], capture_output=True, text=True, timeout=60, env=env)
+
+
+def test_the_commands_say_where_the_backup_is_and_whether_it_is_sound(
+    settings: Settings, tmp_path: Path
+) -> None:
+    made = xueji_command(settings, "backup", "make", str(tmp_path / "backups"))
+
+    assert made.returncode == 0, made.stderr
+    [folder] = (tmp_path / "backups").iterdir()
+    assert made.stdout.startswith(f"备份已写入 {folder}\n")
+    assert "加密密钥不在备份中" in made.stdout
+    checked = xueji_command(settings, "backup", "check", str(folder))
+    assert (checked.returncode, checked.stdout) == (0, f"备份完好：{folder}\n")
+
+    (folder / "xueji.db").write_bytes(b"not a database")
+    broken = xueji_command(settings, "backup", "check", str(folder))
+    assert broken.returncode == 1
+    assert "xueji.db 与清单不符" in broken.stderr
+
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    refused = xueji_command(settings, "backup", "make", str(a_file))
+    assert refused.returncode == 1 and "无法创建备份目录" in refused.stderr
+
+
+def test_a_backup_that_fails_leaves_no_half_copy(settings: Settings, tmp_path: Path) -> None:
+    Path(settings.store_url.removeprefix("sqlite:///")).unlink()
+
+    with pytest.raises(BackupError, match="找不到数据库文件"):
+        make_backup(settings, tmp_path / "backups", NOW)
+
+    assert list((tmp_path / "backups").iterdir()) == []

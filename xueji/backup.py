@@ -1,0 +1,145 @@
+"""`xueji backup`: a consistent copy of the embedded system's state while it runs.
+
+The store and the Temporal dev server's state are SQLite files; each is copied with SQLite's
+online backup API in one step, under one read transaction, so the copy is the database as it
+was at one moment even while the API, the worker and the dev server go on writing. The working-
+day calendar files are copied beside them, and a manifest names every file with its size and
+SHA-256 so a copy can be checked before it is restored.
+
+Keys are not copied: they are configuration (`.env` or the environment), and a backup kept
+with its keys would hand anyone who finds it the children's data. Keep them apart.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from domain.workdays import SHANGHAI
+from xueji.settings import Settings
+
+MANIFEST = "manifest.json"
+
+
+class BackupError(Exception):
+    """A backup that cannot be made; the message says why, in Chinese, for the operator."""
+
+
+@dataclass(frozen=True)
+class Copied:
+    name: str  # the file's path inside the backup folder
+    size: int
+    sha256: str
+
+
+def make_backup(settings: Settings, destination: Path, now: datetime) -> tuple[Path, list[str]]:
+    """Copy the state into a new folder under `destination`; returns the folder and what was
+    left out, and why (a PostgreSQL store, a dev server that never ran)."""
+    folder = destination / f"xueji-backup-{now.astimezone(SHANGHAI):%Y%m%d-%H%M%S}"
+    try:
+        destination.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file of that name, no permission, a full disk
+        raise BackupError(f"无法创建备份目录 {destination}：{exc.strerror}") from None
+    try:
+        folder.mkdir(mode=0o700)
+    except FileExistsError:
+        raise BackupError(f"备份目录 {folder} 已存在，请稍后再试") from None
+    except OSError as exc:
+        raise BackupError(f"无法创建备份目录 {folder}：{exc.strerror}") from None
+    try:
+        skipped = _fill(settings, folder, now)
+    except BaseException as exc:
+        shutil.rmtree(folder, ignore_errors=True)  # never leave half a backup that looks whole
+        if isinstance(exc, OSError):  # a full disk, say
+            raise BackupError(f"备份未完成（已删除不完整的 {folder}）：{exc.strerror}") from None
+        raise
+    return folder, skipped
+
+
+def _fill(settings: Settings, folder: Path, now: datetime) -> list[str]:
+    copied: list[Copied] = []
+    skipped: list[str] = []
+    store = settings.store_url
+    if store.startswith("sqlite:///"):
+        copied.append(_copy_sqlite(Path(store.removeprefix("sqlite:///")), folder, "xueji.db"))
+    else:
+        skipped.append("业务数据库是 PostgreSQL：请用 pg_dump 备份（见 README）")
+    if settings.temporal_db_path.exists():
+        copied.append(_copy_sqlite(settings.temporal_db_path, folder, "temporal.db"))
+    else:
+        skipped.append(f"没有 Temporal 开发服务器的数据文件 {settings.temporal_db_path}")
+    calendar = settings.calendar_path
+    for source in sorted(calendar.glob("*.json")) if calendar.is_dir() else []:
+        copied.append(_copy_file(source, folder, f"calendar/{source.name}"))
+    manifest = {
+        "created_at": now.astimezone(SHANGHAI).isoformat(),
+        "files": [vars(each) for each in copied],
+        "not_included": ["加密密钥（XUEJI_*_KEYS、XUEJI_LOOKUP_KEY）：请另行妥善保管", *skipped],
+    }
+    (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
+    return skipped
+
+
+def check_backup(folder: Path) -> list[str]:
+    """What is wrong with a backup folder: files missing, altered or not sound databases."""
+    try:
+        entries = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["files"]
+        listed = {str(entry["name"]): str(entry["sha256"]) for entry in entries}
+    except (OSError, ValueError, KeyError, TypeError):
+        return [f"{folder / MANIFEST} 缺失或无法读取"]
+    problems = []
+    for name, sha256 in listed.items():
+        path = folder / name
+        if not path.is_file():
+            problems.append(f"{name} 缺失")
+        elif _sha256(path) != sha256:
+            problems.append(f"{name} 与清单不符（已被修改或损坏）")
+        elif path.suffix == ".db" and not _sound(path):
+            problems.append(f"{name} 不是完好的 SQLite 数据库")
+    return problems
+
+
+def _copy_sqlite(source: Path, folder: Path, name: str) -> Copied:
+    if not source.is_file():
+        raise BackupError(f"找不到数据库文件 {source}")
+    target = folder / name
+    # Read-only, so a backup never creates or changes anything at the source.
+    with (
+        closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as reading,
+        closing(sqlite3.connect(target)) as writing,
+    ):
+        try:
+            reading.backup(writing)  # all pages in one step: one consistent snapshot
+        except sqlite3.Error as exc:
+            raise BackupError(f"无法读取数据库 {source}：{exc}") from None
+    os.chmod(target, 0o600)
+    return Copied(name, target.stat().st_size, _sha256(target))
+
+
+def _copy_file(source: Path, folder: Path, name: str) -> Copied:
+    target = folder / name
+    target.parent.mkdir(mode=0o700, exist_ok=True)
+    shutil.copyfile(source, target)
+    os.chmod(target, 0o600)
+    return Copied(name, target.stat().st_size, _sha256(target))
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _sound(path: Path) -> bool:
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as connection:
+        try:
+            return bool(connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
+        except sqlite3.DatabaseError:
+            return False
