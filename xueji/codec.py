@@ -264,6 +264,7 @@ class PydanticPayloads(CompositePayloadConverter):
 
 
 def is_sealed(payload: Payload) -> bool:
+    """Whether the payload was encrypted by this codec (else it is plain and passes)."""
     return payload.metadata.get("encoding") == ENCODING
 
 
@@ -273,25 +274,9 @@ def bound_workflow_id(payload: Payload) -> str | None:
     return None if raw is None else raw.decode("utf-8", errors="replace")
 
 
-async def decode_payloads_json(codec: PayloadCodec, body: Mapping[str, Any]) -> dict[str, Any]:
-    """Decode the JSON body of the Temporal Web UI's remote codec ``/decode`` request.
-
-    Shape in and out: ``{"payloads": [{"metadata": {name: base64}, "data": base64}]}``.
-    Raises ValueError for a body of another shape, DecryptionError for undecryptable data.
-    """
-    payloads = payloads_from_json(body)
-    await codec.decode_wrapper(payloads)
-    return payloads_to_json(payloads)
-
-
-async def encode_payloads_json(codec: PayloadCodec, body: Mapping[str, Any]) -> dict[str, Any]:
-    """Encode the JSON body of the remote codec ``/encode`` request (same shape as decode)."""
-    payloads = payloads_from_json(body)
-    await codec.encode_wrapper(payloads)
-    return payloads_to_json(payloads)
-
-
 def payloads_from_json(body: Mapping[str, Any]) -> Payloads:
+    """The payloads of the Temporal Web UI's remote codec JSON,
+    ``{"payloads": [{"metadata": {name: base64}, "data": base64}]}``; ValueError otherwise."""
     try:
         return json_format.ParseDict(dict(body), Payloads(), ignore_unknown_fields=True)
     except json_format.ParseError:
@@ -302,6 +287,7 @@ def payloads_from_json(body: Mapping[str, Any]) -> Payloads:
 
 
 def payloads_to_json(payloads: Payloads) -> dict[str, Any]:
+    """The remote codec JSON of `payloads` (the shape `payloads_from_json` reads)."""
     body = json_format.MessageToDict(payloads)
     body.setdefault("payloads", [])  # proto JSON omits an empty list; the UI expects the key
     return body
