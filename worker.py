@@ -15,7 +15,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 import workflows
-from activities.calendar import CalendarActivities, DirectoryCalendar
+from activities.calendar import CalendarActivities, StoreCalendar
 from activities.org import OrgActivities, StoreTree
 from activities.store import StoreActivities
 from store.db import engine_for, hand_over_the_interpreter_sooner
@@ -34,8 +34,8 @@ def build_worker(client: Client, settings: Settings) -> Worker:
 
     `client` must use xueji's data converter (xueji.temporal.connect does).
     """
-    calendar = CalendarActivities(DirectoryCalendar(settings.calendar_path))
     engine = engine_for(settings)
+    calendar = CalendarActivities(StoreCalendar(engine, settings.calendar_path))
     org = OrgActivities(StoreTree(engine))
     store = StoreActivities(engine, Sealer(settings.store_keys), settings.lookup_key_bytes)
     return Worker(

@@ -9,10 +9,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 
+from sqlalchemy import Engine
+from sqlmodel import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from domain.workdays import END_OF_DAY, SHANGHAI, CalendarFileError, WorkdayCalendar
+from store.calendar import arrangements, loaded_documents
 from workflows.messages import CampaignPlan, DeadlinePlan, PlanRequest
 
 log = logging.getLogger(__name__)
@@ -86,6 +89,27 @@ class DirectoryCalendar:
             return ()
         files = sorted(self._directory.glob("*.json"))
         return tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+
+
+class StoreCalendar:
+    """The working-day calendar every process shares: the years administrators loaded into the
+    store (`calendar_year`) over any files left in the override directory, rebuilt when
+    either changes (the loaded years are a few short rows, read at each look-up)."""
+
+    def __init__(self, engine: Engine, directory: Path) -> None:
+        self._engine = engine
+        self._files = DirectoryCalendar(directory)
+        self._seen: tuple[object, ...] = ()
+        self._calendar = WorkdayCalendar()
+
+    def __call__(self) -> WorkdayCalendar:
+        files = self._files()  # the same object until a file changes
+        with Session(self._engine) as session:
+            documents = loaded_documents(session)
+        if (files, documents) != self._seen:
+            self._calendar = WorkdayCalendar({**files.overrides, **arrangements(documents)})
+            self._seen = (files, documents)
+        return self._calendar
 
 
 class CalendarActivities:

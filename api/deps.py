@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from sqlalchemy import Engine
 
-from activities.calendar import DirectoryCalendar
+from activities.calendar import StoreCalendar
 from activities.org import StoreTree
 from api.security import Staff, current_staff, require_roles
 from api.temporal_link import TemporalLink
@@ -62,11 +62,11 @@ async def _tree(request: Request) -> StoreTree:
 TreeDep = Annotated[StoreTree, Depends(_tree)]
 
 
-async def _calendar(request: Request) -> DirectoryCalendar:
+async def _calendar(request: Request) -> StoreCalendar:
     return request.app.state.calendar  # type: ignore[no-any-return]
 
 
-CalendarDep = Annotated[DirectoryCalendar, Depends(_calendar)]
+CalendarDep = Annotated[StoreCalendar, Depends(_calendar)]
 
 
 # Paging: the database takes a 64-bit offset at most; beyond 2^31 nothing is ever there.

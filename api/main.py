@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 
-from activities.calendar import DirectoryCalendar
+from activities.calendar import StoreCalendar
 from activities.org import StoreTree
 from api import audit_trail
 from api.cors import PrefixCORS
@@ -58,7 +58,7 @@ def create_app(
         app.state.sealer = Sealer(settings.store_keys)
         app.state.clock = clock
         app.state.tree = StoreTree(app.state.engine)
-        app.state.calendar = DirectoryCalendar(settings.calendar_path)
+        app.state.calendar = StoreCalendar(app.state.engine, settings.calendar_path)
         app.state.limiter = new_limiter()
         yield
         app.state.engine.dispose()

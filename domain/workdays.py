@@ -210,6 +210,16 @@ def parse_year_document(document: Any) -> YearArrangement:
     return arrangement
 
 
+def year_document(arrangement: YearArrangement) -> dict[str, Any]:
+    """The JSON document of one year (what `parse_year_document` reads back)."""
+    return {
+        "year": arrangement.year,
+        "source": arrangement.source,
+        "holidays": sorted(day.isoformat() for day in arrangement.holidays),
+        "workdays": sorted(day.isoformat() for day in arrangement.workdays),
+    }
+
+
 def parse_year_file(path: Path) -> YearArrangement:
     """Read and validate one override file; raise CalendarFileError listing every problem."""
     arrangement, problems = _read_year_file(path)

@@ -335,3 +335,17 @@ class CampaignUnit(SQLModel, table=True):
     late: bool = False
     corrections: int = 0
     sealed_report: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+
+
+# ---------------------------------------------------------------- working-day calendar years
+
+
+class CalendarYear(SQLModel, table=True):
+    """One year's official holiday arrangement as an administrator loaded it (法定节假日与调休):
+    the document of `xueji calendar load`. Every worker and API process reads it from here."""
+
+    __tablename__ = "calendar_year"
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    document: str  # JSON: year, source, holidays, workdays (domain.workdays.year_document)
+    loaded_at: datetime = _at()
+    loaded_by: str = Field(max_length=64)

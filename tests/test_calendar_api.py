@@ -1,18 +1,20 @@
 """/api/calendar over HTTP: load a year as `xueji calendar load` does, and show it; a loaded
 year re-times the running cases (the real app, worker and dev server)."""
 
-import tempfile
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlmodel import Session
 
+from activities.calendar import StoreCalendar
 from domain.workdays import SHANGHAI, WorkdayCalendar, parse_year_document
+from store.db import engine_for
+from store.models import CalendarYear
 from tests.api_support import Api, open_api
 from tests.http_support import System, eventually, register, visible
-from xueji.calendars import save_year
 from xueji.temporal import connect
 
 YEAR_2031 = {"year": 2031, "source": "国办发明电", "holidays": ["2031-03-04"], "workdays": []}
@@ -32,13 +34,14 @@ async def test_a_loaded_year_is_saved_shown_and_moves_a_running_case_deadline(
     received = datetime.fromisoformat(case["received_at"])
     first_due = datetime.fromisoformat(created["first_deadline"]["due"])
     # A new holiday on the first weekday the step counts: the due time moves one working day.
-    calendar = WorkdayCalendar.from_directory(system.settings.calendar_path)
+    engine = engine_for(system.settings)
+    calendar = StoreCalendar(engine, system.settings.calendar_path)()
     start = received.astimezone(SHANGHAI).date()
     holiday = next(
         day for day in (calendar.add_workdays(start, n) for n in range(1, 4)) if day.weekday() < 5
     )
     year = {"year": holiday.year, "source": "国办发明电", "holidays": [holiday.isoformat()]}
-    expected = calendar_with(year).deadline(received, 3)
+    expected = calendar_with(calendar, year).deadline(received, 3)
     assert expected > first_due
     client = await connect(system.settings)
 
@@ -54,6 +57,11 @@ async def test_a_loaded_year_is_saved_shown_and_moves_a_running_case_deadline(
     assert answer.json()["cases_retimed"] >= 1  # the dev server is shared with other tests
     shown = (await system.get("hb_clerk", f"/api/calendar/years/{holiday.year}")).json()
     assert (shown["status"], shown["weekday_holidays"]) == ("official", [holiday.isoformat()])
+    # In the store, which every worker reads, wherever it runs: no file is written.
+    with Session(engine) as session:
+        assert session.get(CalendarYear, holiday.year).loaded_by == "moe_secadmin"  # type: ignore[union-attr]
+    engine.dispose()
+    assert not (system.settings.calendar_path / f"{holiday.year}.json").exists()
 
     async def moved() -> bool:
         detail = (await system.get("sjz_handler", f"/api/complaints/{created['id']}")).json()
@@ -62,10 +70,14 @@ async def test_a_loaded_year_is_saved_shown_and_moves_a_running_case_deadline(
     await eventually(moved)
 
 
-def calendar_with(year: dict[str, Any]) -> WorkdayCalendar:
-    with tempfile.TemporaryDirectory() as folder:
-        save_year(Path(folder), parse_year_document({**year, "workdays": []}))
-        return WorkdayCalendar.from_directory(Path(folder))
+def calendar_with(calendar: WorkdayCalendar, year: dict[str, Any]) -> WorkdayCalendar:
+    loaded = parse_year_document({**year, "workdays": []})
+    return calendar.with_override(loaded)
+
+
+def stored_year(api: Api, year: int) -> CalendarYear | None:
+    with Session(api.engine) as session:
+        return session.get(CalendarYear, year)
 
 
 def test_a_bad_document_lists_every_problem_and_changes_nothing(api: Api, tmp_path: Path) -> None:
@@ -80,7 +92,7 @@ def test_a_bad_document_lists_every_problem_and_changes_nothing(api: Api, tmp_pa
     assert "不是真实存在的日期" in messages[0]
     assert "不在 2031 年内" in messages[1]
     assert "调休上班日必须是星期六或星期日" in messages[2]
-    assert not (tmp_path / "calendar" / "2031.json").exists()
+    assert stored_year(api, 2031) is None
     not_an_object = api.client.post("/api/calendar/years", json=[1], headers=headers)
     assert not_an_object.status_code == 422
 
@@ -94,7 +106,10 @@ def test_without_temporal_the_year_is_saved_and_ops_told_to_retime(
 
     assert response.status_code == 503
     assert "xueji calendar retime" in response.json()["detail"]
-    assert (tmp_path / "calendar" / "2031.json").exists()
+    saved = stored_year(api, 2031)
+    assert saved is not None and saved.loaded_by == "sec"
+    shown = api.client.get("/api/calendar/years/2031", headers=headers).json()
+    assert (shown["status"], shown["weekday_holidays"]) == ("official", ["2031-03-04"])
 
 
 def test_only_administrators_load_and_only_staff_read(api: Api) -> None:

@@ -5,17 +5,21 @@ import json
 import os
 import subprocess
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlmodel import Session, select
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 
+from activities.calendar import StoreCalendar
 from domain.process import Stage
 from domain.workdays import SHANGHAI, WorkdayCalendar
+from store.db import engine_for
+from store.models import CalendarYear
 from worker import build_worker
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages import Withdraw
@@ -61,7 +65,7 @@ def test_load_official_year_moves_a_deadline(tmp_path: Path) -> None:
 
     assert result.exit_code == 0, result.output
     assert "已载入 2027 年安排：2 个放假日、1 个调休上班日" in result.output
-    calendar = WorkdayCalendar.from_directory(tmp_path / "data" / "calendar")
+    calendar = shared_calendar()
     assert calendar.year_status(2027) == "official"
     # 2026-12-31 + 5 working days: Jan 1 and Jan 4 off, Sat Jan 9 worked: Jan 5, 6, 7, 8, 9.
     received = datetime(2026, 12, 31, 9, tzinfo=SHANGHAI)
@@ -76,8 +80,7 @@ def test_bad_file_is_refused_and_changes_nothing(tmp_path: Path) -> None:
         tmp_path / "good.json", {"year": 2027, "holidays": ["2027-01-01"], "workdays": []}
     )
     assert runner.invoke(app, ["calendar", "load", str(good)]).exit_code == 0
-    stored = tmp_path / "data" / "calendar" / "2027.json"
-    before = stored.read_bytes()
+    before = stored_documents()
 
     bad = _write(
         tmp_path / "bad.json",
@@ -89,8 +92,8 @@ def test_bad_file_is_refused_and_changes_nothing(tmp_path: Path) -> None:
     assert "日历文件被拒绝，原有安排不变" in result.output
     assert "bad.json" in result.output
     assert "holidays" in result.output and "workdays" in result.output
-    assert stored.read_bytes() == before
-    assert sorted(p.name for p in stored.parent.iterdir()) == ["2027.json"]
+    assert stored_documents() == before
+    assert shared_calendar().is_workday(date(2027, 1, 6))  # the bad file's holiday is not
 
 
 def test_show_reports_estimated_year(tmp_path: Path) -> None:
@@ -114,7 +117,7 @@ def test_load_without_temporal_says_running_cases_wait(
 
     assert result.exit_code == 1
     assert "xueji calendar retime" in result.output
-    assert (tmp_path / "data" / "calendar" / "2027.json").exists()  # the file itself is in use
+    assert shared_calendar().year_status(2027) == "official"  # saved, and in use from now on
 
 
 async def test_load_re_times_running_cases(tmp_path: Path, dev_server: WorkflowEnvironment) -> None:
@@ -142,6 +145,25 @@ async def test_load_re_times_running_cases(tmp_path: Path, dev_server: WorkflowE
         assert await first_due(case) == moved
         await case.signal(ComplaintWorkflow.withdraw, Withdraw())
         await case.result()
+
+
+def shared_calendar() -> WorkdayCalendar:
+    """The calendar as every worker and API process reads it (the store, over any files)."""
+    settings = get_settings()
+    engine = engine_for(settings)
+    try:
+        return StoreCalendar(engine, settings.calendar_path)()
+    finally:
+        engine.dispose()
+
+
+def stored_documents() -> list[tuple[int, str]]:
+    engine = engine_for(get_settings())
+    try:
+        with Session(engine) as session:
+            return [(row.year, row.document) for row in session.exec(select(CalendarYear))]
+    finally:
+        engine.dispose()
 
 
 async def first_due(case: WorkflowHandle[Any, Any]) -> datetime | None:

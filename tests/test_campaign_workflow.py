@@ -5,7 +5,7 @@ after it, a late first report, and the compiled workbook read back cell by cell.
 The clock starts at EPOCH (Mon 2030-03-04 09:00, Asia/Shanghai; March 2030 has no holidays).
 """
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,9 @@ import xueji
 from activities.calendar import campaign_plan
 from api.campaign_workbook import PUBLIC_HEADER, STAFF_HEADER, NotCompiled, compiled_workbook
 from domain.orgtree import OrgTree
-from domain.workdays import WorkdayCalendar
+from domain.workdays import WorkdayCalendar, YearArrangement
+from store.calendar import save_calendar_year
+from store.db import session_scope
 from store.models import Campaign, CampaignUnit, OutboxRow, Unit
 from workflows import errors
 from workflows.campaign import CampaignWorkflow
@@ -263,11 +265,14 @@ def tree() -> OrgTree:
 
 
 def load_official_year(process: Process, *holidays: str) -> None:
-    process.settings.calendar_path.mkdir(parents=True, exist_ok=True)
-    listed = ", ".join(f'"{day}"' for day in holidays)
-    (process.settings.calendar_path / "2030.json").write_text(
-        f'{{"year": 2030, "holidays": [{listed}], "workdays": []}}', encoding="utf-8"
-    )
+    """As an administrator loads it: into the store, which every worker reads."""
+    official = YearArrangement(2030, {date.fromisoformat(day) for day in holidays}, set())
+    engine = process.store()
+    try:
+        with session_scope(engine) as session:
+            save_calendar_year(session, official, loaded_by="sec", now=datetime.now(UTC))
+    finally:
+        engine.dispose()
 
 
 async def test_a_loaded_calendar_year_moves_the_reminder(process: Process) -> None:

@@ -1,30 +1,11 @@
-"""Installing and showing working-day calendar years: shared by `xueji calendar` and the API."""
+"""Showing working-day calendar years: shared by `xueji calendar` and the API."""
 
-import json
-import os
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
-from domain.workdays import WorkdayCalendar, YearArrangement
+from domain.workdays import WorkdayCalendar
 
 RETIME_HINT = "服务恢复后请运行 xueji calendar retime"
-
-
-def save_year(directory: Path, arrangement: YearArrangement) -> Path:
-    """Write the year's file atomically (a running worker never reads half a file)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    target = directory / f"{arrangement.year}.json"
-    document = {
-        "year": arrangement.year,
-        "source": arrangement.source,
-        "holidays": sorted(day.isoformat() for day in arrangement.holidays),
-        "workdays": sorted(day.isoformat() for day in arrangement.workdays),
-    }
-    temporary = target.with_suffix(".json.tmp")
-    temporary.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
-    os.replace(temporary, target)
-    return target
 
 
 def year_view(calendar: WorkdayCalendar, year: int) -> dict[str, Any]:

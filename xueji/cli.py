@@ -303,17 +303,29 @@ def calendar_load(
     file: Annotated[Path, typer.Argument(help="某一年的放假与调休安排 (JSON)", exists=True)],
 ) -> None:
     """载入某一年的官方放假调休安排；文件有误则拒绝并说明原因，原有安排不变。"""
+    import getpass
+
     from domain.workdays import CalendarFileError, parse_year_file
-    from xueji.calendars import save_year
+    from store.calendar import save_calendar_year
+    from store.db import engine_for, session_scope
+    from store.migrate import upgrade
 
     try:
         arrangement = parse_year_file(file)
     except CalendarFileError as exc:
         raise fail(f"日历文件被拒绝，原有安排不变:\n{exc}") from None
-    target = save_year(get_settings().calendar_path, arrangement)
+    settings = get_settings()
+    upgrade(settings.store_url)
+    engine = engine_for(settings)
+    try:
+        with session_scope(engine) as session:
+            by = f"xueji calendar load ({getpass.getuser()})"
+            save_calendar_year(session, arrangement, loaded_by=by, now=datetime.now(UTC))
+    finally:
+        engine.dispose()
     typer.echo(
         f"已载入 {arrangement.year} 年安排：{len(arrangement.holidays)} 个放假日、"
-        f"{len(arrangement.workdays)} 个调休上班日 -> {target}"
+        f"{len(arrangement.workdays)} 个调休上班日，已存入数据库，各 worker 与 API 随即采用"
     )
     _retime()
 
@@ -350,10 +362,18 @@ def _retime() -> None:
 @calendar_app.command("show")
 def calendar_show(year: Annotated[int, typer.Argument(help="年份")]) -> None:
     """显示某一年的数据来源（official 官方 / estimated 预计）与放假、调休日期。"""
-    from domain.workdays import WorkdayCalendar
+    from activities.calendar import StoreCalendar
+    from store.db import engine_for
+    from store.migrate import upgrade
     from xueji.calendars import year_view
 
-    calendar = WorkdayCalendar.from_directory(get_settings().calendar_path)
+    settings = get_settings()
+    upgrade(settings.store_url)
+    engine = engine_for(settings)
+    try:
+        calendar = StoreCalendar(engine, settings.calendar_path)()
+    finally:
+        engine.dispose()
     typer.echo(json.dumps(year_view(calendar, year), ensure_ascii=False, indent=2))
 
 

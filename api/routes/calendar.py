@@ -5,15 +5,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, HTTPException, Path, status
 from temporalio.service import RPCError
 
-from api.deps import CalendarAdminDep, SettingsDep, StaffDep, TemporalDep
-from domain.workdays import (
-    MAX_FILE_YEAR,
-    MIN_FILE_YEAR,
-    CalendarFileError,
-    WorkdayCalendar,
-    parse_year_document,
-)
-from xueji.calendars import RETIME_HINT, save_year, year_view
+from api.deps import CalendarAdminDep, CalendarDep, ClockDep, EngineDep, StaffDep, TemporalDep
+from domain.workdays import MAX_FILE_YEAR, MIN_FILE_YEAR, CalendarFileError, parse_year_document
+from store.calendar import save_calendar_year
+from store.db import session_scope
+from xueji.calendars import RETIME_HINT, year_view
 from xueji.operations import retime_running_cases
 
 router = APIRouter(prefix="/api/calendar", tags=["calendar"])
@@ -27,8 +23,9 @@ YEAR_DOCUMENT = Body(
 @router.post("/years", responses={422: {}, 503: {}})
 async def load_year(
     document: Annotated[Any, YEAR_DOCUMENT],
-    _: CalendarAdminDep,
-    settings: SettingsDep,
+    staff: CalendarAdminDep,
+    engine: EngineDep,
+    clock: ClockDep,
     temporal: TemporalDep,
 ) -> dict[str, Any]:
     """Save one year's official arrangement, then have every running case re-time its
@@ -40,7 +37,8 @@ async def load_year(
             {"loc": ["body"], "msg": problem, "type": "value_error"} for problem in exc.problems
         ]
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=detail) from None
-    save_year(settings.calendar_path, arrangement)
+    with session_scope(engine) as session:
+        save_calendar_year(session, arrangement, loaded_by=staff.username, now=clock())
     try:
         told = await retime_running_cases(await temporal.client())
     except (ConnectionError, RPCError):
@@ -61,7 +59,7 @@ async def load_year(
 def show_year(
     year: Annotated[int, Path(ge=MIN_FILE_YEAR, le=MAX_FILE_YEAR)],
     _: StaffDep,
-    settings: SettingsDep,
+    calendar: CalendarDep,
 ) -> dict[str, Any]:
     """The year's source (official / estimated), weekday holidays and weekend make-up days."""
-    return year_view(WorkdayCalendar.from_directory(settings.calendar_path), year)
+    return year_view(calendar(), year)
