@@ -10,7 +10,6 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 from sqlalchemy import Engine
-from sqlmodel import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -104,8 +103,8 @@ class StoreCalendar:
 
     def __call__(self) -> WorkdayCalendar:
         files = self._files()  # the same object until a file changes
-        with Session(self._engine) as session:
-            documents = loaded_documents(session)
+        with self._engine.connect() as connection:
+            documents = loaded_documents(connection)
         if (files, documents) != self._seen:
             self._calendar = WorkdayCalendar({**files.overrides, **arrangements(documents)})
             self._seen = (files, documents)

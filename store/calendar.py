@@ -5,6 +5,7 @@ import json
 import logging
 from datetime import datetime
 
+from sqlalchemy import Connection
 from sqlmodel import Session, col, select
 
 from domain.workdays import (
@@ -30,11 +31,14 @@ def save_calendar_year(
     session.add(row)
 
 
-def loaded_documents(session: Session) -> tuple[tuple[int, str], ...]:
+_DOCUMENTS = select(CalendarYear.year, CalendarYear.document).order_by(col(CalendarYear.year))
+
+
+def loaded_documents(connection: Connection) -> tuple[tuple[int, str], ...]:
     """Every loaded year and its document, by year: a few short rows, compared as they are so
-    that any load, even a correction of the same year, is seen."""
-    query = select(CalendarYear.year, CalendarYear.document).order_by(col(CalendarYear.year))
-    return tuple((year, document) for year, document in session.exec(query))
+    that any load, even a correction of the same year, is seen. A plain connection, not an
+    ORM session: every deadline and registration asks."""
+    return tuple((year, document) for year, document in connection.execute(_DOCUMENTS))
 
 
 def arrangements(documents: tuple[tuple[int, str], ...]) -> dict[int, YearArrangement]:
