@@ -9,8 +9,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
+from store.db import make_engine
+from store.migrate import upgrade
 from workflows.search_attributes import ALL_KEYS
 from xueji.dev import find_executable
 from xueji.temporal import data_converter
@@ -55,6 +58,16 @@ def store_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # typ
     finally:
         with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def engine(store_url: str) -> Iterator[Engine]:
+    """The store of `store_url`, migrated to the newest revision (modules that need more in
+    it define their own `engine`)."""
+    upgrade(store_url)
+    engine = make_engine(store_url)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 
 import csv
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,20 +11,11 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from store import audit
-from store.db import make_engine, session_scope
-from store.migrate import upgrade
+from store.db import session_scope
 from xueji.cli import app
 from xueji.settings import get_settings
 
 T0 = datetime(2030, 3, 4, 1, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def engine(store_url: str) -> Iterator[Engine]:
-    upgrade(store_url)
-    engine = make_engine(store_url)
-    yield engine
-    engine.dispose()
 
 
 def log(engine: Engine, n: int, start: datetime = T0, action: str = "complaint.register") -> None:

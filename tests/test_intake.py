@@ -1,7 +1,6 @@
 """Tickets for complaints registered through the API, on both stores: one per request, the same
 one for a retried request, and the query code checked without being stored in clear."""
 
-from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
@@ -10,22 +9,12 @@ from sqlmodel import Session
 
 from domain.ids import normalize_tracking_no
 from domain.workdays import SHANGHAI
-from store.db import make_engine
 from store.intake import ReusedKey, Ticket, find_by_query_code, take_ticket
-from store.migrate import upgrade
 from store.sealing import Sealer
 from xueji.codec import DEV_KEY_SPEC
 
 SEALER = Sealer(DEV_KEY_SPEC)
 NOW = datetime(2030, 3, 4, 9, 30, tzinfo=SHANGHAI)
-
-
-@pytest.fixture
-def engine(store_url: str) -> Iterator[Engine]:
-    upgrade(store_url)
-    engine = make_engine(store_url)
-    yield engine
-    engine.dispose()
 
 
 def ticket(engine: Engine, key: str | None, body: str = "body-1", user: str = "clerk") -> Ticket:

@@ -1,30 +1,19 @@
 """Calendar years in the store, on both stores: every process reads what an administrator
 loaded, at its next look-up, above any files still in the calendar directory."""
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine
 
 from activities.calendar import StoreCalendar
 from domain.workdays import YearArrangement
 from store.calendar import save_calendar_year
-from store.db import make_engine, session_scope
-from store.migrate import upgrade
+from store.db import session_scope
 
 NEW_YEAR_HOLIDAY = date(2031, 1, 2)  # a Thursday
 FILE_HOLIDAY = date(2031, 1, 3)  # a Friday
 LOADED_AT = datetime(2030, 12, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def engine(store_url: str) -> Iterator[Engine]:
-    upgrade(store_url)
-    engine = make_engine(store_url)
-    yield engine
-    engine.dispose()
 
 
 def load(engine: Engine, *holidays: date) -> None:
