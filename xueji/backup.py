@@ -2,9 +2,10 @@
 
 The store and the Temporal dev server's state are SQLite files; each is copied with SQLite's
 online backup API in one step, under one read transaction, so the copy is the database as it
-was at one moment even while the API, the worker and the dev server go on writing. The working-
-day calendar files are copied beside them, and a manifest names every file with its size and
-SHA-256 so a copy can be checked before it is restored.
+was at one moment even while the API, the worker and the dev server go on writing (the loaded
+working-day calendar years are in the store). Calendar files of earlier versions are copied
+beside them, and a manifest names every file with its size and SHA-256 so a copy can be checked
+before it is restored.
 
 Keys are not copied: they are configuration (`.env` or the environment), and a backup kept
 with its keys would hand anyone who finds it the children's data. Keep them apart.
@@ -110,7 +111,7 @@ def _copy_sqlite(source: Path, folder: Path, name: str) -> Copied:
     target = folder / name
     # Read-only, so a backup never creates or changes anything at the source.
     with (
-        closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as reading,
+        closing(sqlite3.connect(_read_only(source), uri=True)) as reading,
         closing(sqlite3.connect(target)) as writing,
     ):
         try:
@@ -129,6 +130,11 @@ def _copy_file(source: Path, folder: Path, name: str) -> Copied:
     return Copied(name, target.stat().st_size, _sha256(target))
 
 
+def _read_only(path: Path) -> str:
+    """SQLite's URI of the file, opened read-only (any character of the path escaped)."""
+    return f"{path.resolve().as_uri()}?mode=ro"
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as file:
@@ -138,7 +144,7 @@ def _sha256(path: Path) -> str:
 
 
 def _sound(path: Path) -> bool:
-    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as connection:
+    with closing(sqlite3.connect(_read_only(path), uri=True)) as connection:
         try:
             return bool(connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
         except sqlite3.DatabaseError:
