@@ -126,6 +126,7 @@ class CaseSummary(Reply):
     province: str
     received_at: datetime
     due: datetime | None
+    estimated: bool = Field(False, description="due 按预计的节假日安排推算（预计）")
     overdue: bool
     escalation_level: int
     outcome: str

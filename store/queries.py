@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from store.models import Campaign, CampaignUnit, Case, CaseAccess, CaseSlip
+from store.models import Campaign, CampaignUnit, Case, CaseAccess, CaseSlip, CaseStep
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,18 @@ def slips_through(*, session: Session, unit_code: str) -> list[CaseSlip]:
     on_route = col(CaseSlip.route).contains(f'"{unit_code}"')  # route is a JSON list of codes
     query = select(CaseSlip).where(on_route).order_by(col(CaseSlip.sent_at).desc())
     return list(session.exec(query))
+
+
+def estimated_dues(*, session: Session, cases: Collection[Case]) -> set[str]:
+    """The ids of those cases whose current due time is an estimate (预计): an open clock of
+    the case, due at that time, counted over a year without an official arrangement."""
+    due_of = {case.id: case.due for case in cases if case.due is not None}
+    if not due_of:
+        return set()
+    open_estimates = select(CaseStep.case_id, CaseStep.due).where(
+        col(CaseStep.case_id).in_(due_of), CaseStep.status == "open", col(CaseStep.estimated)
+    )
+    return {case_id for case_id, due in session.exec(open_estimates) if due == due_of[case_id]}
 
 
 def readable_workflows(

@@ -112,6 +112,10 @@ def test_a_case_under_way_shows_its_step_and_deadline_marked_when_estimated(api:
     }
     answer = api.client.get(f"/api/track/{ticket.tracking_no}", params={"code": ticket.query_code})
     assert answer.json()["due"] == "2030-03-07T23:59:59+08:00" and answer.json()["estimated"]
+    # Staff see the same mark in their case list.
+    staff = api.headers_for("sjz.handler", unit_code="130100", role="handler")
+    [listed] = api.client.get("/api/complaints", headers=staff).json()["items"]
+    assert (listed["due"], listed["estimated"]) == ("2030-03-07T23:59:59+08:00", True)
 
 
 def test_an_official_deadline_has_no_mark_and_a_closed_case_says_so(api: Api) -> None:
@@ -119,6 +123,9 @@ def test_an_official_deadline_has_no_mark_and_a_closed_case_says_so(api: Api) ->
     written(api, ticket, Stage.VERIFY_ISSUE, estimated=False)
     params = {"tracking_no": ticket.tracking_no, "code": ticket.query_code}
     assert shown(look_up(api, **params))["本环节办理期限"] == "2030-03-07 23:59"
+    staff = api.headers_for("sjz.handler", unit_code="130100", role="handler")
+    [listed] = api.client.get("/api/complaints", headers=staff).json()["items"]
+    assert listed["estimated"] is False
 
     written(api, ticket, Stage.CLOSED, estimated=False)
 

@@ -37,7 +37,7 @@ from domain.routing import RoutingError
 from domain.workdays import WorkdayCalendar
 from store.intake import ReusedKey, take_ticket
 from store.models import Case, Intake
-from store.queries import CaseFilter, visible_case, visible_cases
+from store.queries import CaseFilter, estimated_dues, visible_case, visible_cases
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages import (
     Complainant,
@@ -163,7 +163,13 @@ def list_complaints(
             offset=offset,
             limit=limit,
         )
-        items = [CaseSummary.model_validate(case, from_attributes=True) for case in page.cases]
+        estimated = estimated_dues(session=session, cases=page.cases)
+        items = [
+            CaseSummary.model_validate(case, from_attributes=True).model_copy(
+                update={"estimated": case.id in estimated}
+            )
+            for case in page.cases
+        ]
     return CaseList(total=page.total, offset=offset, limit=limit, items=items)
 
 

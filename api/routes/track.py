@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from pydantic import Field
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from api.answers import Reply
 from api.deps import EngineDep
@@ -15,7 +15,8 @@ from api.ratelimit import TOO_MANY_RESPONSE, rate_limited
 from domain.ids import InvalidIdentifier, normalize_tracking_no
 from domain.process import STAGE_NAMES, Stage
 from store.intake import find_by_query_code
-from store.models import Case, CaseStep
+from store.models import Case
+from store.queries import estimated_dues
 
 router = APIRouter(prefix="/api/track", tags=["public"])
 NOT_FOUND = "受理编号或查询码不正确"
@@ -79,7 +80,6 @@ def progress(engine: Engine, number: str, code: str) -> Progress | None:
                 estimated=False,
                 finished=False,
             )
-        open_steps = select(CaseStep).where(CaseStep.case_id == case.id, CaseStep.status == "open")
         stage = Stage(case.stage)
         return Progress(
             tracking_no=number,
@@ -88,8 +88,6 @@ def progress(engine: Engine, number: str, code: str) -> Progress | None:
             received_at=case.received_at,
             updated_at=case.updated_at,
             due=case.due,
-            estimated=any(
-                step.estimated and step.due == case.due for step in session.exec(open_steps)
-            ),
+            estimated=case.id in estimated_dues(session=session, cases=[case]),
             finished=bool(case.outcome),
         )
