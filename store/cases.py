@@ -7,7 +7,7 @@ activity never makes a second slip, timeline entry or notification.
 import json
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -75,14 +75,7 @@ def _upsert_steps(session: Session, record: CaseRecord) -> None:
     clocks = {clock.key: clock for clock in [*record.clocks, *slip_clocks]}
     if not clocks:
         return
-    held = {
-        step.key: step
-        for step in session.exec(
-            select(CaseStep)
-            .where(CaseStep.case_id == case_id)
-            .where(col(CaseStep.key).in_(list(clocks)))
-        )
-    }
+    held = _held(session, CaseStep, case_id, "key", list(clocks))
     for key, clock in clocks.items():
         values = asdict(clock)
         values.pop("working_days")
@@ -96,14 +89,7 @@ def _upsert_slips(session: Session, record: CaseRecord, sealer: Sealer) -> None:
     case_id = record.complaint_id
     if not record.slips:
         return
-    held = {
-        row.slip_id: row
-        for row in session.exec(
-            select(CaseSlip)
-            .where(CaseSlip.case_id == case_id)
-            .where(col(CaseSlip.slip_id).in_([entry.slip.slip_id for entry in record.slips]))
-        )
-    }
+    held = _held(session, CaseSlip, case_id, "slip_id", [e.slip.slip_id for e in record.slips])
     for entry in record.slips:
         slip = entry.slip
         values: dict[str, Any] = {
@@ -128,6 +114,18 @@ def _upsert_slips(session: Session, record: CaseRecord, sealer: Sealer) -> None:
         if entry.response is not None:
             row.sealed_response = sealer.seal(entry.response, current=row.sealed_response)
         session.add(row)
+
+
+_Row = TypeVar("_Row", CaseStep, CaseSlip)
+
+
+def _held(
+    session: Session, model: type[_Row], case_id: str, key: str, wanted: list[str]
+) -> dict[str, _Row]:
+    """The case's rows of `model` whose `key` column is among `wanted`, by key: one query."""
+    among = col(getattr(model, key)).in_(wanted)
+    query = select(model).where(model.case_id == case_id).where(among)
+    return {getattr(row, key): row for row in session.exec(query)}
 
 
 def _add_timeline(session: Session, record: CaseRecord) -> None:
