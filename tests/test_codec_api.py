@@ -9,13 +9,11 @@ import pytest
 from temporalio.api.common.v1 import Payload, Payloads
 
 from api.security import CODEC_COOKIE
-from domain.process import Channel, Stage
-from store.cases import apply_record
 from store.db import session_scope
-from store.lookup import DEV_LOOKUP_KEY, parse_lookup_key
 from store.models import Campaign, CampaignUnit
-from tests.api_support import SEALER, T0, Api, open_api
-from workflows.messages import CaseRecord, CaseSnapshot
+from tests.api_support import T0, Api, open_api
+from tests.case_support import snapshot, write
+from workflows.messages import CaseRecord
 from xueji.codec import DEV_KEY_SPEC, codec_from_spec, payloads_to_json
 
 UI = "http://127.0.0.1:8233"
@@ -37,22 +35,8 @@ def api(store_url: str, tmp_path: Path) -> Iterator[Api]:
 
 
 def write_case(api: Api, case_id: str, *, handling: str) -> None:
-    case = CaseSnapshot(
-        tracking_no=f"T-{case_id}",
-        channel=Channel.WEB,
-        stage=Stage.VERIFY_ISSUE,
-        receiving_unit=handling,
-        handling_unit=handling,
-        province=handling[:2] + "0000",
-        received_at=T0,
-        updated_at=T0,
-        due=None,
-        overdue=False,
-        escalation_level=0,
-    )
-    with session_scope(api.engine) as session:
-        record = CaseRecord(case_id, case=case)
-        apply_record(session, record, SEALER, T0, lookup_key=parse_lookup_key(DEV_LOOKUP_KEY))
+    case = snapshot(handling, tracking_no=f"T-{case_id}", province=handling[:2] + "0000")
+    write(api.engine, CaseRecord(case_id, case=case))
 
 
 PLAIN = Payload(metadata={"encoding": b"json/plain"}, data='{"name":"张三"}'.encode())

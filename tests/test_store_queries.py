@@ -3,7 +3,7 @@ units on a slip's route; never a sibling. The list filters and pages."""
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,22 +12,16 @@ from sqlmodel import Session
 
 import xueji
 from domain.orgtree import OrgTree
-from domain.process import Channel, SlipKind, Stage
-from domain.workdays import SHANGHAI
-from store.cases import apply_record
+from domain.process import Channel, SlipKind
 from store.db import make_engine, session_scope
-from store.lookup import DEV_LOOKUP_KEY, parse_lookup_key
 from store.migrate import upgrade
 from store.org import replace_tree
 from store.queries import CaseFilter, slips_through, visible_case, visible_cases
-from store.sealing import Sealer
-from workflows.messages import CaseRecord, CaseSnapshot, SlipRecord, SlipState
-from xueji.codec import DEV_KEY_SPEC
+from workflows.messages import CaseRecord, SlipRecord, SlipState
+
+from .case_support import T0, snapshot, write
 
 DEMO = Path(xueji.__file__).parent / "data"
-SEALER = Sealer(DEV_KEY_SPEC)
-LOOKUP_KEY = parse_lookup_key(DEV_LOOKUP_KEY)
-T0 = datetime(2030, 3, 4, 9, 0, tzinfo=SHANGHAI)
 MINISTRY, HEBEI, SHIJIAZHUANG, CHANG_AN, QIAO_XI, XIN_HUA = (
     "000000",
     "130000",
@@ -49,24 +43,6 @@ def engine(store_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-def snapshot(handling: str, **changes: object) -> CaseSnapshot:
-    values: dict[str, object] = {
-        "tracking_no": f"T{handling}{len(changes)}",
-        "channel": Channel.WEB,
-        "stage": Stage.VERIFY_ISSUE,
-        "receiving_unit": handling,
-        "handling_unit": handling,
-        "province": HEBEI,
-        "received_at": T0,
-        "updated_at": T0,
-        "due": None,
-        "overdue": False,
-        "escalation_level": 0,
-    }
-    values.update(changes)
-    return CaseSnapshot(**values)  # type: ignore[arg-type]
-
-
 def slip(slip_id: str, route: list[str]) -> SlipRecord:
     state = SlipState(
         slip_id=slip_id,
@@ -78,11 +54,6 @@ def slip(slip_id: str, route: list[str]) -> SlipRecord:
         sent_at=T0,
     )
     return SlipRecord(state)
-
-
-def write(engine: Engine, record: CaseRecord) -> None:
-    with session_scope(engine) as session:
-        apply_record(session, record, SEALER, T0, lookup_key=LOOKUP_KEY)
 
 
 def seen_by(session: Session, unit: str) -> set[str]:

@@ -9,13 +9,12 @@ import pytest
 
 from domain.process import Channel, Stage
 from domain.workdays import SHANGHAI
-from store.cases import apply_record
 from store.db import session_scope
 from store.intake import Ticket, take_ticket
-from store.lookup import DEV_LOOKUP_KEY, parse_lookup_key
-from workflows.messages import CaseRecord, CaseSnapshot, Clock
+from workflows.messages import CaseRecord, Clock
 
 from .api_support import SEALER, T0, Api, open_api
+from .case_support import snapshot, write
 from .html_support import PageReader
 
 DUE = datetime(2030, 3, 7, 23, 59, 59, tzinfo=SHANGHAI)  # 3 working days after Mon 4 March
@@ -43,18 +42,13 @@ def registered(api: Api) -> Ticket:
 def written(api: Api, ticket: Ticket, stage: Stage, *, estimated: bool) -> None:
     """The worker's record of the case: at `stage`, its step due at DUE."""
     finished = stage is Stage.CLOSED
-    case = CaseSnapshot(
+    case = snapshot(
+        "130100",
         tracking_no=ticket.tracking_no,
         channel=Channel.PHONE,
         stage=stage,
-        receiving_unit="130100",
-        handling_unit="130100",
-        province="130000",
-        received_at=T0,
         updated_at=T0 + timedelta(hours=2),
         due=None if finished else DUE,
-        overdue=False,
-        escalation_level=0,
         outcome="closed" if finished else "",
     )
     step = Clock(
@@ -67,9 +61,7 @@ def written(api: Api, ticket: Ticket, stage: Stage, *, estimated: bool) -> None:
         estimated=estimated,
         status="met" if finished else "open",
     )
-    record = CaseRecord(ticket.complaint_id, case=case, clocks=[step])
-    with session_scope(api.engine) as session:
-        apply_record(session, record, SEALER, T0, lookup_key=parse_lookup_key(DEV_LOOKUP_KEY))
+    write(api.engine, CaseRecord(ticket.complaint_id, case=case, clocks=[step]))
 
 
 def look_up(api: Api, status: int = 200, **params: str) -> PageReader:

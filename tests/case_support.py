@@ -1,0 +1,45 @@
+"""Cases written straight into the store, as the worker's `record_case` activity writes them,
+for tests of what the store and the API read back (no workflow needed)."""
+
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from domain.process import Channel, Stage
+from domain.workdays import SHANGHAI
+from store.cases import apply_record
+from store.db import session_scope
+from store.lookup import DEV_LOOKUP_KEY, parse_lookup_key
+from store.sealing import Sealer
+from workflows.messages import CaseRecord, CaseSnapshot
+from xueji.codec import DEV_KEY_SPEC
+
+T0 = datetime(2030, 3, 4, 9, 0, tzinfo=SHANGHAI)
+SEALER = Sealer(DEV_KEY_SPEC)
+LOOKUP_KEY = parse_lookup_key(DEV_LOOKUP_KEY)
+
+
+def snapshot(handling: str, **changes: object) -> CaseSnapshot:
+    """A case of Hebei handled by `handling`, received there at T0 by web, waiting for its
+    verification slips; `changes` replace any field."""
+    values: dict[str, object] = {
+        "tracking_no": f"T{handling}{len(changes)}",
+        "channel": Channel.WEB,
+        "stage": Stage.VERIFY_ISSUE,
+        "receiving_unit": handling,
+        "handling_unit": handling,
+        "province": "130000",
+        "received_at": T0,
+        "updated_at": T0,
+        "due": None,
+        "overdue": False,
+        "escalation_level": 0,
+    }
+    values.update(changes)
+    return CaseSnapshot(**values)  # type: ignore[arg-type]
+
+
+def write(engine: Engine, record: CaseRecord) -> None:
+    """Apply the record as the worker would (at T0, with the development keys)."""
+    with session_scope(engine) as session:
+        apply_record(session, record, SEALER, T0, lookup_key=LOOKUP_KEY)
