@@ -45,22 +45,23 @@ def test_a_backup_taken_during_writes_is_one_consistent_moment(
     with session_scope(engine) as session:
         session.execute(text("CREATE TABLE probe (n INTEGER)"))
     stop = threading.Event()
-    written = 0
+    committed = 0
 
     def write_pairs() -> None:  # each transaction adds n and -n: a half is never committed
-        nonlocal written
+        nonlocal committed
         while not stop.is_set():
-            written += 1
             with session_scope(engine) as session:
-                session.execute(text("INSERT INTO probe VALUES (:n), (-:n)"), {"n": written})
+                session.execute(text("INSERT INTO probe VALUES (:n), (-:n)"), {"n": committed + 1})
+            committed += 1
 
     writer = threading.Thread(target=write_pairs)
     writer.start()
     try:
-        while written < 50:
+        while committed < 50:
             stop.wait(0.01)
         folder, skipped = make_backup(settings, tmp_path / "backups", NOW)
-        seen_at_backup = written
+        # The pair being counted while the backup returned may already be in it.
+        seen_at_backup = committed + 1
     finally:
         stop.set()
         writer.join()
