@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from activities.calendar import Deadline, DeadlineRequest
@@ -186,6 +188,11 @@ async def test_dev_runs_three_processes_keeps_data_and_stops_on_ctrl_c(tmp_path:
             [XUEJI, "backup", "check", str(backup)], env=env, capture_output=True, text=True
         )
         assert checked.returncode == 0, checked.stderr
+        refused = subprocess.run(
+            [XUEJI, "backup", "restore", str(backup)], env=env, capture_output=True, text=True
+        )
+        assert refused.returncode == 1
+        assert f"系统仍在运行（端口 127.0.0.1:{temporal}、" in refused.stderr
         # The alert board's links are in the banner, and the server accepts their queries.
         for _name, query in ALERT_FILTERS:
             assert filter_link(Settings(**_settings_of(env)), query) in log.read_text()
@@ -230,6 +237,22 @@ async def test_dev_runs_three_processes_keeps_data_and_stops_on_ctrl_c(tmp_path:
     second_log = log.read_text()[len(first_log) :]
     assert "演示账号" not in second_log  # made once; passwords are shown only the first time
     assert not any(a.password in second_log for a in accounts.values())
+
+    # The backup taken while it ran, restored: the system is back at that moment.
+    restored = subprocess.run(
+        [XUEJI, "backup", "restore", str(backup)], env=env, capture_output=True, text=True
+    )
+    assert restored.returncode == 0, restored.stderr
+    third = _start(env, log)
+    try:
+        _wait_healthy(api, third, log)
+        client = await Client.connect(f"127.0.0.1:{temporal}", data_converter=data_converter())
+        assert (await client.count_workflows(RUNNING_CASES)).count == 3
+        with pytest.raises(RPCError) as missing:  # started after the backup was taken
+            await client.get_workflow_handle(timer.id).describe()
+        assert missing.value.status == RPCStatusCode.NOT_FOUND
+    finally:
+        assert _stop(third) == 0
 
 
 def test_malformed_address_is_refused(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""`xueji backup`: a consistent copy of the embedded system's state while it runs.
+"""`xueji backup`: a consistent copy of the embedded system's state while it runs, and its
+restore.
 
 The store and the Temporal dev server's state are SQLite files; each is copied with SQLite's
 online backup API in one step, under one read transaction, so the copy is the database as it
@@ -7,6 +8,9 @@ working-day calendar years are in the store). Calendar files of earlier versions
 beside them, and a manifest names every file with its size and SHA-256 so a copy can be checked
 before it is restored.
 
+`restore_backup` puts a checked copy back while the system is stopped, moving the state it
+replaces aside rather than deleting it.
+
 Keys are not copied: they are configuration (`.env` or the environment), and a backup kept
 with its keys would hand anyone who finds it the children's data. Keep them apart.
 """
@@ -14,6 +18,7 @@ with its keys would hand anyone who finds it the children's data. Keep them apar
 import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 from contextlib import closing
@@ -22,9 +27,12 @@ from datetime import datetime
 from pathlib import Path
 
 from domain.workdays import SHANGHAI
+from xueji.dev import busy_ports, required_ports
 from xueji.settings import Settings
 
 MANIFEST = "manifest.json"
+STORE_FILE = "xueji.db"
+TEMPORAL_FILE = "temporal.db"
 
 
 class BackupError(Exception):
@@ -67,11 +75,11 @@ def _fill(settings: Settings, folder: Path, now: datetime) -> list[str]:
     skipped: list[str] = []
     store = settings.store_url
     if store.startswith("sqlite:///"):
-        copied.append(_copy_sqlite(Path(store.removeprefix("sqlite:///")), folder, "xueji.db"))
+        copied.append(_copy_sqlite(Path(store.removeprefix("sqlite:///")), folder, STORE_FILE))
     else:
         skipped.append("业务数据库是 PostgreSQL：请用 pg_dump 备份（见 README）")
     if settings.temporal_db_path.exists():
-        copied.append(_copy_sqlite(settings.temporal_db_path, folder, "temporal.db"))
+        copied.append(_copy_sqlite(settings.temporal_db_path, folder, TEMPORAL_FILE))
     else:
         skipped.append(f"没有 Temporal 开发服务器的数据文件 {settings.temporal_db_path}")
     calendar = settings.calendar_path
@@ -89,8 +97,7 @@ def _fill(settings: Settings, folder: Path, now: datetime) -> list[str]:
 def check_backup(folder: Path) -> list[str]:
     """What is wrong with a backup folder: files missing, altered or not sound databases."""
     try:
-        entries = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["files"]
-        listed = {str(entry["name"]): str(entry["sha256"]) for entry in entries}
+        listed = _manifest(folder)
     except (OSError, ValueError, KeyError, TypeError):
         return [f"{folder / MANIFEST} 缺失或无法读取"]
     problems = []
@@ -103,6 +110,109 @@ def check_backup(folder: Path) -> list[str]:
         elif path.suffix == ".db" and not _sound(path):
             problems.append(f"{name} 不是完好的 SQLite 数据库")
     return problems
+
+
+def restore_backup(settings: Settings, folder: Path, now: datetime) -> Path:
+    """Put a sound backup in place of the local system's state (store, Temporal's database,
+    calendar files); returns the folder in the data directory that now holds the state it
+    replaced: nothing is deleted.
+
+    Refuses, changing nothing, when the backup fails its check, the store is PostgreSQL, or the
+    system still runs (a process holds one of its ports). A restore that fails half-way (a full
+    disk) puts the replaced state back.
+    """
+    problems = check_backup(folder)
+    if problems:
+        raise BackupError("备份有问题，未恢复：\n" + "\n".join(f"  {p}" for p in problems))
+    if not settings.store_url.startswith("sqlite:///"):
+        raise BackupError("业务数据库是 PostgreSQL：请用 pg_restore 恢复（见 README）")
+    targets = _targets(settings, list(_manifest(folder)))
+    running = busy_ports(required_ports(settings))
+    if running:
+        held = "、".join(f"{port.host}:{port.port}" for port in running)
+        raise BackupError(f"系统仍在运行（端口 {held} 在用）：请先停止（make run 按 Ctrl-C）再恢复")
+    aside = settings.data_dir / f"replaced-{now.astimezone(SHANGHAI):%Y%m%d-%H%M%S}"
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        aside.mkdir(mode=0o700)
+    except FileExistsError:
+        raise BackupError(f"目录 {aside} 已存在，请稍后再试") from None
+    except OSError as exc:
+        raise BackupError(f"无法创建目录 {aside}：{exc.strerror}") from None
+    moved: list[tuple[Path, Path]] = []
+    restored: list[Path] = []
+    try:
+        for source, name in _current_state(settings).items():
+            kept = aside / name
+            kept.parent.mkdir(mode=0o700, exist_ok=True)
+            shutil.move(source, kept)
+            moved.append((source, kept))
+        for name, target in targets.items():
+            restored.append(target)
+            _put(folder / name, target)
+    except OSError as exc:
+        for target in restored:
+            target.unlink(missing_ok=True)
+        for source, kept in reversed(moved):
+            shutil.move(kept, source)
+        shutil.rmtree(aside, ignore_errors=True)
+        raise BackupError(f"恢复未完成，原有数据已放回：{exc.strerror}") from None
+    return aside
+
+
+def _targets(settings: Settings, names: list[str]) -> dict[str, Path]:
+    """Where each file of a backup goes back to; a backup without the store, or naming a file
+    that no backup writes (a path out of the data directory, say), is refused."""
+    if STORE_FILE not in names:
+        raise BackupError(f"备份中没有业务数据库 {STORE_FILE}，无法恢复")
+    targets = {}
+    for name in names:
+        if name == STORE_FILE:
+            targets[name] = Path(settings.store_url.removeprefix("sqlite:///"))
+        elif name == TEMPORAL_FILE:
+            targets[name] = settings.temporal_db_path
+        elif re.fullmatch(r"calendar/[\w-]+\.json", name):
+            targets[name] = settings.calendar_path / name.removeprefix("calendar/")
+        else:
+            raise BackupError(f"清单中的 {name} 不是备份会写出的文件，未恢复")
+    return targets
+
+
+def _current_state(settings: Settings) -> dict[Path, str]:
+    """The files a restore replaces, each with its name among the replaced ones: the databases
+    with what SQLite keeps beside them (a leftover write-ahead log would be applied to the
+    restored file at its first opening) and the calendar files."""
+    databases = {
+        Path(settings.store_url.removeprefix("sqlite:///")): STORE_FILE,
+        settings.temporal_db_path: TEMPORAL_FILE,
+    }
+    files = {
+        database.with_name(database.name + companion): name + companion
+        for database, name in databases.items()
+        for companion in ("", "-wal", "-shm", "-journal")
+    }
+    calendar = settings.calendar_path
+    for path in sorted(calendar.glob("*.json")) if calendar.is_dir() else []:
+        files[path] = f"calendar/{path.name}"
+    return {path: name for path, name in files.items() if path.is_file()}
+
+
+def _put(source: Path, target: Path) -> None:
+    """Copy `source` to `target` whole or not at all (a temporary name, then a rename)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".restoring")
+    try:
+        shutil.copyfile(source, partial)
+        os.chmod(partial, 0o600)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _manifest(folder: Path) -> dict[str, str]:
+    """Each file the backup's manifest lists, with its SHA-256."""
+    entries = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["files"]
+    return {str(entry["name"]): str(entry["sha256"]) for entry in entries}
 
 
 def _copy_sqlite(source: Path, folder: Path, name: str) -> Copied:

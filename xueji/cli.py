@@ -19,7 +19,7 @@ notify_app = typer.Typer(help="通知（邮件发件箱）", no_args_is_help=Tru
 audit_app = typer.Typer(help="审计日志（防篡改）", no_args_is_help=True)
 user_app = typer.Typer(help="工作人员账号", no_args_is_help=True)
 demo_app = typer.Typer(help="演示（本地系统）", no_args_is_help=True)
-backup_app = typer.Typer(help="备份本地系统的数据（运行中也可备份）", no_args_is_help=True)
+backup_app = typer.Typer(help="备份与恢复本地系统的数据（运行中也可备份）", no_args_is_help=True)
 app.add_typer(org_app, name="org")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(db_app, name="db")
@@ -392,6 +392,22 @@ def backup_make(
     for reason in skipped:
         typer.echo(f"  未包含：{reason}")
     typer.echo("  加密密钥不在备份中：请另行妥善保管，恢复时需要同一组密钥")
+
+
+@backup_app.command("restore")
+def backup_restore(
+    folder: Annotated[Path, typer.Argument(help="xueji backup make 写出的备份目录")],
+) -> None:
+    """用备份替换本地系统的数据（须先停止系统）；被替换的数据移到数据目录下保留，不删除。"""
+    from xueji.backup import BackupError, restore_backup
+
+    try:
+        aside = restore_backup(get_settings(), folder, datetime.now(UTC))
+    except BackupError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"已用备份 {folder} 恢复数据")
+    typer.echo(f"  原有数据已移到 {aside}，确认恢复无误后可删除")
+    typer.echo("  请用备份时的同一组加密密钥启动系统（make run）")
 
 
 @backup_app.command("check")

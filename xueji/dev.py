@@ -55,9 +55,14 @@ def required_ports(settings: Settings) -> list[Port]:
     ]
 
 
+def busy_ports(ports: list[Port]) -> list[Port]:
+    """The ports of `ports` that a process already holds."""
+    return [p for p in ports if not _can_bind(p.host, p.port)]
+
+
 def check_ports_free(ports: list[Port]) -> None:
     """Raise DevError naming every port that another process already holds."""
-    busy = [p for p in ports if not _can_bind(p.host, p.port)]
+    busy = busy_ports(ports)
     if busy:
         lines = [f"  {p.host}:{p.port} 已被占用，{p.what} 无法启动" for p in busy]
         raise DevError(
