@@ -6,21 +6,34 @@ import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from sqlalchemy import case, literal, or_, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain.ids import CROCKFORD, new_tracking_no
 from domain.workdays import SHANGHAI
-from store.models import Intake
+from store.models import AwareDateTime, Intake
 from store.sealing import Sealer
 
 QUERY_CODE_DIGITS = 6
+# Wrong query codes a tracking number takes before its look-up waits for the window to end:
+# ten guesses of a million a day.
+WRONG_CODES_ALLOWED = 10
+WRONG_CODE_WINDOW = timedelta(hours=24)
 
 
 class ReusedKey(ValueError):
     """The Idempotency-Key was used before for a different complaint."""
+
+
+class GuessesUsedUp(Exception):
+    """Too many wrong query codes for one tracking number; looking it up waits until `until`."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(f"wrong query codes used up until {until.isoformat()}")
+        self.until = until
 
 
 @dataclass(frozen=True)
@@ -79,14 +92,43 @@ def take_ticket(
     return Ticket(complaint_id, tracking_no, code, now, repeated=False)
 
 
-def find_by_query_code(*, session: Session, tracking_no: str, code: str) -> Intake | None:
-    """The intake of the tracking number when `code` is its query code, else None."""
+def find_by_query_code(
+    *, session: Session, tracking_no: str, code: str, now: datetime
+) -> Intake | None:
+    """The intake of the tracking number when `code` is its query code, else None; a wrong
+    code is counted (and committed) against the number.
+
+    Raises GuessesUsedUp once the number has had WRONG_CODES_ALLOWED wrong codes within
+    WRONG_CODE_WINDOW of the first of them: until that window ends the right code is refused
+    too, so guesses spread over many addresses and API processes never add up to the code
+    (the per-address rate limit counts in each process alone).
+    """
     intake = session.exec(select(Intake).where(Intake.tracking_no == tracking_no)).first()
     if intake is None:
         return None
-    if not hmac.compare_digest(intake.query_code_hash, _code_hash(tracking_no, code)):
-        return None
-    return intake
+    since = intake.wrong_codes_since
+    ends = None if since is None else since + WRONG_CODE_WINDOW
+    if ends is not None and now < ends and intake.wrong_codes >= WRONG_CODES_ALLOWED:
+        raise GuessesUsedUp(ends)
+    if hmac.compare_digest(intake.query_code_hash, _code_hash(tracking_no, code)):
+        return intake
+    # Counted in SQL, so that concurrent guesses cannot overwrite each other's count.
+    window_over = or_(
+        col(Intake.wrong_codes_since).is_(None),
+        col(Intake.wrong_codes_since) <= now - WRONG_CODE_WINDOW,
+    )
+    session.exec(
+        update(Intake)  # type: ignore[call-overload]
+        .where(col(Intake.complaint_id) == intake.complaint_id)
+        .values(
+            wrong_codes=case((window_over, 1), else_=Intake.wrong_codes + 1),
+            wrong_codes_since=case(
+                (window_over, literal(now, AwareDateTime())), else_=Intake.wrong_codes_since
+            ),
+        )
+    )
+    session.commit()
+    return None
 
 
 def _by_key(session: Session, registered_by: str, key: str) -> Intake | None:

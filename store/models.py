@@ -219,6 +219,9 @@ class Intake(SQLModel, table=True):
     idempotency_key: str | None = Field(default=None, max_length=128)
     request_hash: str = Field(max_length=64)  # the request body's, to refuse a reused key
     created_at: datetime = _at()
+    # Wrong query codes tried since `wrong_codes_since` (public tracking; store/intake.py).
+    wrong_codes: int = 0
+    wrong_codes_since: datetime | None = _at(nullable=True)
 
 
 # ---------------------------------------------------------------- staff accounts (DESIGN §7)

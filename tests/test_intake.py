@@ -1,7 +1,7 @@
 """Tickets for complaints registered through the API, on both stores: one per request, the same
 one for a retried request, and the query code checked without being stored in clear."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, text
@@ -9,7 +9,14 @@ from sqlmodel import Session
 
 from domain.ids import normalize_tracking_no
 from domain.workdays import SHANGHAI
-from store.intake import ReusedKey, Ticket, find_by_query_code, take_ticket
+from store.intake import (
+    WRONG_CODES_ALLOWED,
+    GuessesUsedUp,
+    ReusedKey,
+    Ticket,
+    find_by_query_code,
+    take_ticket,
+)
 from store.sealing import Sealer
 from xueji.codec import DEV_KEY_SPEC
 
@@ -57,11 +64,40 @@ def test_the_query_code_opens_its_own_case_only(engine: Engine) -> None:
     code, number = issued.query_code, issued.tracking_no
     wrong = "000000" if code != "000000" else "111111"
     with Session(engine) as session:
-        found = find_by_query_code(session=session, tracking_no=number, code=code)
+        found = find_by_query_code(session=session, tracking_no=number, code=code, now=NOW)
         assert found is not None and found.complaint_id == issued.complaint_id
-        assert find_by_query_code(session=session, tracking_no=number, code=wrong) is None
+        assert find_by_query_code(session=session, tracking_no=number, code=wrong, now=NOW) is None
     with engine.connect() as connection:
         row = connection.execute(text("SELECT * FROM complaint_intake")).one()
     cells = [bytes(v) if isinstance(v, bytes | memoryview) else str(v).encode() for v in row]
     assert not any(code.encode() == cell for cell in cells)
     assert not any(code.encode() in cell for cell in cells if cell != number.encode())
+
+
+def test_wrong_codes_for_one_number_are_used_up_whoever_sends_them(engine: Engine) -> None:
+    issued, other = ticket(engine, None), ticket(engine, None)
+    number, code = issued.tracking_no, issued.query_code
+    wrong = "000000" if code != "000000" else "111111"
+
+    def look_up(tracking_no: str, query_code: str, at: datetime) -> str | None:
+        with Session(engine) as session:  # a new session each time, as each request has
+            found = find_by_query_code(
+                session=session, tracking_no=tracking_no, code=query_code, now=at
+            )
+        return None if found is None else found.complaint_id
+
+    first_wrong = NOW + timedelta(minutes=5)
+    assert look_up(number, code, NOW) == issued.complaint_id
+    for guess in range(WRONG_CODES_ALLOWED):
+        assert look_up(number, wrong, first_wrong + timedelta(minutes=guess)) is None
+    with pytest.raises(GuessesUsedUp) as used_up:  # the right code waits too
+        look_up(number, code, first_wrong + timedelta(hours=23))
+    assert used_up.value.until == datetime(2030, 3, 5, 9, 35, tzinfo=SHANGHAI)
+    assert look_up(other.tracking_no, other.query_code, NOW) == other.complaint_id
+
+    # The window over, the number opens again and counts afresh from the next wrong code.
+    assert look_up(number, code, used_up.value.until) == issued.complaint_id
+    later = used_up.value.until + timedelta(hours=1)
+    for guess in range(WRONG_CODES_ALLOWED - 1):
+        assert look_up(number, wrong, later + timedelta(minutes=guess)) is None
+    assert look_up(number, code, later + timedelta(hours=1)) == issued.complaint_id

@@ -10,7 +10,7 @@ import pytest
 from domain.process import Channel, Stage
 from domain.workdays import SHANGHAI
 from store.db import session_scope
-from store.intake import Ticket, take_ticket
+from store.intake import WRONG_CODES_ALLOWED, Ticket, take_ticket
 from workflows.messages import CaseRecord, Clock
 
 from .api_support import SEALER, T0, Api, open_api
@@ -157,3 +157,31 @@ def test_wrong_or_malformed_input_says_which_field_and_why(api: Api) -> None:
     # What was typed is shown as text, never as markup.
     typed = api.client.get("/track", params={"tracking_no": '"><b>x', "code": "123456"})
     assert '"><b>x' not in typed.text and "&#34;&gt;&lt;b&gt;x" in typed.text
+
+
+def test_too_many_wrong_codes_for_a_number_wait_a_day_on_the_page_and_the_api(api: Api) -> None:
+    ticket = registered(api)
+    wrong = "000000" if ticket.query_code != "000000" else "111111"
+    for guess in range(WRONG_CODES_ALLOWED):  # from the page and the API alike
+        if guess % 2:
+            look_up(api, 404, tracking_no=ticket.tracking_no, code=wrong)
+        else:
+            answer = api.client.get(f"/api/track/{ticket.tracking_no}", params={"code": wrong})
+            assert answer.status_code == 404
+        api.clock.advance(minutes=1)
+    api.clock.advance(hours=2)
+
+    # The right code waits as well: the guesses are counted per number, not per address.
+    right = {"tracking_no": ticket.tracking_no, "code": ticket.query_code}
+    page = api.client.get("/track", params=right)
+    message = "该受理编号的查询码输错次数过多，请于 2030-03-05 09:00 后再试，或致电受理单位查询"
+    assert page.status_code == 429 and message in page.text
+    assert PageReader(page.text).rows == []
+    seconds = str(int(timedelta(hours=21, minutes=50).total_seconds()))
+    assert page.headers["Retry-After"] == seconds
+    answer = api.client.get(f"/api/track/{ticket.tracking_no}", params={"code": ticket.query_code})
+    assert (answer.status_code, answer.json()["detail"]) == (429, message)
+    assert answer.headers["Retry-After"] == seconds
+
+    api.clock.advance(hours=21, minutes=50)
+    assert shown(look_up(api, **right))["当前环节"] == "受理"

@@ -10,13 +10,14 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
-from api.deps import EngineDep
+from api.deps import ClockDep, EngineDep
 from api.faq_scope import PROVINCE, SEARCH, UNIT, find_published
 from api.html import local_date, local_minute, refusal, render, tel_href
 from api.public_filters import LEVEL_NAMES, SEARCH_MAX, FilterError, check_code, check_level
 from api.ratelimit import rate_limited
-from api.routes.track import NOT_FOUND, QUERY_CODE, progress
+from api.routes.track import NOT_FOUND, QUERY_CODE, progress, used_up
 from domain.ids import InvalidIdentifier, normalize_tracking_no
+from store.intake import GuessesUsedUp
 from store.models import Unit
 from store.org import directory
 
@@ -31,7 +32,8 @@ _PAGE: dict[int | str, dict[str, Any]] = {
     422: {"content": {"text/html": {}}},
     429: {
         "content": {"text/html": {}},
-        "description": "请求过于频繁（页面），Retry-After 给出等待秒数",
+        "description": "请求过于频繁，或该受理编号的查询码输错次数过多（页面）；"
+        "Retry-After 给出等待秒数",
     },
 }
 
@@ -146,6 +148,7 @@ def faq_page(
 )
 def track_page(
     engine: EngineDep,
+    clock: ClockDep,
     tracking_no: str | None = Query(None, description="受理编号"),
     code: str | None = Query(None, description="查询码（6 位数字）"),
 ) -> HTMLResponse:
@@ -161,7 +164,14 @@ def track_page(
     if not re.fullmatch(QUERY_CODE, code or ""):
         problem = "查询码无效：应为 6 位数字"
         return render("track.html", 422, title=TRACK_TITLE, tracking_no=number, problem=problem)
-    found = progress(engine, number, code or "")
+    now = clock()
+    try:
+        found = progress(engine, number, code or "", now)
+    except GuessesUsedUp as exc:
+        problem, seconds = used_up(exc, now)
+        page = render("track.html", 429, title=TRACK_TITLE, tracking_no=number, problem=problem)
+        page.headers["Retry-After"] = str(seconds)
+        return page
     if found is None:
         return render("track.html", 404, title=TRACK_TITLE, tracking_no=number, problem=NOT_FOUND)
     shown = {
