@@ -23,7 +23,7 @@ from store.sealing import Sealer
 from workflows.campaign import CampaignWorkflow
 from workflows.complaint import ComplaintWorkflow
 from workflows.slip import SlipWorkflow
-from xueji.settings import Settings, get_settings
+from xueji.settings import Settings, SettingsError, get_settings
 from xueji.temporal import connect_with_retry, end_process
 
 log = logging.getLogger("xueji.worker")
@@ -89,7 +89,11 @@ async def run(settings: Settings) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        log.error("refusing to start: %s", exc)
+        raise SystemExit(1) from None
     problems = settings.production_problems()
     if problems:
         for problem in problems:

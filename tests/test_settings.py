@@ -14,6 +14,8 @@ from xueji.codec import generate_key
 from xueji.dev import worker_script
 from xueji.settings import Settings
 
+from .conftest import XUEJI
+
 
 def test_deadline_policy_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XUEJI_DEADLINE_POLICY", '{"opinion": 7, "escalate_every": 3}')
@@ -73,3 +75,30 @@ def test_api_refuses_to_start_in_production_with_development_keys(tmp_path: Path
     with pytest.raises(RuntimeError) as refused:
         create_app(Settings(data_dir=tmp_path, environment="production"))
     assert "XUEJI_PAYLOAD_KEYS" in str(refused.value) and "XUEJI_STORE_KEYS" in str(refused.value)
+
+
+def test_a_wrong_variable_is_named_by_the_command_and_the_worker_without_a_traceback(
+    tmp_path: Path,
+) -> None:
+    env = {
+        **os.environ,
+        "XUEJI_PUBLIC_RATE_LIMIT": "often",
+        "XUEJI_DEADLINE_POLICY": '{"opinion": 0}',
+        "XUEJI_TEMPORAL_TLS_CA": str(tmp_path / "ca.pem"),
+    }
+    command = subprocess.run(
+        [XUEJI, "calendar", "show", "2026"], env=env, capture_output=True, text=True, timeout=60
+    )
+    worker = subprocess.run(
+        [sys.executable, worker_script()], env=env, capture_output=True, text=True, timeout=60
+    )
+
+    assert command.returncode == worker.returncode == 1
+    assert command.stderr == (
+        "配置有误：\n"
+        f"  XUEJI_TEMPORAL_TLS_CA: 文件 {tmp_path / 'ca.pem'} 不存在或无法读取\n"
+        "  XUEJI_PUBLIC_RATE_LIMIT: 频率限制格式应如 30/minute、10/second 或 100/hour\n"
+        "  XUEJI_DEADLINE_POLICY: deadline policy opinion: must be a whole number >= 1\n"
+    )
+    assert "refusing to start: 配置有误：" in worker.stderr
+    assert "Traceback" not in command.stderr + worker.stderr

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import typer
 
-from xueji.settings import get_settings
+from xueji.settings import SettingsError, get_settings
 
 app = typer.Typer(help="xueji 学籍投诉处理系统：运维命令", no_args_is_help=True)
 org_app = typer.Typer(help="组织机构树（教育行政部门与学校）", no_args_is_help=True)
@@ -41,6 +41,8 @@ def main() -> NoReturn:
         code: object = 0
     except SystemExit as exited:
         code = exited.code
+    except SettingsError as exc:  # each wrong variable and why, not a traceback
+        code = str(exc)
     if not isinstance(code, int):  # None is success; anything else is a message
         if code is not None:
             print(code, file=sys.stderr)

@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import Literal
 
 from limits import parse
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.process import DeadlinePolicy
@@ -35,6 +42,29 @@ class Settings(BaseSettings):
     )
     temporal_namespace: str = "default"
     temporal_task_queue: str = "xueji"
+    temporal_tls: bool = Field(
+        False,
+        description="reach Temporal over TLS, its certificate checked against the system's CAs"
+        " (implied by any of the TLS settings below and by an API key)",
+    )
+    temporal_tls_ca: Path | None = Field(
+        None, description="PEM file of the CA that signed the Temporal frontend's certificate"
+    )
+    temporal_tls_cert: Path | None = Field(
+        None, description="PEM client certificate for mutual TLS (with temporal_tls_key)"
+    )
+    temporal_tls_key: Path | None = Field(
+        None, description="PEM private key of the client certificate (mutual TLS)"
+    )
+    temporal_tls_server_name: str = Field(
+        "",
+        description="the name in the frontend's certificate (and TLS SNI) when the address'"
+        " host is not it",
+    )
+    temporal_api_key: SecretStr = Field(
+        SecretStr(""),
+        description="API key or JWT sent as 'authorization: Bearer …' on every call to Temporal",
+    )
     temporal_ui_port: int = Field(8233, description="port of the Web UI of the embedded dev server")
     temporal_ui_origin: str = Field(
         "http://127.0.0.1:8233",
@@ -98,6 +128,25 @@ class Settings(BaseSettings):
         description='working days per step, JSON, e.g. {"opinion": 7}; the notice\'s by default',
     )
 
+    @field_validator("temporal_tls_ca", "temporal_tls_cert", "temporal_tls_key")
+    @classmethod
+    def _readable_file(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            try:
+                value.read_bytes()
+            except OSError:
+                raise ValueError(f"文件 {value} 不存在或无法读取") from None
+        return value
+
+    @model_validator(mode="after")
+    def _client_certificate_with_its_key(self) -> "Settings":
+        if (self.temporal_tls_cert is None) != (self.temporal_tls_key is None):
+            raise ValueError(
+                "XUEJI_TEMPORAL_TLS_CERT 与 XUEJI_TEMPORAL_TLS_KEY 须同时配置"
+                "（双向 TLS 的客户端证书及其私钥）"
+            )
+        return self
+
     @field_validator("lookup_key")
     @classmethod
     def _lookup_key_parses(cls, value: str) -> str:
@@ -145,6 +194,27 @@ class Settings(BaseSettings):
         return self.data_dir / "temporal.db"
 
 
+class SettingsError(Exception):
+    """A configuration that cannot be used; the message names each variable and why."""
+
+
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    """This process's settings, from the environment and `.env`; SettingsError when a value
+    cannot be used."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SettingsError(describe(exc)) from None
+
+
+def describe(error: ValidationError) -> str:
+    """The problems of a configuration, one line each, by environment variable, in Chinese."""
+    lines = []
+    for problem in error.errors():
+        message = problem["msg"].removeprefix("Value error, ")
+        if not problem["loc"]:  # a rule between variables: its message names them
+            lines.append(f"  {message}")
+            continue
+        lines.append(f"  XUEJI_{str(problem['loc'][0]).upper()}: {message}")
+    return "配置有误：\n" + "\n".join(lines)

@@ -10,6 +10,7 @@ from typing import NoReturn
 
 from temporalio.client import Client
 from temporalio.converter import DataConverter
+from temporalio.service import TLSConfig
 
 from xueji.codec import DEV_KEY_SPEC, codec_from_spec, encrypted_data_converter
 from xueji.settings import Settings
@@ -44,20 +45,39 @@ def data_converter(payload_keys: str = DEV_KEY_SPEC) -> DataConverter:
 
 
 async def connect(settings: Settings, *, timeout: float = 5.0) -> Client:
-    """Connect once; raise ConnectionError naming the address if Temporal does not answer."""
+    """Connect once; raise ConnectionError naming the address if Temporal does not answer (or
+    its TLS does not match the settings)."""
     CONNECTED.set()
+    api_key = settings.temporal_api_key.get_secret_value()
     try:
         return await asyncio.wait_for(
             Client.connect(
                 settings.temporal_address,
                 namespace=settings.temporal_namespace,
                 data_converter=data_converter(settings.payload_keys),
+                tls=tls_of(settings),
+                api_key=api_key or None,
                 connect_timeout=timedelta(seconds=timeout),
             ),
             timeout=timeout,
         )
-    except (TimeoutError, RuntimeError) as exc:
+    except (TimeoutError, RuntimeError, OSError) as exc:
         raise ConnectionError(f"Temporal 服务 {settings.temporal_address} 无法连接: {exc}") from exc
+
+
+def tls_of(settings: Settings) -> TLSConfig | bool:
+    """How the connection is secured: the configured CA, client certificate and server name;
+    TLS checked against the system's CAs (also whenever an API key is sent); or plain, as the
+    embedded dev server speaks. The files are read here, when a process connects."""
+    ca, cert, key = settings.temporal_tls_ca, settings.temporal_tls_cert, settings.temporal_tls_key
+    if ca or cert or key or settings.temporal_tls_server_name:
+        return TLSConfig(
+            server_root_ca_cert=ca.read_bytes() if ca else None,
+            domain=settings.temporal_tls_server_name or None,
+            client_cert=cert.read_bytes() if cert else None,
+            client_private_key=key.read_bytes() if key else None,
+        )
+    return settings.temporal_tls or bool(settings.temporal_api_key.get_secret_value())
 
 
 async def connect_with_retry(
