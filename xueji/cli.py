@@ -87,6 +87,21 @@ def api(
     uvicorn.run("api.main:app", host=host or settings.api_host, port=port or settings.api_port)
 
 
+@app.command()
+def status() -> None:
+    """检查系统状态：数据库、Temporal、worker、超期案件与待发通知；有异常时退出码为 1。"""
+    import asyncio
+
+    from xueji.status import system_status
+
+    checks = asyncio.run(system_status(get_settings(), datetime.now(UTC)))
+    for check in checks:
+        label = {True: "正常", False: "异常", None: "信息"}[check.ok]
+        typer.echo(f"[{label}] {check.name}：{check.detail}")
+    if any(check.ok is False for check in checks):
+        raise typer.Exit(code=1)
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """把数据库结构升级到最新版本（Alembic 迁移）。"""

@@ -1,0 +1,133 @@
+"""`xueji status`: what ops look at first when something seems wrong, in one command: the store
+and whether its schema is current, Temporal, the workers polling the task queue, and what waits
+on people (overdue cases, unsent notifications). No personal data is shown.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import func, make_url
+from sqlmodel import Session, col, select
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client
+
+from api.html import local_minute
+from store.db import make_engine
+from store.migrate import alembic_config
+from store.models import Case, OutboxRow
+from xueji.settings import Settings
+from xueji.temporal import connect
+
+# A worker long-polls about once a minute when idle; one unseen for longer has stopped.
+POLLED_WITHIN = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool | None  # None: for information, neither good nor bad
+    detail: str
+
+
+async def system_status(settings: Settings, now: datetime) -> list[Check]:
+    """The checks, in the order ops read them."""
+    checks = _store_checks(settings)
+    try:
+        client = await connect(settings, timeout=3.0)
+    except ConnectionError as exc:
+        checks.append(Check("Temporal", False, str(exc)))
+        checks.append(Check("worker", False, "无法检查：Temporal 无法连接"))
+        return checks
+    address = f"{settings.temporal_address}，命名空间 {settings.temporal_namespace}"
+    checks.append(Check("Temporal", True, address))
+    checks.append(await _worker_check(client, settings, now))
+    return checks
+
+
+def _store_checks(settings: Settings) -> list[Check]:
+    url = make_url(settings.store_url)
+    sqlite = Path(url.database or "").absolute() if url.get_backend_name() == "sqlite" else None
+    where = f"SQLite {sqlite}" if sqlite else url.render_as_string(hide_password=True)
+    if sqlite and not sqlite.is_file():
+        return [
+            Check("业务数据库", False, f"{where} 不存在：XUEJI_DATA_DIR 或 DATABASE_URL 是否正确？")
+        ]
+    engine = make_engine(settings.store_url)
+    try:
+        with Session(engine) as session:
+            current = MigrationContext.configure(session.connection()).get_current_revision()
+            newest = ScriptDirectory.from_config(
+                alembic_config(settings.store_url)
+            ).get_current_head()
+            if current != newest:
+                problem = (
+                    f"{where}：结构版本 {current or '空'}，最新为 {newest}：请运行 xueji db upgrade"
+                )
+                return [Check("业务数据库", False, problem)]
+            checks = [Check("业务数据库", True, f"{where}，结构为最新版本（{newest}）")]
+            checks.append(_overdue(session))
+            checks.append(_outbox(session, settings))
+            return checks
+    except Exception as exc:  # whatever stops the store is what ops need to read: its first line
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return [Check("业务数据库", False, f"{where} 无法访问：{reason}")]
+    finally:
+        engine.dispose()
+
+
+def _overdue(session: Session) -> Check:
+    late = (col(Case.overdue).is_(True)) & (col(Case.outcome) == "")
+    count, earliest = session.exec(select(func.count(), func.min(Case.due)).where(late)).one()
+    if not count:
+        return Check("超期案件", None, "没有")
+    return Check("超期案件", None, f"{count} 件，最早的期限 {local_minute(earliest)}（北京时间）")
+
+
+def _outbox(session: Session, settings: Settings) -> Check:
+    unsent = col(OutboxRow.sent_at).is_(None)
+    query = select(func.count(), func.min(OutboxRow.created_at)).where(unsent)
+    count, oldest = session.exec(query).one()
+    failed = session.exec(select(func.count()).where(unsent, col(OutboxRow.attempts) > 0)).one()
+    if not settings.smtp_host:
+        return Check(
+            "待发通知", None, f"{count} 条；未配置邮件服务器（XUEJI_SMTP_HOST），通知只在发件箱"
+        )
+    if not count:
+        return Check("待发通知", None, "没有")
+    sent_by = "（xueji notify send 发送）"
+    detail = f"{count} 条，最早 {local_minute(oldest)} 生成，{failed} 条曾发送失败{sent_by}"
+    return Check("待发通知", None, detail)
+
+
+async def _worker_check(client: Client, settings: Settings, now: datetime) -> Check:
+    queue = settings.temporal_task_queue
+    polling: dict[str, set[str]] = {}
+    for kind, name in (
+        (TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, "workflow"),
+        (TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY, "activity"),
+    ):
+        described = await client.workflow_service.describe_task_queue(
+            DescribeTaskQueueRequest(
+                namespace=settings.temporal_namespace,
+                task_queue=TaskQueue(name=queue),
+                task_queue_type=kind,
+            )
+        )
+        polling[name] = {
+            poller.identity
+            for poller in described.pollers
+            if now - poller.last_access_time.ToDatetime(tzinfo=now.tzinfo) <= POLLED_WITHIN
+        }
+    if not polling["workflow"] or not polling["activity"]:
+        return Check(
+            "worker",
+            False,
+            f"两分钟内没有 worker 轮询任务队列 {queue}：请启动 worker（xueji worker）",
+        )
+    workers = sorted(polling["workflow"] | polling["activity"])
+    return Check("worker", True, f"{len(workers)} 个在轮询任务队列 {queue}：{'、'.join(workers)}")
