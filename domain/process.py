@@ -92,7 +92,7 @@ class DeadlinePolicy:
     def __post_init__(self) -> None:
         for name, value in self.__dict__.items():
             if not isinstance(value, int) or value < 1:
-                raise ValueError(f"deadline policy {name}: must be a whole number >= 1")
+                raise ValueError(f"{name}：应为不小于 1 的整数（工作日数）")
 
     def for_stage(self, stage: Stage) -> int:
         """Working days the handling (or ruling) unit has for a stage with its own clock."""

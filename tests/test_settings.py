@@ -98,7 +98,7 @@ def test_a_wrong_variable_is_named_by_the_command_and_the_worker_without_a_trace
         "配置有误：\n"
         f"  XUEJI_TEMPORAL_TLS_CA: 文件 {tmp_path / 'ca.pem'} 不存在或无法读取\n"
         "  XUEJI_PUBLIC_RATE_LIMIT: 频率限制格式应如 30/minute、10/second 或 100/hour\n"
-        "  XUEJI_DEADLINE_POLICY: deadline policy opinion: must be a whole number >= 1\n"
+        "  XUEJI_DEADLINE_POLICY: opinion：应为不小于 1 的整数（工作日数）\n"
     )
     assert "refusing to start: 配置有误：" in worker.stderr
     assert "Traceback" not in command.stderr + worker.stderr
