@@ -17,7 +17,7 @@ from temporalio.exceptions import ApplicationError
 
 from domain.orgtree import OrgTree, UnknownCodeError
 from domain.routing import RoutingError, responsible_unit, route, ruling_unit
-from store.models import School, Unit
+from store.models import OrgImport, School, Unit
 from workflows.messages import PathRequest, RouteRequest, Routing, RulingRequest
 
 RELOAD_CHECK_SECONDS = 10.0
@@ -26,11 +26,12 @@ RELOAD_CHECK_SECONDS = 10.0
 class StoreTree:
     """The stored tree, loaded once and reloaded when its rows change (checked every 10 s).
 
-    The check compares row counts, the extreme codes and the sums of the parent codes (one
-    aggregate query a table: any import that adds, removes or moves a unit or school), and a
-    digest of every unit's name and contacts (a few thousand short rows), so a renamed
-    unit or a new complaint phone (a referral gives it to the caller) is seen within the check
-    interval too. A school that is only renamed is seen at restart.
+    The check compares the newest import of the tree (every import, however small its change:
+    a school only renamed), row counts, the extreme codes and the sums of the parent codes (one
+    aggregate query a table), and a digest of every unit's name and contacts (a few thousand
+    short rows), so a unit renamed or given a new complaint phone outside an import (a
+    campaign's report, the admin API; a referral gives the phone to the caller) is seen within
+    the check interval too.
     """
 
     def __init__(self, engine: Engine, *, recheck_seconds: float = RELOAD_CHECK_SECONDS) -> None:
@@ -57,7 +58,7 @@ class StoreTree:
 
     @staticmethod
     def _current_signature(session: Session) -> tuple[object, ...]:
-        signature: list[object] = []
+        signature: list[object] = [session.exec(select(func.max(OrgImport.id))).one()]
         for code, parent in ((Unit.code, Unit.parent_code), (School.code, School.unit_code)):
             moved = func.sum(cast(parent, BigInteger))  # codes are digits; NULL (root) is skipped
             row = session.exec(select(func.count(), func.min(code), func.max(code), moved)).one()

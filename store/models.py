@@ -59,6 +59,17 @@ class School(SchoolBase, table=True):
     code: str = Field(primary_key=True, max_length=10)
 
 
+class OrgImport(SQLModel, table=True):
+    """One replacement of the stored tree (组织机构树导入): the processes that keep the tree in
+    memory reload it when a newer one appears, so even a school that was only renamed is seen."""
+
+    __tablename__ = "org_import"
+    id: int | None = Field(default=None, primary_key=True)
+    imported_at: datetime | None = _at(nullable=True)  # None: the demo tree of `make run`
+    units: int
+    schools: int
+
+
 # ---------------------------------------------------------------- the cases (read model)
 # Written only by the workflows' `record_case` activity; every write is an idempotent upsert
 # by natural key. Personal data sits only in the `sealed_*` columns, encrypted (store/sealing).

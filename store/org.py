@@ -7,7 +7,7 @@ from sqlalchemy import insert, inspect, update
 from sqlmodel import Session, col, delete, func, select
 
 from domain.orgtree import OrgTree
-from store.models import Faq, School, StaffUser, Unit
+from store.models import Faq, OrgImport, School, StaffUser, Unit
 
 
 class TreeInUseError(ValueError):
@@ -83,6 +83,8 @@ def replace_tree(
         session.execute(insert(Unit), added)
     if schools:
         session.execute(insert(School), schools)
+    if tables.has_table(OrgImport.__tablename__):  # type: ignore[arg-type]
+        session.add(OrgImport(imported_at=now, units=len(units), schools=len(schools)))
     return len(units), len(schools)
 
 

@@ -126,3 +126,20 @@ async def test_a_new_phone_or_name_is_seen_without_restart(engine: Engine) -> No
         "0311-86001000",
         "石家庄市长安区教育局",
     )
+
+
+async def test_a_school_only_renamed_is_seen_without_restart(
+    engine: Engine, tmp_path: Path
+) -> None:
+    tree = StoreTree(engine, recheck_seconds=0)
+    assert tree().school("2130102001").name == "长安区第一中学"
+    schools = (DEMO / "demo_schools.csv").read_text(encoding="utf-8")
+    (tmp_path / "schools.csv").write_text(
+        schools.replace("2130102001,长安区第一中学,", "2130102001,长安区第一高级中学,"),
+        encoding="utf-8",
+    )
+    with session_scope(engine) as session:
+        replace_tree(
+            session=session, tree=OrgTree.load(DEMO / "demo_units.csv", tmp_path / "schools.csv")
+        )
+    assert tree().school("2130102001").name == "长安区第一高级中学"

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from alembic.command import downgrade
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
@@ -26,6 +27,7 @@ from xueji.temporal import connect
 from .conftest import XUEJI, free_port
 
 DUE = datetime(2030, 3, 7, 23, 59, 59, tzinfo=SHANGHAI)
+HEAD = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()  # the newest
 
 
 def local_system(tmp_path: Path, dev_server: WorkflowEnvironment) -> Settings:
@@ -80,7 +82,7 @@ async def test_status_names_each_part_and_what_waits_on_people(
     checks = await system_status(settings, datetime.now(UTC))
 
     assert checks[:2] == [
-        Check("业务数据库", True, f"{store}，结构为最新版本（0014_track_guesses）"),
+        Check("业务数据库", True, f"{store}，结构为最新版本（{HEAD}）"),
         Check("超期案件", None, "2 件，最早的期限 2030-03-07 23:59（北京时间）"),
     ]
     assert checks[2:] == [
@@ -112,7 +114,7 @@ async def test_status_names_each_part_and_what_waits_on_people(
 
     assert command.returncode == 0, command.stderr
     assert command.stdout.splitlines() == [
-        f"[正常] 业务数据库：{store}，结构为最新版本（0014_track_guesses）",
+        f"[正常] 业务数据库：{store}，结构为最新版本（{HEAD}）",
         "[信息] 超期案件：2 件，最早的期限 2030-03-07 23:59（北京时间）",
         "[信息] 待发通知：2 条，最早 2030-03-04 10:00 生成，1 条曾发送失败"
         "（xueji notify send 发送）",
@@ -144,7 +146,7 @@ async def test_on_either_store_an_old_schema_and_a_missing_server_are_named(
         ("Temporal", False),
         ("worker", False),
     ]
-    assert checks[0].detail.endswith("结构为最新版本（0014_track_guesses）")
+    assert checks[0].detail.endswith(f"结构为最新版本（{HEAD}）")
     assert checks[1].detail == "2 件，最早的期限 2030-03-07 23:59（北京时间）"
     assert checks[2].detail.startswith("2 条，最早 2030-03-04 10:00 生成，1 条曾发送失败")
     assert checks[3].detail.startswith(f"Temporal 服务 {away.temporal_address} 无法连接")
@@ -154,7 +156,7 @@ async def test_on_either_store_an_old_schema_and_a_missing_server_are_named(
 
     assert store.name == "业务数据库" and store.ok is False
     assert store.detail.endswith(
-        "结构版本 0013_calendar_years，最新为 0014_track_guesses：请运行 xueji db upgrade"
+        f"结构版本 0013_calendar_years，最新为 {HEAD}：请运行 xueji db upgrade"
     )
 
 
