@@ -97,18 +97,23 @@ async def test_a_new_import_is_seen_without_restart(engine: Engine, tmp_path: Pa
     assert tree().unit("139999").parent_code == "130100"
 
 
-async def test_a_school_moved_to_another_county_is_seen(engine: Engine, tmp_path: Path) -> None:
-    tree = StoreTree(engine, recheck_seconds=0)
-    assert tree().supervising_unit("2130102001").code == "130102"
+def import_demo_schools_changed(engine: Engine, tmp_path: Path, old: str, new: str) -> None:
+    """Import the demo tree with one line of its schools file changed from `old` to `new`."""
     schools = (DEMO / "demo_schools.csv").read_text(encoding="utf-8")
-    (tmp_path / "schools.csv").write_text(
-        schools.replace("2130102001,长安区第一中学,130102", "2130102001,长安区第一中学,130104"),
-        encoding="utf-8",
-    )
+    assert old in schools
+    (tmp_path / "schools.csv").write_text(schools.replace(old, new), encoding="utf-8")
     with session_scope(engine) as session:
         replace_tree(
             session=session, tree=OrgTree.load(DEMO / "demo_units.csv", tmp_path / "schools.csv")
         )
+
+
+async def test_a_school_moved_to_another_county_is_seen(engine: Engine, tmp_path: Path) -> None:
+    tree = StoreTree(engine, recheck_seconds=0)
+    assert tree().supervising_unit("2130102001").code == "130102"
+    import_demo_schools_changed(
+        engine, tmp_path, "2130102001,长安区第一中学,130102", "2130102001,长安区第一中学,130104"
+    )
     assert tree().supervising_unit("2130102001").code == "130104"
 
 
@@ -133,13 +138,7 @@ async def test_a_school_only_renamed_is_seen_without_restart(
 ) -> None:
     tree = StoreTree(engine, recheck_seconds=0)
     assert tree().school("2130102001").name == "长安区第一中学"
-    schools = (DEMO / "demo_schools.csv").read_text(encoding="utf-8")
-    (tmp_path / "schools.csv").write_text(
-        schools.replace("2130102001,长安区第一中学,", "2130102001,长安区第一高级中学,"),
-        encoding="utf-8",
+    import_demo_schools_changed(
+        engine, tmp_path, "2130102001,长安区第一中学,", "2130102001,长安区第一高级中学,"
     )
-    with session_scope(engine) as session:
-        replace_tree(
-            session=session, tree=OrgTree.load(DEMO / "demo_units.csv", tmp_path / "schools.csv")
-        )
     assert tree().school("2130102001").name == "长安区第一高级中学"
