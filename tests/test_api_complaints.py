@@ -363,6 +363,8 @@ async def test_the_whole_path_with_a_rework_over_http(system: System) -> None:
         return answer.json()
 
     await act("sjz_handler", "/verification", {"addressees": [CHANG_AN, QIAO_XI]})
+    for county in ("ca_handler", "qx_handler"):  # once the worker has written their slips
+        await visible(system, county, created["id"])
     await act("ca_handler", "/slips/V1/return", {"response": "长安区已核查"})
     await act("qx_handler", "/slips/V2/return", {"response": "桥西区已核查"})
     await stage_is(system, created["id"], "opinion")
