@@ -16,7 +16,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session
 
 from domain.orgtree import OrgTree, UnknownCodeError
-from domain.workdays import SHANGHAI
+from domain.workdays import beijing_minute
 from store.campaigns import reports
 from store.models import Campaign
 from store.sealing import Sealer
@@ -108,7 +108,7 @@ def build_workbook(title: str, closed_at: datetime, units: list[ReportedUnit]) -
                 unit.name,
                 unit.report.public_phone,
                 unit.report.public_email,
-                f"{unit.submitted_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}",
+                beijing_minute(unit.submitted_at),
             )
             for unit in units
         ],
@@ -127,7 +127,7 @@ def _sheet(
 ) -> None:
     """Title, time compiled, column names, then the rows, each numbered (序号) from 1."""
     sheet.append([title])
-    sheet.append([f"汇总时间：{closed_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}"])
+    sheet.append([f"汇总时间：{beijing_minute(closed_at)}"])
     sheet.append(list(header))
     for number, row in enumerate(rows, start=1):
         sheet.append([number, *row])

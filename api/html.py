@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from domain.workdays import SHANGHAI
+from domain.workdays import SHANGHAI, beijing_minute
 
 # Nothing but the page itself and its inline style: no scripts, no frames, forms to this site.
 _POLICY = (
@@ -32,7 +32,7 @@ def local_date(at: datetime | None) -> str | None:
 
 def local_minute(at: datetime | None) -> str | None:
     """The minute (YYYY-MM-DD HH:MM, Beijing time) of `at`, or None."""
-    return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if at else None
+    return beijing_minute(at) if at else None
 
 
 def tel_href(phone: str) -> str:

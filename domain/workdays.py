@@ -51,6 +51,12 @@ import holidays as holiday_rules
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
+
+def beijing_minute(at: datetime) -> str:
+    """`at` as staff and complainants read a time: YYYY-MM-DD HH:MM, Beijing time."""
+    return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
 YearStatus = Literal["official", "estimated"]
 
 MIN_FILE_YEAR = 1949

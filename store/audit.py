@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 from sqlmodel import Session, col, delete, func, select
 
-from domain.workdays import SHANGHAI
+from domain.workdays import SHANGHAI, beijing_minute
 from store.models import AuditAnchor, AuditRecord
 
 GENESIS = "0" * 64
@@ -186,7 +186,7 @@ def purge_before(*, session: Session, cutoff: datetime, now: datetime) -> int:
     if cutoff > now - RETENTION:
         raise AuditRetentionError(
             f"审计日志至少保留 {RETENTION.days} 天，只能清理 "
-            f"{(now - RETENTION).astimezone(SHANGHAI):%Y-%m-%d %H:%M} 之前的记录"
+            f"{beijing_minute(now - RETENTION)} 之前的记录"
         )
     _lock(session)
     broken = verify(session=session)

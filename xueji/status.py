@@ -16,7 +16,7 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
-from api.html import local_minute
+from domain.workdays import beijing_minute
 from store.db import make_engine
 from store.migrate import alembic_config
 from store.models import Case, OutboxRow
@@ -85,7 +85,8 @@ def _overdue(session: Session) -> Check:
     count, earliest = session.exec(select(func.count(), func.min(Case.due)).where(late)).one()
     if not count:
         return Check("超期案件", None, "没有")
-    return Check("超期案件", None, f"{count} 件，最早的期限 {local_minute(earliest)}（北京时间）")
+    when = f"，最早的期限 {beijing_minute(earliest)}（北京时间）" if earliest else ""
+    return Check("超期案件", None, f"{count} 件{when}")
 
 
 def _outbox(session: Session, settings: Settings) -> Check:
@@ -100,7 +101,7 @@ def _outbox(session: Session, settings: Settings) -> Check:
     if not count:
         return Check("待发通知", None, "没有")
     sent_by = "（xueji notify send 发送）"
-    detail = f"{count} 条，最早 {local_minute(oldest)} 生成，{failed} 条曾发送失败{sent_by}"
+    detail = f"{count} 条，最早 {beijing_minute(oldest)} 生成，{failed} 条曾发送失败{sent_by}"
     return Check("待发通知", None, detail)
 
 

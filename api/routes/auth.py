@@ -14,7 +14,7 @@ from api.security import (
     set_codec_cookie,
     unauthorized,
 )
-from domain.workdays import SHANGHAI
+from domain.workdays import beijing_minute
 from store.accounts import (
     AccountError,
     Granted,
@@ -90,7 +90,7 @@ class TotpConfirmation(BaseModel):
 
 def _refusal(refused: Refused) -> HTTPException:
     if refused.reason == "locked" and refused.locked_until is not None:
-        until = refused.locked_until.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+        until = beijing_minute(refused.locked_until)
         return HTTPException(
             status.HTTP_423_LOCKED,
             detail=f"账号因连续登录失败已被锁定，请于 {until}（北京时间）后再试",
