@@ -73,9 +73,8 @@ def make_backup(settings: Settings, destination: Path, now: datetime) -> tuple[P
 def _fill(settings: Settings, folder: Path, now: datetime) -> list[str]:
     copied: list[Copied] = []
     skipped: list[str] = []
-    store = settings.store_url
-    if store.startswith("sqlite:///"):
-        copied.append(_copy_sqlite(Path(store.removeprefix("sqlite:///")), folder, STORE_FILE))
+    if settings.store_file is not None:
+        copied.append(_copy_sqlite(settings.store_file, folder, STORE_FILE))
     else:
         skipped.append("业务数据库是 PostgreSQL：请用 pg_dump 备份（见 README）")
     if settings.temporal_db_path.exists():
@@ -124,9 +123,10 @@ def restore_backup(settings: Settings, folder: Path, now: datetime) -> Path:
     problems = check_backup(folder)
     if problems:
         raise BackupError("备份有问题，未恢复：\n" + "\n".join(f"  {p}" for p in problems))
-    if not settings.store_url.startswith("sqlite:///"):
+    store = settings.store_file
+    if store is None:
         raise BackupError("业务数据库是 PostgreSQL：请用 pg_restore 恢复（见 README）")
-    targets = _targets(settings, list(_manifest(folder)))
+    targets = _targets(settings, store, list(_manifest(folder)))
     running = busy_ports(required_ports(settings))
     if running:
         held = "、".join(f"{port.host}:{port.port}" for port in running)
@@ -142,7 +142,7 @@ def restore_backup(settings: Settings, folder: Path, now: datetime) -> Path:
     moved: list[tuple[Path, Path]] = []
     restored: list[Path] = []
     try:
-        for source, name in _current_state(settings).items():
+        for source, name in _current_state(settings, store).items():
             kept = aside / name
             kept.parent.mkdir(mode=0o700, exist_ok=True)
             shutil.move(source, kept)
@@ -160,7 +160,7 @@ def restore_backup(settings: Settings, folder: Path, now: datetime) -> Path:
     return aside
 
 
-def _targets(settings: Settings, names: list[str]) -> dict[str, Path]:
+def _targets(settings: Settings, store: Path, names: list[str]) -> dict[str, Path]:
     """Where each file of a backup goes back to; a backup without the store, or naming a file
     that no backup writes (a path out of the data directory, say), is refused."""
     if STORE_FILE not in names:
@@ -168,7 +168,7 @@ def _targets(settings: Settings, names: list[str]) -> dict[str, Path]:
     targets = {}
     for name in names:
         if name == STORE_FILE:
-            targets[name] = Path(settings.store_url.removeprefix("sqlite:///"))
+            targets[name] = store
         elif name == TEMPORAL_FILE:
             targets[name] = settings.temporal_db_path
         elif re.fullmatch(r"calendar/[\w-]+\.json", name):
@@ -178,14 +178,11 @@ def _targets(settings: Settings, names: list[str]) -> dict[str, Path]:
     return targets
 
 
-def _current_state(settings: Settings) -> dict[Path, str]:
+def _current_state(settings: Settings, store: Path) -> dict[Path, str]:
     """The files a restore replaces, each with its name among the replaced ones: the databases
     with what SQLite keeps beside them (a leftover write-ahead log would be applied to the
     restored file at its first opening) and the calendar files."""
-    databases = {
-        Path(settings.store_url.removeprefix("sqlite:///")): STORE_FILE,
-        settings.temporal_db_path: TEMPORAL_FILE,
-    }
+    databases = {store: STORE_FILE, settings.temporal_db_path: TEMPORAL_FILE}
     files = {
         database.with_name(database.name + companion): name + companion
         for database, name in databases.items()

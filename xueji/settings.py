@@ -186,6 +186,12 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite:///{self.data_dir / 'xueji.db'}"
 
     @property
+    def store_file(self) -> Path | None:
+        """The store's SQLite file; None when the store is another database (PostgreSQL)."""
+        url = self.store_url
+        return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+
+    @property
     def calendar_path(self) -> Path:
         return self.calendar_dir or self.data_dir / "calendar"
 

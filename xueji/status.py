@@ -5,7 +5,6 @@ on people (overdue cases, unsent notifications). No personal data is shown.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -17,7 +16,7 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
 from domain.workdays import beijing_minute
-from store.db import make_engine
+from store.db import engine_for
 from store.migrate import alembic_config
 from store.models import Case, OutboxRow
 from xueji.settings import Settings
@@ -50,14 +49,16 @@ async def system_status(settings: Settings, now: datetime) -> list[Check]:
 
 
 def _store_checks(settings: Settings) -> list[Check]:
-    url = make_url(settings.store_url)
-    sqlite = Path(url.database or "").absolute() if url.get_backend_name() == "sqlite" else None
-    where = f"SQLite {sqlite}" if sqlite else url.render_as_string(hide_password=True)
+    sqlite = settings.store_file
+    if sqlite is None:
+        where = make_url(settings.store_url).render_as_string(hide_password=True)
+    else:
+        where = f"SQLite {sqlite.absolute()}"
     if sqlite and not sqlite.is_file():
         return [
             Check("业务数据库", False, f"{where} 不存在：XUEJI_DATA_DIR 或 DATABASE_URL 是否正确？")
         ]
-    engine = make_engine(settings.store_url)
+    engine = engine_for(settings)
     try:
         with Session(engine) as session:
             current = MigrationContext.configure(session.connection()).get_current_revision()
@@ -93,13 +94,13 @@ def _outbox(session: Session, settings: Settings) -> Check:
     unsent = col(OutboxRow.sent_at).is_(None)
     query = select(func.count(), func.min(OutboxRow.created_at)).where(unsent)
     count, oldest = session.exec(query).one()
-    failed = session.exec(select(func.count()).where(unsent, col(OutboxRow.attempts) > 0)).one()
     if not settings.smtp_host:
         return Check(
             "待发通知", None, f"{count} 条；未配置邮件服务器（XUEJI_SMTP_HOST），通知只在发件箱"
         )
     if not count:
         return Check("待发通知", None, "没有")
+    failed = session.exec(select(func.count()).where(unsent, col(OutboxRow.attempts) > 0)).one()
     sent_by = "（xueji notify send 发送）"
     detail = f"{count} 条，最早 {beijing_minute(oldest)} 生成，{failed} 条曾发送失败{sent_by}"
     return Check("待发通知", None, detail)
@@ -107,11 +108,8 @@ def _outbox(session: Session, settings: Settings) -> Check:
 
 async def _worker_check(client: Client, settings: Settings, now: datetime) -> Check:
     queue = settings.temporal_task_queue
-    polling: dict[str, set[str]] = {}
-    for kind, name in (
-        (TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, "workflow"),
-        (TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY, "activity"),
-    ):
+    polling: list[set[str]] = []  # who polled for workflow tasks, who for activity tasks
+    for kind in (TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY):
         described = await client.workflow_service.describe_task_queue(
             DescribeTaskQueueRequest(
                 namespace=settings.temporal_namespace,
@@ -119,16 +117,18 @@ async def _worker_check(client: Client, settings: Settings, now: datetime) -> Ch
                 task_queue_type=kind,
             )
         )
-        polling[name] = {
-            poller.identity
-            for poller in described.pollers
-            if now - poller.last_access_time.ToDatetime(tzinfo=now.tzinfo) <= POLLED_WITHIN
-        }
-    if not polling["workflow"] or not polling["activity"]:
+        polling.append(
+            {
+                poller.identity
+                for poller in described.pollers
+                if now - poller.last_access_time.ToDatetime(tzinfo=now.tzinfo) <= POLLED_WITHIN
+            }
+        )
+    if not all(polling):
         return Check(
             "worker",
             False,
             f"两分钟内没有 worker 轮询任务队列 {queue}：请启动 worker（xueji worker）",
         )
-    workers = sorted(polling["workflow"] | polling["activity"])
+    workers = sorted(set().union(*polling))
     return Check("worker", True, f"{len(workers)} 个在轮询任务队列 {queue}：{'、'.join(workers)}")

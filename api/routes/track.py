@@ -12,10 +12,10 @@ from sqlmodel import Session
 
 from api.answers import Reply
 from api.deps import ClockDep, EngineDep
-from api.html import local_minute
 from api.ratelimit import rate_limited
 from domain.ids import InvalidIdentifier, normalize_tracking_no
 from domain.process import STAGE_NAMES, Stage
+from domain.workdays import beijing_minute
 from store.intake import GuessesUsedUp, find_by_query_code
 from store.models import Case
 from store.queries import estimated_dues
@@ -80,7 +80,7 @@ def used_up(exc: GuessesUsedUp, now: datetime) -> tuple[str, int]:
     """What to tell the caller of a tracking number whose wrong codes are used up, and the
     seconds to wait."""
     seconds = max(1, math.ceil((exc.until - now).total_seconds()))
-    return USED_UP.format(until=local_minute(exc.until)), seconds
+    return USED_UP.format(until=beijing_minute(exc.until)), seconds
 
 
 def progress(engine: Engine, number: str, code: str, now: datetime) -> Progress | None:
