@@ -75,9 +75,23 @@ async def eventually(check: Callable[[], Awaitable[bool]]) -> None:
     raise AssertionError("the store never showed the expected state")
 
 
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@pytest.fixture
+def api_clock() -> Callable[[], datetime]:
+    """The app's clock in the `system` fixture: the wall clock, since the worker's timers run
+    on the dev server's real clock; a module that asserts dates overrides it with a pinned one."""
+    return wall_clock
+
+
 @pytest.fixture
 async def system(
-    store_url: str, tmp_path: Path, dev_server: WorkflowEnvironment
+    store_url: str,
+    tmp_path: Path,
+    dev_server: WorkflowEnvironment,
+    api_clock: Callable[[], datetime],
 ) -> AsyncIterator[System]:
     settings = Settings(
         data_dir=tmp_path / "data",
@@ -95,13 +109,13 @@ async def system(
                 unit_code=unit,
                 role=role,
                 password=PASSWORD,
-                now=datetime.now(UTC),
+                now=api_clock(),
                 totp=role in ADMIN_ROLES,
             )
             for username, (unit, role) in USERS.items()
         }
     engine.dispose()
-    app = create_app(settings)
+    app = create_app(settings, clock=api_clock)
     worker = build_worker(await connect(settings), settings)
     async with worker, app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
@@ -109,7 +123,7 @@ async def system(
             tokens = {}
             for username in USERS:
                 secret = secrets[username]
-                code = pyotp.TOTP(secret).now() if secret else None
+                code = pyotp.TOTP(secret).at(api_clock()) if secret else None
                 login = {"username": username, "password": PASSWORD, "totp_code": code}
                 answer = await http.post("/api/auth/login", json=login)
                 assert answer.status_code == 200, answer.text

@@ -6,13 +6,16 @@ The due time cannot pass on the dev server's real clock; tests/test_campaign_wor
 carries a campaign through its reminders, alert and closing on the time-skipping server.
 """
 
-from datetime import date, datetime, timedelta
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
 from io import BytesIO
 from typing import Any
 
+import pytest
 from openpyxl import load_workbook
 
-from domain.workdays import END_OF_DAY, SHANGHAI, WorkdayCalendar
+from domain.workdays import SHANGHAI, YearArrangement
+from store.calendar import save_calendar_year
 from store.campaigns import apply_campaign_record
 from store.db import engine_for, session_scope
 from store.sealing import Sealer
@@ -42,8 +45,33 @@ REPORT = {
 }
 
 
+# The app's clock is pinned (the worker's timers run on the dev server's real clock, so the day
+# is far ahead of it: nothing falls due while a test runs). 2098 is loaded as an official year
+# with 30 December a holiday; 2099 is not loaded, so its dates are estimated.
+TODAY = date(2098, 12, 1)
+TODAY_AT_NOON = datetime.combine(TODAY, time(12, 0), tzinfo=SHANGHAI)
+OFFICIAL_2098 = YearArrangement(
+    2098,
+    {date(2098, 1, 1), *(date(2098, 10, day) for day in range(1, 8)), date(2098, 12, 30)},
+    set(),
+)
+
+
+@pytest.fixture
+def api_clock() -> Callable[[], datetime]:
+    return lambda: datetime.combine(TODAY, time(10, 0), tzinfo=SHANGHAI)
+
+
+@pytest.fixture(autouse=True)
+def official_2098(system: System) -> None:
+    engine = engine_for(system.settings)
+    with session_scope(engine) as session:
+        save_calendar_year(session, OFFICIAL_2098, loaded_by="sec", now=TODAY_AT_NOON)
+    engine.dispose()
+
+
 def due_in(days: int) -> date:
-    return datetime.now(SHANGHAI).date() + timedelta(days=days)
+    return TODAY + timedelta(days=days)
 
 
 async def open_campaign(system: System, **change: Any) -> Any:
@@ -55,16 +83,15 @@ async def open_campaign(system: System, **change: Any) -> Any:
 
 
 async def test_a_province_opens_a_campaign_and_its_units_report(system: System) -> None:
-    due_date = due_in(30)
-    opened = await open_campaign(system, due_date=due_date.isoformat())
-    remind_day = WorkdayCalendar().add_workdays(due_date, -3)
-    assert datetime.fromisoformat(opened["due"]) == datetime.combine(
-        due_date, END_OF_DAY, tzinfo=SHANGHAI
+    opened = await open_campaign(system, due_date="2098-12-31")
+    assert datetime.fromisoformat(opened["due"]) == datetime(
+        2098, 12, 31, 23, 59, 59, tzinfo=SHANGHAI
     )
+    # Three working days before Wednesday 31 December, 30 December being a holiday.
     assert datetime.fromisoformat(opened["remind_at"]) == datetime(
-        remind_day.year, remind_day.month, remind_day.day, 9, 0, tzinfo=SHANGHAI
+        2098, 12, 25, 9, 0, tzinfo=SHANGHAI
     )
-    estimated = WorkdayCalendar().year_status(remind_day.year) == "estimated"
+    estimated = False  # counted within the loaded (official) year
     assert opened["remind_estimated"] is estimated
     assert opened["missing"] == [CITY, CHANG_AN, QIAO_XI]
     assert [u["unit_name"] for u in opened["units"]][:1] == ["石家庄市教育局"]
@@ -130,7 +157,13 @@ async def test_who_may_open_and_report_and_what_is_refused(system: System) -> No
         assert error["loc"] == location and words in error["msg"], (change, error)
     assert (await system.get("hb_leader", "/api/campaigns")).json() == []  # nothing opened
 
-    opened = await open_campaign(system)
+    # Due on Friday 2 January 2099: the count back crosses into an estimated year (DESIGN §4),
+    # so the reminder day is marked estimated although it falls in the official 2098.
+    opened = await open_campaign(system, due_date="2099-01-02")
+    assert datetime.fromisoformat(opened["remind_at"]) == datetime(
+        2098, 12, 26, 9, 0, tzinfo=SHANGHAI
+    )
+    assert opened["remind_estimated"] is True
     path = f"/api/campaigns/{opened['id']}/report"
     await eventually(lambda: _status(system, "qx_handler", f"/api/campaigns/{opened['id']}", 200))
     for username, body, status in [
