@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,6 +57,13 @@ class System:
     settings: Settings
     tokens: dict[str, str]
 
+    async def log_in(self, username: str, totp_secret: str | None, now: datetime) -> None:
+        code = pyotp.TOTP(totp_secret).at(now) if totp_secret else None
+        login = {"username": username, "password": PASSWORD, "totp_code": code}
+        answer = await self.http.post("/api/auth/login", json=login)
+        assert answer.status_code == 200, answer.text
+        self.tokens[username] = answer.json()["token"]
+
     def as_(self, username: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[username]}"}
 
@@ -93,6 +101,21 @@ async def system(
     dev_server: WorkflowEnvironment,
     api_clock: Callable[[], datetime],
 ) -> AsyncIterator[System]:
+    async with running_system(store_url, tmp_path, dev_server, api_clock) as running:
+        yield running
+
+
+@asynccontextmanager
+async def running_system(
+    store_url: str,
+    tmp_path: Path,
+    dev_server: WorkflowEnvironment,
+    clock: Callable[[], datetime],
+    *,
+    with_worker: bool = True,
+) -> AsyncIterator[System]:
+    """The app with its users logged in; without a worker, workflows it starts wait unrun (for
+    tests of what the API itself answers on a pinned day whose deadlines have passed)."""
     settings = Settings(
         data_dir=tmp_path / "data",
         database_url=store_url,
@@ -109,26 +132,25 @@ async def system(
                 unit_code=unit,
                 role=role,
                 password=PASSWORD,
-                now=api_clock(),
+                now=clock(),
                 totp=role in ADMIN_ROLES,
             )
             for username, (unit, role) in USERS.items()
         }
     engine.dispose()
-    app = create_app(settings, clock=api_clock)
-    worker = build_worker(await connect(settings), settings)
-    async with worker, app.router.lifespan_context(app):
+    app = create_app(settings, clock=clock)
+    async with AsyncExitStack() as stack:
+        if with_worker:
+            await stack.enter_async_context(build_worker(await connect(settings), settings))
+        await stack.enter_async_context(app.router.lifespan_context(app))
         transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://xueji") as http:
-            tokens = {}
-            for username in USERS:
-                secret = secrets[username]
-                code = pyotp.TOTP(secret).at(api_clock()) if secret else None
-                login = {"username": username, "password": PASSWORD, "totp_code": code}
-                answer = await http.post("/api/auth/login", json=login)
-                assert answer.status_code == 200, answer.text
-                tokens[username] = answer.json()["token"]
-            yield System(http, settings, tokens)
+        http = await stack.enter_async_context(
+            httpx.AsyncClient(transport=transport, base_url="http://xueji")
+        )
+        system = System(http, settings, {})
+        for username in USERS:
+            await system.log_in(username, secrets[username], clock())
+        yield system
 
 
 async def register(system: System, body: dict[str, Any] | None = None, **headers: str) -> Any:

@@ -6,7 +6,7 @@ is 404, the same answer as a case that does not exist.
 
 import hashlib
 from contextlib import suppress
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query
@@ -29,7 +29,16 @@ from api.complaint_schemas import (
     ComplaintIn,
     DeadlineOut,
 )
-from api.deps import CalendarDep, EngineDep, Offset, SealerDep, SettingsDep, TemporalDep, TreeDep
+from api.deps import (
+    CalendarDep,
+    ClockDep,
+    EngineDep,
+    Offset,
+    SealerDep,
+    SettingsDep,
+    TemporalDep,
+    TreeDep,
+)
 from api.security import Staff, field_error, require_roles
 from domain.orgtree import OrgTree, UnknownCodeError
 from domain.process import STAGE_NAMES, Channel, Stage, first_stage
@@ -86,6 +95,7 @@ async def register(
     temporal: TemporalDep,
     tree: TreeDep,
     calendar: CalendarDep,
+    clock: ClockDep,
     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
 ) -> ComplaintCreated:
     """Register a complaint; it is routed to its handling unit at once, and the answer gives
@@ -103,7 +113,7 @@ async def register(
                 receiving_unit=staff.unit_code,
                 idempotency_key=idempotency_key,
                 request_hash=body_hash,
-                now=datetime.now(UTC),
+                now=clock(),
             )
 
     try:
