@@ -3,21 +3,15 @@
 The calendar can change while a case runs, so workflow code never reads it: it asks here.
 """
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from pathlib import Path
 
-from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from domain.workdays import END_OF_DAY, SHANGHAI, CalendarFileError, WorkdayCalendar
-from store.calendar import arrangements, loaded_documents
+from domain.workdays import END_OF_DAY, SHANGHAI, WorkdayCalendar
 from workflows.messages import CampaignPlan, DeadlinePlan, PlanRequest
-
-log = logging.getLogger(__name__)
 
 # Units that have not reported to a campaign are reminded this many working days before its
 # due date, at the start of that office day.
@@ -62,53 +56,6 @@ def campaign_plan(calendar: WorkdayCalendar, due_date: date) -> CampaignPlan:
         remind_at=datetime.combine(remind_day, CAMPAIGN_REMINDER_TIME, tzinfo=SHANGHAI),
         estimated=calendar.is_estimated(remind_day, due_date),
     )
-
-
-class DirectoryCalendar:
-    """The calendar of an override directory, re-read when a file in it changes."""
-
-    def __init__(self, directory: Path) -> None:
-        self._directory = directory
-        self._signature: tuple[tuple[str, int, int], ...] | None = None
-        self._calendar = WorkdayCalendar()
-
-    def __call__(self) -> WorkdayCalendar:
-        signature = self._current_signature()
-        if signature != self._signature:
-            try:
-                self._calendar = WorkdayCalendar.from_directory(self._directory)
-                self._signature = signature
-            except CalendarFileError:
-                # A file copied in by hand and broken: keep the last good calendar.
-                log.exception("calendar directory %s has a bad file", self._directory)
-        return self._calendar
-
-    def _current_signature(self) -> tuple[tuple[str, int, int], ...]:
-        if not self._directory.is_dir():
-            return ()
-        files = sorted(self._directory.glob("*.json"))
-        return tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files)
-
-
-class StoreCalendar:
-    """The working-day calendar every process shares: the years administrators loaded into the
-    store (`calendar_year`) over any files left in the override directory, rebuilt when
-    either changes (the loaded years are a few short rows, read at each look-up)."""
-
-    def __init__(self, engine: Engine, directory: Path) -> None:
-        self._engine = engine
-        self._files = DirectoryCalendar(directory)
-        self._seen: tuple[object, ...] = ()
-        self._calendar = WorkdayCalendar()
-
-    def __call__(self) -> WorkdayCalendar:
-        files = self._files()  # the same object until a file changes
-        with self._engine.connect() as connection:
-            documents = loaded_documents(connection)
-        if (files, documents) != self._seen:
-            self._calendar = WorkdayCalendar({**files.overrides, **arrangements(documents)})
-            self._seen = (files, documents)
-        return self._calendar
 
 
 class CalendarActivities:

@@ -21,10 +21,10 @@ from google.protobuf.message import DecodeError
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, or_, select
 
+from core.settings import Settings
 from store.cases import registration
 from store.models import OutboxRow, Unit
 from store.sealing import Sealer
-from xueji.settings import Settings
 
 log = logging.getLogger(__name__)
 

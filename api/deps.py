@@ -11,12 +11,12 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from sqlalchemy import Engine
 
-from activities.calendar import StoreCalendar
-from activities.org import StoreTree
 from api.security import Staff, current_staff, require_roles
 from api.temporal_link import TemporalLink
+from core.settings import Settings
+from store.calendar import StoreCalendar
 from store.sealing import Sealer
-from xueji.settings import Settings
+from store.tree import StoreTree
 
 
 async def _settings(request: Request) -> Settings:

@@ -7,8 +7,6 @@ from datetime import UTC, datetime
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 
-from activities.calendar import StoreCalendar
-from activities.org import StoreTree
 from api import audit_trail
 from api.cors import PrefixCORS
 from api.errors import temporal_unavailable, too_many_page, validation_error
@@ -31,9 +29,11 @@ from api.routes import (
     track,
 )
 from api.temporal_link import TemporalLink, TemporalUnavailable
+from core.settings import Settings, get_settings
+from store.calendar import StoreCalendar
 from store.db import engine_for, hand_over_the_interpreter_sooner
 from store.sealing import Sealer
-from xueji.settings import Settings, get_settings
+from store.tree import StoreTree
 
 
 def _utc_now() -> datetime:

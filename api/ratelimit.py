@@ -20,7 +20,7 @@ from limits import parse
 from slowapi import Limiter
 from slowapi.util import get_remote_address
 
-from xueji.settings import Settings
+from core.settings import Settings
 
 Kind = Literal["public", "login"]
 TOO_MANY = "请求过于频繁，请 {seconds} 秒后再试"

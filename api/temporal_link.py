@@ -5,8 +5,8 @@ from datetime import timedelta
 
 from temporalio.client import Client
 
-from xueji.settings import Settings
-from xueji.temporal import connect
+from core.settings import Settings
+from core.temporal import connect
 
 
 class TemporalUnavailable(ConnectionError):

@@ -56,6 +56,8 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from core.settings import Settings
+from core.temporal import CONNECTED, data_converter, end_process
 from domain.ids import new_tracking_no
 from domain.process import Channel
 from domain.workdays import SHANGHAI
@@ -67,8 +69,6 @@ from workflows.complaint import ComplaintWorkflow
 from workflows.messages import Complainant, ComplaintInput, Student
 from workflows.search_attributes import ALL_KEYS
 from xueji.dev import find_executable, load_demo_tree_if_empty
-from xueji.settings import Settings
-from xueji.temporal import CONNECTED, data_converter, end_process
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "XUEJI_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -449,7 +449,7 @@ def main() -> None:
     asyncio.run(bench(args.complaints, args.concurrency, args.store))
     # Without the interpreter's teardown, which the SDK's runtime threads aborted about one
     # run in five here (exit 134 after the figures were printed).
-    CONNECTED.set()  # the dev server's client connected without xueji.temporal.connect
+    CONNECTED.set()  # the dev server's client connected without core.temporal.connect
     end_process(0)
 
 

@@ -33,11 +33,12 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from core.settings import Settings
+from core.temporal import data_converter
 from domain.ids import CROCKFORD, new_tracking_no
 from domain.process import Channel, Stage
 from domain.workdays import SHANGHAI
 from store.migrate import upgrade
-from worker import build_worker
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages import (
     Complainant,
@@ -51,8 +52,7 @@ from workflows.messages import (
 from workflows.search_attributes import ALL_KEYS
 from workflows.slip import SlipWorkflow
 from xueji.dev import find_executable, load_demo_tree_if_empty
-from xueji.settings import Settings
-from xueji.temporal import data_converter
+from xueji.worker import build_worker
 
 HISTORY_GOAL = 150
 # Received by the province about two schools of 石家庄: handled by the city, which sends the

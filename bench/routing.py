@@ -2,7 +2,7 @@
 
     python bench/routing.py [--counties N] [--schools N] [--complaints N] [--seed N]
 
-Writes a synthetic tree (xueji.synthetic) to a temporary directory, times
+Writes a synthetic tree (bench.synthetic) to a temporary directory, times
 ``OrgTree.load(units_csv, schools_csv)``, pre-generates the complaints (not timed), then times
 ``responsible_unit(tree, school_codes)`` over all of them in one process pinned to one core.
 Goals: load under 3 s, at least 300,000 decisions per second.
@@ -18,9 +18,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from synthetic import generate_complaints, write_national_tree
+
 from domain.orgtree import OrgTree
 from domain.routing import responsible_unit
-from xueji.synthetic import generate_complaints, write_national_tree
 
 LOAD_GOAL_SECONDS = 3.0
 DECISIONS_GOAL_PER_SECOND = 300_000

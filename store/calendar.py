@@ -4,12 +4,14 @@ every worker and API process, so workers on any host count the same working days
 import json
 import logging
 from datetime import datetime
+from pathlib import Path
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 from sqlmodel import Session, col, select
 
 from domain.workdays import (
     CalendarFileError,
+    WorkdayCalendar,
     YearArrangement,
     parse_year_document,
     year_document,
@@ -50,3 +52,50 @@ def arrangements(documents: tuple[tuple[int, str], ...]) -> dict[int, YearArrang
         except (ValueError, CalendarFileError):
             log.error("calendar year %s in the store does not read; left out", year)
     return years
+
+
+class DirectoryCalendar:
+    """The calendar of an override directory, re-read when a file in it changes."""
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+        self._signature: tuple[tuple[str, int, int], ...] | None = None
+        self._calendar = WorkdayCalendar()
+
+    def __call__(self) -> WorkdayCalendar:
+        signature = self._current_signature()
+        if signature != self._signature:
+            try:
+                self._calendar = WorkdayCalendar.from_directory(self._directory)
+                self._signature = signature
+            except CalendarFileError:
+                # A file copied in by hand and broken: keep the last good calendar.
+                log.exception("calendar directory %s has a bad file", self._directory)
+        return self._calendar
+
+    def _current_signature(self) -> tuple[tuple[str, int, int], ...]:
+        if not self._directory.is_dir():
+            return ()
+        files = sorted(self._directory.glob("*.json"))
+        return tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+
+
+class StoreCalendar:
+    """The working-day calendar every process shares: the years administrators loaded into the
+    store (`calendar_year`) over any files left in the override directory, rebuilt when
+    either changes (the loaded years are a few short rows, read at each look-up)."""
+
+    def __init__(self, engine: Engine, directory: Path) -> None:
+        self._engine = engine
+        self._files = DirectoryCalendar(directory)
+        self._seen: tuple[object, ...] = ()
+        self._calendar = WorkdayCalendar()
+
+    def __call__(self) -> WorkdayCalendar:
+        files = self._files()  # the same object until a file changes
+        with self._engine.connect() as connection:
+            documents = loaded_documents(connection)
+        if (files, documents) != self._seen:
+            self._calendar = WorkdayCalendar({**files.overrides, **arrangements(documents)})
+            self._seen = (files, documents)
+        return self._calendar

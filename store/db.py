@@ -21,7 +21,7 @@ from pathlib import Path
 from sqlalchemy import Engine, event, text
 from sqlmodel import Session, create_engine
 
-from xueji.settings import Settings
+from core.settings import Settings
 
 BUSY_TIMEOUT_SECONDS = 30.0  # a SQLite writer waits this long for another process's write
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "ALTER", "DROP")

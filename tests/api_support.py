@@ -14,6 +14,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from api.main import create_app
+from core.keys import DEV_KEY_SPEC
+from core.settings import Settings
 from domain.orgtree import OrgTree
 from store.accounts import ADMIN_ROLES, begin_totp_enrolment, create_user
 from store.db import make_engine, session_scope
@@ -21,8 +23,6 @@ from store.migrate import upgrade
 from store.models import StaffUser
 from store.org import replace_tree
 from store.sealing import Sealer
-from xueji.codec import DEV_KEY_SPEC
-from xueji.settings import Settings
 
 from .conftest import free_port
 

@@ -5,14 +5,13 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+from core.keys import DEV_KEY_SPEC, DEV_LOOKUP_KEY, parse_lookup_key
 from domain.process import Channel, Stage
 from domain.workdays import SHANGHAI
 from store.cases import apply_record
 from store.db import session_scope
-from store.lookup import DEV_LOOKUP_KEY, parse_lookup_key
 from store.sealing import Sealer
 from workflows.messages import CaseRecord, CaseSnapshot
-from xueji.codec import DEV_KEY_SPEC
 
 T0 = datetime(2030, 3, 4, 9, 0, tzinfo=SHANGHAI)
 SEALER = Sealer(DEV_KEY_SPEC)

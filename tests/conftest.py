@@ -12,15 +12,17 @@ import pytest
 from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
+from core.temporal import data_converter
 from store.db import make_engine
 from store.migrate import upgrade
 from workflows.search_attributes import ALL_KEYS
 from xueji.dev import find_executable
-from xueji.temporal import data_converter
 
 pytest_plugins = ["tests.http_support"]  # the `system` fixture: the app, a worker, a store
 
 XUEJI = str(Path(sys.executable).parent / "xueji")  # the installed console script
+WORKER_COMMAND = [sys.executable, "-m", "xueji.worker"]  # as `xueji dev` starts it
+WORKER_SCRIPT = str(Path(__file__).parents[1] / "worker.py")  # `python worker.py`
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "XUEJI_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"

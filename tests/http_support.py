@@ -19,11 +19,11 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
+from core.settings import Settings
+from core.temporal import connect
 from store.accounts import ADMIN_ROLES
 from store.db import engine_for, session_scope
-from worker import build_worker
-from xueji.settings import Settings
-from xueji.temporal import connect
+from xueji.worker import build_worker
 
 from .api_support import create_account
 from .process_support import prepare_store

@@ -25,6 +25,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 import xueji
+from core.settings import Settings
+from core.temporal import data_converter
 from domain.ids import new_tracking_no
 from domain.orgtree import OrgTree
 from domain.process import Channel, Stage
@@ -33,13 +35,11 @@ from store.db import engine_for, session_scope
 from store.migrate import upgrade
 from store.org import replace_tree
 from store.sealing import Sealer
-from worker import build_worker
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages import CaseView, Complainant, ComplaintInput
 from workflows.search_attributes import ALL_KEYS
 from xueji.dev import find_executable
-from xueji.settings import Settings
-from xueji.temporal import data_converter
+from xueji.worker import build_worker
 
 EPOCH = datetime(2030, 3, 4, 9, 0, tzinfo=SHANGHAI)  # Monday
 DEMO = Path(xueji.__file__).parent / "data"

@@ -18,12 +18,12 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
+from core.settings import Settings
 from domain.process import Stage
 from domain.workdays import SHANGHAI
-from worker import build_worker
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages import CaseView, IssueSlips, Withdraw
-from xueji.settings import Settings
+from xueji.worker import build_worker
 
 from .process_support import CONTENT, ID_CARD, NAME, PHONE, prepare_store, start_case
 

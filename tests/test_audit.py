@@ -10,10 +10,10 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session
 from typer.testing import CliRunner
 
+from core.settings import get_settings
 from store import audit
 from store.db import session_scope
 from xueji.cli import app
-from xueji.settings import get_settings
 
 T0 = datetime(2030, 3, 4, 1, 0, tzinfo=UTC)
 

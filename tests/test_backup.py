@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from core.settings import Settings
 from store.db import make_engine, session_scope
 from store.migrate import upgrade
 from store.models import Unit
 from xueji.backup import BackupError, check_backup, make_backup, restore_backup
-from xueji.settings import Settings
 
 from .conftest import XUEJI, free_port
 

@@ -9,8 +9,9 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.calendar import CalendarActivities, Deadline, DeadlineRequest, DirectoryCalendar
+from activities.calendar import CalendarActivities, Deadline, DeadlineRequest
 from domain.workdays import SHANGHAI
+from store.calendar import DirectoryCalendar
 from workflows.messages import DeadlinePlan, PlanRequest
 
 

@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from activities.calendar import StoreCalendar
+from core.temporal import connect
 from domain.workdays import SHANGHAI, WorkdayCalendar, parse_year_document
+from store.calendar import StoreCalendar
 from store.db import engine_for
 from store.models import CalendarYear
 from tests.api_support import Api, open_api
 from tests.http_support import System, eventually, register, visible
-from xueji.temporal import connect
 
 YEAR_2031 = {"year": 2031, "source": "国办发明电", "holidays": ["2031-03-04"], "workdays": []}
 

@@ -15,16 +15,16 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 
-from activities.calendar import StoreCalendar
+from core.settings import get_settings
 from domain.process import Stage
 from domain.workdays import SHANGHAI, WorkdayCalendar
+from store.calendar import StoreCalendar
 from store.db import engine_for
 from store.models import CalendarYear
-from worker import build_worker
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages import Withdraw
 from xueji.cli import app
-from xueji.settings import get_settings
+from xueji.worker import build_worker
 
 from .conftest import XUEJI, free_port
 from .process_support import prepare_store, settled, start_case, state

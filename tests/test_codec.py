@@ -23,6 +23,27 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from core.codec import (
+    ENCODING,
+    KEY_ID_METADATA,
+    WORKFLOW_ID_METADATA,
+    bound_workflow_id,
+    codec_from_spec,
+    encrypted_data_converter,
+    payloads_from_json,
+    payloads_to_json,
+    type_adapter,
+)
+from core.keys import (
+    DEV_KEY,
+    DEV_KEY_ID,
+    DEV_KEY_SPEC,
+    DecryptionError,
+    Keyring,
+    generate_key,
+    is_dev_key,
+    parse_keys,
+)
 from tests.codec_workflows import (
     RECORD_ACTIVITY,
     REFUSE_ACTIVITY,
@@ -31,25 +52,6 @@ from tests.codec_workflows import (
     ProbeOutcome,
 )
 from workflows.messages import Student
-from xueji.codec import (
-    DEV_KEY,
-    DEV_KEY_ID,
-    DEV_KEY_SPEC,
-    ENCODING,
-    KEY_ID_METADATA,
-    WORKFLOW_ID_METADATA,
-    DecryptionError,
-    EncryptionCodec,
-    bound_workflow_id,
-    codec_from_spec,
-    encrypted_data_converter,
-    generate_key,
-    is_dev_key,
-    parse_keys,
-    payloads_from_json,
-    payloads_to_json,
-    type_adapter,
-)
 from xueji.dev import find_executable
 
 PHONE = "13800138000"
@@ -193,13 +195,13 @@ async def test_plaintext_payloads_pass_through_decode() -> None:
     assert await codec.decode(plain) == plain
 
 
-def test_constructor_checks_key_length_and_active_key() -> None:
+def test_the_keyring_checks_key_length_and_active_key() -> None:
     with pytest.raises(ValueError, match=r"'short'.*16 字节"):
-        EncryptionCodec({"ok": bytes(32), "short": bytes(16)}, "ok")
+        Keyring({"ok": bytes(32), "short": bytes(16)}, "ok")
     with pytest.raises(ValueError, match="'k9'"):
-        EncryptionCodec({"k1": bytes(32)}, "k9")
+        Keyring({"k1": bytes(32)}, "k9")
     with pytest.raises(ValueError, match="至少"):
-        EncryptionCodec({}, "k1")
+        Keyring({}, "k1")
 
 
 # --- configuration ---------------------------------------------------------------------------

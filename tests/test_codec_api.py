@@ -9,12 +9,13 @@ import pytest
 from temporalio.api.common.v1 import Payload, Payloads
 
 from api.security import CODEC_COOKIE
+from core.codec import codec_from_spec, payloads_to_json
+from core.keys import DEV_KEY_SPEC
 from store.db import session_scope
 from store.models import Campaign, CampaignUnit
 from tests.api_support import T0, Api, open_api
 from tests.case_support import snapshot, write
 from workflows.messages import CaseRecord
-from xueji.codec import DEV_KEY_SPEC, codec_from_spec, payloads_to_json
 
 UI = "http://127.0.0.1:8233"
 # The small tree: 000000 ─ 110000 ─ 110101, 110102 ; 000000 ─ 130000 ─ 130100 ─ 130102

@@ -18,11 +18,10 @@ import yaml
 from pydantic import AliasChoices
 
 from api.routes.codec import router as codec_router
-from store.lookup import is_dev_lookup_key, parse_lookup_key
+from core.keys import is_dev_key, is_dev_lookup_key, parse_keys, parse_lookup_key
+from core.settings import Settings
 from workflows.search_attributes import cli_registrations
 from xueji.cli import app
-from xueji.codec import is_dev_key, parse_keys
-from xueji.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"

@@ -20,6 +20,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from activities.calendar import Deadline, DeadlineRequest
+from core.settings import Settings
+from core.temporal import data_converter
 from domain.workdays import SHANGHAI
 from store.db import engine_for, session_scope
 from store.migrate import upgrade
@@ -28,8 +30,6 @@ from tests.conftest import XUEJI, free_port
 from tests.probe_workflows import DeadlineProbe, TimerProbe
 from xueji.demo import read_accounts
 from xueji.dev import ALERT_FILTERS, filter_link, load_demo_tree_if_empty
-from xueji.settings import Settings
-from xueji.temporal import data_converter
 
 
 def _env(data_dir: Path, temporal: int, ui: int, api: int) -> dict[str, str]:

@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 
 import xueji
 from api.main import create_app
+from core.settings import Settings
 from store.migrate import upgrade
 from xueji.dev import load_demo_tree_if_empty
-from xueji.settings import Settings
 
 DEMO_UNITS = Path(xueji.__file__).parent / "data" / "demo_units.csv"
 

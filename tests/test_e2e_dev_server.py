@@ -27,6 +27,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
+from core.settings import Settings
 from domain.process import SlipKind, Stage
 from domain.workdays import SHANGHAI
 from store import cases
@@ -42,9 +43,8 @@ from workflows.messages import (
     ReturnSlip,
 )
 from workflows.slip import SlipWorkflow
-from xueji.dev import worker_script
-from xueji.settings import Settings
 
+from .conftest import WORKER_SCRIPT
 from .process_support import CONTENT, ID_CARD, NAME, PHONE, prepare_store, start_case
 
 CITY, CHANG_AN, QIAO_XI, PROVINCE = "130100", "130102", "130104", "130000"
@@ -105,7 +105,7 @@ async def worker(
     address = dev_server.client.service_client.config.target_host
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, worker_script()],
+            [sys.executable, WORKER_SCRIPT],
             env=worker_env(settings, address),
             cwd=tmp_path,  # no .env file of the checkout applies
             stdout=out,

@@ -4,8 +4,8 @@ from fastapi.testclient import TestClient
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
+from core.settings import Settings
 from tests.conftest import free_port
-from xueji.settings import Settings
 
 
 def _health(settings: Settings) -> tuple[int, dict[str, str]]:

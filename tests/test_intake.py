@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
+from core.keys import DEV_KEY_SPEC
 from domain.ids import normalize_tracking_no
 from domain.workdays import SHANGHAI
 from store.intake import (
@@ -18,7 +19,6 @@ from store.intake import (
     take_ticket,
 )
 from store.sealing import Sealer
-from xueji.codec import DEV_KEY_SPEC
 
 SEALER = Sealer(DEV_KEY_SPEC)
 NOW = datetime(2030, 3, 4, 9, 30, tzinfo=SHANGHAI)

@@ -21,12 +21,13 @@ from typer.testing import CliRunner
 
 import xueji
 from activities.notify import DeliveryReport, OutgoingMail, SmtpNotifier, deliver_outbox
+from core.keys import DEV_KEY_SPEC, DEV_LOOKUP_KEY, generate_key, parse_lookup_key
+from core.settings import get_settings
 from domain.orgtree import OrgTree
 from domain.process import Channel, Stage
 from domain.workdays import SHANGHAI
 from store.cases import apply_record, outbox
 from store.db import make_engine, session_scope
-from store.lookup import DEV_LOOKUP_KEY, parse_lookup_key
 from store.migrate import upgrade
 from store.models import Unit
 from store.org import replace_tree
@@ -34,8 +35,6 @@ from store.sealing import Sealer
 from tests.conftest import free_port
 from workflows.messages import CaseRecord, CaseSnapshot, Complainant, Notice, Registration
 from xueji.cli import app
-from xueji.codec import DEV_KEY_SPEC, generate_key
-from xueji.settings import get_settings
 
 DEMO = Path(xueji.__file__).parent / "data"
 SEALER = Sealer(DEV_KEY_SPEC)

@@ -9,12 +9,13 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 import xueji
-from activities.org import OrgActivities, StoreTree
+from activities.org import OrgActivities
 from domain.orgtree import OrgTree
 from store.db import make_engine, session_scope
 from store.migrate import upgrade
 from store.models import Unit
 from store.org import replace_tree
+from store.tree import StoreTree
 from workflows.messages import PathRequest, RouteRequest, Routing, RulingRequest
 
 DEMO = Path(xueji.__file__).parent / "data"

@@ -8,11 +8,11 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 import xueji
+from core.settings import get_settings
 from store.db import make_engine, session_scope
 from store.models import School, Unit
 from store.org import counts
 from xueji.cli import app
-from xueji.settings import get_settings
 
 runner = CliRunner()
 DEMO = Path(xueji.__file__).parent / "data"

@@ -10,12 +10,12 @@ import pytest
 from pydantic import ValidationError
 
 from api.main import create_app
+from core.settings import Settings
 from domain.ids import new_tracking_no
 from store.accounts import create_user
 from store.db import engine_for, session_scope
 from store.migrate import upgrade
 from xueji.dev import load_demo_tree_if_empty
-from xueji.settings import Settings
 
 PASSWORD = "Correct-Horse-7"
 TRACK = f"/api/track/{new_tracking_no(date(2030, 3, 4), 'K7QX3M')}?code=123456"

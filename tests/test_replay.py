@@ -10,10 +10,10 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
+from core.temporal import data_converter
 from workflows.campaign import CampaignWorkflow
 from workflows.complaint import ComplaintWorkflow
 from workflows.slip import SlipWorkflow
-from xueji.temporal import data_converter
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 

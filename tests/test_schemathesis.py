@@ -19,11 +19,11 @@ from hypothesis import HealthCheck, settings
 from schemathesis.python import asgi
 
 from api.main import create_app
+from core.settings import Settings
 from store.accounts import ADMIN_ROLES
 from store.db import engine_for, session_scope
 from store.migrate import upgrade
 from xueji.dev import load_demo_tree_if_empty
-from xueji.settings import Settings
 
 from .api_support import create_account
 from .conftest import free_port

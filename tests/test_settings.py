@@ -9,12 +9,11 @@ import pytest
 from pydantic import ValidationError
 
 from api.main import create_app
+from core.keys import generate_key
+from core.settings import Settings
 from domain.process import DeadlinePolicy
-from xueji.codec import generate_key
-from xueji.dev import worker_script
-from xueji.settings import Settings
 
-from .conftest import XUEJI
+from .conftest import WORKER_SCRIPT, XUEJI
 
 
 def test_deadline_policy_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -64,7 +63,7 @@ def test_worker_refuses_to_start_in_production_with_development_keys() -> None:
     env = {**os.environ, "XUEJI_ENVIRONMENT": "production"}
     env.pop("XUEJI_PAYLOAD_KEYS", None)
     done = subprocess.run(
-        [sys.executable, worker_script()], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, WORKER_SCRIPT], env=env, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 1
     assert "XUEJI_PAYLOAD_KEYS" in done.stderr and "XUEJI_STORE_KEYS" in done.stderr
@@ -90,7 +89,7 @@ def test_a_wrong_variable_is_named_by_the_command_and_the_worker_without_a_trace
         [XUEJI, "calendar", "show", "2026"], env=env, capture_output=True, text=True, timeout=60
     )
     worker = subprocess.run(
-        [sys.executable, worker_script()], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, WORKER_SCRIPT], env=env, capture_output=True, text=True, timeout=60
     )
 
     assert command.returncode == worker.returncode == 1

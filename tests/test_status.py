@@ -13,16 +13,16 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
+from core.settings import Settings
+from core.temporal import connect
 from domain.workdays import SHANGHAI
 from store.db import make_engine, session_scope
 from store.migrate import alembic_config, upgrade
 from store.models import OutboxRow
 from tests.case_support import T0, snapshot, write
-from worker import build_worker
 from workflows.messages import CaseRecord
-from xueji.settings import Settings
 from xueji.status import Check, system_status
-from xueji.temporal import connect
+from xueji.worker import build_worker
 
 from .conftest import XUEJI, free_port
 

@@ -14,12 +14,12 @@ from temporalio.testing import ActivityEnvironment
 
 import xueji
 from activities.store import StoreActivities
+from core.keys import DEV_KEY_SPEC, DEV_LOOKUP_KEY, parse_lookup_key
 from domain.orgtree import OrgTree
 from domain.process import Channel, SlipKind, Stage
 from domain.workdays import SHANGHAI
 from store.cases import get_case, registration
 from store.db import make_engine, session_scope
-from store.lookup import DEV_LOOKUP_KEY, parse_lookup_key
 from store.migrate import upgrade
 from store.models import CaseSlip
 from store.org import replace_tree
@@ -35,7 +35,6 @@ from workflows.messages import (
     SlipState,
     TimelineEntry,
 )
-from xueji.codec import DEV_KEY_SPEC
 
 DEMO = Path(xueji.__file__).parent / "data"
 SEALER = Sealer(DEV_KEY_SPEC)

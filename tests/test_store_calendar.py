@@ -6,9 +6,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from activities.calendar import StoreCalendar
 from domain.workdays import YearArrangement
-from store.calendar import save_calendar_year
+from store.calendar import StoreCalendar, save_calendar_year
 from store.db import session_scope
 
 NEW_YEAR_HOLIDAY = date(2031, 1, 2)  # a Thursday

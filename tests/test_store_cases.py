@@ -12,6 +12,7 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session, func, select
 
 import xueji
+from core.keys import DEV_KEY_SPEC, DEV_LOOKUP_KEY, parse_lookup_key
 from domain.orgtree import OrgTree
 from domain.process import Channel, SlipKind, Stage
 from domain.workdays import SHANGHAI
@@ -24,7 +25,6 @@ from store.cases import (
     timeline,
 )
 from store.db import make_engine, session_scope
-from store.lookup import DEV_LOOKUP_KEY, parse_lookup_key
 from store.migrate import upgrade
 from store.models import Case, CaseAccess, CaseSlip, CaseStep, OutboxRow, TimelineRow
 from store.org import replace_tree
@@ -42,7 +42,6 @@ from workflows.messages import (
     Student,
     TimelineEntry,
 )
-from xueji.codec import DEV_KEY_SPEC
 
 DEMO = Path(xueji.__file__).parent / "data"
 SEALER = Sealer(DEV_KEY_SPEC)

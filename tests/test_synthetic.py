@@ -3,9 +3,9 @@
 from collections import Counter
 from pathlib import Path
 
+from bench.synthetic import generate_complaints, write_national_tree
 from domain.orgtree import Level, OrgTree
 from domain.routing import responsible_unit
-from xueji.synthetic import generate_complaints, write_national_tree
 
 
 def test_tree_loads_with_the_asked_size_and_shape(tmp_path: Path) -> None:

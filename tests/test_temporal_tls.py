@@ -15,8 +15,8 @@ from hpack import Decoder
 from pydantic import ValidationError
 from temporalio.testing import WorkflowEnvironment
 
-from xueji.settings import Settings, describe
-from xueji.temporal import connect
+from core.settings import Settings, describe
+from core.temporal import connect
 
 SERVER_NAME = "temporal.xueji.test"
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"

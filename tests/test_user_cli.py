@@ -6,13 +6,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from core.settings import get_settings
 from store.accounts import Granted, authenticate
 from store.db import make_engine, session_scope
 from store.migrate import upgrade
 from store.org import replace_tree
 from tests.api_support import PASSWORD, SEALER, T0, small_tree
 from xueji.cli import app
-from xueji.settings import get_settings
 
 runner = CliRunner()
 

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from core.settings import Settings
 from domain.workdays import SHANGHAI
 from xueji.dev import busy_ports, required_ports
-from xueji.settings import Settings
 
 MANIFEST = "manifest.json"
 STORE_FILE = "xueji.db"

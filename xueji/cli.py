@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import typer
 
-from xueji.settings import SettingsError, get_settings
+from core.settings import SettingsError, get_settings
 
 app = typer.Typer(help="xueji 学籍投诉处理系统：运维命令", no_args_is_help=True)
 org_app = typer.Typer(help="组织机构树（教育行政部门与学校）", no_args_is_help=True)
@@ -33,8 +33,8 @@ app.add_typer(backup_app, name="backup")
 def main() -> NoReturn:
     """The `xueji` command (the console script): `app` with a safe end, for the commands that
     connect to Temporal (`calendar load`, `calendar retime`, `worker`, `api`); see
-    `xueji.temporal.end_process`."""
-    from xueji.temporal import end_process
+    `core.temporal.end_process`."""
+    from core.temporal import end_process
 
     try:
         app()
@@ -70,9 +70,9 @@ def dev() -> None:
 @app.command()
 def worker() -> None:
     """启动 worker（与 python worker.py 相同）。"""
-    import worker as worker_module
+    from xueji.worker import main as run_worker
 
-    worker_module.main()
+    run_worker()
 
 
 @app.command()
@@ -356,9 +356,8 @@ def calendar_retime() -> None:
 def _retime() -> None:
     import asyncio
 
-    from xueji.calendars import RETIME_HINT
-    from xueji.operations import retime_running_cases
-    from xueji.temporal import connect
+    from api.calendar_years import RETIME_HINT, retime_running_cases
+    from core.temporal import connect
 
     settings = get_settings()
 
@@ -379,10 +378,10 @@ def _retime() -> None:
 @calendar_app.command("show")
 def calendar_show(year: Annotated[int, typer.Argument(help="年份")]) -> None:
     """显示某一年的数据来源（official 官方 / estimated 预计）与放假、调休日期。"""
-    from activities.calendar import StoreCalendar
+    from api.calendar_years import year_view
+    from store.calendar import StoreCalendar
     from store.db import engine_for
     from store.migrate import upgrade
-    from xueji.calendars import year_view
 
     settings = get_settings()
     upgrade(settings.store_url)

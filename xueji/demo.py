@@ -22,11 +22,11 @@ import httpx
 from sqlalchemy import func
 from sqlmodel import select
 
+from core.settings import Settings
 from domain.workdays import SHANGHAI
 from store.accounts import ROLES, create_user
 from store.db import engine_for, session_scope
 from store.models import StaffUser
-from xueji.settings import Settings
 
 # (username prefix, unit code, unit name): 长安区 → 石家庄市 → 河北省 → 教育部
 DEMO_UNITS = (

@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
+from core.settings import Settings
 from workflows.search_attributes import cli_registrations
-from xueji.settings import Settings
 
 # The alert board of the Temporal Web UI (DESIGN §6): ready-made filters of running cases.
 ALERT_FILTERS = (
@@ -79,13 +79,6 @@ def _can_bind(host: str, port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-def worker_script() -> str:
-    """The path of `worker.py`, so the supervisor runs exactly `python worker.py`."""
-    import worker
-
-    return str(Path(worker.__file__).resolve())
 
 
 def find_executable(name: str, package: str) -> str:
@@ -277,7 +270,7 @@ def run_dev(settings: Settings, *, migrate: bool = True) -> int:
         temporal = supervisor.start("temporal", temporal_command(settings), env)
         host, port = split_address(settings.temporal_address)
         wait_for_port(host, port, timeout=60, process=temporal)
-        supervisor.start("worker", [sys.executable, worker_script()], env)
+        supervisor.start("worker", [sys.executable, "-m", "xueji.worker"], env)
         supervisor.start(
             "api",
             [

@@ -15,12 +15,12 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
+from core.settings import Settings
+from core.temporal import connect
 from domain.workdays import beijing_minute
 from store.db import engine_for
 from store.migrate import alembic_config
 from store.models import Case, OutboxRow
-from xueji.settings import Settings
-from xueji.temporal import connect
 
 # A worker long-polls about once a minute when idle; one unseen for longer has stopped.
 POLLED_WITHIN = timedelta(minutes=2)

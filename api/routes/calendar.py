@@ -5,12 +5,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, HTTPException, Path, status
 from temporalio.service import RPCError
 
+from api.calendar_years import RETIME_HINT, retime_running_cases, year_view
 from api.deps import CalendarAdminDep, CalendarDep, ClockDep, EngineDep, StaffDep, TemporalDep
 from domain.workdays import MAX_FILE_YEAR, MIN_FILE_YEAR, CalendarFileError, parse_year_document
 from store.calendar import save_calendar_year
 from store.db import session_scope
-from xueji.calendars import RETIME_HINT, year_view
-from xueji.operations import retime_running_cases
 
 router = APIRouter(prefix="/api/calendar", tags=["calendar"])
 

@@ -14,8 +14,7 @@ from temporalio.api.common.v1 import Payload, Payloads
 
 from api.deps import CaseStaffDep, EngineDep, TreeDep
 from api.security import field_error
-from store.queries import readable_workflows
-from xueji.codec import (
+from core.codec import (
     EncryptionCodec,
     bound_workflow_id,
     codec_from_spec,
@@ -23,6 +22,7 @@ from xueji.codec import (
     payloads_from_json,
     payloads_to_json,
 )
+from store.queries import readable_workflows
 
 router = APIRouter(prefix="/api/codec", tags=["codec"])
 

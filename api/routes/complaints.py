@@ -40,6 +40,7 @@ from api.deps import (
     TreeDep,
 )
 from api.security import Staff, field_error, require_roles
+from core.settings import Settings
 from domain.orgtree import OrgTree, UnknownCodeError
 from domain.process import STAGE_NAMES, Channel, Stage, first_stage
 from domain.routing import RoutingError
@@ -56,7 +57,6 @@ from workflows.messages import (
     Routing,
     Student,
 )
-from xueji.settings import Settings
 
 router = APIRouter(prefix="/api/complaints", tags=["complaints"])
 

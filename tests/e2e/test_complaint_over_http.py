@@ -25,13 +25,13 @@ from typing import Any
 import httpx
 import pytest
 
+from core.settings import Settings
 from store.accounts import create_user
 from store.db import engine_for, session_scope
 from store.migrate import upgrade
-from tests.conftest import free_port
+from tests.conftest import WORKER_COMMAND, free_port
 from xueji.demo import accounts_path, create_demo_accounts, read_accounts
-from xueji.dev import child_env, load_demo_tree_if_empty, temporal_command, worker_script
-from xueji.settings import Settings
+from xueji.dev import child_env, load_demo_tree_if_empty, temporal_command
 
 PROVINCE, CITY, CHANG_AN, QIAO_XI = "130000", "130100", "130102", "130104"
 CHANG_AN_SCHOOL, QIAO_XI_SCHOOL = "2130102001", "2130104001"
@@ -51,7 +51,7 @@ class System:
         if name == "temporal":
             return temporal_command(self.settings)
         if name == "worker":
-            return [sys.executable, worker_script()]
+            return WORKER_COMMAND
         port = str(self.settings.api_port)
         return [sys.executable, "-m", "uvicorn", "api.main:app", "--port", port]
 

@@ -12,8 +12,9 @@ from temporalio.client import Client
 from temporalio.converter import DataConverter
 from temporalio.service import TLSConfig
 
-from xueji.codec import DEV_KEY_SPEC, codec_from_spec, encrypted_data_converter
-from xueji.settings import Settings
+from core.codec import codec_from_spec, encrypted_data_converter
+from core.keys import DEV_KEY_SPEC
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -19,9 +19,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.keys import DEV_KEY_SPEC, DEV_LOOKUP_KEY, is_dev_key, is_dev_lookup_key, parse_lookup_key
 from domain.process import DeadlinePolicy
-from store.lookup import DEV_LOOKUP_KEY, is_dev_lookup_key, parse_lookup_key
-from xueji.codec import DEV_KEY_SPEC, is_dev_key
 
 
 class Settings(BaseSettings):

@@ -1,0 +1,111 @@
+"""The xueji worker (`xueji worker`, `python worker.py`), configured by environment (core.settings).
+
+It serves the workflows and activities on the task queue and stops cleanly on SIGTERM or
+Ctrl-C, finishing the activities in hand. Logs carry ids and codes, never personal data.
+"""
+
+import asyncio
+import compileall
+import logging
+import signal
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+import workflows
+from activities.calendar import CalendarActivities
+from activities.org import OrgActivities
+from activities.store import StoreActivities
+from core.settings import Settings, SettingsError, get_settings
+from core.temporal import connect_with_retry, end_process
+from store.calendar import StoreCalendar
+from store.db import engine_for, hand_over_the_interpreter_sooner
+from store.sealing import Sealer
+from store.tree import StoreTree
+from workflows.campaign import CampaignWorkflow
+from workflows.complaint import ComplaintWorkflow
+from workflows.slip import SlipWorkflow
+
+log = logging.getLogger("xueji.worker")
+
+
+def build_worker(client: Client, settings: Settings) -> Worker:
+    """The worker with every workflow and activity of xueji, built from `settings`.
+
+    `client` must use xueji's data converter (core.temporal.connect does).
+    """
+    engine = engine_for(settings)
+    calendar = CalendarActivities(StoreCalendar(engine, settings.calendar_path))
+    org = OrgActivities(StoreTree(engine))
+    store = StoreActivities(engine, Sealer(settings.store_keys), settings.lookup_key_bytes)
+    return Worker(
+        client,
+        task_queue=settings.temporal_task_queue,
+        workflows=[ComplaintWorkflow, SlipWorkflow, CampaignWorkflow],
+        activities=[
+            calendar.compute_deadline,
+            calendar.plan_deadline,
+            calendar.plan_campaign,
+            org.route_complaint,
+            org.unit_path,
+            org.ruling_unit,
+            store.record_case,
+            store.record_campaign,
+        ],
+        graceful_shutdown_timeout=timedelta(seconds=20),
+    )
+
+
+def cache_workflow_bytecode() -> None:
+    """Write the bytecode of the workflow modules if it is missing.
+
+    The sandbox imports a workflow's module afresh for every workflow it runs (so no state
+    leaks between them); without bytecode on disk each of those imports compiles the source,
+    a fifth of the worker's CPU per new case. Python writes bytecode itself unless told not
+    to (PYTHONDONTWRITEBYTECODE, common in containers); a folder that cannot be written to
+    is left as it is.
+    """
+    compileall.compile_dir(Path(workflows.__file__).parent, quiet=2)
+
+
+async def run(settings: Settings) -> None:
+    client = await connect_with_retry(settings)
+    worker = build_worker(client, settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    log.info(
+        "worker serving task queue %s of namespace %s at %s",
+        settings.temporal_task_queue,
+        settings.temporal_namespace,
+        settings.temporal_address,
+    )
+    async with worker:
+        await stop.wait()
+        log.info("stopping: finishing the tasks in hand")
+    log.info("worker stopped")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        log.error("refusing to start: %s", exc)
+        raise SystemExit(1) from None
+    problems = settings.production_problems()
+    if problems:
+        for problem in problems:
+            log.error("refusing to start: %s", problem)
+        raise SystemExit(1)
+    cache_workflow_bytecode()
+    hand_over_the_interpreter_sooner()
+    asyncio.run(run(settings))
+
+
+if __name__ == "__main__":  # python -m xueji.worker, as `xueji dev` starts it
+    main()
+    end_process(0)
