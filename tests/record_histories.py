@@ -3,7 +3,8 @@
 Each main path of the complaint process runs on the time-skipping server with the real
 worker; the histories of the case and of its slips are written to tests/histories/ as
 `<path>.<workflow>.json`. Re-record only when a change is *meant* to alter histories of new
-cases, and keep the old files too, so running cases of the old code still replay (see README).
+cases, and keep the old files too, so running cases of the old code still replay (see
+docs/operations.md, "Changing workflow code safely").
 """
 
 import asyncio

@@ -140,7 +140,7 @@ def test_a_postgresql_store_is_left_to_pg_dump(settings: Settings, tmp_path: Pat
 
     assert [path.name for path in folder.iterdir()] != []
     assert not (folder / "xueji.db").exists()
-    assert skipped == ["业务数据库是 PostgreSQL：请用 pg_dump 备份（见 README）"]
+    assert skipped == ["业务数据库是 PostgreSQL：请用 pg_dump 备份（见 docs/operations.md）"]
 
 
 def units(settings: Settings) -> list[str]:

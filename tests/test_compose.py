@@ -1,7 +1,7 @@
 """docker-compose.yml, Dockerfile and .env.example, checked against the code they deploy.
 
-No Docker engine runs here: the tests read the files and compare them with the README, the
-settings, the command line and the search attributes, so that none of them can drift apart.
+No Docker engine runs here: the tests read the files and compare them with docs/operations.md,
+the settings, the command line and the search attributes, so that none of them can drift apart.
 """
 
 import json
@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 ENV_EXAMPLE = ROOT / ".env.example"
-README = ROOT / "README.md"
+OPERATIONS = ROOT / "docs" / "operations.md"
 
 KEYS = ("XUEJI_PAYLOAD_KEYS", "XUEJI_STORE_KEYS", "XUEJI_LOOKUP_KEY")
 # `$$` is compose's escape for a literal `$` (shell variables of a command), not a variable.
@@ -126,8 +126,8 @@ def setting_names() -> dict[str, set[str]]:
     return names
 
 
-def readme_services() -> list[str]:
-    text = README.read_text(encoding="utf-8")
+def documented_services() -> list[str]:
+    text = OPERATIONS.read_text(encoding="utf-8")
     start = text.index("<!-- compose-services")
     end = text.index("<!-- /compose-services -->", start)
     return re.findall(r"^\| `([^`]+)` \|", text[start:end], flags=re.MULTILINE)
@@ -190,9 +190,9 @@ def healthcheck(name: str) -> str:
     return " ".join(test) if isinstance(test, list) else str(test)
 
 
-def test_compose_has_exactly_the_services_the_readme_lists() -> None:
-    listed = readme_services()
-    assert listed, "README has no table of compose services between the markers"
+def test_compose_has_exactly_the_services_the_operations_docs_list() -> None:
+    listed = documented_services()
+    assert listed, "docs/operations.md has no table of compose services between the markers"
     assert len(listed) == len(set(listed))
     assert set(compose()["services"]) == set(listed)
 

@@ -36,8 +36,8 @@ def test_design_example_national_day_2026() -> None:
     assert CALENDAR.deadline(received, 3) == datetime(2026, 10, 10, 23, 59, 59, tzinfo=SHANGHAI)
 
 
-def test_the_readme_life_of_one_complaint() -> None:
-    """The README's example: each event (Beijing time) and the deadline it starts."""
+def test_the_life_of_one_complaint_in_the_process_docs() -> None:
+    """The example of docs/process.md: each event (Beijing time) and the deadline it starts."""
     policy = DeadlinePolicy()
     steps = [  # (event, working days, due day)
         (datetime(2026, 9, 30, 10, 0), policy.verify_issue, date(2026, 10, 10)),

@@ -76,7 +76,7 @@ def _fill(settings: Settings, folder: Path, now: datetime) -> list[str]:
     if settings.store_file is not None:
         copied.append(_copy_sqlite(settings.store_file, folder, STORE_FILE))
     else:
-        skipped.append("业务数据库是 PostgreSQL：请用 pg_dump 备份（见 README）")
+        skipped.append("业务数据库是 PostgreSQL：请用 pg_dump 备份（见 docs/operations.md）")
     if settings.temporal_db_path.exists():
         copied.append(_copy_sqlite(settings.temporal_db_path, folder, TEMPORAL_FILE))
     else:
@@ -125,7 +125,7 @@ def restore_backup(settings: Settings, folder: Path, now: datetime) -> Path:
         raise BackupError("备份有问题，未恢复：\n" + "\n".join(f"  {p}" for p in problems))
     store = settings.store_file
     if store is None:
-        raise BackupError("业务数据库是 PostgreSQL：请用 pg_restore 恢复（见 README）")
+        raise BackupError("业务数据库是 PostgreSQL：请用 pg_restore 恢复（见 docs/operations.md）")
     targets = _targets(settings, store, list(_manifest(folder)))
     running = busy_ports(required_ports(settings))
     if running:
