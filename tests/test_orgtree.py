@@ -1,4 +1,4 @@
-"""The organisation tree: loading, validation of every record, look-ups (domain/orgtree.py)."""
+"""The organisation tree: loading, validation of every record, look-ups (domain/orgtree*.py)."""
 
 import json
 from pathlib import Path
