@@ -4,33 +4,19 @@ The calendar can change while a case runs, so workflow code never reads it: it a
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from domain.workdays import END_OF_DAY, SHANGHAI, WorkdayCalendar
-from workflows.messages import CampaignPlan, DeadlinePlan, PlanRequest
+from workflows.activity_interfaces import CalendarActivityInterface
+from workflows.messages.activities import CampaignPlan, DeadlinePlan, PlanRequest
 
 # Units that have not reported to a campaign are reminded this many working days before its
 # due date, at the start of that office day.
 CAMPAIGN_REMINDER_DAYS = 3
 CAMPAIGN_REMINDER_TIME = time(9, 0)
-
-
-@dataclass(frozen=True)
-class DeadlineRequest:
-    """A deadline of `working_days` working days counted from the event at `event_at`."""
-
-    event_at: datetime
-    working_days: int
-
-
-@dataclass(frozen=True)
-class Deadline:
-    due: datetime
-    estimated: bool  # some day it counts over lies in a year without official data
 
 
 def deadline_plan(calendar: WorkdayCalendar, request: PlanRequest) -> DeadlinePlan:
@@ -58,21 +44,11 @@ def campaign_plan(calendar: WorkdayCalendar, due_date: date) -> CampaignPlan:
     )
 
 
-class CalendarActivities:
+class CalendarActivities(CalendarActivityInterface):
     """Activities over a calendar source; `worker.py` builds it, tests hand in their own."""
 
     def __init__(self, calendar: Callable[[], WorkdayCalendar]) -> None:
         self._calendar = calendar
-
-    @activity.defn(name="compute_deadline")
-    async def compute_deadline(self, request: DeadlineRequest) -> Deadline:
-        calendar = self._calendar()
-        try:
-            due = calendar.deadline(request.event_at, request.working_days)
-        except ValueError as exc:  # a naive time or a count below 1: retrying cannot fix it
-            raise ApplicationError(str(exc), type="InvalidDeadline", non_retryable=True) from exc
-        start = request.event_at.astimezone(SHANGHAI).date()
-        return Deadline(due=due, estimated=calendar.is_estimated(start, due.date()))
 
     @activity.defn(name="plan_campaign")
     async def plan_campaign(self, due_date: date) -> CampaignPlan:
@@ -81,8 +57,8 @@ class CalendarActivities:
 
     @activity.defn(name="plan_deadline")
     async def plan_deadline(self, request: PlanRequest) -> DeadlinePlan:
-        """A step's due time and its reminder time: the end of the working day before it."""
+        """A clock's due time and its reminder time: the end of the working day before it."""
         try:
             return deadline_plan(self._calendar(), request)
-        except ValueError as exc:
+        except ValueError as exc:  # a naive time or a count below 1: retrying cannot fix it
             raise ApplicationError(str(exc), type="InvalidDeadline", non_retryable=True) from exc

@@ -13,7 +13,8 @@ from temporalio.exceptions import ApplicationError
 
 from domain.orgtree import OrgTree, UnknownCodeError
 from domain.routing import RoutingError, responsible_unit, route, ruling_unit
-from workflows.messages import PathRequest, RouteRequest, Routing, RulingRequest
+from workflows.activity_interfaces import OrgActivityInterface
+from workflows.messages.activities import PathRequest, RouteRequest, Routing, RulingRequest
 
 
 def routing_of(tree: OrgTree, request: RouteRequest) -> Routing:
@@ -44,7 +45,7 @@ def _refusals() -> Iterator[None]:
         raise ApplicationError(str(exc), type="RoutingError", non_retryable=True) from None
 
 
-class OrgActivities:
+class OrgActivities(OrgActivityInterface):
     def __init__(self, tree: Callable[[], OrgTree]) -> None:
         self._tree = tree
 

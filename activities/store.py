@@ -8,16 +8,17 @@ from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from domain.records import CampaignRecord, CaseRecord
 from store.campaigns import apply_campaign_record
-from store.cases import RecordError, apply_record
+from store.cases import InvalidCaseRecord, apply_record
 from store.db import session_scope
 from store.sealing import Sealer
-from workflows.messages import CampaignRecord, CaseRecord
+from workflows.activity_interfaces import StoreActivityInterface
 
 log = logging.getLogger(__name__)
 
 
-class StoreActivities:
+class StoreActivities(StoreActivityInterface):
     def __init__(self, engine: Engine, sealer: Sealer, lookup_key: bytes) -> None:
         self._engine = engine
         self._sealer = sealer
@@ -32,7 +33,7 @@ class StoreActivities:
         """
         try:
             await asyncio.to_thread(self._write, record)
-        except RecordError as exc:
+        except InvalidCaseRecord as exc:
             raise ApplicationError(str(exc), type="InvalidRecord", non_retryable=True) from None
         except Exception as exc:
             kind = type(exc).__name__

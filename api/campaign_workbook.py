@@ -16,11 +16,11 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session
 
 from domain.orgtree import OrgTree, UnknownCodeError
+from domain.records import PersonnelReport
 from domain.workdays import beijing_minute
 from store.campaigns import reports
 from store.models import Campaign
 from store.sealing import Sealer
-from workflows.messages import PersonnelReport
 
 STAFF_SHEET = "内部工作协调人员名单"
 PUBLIC_SHEET = "对外受理投诉电话和邮箱"

@@ -14,7 +14,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from workflows import errors
 
 STATUS_OF_REFUSAL = {
-    errors.WRONG_STEP: 409,
+    errors.WRONG_STAGE: 409,
     errors.ALREADY_DONE: 409,
     errors.WRONG_UNIT: 403,
     errors.UNKNOWN_SLIP: 404,

@@ -60,13 +60,14 @@ from core.settings import Settings
 from core.temporal import CONNECTED, data_converter, end_process
 from domain.ids import new_tracking_no
 from domain.process import Channel
+from domain.records import Complainant, Student
 from domain.workdays import SHANGHAI
 from store.accounts import create_user
 from store.db import engine_for, session_scope
 from store.migrate import upgrade
 from store.models import Case
 from workflows.complaint import ComplaintWorkflow
-from workflows.messages import Complainant, ComplaintInput, Student
+from workflows.messages.complaint import ComplaintInput
 from workflows.search_attributes import ALL_KEYS
 from xueji.dev import find_executable, load_demo_tree_if_empty
 
@@ -251,7 +252,7 @@ def complaint_input() -> ComplaintInput:
         school_codes=list(COMPLAINT["school_codes"]),
         complainant=Complainant(name="张晓明", phone="138 1234 5678"),
         content=str(COMPLAINT["summary"]),
-        students=[Student("张小雨")],
+        students=[Student(name="张小雨")],
     )
 
 

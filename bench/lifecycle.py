@@ -37,18 +37,18 @@ from core.settings import Settings
 from core.temporal import data_converter
 from domain.ids import CROCKFORD, new_tracking_no
 from domain.process import Channel, Stage
+from domain.records import Complainant
 from domain.workdays import SHANGHAI
 from store.migrate import upgrade
 from workflows.complaint import ComplaintWorkflow
-from workflows.messages import (
-    Complainant,
+from workflows.messages.complaint import (
     ComplaintInput,
     ConfirmResult,
     DecideOpinion,
     InformComplainant,
     IssueSlips,
-    ReturnSlip,
 )
+from workflows.messages.slip import ReturnSlip
 from workflows.search_attributes import ALL_KEYS
 from workflows.slip import SlipWorkflow
 from xueji.dev import find_executable, load_demo_tree_if_empty

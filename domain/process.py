@@ -1,4 +1,4 @@
-"""The steps of one complaint and their deadlines (DESIGN §5), as plain data.
+"""The stages of one complaint and their clocks' working days (DESIGN §5), as plain data.
 
 Pure: the workflows import it, so nothing here reads a clock, a file or the settings.
 """
@@ -78,7 +78,7 @@ SLIP_NAMES: dict[SlipKind, str] = {
 
 @dataclass(frozen=True)
 class DeadlinePolicy:
-    """Working days per step; the defaults are the notice's (or DESIGN's where it says "timely")."""
+    """Working days of each clock; the notice's defaults (DESIGN's where it says "timely")."""
 
     verify_issue: int = 3  # issue verification slips, from arrival or the ruling
     verify_return: int = 5  # each related unit returns its slip, from its receipt

@@ -10,10 +10,10 @@ from datetime import datetime
 
 from sqlmodel import Session, col, or_, select
 
+from domain.records import CampaignRecord, PersonnelEntry, PersonnelReport
 from store.cases import add_to_outbox
 from store.models import Campaign, CampaignUnit, OutboxRow, Unit
 from store.sealing import Sealer
-from workflows.messages import CampaignRecord, PersonnelEntry, PersonnelReport
 
 
 def apply_campaign_record(

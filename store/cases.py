@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from domain.ids import InvalidIdentifier, mask_phone, normalize_phone
 from domain.process import escalation_recipients
+from domain.records import CaseRecord, Complainant, Notice, Registration, Student
 from store.lookup import Kind, lookup_hash
 from store.models import (
     Case,
@@ -26,10 +27,9 @@ from store.models import (
     Unit,
 )
 from store.sealing import Sealer
-from workflows.messages import CaseRecord, Complainant, Notice, Registration, Student
 
 
-class RecordError(ValueError):
+class InvalidCaseRecord(ValueError):
     """A record the store cannot take as it is; retrying it cannot help."""
 
 
@@ -42,7 +42,7 @@ def apply_record(
     The rows the record may change are read in one query per table and written together:
     the store's writers take turns, so a record holds the turn for as short as it can.
 
-    Raises RecordError for a registration of a case that was never written.
+    Raises InvalidCaseRecord for a registration of a case that was never written.
     """
     case_id = record.complaint_id
     _take_turns(session, case_id)
@@ -56,7 +56,7 @@ def apply_record(
             session.add(case)
         if record.registration is not None:
             if case is None:
-                raise RecordError(f"案件 {case_id} 尚无案件信息，无法保存投诉人信息")
+                raise InvalidCaseRecord(f"案件 {case_id} 尚无案件信息，无法保存投诉人信息")
             _seal_registration(case, record.registration, sealer, lookup_key)
         _upsert_steps(session, record)
         _upsert_slips(session, record, sealer)

@@ -7,11 +7,11 @@ from sqlalchemy import Engine
 
 from core.keys import DEV_KEY_SPEC, DEV_LOOKUP_KEY, parse_lookup_key
 from domain.process import Channel, Stage
+from domain.records import CaseRecord, CaseSnapshot
 from domain.workdays import SHANGHAI
 from store.cases import apply_record
 from store.db import session_scope
 from store.sealing import Sealer
-from workflows.messages import CaseRecord, CaseSnapshot
 
 T0 = datetime(2030, 3, 4, 9, 0, tzinfo=SHANGHAI)
 SEALER = Sealer(DEV_KEY_SPEC)

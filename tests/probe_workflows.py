@@ -6,18 +6,18 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.calendar import Deadline, DeadlineRequest
+    from workflows.activity_interfaces import CalendarActivityInterface
+    from workflows.messages.activities import DeadlinePlan, PlanRequest
 
 
 @workflow.defn
 class DeadlineProbe:
     @workflow.run
-    async def run(self, task_queue: str, request: DeadlineRequest) -> Deadline:
-        return await workflow.execute_activity(
-            "compute_deadline",
+    async def run(self, task_queue: str, request: PlanRequest) -> DeadlinePlan:
+        return await workflow.execute_activity_method(
+            CalendarActivityInterface.plan_deadline,
             request,
             task_queue=task_queue,
-            result_type=Deadline,
             start_to_close_timeout=timedelta(seconds=10),
         )
 

@@ -30,13 +30,14 @@ from core.temporal import data_converter
 from domain.ids import new_tracking_no
 from domain.orgtree import OrgTree
 from domain.process import Channel, Stage
+from domain.records import Complainant
 from domain.workdays import SHANGHAI
 from store.db import engine_for, session_scope
 from store.migrate import upgrade
 from store.org import replace_tree
 from store.sealing import Sealer
 from workflows.complaint import ComplaintWorkflow
-from workflows.messages import CaseView, Complainant, ComplaintInput
+from workflows.messages.complaint import CaseView, ComplaintInput
 from workflows.search_attributes import ALL_KEYS
 from xueji.dev import find_executable
 from xueji.worker import build_worker

@@ -19,7 +19,7 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 
 from domain.process import Channel, Stage
 from workflows.complaint import ComplaintWorkflow
-from workflows.messages import (
+from workflows.messages.complaint import (
     ConfirmResult,
     InformComplainant,
     RaiseDispute,

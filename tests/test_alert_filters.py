@@ -22,7 +22,7 @@ from core.settings import Settings
 from domain.process import Stage
 from domain.workdays import SHANGHAI
 from workflows.complaint import ComplaintWorkflow
-from workflows.messages import CaseView, IssueSlips, Withdraw
+from workflows.messages.complaint import CaseView, IssueSlips, Withdraw
 from xueji.worker import build_worker
 
 from .process_support import CONTENT, ID_CARD, NAME, PHONE, prepare_store, start_case

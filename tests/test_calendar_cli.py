@@ -22,7 +22,7 @@ from store.calendar import StoreCalendar
 from store.db import engine_for
 from store.models import CalendarYear
 from workflows.complaint import ComplaintWorkflow
-from workflows.messages import Withdraw
+from workflows.messages.complaint import Withdraw
 from xueji.cli import app
 from xueji.worker import build_worker
 

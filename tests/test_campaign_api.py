@@ -14,18 +14,19 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
+from domain.records import (
+    CampaignRecord,
+    CampaignState,
+    CampaignStatus,
+    PersonnelEntry,
+    PersonnelReport,
+    UnitStatus,
+)
 from domain.workdays import SHANGHAI, YearArrangement
 from store.calendar import save_calendar_year
 from store.campaigns import apply_campaign_record
 from store.db import engine_for, session_scope
 from store.sealing import Sealer
-from workflows.messages import (
-    CampaignRecord,
-    CampaignState,
-    PersonnelEntry,
-    PersonnelReport,
-    UnitStatus,
-)
 
 from .http_support import CHANG_AN, CITY, PROVINCE, QIAO_XI, System, eventually
 
@@ -206,24 +207,35 @@ async def test_the_compiled_workbook_is_for_the_opening_and_reporting_units_only
         campaign_id="campaign-closed",
         title="人员信息报送",
         opener=PROVINCE,
-        status="closed",
+        status=CampaignStatus.CLOSED,
         opened_at=closed_at - timedelta(days=20),
         due=closed_at - timedelta(hours=10),
         remind_at=closed_at - timedelta(days=5),
         units=[
-            UnitStatus(CHANG_AN, submitted_at=closed_at - timedelta(days=3)),
-            UnitStatus(QIAO_XI),
+            UnitStatus(unit=CHANG_AN, submitted_at=closed_at - timedelta(days=3)),
+            UnitStatus(unit=QIAO_XI),
         ],
         closed_at=closed_at,
     )
-    entry = PersonnelEntry("赵敏", "基础教育科", "科长", "0311-86001234", "13803110000", "z@x.cn")
+    entry = PersonnelEntry(
+        name="赵敏",
+        workplace="基础教育科",
+        position="科长",
+        office_phone="0311-86001234",
+        mobile="13803110000",
+        email="z@x.cn",
+    )
     engine = engine_for(system.settings)
     with session_scope(engine) as session:
         apply_campaign_record(
             session,
             CampaignRecord(
                 state=state,
-                reports={CHANG_AN: PersonnelReport([entry], "0311-86001000", "x@x.cn")},
+                reports={
+                    CHANG_AN: PersonnelReport(
+                        entries=[entry], public_phone="0311-86001000", public_email="x@x.cn"
+                    )
+                },
                 publish=True,
             ),
             Sealer(system.settings.store_keys),

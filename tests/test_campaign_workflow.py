@@ -20,20 +20,14 @@ import xueji
 from activities.calendar import campaign_plan
 from api.campaign_workbook import PUBLIC_HEADER, STAFF_HEADER, NotCompiled, compiled_workbook
 from domain.orgtree import OrgTree
+from domain.records import CampaignState, PersonnelEntry, PersonnelReport
 from domain.workdays import WorkdayCalendar, YearArrangement
 from store.calendar import save_calendar_year
 from store.db import session_scope
 from store.models import Campaign, CampaignUnit, OutboxRow, Unit
 from workflows import errors
 from workflows.campaign import CampaignWorkflow
-from workflows.messages import (
-    CampaignInput,
-    CampaignState,
-    CloseCampaign,
-    PersonnelEntry,
-    PersonnelReport,
-    SubmitReport,
-)
+from workflows.messages.campaign import CampaignInput, CloseCampaign, SubmitReport
 
 from .process_support import EPOCH, Process, at, attributes, refusal, running_process
 
@@ -89,7 +83,9 @@ async def open_campaign(
 async def submit(
     handle: WorkflowHandle[CampaignWorkflow, CampaignState], unit: str, sent: PersonnelReport
 ) -> CampaignState:
-    return await handle.execute_update(CampaignWorkflow.submit, SubmitReport(unit, sent))
+    return await handle.execute_update(
+        CampaignWorkflow.submit, SubmitReport(actor_unit=unit, report=sent)
+    )
 
 
 def notices(process: Process, kind: str) -> list[tuple[str, str]]:
@@ -150,7 +146,7 @@ async def test_a_campaign_reminds_alerts_refuses_late_corrections_and_compiles(
 
     # A correction after the due time is refused and changes nothing.
     late = await refusal(submit(handle, CHANG_AN, report(CHANG_AN, "周杰")))
-    assert late.type == errors.WRONG_STEP and "2030-03-15 23:59" in late.message
+    assert late.type == errors.WRONG_STAGE and "2030-03-15 23:59" in late.message
     with Session(process.store()) as session:
         assert session.get(CampaignUnit, (handle.id, CHANG_AN)).corrections == 1  # type: ignore[union-attr]
         campaign = session.get(Campaign, handle.id)
@@ -221,17 +217,27 @@ async def test_the_opener_closes_after_the_due_time_with_a_unit_missing(process:
 
     stranger = await refusal(submit(handle, "130105", report("130105", "吴迪")))
     assert stranger.type == errors.WRONG_UNIT
-    empty = await refusal(submit(handle, CHANG_AN, PersonnelReport([], "0311-1234567", "a@b.cn")))
+    empty = await refusal(
+        submit(
+            handle,
+            CHANG_AN,
+            PersonnelReport(entries=[], public_phone="0311-1234567", public_email="a@b.cn"),
+        )
+    )
     assert empty.type == errors.INVALID_INPUT
-    early = await refusal(handle.execute_update(CampaignWorkflow.close, CloseCampaign(PROVINCE)))
-    assert early.type == errors.WRONG_STEP
+    early = await refusal(
+        handle.execute_update(CampaignWorkflow.close, CloseCampaign(actor_unit=PROVINCE))
+    )
+    assert early.type == errors.WRONG_STAGE
     await submit(handle, CHANG_AN, report(CHANG_AN, "赵敏"))
 
     await process.sleep_until(at(7, 9, 0, 0))
     assert [unit for unit, _ in notices(process, "campaign_overdue")] == [PROVINCE, QIAO_XI]
-    other = await refusal(handle.execute_update(CampaignWorkflow.close, CloseCampaign(CHANG_AN)))
+    other = await refusal(
+        handle.execute_update(CampaignWorkflow.close, CloseCampaign(actor_unit=CHANG_AN))
+    )
     assert other.type == errors.WRONG_UNIT
-    closed = await handle.execute_update(CampaignWorkflow.close, CloseCampaign(PROVINCE))
+    closed = await handle.execute_update(CampaignWorkflow.close, CloseCampaign(actor_unit=PROVINCE))
     assert (closed.status, closed.missing) == ("closed", [QIAO_XI])
     assert soon_after(at(7, 9, 0, 0), closed.closed_at)
     assert notices(process, "campaign_reminder") == []

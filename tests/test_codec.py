@@ -44,6 +44,7 @@ from core.keys import (
     is_dev_key,
     parse_keys,
 )
+from domain.records import Student
 from tests.codec_workflows import (
     RECORD_ACTIVITY,
     REFUSE_ACTIVITY,
@@ -51,7 +52,6 @@ from tests.codec_workflows import (
     ComplainantProbe,
     ProbeOutcome,
 )
-from workflows.messages import Student
 from xueji.dev import find_executable
 
 PHONE = "13800138000"

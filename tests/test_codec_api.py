@@ -11,11 +11,11 @@ from temporalio.api.common.v1 import Payload, Payloads
 from api.security import CODEC_COOKIE
 from core.codec import codec_from_spec, payloads_to_json
 from core.keys import DEV_KEY_SPEC
+from domain.records import CaseRecord
 from store.db import session_scope
 from store.models import Campaign, CampaignUnit
 from tests.api_support import T0, Api, open_api
 from tests.case_support import snapshot, write
-from workflows.messages import CaseRecord
 
 UI = "http://127.0.0.1:8233"
 # The small tree: 000000 ─ 110000 ─ 110101, 110102 ; 000000 ─ 130000 ─ 130100 ─ 130102
@@ -37,7 +37,7 @@ def api(store_url: str, tmp_path: Path) -> Iterator[Api]:
 
 def write_case(api: Api, case_id: str, *, handling: str) -> None:
     case = snapshot(handling, tracking_no=f"T-{case_id}", province=handling[:2] + "0000")
-    write(api.engine, CaseRecord(case_id, case=case))
+    write(api.engine, CaseRecord(complaint_id=case_id, case=case))
 
 
 PLAIN = Payload(metadata={"encoding": b"json/plain"}, data='{"name":"张三"}'.encode())

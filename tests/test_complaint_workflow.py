@@ -12,21 +12,21 @@ from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.process import Channel, SlipKind, Stage
+from domain.records import SlipState
 from store.models import Case, CaseStep, OutboxRow, TimelineRow
 from workflows.complaint import ComplaintWorkflow
-from workflows.messages import (
+from workflows.messages.complaint import (
     CaseView,
     ConfirmResult,
     DecideOpinion,
     InformComplainant,
     IssueSlips,
     RaiseDispute,
-    ReturnSlip,
     Rework,
     RuleDispute,
-    SlipState,
     Withdraw,
 )
+from workflows.messages.slip import ReturnSlip
 from workflows.slip import SlipWorkflow
 
 from .process_support import (

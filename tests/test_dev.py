@@ -19,7 +19,6 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
-from activities.calendar import Deadline, DeadlineRequest
 from core.settings import Settings
 from core.temporal import data_converter
 from domain.workdays import SHANGHAI
@@ -28,6 +27,7 @@ from store.migrate import upgrade
 from store.org import counts
 from tests.conftest import XUEJI, free_port
 from tests.probe_workflows import DeadlineProbe, TimerProbe
+from workflows.messages.activities import DeadlinePlan, PlanRequest
 from xueji.demo import read_accounts
 from xueji.dev import ALERT_FILTERS, filter_link, load_demo_tree_if_empty
 
@@ -134,15 +134,17 @@ async def test_dev_runs_three_processes_keeps_data_and_stops_on_ctrl_c(tmp_path:
                 DeadlineProbe.run,
                 args=[
                     env["XUEJI_TEMPORAL_TASK_QUEUE"],
-                    DeadlineRequest(
-                        event_at=datetime(2026, 9, 30, 10, 0, tzinfo=SHANGHAI), working_days=3
+                    PlanRequest(
+                        start=datetime(2026, 9, 30, 10, 0, tzinfo=SHANGHAI), working_days=3
                     ),
                 ],
                 id=probe_id,
                 task_queue="probe",
             )
-        assert result == Deadline(
-            due=datetime(2026, 10, 10, 23, 59, 59, tzinfo=SHANGHAI), estimated=False
+        assert result == DeadlinePlan(
+            due=datetime(2026, 10, 10, 23, 59, 59, tzinfo=SHANGHAI),
+            remind_at=datetime(2026, 10, 9, 23, 59, 59, tzinfo=SHANGHAI),
+            estimated=False,
         )
         assert httpx.get(f"http://127.0.0.1:{ui}/", timeout=5).status_code == 200
 

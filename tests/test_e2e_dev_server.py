@@ -34,14 +34,14 @@ from store import cases
 from store.db import engine_for, session_scope
 from store.sealing import Sealer
 from workflows.complaint import ComplaintWorkflow
-from workflows.messages import (
+from workflows.messages.complaint import (
     CaseView,
     ConfirmResult,
     DecideOpinion,
     InformComplainant,
     IssueSlips,
-    ReturnSlip,
 )
+from workflows.messages.slip import ReturnSlip
 from workflows.slip import SlipWorkflow
 
 from .conftest import WORKER_SCRIPT

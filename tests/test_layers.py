@@ -13,7 +13,7 @@ MAY_IMPORT = {
     "domain": {"domain"},
     "core": {"domain", "core"},
     "workflows": {"domain", "core", "workflows"},
-    "store": {"domain", "core", "store", "workflows"},  # until the records contract lands
+    "store": {"domain", "core", "store"},
     "activities": {"domain", "core", "workflows", "store", "activities"},
     "api": {"domain", "core", "workflows", "store", "activities", "api"},
     "xueji": {"domain", "core", "workflows", "store", "activities", "api", "xueji"},

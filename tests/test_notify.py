@@ -25,6 +25,7 @@ from core.keys import DEV_KEY_SPEC, DEV_LOOKUP_KEY, generate_key, parse_lookup_k
 from core.settings import get_settings
 from domain.orgtree import OrgTree
 from domain.process import Channel, Stage
+from domain.records import CaseRecord, CaseSnapshot, Complainant, Notice, Registration
 from domain.workdays import SHANGHAI
 from store.cases import apply_record, outbox
 from store.db import make_engine, session_scope
@@ -33,7 +34,6 @@ from store.models import Unit
 from store.org import replace_tree
 from store.sealing import Sealer
 from tests.conftest import free_port
-from workflows.messages import CaseRecord, CaseSnapshot, Complainant, Notice, Registration
 from xueji.cli import app
 
 DEMO = Path(xueji.__file__).parent / "data"
@@ -130,9 +130,9 @@ def _case() -> CaseRecord:
             unit_codes=[],
         ),
         notices=[
-            Notice("n1", "overdue", OVERDUE, unit="130100", climb=1),
-            Notice("n2", "slip_received", "请办理核查单 V1", unit="2130100001"),
-            Notice("n3", "informed", INFORMED, to_complainant=True),
+            Notice(key="n1", kind="overdue", text=OVERDUE, unit="130100", climb=1),
+            Notice(key="n2", kind="slip_received", text="请办理核查单 V1", unit="2130100001"),
+            Notice(key="n3", kind="informed", text=INFORMED, to_complainant=True),
         ],
     )
 
@@ -247,7 +247,9 @@ def test_the_limit_takes_the_oldest_rows_first(
 ) -> None:
     handler, port = mailbox
     notifier = SmtpNotifier("127.0.0.1", port, SENDER)
-    later = CaseRecord(complaint_id="case-1", notices=[Notice("n0", "step", "待办", unit="130100")])
+    later = CaseRecord(
+        complaint_id="case-1", notices=[Notice(key="n0", kind="step", text="待办", unit="130100")]
+    )
     with session_scope(engine) as session:
         apply_record(session, later, SEALER, T0 + timedelta(hours=1), lookup_key=LOOKUP_KEY)
 
@@ -318,10 +320,16 @@ class SlowNotifier:
 
 
 def test_two_runs_at_once_send_each_notice_once(engine: Engine) -> None:
-    notices = [Notice(f"r{n}", "reminder", f"临期提醒 {n}", unit="130100") for n in range(12)]
+    notices = [
+        Notice(key=f"r{n}", kind="reminder", text=f"临期提醒 {n}", unit="130100") for n in range(12)
+    ]
     with session_scope(engine) as session:
         apply_record(
-            session, CaseRecord("case-1", notices=notices), SEALER, T0, lookup_key=LOOKUP_KEY
+            session,
+            CaseRecord(complaint_id="case-1", notices=notices),
+            SEALER,
+            T0,
+            lookup_key=LOOKUP_KEY,
         )
     notifier = SlowNotifier()
     start = threading.Barrier(2)

@@ -16,7 +16,7 @@ from store.migrate import upgrade
 from store.models import Unit
 from store.org import replace_tree
 from store.tree import StoreTree
-from workflows.messages import PathRequest, RouteRequest, Routing, RulingRequest
+from workflows.messages.activities import PathRequest, RouteRequest, Routing, RulingRequest
 
 DEMO = Path(xueji.__file__).parent / "data"
 
@@ -53,13 +53,16 @@ async def test_route_complaint_forwards_down_to_the_city(engine: Engine) -> None
 async def test_paths_rulings_and_the_corps(engine: Engine) -> None:
     org = OrgActivities(StoreTree(engine))
     env = ActivityEnvironment()
-    assert await env.run(org.unit_path, PathRequest("130100", "2130102001")) == [
+    assert await env.run(org.unit_path, PathRequest(from_code="130100", to_code="2130102001")) == [
         "130100",
         "130102",
         "2130102001",
     ]
-    assert await env.run(org.ruling_unit, RulingRequest(["130100", "130102"])) == "130000"
-    corps = await env.run(org.route_complaint, RouteRequest("000000", [], ["660100", "660200"]))
+    assert await env.run(org.ruling_unit, RulingRequest(parties=["130100", "130102"])) == "130000"
+    corps = await env.run(
+        org.route_complaint,
+        RouteRequest(receiving_unit="000000", school_codes=[], unit_codes=["660100", "660200"]),
+    )
     assert (corps.handling_unit, corps.province) == ("660000", "660000")
 
 
@@ -67,19 +70,25 @@ async def test_unknown_code_is_named_and_not_retried(engine: Engine) -> None:
     org = OrgActivities(StoreTree(engine))
     env = ActivityEnvironment()
     with pytest.raises(ApplicationError) as raised:
-        await env.run(org.unit_path, PathRequest("130100", "139999"))
+        await env.run(org.unit_path, PathRequest(from_code="130100", to_code="139999"))
     assert raised.value.non_retryable and "139999" in raised.value.message
     assert raised.value.type == "UnknownCode"
 
     with pytest.raises(ApplicationError) as school:
-        await env.run(org.route_complaint, RouteRequest("130000", ["2139999001"], []))
+        await env.run(
+            org.route_complaint,
+            RouteRequest(receiving_unit="130000", school_codes=["2139999001"], unit_codes=[]),
+        )
     assert (school.value.type, school.value.message) == (
         "UnknownCode",
         "学校标识码 2139999001 不存在",
     )
 
     with pytest.raises(ApplicationError) as empty:
-        await env.run(org.route_complaint, RouteRequest("130000", [], []))
+        await env.run(
+            org.route_complaint,
+            RouteRequest(receiving_unit="130000", school_codes=[], unit_codes=[]),
+        )
     assert empty.value.non_retryable and empty.value.type == "RoutingError"
 
 

@@ -15,12 +15,12 @@ from temporalio.testing import WorkflowEnvironment
 
 from core.settings import Settings
 from core.temporal import connect
+from domain.records import CaseRecord
 from domain.workdays import SHANGHAI
 from store.db import make_engine, session_scope
 from store.migrate import alembic_config, upgrade
 from store.models import OutboxRow
 from tests.case_support import T0, snapshot, write
-from workflows.messages import CaseRecord
 from xueji.status import Check, system_status
 from xueji.worker import build_worker
 
@@ -51,7 +51,7 @@ def fill(engine: Engine) -> None:
         ("130107", DUE - timedelta(days=9), True, "closed"),
     ):
         case = snapshot(handling, due=due, overdue=overdue, outcome=outcome)
-        write(engine, CaseRecord(f"c-{handling}", case=case))
+        write(engine, CaseRecord(complaint_id=f"c-{handling}", case=case))
     with session_scope(engine) as session:
         for key, attempts, sent in (("n-1", 0, None), ("n-2", 2, None), ("n-3", 1, T0)):
             session.add(

@@ -17,14 +17,7 @@ from activities.store import StoreActivities
 from core.keys import DEV_KEY_SPEC, DEV_LOOKUP_KEY, parse_lookup_key
 from domain.orgtree import OrgTree
 from domain.process import Channel, SlipKind, Stage
-from domain.workdays import SHANGHAI
-from store.cases import get_case, registration
-from store.db import make_engine, session_scope
-from store.migrate import upgrade
-from store.models import CaseSlip
-from store.org import replace_tree
-from store.sealing import Sealer
-from workflows.messages import (
+from domain.records import (
     CaseRecord,
     CaseSnapshot,
     Clock,
@@ -35,6 +28,13 @@ from workflows.messages import (
     SlipState,
     TimelineEntry,
 )
+from domain.workdays import SHANGHAI
+from store.cases import get_case, registration
+from store.db import make_engine, session_scope
+from store.migrate import upgrade
+from store.models import CaseSlip
+from store.org import replace_tree
+from store.sealing import Sealer
 
 DEMO = Path(xueji.__file__).parent / "data"
 SEALER = Sealer(DEV_KEY_SPEC)
@@ -71,7 +71,15 @@ def registered() -> CaseRecord:
         addressee="130102",
         route=["130100", "130102"],
         sent_at=T0,
-        clock=Clock("slip-V1", "反馈核查单", "130102", T0, DUE, DUE, estimated=False),
+        clock=Clock(
+            key="slip-V1",
+            label="反馈核查单",
+            unit="130102",
+            started_at=T0,
+            due=DUE,
+            remind_at=DUE,
+            estimated=False,
+        ),
     )
     return CaseRecord(
         complaint_id="case-7",
@@ -94,9 +102,11 @@ def registered() -> CaseRecord:
             school_codes=["2130102001"],
             unit_codes=[],
         ),
-        slips=[SlipRecord(slip, instructions=f"请核查{NAME}的转出记录")],
-        timeline=[TimelineEntry("t1", T0, "registered", "130000 受理", "130000")],
-        notices=[Notice("n1", "overdue", "核查单超期", unit="130102", climb=2)],
+        slips=[SlipRecord(slip=slip, instructions=f"请核查{NAME}的转出记录")],
+        timeline=[
+            TimelineEntry(key="t1", at=T0, kind="registered", text="130000 受理", unit="130000")
+        ],
+        notices=[Notice(key="n1", kind="overdue", text="核查单超期", unit="130102", climb=2)],
     )
 
 
@@ -129,8 +139,10 @@ async def test_sealed_fields_are_kept_and_updated_never_erased(engine: Engine) -
         issued = session.get_one(CaseSlip, ("case-7", "V1")).sealed_instructions
 
     returned = replace(registered().slips[0], instructions=None, response="已核实，系误操作")
-    await record(engine, CaseRecord("case-7", slips=[returned]))
-    await record(engine, CaseRecord("case-7", slips=[replace(returned, response=None)]))
+    await record(engine, CaseRecord(complaint_id="case-7", slips=[returned]))
+    await record(
+        engine, CaseRecord(complaint_id="case-7", slips=[replace(returned, response=None)])
+    )
 
     with Session(engine) as session:
         slip = session.get_one(CaseSlip, ("case-7", "V1"))
@@ -170,15 +182,15 @@ async def test_personal_data_never_reaches_the_disk_in_clear(
 
 
 async def test_failures_name_the_case_but_no_personal_data(engine: Engine) -> None:
-    orphan = CaseRecord("case-8", registration=registered().registration)
+    orphan = CaseRecord(complaint_id="case-8", registration=registered().registration)
     with pytest.raises(ApplicationError) as refused:
         await record(engine, orphan)
     assert refused.value.non_retryable and refused.value.type == "InvalidRecord"
     assert "case-8" in refused.value.message
 
     broken = CaseRecord(
-        "case-7",
-        timeline=[TimelineEntry("t2", None, "note", f"{NAME} {PHONE}")],  # type: ignore[arg-type]
+        complaint_id="case-7",
+        timeline=[TimelineEntry(key="t2", at=None, kind="note", text=f"{NAME} {PHONE}")],  # type: ignore[arg-type]
     )
     with pytest.raises(ApplicationError) as failed:
         await record(engine, broken)

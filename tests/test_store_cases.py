@@ -15,6 +15,19 @@ import xueji
 from core.keys import DEV_KEY_SPEC, DEV_LOOKUP_KEY, parse_lookup_key
 from domain.orgtree import OrgTree
 from domain.process import Channel, SlipKind, Stage
+from domain.records import (
+    CaseRecord,
+    CaseSnapshot,
+    Clock,
+    Complainant,
+    Hop,
+    Notice,
+    Registration,
+    SlipRecord,
+    SlipState,
+    Student,
+    TimelineEntry,
+)
 from domain.workdays import SHANGHAI
 from store.cases import (
     apply_record,
@@ -29,19 +42,6 @@ from store.migrate import upgrade
 from store.models import Case, CaseAccess, CaseSlip, CaseStep, OutboxRow, TimelineRow
 from store.org import replace_tree
 from store.sealing import Sealer
-from workflows.messages import (
-    CaseRecord,
-    CaseSnapshot,
-    Clock,
-    Complainant,
-    Hop,
-    Notice,
-    Registration,
-    SlipRecord,
-    SlipState,
-    Student,
-    TimelineEntry,
-)
 
 DEMO = Path(xueji.__file__).parent / "data"
 SEALER = Sealer(DEV_KEY_SPEC)
@@ -64,7 +64,15 @@ def engine(store_url: str) -> Iterator[Engine]:
 
 
 def record(*notices: Notice) -> CaseRecord:
-    clock = Clock("verify_issue-1", "下发核查单", "130100", T0, DUE, DUE, estimated=True)
+    clock = Clock(
+        key="verify_issue-1",
+        label="下发核查单",
+        unit="130100",
+        started_at=T0,
+        due=DUE,
+        remind_at=DUE,
+        estimated=True,
+    )
     slip = SlipState(
         slip_id="V1",
         kind=SlipKind.VERIFICATION,
@@ -73,8 +81,16 @@ def record(*notices: Notice) -> CaseRecord:
         addressee="130102",
         route=["130100", "130102"],
         sent_at=T0,
-        hops=[Hop("130100", "130102", T0)],
-        clock=Clock("slip-V1", "核查单 V1", "130102", T0, DUE, DUE, estimated=True),
+        hops=[Hop(from_unit="130100", to_unit="130102", at=T0)],
+        clock=Clock(
+            key="slip-V1",
+            label="核查单 V1",
+            unit="130102",
+            started_at=T0,
+            due=DUE,
+            remind_at=DUE,
+            estimated=True,
+        ),
     )
     return CaseRecord(
         complaint_id="case-1",
@@ -96,11 +112,13 @@ def record(*notices: Notice) -> CaseRecord:
             content="学籍被错误转出",
             school_codes=["2130102001", "2130104001"],
             unit_codes=[],
-            students=[Student("张小雨", student_no="G130102201001011234")],
+            students=[Student(name="张小雨", student_no="G130102201001011234")],
         ),
         clocks=[clock],
-        slips=[SlipRecord(slip, instructions="请核查转出记录")],
-        timeline=[TimelineEntry("t1", T0, "registered", "130000 受理", "130000")],
+        slips=[SlipRecord(slip=slip, instructions="请核查转出记录")],
+        timeline=[
+            TimelineEntry(key="t1", at=T0, kind="registered", text="130000 受理", unit="130000")
+        ],
         notices=list(notices),
     )
 
@@ -118,7 +136,7 @@ def counts(session: Session) -> list[int]:
 
 
 def test_applying_a_record_twice_changes_nothing(engine: Engine) -> None:
-    notice = Notice("n1", "step", "待下发核查单", unit="130100")
+    notice = Notice(key="n1", kind="step", text="待下发核查单", unit="130100")
     write(engine, record(notice))
     with Session(engine) as session:
         first = counts(session)
@@ -135,10 +153,10 @@ def test_overdue_alert_climbs_and_stops_at_the_ministry(engine: Engine) -> None:
     write(
         engine,
         record(
-            Notice("n1", "overdue", "超期", unit="130102", climb=2),
-            Notice("n2", "escalated", "升级", unit="130102", climb=9),
-            Notice("n3", "slip_received", "请办理", unit="2130102001"),
-            Notice("n4", "registered", "已受理", to_complainant=True),
+            Notice(key="n1", kind="overdue", text="超期", unit="130102", climb=2),
+            Notice(key="n2", kind="escalated", text="升级", unit="130102", climb=9),
+            Notice(key="n3", kind="slip_received", text="请办理", unit="2130102001"),
+            Notice(key="n4", kind="registered", text="已受理", to_complainant=True),
         ),
     )
     with Session(engine) as session:
@@ -166,7 +184,7 @@ def test_personal_data_is_sealed_at_rest(engine: Engine) -> None:
         opened = registration(session, "case-1", SEALER)
     assert opened is not None
     assert (opened.complainant.phone, opened.content) == (PHONE, "学籍被错误转出")
-    assert opened.students == [Student("张小雨", student_no="G130102201001011234")]
+    assert opened.students == [Student(name="张小雨", student_no="G130102201001011234")]
     assert b"G130102201001011234" not in bytes(raw.sealed)
 
 
@@ -230,7 +248,7 @@ def test_records_written_at_once_keep_every_unit_on_every_route(engine: Engine) 
 
     def slip_record(case_id: str, slip_id: str) -> CaseRecord:
         slip = replace(base.slips[0].slip, slip_id=slip_id, route=routes[slip_id], clock=None)
-        return CaseRecord(complaint_id=case_id, slips=[SlipRecord(slip)])
+        return CaseRecord(complaint_id=case_id, slips=[SlipRecord(slip=slip)])
 
     for n in range(12):
         case_id = f"case-{n}"

@@ -13,11 +13,11 @@ from sqlmodel import Session
 import xueji
 from domain.orgtree import OrgTree
 from domain.process import Channel, SlipKind
+from domain.records import CaseRecord, SlipRecord, SlipState
 from store.db import make_engine, session_scope
 from store.migrate import upgrade
 from store.org import replace_tree
 from store.queries import CaseFilter, slips_through, visible_case, visible_cases
-from workflows.messages import CaseRecord, SlipRecord, SlipState
 
 from .case_support import T0, snapshot, write
 
@@ -53,7 +53,7 @@ def slip(slip_id: str, route: list[str]) -> SlipRecord:
         route=route,
         sent_at=T0,
     )
-    return SlipRecord(state)
+    return SlipRecord(slip=state)
 
 
 def seen_by(session: Session, unit: str) -> set[str]:
@@ -62,7 +62,7 @@ def seen_by(session: Session, unit: str) -> set[str]:
 
 
 def test_the_handling_unit_and_its_superiors_see_a_case_siblings_do_not(engine: Engine) -> None:
-    write(engine, CaseRecord("county-case", case=snapshot(CHANG_AN)))
+    write(engine, CaseRecord(complaint_id="county-case", case=snapshot(CHANG_AN)))
     with Session(engine) as session:
         for unit in (CHANG_AN, SHIJIAZHUANG, HEBEI, MINISTRY):
             assert seen_by(session, unit) == {"county-case"}, unit
@@ -74,14 +74,18 @@ def test_the_handling_unit_and_its_superiors_see_a_case_siblings_do_not(engine: 
 
 def test_the_registering_unit_sees_a_case_it_passed_up_not_a_siblings(engine: Engine) -> None:
     # Chang'an took the call about a city school (市直属): the city handles it.
-    write(engine, CaseRecord("up", case=snapshot(SHIJIAZHUANG, receiving_unit=CHANG_AN)))
+    write(
+        engine, CaseRecord(complaint_id="up", case=snapshot(SHIJIAZHUANG, receiving_unit=CHANG_AN))
+    )
     with Session(engine) as session:
         for unit in (CHANG_AN, SHIJIAZHUANG, HEBEI, MINISTRY):
             assert seen_by(session, unit) == {"up"}, unit
         assert seen_by(session, QIAO_XI) == set()  # its sibling still learns nothing
 
     # Qiaoxi took a call about a Chang'an school: Chang'an's case, not Qiaoxi's to follow.
-    write(engine, CaseRecord("beside", case=snapshot(CHANG_AN, receiving_unit=QIAO_XI)))
+    write(
+        engine, CaseRecord(complaint_id="beside", case=snapshot(CHANG_AN, receiving_unit=QIAO_XI))
+    )
     with Session(engine) as session:
         assert seen_by(session, QIAO_XI) == set()
         assert seen_by(session, CHANG_AN) == {"up", "beside"}
@@ -91,7 +95,7 @@ def test_a_slip_route_opens_the_case_to_the_units_on_it(engine: Engine) -> None:
     write(
         engine,
         CaseRecord(
-            "city-case",
+            complaint_id="city-case",
             case=snapshot(SHIJIAZHUANG),
             slips=[slip("V1", [SHIJIAZHUANG, QIAO_XI])],
         ),
@@ -103,7 +107,9 @@ def test_a_slip_route_opens_the_case_to_the_units_on_it(engine: Engine) -> None:
         assert slips_through(session=session, unit_code=CHANG_AN) == []
 
     # A later record with another slip adds its units and keeps the first slip's.
-    write(engine, CaseRecord("city-case", slips=[slip("V2", [SHIJIAZHUANG, CHANG_AN])]))
+    write(
+        engine, CaseRecord(complaint_id="city-case", slips=[slip("V2", [SHIJIAZHUANG, CHANG_AN])])
+    )
     with Session(engine) as session:
         assert seen_by(session, CHANG_AN) == {"city-case"}
         assert seen_by(session, QIAO_XI) == {"city-case"}
@@ -111,8 +117,8 @@ def test_a_slip_route_opens_the_case_to_the_units_on_it(engine: Engine) -> None:
 
 
 def test_a_ruling_that_moves_the_case_moves_who_sees_it(engine: Engine) -> None:
-    write(engine, CaseRecord("moved", case=snapshot(CHANG_AN)))
-    write(engine, CaseRecord("moved", case=snapshot(QIAO_XI)))
+    write(engine, CaseRecord(complaint_id="moved", case=snapshot(CHANG_AN)))
+    write(engine, CaseRecord(complaint_id="moved", case=snapshot(QIAO_XI)))
     with Session(engine) as session:
         assert seen_by(session, CHANG_AN) == set()
         assert seen_by(session, QIAO_XI) == {"moved"}
@@ -124,7 +130,7 @@ def test_filters_and_pages(engine: Engine) -> None:
         write(
             engine,
             CaseRecord(
-                f"c{day}",
+                complaint_id=f"c{day}",
                 case=replace(
                     snapshot(CHANG_AN),
                     tracking_no=f"TRACK{day}",

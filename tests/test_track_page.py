@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from domain.process import Channel, Stage
+from domain.records import CaseRecord, Clock, ClockStatus
 from domain.workdays import SHANGHAI
 from store.db import session_scope
 from store.intake import WRONG_CODES_ALLOWED, Ticket, take_ticket
-from workflows.messages import CaseRecord, Clock
 
 from .api_support import SEALER, T0, Api, open_api
 from .case_support import snapshot, write
@@ -59,9 +59,9 @@ def written(api: Api, ticket: Ticket, stage: Stage, *, estimated: bool) -> None:
         due=DUE,
         remind_at=DUE - timedelta(days=1),
         estimated=estimated,
-        status="met" if finished else "open",
+        status=ClockStatus.MET if finished else ClockStatus.OPEN,
     )
-    write(api.engine, CaseRecord(ticket.complaint_id, case=case, clocks=[step]))
+    write(api.engine, CaseRecord(complaint_id=ticket.complaint_id, case=case, clocks=[step]))
 
 
 def look_up(api: Api, status: int = 200, **params: str) -> PageReader:

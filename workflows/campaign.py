@@ -19,19 +19,18 @@ from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
-    from workflows import clocks
-    from workflows.errors import ALREADY_DONE, INVALID_INPUT, WRONG_STEP, WRONG_UNIT, Refused
-    from workflows.messages import (
-        CampaignInput,
-        CampaignPlan,
+    from domain.records import (
         CampaignRecord,
         CampaignState,
-        CloseCampaign,
+        CampaignStatus,
         Notice,
         PersonnelReport,
-        SubmitReport,
         UnitStatus,
     )
+    from workflows import clocks
+    from workflows.activity_interfaces import CalendarActivityInterface, StoreActivityInterface
+    from workflows.errors import ALREADY_DONE, INVALID_INPUT, WRONG_STAGE, WRONG_UNIT, ActionRefused
+    from workflows.messages.campaign import CampaignInput, CloseCampaign, SubmitReport
     from workflows.search_attributes import HANDLING_UNIT, OVERDUE, PROVINCE_CODE, STAGE_DUE
 
 TABLE = "《处理群众投诉中小学生学籍管理问题人员信息表》"
@@ -65,7 +64,7 @@ class CampaignWorkflow:
         await clocks.wait_until(state.due, lambda: False)
         missing = state.missing
         if missing:
-            state.status, state.alerted_at = "overdue", workflow.now()
+            state.status, state.alerted_at = CampaignStatus.OVERDUE, workflow.now()
             self._publish_alert_flags()
             await self._record(
                 notices=[
@@ -86,7 +85,7 @@ class CampaignWorkflow:
         await workflow.wait_condition(lambda: self._close_asked or not state.missing)
         # A report in hand has set its unit's status already; its record goes first (the
         # records take turns), and the validators refuse anything new from here on.
-        state.status, state.closed_at = "closed", workflow.now()
+        state.status, state.closed_at = CampaignStatus.CLOSED, workflow.now()
         self._publish_alert_flags()
         await self._record(publish=True)
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -110,13 +109,13 @@ class CampaignWorkflow:
     @submit.validator
     def _check_submit(self, action: SubmitReport) -> None:
         state = self._state
-        if state.status == "closed" or self._close_asked:
-            raise Refused(f"{state.title} 已结束，不能再报送", ALREADY_DONE)
+        if state.status == CampaignStatus.CLOSED or self._close_asked:
+            raise ActionRefused(f"{state.title} 已结束，不能再报送", ALREADY_DONE)
         if action.actor_unit not in {status.unit for status in state.units}:
-            raise Refused(f"{action.actor_unit} 不在本次报送范围内", WRONG_UNIT)
+            raise ActionRefused(f"{action.actor_unit} 不在本次报送范围内", WRONG_UNIT)
         if workflow.now() > state.due and self._status_of(action.actor_unit).submitted_at:
-            raise Refused(
-                f"已过报送截止时间 {state.due:%Y-%m-%d %H:%M}，不能再修改已报送的信息", WRONG_STEP
+            raise ActionRefused(
+                f"已过报送截止时间 {state.due:%Y-%m-%d %H:%M}，不能再修改已报送的信息", WRONG_STAGE
             )
         _check_report(action.report)
 
@@ -124,19 +123,19 @@ class CampaignWorkflow:
     async def close(self, action: CloseCampaign) -> CampaignState:
         """The opening unit closes the campaign after the due time, missing units or not."""
         self._close_asked = True
-        await workflow.wait_condition(lambda: self._state.status == "closed")
+        await workflow.wait_condition(lambda: self._state.status == CampaignStatus.CLOSED)
         return self._state
 
     @close.validator
     def _check_close(self, action: CloseCampaign) -> None:
         state = self._state
         if action.actor_unit != state.opener:
-            raise Refused(f"只有发起单位 {state.opener} 可以结束征集", WRONG_UNIT)
-        if state.status == "closed" or self._close_asked:
-            raise Refused(f"{state.title} 已结束", ALREADY_DONE)
+            raise ActionRefused(f"只有发起单位 {state.opener} 可以结束征集", WRONG_UNIT)
+        if state.status == CampaignStatus.CLOSED or self._close_asked:
+            raise ActionRefused(f"{state.title} 已结束", ALREADY_DONE)
         if workflow.now() <= state.due:
-            raise Refused(
-                f"截止时间 {state.due:%Y-%m-%d %H:%M} 前各单位仍可修改，不能提前结束", WRONG_STEP
+            raise ActionRefused(
+                f"截止时间 {state.due:%Y-%m-%d %H:%M} 前各单位仍可修改，不能提前结束", WRONG_STAGE
             )
 
     @workflow.signal
@@ -161,7 +160,7 @@ class CampaignWorkflow:
             if not changed:
                 break
             due_date: date = state.due.date()
-            plan = await clocks.call("plan_campaign", due_date, CampaignPlan)
+            plan = await clocks.call(CalendarActivityInterface.plan_campaign, due_date)
             # Before the patch only a new reminder time was recorded; an official year loaded
             # over an estimated one may keep the time and only end the estimate.
             if plan.remind_at != state.remind_at or (
@@ -200,7 +199,7 @@ class CampaignWorkflow:
             record = CampaignRecord(
                 state=self._state, reports=reports or {}, notices=notices or [], publish=publish
             )
-            await clocks.call("record_campaign", record, type(None))
+            await clocks.call(StoreActivityInterface.record_campaign, record)
 
     def _publish_alert_flags(self) -> None:
         """Overdue on the Web UI's board while a unit is missing after the due time."""
@@ -208,7 +207,7 @@ class CampaignWorkflow:
         values: list[SearchAttributeUpdate[Any]] = [
             HANDLING_UNIT.value_set(state.opener),
             STAGE_DUE.value_set(state.due),
-            OVERDUE.value_set(state.status == "overdue" and bool(state.missing)),
+            OVERDUE.value_set(state.status == CampaignStatus.OVERDUE and bool(state.missing)),
         ]
         if self._input.province:
             values.append(PROVINCE_CODE.value_set(self._input.province))
@@ -221,7 +220,7 @@ def initial_state(input: CampaignInput) -> CampaignState:
         campaign_id=input.campaign_id,
         title=input.title,
         opener=input.opener,
-        status="open",
+        status=CampaignStatus.OPEN,
         opened_at=input.opened_at,
         due=input.plan.due,
         remind_at=input.plan.remind_at,
@@ -232,7 +231,7 @@ def initial_state(input: CampaignInput) -> CampaignState:
 
 def _check_report(report: PersonnelReport) -> None:
     if not report.entries:
-        raise Refused("entries：至少填写一名人员", INVALID_INPUT)
+        raise ActionRefused("entries：至少填写一名人员", INVALID_INPUT)
     for index, entry in enumerate(report.entries):
         if not entry.name.strip():
-            raise Refused(f"entries.{index}.name：姓名不能为空", INVALID_INPUT)
+            raise ActionRefused(f"entries.{index}.name：姓名不能为空", INVALID_INPUT)

@@ -1,24 +1,27 @@
 """Working-day clocks inside workflow code: planning, waiting, reminding, escalating.
 
 Deterministic: due times come from the `plan_deadline` activity, "now" from `workflow.now()`.
-Every side effect (store, notifications) is a local activity, so a step costs few events.
+Every side effect (store, notifications) is a local activity, so a stage costs few events.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from domain.process import MAX_ESCALATION_LEVEL
-    from workflows.messages import CaseRecord, Clock, DeadlinePlan, PlanRequest
+    from domain.records import CaseRecord, Clock, ClockStatus
+    from workflows.activity_interfaces import CalendarActivityInterface, StoreActivityInterface
+    from workflows.messages.activities import DeadlinePlan, PlanRequest
 
-T = TypeVar("T")
+A = TypeVar("A")
+R = TypeVar("R")
 _RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 
 
@@ -35,26 +38,23 @@ ALARM_NAMES = {
 }
 
 
-async def call(name: str, arg: object, result_type: type[T]) -> T:
-    """Run a worker-side look-up or write as a local activity (one marker event, retried)."""
-    result: T = await workflow.execute_local_activity(
-        name,
-        arg,
-        result_type=result_type,
-        start_to_close_timeout=timedelta(seconds=30),
-        retry_policy=_RETRY,
+async def call(activity: Callable[[Any, A], Awaitable[R]], arg: A) -> R:
+    """Run a worker-side look-up or write (a method of workflows/activity_interfaces.py) as a
+    local activity: one marker event, retried."""
+    return await workflow.execute_local_activity_method(
+        activity, arg, start_to_close_timeout=timedelta(seconds=30), retry_policy=_RETRY
     )
-    return result
 
 
 async def plan(start: datetime, working_days: int) -> DeadlinePlan:
     return await call(
-        "plan_deadline", PlanRequest(start=start, working_days=working_days), DeadlinePlan
+        CalendarActivityInterface.plan_deadline,
+        PlanRequest(start=start, working_days=working_days),
     )
 
 
 async def record(entry: CaseRecord) -> None:
-    await call("record_case", entry, type(None))
+    await call(StoreActivityInterface.record_case, entry)
 
 
 async def start_clock(key: str, label: str, unit: str, start: datetime, days: int) -> Clock:
@@ -73,7 +73,7 @@ async def start_clock(key: str, label: str, unit: str, start: datetime, days: in
 
 def next_alarm(clock: Clock) -> datetime | None:
     """When this clock next needs attention, or None once met, stopped or fully escalated."""
-    if clock.status != "open":
+    if clock.status != ClockStatus.OPEN:
         return None
     if not clock.overdue:
         return clock.due if clock.reminded else clock.remind_at
@@ -103,7 +103,7 @@ async def ring(clock: Clock, escalate_every: int) -> Alarm:
 
 async def retime(clock: Clock, escalate_every: int) -> bool:
     """Re-plan an open clock after a calendar change; True if its due time moved."""
-    if clock.status != "open":
+    if clock.status != ClockStatus.OPEN:
         return False
     deadline = await plan(clock.started_at, clock.working_days)
     if (deadline.due, deadline.remind_at, deadline.estimated) == (
@@ -130,7 +130,7 @@ async def retime(clock: Clock, escalate_every: int) -> bool:
     return True
 
 
-def finish(clock: Clock, status: str) -> None:
+def finish(clock: Clock, status: ClockStatus) -> None:
     clock.status = status
     clock.finished_at = workflow.now()
     clock.next_escalation_at = None

@@ -1,6 +1,6 @@
 """Typed custom search attributes (DESIGN §6): the Temporal Web UI is the alert board.
 
-No personal data ever goes into these values: only codes, steps, flags and times.
+No personal data ever goes into these values: only codes, stages, flags and times.
 """
 
 from temporalio.common import SearchAttributeIndexedValueType, SearchAttributeKey

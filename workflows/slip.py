@@ -14,22 +14,26 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.process import SLIP_NAMES
-    from workflows import clocks
-    from workflows.clocks import ALARM_NAMES, Alarm
-    from workflows.errors import ALREADY_DONE, INVALID_INPUT, UNKNOWN_SLIP, WRONG_UNIT, Refused
-    from workflows.messages import (
+    from domain.records import (
         CaseRecord,
+        ClockStatus,
         Hop,
         Notice,
-        ReturnSlip,
-        SlipAlarm,
-        SlipAnswer,
-        SlipInput,
         SlipRecord,
-        SlipResult,
         SlipState,
+        SlipStatus,
         TimelineEntry,
     )
+    from workflows import clocks
+    from workflows.clocks import ALARM_NAMES, Alarm
+    from workflows.errors import (
+        ALREADY_DONE,
+        INVALID_INPUT,
+        UNKNOWN_SLIP,
+        WRONG_UNIT,
+        ActionRefused,
+    )
+    from workflows.messages.slip import ReturnSlip, SlipAlarm, SlipAnswer, SlipInput, SlipResult
 
 
 @workflow.defn(name="SlipWorkflow")
@@ -47,11 +51,13 @@ class SlipWorkflow:
         slip, clock = self._slip, self._slip.clock
         assert clock is not None, "the complaint workflow issues a slip with its clock"
         name = SLIP_NAMES[slip.kind]
-        slip.hops = [Hop(a, b, slip.sent_at) for a, b in itertools.pairwise(slip.route)]
+        slip.hops = [
+            Hop(from_unit=a, to_unit=b, at=slip.sent_at) for a, b in itertools.pairwise(slip.route)
+        ]
         await clocks.record(
             CaseRecord(
                 complaint_id=input.complaint_id,
-                slips=[SlipRecord(slip, instructions=input.instructions)],
+                slips=[SlipRecord(slip=slip, instructions=input.instructions)],
                 clocks=[clock],
                 timeline=[
                     *self._hop_entries("sent", slip.hops),
@@ -102,7 +108,7 @@ class SlipWorkflow:
     async def return_slip(self, action: ReturnSlip) -> SlipState:
         """The addressee returns the slip; answered once it has gone back up the route."""
         self._answer = SlipAnswer(response=action.response, answered_at=workflow.now())
-        await workflow.wait_condition(lambda: self._slip.status != "open")
+        await workflow.wait_condition(lambda: self._slip.status != SlipStatus.OPEN)
         return self._slip
 
     @return_slip.validator
@@ -110,15 +116,15 @@ class SlipWorkflow:
         slip = self._slip
         name = SLIP_NAMES[slip.kind]
         if action.slip_id != slip.slip_id:
-            raise Refused(f"本单编号为 {slip.slip_id}，不是 {action.slip_id}", UNKNOWN_SLIP)
-        if self._answer is not None or slip.status == "returned":
-            raise Refused(f"{name} {slip.slip_id} 已反馈", ALREADY_DONE)
-        if self._cancel_reason is not None or slip.status == "cancelled":
-            raise Refused(f"{name} {slip.slip_id} 已撤销", ALREADY_DONE)
+            raise ActionRefused(f"本单编号为 {slip.slip_id}，不是 {action.slip_id}", UNKNOWN_SLIP)
+        if self._answer is not None or slip.status == SlipStatus.RETURNED:
+            raise ActionRefused(f"{name} {slip.slip_id} 已反馈", ALREADY_DONE)
+        if self._cancel_reason is not None or slip.status == SlipStatus.CANCELLED:
+            raise ActionRefused(f"{name} {slip.slip_id} 已撤销", ALREADY_DONE)
         if action.actor_unit != slip.addressee:
-            raise Refused(f"{name} {slip.slip_id} 应由 {slip.addressee} 反馈", WRONG_UNIT)
+            raise ActionRefused(f"{name} {slip.slip_id} 应由 {slip.addressee} 反馈", WRONG_UNIT)
         if not action.response.strip():
-            raise Refused("response：反馈内容不能为空", INVALID_INPUT)
+            raise ActionRefused("response：反馈内容不能为空", INVALID_INPUT)
 
     @workflow.signal
     def cancel(self, reason: str) -> None:
@@ -132,17 +138,19 @@ class SlipWorkflow:
     async def _returned(self, answer: SlipAnswer) -> SlipResult:
         slip, clock = self._slip, self._slip.clock
         assert clock is not None
-        clocks.finish(clock, "met")
+        clocks.finish(clock, ClockStatus.MET)
         clock.finished_at = answer.answered_at
-        slip.status, slip.returned_at = "returned", answer.answered_at
+        slip.status, slip.returned_at = SlipStatus.RETURNED, answer.answered_at
         back = list(reversed(slip.route))
-        hops_up = [Hop(a, b, answer.answered_at) for a, b in itertools.pairwise(back)]
+        hops_up = [
+            Hop(from_unit=a, to_unit=b, at=answer.answered_at) for a, b in itertools.pairwise(back)
+        ]
         slip.hops += hops_up
         late = "（超期）" if clock.overdue else ""
         await clocks.record(
             CaseRecord(
                 complaint_id=self._input.complaint_id,
-                slips=[SlipRecord(slip, response=answer.response)],
+                slips=[SlipRecord(slip=slip, response=answer.response)],
                 clocks=[clock],
                 timeline=[
                     TimelineEntry(
@@ -169,12 +177,12 @@ class SlipWorkflow:
     async def _cancelled(self) -> SlipResult:
         slip, clock = self._slip, self._slip.clock
         assert clock is not None
-        clocks.finish(clock, "stopped")
-        slip.status = "cancelled"
+        clocks.finish(clock, ClockStatus.STOPPED)
+        slip.status = SlipStatus.CANCELLED
         await clocks.record(
             CaseRecord(
                 complaint_id=self._input.complaint_id,
-                slips=[SlipRecord(slip)],
+                slips=[SlipRecord(slip=slip)],
                 clocks=[clock],
                 timeline=[
                     TimelineEntry(
@@ -202,7 +210,7 @@ class SlipWorkflow:
             CaseRecord(
                 complaint_id=self._input.complaint_id,
                 clocks=[clock],
-                slips=[SlipRecord(slip)],
+                slips=[SlipRecord(slip=slip)],
                 timeline=[
                     TimelineEntry(
                         key=key, at=workflow.now(), kind=alarm.value, unit=slip.addressee, text=text

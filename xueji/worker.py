@@ -45,7 +45,6 @@ def build_worker(client: Client, settings: Settings) -> Worker:
         task_queue=settings.temporal_task_queue,
         workflows=[ComplaintWorkflow, SlipWorkflow, CampaignWorkflow],
         activities=[
-            calendar.compute_deadline,
             calendar.plan_deadline,
             calendar.plan_campaign,
             org.route_complaint,

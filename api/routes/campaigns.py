@@ -26,19 +26,18 @@ from api.routes.org import check_email
 from api.security import Staff, field_error, require_roles
 from domain.ids import InvalidIdentifier, normalize_phone
 from domain.orgtree import Level, OrgTree, UnknownCodeError
+from domain.records import (
+    CampaignState,
+    CampaignStatus,
+    PersonnelEntry,
+    PersonnelReport,
+    UnitStatus,
+)
 from domain.workdays import SHANGHAI
 from store import campaigns as campaign_store
 from store.models import Campaign, CampaignUnit
 from workflows.campaign import CampaignWorkflow, initial_state
-from workflows.messages import (
-    CampaignInput,
-    CampaignState,
-    CloseCampaign,
-    PersonnelEntry,
-    PersonnelReport,
-    SubmitReport,
-    UnitStatus,
-)
+from workflows.messages.campaign import CampaignInput, CloseCampaign, SubmitReport
 
 router = APIRouter(prefix="/api/campaigns", tags=["campaigns"])
 
@@ -200,12 +199,18 @@ def _row_out(campaign: Campaign, rows: list[CampaignUnit], names: dict[str, str]
         campaign_id=campaign.id,
         title=campaign.title,
         opener=campaign.opener_unit,
-        status=campaign.status,
+        status=CampaignStatus(campaign.status),
         opened_at=campaign.opened_at,
         due=campaign.due,
         remind_at=campaign.remind_at,
         units=[
-            UnitStatus(row.unit_code, row.submitted_at, row.late, row.corrections) for row in rows
+            UnitStatus(
+                unit=row.unit_code,
+                submitted_at=row.submitted_at,
+                late=row.late,
+                corrections=row.corrections,
+            )
+            for row in rows
         ],
         reminded_at=campaign.reminded_at,
         alerted_at=campaign.alerted_at,

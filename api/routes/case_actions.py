@@ -19,18 +19,18 @@ from api.security import Staff, require_roles
 from domain.process import DISPUTABLE, SlipKind
 from store.queries import visible_case
 from workflows.complaint import ComplaintWorkflow
-from workflows.messages import (
+from workflows.messages.complaint import (
     CaseView,
     ConfirmResult,
     DecideOpinion,
     InformComplainant,
     IssueSlips,
     RaiseDispute,
-    ReturnSlip,
     Rework,
     RuleDispute,
     Withdraw,
 )
+from workflows.messages.slip import ReturnSlip
 from workflows.slip import SlipWorkflow
 
 router = APIRouter(prefix="/api/complaints/{complaint_id}", tags=["actions"])
@@ -111,7 +111,9 @@ async def issue_verification(
     temporal: TemporalDep,
 ) -> CaseView:
     """The handling unit sends verification slips (核查单) to related units."""
-    action = IssueSlips(staff.unit_code, body.addressees, body.instructions)
+    action = IssueSlips(
+        actor_unit=staff.unit_code, addressees=body.addressees, instructions=body.instructions
+    )
     return await _act(
         staff, engine, temporal, complaint_id, ComplaintWorkflow.issue_verification, action
     )
@@ -122,7 +124,9 @@ async def decide_opinion(
     complaint_id: CaseId, body: OpinionIn, staff: ActorDep, engine: EngineDep, temporal: TemporalDep
 ) -> CaseView:
     """The handling opinion (办理意见), with supervision slips (督办单) to executing units."""
-    action = DecideOpinion(staff.unit_code, body.opinion, body.executing_units)
+    action = DecideOpinion(
+        actor_unit=staff.unit_code, opinion=body.opinion, executing_units=body.executing_units
+    )
     return await _act(
         staff, engine, temporal, complaint_id, ComplaintWorkflow.decide_opinion, action
     )
@@ -137,7 +141,7 @@ async def confirm_result(
     temporal: TemporalDep,
 ) -> CaseView:
     """The handling unit confirms the results returned."""
-    action = ConfirmResult(staff.unit_code, body.conclusion)
+    action = ConfirmResult(actor_unit=staff.unit_code, conclusion=body.conclusion)
     return await _act(
         staff, engine, temporal, complaint_id, ComplaintWorkflow.confirm_result, action
     )
@@ -148,7 +152,11 @@ async def rework(
     complaint_id: CaseId, body: ReworkIn, staff: ActorDep, engine: EngineDep, temporal: TemporalDep
 ) -> CaseView:
     """The results are not enough: a new supervision round."""
-    action = Rework(staff.unit_code, body.executing_units, body.instructions)
+    action = Rework(
+        actor_unit=staff.unit_code,
+        executing_units=body.executing_units,
+        instructions=body.instructions,
+    )
     return await _act(staff, engine, temporal, complaint_id, ComplaintWorkflow.rework, action)
 
 
@@ -161,7 +169,7 @@ async def inform_complainant(
     temporal: TemporalDep,
 ) -> CaseView:
     """The complainant is told the result; the case closes (办结)."""
-    action = InformComplainant(staff.unit_code, body.message)
+    action = InformComplainant(actor_unit=staff.unit_code, message=body.message)
     return await _act(
         staff, engine, temporal, complaint_id, ComplaintWorkflow.inform_complainant, action
     )
@@ -179,7 +187,7 @@ async def return_slip(
     """The addressee returns its slip with the findings or the result."""
     await _visible(engine, staff, complaint_id)
     client = await temporal.client()
-    action = ReturnSlip(staff.unit_code, slip_id, body.response)
+    action = ReturnSlip(actor_unit=staff.unit_code, slip_id=slip_id, response=body.response)
     await workflow_calls.update(
         client, f"{complaint_id}.{slip_id}", SlipWorkflow.return_slip, action
     )
@@ -191,7 +199,9 @@ async def raise_dispute(
     complaint_id: CaseId, body: DisputeIn, staff: ActorDep, engine: EngineDep, temporal: TemporalDep
 ) -> CaseView:
     """The handling unit or a related unit disputes the level (before the handling opinion)."""
-    action = RaiseDispute(staff.unit_code, body.proposed_unit, body.reason)
+    action = RaiseDispute(
+        actor_unit=staff.unit_code, proposed_unit=body.proposed_unit, reason=body.reason
+    )
 
     def may_dispute(view: CaseView) -> None:
         if view.stage not in DISPUTABLE:
@@ -209,7 +219,9 @@ async def rule_dispute(
     complaint_id: CaseId, body: RulingIn, staff: ActorDep, engine: EngineDep, temporal: TemporalDep
 ) -> CaseView:
     """The ruling unit (裁定) names the unit that handles the case from now on."""
-    action = RuleDispute(staff.unit_code, body.handling_unit, body.reason)
+    action = RuleDispute(
+        actor_unit=staff.unit_code, handling_unit=body.handling_unit, reason=body.reason
+    )
 
     def may_rule(view: CaseView) -> None:
         open_disputes = [d for d in view.disputes if d.ruled_at is None]
@@ -232,7 +244,9 @@ async def withdraw(
 ) -> CaseView:
     """The complainant withdraws the complaint (recorded by staff), at any step."""
     method = ComplaintWorkflow.withdraw
-    return await _signal(staff, engine, temporal, complaint_id, method, Withdraw(body.reason))
+    return await _signal(
+        staff, engine, temporal, complaint_id, method, Withdraw(reason=body.reason)
+    )
 
 
 async def _signal(

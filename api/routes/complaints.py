@@ -43,20 +43,15 @@ from api.security import Staff, field_error, require_roles
 from core.settings import Settings
 from domain.orgtree import OrgTree, UnknownCodeError
 from domain.process import STAGE_NAMES, Channel, Stage, first_stage
+from domain.records import Complainant, Student
 from domain.routing import RoutingError
 from domain.workdays import WorkdayCalendar
 from store.intake import ReusedKey, take_ticket
 from store.models import Case, Intake
 from store.queries import CaseFilter, estimated_dues, visible_case, visible_cases
 from workflows.complaint import ComplaintWorkflow
-from workflows.messages import (
-    Complainant,
-    ComplaintInput,
-    PlanRequest,
-    RouteRequest,
-    Routing,
-    Student,
-)
+from workflows.messages.activities import PlanRequest, RouteRequest, Routing
+from workflows.messages.complaint import ComplaintInput
 
 router = APIRouter(prefix="/api/complaints", tags=["complaints"])
 
@@ -76,7 +71,11 @@ def checked_routing(tree: OrgTree, complaint: ComplaintIn, staff: Staff) -> Rout
             tree.unit(code)
         except UnknownCodeError as exc:
             raise field_error(["unit_codes", index], [str(exc)]) from None
-    request = RouteRequest(staff.unit_code, complaint.school_codes, complaint.unit_codes)
+    request = RouteRequest(
+        receiving_unit=staff.unit_code,
+        school_codes=complaint.school_codes,
+        unit_codes=complaint.unit_codes,
+    )
     try:
         return routing_of(tree, request)
     except RoutingError as exc:
@@ -233,7 +232,10 @@ def _workflow_input(
         content=complaint.summary,
         refer_to_hotline=complaint.refer_to_hotline,
         policy=policy,
-        students=[Student(s.name, s.id_card, s.student_no) for s in complaint.students],
+        students=[
+            Student(name=s.name, id_card=s.id_card, student_no=s.student_no)
+            for s in complaint.students
+        ],
     )
 
 

@@ -1,0 +1,54 @@
+"""The Signals a complaint takes in turn from its inbox: disputes, withdrawal, calendar
+changes. Each is handled under the case's lock, and not at all once the case has ended."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain.process import Stage
+    from domain.records import ClockStatus, Outcome
+    from workflows import complaint_wording as wording
+    from workflows.complaint_disputes import raise_dispute, rule_dispute
+    from workflows.complaint_slips import cancel_open_slips, tell_calendar_changed
+    from workflows.complaint_stages import finish_clock, retime_clock, to_terminal
+    from workflows.complaint_state import CaseState
+    from workflows.messages.complaint import Withdraw
+
+
+async def handle(case: CaseState, name: str, message: Any) -> None:
+    if case.ended:
+        return
+    if name == "raise_dispute":
+        await raise_dispute(case, message)
+    elif name == "rule_dispute":
+        await rule_dispute(case, message)
+    elif name == "withdraw":
+        await withdraw(case, message)
+    elif name == "calendar_changed":
+        await calendar_changed(case)
+
+
+async def withdraw(case: CaseState, request: Withdraw) -> None:
+    await cancel_open_slips(case, wording.WITHDRAWN_BY_COMPLAINANT)
+    finish_clock(case, ClockStatus.STOPPED)
+    case.outcome = Outcome.WITHDRAWN
+    await to_terminal(
+        case,
+        Stage.WITHDRAWN,
+        wording.withdrawn(case.stage),
+        "withdrawn",
+        [
+            case.notice(
+                "withdrawn", wording.withdrawn_notice(case.input.tracking_no), unit=case.handling
+            )
+        ],
+    )
+
+
+async def calendar_changed(case: CaseState) -> None:
+    """Tell the open slips, and re-plan the case's own open clock."""
+    await tell_calendar_changed(case)
+    await retime_clock(case)

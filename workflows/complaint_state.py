@@ -1,0 +1,180 @@
+"""What ComplaintWorkflow knows about its case, and what it reads off it (no side effects)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain.process import TERMINAL, SlipKind, Stage
+    from domain.records import (
+        CaseSnapshot,
+        Clock,
+        ClockStatus,
+        Notice,
+        Outcome,
+        SlipState,
+        SlipStatus,
+        TimelineEntry,
+    )
+    from workflows import complaint_wording as wording
+    from workflows.errors import (
+        ALREADY_DONE,
+        INVALID_INPUT,
+        WRONG_STAGE,
+        WRONG_UNIT,
+        ActionRefused,
+    )
+    from workflows.messages.complaint import CaseView, ComplaintInput, Dispute
+    from workflows.messages.slip import SlipResult
+
+_UNIT_OR_SCHOOL = re.compile(r"\d{6}|\d{10}")
+
+
+def is_code(code: str) -> bool:
+    """A 6-digit unit code or a 10-digit school code."""
+    return bool(_UNIT_OR_SCHOOL.fullmatch(code))
+
+
+def check_codes(field: str, codes: list[str], *, required: bool) -> None:
+    """Refuse a list of unit or school codes that is empty (if required), malformed or repeated."""
+    if required and not codes:
+        raise ActionRefused(wording.no_unit(field), INVALID_INPUT)
+    for code in codes:
+        if not is_code(code):
+            raise ActionRefused(wording.not_a_code(field, code), INVALID_INPUT)
+    if len(set(codes)) != len(codes):
+        raise ActionRefused(wording.repeated_units(field), INVALID_INPUT)
+
+
+class CaseState:
+    """The case as the workflow holds it; the helper modules read and change it."""
+
+    def __init__(self, input: ComplaintInput) -> None:
+        self.input = input
+        self.policy = input.policy
+        self.stage = Stage.REGISTERED
+        self.handling = input.receiving_unit
+        self.province = ""
+        self.route: list[str] = [input.receiving_unit]
+        self.related: list[str] = []
+        self.clocks: list[Clock] = []
+        self.clock: Clock | None = None  # the handling (or ruling) unit's open clock
+        self.slips: dict[str, SlipState] = {}
+        self.children: dict[str, workflow.ChildWorkflowHandle[Any, SlipResult]] = {}
+        self.settled: set[str] = set()  # slips whose return (or cancellation) is processed
+        self.round = 0
+        self.disputes: list[Dispute] = []
+        self.outcome = Outcome.PENDING
+        self.seq = 0
+        self.version = 0  # +1 whenever the stage or the open clock changes: the run loop wakes
+        self.published: dict[str, object] = {}
+        self.lock = asyncio.Lock()
+
+    @property
+    def ended(self) -> bool:
+        return self.stage in TERMINAL
+
+    def key(self, prefix: str) -> str:
+        """A key unique within the case, for a timeline entry ("t") or a notice ("n")."""
+        self.seq += 1
+        return f"{prefix}{self.seq}"
+
+    def entry(
+        self, kind: str, text: str, unit: str, *, at: datetime | None = None
+    ) -> TimelineEntry:
+        return TimelineEntry(
+            key=self.key("t"), at=at or workflow.now(), kind=kind, text=text, unit=unit
+        )
+
+    def notice(
+        self, kind: str, text: str, *, unit: str = "", climb: int = 0, to_complainant: bool = False
+    ) -> Notice:
+        return Notice(
+            key=self.key("n"),
+            kind=kind,
+            text=text,
+            unit=unit,
+            climb=climb,
+            to_complainant=to_complainant,
+        )
+
+    def require(self, stage: Stage, actor: str) -> None:
+        """Refuse a staff action unless the case is at `stage` and `actor` handles it."""
+        if self.stage is not stage:
+            if self.ended:
+                raise ActionRefused(wording.already_ended(self.stage), ALREADY_DONE)
+            raise ActionRefused(wording.wrong_stage(self.stage, stage), WRONG_STAGE)
+        if actor != self.handling:
+            raise ActionRefused(wording.wrong_unit(self.handling, actor), WRONG_UNIT)
+
+    def all_back(self, kind: SlipKind) -> bool:
+        return all(s.status != SlipStatus.OPEN for s in self.slips.values() if s.kind is kind)
+
+    def open_slips(self, kind: SlipKind | None = None) -> Iterator[str]:
+        """The ids of the open slips (of one kind), each checked as the caller reaches it."""
+        for slip_id, slip in self.slips.items():
+            if slip.status == SlipStatus.OPEN and kind in (None, slip.kind):
+                yield slip_id
+
+    def alerts(self) -> tuple[datetime | None, bool, int]:
+        """Due time of the open stage, and whether any open clock (own or a slip's) is
+        overdue, and how far its alert has climbed."""
+        if self.ended:
+            return None, False, 0
+        open_clocks = [c for c in self.clocks if c.status == ClockStatus.OPEN] + [
+            s.clock
+            for s in self.slips.values()
+            if s.status == SlipStatus.OPEN and s.clock is not None
+        ]
+        due = self.clock.due if self.clock is not None else None
+        if due is None and open_clocks:
+            due = min(c.due for c in open_clocks)
+        overdue = any(c.overdue for c in open_clocks)
+        level = max((c.escalation_level for c in open_clocks), default=0)
+        return due, overdue, level
+
+    def snapshot(self) -> CaseSnapshot:
+        due, overdue, level = self.alerts()
+        input = self.input
+        return CaseSnapshot(
+            tracking_no=input.tracking_no,
+            channel=input.channel,
+            stage=self.stage,
+            receiving_unit=input.receiving_unit,
+            handling_unit=self.handling,
+            province=self.province,
+            received_at=input.received_at,
+            updated_at=workflow.now(),
+            due=due,
+            overdue=overdue,
+            escalation_level=level,
+            outcome=self.outcome,
+        )
+
+    def view(self) -> CaseView:
+        _, overdue, level = self.alerts()
+        input = self.input
+        return CaseView(
+            complaint_id=input.complaint_id,
+            tracking_no=input.tracking_no,
+            channel=input.channel,
+            stage=self.stage,
+            receiving_unit=input.receiving_unit,
+            handling_unit=self.handling,
+            province=self.province,
+            received_at=input.received_at,
+            route=list(self.route),
+            clocks=list(self.clocks),
+            slips=list(self.slips.values()),
+            disputes=list(self.disputes),
+            supervision_round=self.round,
+            overdue=overdue,
+            escalation_level=level,
+            outcome=self.outcome,
+        )

@@ -1,0 +1,164 @@
+"""The Chinese wording of a complaint's timeline, notices and refusals (ComplaintWorkflow).
+
+Timeline and unit notices never carry personal data: codes, numbers, stage names and times.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain.process import SLIP_NAMES, STAGE_NAMES, SlipKind, Stage
+    from workflows.clocks import ALARM_NAMES, Alarm
+
+NO_HOTLINE = "（该单位尚未公布电话）"
+UNREADABLE_CODE = "单位代码无法识别"
+NOTHING_TO_DO = "办理意见：无需处理，待告知投诉人"
+RESULT_CONFIRMED = "处理结果已确认，待告知投诉人"
+EMPTY_OPINION = "opinion：办理意见不能为空"
+EMPTY_MESSAGE = "message：告知内容不能为空"
+ALL_VERIFIED = "核查单已全部反馈，待研究办理意见"
+ALL_EXECUTED = "督办单已全部反馈，待确认处理结果"
+TOO_LATE_TO_DISPUTE = "处理层级争议只能在确定办理意见前提出"
+NO_OPEN_DISPUTE = "本案没有待裁定的处理层级争议"
+HANDLING_UNIT_CHANGED = "处理责任单位已变更"
+WITHDRAWN_BY_COMPLAINANT = "投诉人已撤回投诉"
+
+
+def _minute(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M}"
+
+
+# ---------------------------------------------------------------- refusals
+
+
+def no_unit(field: str) -> str:
+    return f"{field}：至少需要一个单位"
+
+
+def not_a_code(field: str, code: str) -> str:
+    return f"{field}：“{code}”不是 6 位单位代码或 10 位学校标识码"
+
+
+def repeated_units(field: str) -> str:
+    return f"{field}：单位重复"
+
+
+def already_ended(stage: Stage) -> str:
+    return f"本案已{STAGE_NAMES[stage]}"
+
+
+def wrong_stage(current: Stage, wanted: Stage) -> str:
+    return f"本案当前环节为“{STAGE_NAMES[current]}”，不能办理“{STAGE_NAMES[wanted]}”"
+
+
+def wrong_unit(handling: str, actor: str) -> str:
+    return f"本案由 {handling} 处理，{actor} 无权办理"
+
+
+def not_a_party(actor: str) -> str:
+    return f"{actor} 不是本案的处理责任单位或相关单位"
+
+
+def not_another_unit(proposed: str) -> str:
+    return f"proposed_unit：“{proposed}”不是另一个单位"
+
+
+def not_the_ruling_unit(ruling_unit: str) -> str:
+    return f"只有裁定单位 {ruling_unit} 可以裁定本争议"
+
+
+def not_a_choice(choices: list[str]) -> str:
+    return f"handling_unit：应为 {'、'.join(choices)} 之一"
+
+
+def refused(reason: str) -> str:
+    return f"未予受理的操作：{reason}"
+
+
+# ---------------------------------------------------------------- registration
+
+
+def registered(receiving_unit: str, tracking_no: str, handling_unit: str) -> str:
+    return f"{receiving_unit} 受理，受理编号 {tracking_no}，处理责任单位 {handling_unit}"
+
+
+def registered_notice(tracking_no: str) -> str:
+    return f"您的投诉已受理，受理编号 {tracking_no}。"
+
+
+def referral_notice(handling_unit: str, hotline: str) -> str:
+    return f"您反映的问题由 {handling_unit} 负责处理，请拨打其投诉电话 {hotline}。"
+
+
+def referred(handling_unit: str) -> str:
+    return f"来电：已告知来电人处理责任单位 {handling_unit} 的热线，不再转办"
+
+
+def forwarded(from_unit: str, to_unit: str) -> str:
+    return f"逐级转办：{from_unit} → {to_unit}"
+
+
+def passed_on_notice(tracking_no: str, handling_unit: str) -> str:
+    return f"投诉 {tracking_no} 经本单位转至 {handling_unit} 处理"
+
+
+def transferred_notice(handling_unit: str) -> str:
+    return f"您的投诉由 {handling_unit} 负责处理。"
+
+
+def arrived(handling_unit: str) -> str:
+    return f"{handling_unit} 收到投诉，应下发核查单"
+
+
+# ---------------------------------------------------------------- stages, clocks, slips
+
+
+def stage_notice(tracking_no: str, stage: Stage, due: datetime) -> str:
+    return f"投诉 {tracking_no} 待{STAGE_NAMES[stage]}，期限 {_minute(due)}"
+
+
+def alarm(alarm: Alarm, tracking_no: str, label: str, due: datetime) -> str:
+    return f"{ALARM_NAMES[alarm]}：投诉 {tracking_no} {label}，期限 {_minute(due)}"
+
+
+def retimed(label: str, due: datetime) -> str:
+    return f"工作日安排调整，{label} 期限改为 {_minute(due)}"
+
+
+def slip_label(kind: SlipKind, slip_id: str) -> str:
+    return f"{SLIP_NAMES[kind]} {slip_id}"
+
+
+def slips_issued(handling_unit: str, kind: SlipKind, round: int, issued: list[str]) -> str:
+    verb = "下发核查单" if kind is SlipKind.VERIFICATION else f"第 {round} 轮督办单"
+    return f"{handling_unit} {verb}：{'、'.join(issued)}"
+
+
+def closed(handling_unit: str) -> str:
+    return f"{handling_unit} 已告知投诉人处理结果，办结"
+
+
+# ---------------------------------------------------------------- disputes, withdrawal
+
+
+def dispute_raised(actor: str, proposed: str, ruling_unit: str) -> str:
+    return f"{actor} 对处理层级提出争议（拟由 {proposed} 处理），由 {ruling_unit} 裁定"
+
+
+def dispute_ruled(ruling_unit: str, handling_unit: str) -> str:
+    return f"{ruling_unit} 裁定由 {handling_unit} 处理"
+
+
+def assigned_notice(tracking_no: str) -> str:
+    return f"投诉 {tracking_no} 经裁定由本单位处理"
+
+
+def withdrawn(stage: Stage) -> str:
+    return f"投诉人撤回投诉（撤回时环节：{STAGE_NAMES[stage]}）"
+
+
+def withdrawn_notice(tracking_no: str) -> str:
+    return f"投诉 {tracking_no} 已由投诉人撤回"

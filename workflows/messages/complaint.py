@@ -1,0 +1,131 @@
+"""ComplaintWorkflow's input, staff actions (Updates), Signals and live state (Query)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from domain.process import Channel, DeadlinePolicy, Stage
+from domain.records import Clock, Complainant, Outcome, SlipState, Student
+
+# ---------------------------------------------------------------- starting a complaint
+
+
+@dataclass(kw_only=True)
+class ComplaintInput:
+    complaint_id: str  # opaque, also the workflow id
+    tracking_no: str  # 受理编号, the public reference
+    received_at: datetime  # aware; the receiving clerk's registration time
+    receiving_unit: str  # code of the unit that registered it
+    channel: Channel
+    school_codes: list[str]
+    complainant: Complainant  # PII
+    content: str  # PII: what the complaint says
+    unit_codes: list[str] = field(default_factory=list)
+    # Phone calls only: give the caller the responsible unit's hotline instead of forwarding.
+    refer_to_hotline: bool = False
+    policy: DeadlinePolicy = field(default_factory=DeadlinePolicy)
+    students: list[Student] = field(default_factory=list)  # PII
+
+
+# ---------------------------------------------------------------- staff actions (Updates)
+
+
+@dataclass(kw_only=True)
+class IssueSlips:
+    """Issue verification slips (核查单) to the related units."""
+
+    actor_unit: str
+    addressees: list[str]
+    instructions: str = ""  # PII possible
+
+
+@dataclass(kw_only=True)
+class DecideOpinion:
+    """The handling opinion (办理意见): supervision slips to executing units, or none at all."""
+
+    actor_unit: str
+    opinion: str  # PII possible
+    executing_units: list[str] = field(default_factory=list)  # empty: nothing is to be done
+
+
+@dataclass(kw_only=True)
+class ConfirmResult:
+    actor_unit: str
+    conclusion: str = ""  # PII possible
+
+
+@dataclass(kw_only=True)
+class Rework:
+    """Send the result back: a new supervision round."""
+
+    actor_unit: str
+    executing_units: list[str]
+    instructions: str = ""  # PII possible
+
+
+@dataclass(kw_only=True)
+class InformComplainant:
+    """Tell the complainant the outcome (告知投诉人); this closes the case (办结)."""
+
+    actor_unit: str
+    message: str  # PII possible
+
+
+# ---------------------------------------------------------------- Signals
+
+
+@dataclass(kw_only=True)
+class RaiseDispute:
+    actor_unit: str
+    proposed_unit: str  # the unit that should handle the case instead
+    reason: str = ""
+
+
+@dataclass(kw_only=True)
+class RuleDispute:
+    actor_unit: str  # must be the ruling unit
+    handling_unit: str  # the unit that handles the case from now on
+    reason: str = ""
+
+
+@dataclass(kw_only=True)
+class Withdraw:
+    reason: str = ""  # PII possible
+
+
+# ---------------------------------------------------------------- live state (Queries)
+
+
+@dataclass(kw_only=True)
+class Dispute:
+    raised_by: str
+    proposed_unit: str
+    parties: list[str]
+    ruling_unit: str
+    raised_at: datetime
+    resumed_stage: Stage
+    ruled_at: datetime | None = None
+    ruled_handling_unit: str | None = None
+
+
+@dataclass(kw_only=True)
+class CaseView:
+    """The live state of a case, without personal data."""
+
+    complaint_id: str
+    tracking_no: str
+    channel: Channel
+    stage: Stage
+    receiving_unit: str
+    handling_unit: str
+    province: str
+    received_at: datetime
+    route: list[str]  # receiving unit ... handling unit, as forwarded or transferred
+    clocks: list[Clock]
+    slips: list[SlipState]
+    disputes: list[Dispute]
+    supervision_round: int
+    overdue: bool
+    escalation_level: int
+    outcome: Outcome = Outcome.PENDING

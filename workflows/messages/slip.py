@@ -1,0 +1,48 @@
+"""SlipWorkflow's input, its Update and what it tells and returns to its complaint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.records import Clock, SlipState
+
+
+@dataclass(kw_only=True)
+class SlipInput:
+    complaint_id: str
+    slip: SlipState  # as issued: status open, no hops, its clock set
+    instructions: str  # PII possible
+    working_days: int
+    escalate_every: int
+
+
+@dataclass(kw_only=True)
+class ReturnSlip:
+    """The addressee returns a slip with its findings or its result."""
+
+    actor_unit: str
+    slip_id: str
+    response: str  # PII possible
+
+
+@dataclass(kw_only=True)
+class SlipAnswer:
+    """The addressee's answer, as the slip received it."""
+
+    response: str  # PII possible
+    answered_at: datetime
+
+
+@dataclass(kw_only=True)
+class SlipAlarm:
+    """Sent by a slip to its complaint when its clock becomes overdue or escalates."""
+
+    slip_id: str
+    clock: Clock
+
+
+@dataclass(kw_only=True)
+class SlipResult:
+    slip: SlipState  # returned, with every hop and the final clock
+    response: str  # PII possible
