@@ -7,11 +7,12 @@ session is the exception: opening and closing it may wait on the database.
 
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, ParamSpec, TypeVar
 
 from fastapi import Depends, Query, Request
 from sqlalchemy import Engine
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from api.security import Staff, current_staff, require_roles
 from api.temporal_link import TemporalLink
@@ -42,8 +43,8 @@ def _session(engine: EngineDep) -> Iterator[Session]:
     """The request's store session, opened and closed in the thread pool (a plain `def`).
 
     Sync routes run in the pool and use it directly; async routes hand their store work to
-    `run_in_threadpool`, never touching it on the event loop. It does not commit: a route
-    that writes commits itself, so that a refusal of the commit is still its own to answer.
+    `store_call`, never touching it on the event loop. It does not commit: a route that
+    writes commits itself, so that a refusal of the commit is still its own to answer.
     Closing rolls back whatever was not committed.
     """
     with Session(engine) as session:
@@ -51,6 +52,25 @@ def _session(engine: EngineDep) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(_session)]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+async def store_call(
+    session: Session, work: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
+) -> T:
+    """`work(*args, **kwargs)`, store calls on `session`, in the thread pool: how an async
+    route uses the store. Then the transaction ends (what `work` did not commit is rolled
+    back), so the connection goes back to the pool while the route awaits Temporal."""
+
+    def run() -> T:
+        try:
+            return work(*args, **kwargs)
+        finally:
+            session.rollback()
+
+    return await run_in_threadpool(run)
 
 
 async def _clock(request: Request) -> Callable[[], datetime]:

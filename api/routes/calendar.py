@@ -5,11 +5,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Path, status
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 from temporalio.service import RPCError
 
 from api.calendar_years import RETIME_HINT, retime_running_cases, year_view
-from api.deps import CalendarAdminDep, CalendarDep, ClockDep, SessionDep, StaffDep, TemporalDep
+from api.deps import (
+    CalendarAdminDep,
+    CalendarDep,
+    ClockDep,
+    SessionDep,
+    StaffDep,
+    TemporalDep,
+    store_call,
+)
 from domain.workdays import (
     MAX_FILE_YEAR,
     MIN_FILE_YEAR,
@@ -44,7 +51,7 @@ async def load_year(
             {"loc": ["body"], "msg": problem, "type": "value_error"} for problem in exc.problems
         ]
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=detail) from None
-    await run_in_threadpool(_save, session, arrangement, staff.username, clock())
+    await store_call(session, _save, session, arrangement, staff.username, clock())
     try:
         told = await retime_running_cases(await temporal.client())
     except (ConnectionError, RPCError):

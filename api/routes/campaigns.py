@@ -14,7 +14,6 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Path, Response, status
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 from temporalio.service import RPCError
 
 from activities.calendar import campaign_plan
@@ -30,6 +29,7 @@ from api.deps import (
     SettingsDep,
     TemporalDep,
     TreeDep,
+    store_call,
 )
 from api.schemas.campaigns import CampaignDetail, CampaignNew, CampaignOut, ReportIn, UnitStatusOut
 from api.security import Staff, field_error
@@ -225,7 +225,7 @@ async def submit_report(
     """Report for the caller's unit, or correct the report; corrections end at the due time,
     while a unit that has not reported may still report late (逾期补报) until the campaign
     closes."""
-    await run_in_threadpool(_visible, session, staff, campaign_id)
+    await store_call(session, _visible, session, staff, campaign_id)
     report = PersonnelReport(
         entries=[PersonnelEntry(**entry.model_dump()) for entry in body.entries],
         public_phone=body.public_phone,
@@ -250,7 +250,7 @@ async def close_campaign(
 ) -> CampaignOut:
     """The opening unit closes the campaign after the due date although units are missing;
     the list is compiled from the reports in hand."""
-    await run_in_threadpool(_visible, session, staff, campaign_id)
+    await store_call(session, _visible, session, staff, campaign_id)
     state: CampaignState = await workflow_calls.update(
         await temporal.client(),
         campaign_id,

@@ -9,11 +9,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 
 from api import workflow_calls
 from api.answers import in_beijing_time
-from api.deps import CaseActorDep, CaseStaffDep, SessionDep, TemporalDep
+from api.deps import CaseActorDep, CaseStaffDep, SessionDep, TemporalDep, store_call
 from api.schemas.actions import (
     ConfirmationIn,
     DisputeIn,
@@ -49,15 +48,12 @@ CaseId = Annotated[str, Path(max_length=64)]
 SlipId = Annotated[str, Path(pattern=r"^[VS]\d{1,4}$")]
 
 
-def _may_see(session: Session, staff: Staff, complaint_id: str) -> bool:
-    return (
-        visible_case(session=session, unit_code=staff.unit_code, case_id=complaint_id) is not None
-    )
-
-
 async def _visible(session: Session, staff: Staff, complaint_id: str) -> None:
-    """404 for a case the caller's unit may not see; the store is read off the event loop."""
-    if not await run_in_threadpool(_may_see, session, staff, complaint_id):
+    """404 for a case the caller's unit may not see."""
+    found = await store_call(
+        session, visible_case, session=session, unit_code=staff.unit_code, case_id=complaint_id
+    )
+    if found is None:
         raise HTTPException(404, detail="没有这个案件")
 
 

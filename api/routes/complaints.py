@@ -11,7 +11,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
@@ -29,6 +28,7 @@ from api.deps import (
     SettingsDep,
     TemporalDep,
     TreeDep,
+    store_call,
 )
 from api.schemas.complaints import (
     CaseDetail,
@@ -102,7 +102,8 @@ async def register(
     body_hash = hashlib.sha256(complaint.model_dump_json().encode()).hexdigest()
 
     try:
-        issued = await run_in_threadpool(
+        issued = await store_call(
+            session,
             take_ticket,
             session=session,
             sealer=sealer,
