@@ -5,7 +5,7 @@ import json
 
 from sqlmodel import Session, col, select
 
-from api.complaint_schemas import (
+from api.schemas.complaints import (
     CaseDetail,
     CaseSummary,
     ComplainantOut,

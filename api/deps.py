@@ -1,15 +1,18 @@
-"""Dependencies of the routers, as `Annotated` aliases.
+"""Dependencies of the routers, as `Annotated` aliases, and the role groups they check.
 
 Those that only look something up are `async def`: FastAPI runs a plain `def` dependency in
-its thread pool, a round trip through a thread for nothing on every request.
+its thread pool, a round trip through a thread for nothing on every request. The store's
+session is the exception: opening and closing it may wait on the database.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, ParamSpec, TypeVar
 
 from fastapi import Depends, Query, Request
 from sqlalchemy import Engine
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from api.security import Staff, current_staff, require_roles
 from api.temporal_link import TemporalLink
@@ -36,6 +39,40 @@ EngineDep = Annotated[Engine, Depends(_engine)]
 TemporalDep = Annotated[TemporalLink, Depends(_temporal)]
 
 
+def _session(engine: EngineDep) -> Iterator[Session]:
+    """The request's store session, opened and closed in the thread pool (a plain `def`).
+
+    Sync routes run in the pool and use it directly; async routes hand their store work to
+    `store_call`, never touching it on the event loop. It does not commit: a route that
+    writes commits itself, so that a refusal of the commit is still its own to answer.
+    Closing rolls back whatever was not committed.
+    """
+    with Session(engine) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(_session)]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+async def store_call(
+    session: Session, work: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
+) -> T:
+    """`work(*args, **kwargs)`, store calls on `session`, in the thread pool: how an async
+    route uses the store. Then the transaction ends (what `work` did not commit is rolled
+    back), so the connection goes back to the pool while the route awaits Temporal."""
+
+    def run() -> T:
+        try:
+            return work(*args, **kwargs)
+        finally:
+            session.rollback()
+
+    return await run_in_threadpool(run)
+
+
 async def _clock(request: Request) -> Callable[[], datetime]:
     return request.app.state.clock  # type: ignore[no-any-return]
 
@@ -46,13 +83,19 @@ async def _sealer(request: Request) -> Sealer:
 
 ClockDep = Annotated[Callable[[], datetime], Depends(_clock)]
 SealerDep = Annotated[Sealer, Depends(_sealer)]
+
+# The role groups (DESIGN §7), named once.
+CASE_STAFF = ("clerk", "handler", "leader")  # register, read cases, slips and campaigns
+CASE_ACTORS = ("handler", "leader")  # act on cases, report to campaigns, write the FAQ
+CALENDAR_ADMINS = ("secadmin", "sysadmin")
+
 StaffDep = Annotated[Staff, Depends(current_staff)]
+CaseStaffDep = Annotated[Staff, Depends(require_roles(*CASE_STAFF))]
+CaseActorDep = Annotated[Staff, Depends(require_roles(*CASE_ACTORS))]
 SysadminDep = Annotated[Staff, Depends(require_roles("sysadmin"))]
 SecadminDep = Annotated[Staff, Depends(require_roles("secadmin"))]
 AuditorDep = Annotated[Staff, Depends(require_roles("auditor"))]
-CalendarAdminDep = Annotated[Staff, Depends(require_roles("secadmin", "sysadmin"))]
-CaseStaffDep = Annotated[Staff, Depends(require_roles("clerk", "handler", "leader"))]
-FaqWriterDep = Annotated[Staff, Depends(require_roles("handler", "leader"))]
+CalendarAdminDep = Annotated[Staff, Depends(require_roles(*CALENDAR_ADMINS))]
 
 
 async def _tree(request: Request) -> StoreTree:

@@ -1,7 +1,6 @@
 """Which published FAQ entries a public request asks for: by unit, by province, by text."""
 
 from fastapi import Query
-from sqlalchemy import Engine
 from sqlmodel import Session
 
 from api.public_filters import check_code, check_search
@@ -17,19 +16,15 @@ SEARCH = Query(None, description="在问题和答案中查找的文字（不区�
 
 
 def find_published(
-    engine: Engine, *, province: str | None, unit: str | None, q: str | None
+    session: Session, *, province: str | None, unit: str | None, q: str | None
 ) -> list[tuple[Faq, str]]:
     """Published entries with their unit's name; raises FilterError for a bad parameter."""
     check_code("province", province, "省级单位代码")
     check_code("unit", unit, "单位代码")
     text = check_search(q)
-    with Session(engine) as session:
-        units: set[str] | None = None
-        if province is not None:
-            units = subtree_codes(session=session, code=province)
-        if unit is not None:
-            units = {unit} & units if units is not None else {unit}
-        found = faq_store.published(session=session, units=units, text=text)
-        for entry, _ in found:
-            session.expunge(entry)
-        return found
+    units: set[str] | None = None
+    if province is not None:
+        units = subtree_codes(session=session, code=province)
+    if unit is not None:
+        units = {unit} & units if units is not None else {unit}
+    return faq_store.published(session=session, units=units, text=text)

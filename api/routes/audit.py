@@ -6,54 +6,24 @@ Read only: there is deliberately no endpoint that edits or deletes audit records
 import csv
 import io
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
-from pydantic import AwareDatetime, BaseModel
-from sqlalchemy import Engine
+from pydantic import AwareDatetime
 from sqlmodel import Session
 
-from api.answers import Reply
-from api.deps import AuditorDep, EngineDep, Offset
+from api.deps import AuditorDep, Offset, SessionDep
+from api.schemas.audit import AuditEntry, AuditPage, Verification
 from store import audit
-from store.db import session_scope
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
-
-
-class AuditEntry(Reply):
-    seq: int
-    at: datetime
-    actor: str
-    actor_unit: str
-    actor_role: str
-    action: str
-    target: str
-    result: str
-    client: str
-    prev_hash: str
-    hash: str
-
-
-class AuditPage(BaseModel):
-    total: int
-    offset: int
-    limit: int
-    items: list[AuditEntry]
-
-
-class Verification(BaseModel):
-    intact: bool
-    count: int
-    first_broken_seq: int | None
 
 
 @router.get("")
 def entries(
     _: AuditorDep,
-    engine: EngineDep,
+    session: SessionDep,
     actor: Annotated[str | None, Query(max_length=64, description="用户名")] = None,
     action: Annotated[str | None, Query(max_length=64, description="操作")] = None,
     since: Annotated[AwareDatetime | None, Query(alias="from", description="起（含）")] = None,
@@ -62,48 +32,45 @@ def entries(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> AuditPage:
     """The entries that match, newest first, one page at a time."""
-    with session_scope(engine) as session:
-        total, records = audit.search(
-            session=session,
-            actor=actor,
-            action=action,
-            since=since,
-            until=until,
-            offset=offset,
-            limit=limit,
-        )
-        items = [AuditEntry.model_validate(r, from_attributes=True) for r in records]
+    total, records = audit.search(
+        session=session,
+        actor=actor,
+        action=action,
+        since=since,
+        until=until,
+        offset=offset,
+        limit=limit,
+    )
+    items = [AuditEntry.model_validate(r, from_attributes=True) for r in records]
     return AuditPage(total=total, offset=offset, limit=limit, items=items)
 
 
-def _csv(engine: Engine) -> Iterator[str]:
+def _csv(session: Session) -> Iterator[str]:
     yield "\ufeff"  # Excel reads UTF-8 only with the byte order mark
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    with Session(engine) as session:
-        for row in audit.export(session=session):
-            writer.writerow([audit.csv_safe(cell) for cell in row])
-            if buffer.tell() > 64_000:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
+    for row in audit.export(session=session):
+        writer.writerow([audit.csv_safe(cell) for cell in row])
+        if buffer.tell() > 64_000:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
     yield buffer.getvalue()
 
 
 @router.get("/export", response_class=StreamingResponse)
-def export(_: AuditorDep, engine: EngineDep) -> StreamingResponse:
+def export(_: AuditorDep, session: SessionDep) -> StreamingResponse:
     """The whole log as CSV (UTF-8 with BOM, opens in Excel), times in Beijing time."""
     return StreamingResponse(
-        _csv(engine),
+        _csv(session),  # the session closes after the last row is sent, not before
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'},
     )
 
 
 @router.get("/verify")
-def verify(_: AuditorDep, engine: EngineDep) -> Verification:
+def verify(_: AuditorDep, session: SessionDep) -> Verification:
     """Check the hash chain entry by entry; the first entry that breaks it, if any."""
-    with Session(engine) as session:
-        broken = audit.verify(session=session)
-        count = audit.count(session=session)
+    broken = audit.verify(session=session)
+    count = audit.count(session=session)
     return Verification(intact=broken is None, count=count, first_broken_seq=broken)

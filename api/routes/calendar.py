@@ -1,15 +1,30 @@
 """/api/calendar: the working-day calendar years (法定节假日与调休), as `xueji calendar` does."""
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Path, status
+from sqlmodel import Session
 from temporalio.service import RPCError
 
 from api.calendar_years import RETIME_HINT, retime_running_cases, year_view
-from api.deps import CalendarAdminDep, CalendarDep, ClockDep, EngineDep, StaffDep, TemporalDep
-from domain.workdays import MAX_FILE_YEAR, MIN_FILE_YEAR, CalendarFileError, parse_year_document
+from api.deps import (
+    CalendarAdminDep,
+    CalendarDep,
+    ClockDep,
+    SessionDep,
+    StaffDep,
+    TemporalDep,
+    store_call,
+)
+from domain.workdays import (
+    MAX_FILE_YEAR,
+    MIN_FILE_YEAR,
+    CalendarFileError,
+    YearArrangement,
+    parse_year_document,
+)
 from store.calendar import save_calendar_year
-from store.db import session_scope
 
 router = APIRouter(prefix="/api/calendar", tags=["calendar"])
 
@@ -23,7 +38,7 @@ YEAR_DOCUMENT = Body(
 async def load_year(
     document: Annotated[Any, YEAR_DOCUMENT],
     staff: CalendarAdminDep,
-    engine: EngineDep,
+    session: SessionDep,
     clock: ClockDep,
     temporal: TemporalDep,
 ) -> dict[str, Any]:
@@ -36,8 +51,7 @@ async def load_year(
             {"loc": ["body"], "msg": problem, "type": "value_error"} for problem in exc.problems
         ]
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=detail) from None
-    with session_scope(engine) as session:
-        save_calendar_year(session, arrangement, loaded_by=staff.username, now=clock())
+    await store_call(session, _save, session, arrangement, staff.username, clock())
     try:
         told = await retime_running_cases(await temporal.client())
     except (ConnectionError, RPCError):
@@ -52,6 +66,11 @@ async def load_year(
         "workdays": len(arrangement.workdays),
         "cases_retimed": told,
     }
+
+
+def _save(session: Session, arrangement: YearArrangement, loaded_by: str, now: datetime) -> None:
+    save_calendar_year(session, arrangement, loaded_by=loaded_by, now=now)
+    session.commit()
 
 
 @router.get("/years/{year}")

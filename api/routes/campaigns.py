@@ -8,23 +8,31 @@ neither opened nor reports to is 404.
 """
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Response, status
-from pydantic import AfterValidator, BaseModel, Field
+from fastapi import APIRouter, HTTPException, Path, Response, status
 from sqlmodel import Session
 from temporalio.service import RPCError
 
 from activities.calendar import campaign_plan
 from api import workflow_calls
-from api.answers import Reply
 from api.campaign_workbook import NotCompiled, compiled_workbook, unit_name
-from api.deps import CalendarDep, ClockDep, EngineDep, SealerDep, SettingsDep, TemporalDep, TreeDep
-from api.routes.org import check_email
-from api.security import Staff, field_error, require_roles
-from domain.ids import InvalidIdentifier, normalize_phone
+from api.deps import (
+    CalendarDep,
+    CaseActorDep,
+    CaseStaffDep,
+    ClockDep,
+    SealerDep,
+    SessionDep,
+    SettingsDep,
+    TemporalDep,
+    TreeDep,
+    store_call,
+)
+from api.schemas.campaigns import CampaignDetail, CampaignNew, CampaignOut, ReportIn, UnitStatusOut
+from api.security import Staff, field_error
 from domain.orgtree import Level, OrgTree, UnknownCodeError
 from domain.records import (
     CampaignState,
@@ -41,108 +49,10 @@ from workflows.messages.campaign import CampaignInput, CloseCampaign, SubmitRepo
 
 router = APIRouter(prefix="/api/campaigns", tags=["campaigns"])
 
-ReaderDep = Annotated[Staff, Depends(require_roles("clerk", "handler", "leader"))]
-ActorDep = Annotated[Staff, Depends(require_roles("handler", "leader"))]
 CampaignId = Annotated[str, Path(max_length=64)]
 OPENER_LEVELS = (Level.NATIONAL, Level.PROVINCIAL)
 NOT_FOUND = "报送征集不存在"
 MAX_DURATION = timedelta(days=366)
-
-
-def _phone(value: str) -> str:
-    try:
-        return normalize_phone(value)
-    except InvalidIdentifier as exc:
-        raise ValueError(f"电话号码格式不正确：{exc}") from None
-
-
-def _mobile(value: str) -> str:
-    phone = _phone(value)
-    if "-" in phone:
-        raise ValueError("手机号码应为 11 位手机号")
-    return phone
-
-
-def _required_email(value: str) -> str:
-    value = check_email(value)
-    if not value:
-        raise ValueError("电子邮箱不能为空")
-    return value
-
-
-Phone = Annotated[str, Field(max_length=32), AfterValidator(_phone)]
-Mobile = Annotated[str, Field(max_length=32), AfterValidator(_mobile)]
-Email = Annotated[str, Field(max_length=254), AfterValidator(_required_email)]
-
-
-def _text(label: str) -> AfterValidator:
-    def check(value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError(f"{label}不能为空")
-        return value
-
-    return AfterValidator(check)
-
-
-class CampaignNew(BaseModel):
-    """A campaign: its title, the due date (报送截止日期) and the units that must report."""
-
-    title: Annotated[str, Field(min_length=1, max_length=100), _text("标题")]
-    due_date: date = Field(description="报送截止日期；当天 23:59 截止")
-    units: list[Annotated[str, Field(pattern=r"^\d{6}$")]] = Field(
-        min_length=1, max_length=500, description="须报送的下级单位代码"
-    )
-
-
-class EntryIn(BaseModel):
-    """One person who handles complaints (附件3 的一行)."""
-
-    name: Annotated[str, Field(min_length=1, max_length=50), _text("姓名")]
-    workplace: Annotated[str, Field(min_length=1, max_length=100), _text("单位（处室）")]
-    position: Annotated[str, Field(min_length=1, max_length=50), _text("职务")]
-    office_phone: Phone
-    mobile: Mobile
-    email: Email
-
-
-class ReportIn(BaseModel):
-    """What a unit reports: its people, and the phone and e-mail it publishes for complaints."""
-
-    entries: list[EntryIn] = Field(min_length=1, max_length=50)
-    public_phone: Phone
-    public_email: Email
-
-
-class UnitStatusOut(Reply):
-    unit: str
-    unit_name: str
-    reported: bool
-    submitted_at: datetime | None
-    late: bool = Field(description="逾期补报")
-    corrections: int
-
-
-class CampaignOut(Reply):
-    id: str
-    title: str
-    opener: str
-    status: str = Field(description="open 报送中；overdue 已逾期（有单位未报送）；closed 已汇总")
-    opened_at: datetime
-    due: datetime
-    remind_at: datetime
-    remind_estimated: bool = Field(
-        description="提醒日按预计的节假日安排推算（该年官方安排尚未发布，发布后自动更正）"
-    )
-    reminded_at: datetime | None = None
-    alerted_at: datetime | None = None
-    closed_at: datetime | None = None
-    units: list[UnitStatusOut]
-    missing: list[str] = Field(description="尚未报送的单位代码")
-
-
-class CampaignDetail(CampaignOut):
-    report: ReportIn | None = Field(None, description="本单位报送的信息（报送单位可见）")
 
 
 def _checked_units(tree: OrgTree, opener: str, units: list[str]) -> list[str]:
@@ -223,7 +133,7 @@ def _row_out(campaign: Campaign, rows: list[CampaignUnit], names: dict[str, str]
 @router.post("", status_code=201, responses={403: {}, 422: {}, 503: {}})
 async def open_campaign(
     body: CampaignNew,
-    staff: ActorDep,
+    staff: CaseActorDep,
     settings: SettingsDep,
     temporal: TemporalDep,
     tree: TreeDep,
@@ -271,15 +181,14 @@ async def open_campaign(
 
 
 @router.get("")
-def list_campaigns(staff: ReaderDep, engine: EngineDep, tree: TreeDep) -> list[CampaignOut]:
+def list_campaigns(staff: CaseStaffDep, session: SessionDep, tree: TreeDep) -> list[CampaignOut]:
     """Campaigns the caller's unit opened or must report to, newest first."""
     org = tree()
-    with Session(engine) as session:
-        found = []
-        for campaign in campaign_store.visible_campaigns(session, staff.unit_code):
-            rows = campaign_store.units_of(session, campaign.id)
-            found.append(_row_out(campaign, rows, _names(org, [r.unit_code for r in rows])))
-        return found
+    found = []
+    for campaign in campaign_store.visible_campaigns(session, staff.unit_code):
+        rows = campaign_store.units_of(session, campaign.id)
+        found.append(_row_out(campaign, rows, _names(org, [r.unit_code for r in rows])))
+    return found
 
 
 def _visible(session: Session, staff: Staff, campaign_id: str) -> Campaign:
@@ -291,12 +200,15 @@ def _visible(session: Session, staff: Staff, campaign_id: str) -> Campaign:
 
 @router.get("/{campaign_id}", responses={404: {}})
 def get_campaign(
-    campaign_id: CampaignId, staff: ReaderDep, engine: EngineDep, sealer: SealerDep, tree: TreeDep
+    campaign_id: CampaignId,
+    staff: CaseStaffDep,
+    session: SessionDep,
+    sealer: SealerDep,
+    tree: TreeDep,
 ) -> CampaignDetail:
     """Who has reported and who is missing; a reporting unit also sees its own report."""
-    with Session(engine) as session:
-        campaign = _visible(session, staff, campaign_id)
-        opened = campaign_store.reports(session, campaign.id, sealer)
+    campaign = _visible(session, staff, campaign_id)
+    opened = campaign_store.reports(session, campaign.id, sealer)
     rows = [row for row, _ in opened]
     own = next((report for row, report in opened if row.unit_code == staff.unit_code), None)
     summary = _row_out(campaign, rows, _names(tree(), [row.unit_code for row in rows]))
@@ -310,16 +222,15 @@ def get_campaign(
 async def submit_report(
     campaign_id: CampaignId,
     body: ReportIn,
-    staff: ActorDep,
-    engine: EngineDep,
+    staff: CaseActorDep,
+    session: SessionDep,
     temporal: TemporalDep,
     tree: TreeDep,
 ) -> CampaignOut:
     """Report for the caller's unit, or correct the report; corrections end at the due time,
     while a unit that has not reported may still report late (逾期补报) until the campaign
     closes."""
-    with Session(engine) as session:
-        _visible(session, staff, campaign_id)
+    await store_call(session, _visible, session, staff, campaign_id)
     report = PersonnelReport(
         entries=[PersonnelEntry(**entry.model_dump()) for entry in body.entries],
         public_phone=body.public_phone,
@@ -337,15 +248,14 @@ async def submit_report(
 @router.post("/{campaign_id}/close", responses={403: {}, 404: {}, 409: {}, 503: {}})
 async def close_campaign(
     campaign_id: CampaignId,
-    staff: ActorDep,
-    engine: EngineDep,
+    staff: CaseActorDep,
+    session: SessionDep,
     temporal: TemporalDep,
     tree: TreeDep,
 ) -> CampaignOut:
     """The opening unit closes the campaign after the due date although units are missing;
     the list is compiled from the reports in hand."""
-    with Session(engine) as session:
-        _visible(session, staff, campaign_id)
+    await store_call(session, _visible, session, staff, campaign_id)
     state: CampaignState = await workflow_calls.update(
         await temporal.client(),
         campaign_id,
@@ -368,16 +278,19 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     },
 )
 def get_workbook(
-    campaign_id: CampaignId, staff: ReaderDep, engine: EngineDep, sealer: SealerDep, tree: TreeDep
+    campaign_id: CampaignId,
+    staff: CaseStaffDep,
+    session: SessionDep,
+    sealer: SealerDep,
+    tree: TreeDep,
 ) -> Response:
     """The compiled internal coordination list (内部工作协调人员名单) as an Excel workbook, for
     staff of the opening and the reporting units once the campaign has closed."""
-    with Session(engine) as session:
-        campaign = _visible(session, staff, campaign_id)
-        try:
-            content = compiled_workbook(session, campaign, sealer, tree())
-        except NotCompiled as exc:
-            raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
+    campaign = _visible(session, staff, campaign_id)
+    try:
+        content = compiled_workbook(session, campaign, sealer, tree())
+    except NotCompiled as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
     assert campaign.closed_at is not None
     name = f"内部工作协调人员名单-{campaign.closed_at.astimezone(SHANGHAI):%Y%m%d}.xlsx"
     return Response(

@@ -7,15 +7,24 @@
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, HTTPException, Path
 from sqlmodel import Session
 
 from api import workflow_calls
 from api.answers import in_beijing_time
-from api.complaint_schemas import Text, UnitCode
-from api.deps import EngineDep, TemporalDep
-from api.security import Staff, require_roles
+from api.deps import CaseActorDep, CaseStaffDep, SessionDep, TemporalDep, store_call
+from api.schemas.actions import (
+    ConfirmationIn,
+    DisputeIn,
+    InformingIn,
+    OpinionIn,
+    ReworkIn,
+    RulingIn,
+    SlipReturnIn,
+    VerificationIn,
+    WithdrawalIn,
+)
+from api.security import Staff
 from domain.process import DISPUTABLE, SlipKind
 from store.queries import visible_case
 from workflows.complaint import ComplaintWorkflow
@@ -35,68 +44,23 @@ from workflows.slip import SlipWorkflow
 
 router = APIRouter(prefix="/api/complaints/{complaint_id}", tags=["actions"])
 
-ACTORS = ("handler", "leader")
-ActorDep = Annotated[Staff, Depends(require_roles(*ACTORS))]
-WithdrawerDep = Annotated[Staff, Depends(require_roles("clerk", *ACTORS))]
 CaseId = Annotated[str, Path(max_length=64)]
 SlipId = Annotated[str, Path(pattern=r"^[VS]\d{1,4}$")]
-Units = Annotated[list[UnitCode], Field(min_length=1, max_length=50)]
-OptionalText = Annotated[str, Field(max_length=4000)]
 
 
-class VerificationIn(BaseModel):
-    addressees: Units = Field(description="related units that must verify (核查)")
-    instructions: OptionalText = ""
-
-
-class OpinionIn(BaseModel):
-    opinion: Text
-    executing_units: Annotated[list[UnitCode], Field(max_length=50)] = Field(
-        default_factory=list, description="empty: nothing is to be done"
+async def _visible(session: Session, staff: Staff, complaint_id: str) -> None:
+    """404 for a case the caller's unit may not see."""
+    found = await store_call(
+        session, visible_case, session=session, unit_code=staff.unit_code, case_id=complaint_id
     )
-
-
-class ConfirmationIn(BaseModel):
-    conclusion: OptionalText = ""
-
-
-class ReworkIn(BaseModel):
-    executing_units: Units
-    instructions: OptionalText = ""
-
-
-class InformingIn(BaseModel):
-    message: Text
-
-
-class SlipReturnIn(BaseModel):
-    response: Text
-
-
-class DisputeIn(BaseModel):
-    proposed_unit: UnitCode
-    reason: OptionalText = ""
-
-
-class RulingIn(BaseModel):
-    handling_unit: UnitCode
-    reason: OptionalText = ""
-
-
-class WithdrawalIn(BaseModel):
-    reason: OptionalText = ""
-
-
-async def _visible(engine: Any, staff: Staff, complaint_id: str) -> None:
-    with Session(engine) as session:
-        if visible_case(session=session, unit_code=staff.unit_code, case_id=complaint_id) is None:
-            raise HTTPException(404, detail="没有这个案件")
+    if found is None:
+        raise HTTPException(404, detail="没有这个案件")
 
 
 async def _act(
-    staff: Staff, engine: Any, temporal: Any, complaint_id: str, method: Any, action: Any
+    staff: Staff, session: Session, temporal: Any, complaint_id: str, method: Any, action: Any
 ) -> CaseView:
-    await _visible(engine, staff, complaint_id)
+    await _visible(session, staff, complaint_id)
     client = await temporal.client()
     view: CaseView = await workflow_calls.update(client, complaint_id, method, action)
     return in_beijing_time(view)
@@ -106,8 +70,8 @@ async def _act(
 async def issue_verification(
     complaint_id: CaseId,
     body: VerificationIn,
-    staff: ActorDep,
-    engine: EngineDep,
+    staff: CaseActorDep,
+    session: SessionDep,
     temporal: TemporalDep,
 ) -> CaseView:
     """The handling unit sends verification slips (核查单) to related units."""
@@ -115,20 +79,24 @@ async def issue_verification(
         actor_unit=staff.unit_code, addressees=body.addressees, instructions=body.instructions
     )
     return await _act(
-        staff, engine, temporal, complaint_id, ComplaintWorkflow.issue_verification, action
+        staff, session, temporal, complaint_id, ComplaintWorkflow.issue_verification, action
     )
 
 
 @router.post("/opinion", response_model=CaseView)
 async def decide_opinion(
-    complaint_id: CaseId, body: OpinionIn, staff: ActorDep, engine: EngineDep, temporal: TemporalDep
+    complaint_id: CaseId,
+    body: OpinionIn,
+    staff: CaseActorDep,
+    session: SessionDep,
+    temporal: TemporalDep,
 ) -> CaseView:
     """The handling opinion (办理意见), with supervision slips (督办单) to executing units."""
     action = DecideOpinion(
         actor_unit=staff.unit_code, opinion=body.opinion, executing_units=body.executing_units
     )
     return await _act(
-        staff, engine, temporal, complaint_id, ComplaintWorkflow.decide_opinion, action
+        staff, session, temporal, complaint_id, ComplaintWorkflow.decide_opinion, action
     )
 
 
@@ -136,20 +104,24 @@ async def decide_opinion(
 async def confirm_result(
     complaint_id: CaseId,
     body: ConfirmationIn,
-    staff: ActorDep,
-    engine: EngineDep,
+    staff: CaseActorDep,
+    session: SessionDep,
     temporal: TemporalDep,
 ) -> CaseView:
     """The handling unit confirms the results returned."""
     action = ConfirmResult(actor_unit=staff.unit_code, conclusion=body.conclusion)
     return await _act(
-        staff, engine, temporal, complaint_id, ComplaintWorkflow.confirm_result, action
+        staff, session, temporal, complaint_id, ComplaintWorkflow.confirm_result, action
     )
 
 
 @router.post("/rework", response_model=CaseView)
 async def rework(
-    complaint_id: CaseId, body: ReworkIn, staff: ActorDep, engine: EngineDep, temporal: TemporalDep
+    complaint_id: CaseId,
+    body: ReworkIn,
+    staff: CaseActorDep,
+    session: SessionDep,
+    temporal: TemporalDep,
 ) -> CaseView:
     """The results are not enough: a new supervision round."""
     action = Rework(
@@ -157,21 +129,21 @@ async def rework(
         executing_units=body.executing_units,
         instructions=body.instructions,
     )
-    return await _act(staff, engine, temporal, complaint_id, ComplaintWorkflow.rework, action)
+    return await _act(staff, session, temporal, complaint_id, ComplaintWorkflow.rework, action)
 
 
 @router.post("/informing", response_model=CaseView)
 async def inform_complainant(
     complaint_id: CaseId,
     body: InformingIn,
-    staff: ActorDep,
-    engine: EngineDep,
+    staff: CaseActorDep,
+    session: SessionDep,
     temporal: TemporalDep,
 ) -> CaseView:
     """The complainant is told the result; the case closes (办结)."""
     action = InformComplainant(actor_unit=staff.unit_code, message=body.message)
     return await _act(
-        staff, engine, temporal, complaint_id, ComplaintWorkflow.inform_complainant, action
+        staff, session, temporal, complaint_id, ComplaintWorkflow.inform_complainant, action
     )
 
 
@@ -180,12 +152,12 @@ async def return_slip(
     complaint_id: CaseId,
     slip_id: SlipId,
     body: SlipReturnIn,
-    staff: ActorDep,
-    engine: EngineDep,
+    staff: CaseActorDep,
+    session: SessionDep,
     temporal: TemporalDep,
 ) -> CaseView:
     """The addressee returns its slip with the findings or the result."""
-    await _visible(engine, staff, complaint_id)
+    await _visible(session, staff, complaint_id)
     client = await temporal.client()
     action = ReturnSlip(actor_unit=staff.unit_code, slip_id=slip_id, response=body.response)
     await workflow_calls.update(
@@ -196,7 +168,11 @@ async def return_slip(
 
 @router.post("/dispute", response_model=CaseView, status_code=202)
 async def raise_dispute(
-    complaint_id: CaseId, body: DisputeIn, staff: ActorDep, engine: EngineDep, temporal: TemporalDep
+    complaint_id: CaseId,
+    body: DisputeIn,
+    staff: CaseActorDep,
+    session: SessionDep,
+    temporal: TemporalDep,
 ) -> CaseView:
     """The handling unit or a related unit disputes the level (before the handling opinion)."""
     action = RaiseDispute(
@@ -211,12 +187,16 @@ async def raise_dispute(
             raise HTTPException(403, detail="只有处理责任单位或相关单位可以提出层级争议")
 
     method = ComplaintWorkflow.raise_dispute
-    return await _signal(staff, engine, temporal, complaint_id, method, action, may_dispute)
+    return await _signal(staff, session, temporal, complaint_id, method, action, may_dispute)
 
 
 @router.post("/ruling", response_model=CaseView, status_code=202)
 async def rule_dispute(
-    complaint_id: CaseId, body: RulingIn, staff: ActorDep, engine: EngineDep, temporal: TemporalDep
+    complaint_id: CaseId,
+    body: RulingIn,
+    staff: CaseActorDep,
+    session: SessionDep,
+    temporal: TemporalDep,
 ) -> CaseView:
     """The ruling unit (裁定) names the unit that handles the case from now on."""
     action = RuleDispute(
@@ -231,27 +211,27 @@ async def rule_dispute(
             raise HTTPException(403, detail=f"应由 {open_disputes[-1].ruling_unit} 裁定")
 
     method = ComplaintWorkflow.rule_dispute
-    return await _signal(staff, engine, temporal, complaint_id, method, action, may_rule)
+    return await _signal(staff, session, temporal, complaint_id, method, action, may_rule)
 
 
 @router.post("/withdrawal", response_model=CaseView, status_code=202)
 async def withdraw(
     complaint_id: CaseId,
     body: WithdrawalIn,
-    staff: WithdrawerDep,
-    engine: EngineDep,
+    staff: CaseStaffDep,
+    session: SessionDep,
     temporal: TemporalDep,
 ) -> CaseView:
     """The complainant withdraws the complaint (recorded by staff), at any step."""
     method = ComplaintWorkflow.withdraw
     return await _signal(
-        staff, engine, temporal, complaint_id, method, Withdraw(reason=body.reason)
+        staff, session, temporal, complaint_id, method, Withdraw(reason=body.reason)
     )
 
 
 async def _signal(
     staff: Staff,
-    engine: Any,
+    session: Session,
     temporal: Any,
     complaint_id: str,
     method: Any,
@@ -260,7 +240,7 @@ async def _signal(
 ) -> CaseView:
     """Send a Signal after `check` has passed on the live state; answer the state (the
     workflow applies the Signal a moment later, hence 202)."""
-    await _visible(engine, staff, complaint_id)
+    await _visible(session, staff, complaint_id)
     client = await temporal.client()
     if check is not None:
         check(await _state(client, complaint_id))

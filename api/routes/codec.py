@@ -8,11 +8,10 @@ calls from its own origin (see api/cors.py).
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
-from sqlmodel import Session
 from temporalio.api.common.v1 import Payload, Payloads
 
-from api.deps import CaseStaffDep, EngineDep, TreeDep
+from api.deps import CaseStaffDep, SessionDep, TreeDep
+from api.schemas.codec import PayloadsBody
 from api.security import field_error
 from core.codec import (
     EncryptionCodec,
@@ -27,12 +26,6 @@ from store.queries import readable_workflows
 router = APIRouter(prefix="/api/codec", tags=["codec"])
 
 
-class PayloadsBody(BaseModel):
-    """Temporal's remote-codec JSON: `{"payloads": [{"metadata": {k: base64}, "data": base64}]}`."""
-
-    payloads: list[dict[str, Any]]
-
-
 async def _codec(request: Request) -> EncryptionCodec:
     codec = getattr(request.app.state, "codec", None)
     if codec is None:
@@ -45,7 +38,7 @@ def decode(
     body: PayloadsBody,
     staff: CaseStaffDep,
     codec: Annotated[EncryptionCodec, Depends(_codec)],
-    engine: EngineDep,
+    session: SessionDep,
     tree: TreeDep,
 ) -> dict[str, Any]:
     """Decrypt the payloads of workflows the caller's unit may see: a case's (and its slips')
@@ -58,12 +51,11 @@ def decode(
     except ValueError as exc:  # a bad shape or bad base64
         raise field_error("payloads", [str(exc)]) from None
     bound = {bound_workflow_id(payload) for payload in payloads if is_sealed(payload)}
-    with Session(engine) as session:
-        readable = readable_workflows(
-            session=session,
-            unit_code=staff.unit_code,
-            workflow_ids={workflow_id for workflow_id in bound if workflow_id is not None},
-        )
+    readable = readable_workflows(
+        session=session,
+        unit_code=staff.unit_code,
+        workflow_ids={workflow_id for workflow_id in bound if workflow_id is not None},
+    )
     sees_every_case = staff.unit_code == tree().root.code
 
     def may_open(payload: Payload) -> bool:

@@ -9,10 +9,8 @@ from contextlib import suppress
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query
+from fastapi import APIRouter, Header, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
-from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
@@ -20,7 +18,19 @@ from activities.calendar import deadline_plan
 from activities.org import routing_of
 from api import workflow_calls
 from api.case_reading import case_detail
-from api.complaint_schemas import (
+from api.deps import (
+    CalendarDep,
+    CaseStaffDep,
+    ClockDep,
+    Offset,
+    SealerDep,
+    SessionDep,
+    SettingsDep,
+    TemporalDep,
+    TreeDep,
+    store_call,
+)
+from api.schemas.complaints import (
     CaseDetail,
     CaseList,
     CasePending,
@@ -29,17 +39,7 @@ from api.complaint_schemas import (
     ComplaintIn,
     DeadlineOut,
 )
-from api.deps import (
-    CalendarDep,
-    ClockDep,
-    EngineDep,
-    Offset,
-    SealerDep,
-    SettingsDep,
-    TemporalDep,
-    TreeDep,
-)
-from api.security import Staff, field_error, require_roles
+from api.security import Staff, field_error
 from core.settings import Settings
 from domain.orgtree import OrgTree, UnknownCodeError
 from domain.process import STAGE_NAMES, Channel, Stage, first_stage
@@ -54,9 +54,6 @@ from workflows.messages.activities import PlanRequest, RouteRequest, Routing
 from workflows.messages.complaint import ComplaintInput
 
 router = APIRouter(prefix="/api/complaints", tags=["complaints"])
-
-CASE_READERS = ("clerk", "handler", "leader")
-ReaderDep = Annotated[Staff, Depends(require_roles(*CASE_READERS))]
 
 
 def checked_routing(tree: OrgTree, complaint: ComplaintIn, staff: Staff) -> Routing:
@@ -87,8 +84,8 @@ def checked_routing(tree: OrgTree, complaint: ComplaintIn, staff: Staff) -> Rout
 @router.post("", status_code=201, response_model=ComplaintCreated)
 async def register(
     complaint: ComplaintIn,
-    staff: ReaderDep,
-    engine: EngineDep,
+    staff: CaseStaffDep,
+    session: SessionDep,
     sealer: SealerDep,
     settings: SettingsDep,
     temporal: TemporalDep,
@@ -103,20 +100,18 @@ async def register(
     routing = checked_routing(tree(), complaint, staff)
     body_hash = hashlib.sha256(complaint.model_dump_json().encode()).hexdigest()
 
-    def ticket() -> Any:
-        with Session(engine) as session:
-            return take_ticket(
-                session=session,
-                sealer=sealer,
-                registered_by=staff.username,
-                receiving_unit=staff.unit_code,
-                idempotency_key=idempotency_key,
-                request_hash=body_hash,
-                now=clock(),
-            )
-
     try:
-        issued = await run_in_threadpool(ticket)
+        issued = await store_call(
+            session,
+            take_ticket,
+            session=session,
+            sealer=sealer,
+            registered_by=staff.username,
+            receiving_unit=staff.unit_code,
+            idempotency_key=idempotency_key,
+            request_hash=body_hash,
+            now=clock(),
+        )
     except ReusedKey as exc:
         raise HTTPException(409, detail=str(exc)) from None
     plan = _plan(routing, calendar(), complaint, staff, issued.received_at, settings)
@@ -141,8 +136,8 @@ async def register(
 
 @router.get("", response_model=CaseList)
 def list_complaints(
-    staff: ReaderDep,
-    engine: EngineDep,
+    staff: CaseStaffDep,
+    session: SessionDep,
     stage: Stage | None = None,
     overdue: bool | None = None,
     handling_unit: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
@@ -164,21 +159,20 @@ def list_complaints(
         received_from=received_from,
         received_to=received_to,
     )
-    with Session(engine) as session:
-        page = visible_cases(
-            session=session,
-            unit_code=staff.unit_code,
-            filters=filters,
-            offset=offset,
-            limit=limit,
+    page = visible_cases(
+        session=session,
+        unit_code=staff.unit_code,
+        filters=filters,
+        offset=offset,
+        limit=limit,
+    )
+    estimated = estimated_dues(session=session, cases=page.cases)
+    items = [
+        CaseSummary.model_validate(case, from_attributes=True).model_copy(
+            update={"estimated": case.id in estimated}
         )
-        estimated = estimated_dues(session=session, cases=page.cases)
-        items = [
-            CaseSummary.model_validate(case, from_attributes=True).model_copy(
-                update={"estimated": case.id in estimated}
-            )
-            for case in page.cases
-        ]
+        for case in page.cases
+    ]
     return CaseList(total=page.total, offset=offset, limit=limit, items=items)
 
 
@@ -189,29 +183,28 @@ def list_complaints(
 )
 def get_complaint(
     complaint_id: Annotated[str, Path(max_length=64)],
-    staff: ReaderDep,
-    engine: EngineDep,
+    staff: CaseStaffDep,
+    session: SessionDep,
     sealer: SealerDep,
 ) -> CaseDetail | JSONResponse:
     """One case: its steps with their deadlines, slips with their hops, and timeline. A case
     the caller's unit has just registered answers 202 until its first step is written."""
-    with Session(engine) as session:
-        case = visible_case(session=session, unit_code=staff.unit_code, case_id=complaint_id)
-        if case is not None:
-            return case_detail(session, case, sealer)
-        intake = session.get(Intake, complaint_id)
-        if intake is None or intake.receiving_unit != staff.unit_code:
-            raise HTTPException(404, detail="没有这个案件")
-        if session.get(Case, complaint_id) is not None:  # written, and not this unit's to see
-            raise HTTPException(404, detail="没有这个案件")
-        pending = CasePending(
-            id=complaint_id,
-            tracking_no=intake.tracking_no,
-            stage=Stage.REGISTERED.value,
-            received_at=intake.created_at,
-            detail="投诉已登记，办理流程正在建立，请稍后刷新",
-        )
-        return JSONResponse(pending.model_dump(mode="json"), status_code=202)
+    case = visible_case(session=session, unit_code=staff.unit_code, case_id=complaint_id)
+    if case is not None:
+        return case_detail(session, case, sealer)
+    intake = session.get(Intake, complaint_id)
+    if intake is None or intake.receiving_unit != staff.unit_code:
+        raise HTTPException(404, detail="没有这个案件")
+    if session.get(Case, complaint_id) is not None:  # written, and not this unit's to see
+        raise HTTPException(404, detail="没有这个案件")
+    pending = CasePending(
+        id=complaint_id,
+        tracking_no=intake.tracking_no,
+        stage=Stage.REGISTERED.value,
+        received_at=intake.created_at,
+        detail="投诉已登记，办理流程正在建立，请稍后刷新",
+    )
+    return JSONResponse(pending.model_dump(mode="json"), status_code=202)
 
 
 def _workflow_input(

@@ -2,25 +2,16 @@
 
 import asyncio
 import logging
-from typing import Literal
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import EngineDep, TemporalDep
+from api.schemas.public import Health, State
 from store.db import ping
 
 router = APIRouter(tags=["health"])
 log = logging.getLogger(__name__)
-
-State = Literal["ok", "unreachable"]
-
-
-class Health(BaseModel):
-    status: Literal["ok", "degraded"]
-    store: State
-    temporal: State
 
 
 async def _store_state(engine: EngineDep) -> State:

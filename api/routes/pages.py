@@ -10,12 +10,12 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
-from api.deps import ClockDep, EngineDep
+from api.deps import ClockDep, SessionDep
 from api.faq_scope import PROVINCE, SEARCH, UNIT, find_published
 from api.html import local_date, local_minute, refusal, render, tel_href
 from api.public_filters import LEVEL_NAMES, SEARCH_MAX, FilterError, check_code, check_level
 from api.ratelimit import rate_limited
-from api.routes.track import NOT_FOUND, QUERY_CODE, progress, used_up
+from api.tracking import NOT_FOUND, QUERY_CODE, progress, used_up
 from domain.ids import InvalidIdentifier, normalize_tracking_no
 from store.intake import GuessesUsedUp
 from store.models import Unit
@@ -61,10 +61,9 @@ def _row(unit: Unit) -> DirectoryRow:
     )
 
 
-def _directory_rows(engine: EngineDep, province: str | None, level: str | None) -> list[Unit]:
+def _directory_rows(session: Session, province: str | None, level: str | None) -> list[Unit]:
     """A province's units; nationally only the Ministry and provinces unless a level is asked."""
-    with Session(engine) as session:
-        listing = [unit for unit, _ in directory(session=session, level=level, province=province)]
+    listing = [unit for unit, _ in directory(session=session, level=level, province=province)]
     if province is None and level is None:
         listing = [unit for unit in listing if unit.level in ("national", "provincial")]
     return listing
@@ -76,7 +75,7 @@ def _directory_rows(engine: EngineDep, province: str | None, level: str | None) 
     responses=_PAGE,
 )
 def directory_page(
-    engine: EngineDep,
+    session: SessionDep,
     province: str | None = Query(None, description="省级单位代码：列出该省各级单位"),
     level: str | None = Query(None, description="只列出这一级别的单位"),
 ) -> HTMLResponse:
@@ -87,7 +86,7 @@ def directory_page(
         check_level(level)
     except FilterError as exc:
         return refusal(DIRECTORY_TITLE, exc.field, exc.message)
-    rows = [_row(unit) for unit in _directory_rows(engine, province, level)]
+    rows = [_row(unit) for unit in _directory_rows(session, province, level)]
     caption = f"{province} 辖区各级教育行政部门" if province else "教育部和各省级教育行政部门"
     if level is not None:
         caption += f"（{LEVEL_NAMES[level]}）"
@@ -108,7 +107,7 @@ def directory_page(
     responses=_PAGE,
 )
 def faq_page(
-    engine: EngineDep,
+    session: SessionDep,
     province: str | None = PROVINCE,
     unit: str | None = UNIT,
     q: str | None = SEARCH,
@@ -116,7 +115,7 @@ def faq_page(
     """Published questions and answers with a search form (GET), of a unit or a province."""
     province, unit = province or None, unit or None
     try:
-        found = find_published(engine, province=province, unit=unit, q=q)
+        found = find_published(session, province=province, unit=unit, q=q)
     except FilterError as exc:
         return refusal(FAQ_TITLE, exc.field, exc.message)
     entries = [
@@ -147,7 +146,7 @@ def faq_page(
     responses=_PAGE,
 )
 def track_page(
-    engine: EngineDep,
+    session: SessionDep,
     clock: ClockDep,
     tracking_no: str | None = Query(None, description="受理编号"),
     code: str | None = Query(None, description="查询码（6 位数字）"),
@@ -166,7 +165,7 @@ def track_page(
         return render("track.html", 422, title=TRACK_TITLE, tracking_no=number, problem=problem)
     now = clock()
     try:
-        found = progress(engine, number, code or "", now)
+        found = progress(session, number, code or "", now)
     except GuessesUsedUp as exc:
         problem, seconds = used_up(exc, now)
         page = render("track.html", 429, title=TRACK_TITLE, tracking_no=number, problem=problem)

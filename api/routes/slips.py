@@ -2,27 +2,25 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Response
+from fastapi import APIRouter, HTTPException, Path, Response
 from sqlmodel import Session
 
 from api.case_reading import slip_detail, slip_document, slip_out
-from api.complaint_schemas import SlipDetail, SlipOut
-from api.deps import EngineDep, SealerDep, SettingsDep
-from api.security import Staff, require_roles
+from api.deps import CaseStaffDep, SealerDep, SessionDep, SettingsDep
+from api.schemas.complaints import SlipDetail, SlipOut
+from api.security import Staff
 from api.slip_pdf import content_disposition, embeddable_font, render
 from store.models import CaseSlip
 from store.queries import slips_through
 
 router = APIRouter(prefix="/api/slips", tags=["slips"])
-ReaderDep = Annotated[Staff, Depends(require_roles("clerk", "handler", "leader"))]
 ComplaintId = Annotated[str, Path(max_length=64)]
 
 
 @router.get("", response_model=list[SlipOut])
-def list_slips(staff: ReaderDep, engine: EngineDep) -> list[SlipOut]:
+def list_slips(staff: CaseStaffDep, session: SessionDep) -> list[SlipOut]:
     """Every slip addressed to the caller's unit or passing through it, newest first."""
-    with Session(engine) as session:
-        return [slip_out(row) for row in slips_through(session=session, unit_code=staff.unit_code)]
+    return [slip_out(row) for row in slips_through(session=session, unit_code=staff.unit_code)]
 
 
 # Declared before `get_slip`, whose `{slip_id}` would otherwise take "V1.pdf" as a slip id.
@@ -34,17 +32,14 @@ def list_slips(staff: ReaderDep, engine: EngineDep) -> list[SlipOut]:
 def get_slip_pdf(
     complaint_id: ComplaintId,
     slip_id: Annotated[str, Path(pattern=r"^[VS]\d{1,4}$")],
-    staff: ReaderDep,
-    engine: EngineDep,
+    staff: CaseStaffDep,
+    session: SessionDep,
     sealer: SealerDep,
     settings: SettingsDep,
 ) -> Response:
     """The slip as an A4 form to print, sign and seal (核查单 or 督办单), for the units on its
     route; students' ID card numbers masked."""
-    with Session(engine) as session:
-        document = slip_document(
-            session, _slip_on_route(session, staff, complaint_id, slip_id), sealer
-        )
+    document = slip_document(session, _slip_on_route(session, staff, complaint_id, slip_id), sealer)
     return Response(
         render(document, embeddable_font(settings.pdf_font)),
         media_type="application/pdf",
@@ -56,13 +51,12 @@ def get_slip_pdf(
 def get_slip(
     complaint_id: ComplaintId,
     slip_id: Annotated[str, Path(max_length=16)],
-    staff: ReaderDep,
-    engine: EngineDep,
+    staff: CaseStaffDep,
+    session: SessionDep,
     sealer: SealerDep,
 ) -> SlipDetail:
     """One slip with its instructions, answer and deadline, for the units on its route."""
-    with Session(engine) as session:
-        return slip_detail(session, _slip_on_route(session, staff, complaint_id, slip_id), sealer)
+    return slip_detail(session, _slip_on_route(session, staff, complaint_id, slip_id), sealer)
 
 
 def _slip_on_route(session: Session, staff: Staff, complaint_id: str, slip_id: str) -> CaseSlip:

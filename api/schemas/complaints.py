@@ -1,42 +1,13 @@
-"""Request and answer bodies of the complaint endpoints.
-
-Identifiers are normalised here with domain.ids, so a bad one is a 422 naming its field.
-"""
+"""Request and answer bodies of the complaint endpoints: registration, the case list and
+the case, its slips."""
 
 from datetime import datetime
-from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.answers import Reply
-from domain.ids import (
-    normalize_id_card,
-    normalize_phone,
-    normalize_school_code,
-    normalize_student_no,
-    normalize_unit_code,
-)
+from api.schemas.common import Email, IdCard, Name, Phone, SchoolCode, StudentNo, Text, UnitCode
 from domain.process import Channel
-
-Text = Annotated[str, Field(min_length=1, max_length=4000)]
-Name = Annotated[str, Field(min_length=1, max_length=50)]
-
-
-def _optional(normalize: object) -> AfterValidator:
-    """Apply a normaliser to a non-empty value; its InvalidIdentifier (a ValueError) is a 422."""
-
-    def check(value: str) -> str:
-        return normalize(value) if value.strip() else ""  # type: ignore[operator]
-
-    return AfterValidator(check)
-
-
-Phone = Annotated[str, Field(max_length=32), _optional(normalize_phone)]
-IdCard = Annotated[str, Field(max_length=32), _optional(normalize_id_card)]
-StudentNo = Annotated[str, Field(max_length=32), _optional(normalize_student_no)]
-SchoolCode = Annotated[str, AfterValidator(normalize_school_code)]
-UnitCode = Annotated[str, AfterValidator(normalize_unit_code)]
-Email = Annotated[str, Field(max_length=254, pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 
 
 class ComplainantIn(BaseModel):

@@ -1,0 +1,57 @@
+"""Request and answer bodies of /api/admin: the password policy and staff accounts."""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from api.answers import Reply
+from store.accounts import PASSWORD_HISTORY_MAX
+from store.models import StaffUser
+
+Role = Literal["clerk", "handler", "leader", "sysadmin", "secadmin", "auditor"]
+DisplayName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
+NewPassword = Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class Policy(BaseModel):
+    """Bounds keep a careless edit from switching a protection off entirely."""
+
+    min_length: int = Field(ge=8, le=128)
+    min_kinds: int = Field(ge=1, le=4)
+    history: int = Field(ge=0, le=PASSWORD_HISTORY_MAX)
+    expiry_days: int = Field(ge=0, le=3650, description="0: passwords never expire")
+    max_failures: int = Field(ge=1, le=100)
+    lock_minutes: int = Field(ge=1, le=1440)
+    idle_minutes: int = Field(ge=1, le=1440)
+
+
+class NewUser(BaseModel):
+    username: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{2,31}$")
+    display_name: DisplayName
+    unit_code: str = Field(pattern=r"^\d{6}$")
+    role: Role
+    password: NewPassword
+
+
+class UserChange(BaseModel):
+    active: bool | None = None
+    unlock: bool = False
+    reset_totp: bool = False
+    password: NewPassword | None = Field(None, description="新密码；用户下次登录须修改")
+
+
+class UserView(Reply):
+    username: str
+    display_name: str
+    unit_code: str
+    role: str
+    active: bool
+    locked_until: datetime | None
+    totp_enrolled: bool
+    password_changed_at: datetime
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: StaffUser) -> "UserView":
+        return cls.model_validate(user, from_attributes=True)

@@ -1,0 +1,47 @@
+"""Answers anyone may have without logging in: the directory, a complaint's progress, the
+health of the service."""
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from api.answers import Reply
+from api.public_filters import Level
+
+
+class DirectoryUnit(Reply):
+    """An education bureau and where complaints reach it."""
+
+    level: Level = Field(
+        description="级别：national 国家级、provincial 省级、prefectural 地市级、county 县级"
+    )
+    code: str = Field(description="单位代码（6 位行政区划代码）", examples=["130100"])
+    name: str = Field(description="单位名称")
+    parent_code: str | None = Field(description="上级单位代码；教育部为空")
+    province_code: str | None = Field(description="所在省级单位代码；教育部为空")
+    complaint_phone: str = Field(description="投诉电话；未公布时为空")
+    complaint_email: str = Field(description="投诉邮箱；未公布时为空")
+    confirmed_at: datetime | None = Field(description="电话和邮箱最近确认的时间；未确认时为空")
+
+
+class Progress(Reply):
+    tracking_no: str
+    stage: str
+    stage_name: str
+    received_at: datetime
+    updated_at: datetime
+    due: datetime | None = Field(description="本环节办理期限")
+    estimated: bool = Field(
+        description="期限按预计的节假日安排推算（该年官方安排尚未发布，发布后自动更正）"
+    )
+    finished: bool
+
+
+State = Literal["ok", "unreachable"]
+
+
+class Health(BaseModel):
+    status: Literal["ok", "degraded"]
+    store: State
+    temporal: State

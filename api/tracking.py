@@ -1,0 +1,56 @@
+"""A complaint's progress as the public sees it (GET /api/track and the /track page): the step
+and its dates, for the tracking number with its own query code; no names, no findings."""
+
+import math
+from datetime import datetime
+
+from sqlmodel import Session
+
+from api.schemas.public import Progress
+from domain.process import STAGE_NAMES, Stage
+from domain.workdays import beijing_minute
+from store.intake import GuessesUsedUp, find_by_query_code
+from store.models import Case
+from store.queries import estimated_dues
+
+NOT_FOUND = "受理编号或查询码不正确"
+USED_UP = "该受理编号的查询码输错次数过多，请于 {until} 后再试，或致电受理单位查询"
+QUERY_CODE = r"^\d{6}$"
+
+
+def used_up(exc: GuessesUsedUp, now: datetime) -> tuple[str, int]:
+    """What to tell the caller of a tracking number whose wrong codes are used up, and the
+    seconds to wait."""
+    seconds = max(1, math.ceil((exc.until - now).total_seconds()))
+    return USED_UP.format(until=beijing_minute(exc.until)), seconds
+
+
+def progress(session: Session, number: str, code: str, now: datetime) -> Progress | None:
+    """The progress of the complaint with this (normalised) tracking number, if the query code
+    is its own; None otherwise (the wrong code counted). Raises GuessesUsedUp."""
+    intake = find_by_query_code(session=session, tracking_no=number, code=code, now=now)
+    if intake is None:
+        return None
+    case = session.get(Case, intake.complaint_id)
+    if case is None:  # registered; its first step is not written yet (or no worker runs)
+        return Progress(
+            tracking_no=number,
+            stage=Stage.REGISTERED.value,
+            stage_name=STAGE_NAMES[Stage.REGISTERED],
+            received_at=intake.created_at,
+            updated_at=intake.created_at,
+            due=None,
+            estimated=False,
+            finished=False,
+        )
+    stage = Stage(case.stage)
+    return Progress(
+        tracking_no=number,
+        stage=stage.value,
+        stage_name=STAGE_NAMES[stage],
+        received_at=case.received_at,
+        updated_at=case.updated_at,
+        due=case.due,
+        estimated=case.id in estimated_dues(session=session, cases=[case]),
+        finished=bool(case.outcome),
+    )
