@@ -50,7 +50,7 @@ class OrgUnit:
 
 
 @dataclass(frozen=True)
-class RecordError:
+class TreeRecordError:
     """One problem in an input file; ``line`` is the file line, or the record's position."""
 
     file: str
@@ -64,7 +64,7 @@ class RecordError:
 class OrgTreeError(ValueError):
     """The input was refused as a whole; ``errors`` lists every problem, in file order."""
 
-    def __init__(self, errors: list[RecordError]) -> None:
+    def __init__(self, errors: list[TreeRecordError]) -> None:
         self.errors = errors
         super().__init__("\n".join(str(error) for error in errors))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from domain.orgtree import LEVEL_LABELS, Level, OrgTree, OrgTreeError, OrgUnit, RecordError
+from domain.orgtree import LEVEL_LABELS, Level, OrgTree, OrgTreeError, OrgUnit, TreeRecordError
 
 # The levels a bureau may sit under. Municipalities' districts and 省直辖县 are counties
 # directly under a province.
@@ -37,7 +37,7 @@ class TreeBuilder:
     """Collects every problem of both inputs in one pass each, then builds the tree."""
 
     def __init__(self) -> None:
-        self.errors: list[RecordError] = []
+        self.errors: list[TreeRecordError] = []
         self.units_unusable = False
         self.numbered: set[str] = set()
         self.unit_lines: dict[str, int] = {}  # every unit code seen, even on a bad row
@@ -50,11 +50,11 @@ class TreeBuilder:
     def error(self, file: str, line: int, message: str) -> None:
         if file in self.numbered:
             message = f"{self.where(file, line)}：{message}"
-        self.errors.append(RecordError(file, line, message))
+        self.errors.append(TreeRecordError(file, line, message))
 
     def file_error(self, file: str, message: str, line: int = 1) -> None:
         """A problem of the whole file, not of one record."""
-        self.errors.append(RecordError(file, line, message))
+        self.errors.append(TreeRecordError(file, line, message))
 
     def malformed(self, file: str, line: int, code: str, message: str) -> None:
         """A record that cannot be read; its code still counts as known, so that records
@@ -200,7 +200,7 @@ class TreeBuilder:
             for code in cycle:
                 self.error(file, self.unit_lines[code], f"上级关系成环：{text}")
 
-    def _sorted_errors(self, units_file: str) -> list[RecordError]:
+    def _sorted_errors(self, units_file: str) -> list[TreeRecordError]:
         order = {units_file: 0}
         return sorted(self.errors, key=lambda e: (order.get(e.file, 1), e.line))
 

@@ -60,7 +60,7 @@ class Granted:
 
 
 @dataclass(frozen=True)
-class Refused:
+class LoginRefused:
     reason: Literal["credentials", "locked", "totp_required"]
     locked_until: datetime | None = None
 
@@ -244,20 +244,20 @@ def authenticate(
     totp_code: str | None,
     sealer: Sealer,
     now: datetime,
-) -> Granted | Refused:
+) -> Granted | LoginRefused:
     """Check a login. Failures are counted (the caller commits a refusal too)."""
     policy = get_policy(session=session)
     user = find_user(session=session, username=username)
     if user is None or not user.active:
         _matches(_dummy_hash(), password)  # the same work as a real check: existence stays hidden
-        return Refused("credentials")
+        return LoginRefused("credentials")
     if user.locked_until is not None and user.locked_until > now:
-        return Refused("locked", user.locked_until)
+        return LoginRefused("locked", user.locked_until)
     if not _matches(user.password_hash, password):
         return _failure(session, user, policy, now)
     if user.totp_enrolled:
         if not totp_code:
-            return Refused("totp_required")
+            return LoginRefused("totp_required")
         if not verify_totp(user=user, code=totp_code, sealer=sealer, now=now):
             return _failure(session, user, policy, now)
     unlock(user=user)
@@ -274,7 +274,9 @@ def authenticate(
     )
 
 
-def _failure(session: Session, user: StaffUser, policy: PasswordPolicy, now: datetime) -> Refused:
+def _failure(
+    session: Session, user: StaffUser, policy: PasswordPolicy, now: datetime
+) -> LoginRefused:
     # Counted in SQL: concurrent guesses cannot overwrite each other's count.
     session.exec(
         update(StaffUser)  # type: ignore[call-overload]
@@ -283,11 +285,11 @@ def _failure(session: Session, user: StaffUser, policy: PasswordPolicy, now: dat
     )
     session.refresh(user)
     if user.failed_logins < policy.max_failures:
-        return Refused("credentials")
+        return LoginRefused("credentials")
     user.failed_logins = 0
     user.locked_until = now + timedelta(minutes=policy.lock_minutes)
     session.add(user)
-    return Refused("locked", user.locked_until)
+    return LoginRefused("locked", user.locked_until)
 
 
 # ---------------------------------------------------------------- TOTP

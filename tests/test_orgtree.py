@@ -10,7 +10,7 @@ from domain.orgtree import (
     OrgTree,
     OrgTreeError,
     OrgUnit,
-    RecordError,
+    TreeRecordError,
     UnknownCodeError,
 )
 
@@ -430,7 +430,7 @@ def test_a_file_that_is_not_utf8_is_refused_with_the_line(tmp_path: Path) -> Non
     with pytest.raises(OrgTreeError) as caught:
         OrgTree.load(units, schools)
     assert caught.value.errors == [
-        RecordError(str(units), 2, "文件不是 UTF-8 编码，请另存为 UTF-8 后再导入")
+        TreeRecordError(str(units), 2, "文件不是 UTF-8 编码，请另存为 UTF-8 后再导入")
     ]
 
 

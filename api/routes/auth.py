@@ -24,7 +24,7 @@ from domain.workdays import beijing_minute
 from store.accounts import (
     AccountError,
     Granted,
-    Refused,
+    LoginRefused,
     authenticate,
     begin_totp_enrolment,
     change_password,
@@ -40,7 +40,7 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
 LOGIN_FAILED = "登录失败：用户名、密码或动态验证码不正确"
 
 
-def _refusal(refused: Refused) -> HTTPException:
+def _refusal(refused: LoginRefused) -> HTTPException:
     if refused.reason == "locked" and refused.locked_until is not None:
         until = beijing_minute(refused.locked_until)
         return HTTPException(
@@ -89,7 +89,7 @@ def login(
             user=UserPublic.of(outcome.user),
         )
     session.commit()
-    if isinstance(outcome, Refused):
+    if isinstance(outcome, LoginRefused):
         raise _refusal(outcome)  # after the commit: the failure count is kept
     set_codec_cookie(response, answer.token, secure=request.url.scheme == "https")
     return answer

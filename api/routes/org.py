@@ -7,14 +7,14 @@ from fastapi import APIRouter, HTTPException, Path, status
 from api.deps import ClockDep, SessionDep, SysadminDep
 from api.schemas.org import TreeImport, UnitContacts, UnitView
 from api.security import field_error
-from domain.orgtree import OrgTree, OrgTreeError, RecordError
+from domain.orgtree import OrgTree, OrgTreeError, TreeRecordError
 from store.models import Unit
 from store.org import TreeInUseError, ancestor_path, replace_tree
 
 router = APIRouter(prefix="/api/org", tags=["org"])
 
 
-def _record_error(error: RecordError) -> dict[str, Any]:
+def _record_error(error: TreeRecordError) -> dict[str, Any]:
     """A refused record as a validation error; loc names the list and the record's index."""
     in_record = error.message.startswith(f"第{error.line}条记录")
     loc = ["body", error.file, *([error.line - 1] if in_record else [])]
