@@ -9,13 +9,8 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine
 from sqlmodel import Session, col, select
 
-from domain.workdays import (
-    CalendarFileError,
-    WorkdayCalendar,
-    YearArrangement,
-    parse_year_document,
-    year_document,
-)
+from domain.workdays import WorkdayCalendar
+from domain.year_files import CalendarFileError, YearArrangement, parse_year_document, year_document
 from store.models import CalendarYear
 
 log = logging.getLogger(__name__)

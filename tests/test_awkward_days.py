@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from domain.workdays import SHANGHAI, YearArrangement
+from domain.workdays import SHANGHAI
+from domain.year_files import YearArrangement
 from store.calendar import save_calendar_year
 from store.db import engine_for, session_scope
 

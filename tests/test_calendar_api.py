@@ -10,7 +10,8 @@ import pytest
 from sqlmodel import Session
 
 from core.temporal import connect
-from domain.workdays import SHANGHAI, WorkdayCalendar, parse_year_document
+from domain.workdays import SHANGHAI, WorkdayCalendar
+from domain.year_files import parse_year_document
 from store.calendar import StoreCalendar
 from store.db import engine_for
 from store.models import CalendarYear

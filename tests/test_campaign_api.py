@@ -22,7 +22,8 @@ from domain.records import (
     PersonnelReport,
     UnitStatus,
 )
-from domain.workdays import SHANGHAI, YearArrangement
+from domain.workdays import SHANGHAI
+from domain.year_files import YearArrangement
 from store.calendar import save_calendar_year
 from store.campaigns import apply_campaign_record
 from store.db import engine_for, session_scope

@@ -21,7 +21,8 @@ from activities.calendar import campaign_plan
 from api.campaign_workbook import PUBLIC_HEADER, STAFF_HEADER, NotCompiled, compiled_workbook
 from domain.orgtree import OrgTree
 from domain.records import CampaignState, PersonnelEntry, PersonnelReport
-from domain.workdays import WorkdayCalendar, YearArrangement
+from domain.workdays import WorkdayCalendar
+from domain.year_files import YearArrangement
 from store.calendar import save_calendar_year
 from store.db import session_scope
 from store.models import Campaign, CampaignUnit, OutboxRow, Unit

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from domain.workdays import YearArrangement
+from domain.year_files import YearArrangement
 from store.calendar import StoreCalendar, save_calendar_year
 from store.db import session_scope
 

@@ -11,14 +11,8 @@ from hypothesis import strategies as st
 
 from domain import workdays
 from domain.process import DeadlinePolicy
-from domain.workdays import (
-    SHANGHAI,
-    CalendarFileError,
-    WorkdayCalendar,
-    YearArrangement,
-    load_directory,
-    parse_year_file,
-)
+from domain.workdays import SHANGHAI, WorkdayCalendar
+from domain.year_files import CalendarFileError, YearArrangement, load_directory, parse_year_file
 
 # One shared calendar, as in production: its per-year cache keeps the properties fast.
 CALENDAR = WorkdayCalendar()

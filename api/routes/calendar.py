@@ -17,7 +17,7 @@ from api.deps import (
     TemporalDep,
     store_call,
 )
-from domain.workdays import (
+from domain.year_files import (
     MAX_FILE_YEAR,
     MIN_FILE_YEAR,
     CalendarFileError,

@@ -20,7 +20,7 @@ def calendar_load(
     """载入某一年的官方放假调休安排；文件有误则拒绝并说明原因，原有安排不变。"""
     import getpass
 
-    from domain.workdays import CalendarFileError, parse_year_file
+    from domain.year_files import CalendarFileError, parse_year_file
     from store.calendar import save_calendar_year
 
     try:
