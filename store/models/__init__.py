@@ -1,0 +1,43 @@
+"""SQLModel tables of the store, one module a concern; every change here comes with an Alembic
+migration. Import the tables from here (Alembic reads the metadata of them all)."""
+
+from store.models.accounts import (
+    PasswordHistory,
+    PasswordPolicy,
+    PasswordPolicyBase,
+    StaffSession,
+    StaffUser,
+)
+from store.models.audit import AuditAnchor, AuditRecord
+from store.models.calendar import CalendarYear
+from store.models.campaigns import Campaign, CampaignUnit
+from store.models.cases import Case, CaseAccess, CaseSlip, CaseStep, Intake, OutboxRow, TimelineRow
+from store.models.columns import AwareDateTime
+from store.models.org import Faq, OrgImport, School, SchoolBase, Unit, UnitBase
+
+__all__ = [
+    "AuditAnchor",
+    "AuditRecord",
+    "AwareDateTime",
+    "CalendarYear",
+    "Campaign",
+    "CampaignUnit",
+    "Case",
+    "CaseAccess",
+    "CaseSlip",
+    "CaseStep",
+    "Faq",
+    "Intake",
+    "OrgImport",
+    "OutboxRow",
+    "PasswordHistory",
+    "PasswordPolicy",
+    "PasswordPolicyBase",
+    "School",
+    "SchoolBase",
+    "StaffSession",
+    "StaffUser",
+    "TimelineRow",
+    "Unit",
+    "UnitBase",
+]

@@ -1,0 +1,74 @@
+"""Staff accounts, their sessions and password history, and the password policy."""
+
+from datetime import datetime
+
+from sqlalchemy import Column, LargeBinary
+from sqlmodel import Field, SQLModel
+
+from store.models.columns import at_
+
+# ---------------------------------------------------------------- staff accounts (DESIGN §7)
+# Passwords only as argon2 hashes, session tokens only as SHA-256 hashes, the TOTP secret
+# sealed with the store keys.
+
+
+class StaffUser(SQLModel, table=True):
+    """A staff account (工作人员账号) of one unit."""
+
+    __tablename__ = "staff_user"
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, max_length=32)
+    display_name: str = Field(default="", max_length=64)
+    unit_code: str = Field(foreign_key="org_unit.code", max_length=6, index=True)
+    role: str = Field(max_length=16)
+    password_hash: str = Field(max_length=255)
+    password_changed_at: datetime = at_()
+    must_change_password: bool = False  # set when an administrator chose the password
+    failed_logins: int = 0
+    locked_until: datetime | None = at_(nullable=True)
+    totp_secret: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    totp_enrolled: bool = False
+    totp_last_step: int = 0  # the 30 s step of the last accepted code: a code works once
+    active: bool = True
+    created_at: datetime = at_()
+
+
+class PasswordHistory(SQLModel, table=True):
+    """A password a user has had, current one included (for the no-reuse rule)."""
+
+    __tablename__ = "staff_password_history"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="staff_user.id", index=True)
+    hash: str = Field(max_length=255)
+    created_at: datetime = at_()
+
+
+class StaffSession(SQLModel, table=True):
+    """A server-side login session; the bearer token itself is never stored."""
+
+    __tablename__ = "staff_session"
+    token_hash: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="staff_user.id", index=True)
+    created_at: datetime = at_()
+    last_seen_at: datetime = at_()
+    revoked_at: datetime | None = at_(nullable=True)
+    client_address: str = Field(default="", max_length=64)
+    must_change_password: bool = False
+    must_enrol_totp: bool = False
+
+
+class PasswordPolicyBase(SQLModel):
+    min_length: int = 10
+    min_kinds: int = 3
+    history: int = 5
+    expiry_days: int = 90
+    max_failures: int = 5
+    lock_minutes: int = 15
+    idle_minutes: int = 30
+
+
+class PasswordPolicy(PasswordPolicyBase, table=True):
+    """The password and session policy (口令策略): a single row, id 1."""
+
+    __tablename__ = "password_policy"
+    id: int = Field(default=1, primary_key=True)

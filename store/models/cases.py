@@ -1,0 +1,140 @@
+"""The cases (read model) and the intake tickets of registrations."""
+
+from datetime import datetime
+
+from sqlalchemy import Column, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from store.models.columns import at_
+
+# ---------------------------------------------------------------- the cases (read model)
+# Written only by the workflows' `record_case` activity; every write is an idempotent upsert
+# by natural key. Personal data sits only in the `sealed_*` columns, encrypted (store/sealing).
+
+
+class Case(SQLModel, table=True):
+    """A complaint (投诉案件) as staff lists show it."""
+
+    __tablename__ = "complaint_case"
+    id: str = Field(primary_key=True, max_length=64)
+    tracking_no: str = Field(unique=True, max_length=32)
+    channel: str = Field(max_length=16)
+    stage: str = Field(max_length=32, index=True)
+    receiving_unit: str = Field(max_length=10)
+    handling_unit: str = Field(max_length=10, index=True)
+    province: str = Field(max_length=6, index=True)
+    received_at: datetime = at_()
+    updated_at: datetime = at_()
+    due: datetime | None = at_(nullable=True)
+    overdue: bool = False
+    escalation_level: int = 0
+    outcome: str = Field(default="", max_length=16)
+    phone_masked: str = Field(default="", max_length=16)
+    # Keyed hashes (store/lookup) for finding cases by number; the numbers are only sealed.
+    complainant_phone_hash: str | None = Field(default=None, max_length=64, index=True)
+    complainant_id_hash: str | None = Field(default=None, max_length=64, index=True)
+    sealed: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+
+
+class CaseStep(SQLModel, table=True):
+    """One working-day clock of a case: a step of the handling unit or a slip's addressee."""
+
+    __tablename__ = "case_step"
+    case_id: str = Field(primary_key=True, max_length=64)
+    key: str = Field(primary_key=True, max_length=64)
+    label: str
+    unit: str = Field(max_length=10)
+    started_at: datetime = at_()
+    due: datetime = at_()
+    remind_at: datetime = at_()
+    estimated: bool
+    status: str = Field(max_length=16)
+    reminded: bool
+    overdue: bool
+    escalation_level: int
+    next_escalation_at: datetime | None = at_(nullable=True)
+    finished_at: datetime | None = at_(nullable=True)
+
+
+class CaseSlip(SQLModel, table=True):
+    """A verification slip (核查单) or supervision slip (督办单)."""
+
+    __tablename__ = "case_slip"
+    case_id: str = Field(primary_key=True, max_length=64)
+    slip_id: str = Field(primary_key=True, max_length=16)
+    kind: str = Field(max_length=16)
+    round: int
+    issuer: str = Field(max_length=10)
+    addressee: str = Field(max_length=10, index=True)
+    route: str  # JSON list of codes
+    hops: str  # JSON list of {from_unit, to_unit, at}
+    status: str = Field(max_length=16)
+    sent_at: datetime = at_()
+    returned_at: datetime | None = at_(nullable=True)
+    sealed_instructions: bytes | None = Field(
+        default=None, sa_column=Column(LargeBinary, nullable=True)
+    )
+    sealed_response: bytes | None = Field(
+        default=None, sa_column=Column(LargeBinary, nullable=True)
+    )
+
+
+class TimelineRow(SQLModel, table=True):
+    """One entry of a case's timeline (办理记录); never personal data."""
+
+    __tablename__ = "case_timeline"
+    case_id: str = Field(primary_key=True, max_length=64)
+    key: str = Field(primary_key=True, max_length=64)
+    at: datetime = at_()
+    kind: str = Field(max_length=32)
+    unit: str = Field(default="", max_length=10)
+    text: str
+
+
+class OutboxRow(SQLModel, table=True):
+    """A notification waiting for delivery (the outbox is the default notifier)."""
+
+    __tablename__ = "notification_outbox"
+    key: str = Field(primary_key=True, max_length=160)
+    case_id: str = Field(max_length=64, index=True)
+    kind: str = Field(max_length=32)
+    recipient_unit: str = Field(default="", max_length=10)  # "" for the complainant
+    to_complainant: bool = False
+    text: str  # "" for the complainant: that text is sealed
+    sealed_text: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    created_at: datetime = at_()
+    sent_at: datetime | None = at_(nullable=True)
+    attempts: int = 0
+    last_error: str = ""
+    # A delivery run that is sending this row holds it until then (xueji notify send).
+    claimed_until: datetime | None = at_(nullable=True)
+
+
+class CaseAccess(SQLModel, table=True):
+    """A unit that may see a case (DESIGN §7): the handling unit, its ancestors, and every unit
+    on the route of one of the case's slips. Rewritten with each record of the case."""
+
+    __tablename__ = "case_access"
+    case_id: str = Field(primary_key=True, max_length=64)
+    unit_code: str = Field(primary_key=True, max_length=10, index=True)
+
+
+class Intake(SQLModel, table=True):
+    """How a complaint came in through the API: its public tracking number with the query code
+    the complainant was given (hashed to check, sealed to repeat it on a retried request), and
+    the `Idempotency-Key` of the request that registered it."""
+
+    __tablename__ = "complaint_intake"
+    __table_args__ = (UniqueConstraint("registered_by", "idempotency_key"),)
+    complaint_id: str = Field(primary_key=True, max_length=64)
+    tracking_no: str = Field(unique=True, max_length=32)
+    query_code_hash: str = Field(max_length=64)
+    sealed_query_code: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    registered_by: str = Field(max_length=64)
+    receiving_unit: str = Field(max_length=10)
+    idempotency_key: str | None = Field(default=None, max_length=128)
+    request_hash: str = Field(max_length=64)  # the request body's, to refuse a reused key
+    created_at: datetime = at_()
+    # Wrong query codes tried since `wrong_codes_since` (public tracking; store/intake.py).
+    wrong_codes: int = 0
+    wrong_codes_since: datetime | None = at_(nullable=True)
