@@ -27,7 +27,9 @@ from workflows.messages import (
     UnitStatus,
 )
 
-from .http_support import CHANG_AN, CITY, PROVINCE, QIAO_XI, System, eventually
+from .http_support import System
+from .support.demo import CHANG_AN, CITY, PROVINCE, QIAO_XI
+from .support.waiting import eventually
 
 REPORT = {
     "entries": [
