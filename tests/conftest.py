@@ -18,7 +18,7 @@ from workflows.search_attributes import ALL_KEYS
 from xueji.dev import find_executable
 
 from .support.local import WORKER_COMMAND, WORKER_SCRIPT, XUEJI, free_port
-from .support.stores import MIGRATED, POSTGRES_ADMIN_URL, TEMPLATES, FreshStore
+from .support.stores import DEMO_TREE, MIGRATED, POSTGRES_ADMIN_URL, TEMPLATES, FreshStore
 
 pytest_plugins = [
     "tests.api_support",  # the `api` fixture: the app alone, on a store with a small tree
@@ -74,6 +74,12 @@ def store_url(fresh_store: FreshStore) -> str:
     """The URL of this test's store: empty, unless a fixture asked first for it filled (then
     ask for that fixture before this one)."""
     return fresh_store.url if fresh_store.exists else fresh_store.make()
+
+
+@pytest.fixture
+def demo_store_url(fresh_store: FreshStore) -> str:
+    """This test's store of each kind, migrated, holding the demo tree."""
+    return fresh_store.make(DEMO_TREE)
 
 
 @pytest.fixture

@@ -35,7 +35,6 @@ from .support.demo import (
     QIAO_XI_SCHOOL,
     XIN_HUA,
 )
-from .support.stores import DEMO_TREE, FreshStore
 from .support.waiting import eventually
 
 PASSWORD = "Correct-Horse-7"
@@ -101,12 +100,6 @@ async def system(
 ) -> AsyncIterator[System]:
     async with running_system(demo_store_url, tmp_path, dev_server, api_clock) as running:
         yield running
-
-
-@pytest.fixture
-def demo_store_url(fresh_store: FreshStore) -> str:
-    """This test's store of each kind, migrated, holding the demo tree."""
-    return fresh_store.make(DEMO_TREE)
 
 
 @asynccontextmanager

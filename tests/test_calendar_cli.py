@@ -21,12 +21,12 @@ from domain.workdays import SHANGHAI, WorkdayCalendar
 from store.calendar import StoreCalendar
 from store.db import engine_for
 from store.models import CalendarYear
+from tests.support.local import XUEJI, free_port
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages import Withdraw
 from xueji.cli import app
 from xueji.worker import build_worker
 
-from .conftest import XUEJI, free_port
 from .process_support import prepare_store, settled, start_case, state
 
 runner = CliRunner()

@@ -26,8 +26,8 @@ from domain.workdays import SHANGHAI
 from store.db import engine_for, session_scope
 from store.migrate import upgrade
 from store.org import counts
-from tests.conftest import XUEJI, free_port
 from tests.probe_workflows import DeadlineProbe, TimerProbe
+from tests.support.local import XUEJI, free_port
 from xueji.demo import read_accounts
 from xueji.dev import ALERT_FILTERS, filter_link, load_demo_tree_if_empty
 

@@ -33,6 +33,7 @@ from domain.workdays import SHANGHAI
 from store import cases
 from store.db import engine_for, session_scope
 from store.sealing import Sealer
+from tests.support.local import WORKER_SCRIPT
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages import (
     CaseView,
@@ -44,7 +45,6 @@ from workflows.messages import (
 )
 from workflows.slip import SlipWorkflow
 
-from .conftest import WORKER_SCRIPT
 from .process_support import CONTENT, ID_CARD, NAME, PHONE, prepare_store, start_case
 
 CITY, CHANG_AN, QIAO_XI, PROVINCE = "130100", "130102", "130104", "130000"

@@ -23,10 +23,10 @@ from core.settings import Settings
 from store.accounts import ADMIN_ROLES
 from store.db import engine_for, session_scope
 from store.migrate import upgrade
+from tests.support.local import free_port
 from xueji.dev import load_demo_tree_if_empty
 
 from .api_support import create_account
-from .conftest import free_port
 
 PASSWORD = "Correct-Horse-7"
 MAX_EXAMPLES = 15

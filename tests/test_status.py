@@ -20,11 +20,11 @@ from store.db import make_engine, session_scope
 from store.migrate import alembic_config, upgrade
 from store.models import OutboxRow
 from tests.case_support import T0, snapshot, write
+from tests.support.local import XUEJI, free_port
+from tests.support.stores import MIGRATED, copy_sqlite
 from workflows.messages import CaseRecord
 from xueji.status import Check, system_status
 from xueji.worker import build_worker
-
-from .conftest import XUEJI, free_port
 
 DUE = datetime(2030, 3, 7, 23, 59, 59, tzinfo=SHANGHAI)
 HEAD = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()  # the newest
@@ -38,7 +38,8 @@ def local_system(tmp_path: Path, dev_server: WorkflowEnvironment) -> Settings:
         temporal_task_queue=f"status-{uuid.uuid4().hex[:8]}",
         smtp_host="mail.example.test",
     )
-    upgrade(settings.store_url)
+    assert settings.store_file is not None
+    copy_sqlite(MIGRATED, settings.store_file)
     return settings
 
 

@@ -29,7 +29,7 @@ from core.settings import Settings
 from store.accounts import create_user
 from store.db import engine_for, session_scope
 from store.migrate import upgrade
-from tests.conftest import WORKER_COMMAND, free_port
+from tests.support.local import WORKER_COMMAND, free_port
 from xueji.demo import accounts_path, create_demo_accounts, read_accounts
 from xueji.dev import child_env, load_demo_tree_if_empty, temporal_command
 
