@@ -22,7 +22,7 @@ from core.settings import Settings
 from store.db import make_engine, session_scope
 from store.migrate import upgrade
 from store.models import Unit
-from tests.support.local import XUEJI, free_port
+from tests.support.local import WHOLE_SYSTEM, XUEJI, free_port
 from tests.support.stores import MIGRATED, copy_sqlite
 from xueji.backup import BackupError, check_backup, make_backup, restore_backup
 
@@ -47,6 +47,7 @@ def settings(tmp_path: Path) -> Iterator[Settings]:
     yield settings
 
 
+@WHOLE_SYSTEM
 def test_a_backup_taken_during_writes_is_one_consistent_moment(
     settings: Settings, tmp_path: Path
 ) -> None:

@@ -17,7 +17,7 @@ QIAO_XI = "130104"  # 石家庄市桥西区教育局
 XIN_HUA = "130105"  # 石家庄市新华区教育局
 CHANG_AN_SCHOOL = "2130102001"  # 长安区第一中学
 QIAO_XI_SCHOOL = "2130104001"  # 石家庄市桥西区第一中学
-ZHEJIANG = "330000"  # 浙江省教育厅
+ZHEJIANG_PROVINCE = "330000"  # 浙江省教育厅
 SHANG_CHENG = "330102"  # 上城区教育局
 SHANG_CHENG_SCHOOLS = ["2330102001", "2330102002"]  # 上城区第一小学, 上城区实验小学
 
