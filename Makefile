@@ -31,8 +31,13 @@ $(FONT):
 	@command -v apt-get >/dev/null || { echo "need the font $(FONT): install AR PL UMing (Debian/Ubuntu package fonts-arphic-uming)"; exit 1; }
 	$(SUDO) apt-get install -y -q fonts-arphic-uming || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q fonts-arphic-uming; }
 
+# Two workers share the suite (each with its own dev server, store templates and ports);
+# `make test PYTEST_WORKERS=0` runs it in one process. Tests that must not share a worker's
+# time with one another are marked xdist_group.
+PYTEST_WORKERS ?= 2
+
 test: lint $(FONT)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -40,7 +40,17 @@ TOUCH_EVERY = timedelta(minutes=1)  # a session's last activity is kept to the m
 SESSION_ROWS_KEPT = timedelta(days=30)
 PASSWORD_HISTORY_MAX = 24  # the most the policy may ask a new password to differ from
 
-_hasher = PasswordHasher()
+_hasher = PasswordHasher()  # argon2-cffi's recommended parameters
+
+
+def use_password_hasher(hasher: PasswordHasher) -> PasswordHasher:
+    """Hash and check passwords with `hasher` from now on in this process, returning the one
+    used until now. Only the tests call this (with cheap parameters, to run quickly);
+    production keeps the default above."""
+    global _hasher
+    previous, _hasher = _hasher, hasher
+    _dummy_hash.cache_clear()  # made with the old hasher's parameters
+    return previous
 
 
 class AccountError(ValueError):

@@ -1,5 +1,5 @@
 """HTTP tests through the real app on a real migrated store: a small org tree, staff
-accounts made in the store, login helpers and a clock the test moves."""
+accounts made in the store, login helpers and a clock the test moves; the `api` fixture."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pyotp
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -19,12 +20,12 @@ from core.settings import Settings
 from domain.orgtree import OrgTree
 from store.accounts import ADMIN_ROLES, begin_totp_enrolment, create_user
 from store.db import make_engine, session_scope
-from store.migrate import upgrade
 from store.models import StaffUser
 from store.org import replace_tree
 from store.sealing import Sealer
 
-from .conftest import free_port
+from .support.local import free_port
+from .support.stores import FreshStore, Template
 
 T0 = datetime(2030, 3, 4, 1, 0, tzinfo=UTC)
 PASSWORD = "Correct-Horse-7"
@@ -45,6 +46,9 @@ UNITS = [
 def small_tree() -> OrgTree:
     units = [{"code": c, "name": n, "level": v, "parent_code": p} for c, n, v, p in UNITS]
     return OrgTree.from_records(units, [])
+
+
+SMALL_TREE = Template("small", lambda session: replace_tree(session=session, tree=small_tree()))
 
 
 @dataclass
@@ -153,12 +157,8 @@ def totp_code(secret: str, at: datetime) -> str:
 
 @contextmanager
 def open_api(store_url: str, data_dir: Path) -> Iterator[Api]:
-    """The real app on a migrated store holding the small tree above."""
-    upgrade(store_url)
+    """The real app on the store at `store_url`, made from the SMALL_TREE template."""
     engine = make_engine(store_url)
-    units = [{"code": c, "name": n, "level": level, "parent_code": p} for c, n, level, p in UNITS]
-    with session_scope(engine) as session:
-        replace_tree(session=session, tree=OrgTree.from_records(units, []))
     clock = Clock()
     settings = Settings(
         data_dir=data_dir,
@@ -171,3 +171,10 @@ def open_api(store_url: str, data_dir: Path) -> Iterator[Api]:
             yield Api(client=client, engine=engine, clock=clock)
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def api(fresh_store: FreshStore, tmp_path: Path) -> Iterator[Api]:
+    """The real app, Temporal down, on a fresh store of each kind holding the small tree."""
+    with open_api(fresh_store.make(SMALL_TREE), tmp_path) as api:
+        yield api

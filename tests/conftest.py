@@ -1,38 +1,50 @@
-"""Shared fixtures: free ports, both stores, and the real Temporal servers from the venv."""
+"""Shared fixtures: both stores (fresh copies of templates), cheap password hashing, and the
+real Temporal servers from the venv."""
 
 import os
-import socket
-import sys
-import uuid
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
 from core.temporal import data_converter
+from store.accounts import use_password_hasher
 from store.db import make_engine
-from store.migrate import upgrade
 from workflows.search_attributes import ALL_KEYS
 from xueji.dev import find_executable
 
-pytest_plugins = ["tests.http_support"]  # the `system` fixture: the app, a worker, a store
+from .support.local import WORKER_COMMAND, WORKER_SCRIPT, XUEJI, free_port
+from .support.stores import DEMO_TREE, MIGRATED, POSTGRES_ADMIN_URL, TEMPLATES, FreshStore
 
-XUEJI = str(Path(sys.executable).parent / "xueji")  # the installed console script
-WORKER_COMMAND = [sys.executable, "-m", "xueji.worker"]  # as `xueji dev` starts it
-WORKER_SCRIPT = str(Path(__file__).parents[1] / "worker.py")  # `python worker.py`
+pytest_plugins = [
+    "tests.api_support",  # the `api` fixture: the app alone, on a store with a small tree
+    "tests.http_support",  # the `system` fixture: the app, a worker, a store with the demo tree
+]
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "XUEJI_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
+__all__ = ["WORKER_COMMAND", "WORKER_SCRIPT", "XUEJI", "free_port"]  # imported from here once
+
+# The fewest argon2 allows: hashing with production's parameters took most of the time of a
+# test that logs in. Only this process: the CLI and `xueji dev` in subprocesses hash as
+# production does.
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing() -> Iterator[None]:
+    previous = use_password_hasher(CHEAP_HASHER)
+    yield
+    use_password_hasher(previous)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def store_templates() -> Iterator[None]:
+    """Templates are built when first asked for and dropped when the session ends."""
+    yield
+    TEMPLATES.close()
 
 
 def _postgres_or_skip() -> None:
@@ -45,29 +57,36 @@ def _postgres_or_skip() -> None:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    """An empty store of each kind: a SQLite file, and a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.db'}"
-        return
-    _postgres_or_skip()
-    name = f"xueji_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+def fresh_store(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[FreshStore]:
+    """This test's store of each kind, made by the first fixture that asks: a SQLite file,
+    and a PostgreSQL database of its own."""
+    if request.param == "postgresql":
+        _postgres_or_skip()
+    store = FreshStore(request.param, tmp_path)
     try:
-        base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
-        yield f"{base.replace('postgresql://', 'postgresql+psycopg://', 1)}/{name}"
+        yield store
     finally:
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        store.drop()
 
 
 @pytest.fixture
-def engine(store_url: str) -> Iterator[Engine]:
-    """The store of `store_url`, migrated to the newest revision (modules that need more in
-    it define their own `engine`)."""
-    upgrade(store_url)
-    engine = make_engine(store_url)
+def store_url(fresh_store: FreshStore) -> str:
+    """The URL of this test's store: empty, unless a fixture asked first for it filled (then
+    ask for that fixture before this one)."""
+    return fresh_store.url if fresh_store.exists else fresh_store.make()
+
+
+@pytest.fixture
+def demo_store_url(fresh_store: FreshStore) -> str:
+    """This test's store of each kind, migrated, holding the demo tree."""
+    return fresh_store.make(DEMO_TREE)
+
+
+@pytest.fixture
+def engine(fresh_store: FreshStore) -> Iterator[Engine]:
+    """This test's store, migrated to the newest revision (modules that need more in it define
+    their own `engine`)."""
+    engine = make_engine(fresh_store.make(MIGRATED))
     yield engine
     engine.dispose()
 

@@ -4,9 +4,8 @@ model, which follows the workflow a moment later."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,11 +25,19 @@ from store.db import engine_for, session_scope
 from xueji.worker import build_worker
 
 from .api_support import create_account
-from .process_support import prepare_store
+from .support.demo import (
+    CHANG_AN,
+    CHANG_AN_SCHOOL,
+    CITY,
+    MINISTRY,
+    PROVINCE,
+    QIAO_XI,
+    QIAO_XI_SCHOOL,
+    XIN_HUA,
+)
+from .support.waiting import eventually
 
 PASSWORD = "Correct-Horse-7"
-PROVINCE, CITY, CHANG_AN, QIAO_XI, XIN_HUA = "130000", "130100", "130102", "130104", "130105"
-CHANG_AN_SCHOOL, QIAO_XI_SCHOOL = "2130102001", "2130104001"
 USERS = {  # username: (unit, role)
     "hb_clerk": (PROVINCE, "clerk"),
     "sjz_handler": (CITY, "handler"),
@@ -39,7 +46,7 @@ USERS = {  # username: (unit, role)
     "xh_handler": (XIN_HUA, "handler"),
     "sjz_clerk": (CITY, "clerk"),
     "hb_leader": (PROVINCE, "leader"),
-    "moe_secadmin": ("000000", "secadmin"),
+    "moe_secadmin": (MINISTRY, "secadmin"),
 }
 COMPLAINT = {
     "channel": "web",
@@ -48,7 +55,6 @@ COMPLAINT = {
     "school_codes": [CHANG_AN_SCHOOL, QIAO_XI_SCHOOL],
     "summary": "孩子的学籍被两所学校同时登记",
 }
-WAIT_SECONDS = 15.0
 
 
 @dataclass
@@ -74,15 +80,6 @@ class System:
         return await self.http.get(path, params=params, headers=self.as_(username))
 
 
-async def eventually(check: Callable[[], Awaitable[bool]]) -> None:
-    """The read model follows the workflow a moment later."""
-    for _ in range(int(WAIT_SECONDS / 0.05)):
-        if await check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the store never showed the expected state")
-
-
 def wall_clock() -> datetime:
     return datetime.now(UTC)
 
@@ -96,12 +93,12 @@ def api_clock() -> Callable[[], datetime]:
 
 @pytest.fixture
 async def system(
-    store_url: str,
+    demo_store_url: str,
     tmp_path: Path,
     dev_server: WorkflowEnvironment,
     api_clock: Callable[[], datetime],
 ) -> AsyncIterator[System]:
-    async with running_system(store_url, tmp_path, dev_server, api_clock) as running:
+    async with running_system(demo_store_url, tmp_path, dev_server, api_clock) as running:
         yield running
 
 
@@ -114,15 +111,15 @@ async def running_system(
     *,
     with_worker: bool = True,
 ) -> AsyncIterator[System]:
-    """The app with its users logged in; without a worker, workflows it starts wait unrun (for
-    tests of what the API itself answers on a pinned day whose deadlines have passed)."""
+    """The app on the store at `store_url` (holding the demo tree) with its users logged in;
+    without a worker, workflows it starts wait unrun (for tests of what the API itself
+    answers on a pinned day whose deadlines have passed)."""
     settings = Settings(
         data_dir=tmp_path / "data",
         database_url=store_url,
         temporal_address=dev_server.client.service_client.config.target_host,
         temporal_task_queue=f"api-{uuid.uuid4().hex[:8]}",
     )
-    prepare_store(settings)
     engine = engine_for(settings)
     with session_scope(engine) as session:
         secrets = {  # administrators act only with TOTP enrolled
@@ -163,5 +160,5 @@ async def visible(system: System, username: str, complaint_id: str) -> Any:
     async def shown() -> bool:
         return (await system.get(username, f"/api/complaints/{complaint_id}")).status_code == 200
 
-    await eventually(shown)
+    await eventually(shown, failure=f"{username} never saw {complaint_id}")
     return (await system.get(username, f"/api/complaints/{complaint_id}")).json()

@@ -7,7 +7,6 @@ holidays in a year the calendar estimates, so due times do not depend on the day
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import uuid
 from collections.abc import AsyncIterator
@@ -24,17 +23,13 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-import xueji
 from core.settings import Settings
 from core.temporal import data_converter
 from domain.ids import new_tracking_no
-from domain.orgtree import OrgTree
 from domain.process import Channel, Stage
 from domain.records import Complainant
 from domain.workdays import SHANGHAI
 from store.db import engine_for, session_scope
-from store.migrate import upgrade
-from store.org import replace_tree
 from store.sealing import Sealer
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages.complaint import CaseView, ComplaintInput
@@ -42,8 +37,11 @@ from workflows.search_attributes import ALL_KEYS
 from xueji.dev import find_executable
 from xueji.worker import build_worker
 
+from .support.demo import CHANG_AN_SCHOOL, PROVINCE, QIAO_XI_SCHOOL
+from .support.stores import DEMO_TREE, copy_sqlite
+from .support.waiting import eventually
+
 EPOCH = datetime(2030, 3, 4, 9, 0, tzinfo=SHANGHAI)  # Monday
-DEMO = Path(xueji.__file__).parent / "data"
 
 # Personal data of the test complainant: none of it may appear in history, logs or alerts.
 NAME = "张晓明"
@@ -108,9 +106,9 @@ async def start_case(
         complaint_id=complaint_id,
         tracking_no=new_tracking_no(received.astimezone(SHANGHAI).date(), random_part),
         received_at=received,
-        receiving_unit="130000",
+        receiving_unit=PROVINCE,
         channel=Channel.WEB,
-        school_codes=["2130102001", "2130104001"],
+        school_codes=[CHANG_AN_SCHOOL, QIAO_XI_SCHOOL],
         complainant=Complainant(name=NAME, phone=PHONE, id_card=ID_CARD),
         content=CONTENT,
     )
@@ -123,15 +121,9 @@ async def start_case(
 
 
 def prepare_store(settings: Settings) -> None:
-    """Migrate the store and load the demo tree into it."""
-    upgrade(settings.store_url)
-    engine = engine_for(settings)
-    with session_scope(engine) as session:
-        replace_tree(
-            session=session,
-            tree=OrgTree.load(DEMO / "demo_units.csv", DEMO / "demo_schools.csv"),
-        )
-    engine.dispose()
+    """Make the settings' SQLite store: migrated, holding the demo tree (a template's copy)."""
+    assert settings.store_file is not None, "a SQLite store; other kinds: the fresh_store fixture"
+    copy_sqlite(DEMO_TREE, settings.store_file)
 
 
 async def state(handle: WorkflowHandle[Any, Any]) -> CaseView:
@@ -143,12 +135,16 @@ async def settled(case: WorkflowHandle[Any, Any], stage: Stage) -> CaseView:
     """The state once the case has reached `stage` (a slip's return moves it on just after)
     and its search attributes show it: the query can see a workflow task whose upsert the
     server has not recorded yet (it waits for a local activity)."""
-    for _ in range(200):
+    seen: list[Stage] = []
+
+    async def there() -> CaseView | None:
         view = await state(case)
-        if view.stage is stage and await _published(case, view):
-            return view
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"case stayed at {view.stage}, expected {stage}")
+        seen.append(view.stage)
+        return view if view.stage is stage and await _published(case, view) else None
+
+    return await eventually(
+        there, interval=0.02, failure=lambda: f"case stayed at {seen[-1]}, expected {stage}"
+    )
 
 
 async def _published(case: WorkflowHandle[Any, Any], view: CaseView) -> bool:

@@ -1,17 +1,8 @@
 """/api/admin over HTTP: roles, the sysadmin's unit subtree, account changes, the policy."""
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from tests.api_support import PASSWORD, Api, bearer, open_api
-
-
-@pytest.fixture
-def api(store_url: str, tmp_path: Path) -> Iterator[Api]:
-    with open_api(store_url, tmp_path) as api:
-        yield api
+from tests.api_support import PASSWORD, Api, bearer
 
 
 def admin_token(api: Api, role: str = "sysadmin", unit_code: str = "110000") -> dict[str, str]:

@@ -7,7 +7,7 @@ until it settles (bounded), then compared with exactly the cases it must list.
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -26,29 +26,45 @@ from workflows.messages.complaint import CaseView, IssueSlips, Withdraw
 from xueji.worker import build_worker
 
 from .process_support import CONTENT, ID_CARD, NAME, PHONE, prepare_store, start_case
+from .support.demo import (
+    CHANG_AN,
+    CHANG_AN_SCHOOL,
+    CITY,
+    PROVINCE,
+    QIAO_XI,
+    QIAO_XI_SCHOOL,
+    SHANG_CHENG,
+    SHANG_CHENG_SCHOOLS,
+    ZHEJIANG_PROVINCE,
+)
+from .support.waiting import eventually
 
 LATE = datetime(2026, 9, 30, 10, 0, tzinfo=SHANGHAI)  # due 2026-10-10: long past
-HEBEI = {"receiving_unit": "130000", "school_codes": ["2130102001", "2130104001"]}
-HEBEI_CITY = "130100"  # 石家庄: the lowest unit over both schools
-ZHEJIANG = {"receiving_unit": "330000", "school_codes": ["2330102001", "2330102002"]}
-ZHEJIANG_COUNTY = "330102"  # 上城区: both schools are its own
-WAIT_STEPS, PAUSE = 200, 0.05  # at most ~10 s for a case or a filter to settle
+HEBEI = {"receiving_unit": PROVINCE, "school_codes": [CHANG_AN_SCHOOL, QIAO_XI_SCHOOL]}
+HEBEI_CITY = CITY  # 石家庄: the lowest unit over both schools
+ZHEJIANG = {"receiving_unit": ZHEJIANG_PROVINCE, "school_codes": SHANG_CHENG_SCHOOLS}
+ZHEJIANG_COUNTY = SHANG_CHENG  # 上城区: both schools are its own
+SETTLE_SECONDS = 10.0  # for a case or a filter to settle
 
 Case = WorkflowHandle[Any, CaseView]
 
 
 async def state_when(case: Case, wanted: Callable[[CaseView], bool]) -> CaseView:
     """The case's state once `wanted(state)` holds."""
-    view: CaseView | None = None
-    for _ in range(WAIT_STEPS):
+    seen: list[CaseView | None] = [None]
+
+    async def wanted_state() -> CaseView | None:
         try:
-            view = await case.query(ComplaintWorkflow.state)
+            seen[0] = await case.query(ComplaintWorkflow.state)
         except RPCError:  # the first workflow task has not completed yet
-            view = None
-        if view is not None and wanted(view):
-            return view
-        await asyncio.sleep(PAUSE)
-    raise AssertionError(f"{case.id} never reached the expected state: {view}")
+            seen[0] = None
+        return seen[0] if seen[0] is not None and wanted(seen[0]) else None
+
+    return await eventually(
+        wanted_state,
+        timeout=SETTLE_SECONDS,
+        failure=lambda: f"{case.id} never reached the expected state: {seen[0]}",
+    )
 
 
 def overdue_and_quiet(view: CaseView) -> bool:
@@ -64,15 +80,17 @@ def overdue_and_quiet(view: CaseView) -> bool:
 async def listed(client: Client, query: str, expected: set[str]) -> tuple[set[str], int]:
     """The ids `list_workflows` gives for `query` and what `count_workflows` says, once both
     agree with `expected` or the wait is over (visibility lags the workflows a little)."""
-    ids: set[str] = set()
-    count = -1
-    for _ in range(WAIT_STEPS):
+    seen: tuple[set[str], int] = (set(), -1)
+
+    async def agreed() -> bool:
+        nonlocal seen
         ids = {execution.id async for execution in client.list_workflows(query)}
-        count = (await client.count_workflows(query)).count
-        if ids == expected and count == len(expected):
-            break
-        await asyncio.sleep(PAUSE)
-    return ids, count
+        seen = (ids, (await client.count_workflows(query)).count)
+        return seen == (expected, len(expected))
+
+    with contextlib.suppress(AssertionError):  # the caller compares what was seen last
+        await eventually(agreed, timeout=SETTLE_SECONDS)
+    return seen
 
 
 async def test_alert_filters_list_exactly_the_matching_cases(
@@ -106,7 +124,7 @@ async def test_alert_filters_list_exactly_the_matching_cases(
         issued = hebei_now[1]
         await issued.execute_update(
             ComplaintWorkflow.issue_verification,
-            IssueSlips(actor_unit=HEBEI_CITY, addressees=["130102", "130104"]),
+            IssueSlips(actor_unit=HEBEI_CITY, addressees=[CHANG_AN, QIAO_XI]),
         )
 
         views = {case.id: await case.query(ComplaintWorkflow.state) for case in everyone}

@@ -19,20 +19,9 @@ from store.intake import take_ticket
 from store.models import AuditRecord, Case
 from store.sealing import Sealer
 
-from .http_support import (
-    CHANG_AN,
-    CHANG_AN_SCHOOL,
-    CITY,
-    COMPLAINT,
-    PROVINCE,
-    QIAO_XI,
-    USERS,
-    XIN_HUA,
-    System,
-    eventually,
-    register,
-    visible,
-)
+from .http_support import COMPLAINT, USERS, System, register, visible
+from .support.demo import CHANG_AN, CHANG_AN_SCHOOL, CITY, PROVINCE, QIAO_XI, XIN_HUA
+from .support.waiting import eventually
 
 
 async def test_registration_routes_the_case_and_answers_its_first_deadline(

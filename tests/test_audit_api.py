@@ -2,22 +2,14 @@
 
 import csv
 import io
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
 from store.db import session_scope
 from store.models import AuditRecord
-from tests.api_support import Api, open_api
-
-
-@pytest.fixture
-def api(store_url: str, tmp_path: Path) -> Iterator[Api]:
-    with open_api(store_url, tmp_path) as api:
-        yield api
+from tests.api_support import Api
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 import hashlib
 import logging
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -11,13 +9,7 @@ from sqlmodel import select
 from api.routes.auth import LOGIN_FAILED
 from store.db import session_scope
 from store.models import StaffSession
-from tests.api_support import PASSWORD, Api, bearer, open_api
-
-
-@pytest.fixture
-def api(store_url: str, tmp_path: Path) -> Iterator[Api]:
-    with open_api(store_url, tmp_path) as api:
-        yield api
+from tests.api_support import PASSWORD, Api, bearer
 
 
 def test_login_returns_a_token_that_identifies_the_user(api: Api) -> None:

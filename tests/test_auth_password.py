@@ -1,8 +1,6 @@
 """Changing one's password over HTTP: every policy rule, the history of five, sessions."""
 
-from collections.abc import Iterator
 from itertools import pairwise
-from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -11,14 +9,14 @@ from store import accounts
 from store.accounts import reset_password
 from store.db import session_scope
 from store.models import PasswordHistory, StaffUser
-from tests.api_support import PASSWORD, Api, bearer, open_api
+from tests.api_support import PASSWORD, Api, bearer
 
 
 @pytest.fixture
-def api(store_url: str, tmp_path: Path) -> Iterator[Api]:
-    with open_api(store_url, tmp_path) as api:
-        api.add_user("wang.li")
-        yield api
+def api(api: Api) -> Api:
+    """The app with the account wang.li."""
+    api.add_user("wang.li")
+    return api
 
 
 def change(api: Api, token: str, old: str, new: str) -> tuple[int, list[str]]:

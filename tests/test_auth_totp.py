@@ -1,19 +1,11 @@
 """The TOTP second factor over HTTP: enrol, confirm, then required at login; administrators
 must enrol before doing anything else."""
 
-from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.api_support import PASSWORD, Api, bearer, open_api, totp_code
-
-
-@pytest.fixture
-def api(store_url: str, tmp_path: Path) -> Iterator[Api]:
-    with open_api(store_url, tmp_path) as api:
-        yield api
+from tests.api_support import PASSWORD, Api, bearer, totp_code
 
 
 def enrol(api: Api, token: str) -> str:

@@ -22,7 +22,8 @@ from domain.year_files import YearArrangement
 from store.calendar import save_calendar_year
 from store.db import engine_for, session_scope
 
-from .http_support import CHANG_AN, COMPLAINT, System, running_system
+from .http_support import COMPLAINT, System, running_system
+from .support.demo import CHANG_AN
 
 
 def beijing(*fields: int) -> datetime:
@@ -64,9 +65,11 @@ def clock() -> PinnedClock:
 
 @pytest.fixture
 async def api_alone(
-    store_url: str, tmp_path: Path, dev_server: WorkflowEnvironment, clock: PinnedClock
+    demo_store_url: str, tmp_path: Path, dev_server: WorkflowEnvironment, clock: PinnedClock
 ) -> AsyncIterator[System]:
-    async with running_system(store_url, tmp_path, dev_server, clock, with_worker=False) as api:
+    async with running_system(
+        demo_store_url, tmp_path, dev_server, clock, with_worker=False
+    ) as api:
         engine = engine_for(api.settings)
         with session_scope(engine) as session:
             official = YearArrangement(2027, {date(2027, 1, 1)}, set())

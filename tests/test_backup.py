@@ -22,9 +22,9 @@ from core.settings import Settings
 from store.db import make_engine, session_scope
 from store.migrate import upgrade
 from store.models import Unit
+from tests.support.local import WHOLE_SYSTEM, XUEJI, free_port
+from tests.support.stores import MIGRATED, copy_sqlite
 from xueji.backup import BackupError, check_backup, make_backup, restore_backup
-
-from .conftest import XUEJI, free_port
 
 NOW = datetime(2030, 3, 4, 1, 2, 3, tzinfo=UTC)  # 09:02:03 in Beijing
 
@@ -36,7 +36,8 @@ def settings(tmp_path: Path) -> Iterator[Settings]:
     settings = Settings(
         data_dir=data, database_url="", temporal_address=f"127.0.0.1:{free_port()}", **ports
     )
-    upgrade(settings.store_url)
+    assert settings.store_file is not None
+    copy_sqlite(MIGRATED, settings.store_file)
     with sqlite3.connect(settings.temporal_db_path) as temporal:  # as the dev server keeps it
         temporal.execute("CREATE TABLE executions (id TEXT)")
         temporal.execute("INSERT INTO executions VALUES ('c-1')")
@@ -46,6 +47,7 @@ def settings(tmp_path: Path) -> Iterator[Settings]:
     yield settings
 
 
+@WHOLE_SYSTEM
 def test_a_backup_taken_during_writes_is_one_consistent_moment(
     settings: Settings, tmp_path: Path
 ) -> None:

@@ -1,12 +1,10 @@
 """/api/calendar over HTTP: load a year as `xueji calendar load` does, and show it; a loaded
 year re-times the running cases (the real app, worker and dev server)."""
 
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlmodel import Session
 
 from core.temporal import connect
@@ -15,16 +13,11 @@ from domain.year_files import parse_year_document
 from store.calendar import StoreCalendar
 from store.db import engine_for
 from store.models import CalendarYear
-from tests.api_support import Api, open_api
-from tests.http_support import System, eventually, register, visible
+from tests.api_support import Api
+from tests.http_support import System, register, visible
+from tests.support.waiting import eventually
 
 YEAR_2031 = {"year": 2031, "source": "国办发明电", "holidays": ["2031-03-04"], "workdays": []}
-
-
-@pytest.fixture
-def api(store_url: str, tmp_path: Path) -> Iterator[Api]:
-    with open_api(store_url, tmp_path) as api:
-        yield api
 
 
 async def test_a_loaded_year_is_saved_shown_and_moves_a_running_case_deadline(

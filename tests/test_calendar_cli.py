@@ -21,12 +21,13 @@ from domain.workdays import SHANGHAI, WorkdayCalendar
 from store.calendar import StoreCalendar
 from store.db import engine_for
 from store.models import CalendarYear
+from tests.support.local import XUEJI, free_port
+from tests.support.waiting import eventually
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages.complaint import Withdraw
 from xueji.cli import app
 from xueji.worker import build_worker
 
-from .conftest import XUEJI, free_port
 from .process_support import prepare_store, settled, start_case, state
 
 runner = CliRunner()
@@ -138,11 +139,11 @@ async def test_load_re_times_running_cases(tmp_path: Path, dev_server: WorkflowE
         assert result.exit_code == 0, result.output
         assert "件运行中的案件重新计算期限" in result.output
         moved = datetime(2031, 3, 7, 23, 59, 59, tzinfo=SHANGHAI)
-        for _ in range(200):
-            if await first_due(case) == moved:
-                break
-            await asyncio.sleep(0.05)
-        assert await first_due(case) == moved
+
+        async def re_timed() -> bool:
+            return await first_due(case) == moved
+
+        await eventually(re_timed, timeout=10, failure=f"the first deadline never moved to {moved}")
         await case.signal(ComplaintWorkflow.withdraw, Withdraw())
         await case.result()
 

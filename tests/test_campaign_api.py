@@ -29,7 +29,9 @@ from store.campaigns import apply_campaign_record
 from store.db import engine_for, session_scope
 from store.sealing import Sealer
 
-from .http_support import CHANG_AN, CITY, PROVINCE, QIAO_XI, System, eventually
+from .http_support import System
+from .support.demo import CHANG_AN, CITY, PROVINCE, QIAO_XI
+from .support.waiting import eventually
 
 REPORT = {
     "entries": [

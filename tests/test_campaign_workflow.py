@@ -16,7 +16,6 @@ from sqlmodel import Session
 from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
-import xueji
 from activities.calendar import campaign_plan
 from api.campaign_workbook import PUBLIC_HEADER, STAFF_HEADER, NotCompiled, compiled_workbook
 from domain.orgtree import OrgTree
@@ -26,6 +25,7 @@ from domain.year_files import YearArrangement
 from store.calendar import save_calendar_year
 from store.db import session_scope
 from store.models import Campaign, CampaignUnit, OutboxRow, Unit
+from tests.support.demo import demo_tree
 from workflows import errors
 from workflows.campaign import CampaignWorkflow
 from workflows.messages.campaign import CampaignInput, CloseCampaign, SubmitReport
@@ -33,7 +33,6 @@ from workflows.messages.campaign import CampaignInput, CloseCampaign, SubmitRepo
 from .process_support import EPOCH, Process, at, attributes, refusal, running_process
 
 PROVINCE, CITY, CHANG_AN, QIAO_XI = "130000", "130100", "130102", "130104"
-DEMO = Path(xueji.__file__).parent / "data"
 TITLE = "2030年学籍投诉处理人员信息报送"
 
 
@@ -268,7 +267,7 @@ def soon_after(moment: datetime, seen: datetime | None) -> bool:
 
 
 def tree() -> OrgTree:
-    return OrgTree.load(DEMO / "demo_units.csv", DEMO / "demo_schools.csv")
+    return demo_tree()
 
 
 def load_official_year(process: Process, *holidays: str) -> None:

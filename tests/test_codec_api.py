@@ -2,8 +2,6 @@
 and only for the cases their unit may see."""
 
 import base64
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from temporalio.api.common.v1 import Payload, Payloads
@@ -14,7 +12,7 @@ from core.keys import DEV_KEY_SPEC
 from domain.records import CaseRecord
 from store.db import session_scope
 from store.models import Campaign, CampaignUnit
-from tests.api_support import T0, Api, open_api
+from tests.api_support import T0, Api
 from tests.case_support import snapshot, write
 
 UI = "http://127.0.0.1:8233"
@@ -23,16 +21,16 @@ DONGCHENG_CASE, HEBEI_CASE, CAMPAIGN = "c-dongcheng", "c-changan", "campaign-heb
 
 
 @pytest.fixture
-def api(store_url: str, tmp_path: Path) -> Iterator[Api]:
-    with open_api(store_url, tmp_path) as api:
-        write_case(api, DONGCHENG_CASE, handling="110101")
-        write_case(api, HEBEI_CASE, handling="130102")
-        with session_scope(api.engine) as session:
-            opened = dict(opened_at=T0, due=T0, remind_at=T0, status="open")
-            session.add(Campaign(id=CAMPAIGN, title="报送", opener_unit="130000", **opened))
-            session.flush()
-            session.add(CampaignUnit(campaign_id=CAMPAIGN, unit_code="130100", position=0))
-        yield api
+def api(api: Api) -> Api:
+    """The app with a case of 东城区, one of 长安区 and a campaign of 河北省."""
+    write_case(api, DONGCHENG_CASE, handling="110101")
+    write_case(api, HEBEI_CASE, handling="130102")
+    with session_scope(api.engine) as session:
+        opened = dict(opened_at=T0, due=T0, remind_at=T0, status="open")
+        session.add(Campaign(id=CAMPAIGN, title="报送", opener_unit="130000", **opened))
+        session.flush()
+        session.add(CampaignUnit(campaign_id=CAMPAIGN, unit_code="130100", position=0))
+    return api
 
 
 def write_case(api: Api, case_id: str, *, handling: str) -> None:

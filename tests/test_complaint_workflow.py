@@ -17,6 +17,7 @@ from store.models import Case, CaseStep, OutboxRow, TimelineRow
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages.complaint import (
     CaseView,
+    Clock,
     ConfirmResult,
     DecideOpinion,
     InformComplainant,
@@ -43,9 +44,8 @@ from .process_support import (
     settled,
     state,
 )
-
-CITY, CHANG_AN, QIAO_XI, PROVINCE = "130100", "130102", "130104", "130000"
-SCHOOL = "2130102001"  # 长安区第一中学
+from .support.demo import CHANG_AN, CHANG_AN_SCHOOL, CITY, PROVINCE, QIAO_XI
+from .support.waiting import eventually
 
 
 @pytest.fixture
@@ -87,14 +87,14 @@ async def to_execution(process: Process, case: WorkflowHandle[Any, Any]) -> Case
     await to_opinion(process, case)
     view: CaseView = await case.execute_update(
         ComplaintWorkflow.decide_opinion,
-        DecideOpinion(actor_unit=CITY, opinion="恢复该生学籍", executing_units=[SCHOOL]),
+        DecideOpinion(actor_unit=CITY, opinion="恢复该生学籍", executing_units=[CHANG_AN_SCHOOL]),
     )
     return view
 
 
 async def to_confirmation(process: Process, case: WorkflowHandle[Any, Any]) -> CaseView:
     await to_execution(process, case)
-    await return_slip(process, case, "S1", SCHOOL, "已恢复")
+    await return_slip(process, case, "S1", CHANG_AN_SCHOOL, "已恢复")
     return await settled(case, Stage.CONFIRMATION)
 
 
@@ -153,20 +153,20 @@ async def test_happy_path_every_due_time_and_alert(process: Process) -> None:
 
     view = await case.execute_update(
         ComplaintWorkflow.decide_opinion,
-        DecideOpinion(actor_unit=CITY, opinion="恢复该生学籍", executing_units=[SCHOOL]),
+        DecideOpinion(actor_unit=CITY, opinion="恢复该生学籍", executing_units=[CHANG_AN_SCHOOL]),
     )
     s1 = view.slips[2]
     assert (s1.slip_id, s1.kind, s1.round) == ("S1", SlipKind.SUPERVISION, 1)
-    assert s1.route == [CITY, CHANG_AN, SCHOOL]  # down level by level through the district
+    assert s1.route == [CITY, CHANG_AN, CHANG_AN_SCHOOL]  # down level by level through the district
     assert s1.clock is not None and s1.clock.due == at(14)
     await alerts_are(case, "execution", at(14))
 
     await process.sleep_until(at(8, 10, 0, 0))
-    returned = await return_slip(process, case, "S1", SCHOOL, "已恢复学籍")
+    returned = await return_slip(process, case, "S1", CHANG_AN_SCHOOL, "已恢复学籍")
     assert [(h.from_unit, h.to_unit) for h in returned.hops] == [
         (CITY, CHANG_AN),
-        (CHANG_AN, SCHOOL),
-        (SCHOOL, CHANG_AN),
+        (CHANG_AN, CHANG_AN_SCHOOL),
+        (CHANG_AN_SCHOOL, CHANG_AN),
         (CHANG_AN, CITY),
     ]
     view = await settled(case, Stage.CONFIRMATION)
@@ -263,7 +263,9 @@ async def test_higher_unit_transfers_up_and_tells_the_complainant(process: Proce
 
 
 async def test_phone_call_referred_to_the_lower_units_hotline(process: Process) -> None:
-    case = await process.start(channel=Channel.PHONE, refer_to_hotline=True, school_codes=[SCHOOL])
+    case = await process.start(
+        channel=Channel.PHONE, refer_to_hotline=True, school_codes=[CHANG_AN_SCHOOL]
+    )
     result = await case.result()
     assert (result.stage, result.outcome, result.handling_unit) == (
         Stage.REFERRED,
@@ -274,7 +276,7 @@ async def test_phone_call_referred_to_the_lower_units_hotline(process: Process) 
 
 
 async def test_referral_only_for_phone_calls(process: Process) -> None:
-    case = await process.start(refer_to_hotline=True, school_codes=[SCHOOL])
+    case = await process.start(refer_to_hotline=True, school_codes=[CHANG_AN_SCHOOL])
     view = await settled(case, Stage.VERIFY_ISSUE)
     assert view.route == [PROVINCE, CITY, CHANG_AN]  # forwarded level by level instead
 
@@ -394,10 +396,12 @@ async def test_calendar_change_moves_open_deadlines(process: Process) -> None:
         encoding="utf-8",
     )
     await case.signal(ComplaintWorkflow.calendar_changed)
-    for _ in range(100):
+
+    async def issue_re_timed() -> Clock | None:
         issue = clock(await state(case), "verify_issue-1")
-        if issue.due != at(7):
-            break
+        return issue if issue.due != at(7) else None
+
+    issue = await eventually(issue_re_timed, failure="the issuing deadline never moved")
     assert (issue.due, issue.remind_at, issue.estimated) == (at(8), at(7), False)
 
     view = await to_verification(process, case)
@@ -407,11 +411,13 @@ async def test_calendar_change_moves_open_deadlines(process: Process) -> None:
     )
     assert view.slips[0].clock is not None and view.slips[0].clock.due == at(12)
     await case.signal(ComplaintWorkflow.calendar_changed)
-    for _ in range(100):
+
+    async def slip_re_timed() -> Clock | None:
         slip_clock = (await state(case)).slips[0].clock
-        if slip_clock is not None and slip_clock.due != at(12):
-            break
-    assert slip_clock is not None and slip_clock.due == at(13)
+        return slip_clock if slip_clock is not None and slip_clock.due != at(12) else None
+
+    slip_clock = await eventually(slip_re_timed, failure="the slip's deadline never moved")
+    assert slip_clock.due == at(13)
 
 
 # ------------------------------------------------------------------ disputes
@@ -473,11 +479,13 @@ async def test_new_handling_unit_cancels_the_old_slips(process: Process) -> None
     await case.signal(
         ComplaintWorkflow.rule_dispute, RuleDispute(actor_unit=PROVINCE, handling_unit=QIAO_XI)
     )
-    view = await settled(case, Stage.VERIFY_ISSUE)
-    for _ in range(100):
-        if all(s.status == "cancelled" for s in view.slips):
-            break
+    await settled(case, Stage.VERIFY_ISSUE)
+
+    async def slips_cancelled() -> CaseView | None:
         view = await state(case)
+        return view if all(s.status == "cancelled" for s in view.slips) else None
+
+    view = await eventually(slips_cancelled, failure="the old slips were never cancelled")
     assert [s.status for s in view.slips] == ["cancelled", "cancelled"]
     assert view.handling_unit == QIAO_XI
 
@@ -492,10 +500,14 @@ async def test_rework_twice_then_close(process: Process) -> None:
     for round_no, slip_id in ((2, "S2"), (3, "S3")):
         view = await case.execute_update(
             ComplaintWorkflow.rework,
-            Rework(actor_unit=CITY, executing_units=[SCHOOL], instructions="结果不完整，请重办"),
+            Rework(
+                actor_unit=CITY,
+                executing_units=[CHANG_AN_SCHOOL],
+                instructions="结果不完整，请重办",
+            ),
         )
         assert (view.stage, view.supervision_round) == (Stage.EXECUTION, round_no)
-        await return_slip(process, case, slip_id, SCHOOL, "已重办")
+        await return_slip(process, case, slip_id, CHANG_AN_SCHOOL, "已重办")
         await settled(case, Stage.CONFIRMATION)
     await case.execute_update(ComplaintWorkflow.confirm_result, ConfirmResult(actor_unit=CITY))
     await case.execute_update(

@@ -6,12 +6,8 @@ from pathlib import Path
 
 import pytest
 
-import xueji
 from domain.ids import normalize_phone, normalize_school_code, normalize_unit_code
-
-DATA = Path(xueji.__file__).parent / "data"
-UNITS_CSV = DATA / "demo_units.csv"
-SCHOOLS_CSV = DATA / "demo_schools.csv"
+from tests.support.demo import DEMO_SCHOOLS_CSV, DEMO_UNITS_CSV
 
 # GB/T 2260 codes of the 31 provincial-level divisions of the mainland.
 PREFIX_RANGES = ((11, 15), (21, 23), (31, 37), (41, 46), (50, 54), (61, 65))
@@ -26,7 +22,7 @@ def read(path: Path) -> list[dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def units() -> dict[str, dict[str, str]]:
-    rows = read(UNITS_CSV)
+    rows = read(DEMO_UNITS_CSV)
     codes = Counter(row["code"] for row in rows)
     assert [code for code, n in codes.items() if n > 1] == []
     return {row["code"]: row for row in rows}
@@ -34,7 +30,7 @@ def units() -> dict[str, dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def schools() -> list[dict[str, str]]:
-    return read(SCHOOLS_CSV)
+    return read(DEMO_SCHOOLS_CSV)
 
 
 def children(units: dict[str, dict[str, str]], parent: str) -> dict[str, dict[str, str]]:
@@ -42,10 +38,10 @@ def children(units: dict[str, dict[str, str]], parent: str) -> dict[str, dict[st
 
 
 def test_headers() -> None:
-    assert UNITS_CSV.read_text(encoding="utf-8").splitlines()[0] == (
+    assert DEMO_UNITS_CSV.read_text(encoding="utf-8").splitlines()[0] == (
         "code,name,level,parent_code,phone,email"
     )
-    assert SCHOOLS_CSV.read_text(encoding="utf-8").splitlines()[0] == "code,name,unit_code"
+    assert DEMO_SCHOOLS_CSV.read_text(encoding="utf-8").splitlines()[0] == "code,name,unit_code"
 
 
 def test_one_root_the_ministry(units: dict[str, dict[str, str]]) -> None:
@@ -153,7 +149,7 @@ def test_orgtree_loads_the_demo_files_and_routes_over_them() -> None:
     from domain.orgtree import OrgTree
     from domain.routing import responsible_unit
 
-    tree = OrgTree.load(UNITS_CSV, SCHOOLS_CSV)
+    tree = OrgTree.load(DEMO_UNITS_CSV, DEMO_SCHOOLS_CSV)
     assert tree.root.code == "000000"
     cases = [
         (["2130123001"], "130123"),  # one school: 正定县

@@ -25,11 +25,14 @@ from domain.workdays import SHANGHAI
 from store.db import engine_for, session_scope
 from store.migrate import upgrade
 from store.org import counts
-from tests.conftest import XUEJI, free_port
 from tests.probe_workflows import DeadlineProbe, TimerProbe
+from tests.support.local import WHOLE_SYSTEM, XUEJI, free_port
+from tests.support.waiting import eventually, eventually_blocking
 from workflows.messages.activities import DeadlinePlan, PlanRequest
 from xueji.demo import read_accounts
 from xueji.dev import ALERT_FILTERS, filter_link, load_demo_tree_if_empty
+
+pytestmark = WHOLE_SYSTEM
 
 
 def _env(data_dir: Path, temporal: int, ui: int, api: int) -> dict[str, str]:
@@ -53,12 +56,14 @@ TIMER_SECONDS = 10.0  # longer than stopping the system takes
 
 async def _timer_started(handle: Any) -> None:
     """Wait until the probe's timer is in its history (the worker ran its first task)."""
-    for _ in range(100):
+
+    async def started() -> bool:
         async for event in handle.fetch_history_events():
             if event.HasField("timer_started_event_attributes"):
-                return
-        await asyncio.sleep(0.1)
-    raise AssertionError("the probe never started its timer")
+                return True
+        return False
+
+    await eventually(started, timeout=10, interval=0.1, failure="the probe never started its timer")
 
 
 def _settings_of(env: dict[str, str]) -> dict[str, Any]:
@@ -74,16 +79,19 @@ def _start(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
 
 
 def _wait_healthy(api: int, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
+    def healthy() -> bool:
         assert process.poll() is None, log.read_text()
         try:
-            if httpx.get(f"http://127.0.0.1:{api}/api/health", timeout=2).status_code == 200:
-                return
+            return httpx.get(f"http://127.0.0.1:{api}/api/health", timeout=2).status_code == 200
         except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"the local system never became healthy:\n{log.read_text()}")
+            return False
+
+    eventually_blocking(
+        healthy,
+        timeout=90,
+        interval=0.5,
+        failure=lambda: f"the local system never became healthy:\n{log.read_text()}",
+    )
 
 
 def _stop(process: subprocess.Popen[bytes]) -> int:

@@ -7,26 +7,20 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-import xueji
 from api.main import create_app
 from core.settings import Settings
-from store.migrate import upgrade
-from xueji.dev import load_demo_tree_if_empty
-
-DEMO_UNITS = Path(xueji.__file__).parent / "data" / "demo_units.csv"
+from tests.support.demo import DEMO_UNITS_CSV
 
 
 @pytest.fixture
-def client(store_url: str, tmp_path: Path) -> Iterator[TestClient]:
-    settings = Settings(data_dir=tmp_path, database_url=store_url)
-    upgrade(settings.store_url)
-    assert load_demo_tree_if_empty(settings)
+def client(demo_store_url: str, tmp_path: Path) -> Iterator[TestClient]:
+    settings = Settings(data_dir=tmp_path, database_url=demo_store_url)
     with TestClient(create_app(settings)) as client:
         yield client
 
 
 def demo_units() -> list[dict[str, str]]:
-    with DEMO_UNITS.open(encoding="utf-8") as file:
+    with DEMO_UNITS_CSV.open(encoding="utf-8") as file:
         return list(csv.DictReader(file))
 
 

@@ -1,25 +1,16 @@
 """GET /directory: the public directory as an accessible HTML page, through the real app on
 both stores, compared with the JSON directory."""
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from sqlmodel import Session
 
 from store.models import Unit
 
-from .api_support import Api, open_api
+from .api_support import Api
 from .html_support import PageReader
 
 HEBEI = {"province": "130000"}
 COLUMNS = ["单位", "级别", "投诉电话", "投诉邮箱", "最近确认日期"]
-
-
-@pytest.fixture
-def api(store_url: str, tmp_path: Path) -> Iterator[Api]:
-    with open_api(store_url, tmp_path) as api:
-        yield api
 
 
 def set_contacts(api: Api, headers: dict[str, str], code: str, **contacts: str) -> None:

@@ -33,6 +33,7 @@ from domain.workdays import SHANGHAI
 from store import cases
 from store.db import engine_for, session_scope
 from store.sealing import Sealer
+from tests.support.local import WHOLE_SYSTEM, WORKER_SCRIPT
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages.complaint import (
     CaseView,
@@ -44,11 +45,12 @@ from workflows.messages.complaint import (
 from workflows.messages.slip import ReturnSlip
 from workflows.slip import SlipWorkflow
 
-from .conftest import WORKER_SCRIPT
 from .process_support import CONTENT, ID_CARD, NAME, PHONE, prepare_store, start_case
+from .support.demo import CHANG_AN, CHANG_AN_SCHOOL, CITY, PROVINCE, QIAO_XI
+from .support.waiting import eventually
 
-CITY, CHANG_AN, QIAO_XI, PROVINCE = "130100", "130102", "130104", "130000"
-SCHOOL = "2130102001"  # 长安区第一中学, supervised by 长安区
+pytestmark = WHOLE_SYSTEM
+
 INSTRUCTIONS = "请核查该生学籍被转出的经过"
 OPINION = "责成学校恢复该生学籍"
 FINDINGS = "经核查，转出手续不全"
@@ -128,29 +130,37 @@ async def polling(client: Client, task_queue: str, worker: WorkerProcess) -> Non
         task_queue=TaskQueue(name=task_queue),
         task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
     )
-    for _ in range(int(WAIT_SECONDS / 0.1)):
+
+    async def polled() -> bool:
         worker.assert_alive()
-        if (await client.workflow_service.describe_task_queue(request)).pollers:
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"the worker never polled {task_queue}:\n{worker.output()}")
+        return bool((await client.workflow_service.describe_task_queue(request)).pollers)
+
+    await eventually(
+        polled,
+        timeout=WAIT_SECONDS,
+        interval=0.1,
+        failure=lambda: f"the worker never polled {task_queue}:\n{worker.output()}",
+    )
 
 
 async def reach(case: WorkflowHandle[Any, Any], stage: Stage, worker: WorkerProcess) -> CaseView:
     """The case's state once it has reached `stage` (a slip's return moves it on just after)."""
-    seen: Stage | None = None
-    for _ in range(int(WAIT_SECONDS / 0.05)):
+    seen: list[Stage] = []
+
+    async def there() -> CaseView | None:
         worker.assert_alive()
         try:
             view: CaseView = await case.query(ComplaintWorkflow.state)
         except RPCError:  # the first workflow task has not completed yet
-            await asyncio.sleep(0.05)
-            continue
-        if view.stage is stage:
-            return view
-        seen = view.stage
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"case stayed at {seen}, expected {stage}:\n{worker.output()}")
+            return None
+        seen.append(view.stage)
+        return view if view.stage is stage else None
+
+    return await eventually(
+        there,
+        timeout=WAIT_SECONDS,
+        failure=lambda: f"case stayed at {seen[-1:]}, expected {stage}:\n{worker.output()}",
+    )
 
 
 async def return_slip(client: Client, case_id: str, slip_id: str, unit: str, text: str) -> None:
@@ -207,10 +217,10 @@ async def test_complaint_closed_by_the_worker_process(
 
     view = await case.execute_update(
         ComplaintWorkflow.decide_opinion,
-        DecideOpinion(actor_unit=CITY, opinion=OPINION, executing_units=[SCHOOL]),
+        DecideOpinion(actor_unit=CITY, opinion=OPINION, executing_units=[CHANG_AN_SCHOOL]),
     )
     assert view.stage is Stage.EXECUTION
-    await return_slip(client, case.id, "S1", SCHOOL, RESULT)
+    await return_slip(client, case.id, "S1", CHANG_AN_SCHOOL, RESULT)
     await reach(case, Stage.CONFIRMATION, worker)
 
     view = await case.execute_update(
@@ -226,7 +236,7 @@ async def test_complaint_closed_by_the_worker_process(
     assert {(s.slip_id, s.kind, s.addressee, s.status) for s in result.slips} == {
         ("V1", SlipKind.VERIFICATION, CHANG_AN, "returned"),
         ("V2", SlipKind.VERIFICATION, QIAO_XI, "returned"),
-        ("S1", SlipKind.SUPERVISION, SCHOOL, "returned"),
+        ("S1", SlipKind.SUPERVISION, CHANG_AN_SCHOOL, "returned"),
     }
     assert [c.key for c in result.clocks] == [
         "verify_issue-1",
@@ -253,7 +263,7 @@ async def test_complaint_closed_by_the_worker_process(
     assert {(s.slip_id, s.kind, s.addressee, s.status) for s in row.slips} == {
         ("V1", "verification", CHANG_AN, "returned"),
         ("V2", "verification", QIAO_XI, "returned"),
-        ("S1", "supervision", SCHOOL, "returned"),
+        ("S1", "supervision", CHANG_AN_SCHOOL, "returned"),
     }
     kinds = [entry.kind for entry in row.timeline]
     assert (kinds[0], kinds[-1]) == ("registered", "closed")

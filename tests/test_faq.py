@@ -1,22 +1,14 @@
 """The FAQ (常见问题解答): handlers and leaders write for their unit through /api/faq, the
 public reads published entries through GET /api/faq and the /faq page, on both stores."""
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .api_support import Api, open_api
+from .api_support import Api
 
 QUESTION = "学籍转出后多久能在新学校注册？"
 ANSWER = "转入学校确认后，一般 5 个工作日内完成。"
-
-
-@pytest.fixture
-def api(store_url: str, tmp_path: Path) -> Iterator[Api]:
-    with open_api(store_url, tmp_path) as api:
-        yield api
 
 
 def write(api: Api, headers: dict[str, str], **body: Any) -> dict[str, Any]:

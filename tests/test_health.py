@@ -5,7 +5,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
 from core.settings import Settings
-from tests.conftest import free_port
+from tests.support.local import free_port
 
 
 def _health(settings: Settings) -> tuple[int, dict[str, str]]:

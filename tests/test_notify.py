@@ -10,7 +10,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,24 +18,19 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session
 from typer.testing import CliRunner
 
-import xueji
 from activities.notify import DeliveryReport, OutgoingMail, SmtpNotifier, deliver_outbox
 from core.keys import DEV_KEY_SPEC, DEV_LOOKUP_KEY, generate_key, parse_lookup_key
 from core.settings import get_settings
-from domain.orgtree import OrgTree
 from domain.process import Channel, Stage
 from domain.records import CaseRecord, CaseSnapshot, Complainant, Notice, Registration
 from domain.workdays import SHANGHAI
 from store.cases import apply_record, outbox
 from store.db import make_engine, session_scope
-from store.migrate import upgrade
 from store.models import Unit
-from store.org import replace_tree
 from store.sealing import Sealer
-from tests.conftest import free_port
+from tests.support.local import free_port
 from xueji.cli import app
 
-DEMO = Path(xueji.__file__).parent / "data"
 SEALER = Sealer(DEV_KEY_SPEC)
 LOOKUP_KEY = parse_lookup_key(DEV_LOOKUP_KEY)
 T0 = datetime(2030, 3, 4, 9, 0, tzinfo=SHANGHAI)
@@ -94,12 +88,10 @@ def mailbox() -> Iterator[tuple[Mailbox, int]]:
 
 
 @pytest.fixture
-def engine(store_url: str) -> Iterator[Engine]:
-    upgrade(store_url)
-    engine = make_engine(store_url)
+def engine(demo_store_url: str) -> Iterator[Engine]:
+    """This test's store holding the demo tree and the case of `_case()`."""
+    engine = make_engine(demo_store_url)
     with session_scope(engine) as session:
-        tree = OrgTree.load(DEMO / "demo_units.csv", DEMO / "demo_schools.csv")
-        replace_tree(session=session, tree=tree)
         apply_record(session, _case(), SEALER, T0, lookup_key=LOOKUP_KEY)
     yield engine
     engine.dispose()

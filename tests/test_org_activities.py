@@ -8,27 +8,20 @@ from sqlalchemy import Engine
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-import xueji
 from activities.org import OrgActivities
 from domain.orgtree import OrgTree
 from store.db import make_engine, session_scope
-from store.migrate import upgrade
 from store.models import Unit
 from store.org import replace_tree
 from store.tree import StoreTree
+from tests.support.demo import DEMO_SCHOOLS_CSV, DEMO_UNITS_CSV
 from workflows.messages.activities import PathRequest, RouteRequest, Routing, RulingRequest
-
-DEMO = Path(xueji.__file__).parent / "data"
 
 
 @pytest.fixture
-def engine(store_url: str) -> Iterator[Engine]:
-    upgrade(store_url)
-    engine = make_engine(store_url)
-    with session_scope(engine) as session:
-        replace_tree(
-            session=session, tree=OrgTree.load(DEMO / "demo_units.csv", DEMO / "demo_schools.csv")
-        )
+def engine(demo_store_url: str) -> Iterator[Engine]:
+    """This test's store holding the demo tree."""
+    engine = make_engine(demo_store_url)
     yield engine
     engine.dispose()
 
@@ -96,26 +89,21 @@ async def test_a_new_import_is_seen_without_restart(engine: Engine, tmp_path: Pa
     tree = StoreTree(engine, recheck_seconds=0)
     assert "139999" not in {unit.code for unit in tree().units()}
     (tmp_path / "units.csv").write_text(
-        (DEMO / "demo_units.csv").read_text(encoding="utf-8")
-        + "139999,新设县教育局,county,130100,,\n",
+        (DEMO_UNITS_CSV).read_text(encoding="utf-8") + "139999,新设县教育局,county,130100,,\n",
         encoding="utf-8",
     )
     with session_scope(engine) as session:
-        replace_tree(
-            session=session, tree=OrgTree.load(tmp_path / "units.csv", DEMO / "demo_schools.csv")
-        )
+        replace_tree(session=session, tree=OrgTree.load(tmp_path / "units.csv", DEMO_SCHOOLS_CSV))
     assert tree().unit("139999").parent_code == "130100"
 
 
 def import_demo_schools_changed(engine: Engine, tmp_path: Path, old: str, new: str) -> None:
     """Import the demo tree with one line of its schools file changed from `old` to `new`."""
-    schools = (DEMO / "demo_schools.csv").read_text(encoding="utf-8")
+    schools = (DEMO_SCHOOLS_CSV).read_text(encoding="utf-8")
     assert old in schools
     (tmp_path / "schools.csv").write_text(schools.replace(old, new), encoding="utf-8")
     with session_scope(engine) as session:
-        replace_tree(
-            session=session, tree=OrgTree.load(DEMO / "demo_units.csv", tmp_path / "schools.csv")
-        )
+        replace_tree(session=session, tree=OrgTree.load(DEMO_UNITS_CSV, tmp_path / "schools.csv"))
 
 
 async def test_a_school_moved_to_another_county_is_seen(engine: Engine, tmp_path: Path) -> None:

@@ -1,7 +1,5 @@
 """/api/org over HTTP: importing the tree as `xueji org import` does, and units' contacts."""
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,13 +7,7 @@ from sqlmodel import col, select, update
 
 from store.db import session_scope
 from store.models import School, StaffUser, Unit
-from tests.api_support import UNITS, Api, open_api
-
-
-@pytest.fixture
-def api(store_url: str, tmp_path: Path) -> Iterator[Api]:
-    with open_api(store_url, tmp_path) as api:
-        yield api
+from tests.api_support import UNITS, Api
 
 
 def tree_body() -> dict[str, list[Any]]:

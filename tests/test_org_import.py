@@ -7,15 +7,14 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
-import xueji
 from core.settings import get_settings
 from store.db import make_engine, session_scope
 from store.models import School, Unit
 from store.org import counts
+from tests.support.demo import DEMO_SCHOOLS_CSV, DEMO_UNITS_CSV
 from xueji.cli import app
 
 runner = CliRunner()
-DEMO = Path(xueji.__file__).parent / "data"
 
 UNITS = """code,name,level,parent_code,phone,email
 000000,教育部,national,,010-66096114,
@@ -54,16 +53,14 @@ def _stored(store_url: str) -> tuple[int, int]:
 
 
 def test_demo_tree_is_imported_whole(store: str) -> None:
-    result = runner.invoke(
-        app, ["org", "import", str(DEMO / "demo_units.csv"), str(DEMO / "demo_schools.csv")]
-    )
+    result = runner.invoke(app, ["org", "import", str(DEMO_UNITS_CSV), str(DEMO_SCHOOLS_CSV)])
     assert result.exit_code == 0, result.output
     assert "已导入 342 个单位、1363 所学校" in result.output
     assert _stored(store) == (342, 1363)
 
 
 def test_a_second_import_replaces_the_first(store: str, tmp_path: Path) -> None:
-    demo = [str(DEMO / "demo_units.csv"), str(DEMO / "demo_schools.csv")]
+    demo = [str(DEMO_UNITS_CSV), str(DEMO_SCHOOLS_CSV)]
     assert runner.invoke(app, ["org", "import", *demo]).exit_code == 0
     result = runner.invoke(app, ["org", "import", *_files(tmp_path, UNITS, SCHOOLS)])
     assert result.exit_code == 0, result.output

@@ -14,8 +14,8 @@ from core.settings import Settings
 from domain.ids import new_tracking_no
 from store.accounts import create_user
 from store.db import engine_for, session_scope
-from store.migrate import upgrade
-from xueji.dev import load_demo_tree_if_empty
+from tests.process_support import prepare_store
+from tests.support.stores import MIGRATED, copy_sqlite
 
 PASSWORD = "Correct-Horse-7"
 TRACK = f"/api/track/{new_tracking_no(date(2030, 3, 4), 'K7QX3M')}?code=123456"
@@ -32,8 +32,7 @@ async def client_from(tmp_path: Path) -> AsyncIterator[Client]:
         public_rate_limit="3/minute",
         login_rate_limit="2/minute",
     )
-    upgrade(settings.store_url)
-    assert load_demo_tree_if_empty(settings)
+    prepare_store(settings)
     engine = engine_for(settings)
     with session_scope(engine) as session:
         create_user(
@@ -145,7 +144,8 @@ async def test_login_attempts_are_limited_per_address(client_from: Client) -> No
 async def test_the_default_limits_allow_30_public_requests_a_minute(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'store.db'}")
     assert (settings.public_rate_limit, settings.login_rate_limit) == ("30/minute", "10/minute")
-    upgrade(settings.store_url)
+    assert settings.store_file is not None
+    copy_sqlite(MIGRATED, settings.store_file)
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))

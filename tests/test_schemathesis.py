@@ -22,11 +22,10 @@ from api.main import create_app
 from core.settings import Settings
 from store.accounts import ADMIN_ROLES
 from store.db import engine_for, session_scope
-from store.migrate import upgrade
-from xueji.dev import load_demo_tree_if_empty
+from tests.process_support import prepare_store
+from tests.support.local import free_port
 
 from .api_support import create_account
-from .conftest import free_port
 
 PASSWORD = "Correct-Horse-7"
 MAX_EXAMPLES = 15
@@ -65,8 +64,7 @@ def role_for(path: str, method: str) -> str:
 def headers_of_role() -> Iterator[dict[str, dict[str, str]]]:
     """A migrated store with the demo tree and one logged-in user a role: the clerk and the
     handler of 河北省教育厅, and the administrators of the Ministry with TOTP enrolled."""
-    upgrade(CONFIG.store_url)
-    assert load_demo_tree_if_empty(CONFIG)
+    prepare_store(CONFIG)
     engine = engine_for(CONFIG)
     with session_scope(engine) as session:
         secrets = {

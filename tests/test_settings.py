@@ -12,8 +12,7 @@ from api.main import create_app
 from core.keys import generate_key
 from core.settings import Settings
 from domain.process import DeadlinePolicy
-
-from .conftest import WORKER_SCRIPT, XUEJI
+from tests.support.local import WORKER_SCRIPT, XUEJI
 
 
 def test_deadline_policy_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,7 +17,9 @@ from PIL import ImageOps
 
 from api.slip_pdf import SlipDocument, StudentLine, content_disposition, embeddable_font, render
 
-from .http_support import CHANG_AN, CITY, COMPLAINT, QIAO_XI, System, eventually, register, visible
+from .http_support import COMPLAINT, System, register, visible
+from .support.demo import CHANG_AN, CITY, QIAO_XI
+from .support.waiting import eventually
 
 # The font the API embeds: Debian's fonts-arphic-uming, which `make test` installs.
 FONT = embeddable_font(None)

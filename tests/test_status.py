@@ -1,7 +1,6 @@
 """`xueji status`: the store and its schema, Temporal, the real worker polling its task queue,
 and the overdue cases and unsent notifications, as ops read them at night."""
 
-import asyncio
 import os
 import subprocess
 import uuid
@@ -21,10 +20,11 @@ from store.db import make_engine, session_scope
 from store.migrate import alembic_config, upgrade
 from store.models import OutboxRow
 from tests.case_support import T0, snapshot, write
+from tests.support.local import XUEJI, free_port
+from tests.support.stores import MIGRATED, copy_sqlite
+from tests.support.waiting import eventually
 from xueji.status import Check, system_status
 from xueji.worker import build_worker
-
-from .conftest import XUEJI, free_port
 
 DUE = datetime(2030, 3, 7, 23, 59, 59, tzinfo=SHANGHAI)
 HEAD = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()  # the newest
@@ -38,7 +38,8 @@ def local_system(tmp_path: Path, dev_server: WorkflowEnvironment) -> Settings:
         temporal_task_queue=f"status-{uuid.uuid4().hex[:8]}",
         smtp_host="mail.example.test",
     )
-    upgrade(settings.store_url)
+    assert settings.store_file is not None
+    copy_sqlite(MIGRATED, settings.store_file)
     return settings
 
 
@@ -101,11 +102,14 @@ async def test_status_names_each_part_and_what_waits_on_people(
 
     client = await connect(settings)
     async with build_worker(client, settings):
-        for _ in range(50):  # the worker's first polls reach the server
+        seen: list[Check] = []
+
+        async def worker_seen() -> list[Check] | None:  # the worker's first polls reach the server
             checks = await system_status(settings, datetime.now(UTC))
-            if checks[-1].ok:
-                break
-            await asyncio.sleep(0.2)
+            seen[:] = checks
+            return checks if checks[-1].ok else None
+
+        checks = await eventually(worker_seen, timeout=10, interval=0.2, failure=lambda: str(seen))
         assert checks[-1] == Check("worker", True, f"1 个在轮询任务队列 {queue}：{client.identity}")
         command = subprocess.run(
             [XUEJI, "status"], env=_env(settings), capture_output=True, text=True, timeout=60

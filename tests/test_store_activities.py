@@ -12,10 +12,8 @@ from sqlmodel import Session
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-import xueji
 from activities.store import StoreActivities
 from core.keys import DEV_KEY_SPEC, DEV_LOOKUP_KEY, parse_lookup_key
-from domain.orgtree import OrgTree
 from domain.process import Channel, SlipKind, Stage
 from domain.records import (
     CaseRecord,
@@ -30,13 +28,10 @@ from domain.records import (
 )
 from domain.workdays import SHANGHAI
 from store.cases import get_case, registration
-from store.db import make_engine, session_scope
-from store.migrate import upgrade
+from store.db import make_engine
 from store.models import CaseSlip
-from store.org import replace_tree
 from store.sealing import Sealer
 
-DEMO = Path(xueji.__file__).parent / "data"
 SEALER = Sealer(DEV_KEY_SPEC)
 LOOKUP_KEY = parse_lookup_key(DEV_LOOKUP_KEY)
 T0 = datetime(2030, 3, 4, 9, 0, tzinfo=SHANGHAI)
@@ -47,13 +42,9 @@ TABLES = ("complaint_case", "case_step", "case_slip", "case_timeline", "notifica
 
 
 @pytest.fixture
-def engine(store_url: str) -> Iterator[Engine]:
-    upgrade(store_url)
-    engine = make_engine(store_url)
-    with session_scope(engine) as session:
-        replace_tree(
-            session=session, tree=OrgTree.load(DEMO / "demo_units.csv", DEMO / "demo_schools.csv")
-        )
+def engine(demo_store_url: str) -> Iterator[Engine]:
+    """This test's store holding the demo tree."""
+    engine = make_engine(demo_store_url)
     yield engine
     engine.dispose()
 

@@ -5,15 +5,12 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session, func, select
 
-import xueji
 from core.keys import DEV_KEY_SPEC, DEV_LOOKUP_KEY, parse_lookup_key
-from domain.orgtree import OrgTree
 from domain.process import Channel, SlipKind, Stage
 from domain.records import (
     CaseRecord,
@@ -38,12 +35,9 @@ from store.cases import (
     timeline,
 )
 from store.db import make_engine, session_scope
-from store.migrate import upgrade
 from store.models import Case, CaseAccess, CaseSlip, CaseStep, OutboxRow, TimelineRow
-from store.org import replace_tree
 from store.sealing import Sealer
 
-DEMO = Path(xueji.__file__).parent / "data"
 SEALER = Sealer(DEV_KEY_SPEC)
 LOOKUP_KEY = parse_lookup_key(DEV_LOOKUP_KEY)
 T0 = datetime(2030, 3, 4, 9, 0, tzinfo=SHANGHAI)
@@ -52,13 +46,9 @@ PHONE = "13812345678"
 
 
 @pytest.fixture
-def engine(store_url: str) -> Iterator[Engine]:
-    upgrade(store_url)
-    engine = make_engine(store_url)
-    with session_scope(engine) as session:
-        replace_tree(
-            session=session, tree=OrgTree.load(DEMO / "demo_units.csv", DEMO / "demo_schools.csv")
-        )
+def engine(demo_store_url: str) -> Iterator[Engine]:
+    """This test's store holding the demo tree."""
+    engine = make_engine(demo_store_url)
     yield engine
     engine.dispose()
 

@@ -4,24 +4,21 @@ units on a slip's route; never a sibling. The list filters and pages."""
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
-import xueji
-from domain.orgtree import OrgTree
 from domain.process import Channel, SlipKind
 from domain.records import CaseRecord, SlipRecord, SlipState
 from store.db import make_engine, session_scope
 from store.migrate import upgrade
 from store.org import replace_tree
 from store.queries import CaseFilter, slips_through, visible_case, visible_cases
+from tests.support.demo import demo_tree
 
 from .case_support import T0, snapshot, write
 
-DEMO = Path(xueji.__file__).parent / "data"
 MINISTRY, HEBEI, SHIJIAZHUANG, CHANG_AN, QIAO_XI, XIN_HUA = (
     "000000",
     "130000",
@@ -33,12 +30,9 @@ MINISTRY, HEBEI, SHIJIAZHUANG, CHANG_AN, QIAO_XI, XIN_HUA = (
 
 
 @pytest.fixture
-def engine(store_url: str) -> Iterator[Engine]:
-    upgrade(store_url)
-    engine = make_engine(store_url)
-    with session_scope(engine) as session:
-        tree = OrgTree.load(DEMO / "demo_units.csv", DEMO / "demo_schools.csv")
-        replace_tree(session=session, tree=tree)
+def engine(demo_store_url: str) -> Iterator[Engine]:
+    """This test's store holding the demo tree."""
+    engine = make_engine(demo_store_url)
     yield engine
     engine.dispose()
 
@@ -170,7 +164,7 @@ def test_the_migration_opens_cases_stored_before_it(store_url: str) -> None:
     engine = make_engine(store_url)
     try:
         with session_scope(engine) as session:
-            tree = OrgTree.load(DEMO / "demo_units.csv", DEMO / "demo_schools.csv")
+            tree = demo_tree()
             replace_tree(session=session, tree=tree)
             session.execute(
                 text(

@@ -1,11 +1,7 @@
 """GET /track: the complainant's progress look-up as a plain HTML page (no login, no script),
 through the real app on both stores, beside GET /api/track."""
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
-
-import pytest
 
 from domain.process import Channel, Stage
 from domain.records import CaseRecord, Clock, ClockStatus
@@ -13,17 +9,11 @@ from domain.workdays import SHANGHAI
 from store.db import session_scope
 from store.intake import WRONG_CODES_ALLOWED, Ticket, take_ticket
 
-from .api_support import SEALER, T0, Api, open_api
+from .api_support import SEALER, T0, Api
 from .case_support import snapshot, write
 from .html_support import PageReader
 
 DUE = datetime(2030, 3, 7, 23, 59, 59, tzinfo=SHANGHAI)  # 3 working days after Mon 4 March
-
-
-@pytest.fixture
-def api(store_url: str, tmp_path: Path) -> Iterator[Api]:
-    with open_api(store_url, tmp_path) as api:
-        yield api
 
 
 def registered(api: Api) -> Ticket:

@@ -9,24 +9,21 @@ from typer.testing import CliRunner
 from core.settings import get_settings
 from store.accounts import Granted, authenticate
 from store.db import make_engine, session_scope
-from store.migrate import upgrade
-from store.org import replace_tree
-from tests.api_support import PASSWORD, SEALER, T0, small_tree
+from tests.api_support import PASSWORD, SEALER, SMALL_TREE, T0
+from tests.support.stores import FreshStore
 from xueji.cli import app
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def store(store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def store(
+    fresh_store: FreshStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    store_url = fresh_store.make(SMALL_TREE)
     monkeypatch.setenv("XUEJI_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("DATABASE_URL", store_url)
     get_settings.cache_clear()
-    upgrade(store_url)
-    engine = make_engine(store_url)
-    with session_scope(engine) as session:
-        replace_tree(session=session, tree=small_tree())
-    engine.dispose()
     yield store_url
     get_settings.cache_clear()
 

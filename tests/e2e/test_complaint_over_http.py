@@ -10,11 +10,9 @@ server is restarted; the case finishes with every step recorded once.
 
 from __future__ import annotations
 
-import asyncio
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -29,12 +27,14 @@ from core.settings import Settings
 from store.accounts import create_user
 from store.db import engine_for, session_scope
 from store.migrate import upgrade
-from tests.conftest import WORKER_COMMAND, free_port
+from tests.support.demo import CHANG_AN, CHANG_AN_SCHOOL, CITY, PROVINCE, QIAO_XI
+from tests.support.local import WHOLE_SYSTEM, WORKER_COMMAND, free_port
+from tests.support.waiting import eventually
 from xueji.demo import accounts_path, create_demo_accounts, read_accounts
 from xueji.dev import child_env, load_demo_tree_if_empty, temporal_command
 
-PROVINCE, CITY, CHANG_AN, QIAO_XI = "130000", "130100", "130102", "130104"
-CHANG_AN_SCHOOL, QIAO_XI_SCHOOL = "2130102001", "2130104001"
+pytestmark = WHOLE_SYSTEM
+
 QIAO_XI_PASSWORD = "Qiaoxi-Handler-2026"
 WAIT_SECONDS = 60.0
 
@@ -128,25 +128,31 @@ class Desk:
 
     async def until(self, case_id: str, check: Any) -> dict[str, Any]:
         """The case once `check(case)` holds (the worker records each step a moment later)."""
-        deadline = time.monotonic() + WAIT_SECONDS
-        while True:
-            case = await self.case(case_id)
-            if case and check(case):
-                return case
-            assert time.monotonic() < deadline, f"the case never got there: {case}"
-            await asyncio.sleep(0.3)
+        seen: dict[str, Any] = {}
+
+        async def there() -> dict[str, Any] | None:
+            nonlocal seen
+            seen = await self.case(case_id)
+            return seen if seen and check(seen) else None
+
+        return await eventually(
+            there,
+            timeout=WAIT_SECONDS,
+            interval=0.3,
+            failure=lambda: f"the case never got there: {seen}",
+        )
 
 
 async def healthy(http: httpx.AsyncClient) -> None:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while time.monotonic() < deadline:
+    async def answers() -> bool:
         try:
-            if (await http.get("/api/health")).status_code == 200:
-                return
+            return (await http.get("/api/health")).status_code == 200
         except httpx.TransportError:
-            pass
-        await asyncio.sleep(0.3)
-    raise AssertionError("the API never became healthy")
+            return False
+
+    await eventually(
+        answers, timeout=WAIT_SECONDS, interval=0.3, failure="the API never became healthy"
+    )
 
 
 @pytest.fixture
