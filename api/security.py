@@ -11,8 +11,8 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from store.accounts import get_session_user
 from store.db import session_scope
+from store.logins import get_session_user
 
 
 @dataclass(frozen=True)

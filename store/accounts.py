@@ -1,19 +1,15 @@
-"""Staff accounts: users, passwords, lockout, TOTP and server-side sessions (DESIGN §7).
+"""Staff accounts: users, roles, passwords and the password policy (DESIGN §7); signing in
+(lockout, TOTP, sessions) is store/logins.py.
 
 Every function works in the caller's session (the caller commits) and takes an aware `now`,
 so tests move the clock instead of sleeping. Messages for people are in Chinese.
 """
 
-import hashlib
-import hmac
 import re
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Literal
 
-import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete
@@ -28,7 +24,6 @@ from store.models import (
     StaffUser,
 )
 from store.org import unit_exists
-from store.sealing import Sealer
 
 ROLES = ("clerk", "handler", "leader", "sysadmin", "secadmin", "auditor")
 ADMIN_ROLES = frozenset({"sysadmin", "secadmin", "auditor"})  # must use a second factor
@@ -49,7 +44,7 @@ def use_password_hasher(hasher: PasswordHasher) -> PasswordHasher:
     production keeps the default above."""
     global _hasher
     previous, _hasher = _hasher, hasher
-    _dummy_hash.cache_clear()  # made with the old hasher's parameters
+    dummy_password_hash.cache_clear()  # made with the old hasher's parameters
     return previous
 
 
@@ -60,24 +55,6 @@ class AccountError(ValueError):
         super().__init__("；".join(reasons))
         self.field = field
         self.reasons = reasons
-
-
-@dataclass(frozen=True)
-class Granted:
-    user: StaffUser
-    must_change_password: bool
-    must_enrol_totp: bool
-
-
-@dataclass(frozen=True)
-class LoginRefused:
-    reason: Literal["credentials", "locked", "totp_required"]
-    locked_until: datetime | None = None
-
-
-def token_hash(token: str) -> str:
-    """What the store keeps of a bearer token."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 # ---------------------------------------------------------------- policy and passwords
@@ -109,12 +86,12 @@ def check_password_policy(
             .order_by(col(PasswordHistory.created_at).desc(), col(PasswordHistory.id).desc())
             .limit(policy.history)
         )
-        if any(_matches(old, password) for old in recent):
+        if any(matches_password(old, password) for old in recent):
             problems.append(f"不得与最近 {policy.history} 次使用过的密码相同")
     return problems
 
 
-def _matches(password_hash: str, password: str) -> bool:
+def matches_password(password_hash: str, password: str) -> bool:
     try:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
@@ -122,7 +99,7 @@ def _matches(password_hash: str, password: str) -> bool:
 
 
 @cache
-def _dummy_hash() -> str:
+def dummy_password_hash() -> str:
     return _hasher.hash(secrets.token_urlsafe(16))
 
 
@@ -204,7 +181,7 @@ def change_password(
     keep_session: str | None = None,
 ) -> None:
     """The user's own change; every other session of the user is revoked."""
-    if not _matches(user.password_hash, old_password):
+    if not matches_password(user.password_hash, old_password):
         raise AccountError("old_password", ["原密码不正确"])
     if new_password == old_password:
         raise AccountError("new_password", ["新密码不得与原密码相同"])
@@ -243,179 +220,9 @@ def unlock(*, user: StaffUser) -> None:
     user.locked_until = None
 
 
-# ---------------------------------------------------------------- login
-
-
-def authenticate(
-    *,
-    session: Session,
-    username: str,
-    password: str,
-    totp_code: str | None,
-    sealer: Sealer,
-    now: datetime,
-) -> Granted | LoginRefused:
-    """Check a login. Failures are counted (the caller commits a refusal too)."""
-    policy = get_policy(session=session)
-    user = find_user(session=session, username=username)
-    if user is None or not user.active:
-        _matches(_dummy_hash(), password)  # the same work as a real check: existence stays hidden
-        return LoginRefused("credentials")
-    if user.locked_until is not None and user.locked_until > now:
-        return LoginRefused("locked", user.locked_until)
-    if not _matches(user.password_hash, password):
-        return _failure(session, user, policy, now)
-    if user.totp_enrolled:
-        if not totp_code:
-            return LoginRefused("totp_required")
-        if not verify_totp(user=user, code=totp_code, sealer=sealer, now=now):
-            return _failure(session, user, policy, now)
-    unlock(user=user)
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
-    session.add(user)
-    expired = policy.expiry_days > 0 and now >= user.password_changed_at + timedelta(
-        days=policy.expiry_days
-    )
-    return Granted(
-        user=user,
-        must_change_password=expired or user.must_change_password,
-        must_enrol_totp=user.role in ADMIN_ROLES and not user.totp_enrolled,
-    )
-
-
-def _failure(
-    session: Session, user: StaffUser, policy: PasswordPolicy, now: datetime
-) -> LoginRefused:
-    # Counted in SQL: concurrent guesses cannot overwrite each other's count.
-    session.exec(
-        update(StaffUser)  # type: ignore[call-overload]
-        .where(col(StaffUser.id) == user.id)
-        .values(failed_logins=StaffUser.failed_logins + 1)
-    )
-    session.refresh(user)
-    if user.failed_logins < policy.max_failures:
-        return LoginRefused("credentials")
-    user.failed_logins = 0
-    user.locked_until = now + timedelta(minutes=policy.lock_minutes)
-    session.add(user)
-    return LoginRefused("locked", user.locked_until)
-
-
-# ---------------------------------------------------------------- TOTP
-
-
-def begin_totp_enrolment(*, user: StaffUser, sealer: Sealer) -> tuple[str, str]:
-    """A fresh secret (kept sealed until confirmed) and its otpauth:// provisioning URI."""
-    if user.totp_enrolled:
-        raise AccountError("totp", ["已绑定动态口令；如需更换，请联系系统管理员重置"])
-    secret = pyotp.random_base32()
-    user.totp_secret = sealer.seal(secret)
-    uri = pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=TOTP_ISSUER)
-    return secret, uri
-
-
-def confirm_totp(
-    *, session: Session, user: StaffUser, code: str, sealer: Sealer, now: datetime
-) -> None:
-    """Finish the enrolment with a code from the authenticator app."""
-    if user.totp_enrolled:
-        raise AccountError("code", ["已绑定动态口令"])
-    if user.totp_secret is None:
-        raise AccountError("code", ["请先申请绑定动态口令"])
-    if not verify_totp(user=user, code=code, sealer=sealer, now=now):
-        raise AccountError("code", ["动态验证码不正确"])
-    user.totp_enrolled = True
-    session.add(user)
-    session.exec(
-        update(StaffSession)  # type: ignore[call-overload]
-        .where(col(StaffSession.user_id) == user.id)
-        .values(must_enrol_totp=False)
-    )
-
-
-def reset_totp(*, user: StaffUser) -> None:
-    user.totp_secret = None
-    user.totp_enrolled = False
-    user.totp_last_step = 0
-
-
-def verify_totp(*, user: StaffUser, code: str, sealer: Sealer, now: datetime) -> bool:
-    """Is `code` the user's TOTP code (one 30 s step of clock drift allowed) and not yet
-    used? An accepted code is spent: its step is remembered on the user (the caller saves)."""
-    if user.totp_secret is None:
-        return False
-    totp = pyotp.TOTP(sealer.open(user.totp_secret))
-    current = totp.timecode(now)
-    for step in (current - 1, current, current + 1):
-        if step > user.totp_last_step and hmac.compare_digest(totp.generate_otp(step), code):
-            user.totp_last_step = step
-            return True
-    return False
-
-
-# ---------------------------------------------------------------- sessions
-
-
-def open_session(
-    *, session: Session, grant: Granted, now: datetime, client_address: str = ""
-) -> str:
-    """A new session for a granted login; returns the bearer token (stored only hashed).
-    Sessions unseen for SESSION_ROWS_KEPT, of any user, are deleted on the way."""
-    assert grant.user.id is not None
-    stale = col(StaffSession.last_seen_at) < now - SESSION_ROWS_KEPT
-    session.execute(delete(StaffSession).where(stale))
-    token = secrets.token_urlsafe(32)
-    session.add(
-        StaffSession(
-            token_hash=token_hash(token),
-            user_id=grant.user.id,
-            created_at=now,
-            last_seen_at=now,
-            client_address=client_address[:64],
-            must_change_password=grant.must_change_password,
-            must_enrol_totp=grant.must_enrol_totp,
-        )
-    )
-    return token
-
-
-def get_session_user(
-    *, session: Session, token: str, now: datetime
-) -> tuple[StaffSession, StaffUser] | None:
-    """The live session of `token` and its user, touched (to the minute); None when dead or
-    unknown. One query: every request of a logged-in user asks this."""
-    found = session.exec(
-        select(StaffSession, StaffUser, PasswordPolicy.idle_minutes)
-        .join(StaffUser, col(StaffUser.id) == StaffSession.user_id)
-        .outerjoin(PasswordPolicy, col(PasswordPolicy.id) == 1)
-        .where(StaffSession.token_hash == token_hash(token))
-    ).first()
-    if found is None:
-        return None
-    row, user, idle_minutes = found
-    if row.revoked_at is not None:
-        return None
-    idle = timedelta(
-        minutes=PasswordPolicy().idle_minutes if idle_minutes is None else idle_minutes
-    )
-    if now - row.last_seen_at > idle:
-        row.revoked_at = now  # dead stays dead, even if the policy is relaxed later
-        session.add(row)
-        return None
-    if not user.active:
-        return None
-    if now - row.last_seen_at >= TOUCH_EVERY:  # one write a minute, not one per request
-        row.last_seen_at = now
-        session.add(row)
-    return row, user
-
-
-def revoke_session(*, session: Session, token_hash: str, now: datetime) -> None:
-    row = session.get(StaffSession, token_hash)
-    if row is not None and row.revoked_at is None:
-        row.revoked_at = now
-        session.add(row)
+def list_users(*, session: Session, unit_codes: set[str]) -> list[StaffUser]:
+    query = select(StaffUser).where(col(StaffUser.unit_code).in_(unit_codes))
+    return list(session.exec(query.order_by(StaffUser.unit_code, StaffUser.username)))
 
 
 def revoke_user_sessions(
@@ -432,6 +239,7 @@ def revoke_user_sessions(
     session.exec(query.values(revoked_at=now))  # type: ignore[call-overload]
 
 
-def list_users(*, session: Session, unit_codes: set[str]) -> list[StaffUser]:
-    query = select(StaffUser).where(col(StaffUser.unit_code).in_(unit_codes))
-    return list(session.exec(query.order_by(StaffUser.unit_code, StaffUser.username)))
+def refresh_password_hash(user: StaffUser, password: str) -> None:
+    """Re-hash a password just checked when the hasher's parameters have changed since."""
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)

@@ -18,8 +18,9 @@ from api.main import create_app
 from core.keys import DEV_KEY_SPEC
 from core.settings import Settings
 from domain.orgtree import OrgTree
-from store.accounts import ADMIN_ROLES, begin_totp_enrolment, create_user
+from store.accounts import ADMIN_ROLES, create_user
 from store.db import make_engine, session_scope
+from store.logins import begin_totp_enrolment
 from store.models import StaffUser
 from store.org import replace_tree
 from store.sealing import Sealer

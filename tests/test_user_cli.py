@@ -7,8 +7,8 @@ import pytest
 from typer.testing import CliRunner
 
 from core.settings import get_settings
-from store.accounts import Granted, authenticate
 from store.db import make_engine, session_scope
+from store.logins import Granted, authenticate
 from tests.api_support import PASSWORD, SEALER, SMALL_TREE, T0
 from tests.support.stores import FreshStore
 from xueji.cli import app

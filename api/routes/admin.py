@@ -15,11 +15,11 @@ from store.accounts import (
     get_policy,
     list_users,
     reset_password,
-    reset_totp,
     revoke_user_sessions,
     unlock,
     update_policy,
 )
+from store.logins import reset_totp
 from store.models import PasswordPolicyBase
 from store.org import ancestor_path, subtree_codes
 

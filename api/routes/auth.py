@@ -21,15 +21,13 @@ from api.security import (
     unauthorized,
 )
 from domain.workdays import beijing_minute
-from store.accounts import (
-    AccountError,
+from store.accounts import AccountError, change_password, get_policy
+from store.logins import (
     Granted,
     LoginRefused,
     authenticate,
     begin_totp_enrolment,
-    change_password,
     confirm_totp,
-    get_policy,
     open_session,
     revoke_session,
 )

@@ -1,0 +1,225 @@
+"""Signing in: passwords checked with lockout, TOTP, and server-side sessions (DESIGN §7).
+
+Every function works in the caller's session (the caller commits) and takes an aware `now`,
+so tests move the clock instead of sleeping.
+"""
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+import pyotp
+from sqlalchemy import delete
+from sqlmodel import Session, col, select, update
+
+from store.accounts import (
+    ADMIN_ROLES,
+    SESSION_ROWS_KEPT,
+    TOTP_ISSUER,
+    TOUCH_EVERY,
+    AccountError,
+    dummy_password_hash,
+    find_user,
+    get_policy,
+    matches_password,
+    refresh_password_hash,
+    unlock,
+)
+from store.models import PasswordPolicy, StaffSession, StaffUser
+from store.sealing import Sealer
+
+
+@dataclass(frozen=True)
+class Granted:
+    user: StaffUser
+    must_change_password: bool
+    must_enrol_totp: bool
+
+
+@dataclass(frozen=True)
+class LoginRefused:
+    reason: Literal["credentials", "locked", "totp_required"]
+    locked_until: datetime | None = None
+
+
+def token_hash(token: str) -> str:
+    """What the store keeps of a bearer token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+# ---------------------------------------------------------------- login
+
+
+def authenticate(
+    *,
+    session: Session,
+    username: str,
+    password: str,
+    totp_code: str | None,
+    sealer: Sealer,
+    now: datetime,
+) -> Granted | LoginRefused:
+    """Check a login. Failures are counted (the caller commits a refusal too)."""
+    policy = get_policy(session=session)
+    user = find_user(session=session, username=username)
+    if user is None or not user.active:
+        # The same work as a real check: whether the account exists stays hidden.
+        matches_password(dummy_password_hash(), password)
+        return LoginRefused("credentials")
+    if user.locked_until is not None and user.locked_until > now:
+        return LoginRefused("locked", user.locked_until)
+    if not matches_password(user.password_hash, password):
+        return _failure(session, user, policy, now)
+    if user.totp_enrolled:
+        if not totp_code:
+            return LoginRefused("totp_required")
+        if not verify_totp(user=user, code=totp_code, sealer=sealer, now=now):
+            return _failure(session, user, policy, now)
+    unlock(user=user)
+    refresh_password_hash(user, password)
+    session.add(user)
+    expired = policy.expiry_days > 0 and now >= user.password_changed_at + timedelta(
+        days=policy.expiry_days
+    )
+    return Granted(
+        user=user,
+        must_change_password=expired or user.must_change_password,
+        must_enrol_totp=user.role in ADMIN_ROLES and not user.totp_enrolled,
+    )
+
+
+def _failure(
+    session: Session, user: StaffUser, policy: PasswordPolicy, now: datetime
+) -> LoginRefused:
+    # Counted in SQL: concurrent guesses cannot overwrite each other's count.
+    session.exec(
+        update(StaffUser)  # type: ignore[call-overload]
+        .where(col(StaffUser.id) == user.id)
+        .values(failed_logins=StaffUser.failed_logins + 1)
+    )
+    session.refresh(user)
+    if user.failed_logins < policy.max_failures:
+        return LoginRefused("credentials")
+    user.failed_logins = 0
+    user.locked_until = now + timedelta(minutes=policy.lock_minutes)
+    session.add(user)
+    return LoginRefused("locked", user.locked_until)
+
+
+# ---------------------------------------------------------------- TOTP
+
+
+def begin_totp_enrolment(*, user: StaffUser, sealer: Sealer) -> tuple[str, str]:
+    """A fresh secret (kept sealed until confirmed) and its otpauth:// provisioning URI."""
+    if user.totp_enrolled:
+        raise AccountError("totp", ["已绑定动态口令；如需更换，请联系系统管理员重置"])
+    secret = pyotp.random_base32()
+    user.totp_secret = sealer.seal(secret)
+    uri = pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=TOTP_ISSUER)
+    return secret, uri
+
+
+def confirm_totp(
+    *, session: Session, user: StaffUser, code: str, sealer: Sealer, now: datetime
+) -> None:
+    """Finish the enrolment with a code from the authenticator app."""
+    if user.totp_enrolled:
+        raise AccountError("code", ["已绑定动态口令"])
+    if user.totp_secret is None:
+        raise AccountError("code", ["请先申请绑定动态口令"])
+    if not verify_totp(user=user, code=code, sealer=sealer, now=now):
+        raise AccountError("code", ["动态验证码不正确"])
+    user.totp_enrolled = True
+    session.add(user)
+    session.exec(
+        update(StaffSession)  # type: ignore[call-overload]
+        .where(col(StaffSession.user_id) == user.id)
+        .values(must_enrol_totp=False)
+    )
+
+
+def reset_totp(*, user: StaffUser) -> None:
+    user.totp_secret = None
+    user.totp_enrolled = False
+    user.totp_last_step = 0
+
+
+def verify_totp(*, user: StaffUser, code: str, sealer: Sealer, now: datetime) -> bool:
+    """Is `code` the user's TOTP code (one 30 s step of clock drift allowed) and not yet
+    used? An accepted code is spent: its step is remembered on the user (the caller saves)."""
+    if user.totp_secret is None:
+        return False
+    totp = pyotp.TOTP(sealer.open(user.totp_secret))
+    current = totp.timecode(now)
+    for step in (current - 1, current, current + 1):
+        if step > user.totp_last_step and hmac.compare_digest(totp.generate_otp(step), code):
+            user.totp_last_step = step
+            return True
+    return False
+
+
+# ---------------------------------------------------------------- sessions
+
+
+def open_session(
+    *, session: Session, grant: Granted, now: datetime, client_address: str = ""
+) -> str:
+    """A new session for a granted login; returns the bearer token (stored only hashed).
+    Sessions unseen for SESSION_ROWS_KEPT, of any user, are deleted on the way."""
+    assert grant.user.id is not None
+    stale = col(StaffSession.last_seen_at) < now - SESSION_ROWS_KEPT
+    session.execute(delete(StaffSession).where(stale))
+    token = secrets.token_urlsafe(32)
+    session.add(
+        StaffSession(
+            token_hash=token_hash(token),
+            user_id=grant.user.id,
+            created_at=now,
+            last_seen_at=now,
+            client_address=client_address[:64],
+            must_change_password=grant.must_change_password,
+            must_enrol_totp=grant.must_enrol_totp,
+        )
+    )
+    return token
+
+
+def get_session_user(
+    *, session: Session, token: str, now: datetime
+) -> tuple[StaffSession, StaffUser] | None:
+    """The live session of `token` and its user, touched (to the minute); None when dead or
+    unknown. One query: every request of a logged-in user asks this."""
+    found = session.exec(
+        select(StaffSession, StaffUser, PasswordPolicy.idle_minutes)
+        .join(StaffUser, col(StaffUser.id) == StaffSession.user_id)
+        .outerjoin(PasswordPolicy, col(PasswordPolicy.id) == 1)
+        .where(StaffSession.token_hash == token_hash(token))
+    ).first()
+    if found is None:
+        return None
+    row, user, idle_minutes = found
+    if row.revoked_at is not None:
+        return None
+    idle = timedelta(
+        minutes=PasswordPolicy().idle_minutes if idle_minutes is None else idle_minutes
+    )
+    if now - row.last_seen_at > idle:
+        row.revoked_at = now  # dead stays dead, even if the policy is relaxed later
+        session.add(row)
+        return None
+    if not user.active:
+        return None
+    if now - row.last_seen_at >= TOUCH_EVERY:  # one write a minute, not one per request
+        row.last_seen_at = now
+        session.add(row)
+    return row, user
+
+
+def revoke_session(*, session: Session, token_hash: str, now: datetime) -> None:
+    row = session.get(StaffSession, token_hash)
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = now
+        session.add(row)
