@@ -25,7 +25,8 @@ pytest_plugins = [
     "tests.http_support",  # the `system` fixture: the app, a worker, a store with the demo tree
 ]
 
-__all__ = ["WORKER_COMMAND", "WORKER_SCRIPT", "XUEJI", "free_port"]  # imported from here once
+# Tests written before tests/support imported these from here; new ones: tests.support.local.
+__all__ = ["WORKER_COMMAND", "WORKER_SCRIPT", "XUEJI", "free_port"]
 
 # The fewest argon2 allows: hashing with production's parameters took most of the time of a
 # test that logs in. Only this process: the CLI and `xueji dev` in subprocesses hash as

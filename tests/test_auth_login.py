@@ -2,6 +2,8 @@
 
 import hashlib
 import logging
+import subprocess
+import sys
 
 import pytest
 from sqlmodel import select
@@ -209,3 +211,20 @@ def test_sessions_unseen_for_thirty_days_are_deleted_at_a_later_login(api: Api) 
     assert hashes == {hashlib.sha256(t.encode()).hexdigest() for t in (kept, fresh)}
     assert gone != fresh
     assert api.client.get("/api/auth/me", headers=bearer(gone)).status_code == 401
+
+
+def test_a_process_that_is_not_a_test_hashes_with_argon2s_recommended_parameters() -> None:
+    """The tests hash cheaply (tests/conftest.py); everywhere else the parameters stay."""
+    check = (
+        "from argon2 import PasswordHasher\n"
+        "from store.accounts import use_password_hasher\n"
+        "used, recommended = use_password_hasher(PasswordHasher()), PasswordHasher()\n"
+        "print(used.time_cost, used.memory_cost, used.parallelism)\n"
+        "print(recommended.time_cost, recommended.memory_cost, recommended.parallelism)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, timeout=60, check=True
+    )
+    used, recommended = run.stdout.splitlines()
+    assert used == recommended
+    assert used != "1 8 1"
