@@ -14,15 +14,14 @@ from temporalio.testing import WorkflowEnvironment
 from core.temporal import data_converter
 from store.accounts import use_password_hasher
 from store.db import make_engine
+from tests.support.local import WORKER_COMMAND, WORKER_SCRIPT, XUEJI, free_port
+from tests.support.stores import DEMO_TREE, MIGRATED, POSTGRES_ADMIN_URL, TEMPLATES, FreshStore
 from workflows.search_attributes import ALL_KEYS
 from xueji.dev import find_executable
 
-from .support.local import WORKER_COMMAND, WORKER_SCRIPT, XUEJI, free_port
-from .support.stores import DEMO_TREE, MIGRATED, POSTGRES_ADMIN_URL, TEMPLATES, FreshStore
-
 pytest_plugins = [
-    "tests.api_support",  # the `api` fixture: the app alone, on a store with a small tree
-    "tests.http_support",  # the `system` fixture: the app, a worker, a store with the demo tree
+    "tests.support.api_support",  # the `api` fixture: the app alone, on a store with a small tree
+    "tests.support.http_support",  # `system`: the app, a worker, a store with the demo tree
 ]
 
 # Tests written before tests/support imported these from here; new ones: tests.support.local.

@@ -19,8 +19,7 @@ from sqlmodel import Session
 from store.db import make_engine, session_scope
 from store.migrate import upgrade
 from store.org import replace_tree
-
-from .demo import demo_tree
+from tests.support.demo import demo_tree
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "XUEJI_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -1,0 +1,230 @@
+"""Login, lockout, expiry, idle timeout and logout, over HTTP on both stores."""
+
+import hashlib
+import logging
+import subprocess
+import sys
+
+import pytest
+from sqlmodel import select
+
+from api.routes.auth import LOGIN_FAILED
+from store.db import session_scope
+from store.models import StaffSession
+from tests.support.api_support import PASSWORD, Api, bearer
+
+
+def test_login_returns_a_token_that_identifies_the_user(api: Api) -> None:
+    api.add_user("wang.li", unit_code="110101", role="handler")
+
+    response = api.login("wang.li")
+
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["expires_after_idle_minutes"] == 30
+    assert answer["must_change_password"] is False
+    assert answer["must_enrol_totp"] is False
+    assert answer["user"] == {
+        "username": "wang.li",
+        "display_name": "wang.li",
+        "unit_code": "110101",
+        "role": "handler",
+    }
+    me = api.client.get("/api/auth/me", headers=bearer(answer["token"]))
+    assert me.status_code == 200
+    assert me.json()["user"]["username"] == "wang.li"
+
+
+def test_wrong_password_and_unknown_user_get_the_same_answer(api: Api) -> None:
+    api.add_user("wang.li")
+
+    wrong_password = api.login("wang.li", "Not-The-Password-1")
+    unknown_user = api.login("nobody", PASSWORD)
+
+    assert wrong_password.status_code == unknown_user.status_code == 401
+    assert wrong_password.json() == unknown_user.json() == {"detail": LOGIN_FAILED}
+    assert wrong_password.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_a_disabled_user_gets_the_generic_answer(api: Api) -> None:
+    api.add_user("wang.li")
+    with session_scope(api.engine) as session:
+        user = api.user("wang.li")
+        user.active = False
+        session.add(user)
+
+    response = api.login("wang.li")
+
+    assert (response.status_code, response.json()) == (401, {"detail": LOGIN_FAILED})
+
+
+def test_five_failures_lock_the_account_for_fifteen_minutes(api: Api) -> None:
+    api.add_user("wang.li")
+    for _ in range(4):
+        assert api.login("wang.li", "Not-The-Password-1").status_code == 401
+
+    fifth = api.login("wang.li", "Not-The-Password-1")
+    assert fifth.status_code == 423
+    assert "锁定" in fifth.json()["detail"]
+    assert "2030-03-04 09:15" in fifth.json()["detail"]  # 01:15 UTC, in Beijing time
+
+    api.clock.advance(minutes=14, seconds=59)
+    assert api.login("wang.li").status_code == 423  # even the right password
+    api.clock.advance(seconds=1)
+    assert api.login("wang.li").status_code == 200
+
+
+def test_a_success_resets_the_failure_count(api: Api) -> None:
+    api.add_user("wang.li")
+    for _ in range(4):
+        api.login("wang.li", "Not-The-Password-1")
+    assert api.login("wang.li").status_code == 200
+    for _ in range(4):
+        assert api.login("wang.li", "Not-The-Password-1").status_code == 401
+    assert api.login("wang.li").status_code == 200
+
+
+def test_after_ninety_days_the_session_may_only_change_the_password(api: Api) -> None:
+    api.add_user("wang.li")
+    api.clock.advance(days=89, hours=23)
+    assert api.login("wang.li").json()["must_change_password"] is False
+    api.clock.advance(hours=1)
+
+    answer = api.login("wang.li").json()
+
+    assert answer["must_change_password"] is True
+    headers = bearer(answer["token"])
+    refused = api.client.get("/api/admin/users", headers=headers)
+    assert refused.status_code == 403
+    assert "修改密码" in refused.json()["detail"]
+    assert api.client.get("/api/auth/me", headers=headers).json()["must_change_password"]
+    changed = api.client.post(
+        "/api/auth/password",
+        json={"old_password": PASSWORD, "new_password": "Brand-New-Pass-8"},
+        headers=headers,
+    )
+    assert changed.status_code == 204, changed.text
+    # The same session is now a normal one: a clerk gets the role refusal, not the password one.
+    after = api.client.get("/api/admin/users", headers=headers)
+    assert after.status_code == 403
+    assert "修改密码" not in after.json()["detail"]
+    assert api.login("wang.li", "Brand-New-Pass-8").json()["must_change_password"] is False
+
+
+def test_logout_revokes_the_token(api: Api) -> None:
+    api.add_user("wang.li")
+    token = api.token("wang.li")
+
+    assert api.client.post("/api/auth/logout", headers=bearer(token)).status_code == 204
+
+    refused = api.client.get("/api/auth/me", headers=bearer(token))
+    assert refused.status_code == 401
+    assert refused.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_missing_or_invalid_tokens_are_refused(api: Api) -> None:
+    assert api.client.get("/api/auth/me").status_code == 401
+    assert api.client.get("/api/auth/me", headers=bearer("made-up")).status_code == 401
+    basic = api.client.get("/api/auth/me", headers={"Authorization": "Basic eDp5"})
+    assert basic.status_code == 401
+
+
+def test_a_session_idle_over_thirty_minutes_is_dead(api: Api) -> None:
+    api.add_user("wang.li")
+    token = api.token("wang.li")
+
+    for _ in range(3):  # every use restarts the idle clock
+        api.clock.advance(minutes=30)
+        assert api.client.get("/api/auth/me", headers=bearer(token)).status_code == 200
+    api.clock.advance(minutes=30, seconds=1)
+
+    assert api.client.get("/api/auth/me", headers=bearer(token)).status_code == 401
+    api.clock.advance(seconds=1)
+    assert api.client.get("/api/auth/me", headers=bearer(token)).status_code == 401
+
+
+def test_the_store_keeps_only_a_hash_of_the_token(api: Api, caplog) -> None:  # type: ignore[no-untyped-def]
+    api.add_user("wang.li")
+    caplog.set_level(logging.DEBUG)
+
+    token = api.token("wang.li")
+
+    with session_scope(api.engine) as session:
+        rows = [row.model_dump() for row in session.exec(select(StaffSession))]
+    assert len(rows) == 1
+    assert rows[0]["token_hash"] == hashlib.sha256(token.encode()).hexdigest()
+    assert all(token not in str(value) for value in rows[0].values())
+    assert PASSWORD not in caplog.text and token not in caplog.text
+    assert PASSWORD not in api.user("wang.li").password_hash
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"username": "wang.li"},
+        {"username": "", "password": "x"},
+        {"username": "wang\u0000li", "password": "x"},
+        {"username": "wang.li", "password": "x", "totp_code": "12ab56"},
+        {"username": "wang.li", "password": "x" * 300},
+    ],
+)
+def test_bad_login_input_is_422_naming_the_field(api: Api, body: dict[str, str]) -> None:
+    response = api.client.post("/api/auth/login", json=body)
+
+    assert response.status_code == 422
+    assert all(error["loc"][0] == "body" for error in response.json()["detail"])
+
+
+def test_validation_errors_are_in_chinese_and_never_echo_the_input(api: Api) -> None:
+    secret = "Secret-" + "x" * 300
+
+    response = api.client.post("/api/auth/login", json={"username": "wang.li", "password": secret})
+
+    assert response.status_code == 422
+    assert response.json() == {
+        "detail": [
+            {"loc": ["body", "password"], "msg": "最多 256 个字符", "type": "string_too_long"}
+        ]
+    }
+    missing = api.client.post("/api/auth/login", json={"password": "x"}).json()["detail"]
+    assert missing == [{"loc": ["body", "username"], "msg": "缺少此项", "type": "missing"}]
+    broken = api.client.post(
+        "/api/auth/login", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert broken.status_code == 422
+    assert broken.json()["detail"][0]["msg"] == "请求体不是有效的 JSON"
+
+
+def test_sessions_unseen_for_thirty_days_are_deleted_at_a_later_login(api: Api) -> None:
+    api.add_user("wang.li")
+    api.add_user("zhao.min")
+    gone = api.token("wang.li")
+    api.clock.advance(days=2)
+    kept = api.token("zhao.min")
+    api.clock.advance(days=28, seconds=1)  # wang.li's session: 30 days and a second unseen
+
+    fresh = api.token("wang.li")
+
+    with session_scope(api.engine) as session:
+        hashes = set(session.exec(select(StaffSession.token_hash)))
+    assert hashes == {hashlib.sha256(t.encode()).hexdigest() for t in (kept, fresh)}
+    assert gone != fresh
+    assert api.client.get("/api/auth/me", headers=bearer(gone)).status_code == 401
+
+
+def test_a_process_that_is_not_a_test_hashes_with_argon2s_recommended_parameters() -> None:
+    """The tests hash cheaply (tests/conftest.py); everywhere else the parameters stay."""
+    check = (
+        "from argon2 import PasswordHasher\n"
+        "from store.accounts import use_password_hasher\n"
+        "used, recommended = use_password_hasher(PasswordHasher()), PasswordHasher()\n"
+        "print(used.time_cost, used.memory_cost, used.parallelism)\n"
+        "print(recommended.time_cost, recommended.memory_cost, recommended.parallelism)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, timeout=60, check=True
+    )
+    used, recommended = run.stdout.splitlines()
+    assert used == recommended
+    assert used != "1 8 1"

@@ -1,0 +1,350 @@
+"""docker-compose.yml, Dockerfile and .env.example, checked against the code they deploy.
+
+No Docker engine runs here: the tests read the files and compare them with docs/operations.md,
+the settings, the command line and the search attributes, so that none of them can drift apart.
+"""
+
+import json
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import typer
+import yaml
+from pydantic import AliasChoices
+
+from api.routes.codec import router as codec_router
+from core.keys import is_dev_key, is_dev_lookup_key, parse_keys, parse_lookup_key
+from core.settings import Settings
+from workflows.search_attributes import cli_registrations
+from xueji.cli import app
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = ROOT / "docker-compose.yml"
+DOCKERFILE = ROOT / "Dockerfile"
+ENV_EXAMPLE = ROOT / ".env.example"
+OPERATIONS = ROOT / "docs" / "operations.md"
+
+KEYS = ("XUEJI_PAYLOAD_KEYS", "XUEJI_STORE_KEYS", "XUEJI_LOOKUP_KEY")
+# `$$` is compose's escape for a literal `$` (shell variables of a command), not a variable.
+VARIABLE = re.compile(
+    r"\$(?:\$|\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?P<rest>[^}]*)\}|(?P<bare>[A-Za-z_]\w*))"
+)
+ASSIGNMENT = re.compile(r"^(?P<commented>#\s*)?(?P<name>[A-Z][A-Z0-9_]*)=(?P<value>.*)$")
+
+
+@cache
+def compose() -> dict[str, Any]:
+    document = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
+    assert isinstance(document, dict)
+    return document
+
+
+def service(name: str) -> dict[str, Any]:
+    found = compose()["services"][name]
+    assert isinstance(found, dict)
+    return found
+
+
+def environment(name: str) -> dict[str, str]:
+    """A service's environment, whichever of compose's two forms it is written in."""
+    raw = service(name).get("environment") or {}
+    if isinstance(raw, list):
+        return dict(entry.split("=", 1) for entry in raw)
+    return {key: str(value) for key, value in raw.items()}
+
+
+def strings(node: Any) -> list[str]:
+    """Every string value of a YAML tree (comments are gone: only what compose interpolates)."""
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [text for value in node.values() for text in strings(value)]
+    if isinstance(node, list):
+        return [text for value in node for text in strings(value)]
+    return []
+
+
+def compose_variables() -> dict[str, set[str]]:
+    """Each variable compose interpolates, with the modifiers it is used with (`:?`, `:-`...)."""
+    found: dict[str, set[str]] = {}
+    for text in strings(compose()):
+        for match in VARIABLE.finditer(text):
+            name = match.group("braced") or match.group("bare")
+            if name:
+                modifier = re.match(r":?[-?+]", match.group("rest") or "")
+                found.setdefault(name, set()).add(modifier.group(0) if modifier else "")
+    return found
+
+
+@dataclass(frozen=True)
+class EnvEntry:
+    name: str
+    value: str
+    active: bool  # False for a commented-out `# NAME=value`
+    comment: tuple[str, ...]  # the comment lines right above it
+
+
+def env_example() -> list[EnvEntry]:
+    entries: list[EnvEntry] = []
+    comment: list[str] = []
+    for line in ENV_EXAMPLE.read_text(encoding="utf-8").splitlines():
+        assignment = ASSIGNMENT.match(line)
+        if assignment:
+            entries.append(
+                EnvEntry(
+                    assignment["name"],
+                    assignment["value"],
+                    not assignment["commented"],
+                    tuple(comment),
+                )
+            )
+            comment = []
+        elif line.startswith("#") and re.search(r"[A-Za-z]", line):
+            comment.append(line.lstrip("# "))
+        else:  # a blank line or a separator ends a comment block
+            comment = []
+    return entries
+
+
+def setting_names() -> dict[str, set[str]]:
+    """The environment names of each field of Settings (its aliases, or prefix + name)."""
+    prefix = Settings.model_config.get("env_prefix", "")
+    names: dict[str, set[str]] = {}
+    for field_name, field in Settings.model_fields.items():
+        alias = field.validation_alias
+        if isinstance(alias, AliasChoices):
+            names[field_name] = {choice for choice in alias.choices if isinstance(choice, str)}
+        elif isinstance(alias, str):
+            names[field_name] = {alias}
+        else:
+            names[field_name] = {f"{prefix}{field_name}".upper()}
+    return names
+
+
+def documented_services() -> list[str]:
+    text = OPERATIONS.read_text(encoding="utf-8")
+    start = text.index("<!-- compose-services")
+    end = text.index("<!-- /compose-services -->", start)
+    return re.findall(r"^\| `([^`]+)` \|", text[start:end], flags=re.MULTILINE)
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) of the Dockerfile, continuation lines joined."""
+    joined = re.sub(r"\\\n", " ", DOCKERFILE.read_text(encoding="utf-8"))
+    instructions = []
+    for line in joined.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            keyword, _, arguments = line.partition(" ")
+            instructions.append((keyword.upper(), arguments.strip()))
+    return instructions
+
+
+def dockerfile_cmd() -> list[str]:
+    commands = [arguments for keyword, arguments in dockerfile_instructions() if keyword == "CMD"]
+    assert len(commands) == 1, "the Dockerfile needs exactly one CMD"
+    command = json.loads(commands[0])  # exec form: signals reach the process itself
+    assert isinstance(command, list)
+    return command
+
+
+def xueji_command(argv: list[str]) -> Any:
+    """The command object that `argv` runs, failing unless it is a real `xueji` command whose
+    long options exist. Duck-typed: typer ships its own copy of click's classes."""
+    assert argv[0] == "xueji", f"{argv} does not run the xueji CLI"
+    command: Any = typer.main.get_command(app)
+    arguments = argv[1:]
+    while isinstance(getattr(command, "commands", None), dict):  # a group: descend
+        assert arguments and not arguments[0].startswith("-"), f"{argv} names no command"
+        subcommand = command.commands.get(arguments[0])
+        assert subcommand is not None, f"{argv}: xueji has no command {arguments[0]!r}"
+        command, arguments = subcommand, arguments[1:]
+    options = {
+        option
+        for param in command.params
+        if param.param_type_name == "option"
+        for option in param.opts
+    }
+    for argument in arguments:
+        if argument.startswith("--"):
+            assert argument.split("=")[0] in options, f"{argv}: no option {argument}"
+    return command
+
+
+def depends_on(name: str) -> dict[str, str]:
+    """The services `name` waits for, with the condition of each."""
+    raw = service(name).get("depends_on") or {}
+    if isinstance(raw, list):
+        return dict.fromkeys(raw, "service_started")
+    return {other: spec.get("condition", "service_started") for other, spec in raw.items()}
+
+
+def healthcheck(name: str) -> str:
+    test = service(name).get("healthcheck", {}).get("test")
+    assert test, f"{name} has no healthcheck"
+    return " ".join(test) if isinstance(test, list) else str(test)
+
+
+def test_compose_has_exactly_the_services_the_operations_docs_list() -> None:
+    listed = documented_services()
+    assert listed, "docs/operations.md has no table of compose services between the markers"
+    assert len(listed) == len(set(listed))
+    assert set(compose()["services"]) == set(listed)
+
+
+def test_every_compose_variable_is_documented_in_env_example() -> None:
+    documented = {entry.name for entry in env_example()}
+    missing = set(compose_variables()) - documented
+    assert not missing, f"used in docker-compose.yml, missing in .env.example: {sorted(missing)}"
+
+
+def test_every_env_example_variable_is_used_by_compose_or_is_a_setting() -> None:
+    known = set(compose_variables()).union(*setting_names().values())
+    unknown = [entry.name for entry in env_example() if entry.name not in known]
+    assert not unknown, f"in .env.example but neither in compose nor a setting: {unknown}"
+    names = [entry.name for entry in env_example()]
+    assert len(names) == len(set(names)), "a variable is documented twice"
+
+
+def test_every_setting_is_documented_in_env_example() -> None:
+    documented = {entry.name for entry in env_example()}
+    missing = [field for field, names in setting_names().items() if not names & documented]
+    assert not missing, f"settings without a line in .env.example: {missing}"
+
+
+def test_each_env_example_variable_says_what_it_is() -> None:
+    for entry in env_example():
+        assert entry.comment, f"{entry.name} has no comment line above it"
+        assert not entry.comment[0].startswith("python"), f"{entry.name}: meaning first"
+
+
+def test_env_example_has_no_secrets_and_generators_that_work() -> None:
+    entries = {entry.name: entry for entry in env_example()}
+    required = {name for name, modifiers in compose_variables().items() if ":?" in modifiers}
+    assert {*KEYS, "POSTGRES_PASSWORD"} <= required
+    for name in required:  # empty: compose refuses to start until the operator fills it in
+        assert entries[name].active and entries[name].value == "", name
+    for name in (*KEYS, "POSTGRES_PASSWORD"):
+        generators = [line for line in entries[name].comment if line.startswith("python -c")]
+        assert len(generators) == 1, f"{name} needs one `python -c` generator"
+        code = re.fullmatch(r'python -c "(.+)"', generators[0])
+        assert code and "secrets" in code[1], generators[0]
+        made = subprocess.run(
+            [sys.executable, "-c", code[1]], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        if name == "XUEJI_LOOKUP_KEY":
+            parse_lookup_key(made)
+            assert not is_dev_lookup_key(made)
+        elif name in KEYS:
+            parse_keys(made)
+            assert not is_dev_key(made)
+        else:  # it goes into the store's URL unquoted
+            assert re.fullmatch(r"[A-Za-z0-9_-]{32,}", made), made
+
+
+def test_settings_fixed_by_compose_are_not_set_in_env_example() -> None:
+    fixed = {
+        name
+        for container in ("api", "worker")
+        for name, value in environment(container).items()
+        if "${" not in value
+    }
+    overridden = [entry.name for entry in env_example() if entry.active and entry.name in fixed]
+    assert not overridden, f"set in .env.example but fixed by docker-compose.yml: {overridden}"
+
+
+def test_api_worker_and_jobs_run_the_image_of_the_dockerfile() -> None:
+    builds = {}
+    for name in ("api", "worker", "migrate", "search-attributes"):
+        build = service(name).get("build")
+        assert build, f"{name} is not built from the Dockerfile"
+        if isinstance(build, str):
+            build = {"context": build}
+        builds[name] = (
+            build["context"],
+            build.get("dockerfile", "Dockerfile"),
+            service(name)["image"],
+        )
+    assert len(set(builds.values())) == 1, builds
+    context, dockerfile, _ = builds["api"]
+    assert (COMPOSE.parent / context / dockerfile).resolve() == DOCKERFILE
+
+
+def test_commands_are_real_xueji_commands() -> None:
+    assert "command" not in service("api"), "api runs the image's default command"
+    assert xueji_command(dockerfile_cmd()).name == "api"
+    assert xueji_command(service("worker")["command"]).name == "worker"
+    assert xueji_command(service("migrate")["command"]).name == "upgrade"
+    cmd = dockerfile_cmd()
+    assert cmd[cmd.index("--host") + 1] == "0.0.0.0", "the API must listen on every interface"
+
+
+def test_dockerfile_builds_a_slim_non_root_image_without_extras() -> None:
+    instructions = dockerfile_instructions()
+    assert ("FROM", "python:3.11-slim") in instructions
+    env = " ".join(arguments for keyword, arguments in instructions if keyword == "ENV")
+    assert re.search(r"\bPYTHONUNBUFFERED=1\b", env)
+    users = [arguments for keyword, arguments in instructions if keyword == "USER"]
+    assert users and users[-1] not in ("root", "0"), "the image must run as a non-root user"
+    installs = [a for keyword, a in instructions if keyword == "RUN" and "pip install" in a]
+    assert installs and all("[" not in install for install in installs), "no extras"
+    ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+    assert ".env" in ignored, "the operator's secrets must stay out of the build context"
+
+
+def test_search_attributes_registered_are_those_of_the_workflows() -> None:
+    registered = environment("search-attributes")["SEARCH_ATTRIBUTES"].split()
+    assert registered == cli_registrations()
+    script = " ".join(service("search-attributes")["command"])
+    assert "temporal operator search-attribute create" in script
+    assert "$$SEARCH_ATTRIBUTES" in script
+
+
+def test_worker_scales() -> None:
+    worker = service("worker")
+    assert "container_name" not in worker
+    assert "ports" not in worker
+
+
+def test_services_start_in_order_and_report_health() -> None:
+    assert "pg_isready" in healthcheck("postgresql")
+    assert depends_on("temporal") == {"postgresql": "service_healthy"}
+    assert "temporal operator" in healthcheck("temporal")
+    assert depends_on("search-attributes") == {"temporal": "service_healthy"}
+    assert depends_on("temporal-ui") == {"temporal": "service_healthy"}
+    assert depends_on("migrate") == {"postgresql": "service_healthy"}
+    for name in ("api", "worker"):
+        assert depends_on(name) == {
+            "migrate": "service_completed_successfully",
+            "search-attributes": "service_completed_successfully",
+            "temporal": "service_healthy",
+        }, name
+    check = healthcheck("api")
+    assert "/api/health" in check and "python" in check and "curl" not in check
+
+
+def test_api_and_worker_run_in_production_with_required_keys() -> None:
+    for name in ("api", "worker"):
+        env = environment(name)
+        assert env["XUEJI_ENVIRONMENT"] == "production", name
+        for key in KEYS:
+            assert re.fullmatch(rf"\$\{{{key}:\?[^}}]+\}}", env[key]), f"{name}: {key}"
+        assert env["XUEJI_TEMPORAL_ADDRESS"] == environment("temporal-ui")["TEMPORAL_ADDRESS"]
+        assert env["DATABASE_URL"] == environment("migrate")["DATABASE_URL"]
+        assert "@postgresql:" in env["DATABASE_URL"]
+
+
+def test_web_ui_calls_the_codec_endpoint_of_the_api() -> None:
+    paths = {getattr(route, "path", "") for route in codec_router.routes}
+    assert f"{codec_router.prefix}/decode" in paths  # the UI posts to {endpoint}/decode
+    endpoint = environment("temporal-ui")["TEMPORAL_CODEC_ENDPOINT"]
+    assert endpoint.endswith("}" + codec_router.prefix), endpoint
+    origin = environment("api")["XUEJI_TEMPORAL_UI_ORIGIN"]
+    assert origin.startswith("${XUEJI_TEMPORAL_UI_ORIGIN")
+    # The UI can send no bearer token: it sends the browser's cookie, which the codec takes.
+    assert environment("temporal-ui")["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"] == "true"

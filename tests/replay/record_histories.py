@@ -1,0 +1,156 @@
+"""Record the histories that tests/replay/test_replay.py replays:
+`python -m tests.replay.record_histories`.
+
+Each main path of the complaint process runs on the time-skipping server with the real
+worker; the histories of the case and of its slips are written to tests/replay/histories/ as
+`<path>.<workflow>.json`. Re-record only when a change is *meant* to alter histories of new
+cases, and keep the old files too, so running cases of the old code still replay (see
+docs/operations.md, "Changing workflow code safely").
+"""
+
+import asyncio
+import tempfile
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+
+from domain.process import Channel, Stage
+from tests.support.process_support import Process, at, running_process, settled
+from tests.workflows.test_campaign_workflow import QIAO_XI, open_campaign, report, submit
+from tests.workflows.test_complaint_workflow import (
+    CHANG_AN,
+    CITY,
+    PROVINCE,
+    SCHOOL,
+    return_slip,
+    to_confirmation,
+    to_informing,
+    to_verification,
+)
+from workflows.complaint import ComplaintWorkflow
+from workflows.messages.complaint import (
+    ConfirmResult,
+    InformComplainant,
+    RaiseDispute,
+    Rework,
+    RuleDispute,
+    Withdraw,
+)
+
+HISTORIES = Path(__file__).parent / "histories"
+
+Case = WorkflowHandle[Any, Any]
+
+
+async def closed(process: Process, case: Case) -> None:
+    await to_informing(process, case)
+    await case.execute_update(
+        ComplaintWorkflow.inform_complainant, InformComplainant(actor_unit=CITY, message="已办结")
+    )
+
+
+async def reworked(process: Process, case: Case) -> None:
+    await to_confirmation(process, case)
+    await case.execute_update(
+        ComplaintWorkflow.rework, Rework(actor_unit=CITY, executing_units=[SCHOOL])
+    )
+    await return_slip(process, case, "S2", SCHOOL, "已重办")
+    await settled(case, Stage.CONFIRMATION)
+    await case.execute_update(ComplaintWorkflow.confirm_result, ConfirmResult(actor_unit=CITY))
+    await case.execute_update(
+        ComplaintWorkflow.inform_complainant, InformComplainant(actor_unit=CITY, message="已办结")
+    )
+
+
+async def disputed(process: Process, case: Case) -> None:
+    await to_verification(process, case)
+    await case.signal(
+        ComplaintWorkflow.raise_dispute, RaiseDispute(actor_unit=CHANG_AN, proposed_unit=CHANG_AN)
+    )
+    await settled(case, Stage.DISPUTED)
+    await case.signal(
+        ComplaintWorkflow.rule_dispute, RuleDispute(actor_unit=CITY, handling_unit=CITY)
+    )  # refused: not the ruling unit
+    await case.signal(
+        ComplaintWorkflow.rule_dispute, RuleDispute(actor_unit=PROVINCE, handling_unit=CHANG_AN)
+    )
+    await settled(case, Stage.VERIFY_ISSUE)
+    await case.signal(ComplaintWorkflow.withdraw, Withdraw())
+
+
+async def overdue(process: Process, case: Case) -> None:
+    await process.sleep_until(at(22, 0, 0, 0))  # reminder, overdue, two escalations
+    await to_verification(process, case)
+    await process.sleep_until(at(13, 0, 0, 0, month=4))  # the slips run late too
+    (process.settings.calendar_path).mkdir(parents=True, exist_ok=True)
+    (process.settings.calendar_path / "2030.json").write_text(
+        '{"year": 2030, "holidays": ["2030-04-15"], "workdays": []}', encoding="utf-8"
+    )
+    await case.signal(ComplaintWorkflow.calendar_changed)
+    await process.sleep(seconds=1)
+    await case.signal(ComplaintWorkflow.withdraw, Withdraw())
+
+
+PATHS: dict[str, tuple[dict[str, Any], Callable[[Process, Case], Awaitable[None]] | None]] = {
+    "closed": ({}, closed),
+    "reworked": ({}, reworked),
+    "disputed": ({}, disputed),
+    "overdue": ({}, overdue),
+    "referred": (
+        {"channel": Channel.PHONE, "refer_to_hotline": True, "school_codes": [SCHOOL]},
+        None,
+    ),
+}
+
+
+async def record(name: str, changes: dict[str, Any], drive: Any) -> None:
+    with tempfile.TemporaryDirectory() as data:
+        async with running_process(Path(data)) as process:
+            case = await process.start(**changes)
+            if drive is not None:
+                await settled(case, Stage.VERIFY_ISSUE)
+                await drive(process, case)
+            await case.result()
+            handles = [("case", case)] + [
+                (slip.slip_id, process.env.client.get_workflow_handle(f"{case.id}.{slip.slip_id}"))
+                for slip in (await case.result()).slips
+            ]
+            for role, handle in handles:
+                history = await handle.fetch_history()
+                (HISTORIES / f"{name}.{role}.json").write_text(history.to_json(), encoding="utf-8")
+
+
+async def record_campaign() -> None:
+    """A personnel-table campaign: a report, the reminder, a correction, the due-date alert,
+    a refused late correction, and a late first report that closes it."""
+    with tempfile.TemporaryDirectory() as data:
+        async with running_process(Path(data)) as process:
+            handle = await open_campaign(process, date(2030, 3, 15), [CITY, CHANG_AN, QIAO_XI])
+            await submit(handle, CITY, report(CITY, "王建国"))
+            await process.sleep_until(at(13, 10, 0, 0))
+            await submit(handle, CHANG_AN, report(CHANG_AN, "赵敏"))
+            await submit(handle, CHANG_AN, report(CHANG_AN, "赵敏", "孙强"))
+            await process.sleep_until(at(16, 9, 0, 0))
+            with suppress(WorkflowUpdateFailedError):
+                await submit(handle, CHANG_AN, report(CHANG_AN, "周杰"))
+            await submit(handle, QIAO_XI, report(QIAO_XI, "钱立"))
+            await handle.result()
+            history = await handle.fetch_history()
+            (HISTORIES / "campaign.campaign.json").write_text(history.to_json(), encoding="utf-8")
+
+
+async def main() -> None:
+    HISTORIES.mkdir(exist_ok=True)
+    for name, (changes, drive) in PATHS.items():
+        await record(name, changes, drive)
+        print(f"recorded {name}")
+    await record_campaign()
+    print("recorded campaign")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
