@@ -4,6 +4,7 @@ Times are exact: the clock starts at EPOCH (Mon 2030-03-04 09:00, Asia/Shanghai,
 without holidays) and moves only when a test sleeps.
 """
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.process import Channel, SlipKind, Stage
 from domain.records import SlipState
+from domain.year_files import YearArrangement
+from store.calendar import save_calendar_year
+from store.db import session_scope
 from store.models import Case, CaseStep, OutboxRow, TimelineRow
 from tests.support.demo import CHANG_AN, CHANG_AN_SCHOOL, CITY, PROVINCE, QIAO_XI
 from tests.support.process_support import (
@@ -570,11 +574,19 @@ async def test_deadline_across_national_day_2026(tmp_path: Path) -> None:
         assert not issue.estimated
 
 
-async def test_deadline_into_estimated_2027(tmp_path: Path) -> None:
+async def test_deadline_from_an_official_year_into_an_estimated_one(tmp_path: Path) -> None:
     async with running_process(tmp_path / "data", skip_to=None) as process:
-        case = await process.start(received_at=EPOCH.replace(2026, 12, 30, 10, 0))
+        # 2030 loaded as official (the test's own arrangement), 2031 not: the count crosses
+        # into a year the calendar estimates, whatever the calendar package has learnt since.
+        engine = process.store()
+        with session_scope(engine) as session:
+            official = YearArrangement(2030, {date(2030, 1, 1)}, set())
+            save_calendar_year(session, official, loaded_by="sec", now=EPOCH)
+        engine.dispose()
+        case = await process.start(received_at=EPOCH.replace(2030, 12, 30, 10, 0))
         view = await settled(case, Stage.VERIFY_ISSUE)
         issue = clock(view, "verify_issue-1")
-        # Dec 31, (Jan 1 New Year's Day), Jan 4, Jan 5; 2027 is not published yet.
-        assert issue.due == EPOCH.replace(2027, 1, 5, 23, 59, 59)
+        # Tue Dec 31, (Wed Jan 1 New Year's Day by the statutory rules), Thu Jan 2, Fri Jan 3.
+        assert issue.due == EPOCH.replace(2031, 1, 3, 23, 59, 59)
+        assert issue.remind_at == EPOCH.replace(2031, 1, 2, 23, 59, 59)
         assert issue.estimated
