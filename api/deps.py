@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from api.security import Staff, current_staff, require_roles
 from api.temporal_link import TemporalLink
 from core.settings import Settings
+from domain.roles import CALENDAR_ADMINS, CASE_ACTORS, CASE_STAFF, Role
 from store.calendar import StoreCalendar
 from store.sealing import Sealer
 from store.tree import StoreTree
@@ -84,17 +85,14 @@ async def _sealer(request: Request) -> Sealer:
 ClockDep = Annotated[Callable[[], datetime], Depends(_clock)]
 SealerDep = Annotated[Sealer, Depends(_sealer)]
 
-# The role groups (DESIGN §7), named once.
-CASE_STAFF = ("clerk", "handler", "leader")  # register, read cases, slips and campaigns
-CASE_ACTORS = ("handler", "leader")  # act on cases, report to campaigns, write the FAQ
-CALENDAR_ADMINS = ("secadmin", "sysadmin")
 
+# The role groups are named once, in domain.roles.
 StaffDep = Annotated[Staff, Depends(current_staff)]
 CaseStaffDep = Annotated[Staff, Depends(require_roles(*CASE_STAFF))]
 CaseActorDep = Annotated[Staff, Depends(require_roles(*CASE_ACTORS))]
-SysadminDep = Annotated[Staff, Depends(require_roles("sysadmin"))]
-SecadminDep = Annotated[Staff, Depends(require_roles("secadmin"))]
-AuditorDep = Annotated[Staff, Depends(require_roles("auditor"))]
+SysadminDep = Annotated[Staff, Depends(require_roles(Role.SYSADMIN))]
+SecadminDep = Annotated[Staff, Depends(require_roles(Role.SECADMIN))]
+AuditorDep = Annotated[Staff, Depends(require_roles(Role.AUDITOR))]
 CalendarAdminDep = Annotated[Staff, Depends(require_roles(*CALENDAR_ADMINS))]
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select, update
 
 from domain.passwords import complexity_problems
+from domain.roles import Role
 from store.models import (
     PasswordHistory,
     PasswordPolicy,
@@ -25,8 +26,7 @@ from store.models import (
 )
 from store.org import unit_exists
 
-ROLES = ("clerk", "handler", "leader", "sysadmin", "secadmin", "auditor")
-ADMIN_ROLES = frozenset({"sysadmin", "secadmin", "auditor"})  # must use a second factor
+ROLES = tuple(Role)
 USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{2,31}")
 TOTP_ISSUER = "xueji 学籍投诉"
 TOUCH_EVERY = timedelta(minutes=1)  # a session's last activity is kept to the minute

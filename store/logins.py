@@ -15,8 +15,8 @@ import pyotp
 from sqlalchemy import delete
 from sqlmodel import Session, col, select, update
 
+from domain.roles import ADMIN_ROLES
 from store.accounts import (
-    ADMIN_ROLES,
     SESSION_ROWS_KEPT,
     TOTP_ISSUER,
     TOUCH_EVERY,

@@ -1,15 +1,15 @@
 """Request and answer bodies of /api/admin: the password policy and staff accounts."""
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
 from api.answers import Reply
+from domain.roles import Role
 from store.accounts import PASSWORD_HISTORY_MAX
 from store.models import StaffUser
 
-Role = Literal["clerk", "handler", "leader", "sysadmin", "secadmin", "auditor"]
 DisplayName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
 NewPassword = Annotated[str, Field(min_length=1, max_length=256)]
 

@@ -20,7 +20,7 @@ from schemathesis.python import asgi
 
 from api.main import create_app
 from core.settings import Settings
-from store.accounts import ADMIN_ROLES
+from domain.roles import ADMIN_ROLES
 from store.db import engine_for, session_scope
 from tests.support.api_support import create_account
 from tests.support.local import free_port

@@ -18,7 +18,8 @@ from api.main import create_app
 from core.keys import DEV_KEY_SPEC
 from core.settings import Settings
 from domain.orgtree import OrgTree
-from store.accounts import ADMIN_ROLES, create_user
+from domain.roles import ADMIN_ROLES
+from store.accounts import create_user
 from store.db import make_engine, session_scope
 from store.logins import begin_totp_enrolment
 from store.models import StaffUser

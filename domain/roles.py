@@ -1,0 +1,18 @@
+"""Who a staff account is (DESIGN §7): case roles and the three separated administrators (三员)."""
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    CLERK = "clerk"  # 受理员: registers complaints
+    HANDLER = "handler"  # 学籍管理员 / 承办人: acts on cases and slips
+    LEADER = "leader"  # 领导: also rules disputes, opens campaigns
+    SYSADMIN = "sysadmin"  # 系统管理员
+    SECADMIN = "secadmin"  # 安全管理员
+    AUDITOR = "auditor"  # 审计管理员
+
+
+ADMIN_ROLES = frozenset({Role.SYSADMIN, Role.SECADMIN, Role.AUDITOR})  # must use a second factor
+CASE_STAFF = (Role.CLERK, Role.HANDLER, Role.LEADER)  # register, read cases, slips, campaigns
+CASE_ACTORS = (Role.HANDLER, Role.LEADER)  # act on cases, report to campaigns, write the FAQ
+CALENDAR_ADMINS = (Role.SECADMIN, Role.SYSADMIN)  # load working-day calendar years
