@@ -8,25 +8,25 @@ from sqlmodel import Session, col, select
 from api.schemas.complaints import (
     CaseDetail,
     CaseSummary,
+    ClockOut,
     ComplainantOut,
     HopOut,
     SlipDetail,
     SlipOut,
-    StepOut,
     StudentOut,
     TimelineOut,
 )
 from api.slip_pdf import SlipDocument, StudentLine
 from domain.ids import InvalidIdentifier, mask_id_card, mask_student_no
 from store.cases import registration, slips, timeline
-from store.models import Case, CaseSlip, CaseStep, School, Unit
+from store.models import Case, CaseClock, CaseSlip, School, Unit
 from store.sealing import Sealer
 
 
 def case_detail(session: Session, case: Case, sealer: Sealer) -> CaseDetail:
     registered = registration(session, case.id, sealer)
     steps = session.exec(
-        select(CaseStep).where(CaseStep.case_id == case.id).order_by(col(CaseStep.started_at))
+        select(CaseClock).where(CaseClock.case_id == case.id).order_by(col(CaseClock.started_at))
     )
     return CaseDetail(
         **CaseSummary.model_validate(case, from_attributes=True).model_dump(),
@@ -51,7 +51,7 @@ def case_detail(session: Session, case: Case, sealer: Sealer) -> CaseDetail:
         summary=registered.content if registered else "",
         school_codes=registered.school_codes if registered else [],
         unit_codes=registered.unit_codes if registered else [],
-        steps=[StepOut.model_validate(step, from_attributes=True) for step in steps],
+        steps=[ClockOut.model_validate(step, from_attributes=True) for step in steps],
         slips=[slip_out(row) for row in slips(session, case.id)],
         timeline=[
             TimelineOut.model_validate(row, from_attributes=True)
@@ -77,12 +77,12 @@ def slip_out(row: CaseSlip) -> SlipOut:
 
 
 def slip_detail(session: Session, row: CaseSlip, sealer: Sealer) -> SlipDetail:
-    clock = session.get(CaseStep, (row.case_id, f"slip-{row.slip_id}"))
+    clock = session.get(CaseClock, (row.case_id, f"slip-{row.slip_id}"))
     return SlipDetail(
         **slip_out(row).model_dump(),
         instructions=str(sealer.open(row.sealed_instructions)) if row.sealed_instructions else "",
         response=str(sealer.open(row.sealed_response)) if row.sealed_response else "",
-        clock=StepOut.model_validate(clock, from_attributes=True) if clock else None,
+        clock=ClockOut.model_validate(clock, from_attributes=True) if clock else None,
     )
 
 

@@ -19,8 +19,8 @@ from store.lookup import Kind, lookup_hash
 from store.models import (
     Case,
     CaseAccess,
+    CaseClock,
     CaseSlip,
-    CaseStep,
     OutboxRow,
     School,
     TimelineRow,
@@ -75,11 +75,11 @@ def _upsert_steps(session: Session, record: CaseRecord) -> None:
     clocks = {clock.key: clock for clock in [*record.clocks, *slip_clocks]}
     if not clocks:
         return
-    held = _held(session, CaseStep, case_id, "key", list(clocks))
+    held = _held(session, CaseClock, case_id, "key", list(clocks))
     for key, clock in clocks.items():
         values = asdict(clock)
         values.pop("working_days")
-        step = held.get(key) or CaseStep(case_id=case_id, **values)
+        step = held.get(key) or CaseClock(case_id=case_id, **values)
         for name, value in values.items():
             setattr(step, name, value)
         session.add(step)
@@ -116,7 +116,7 @@ def _upsert_slips(session: Session, record: CaseRecord, sealer: Sealer) -> None:
         session.add(row)
 
 
-_Row = TypeVar("_Row", CaseStep, CaseSlip)
+_Row = TypeVar("_Row", CaseClock, CaseSlip)
 
 
 def _held(

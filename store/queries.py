@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from store.models import Campaign, CampaignUnit, Case, CaseAccess, CaseSlip, CaseStep
+from store.models import Campaign, CampaignUnit, Case, CaseAccess, CaseClock, CaseSlip
 
 
 @dataclass(frozen=True)
@@ -80,8 +80,8 @@ def estimated_dues(*, session: Session, cases: Collection[Case]) -> set[str]:
     due_of = {case.id: case.due for case in cases if case.due is not None}
     if not due_of:
         return set()
-    open_estimates = select(CaseStep.case_id, CaseStep.due).where(
-        col(CaseStep.case_id).in_(due_of), CaseStep.status == "open", col(CaseStep.estimated)
+    open_estimates = select(CaseClock.case_id, CaseClock.due).where(
+        col(CaseClock.case_id).in_(due_of), CaseClock.status == "open", col(CaseClock.estimated)
     )
     return {case_id for case_id, due in session.exec(open_estimates) if due == due_of[case_id]}
 

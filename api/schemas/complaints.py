@@ -111,7 +111,7 @@ class CaseList(BaseModel):
     items: list[CaseSummary]
 
 
-class StepOut(Reply):
+class ClockOut(Reply):
     """A working-day clock: a step of the handling unit or a slip's addressee."""
 
     key: str
@@ -149,7 +149,7 @@ class SlipOut(Reply):
 class SlipDetail(SlipOut):
     instructions: str
     response: str
-    clock: StepOut | None
+    clock: ClockOut | None
 
 
 class TimelineOut(Reply):
@@ -178,6 +178,6 @@ class CaseDetail(CaseSummary):
     summary: str
     school_codes: list[str]
     unit_codes: list[str]
-    steps: list[StepOut]
+    steps: list[ClockOut]
     slips: list[SlipOut]
     timeline: list[TimelineOut]

@@ -11,7 +11,7 @@ from store.models.accounts import (
 from store.models.audit import AuditAnchor, AuditRecord
 from store.models.calendar import CalendarYear
 from store.models.campaigns import Campaign, CampaignUnit
-from store.models.cases import Case, CaseAccess, CaseSlip, CaseStep, Intake, OutboxRow, TimelineRow
+from store.models.cases import Case, CaseAccess, CaseClock, CaseSlip, Intake, OutboxRow, TimelineRow
 from store.models.columns import AwareDateTime
 from store.models.org import Faq, OrgImport, School, SchoolBase, Unit, UnitBase
 
@@ -24,8 +24,8 @@ __all__ = [
     "CampaignUnit",
     "Case",
     "CaseAccess",
+    "CaseClock",
     "CaseSlip",
-    "CaseStep",
     "Faq",
     "Intake",
     "OrgImport",

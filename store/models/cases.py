@@ -36,7 +36,7 @@ class Case(SQLModel, table=True):
     sealed: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
 
 
-class CaseStep(SQLModel, table=True):
+class CaseClock(SQLModel, table=True):
     """One working-day clock of a case: a step of the handling unit or a slip's addressee."""
 
     __tablename__ = "case_step"

@@ -35,7 +35,7 @@ from store.cases import (
     timeline,
 )
 from store.db import make_engine, session_scope
-from store.models import Case, CaseAccess, CaseSlip, CaseStep, OutboxRow, TimelineRow
+from store.models import Case, CaseAccess, CaseClock, CaseSlip, OutboxRow, TimelineRow
 from store.sealing import Sealer
 
 SEALER = Sealer(DEV_KEY_SPEC)
@@ -121,7 +121,7 @@ def write(engine: Engine, entry: CaseRecord) -> None:
 def counts(session: Session) -> list[int]:
     return [
         session.exec(select(func.count()).select_from(model)).one()
-        for model in (Case, CaseStep, CaseSlip, TimelineRow, OutboxRow)
+        for model in (Case, CaseClock, CaseSlip, TimelineRow, OutboxRow)
     ]
 
 

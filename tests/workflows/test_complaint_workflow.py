@@ -17,7 +17,7 @@ from domain.records import SlipState
 from domain.year_files import YearArrangement
 from store.calendar import save_calendar_year
 from store.db import session_scope
-from store.models import Case, CaseStep, OutboxRow, TimelineRow
+from store.models import Case, CaseClock, OutboxRow, TimelineRow
 from tests.support.demo import CHANG_AN, CHANG_AN_SCHOOL, CITY, PROVINCE, QIAO_XI
 from tests.support.process_support import (
     CONTENT,
@@ -197,7 +197,7 @@ async def test_happy_path_every_due_time_and_alert(process: Process) -> None:
     assert kinds.count("forwarded") == 1 and kinds.count("slip_sent") == 4
     assert kinds.count("slip_returned") == 4
     assert max(entries, key=lambda row: row.at).kind == "closed"
-    steps = {row.key: row.status for row in process.rows(CaseStep, case_id=case.id)}
+    steps = {row.key: row.status for row in process.rows(CaseClock, case_id=case.id)}
     assert steps == dict.fromkeys(
         [
             "verify_issue-1",
