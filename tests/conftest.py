@@ -14,7 +14,6 @@ from temporalio.testing import WorkflowEnvironment
 from core.temporal import data_converter
 from store.accounts import use_password_hasher
 from store.db import make_engine
-from tests.support.local import WORKER_COMMAND, WORKER_SCRIPT, XUEJI, free_port
 from tests.support.stores import DEMO_TREE, MIGRATED, POSTGRES_ADMIN_URL, TEMPLATES, FreshStore
 from workflows.search_attributes import ALL_KEYS
 from xueji.dev import find_executable
@@ -23,9 +22,6 @@ pytest_plugins = [
     "tests.support.api_support",  # the `api` fixture: the app alone, on a store with a small tree
     "tests.support.http_support",  # `system`: the app, a worker, a store with the demo tree
 ]
-
-# Tests written before tests/support imported these from here; new ones: tests.support.local.
-__all__ = ["WORKER_COMMAND", "WORKER_SCRIPT", "XUEJI", "free_port"]
 
 # The fewest argon2 allows: hashing with production's parameters took most of the time of a
 # test that logs in. Only this process: the CLI and `xueji dev` in subprocesses hash as

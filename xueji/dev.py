@@ -138,16 +138,42 @@ def wait_for_port(
 
 
 class Supervisor:
-    """Owns the child processes; stops them all, politely first."""
+    """Owns the child processes; stops them all, politely first. `xueji dev` runs the local
+    system with it, and the end-to-end tests stop and restart its parts one by one."""
 
     def __init__(self) -> None:
         self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
 
-    def start(self, name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-        # Own process group: Ctrl-C reaches only the supervisor, which stops the children in order.
-        process = subprocess.Popen(command, env=env, start_new_session=True)
+    def start(
+        self, name: str, command: list[str], env: dict[str, str], *, log: Path | None = None
+    ) -> subprocess.Popen[bytes]:
+        """Start a child (its output appended to `log`, else inherited)."""
+        output = None if log is None else log.open("ab")
+        try:
+            # Own process group: Ctrl-C reaches only the supervisor, which stops the children
+            # in order.
+            process = subprocess.Popen(
+                command,
+                env=env,
+                stdout=output,
+                stderr=output and subprocess.STDOUT,
+                start_new_session=True,
+            )
+        finally:
+            if output is not None:
+                output.close()
         self.children.append((name, process))
         return process
+
+    def stop(self, name: str, sig: int = signal.SIGTERM, timeout: float = 30.0) -> None:
+        """Send one child `sig` and wait for it to end."""
+        for index, (child, process) in enumerate(self.children):
+            if child == name:
+                process.send_signal(sig)
+                process.wait(timeout=timeout)
+                del self.children[index]
+                return
+        raise KeyError(name)
 
     def first_exited(self) -> tuple[str, int] | None:
         for name, process in self.children:
@@ -167,6 +193,18 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        self.children.clear()
+
+
+def local_commands(settings: Settings) -> dict[str, list[str]]:
+    """The processes of the local system, in the order they start: Temporal, the worker, the
+    API."""
+    api = [sys.executable, "-m", "uvicorn", "api.main:app"]
+    return {
+        "temporal": temporal_command(settings),
+        "worker": [sys.executable, "-m", "xueji.worker"],
+        "api": [*api, "--host", settings.api_host, "--port", str(settings.api_port)],
+    }
 
 
 def child_env(settings: Settings) -> dict[str, str]:
@@ -267,24 +305,12 @@ def run_dev(settings: Settings, *, migrate: bool = True) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     env = child_env(settings)
     try:
-        temporal = supervisor.start("temporal", temporal_command(settings), env)
+        commands = local_commands(settings)
+        temporal = supervisor.start("temporal", commands["temporal"], env)
         host, port = split_address(settings.temporal_address)
         wait_for_port(host, port, timeout=60, process=temporal)
-        supervisor.start("worker", [sys.executable, "-m", "xueji.worker"], env)
-        supervisor.start(
-            "api",
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "api.main:app",
-                "--host",
-                settings.api_host,
-                "--port",
-                str(settings.api_port),
-            ],
-            env,
-        )
+        supervisor.start("worker", commands["worker"], env)
+        supervisor.start("api", commands["api"], env)
         print(banner(settings), flush=True)
         while not stop_requested:
             exited = supervisor.first_exited()

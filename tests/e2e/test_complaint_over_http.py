@@ -11,8 +11,6 @@ server is restarted; the case finishes with every step recorded once.
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -28,10 +26,10 @@ from store.accounts import create_user
 from store.db import engine_for, session_scope
 from store.migrate import upgrade
 from tests.support.demo import CHANG_AN, CHANG_AN_SCHOOL, CITY, PROVINCE, QIAO_XI
-from tests.support.local import WHOLE_SYSTEM, WORKER_COMMAND, free_port
+from tests.support.local import WHOLE_SYSTEM, free_port
 from tests.support.waiting import eventually
 from xueji.demo import accounts_path, create_demo_accounts, read_accounts
-from xueji.dev import child_env, load_demo_tree_if_empty, temporal_command
+from xueji.dev import Supervisor, child_env, load_demo_tree_if_empty, local_commands
 
 pytestmark = WHOLE_SYSTEM
 
@@ -41,34 +39,20 @@ WAIT_SECONDS = 60.0
 
 @dataclass
 class System:
-    """The three processes of the local system, each startable and stoppable on its own."""
+    """The three processes of the local system as `xueji dev` starts them, each startable and
+    stoppable on its own, their output in one log file each."""
 
     settings: Settings
     logs: Path
-    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
-
-    def command(self, name: str) -> list[str]:
-        if name == "temporal":
-            return temporal_command(self.settings)
-        if name == "worker":
-            return WORKER_COMMAND
-        port = str(self.settings.api_port)
-        return [sys.executable, "-m", "uvicorn", "api.main:app", "--port", port]
+    supervisor: Supervisor = field(default_factory=Supervisor)
 
     def start(self, name: str) -> None:
-        with (self.logs / f"{name}.log").open("ab") as log:
-            self.processes[name] = subprocess.Popen(
-                self.command(name),
-                env=child_env(self.settings),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        command = local_commands(self.settings)[name]
+        log = self.logs / f"{name}.log"
+        self.supervisor.start(name, command, child_env(self.settings), log=log)
 
     def stop(self, name: str, sig: int = signal.SIGTERM) -> None:
-        process = self.processes.pop(name)
-        process.send_signal(sig)
-        process.wait(timeout=30)
+        self.supervisor.stop(name, sig)
 
     def log(self, name: str) -> str:
         return (self.logs / f"{name}.log").read_text(errors="replace")
@@ -106,8 +90,7 @@ def system(tmp_path: Path) -> Iterator[System]:
             running.start(name)
         yield running
     finally:
-        for name in reversed(list(running.processes)):
-            running.stop(name)
+        running.supervisor.stop_all()
 
 
 @dataclass

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 XUEJI = str(Path(sys.executable).parent / "xueji")  # the installed console script
-WORKER_COMMAND = [sys.executable, "-m", "xueji.worker"]  # as `xueji dev` starts it
 WORKER_SCRIPT = str(Path(__file__).parents[2] / "worker.py")  # `python worker.py`
 
 
