@@ -66,8 +66,11 @@ class Settings(BaseSettings):
     )
     temporal_ui_port: int = Field(8233, description="port of the Web UI of the embedded dev server")
     temporal_ui_origin: str = Field(
-        "http://127.0.0.1:8233",
-        description="origin of the Temporal Web UI, allowed to call /api/codec/ from the browser",
+        "",
+        description=(
+            "origin of the Temporal Web UI, allowed to call /api/codec/ from the browser;"
+            " by default the embedded Web UI's, http://127.0.0.1:<temporal_ui_port>"
+        ),
     )
 
     payload_keys: str = Field(
@@ -144,6 +147,12 @@ class Settings(BaseSettings):
                 "XUEJI_TEMPORAL_TLS_CERT 与 XUEJI_TEMPORAL_TLS_KEY 须同时配置"
                 "（双向 TLS 的客户端证书及其私钥）"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _web_ui_origin_follows_its_port(self) -> "Settings":
+        if not self.temporal_ui_origin:
+            self.temporal_ui_origin = f"http://127.0.0.1:{self.temporal_ui_port}"
         return self
 
     @field_validator("lookup_key")

@@ -100,3 +100,15 @@ def test_a_wrong_variable_is_named_by_the_command_and_the_worker_without_a_trace
     )
     assert "refusing to start: 配置有误：" in worker.stderr
     assert "Traceback" not in command.stderr + worker.stderr
+
+
+def test_the_web_ui_origin_follows_its_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The codec answers the Web UI's browser only from this origin: a moved UI must not be
+    # refused (it failed closed when the origin stayed on 8233).
+    monkeypatch.setenv("XUEJI_TEMPORAL_UI_PORT", "18233")
+    assert Settings().temporal_ui_origin == "http://127.0.0.1:18233"
+    monkeypatch.setenv("XUEJI_TEMPORAL_UI_ORIGIN", "https://temporal.example.cn")
+    assert Settings().temporal_ui_origin == "https://temporal.example.cn"
+    monkeypatch.delenv("XUEJI_TEMPORAL_UI_PORT")
+    monkeypatch.delenv("XUEJI_TEMPORAL_UI_ORIGIN")
+    assert Settings().temporal_ui_origin == "http://127.0.0.1:8233"
