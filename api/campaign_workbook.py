@@ -143,6 +143,12 @@ def _sheet(
         for cell in line:
             cell.border = _BOX
             cell.number_format = "@"
+    # What people typed is never a formula: openpyxl takes a string starting with "=" for one
+    # (a name like =HYPERLINK(...) would run when the list is opened), so it is written as text.
+    for line in sheet.iter_rows():
+        for cell in line:
+            if cell.data_type == "f":
+                cell.data_type = "s"
     for index, width in enumerate(_WIDTHS[: len(header)], start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A4"
