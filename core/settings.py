@@ -4,6 +4,7 @@ Every value comes from the environment (prefix ``XUEJI_``) or a ``.env`` file; t
 defaults run the embedded local system that ``make run`` starts.
 """
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -174,15 +175,29 @@ class Settings(BaseSettings):
         """Why this configuration must not run in production (empty when it may)."""
         if self.environment != "production":
             return []
-        problems = []
-        if is_dev_key(self.payload_keys):
-            problems.append("XUEJI_PAYLOAD_KEYS 使用了公开的开发密钥，生产环境必须配置自己的密钥")
-        if is_dev_key(self.store_keys):
-            problems.append("XUEJI_STORE_KEYS 使用了公开的开发密钥，生产环境必须配置自己的密钥")
-        if is_dev_lookup_key(self.lookup_key):
-            problems.append("XUEJI_LOOKUP_KEY 使用了公开的开发密钥，生产环境必须配置自己的密钥")
+        problems = self._development_keys("生产环境必须配置自己的密钥")
         if self.pdf_font is not None and not self.pdf_font.is_file():
             problems.append(f"XUEJI_PDF_FONT 指定的字体文件 {self.pdf_font} 不存在")
+        return problems
+
+    def exposure_problems(self, host: str) -> list[str]:
+        """Why the API must not listen on `host`: the public development keys are only for a
+        machine's own loopback address, whatever XUEJI_ENVIRONMENT says."""
+        if _is_loopback(host):
+            return []
+        return self._development_keys(
+            f"监听 {host} 时必须配置自己的密钥（开发密钥只可用于本机 127.0.0.1）"
+        )
+
+    def _development_keys(self, why: str) -> list[str]:
+        problems = []
+        for name, public in (
+            ("XUEJI_PAYLOAD_KEYS", is_dev_key(self.payload_keys)),
+            ("XUEJI_STORE_KEYS", is_dev_key(self.store_keys)),
+            ("XUEJI_LOOKUP_KEY", is_dev_lookup_key(self.lookup_key)),
+        ):
+            if public:
+                problems.append(f"{name} 使用了公开的开发密钥，{why}")
         return problems
 
     @property
@@ -232,3 +247,12 @@ def describe(error: ValidationError) -> str:
             continue
         lines.append(f"  XUEJI_{str(problem['loc'][0]).upper()}: {message}")
     return "配置有误：\n" + "\n".join(lines)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False

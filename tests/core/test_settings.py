@@ -112,3 +112,34 @@ def test_the_web_ui_origin_follows_its_port(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.delenv("XUEJI_TEMPORAL_UI_PORT")
     monkeypatch.delenv("XUEJI_TEMPORAL_UI_ORIGIN")
     assert Settings().temporal_ui_origin == "http://127.0.0.1:8233"
+
+
+def test_the_api_refuses_the_development_keys_on_any_address_but_loopback() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XUEJI_")}
+    done = subprocess.run(
+        [XUEJI, "api", "--host", "0.0.0.0", "--port", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith("拒绝启动 API：\n")
+    for variable in ("XUEJI_PAYLOAD_KEYS", "XUEJI_STORE_KEYS", "XUEJI_LOOKUP_KEY"):
+        assert (
+            f"  {variable} 使用了公开的开发密钥，监听 0.0.0.0 时必须配置自己的密钥" in done.stderr
+        )
+
+
+@pytest.mark.parametrize(
+    ("host", "refused"),
+    [("127.0.0.1", False), ("::1", False), ("localhost", False), ("0.0.0.0", True),
+     ("192.0.2.10", True), ("api.example.cn", True)],
+)  # fmt: skip
+def test_only_loopback_addresses_may_use_the_development_keys(host: str, refused: bool) -> None:
+    assert bool(Settings().exposure_problems(host)) is refused
+    own = Settings(
+        payload_keys=f"k1:{generate_key()}", store_keys=f"s1:{generate_key()}",
+        lookup_key=generate_key(),
+    )  # fmt: skip
+    assert own.exposure_problems(host) == []

@@ -275,6 +275,18 @@ def test_malformed_address_is_refused(tmp_path: Path) -> None:
     assert "XUEJI_TEMPORAL_ADDRESS 格式应为 主机:端口" in result.stderr
 
 
+def test_the_development_keys_stay_on_loopback(tmp_path: Path) -> None:
+    env = _env(tmp_path, free_port(), free_port(), free_port())
+    env["XUEJI_API_HOST"] = "0.0.0.0"
+
+    result = subprocess.run([XUEJI, "dev"], env=env, capture_output=True, text=True, timeout=30)
+
+    assert result.returncode == 1
+    refusal = "XUEJI_PAYLOAD_KEYS 使用了公开的开发密钥，监听 0.0.0.0 时必须配置自己的密钥"
+    assert refusal in result.stderr
+    assert not (tmp_path / "xueji.db").exists()  # refused before anything started
+
+
 def test_a_fresh_system_gets_the_demo_tree_once(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data")
     upgrade(settings.store_url)

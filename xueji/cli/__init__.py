@@ -71,7 +71,11 @@ def api(
     import uvicorn
 
     settings = get_settings()
-    uvicorn.run("api.main:app", host=host or settings.api_host, port=port or settings.api_port)
+    listen = host or settings.api_host
+    problems = settings.exposure_problems(listen)
+    if problems:
+        raise fail("拒绝启动 API：\n" + "\n".join(f"  {problem}" for problem in problems))
+    uvicorn.run("api.main:app", host=listen, port=port or settings.api_port)
 
 
 @app.command()
