@@ -28,6 +28,7 @@ from api.routes import (
     slips,
     track,
 )
+from api.security_headers import SecurityHeaders
 from api.temporal_link import TemporalLink, TemporalUnavailable
 from core.settings import Settings, get_settings
 from store.calendar import StoreCalendar
@@ -45,6 +46,7 @@ def create_app(
 ) -> FastAPI:
     """The app; tests hand in their own settings and a clock they can move."""
     settings = settings or get_settings()
+    production = settings.environment == "production"
     problems = settings.production_problems()
     if problems:  # refuse before serving anything, as the worker does
         raise RuntimeError("拒绝启动 API：" + "；".join(problems))
@@ -68,6 +70,10 @@ def create_app(
         summary="Complaints about student-status management, after 教基一厅函[2014]50号",
         version="0.1.0",
         lifespan=lifespan,
+        # The interactive docs are for development; production does not describe itself.
+        docs_url=None if production else "/docs",
+        redoc_url=None if production else "/redoc",
+        openapi_url=None if production else "/openapi.json",
     )
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(TemporalUnavailable, temporal_unavailable)
@@ -89,6 +95,7 @@ def create_app(
     app.include_router(audit.router)
     audit_trail.install(app)
     app.add_middleware(PrefixCORS, prefix="/api/codec/", origin=settings.temporal_ui_origin)
+    app.add_middleware(SecurityHeaders)
     return app
 
 
