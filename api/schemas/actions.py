@@ -2,51 +2,51 @@
 
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from api.schemas.common import OptionalText, Text, UnitCode
+from api.schemas.common import OptionalText, RequestBody, Text, UnitCode
 
 Units = Annotated[list[UnitCode], Field(min_length=1, max_length=50)]
 
 
-class VerificationIn(BaseModel):
+class VerificationIn(RequestBody):
     addressees: Units = Field(description="related units that must verify (核查)")
     instructions: OptionalText = ""
 
 
-class OpinionIn(BaseModel):
+class OpinionIn(RequestBody):
     opinion: Text
     executing_units: Annotated[list[UnitCode], Field(max_length=50)] = Field(
         default_factory=list, description="empty: nothing is to be done"
     )
 
 
-class ConfirmationIn(BaseModel):
+class ConfirmationIn(RequestBody):
     conclusion: OptionalText = ""
 
 
-class ReworkIn(BaseModel):
+class ReworkIn(RequestBody):
     executing_units: Units
     instructions: OptionalText = ""
 
 
-class InformingIn(BaseModel):
+class InformingIn(RequestBody):
     message: Text
 
 
-class SlipReturnIn(BaseModel):
+class SlipReturnIn(RequestBody):
     response: Text
 
 
-class DisputeIn(BaseModel):
+class DisputeIn(RequestBody):
     proposed_unit: UnitCode
     reason: OptionalText = ""
 
 
-class RulingIn(BaseModel):
+class RulingIn(RequestBody):
     handling_unit: UnitCode
     reason: OptionalText = ""
 
 
-class WithdrawalIn(BaseModel):
+class WithdrawalIn(RequestBody):
     reason: OptionalText = ""

@@ -3,9 +3,10 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from api.answers import Reply
+from api.schemas.common import RequestBody
 from domain.roles import Role
 from store.accounts import PASSWORD_HISTORY_MAX
 from store.models import StaffUser
@@ -14,7 +15,7 @@ DisplayName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x0
 NewPassword = Annotated[str, Field(min_length=1, max_length=256)]
 
 
-class Policy(BaseModel):
+class Policy(RequestBody):
     """Bounds keep a careless edit from switching a protection off entirely."""
 
     min_length: int = Field(ge=8, le=128)
@@ -26,7 +27,7 @@ class Policy(BaseModel):
     idle_minutes: int = Field(ge=1, le=1440)
 
 
-class NewUser(BaseModel):
+class NewUser(RequestBody):
     username: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{2,31}$")
     display_name: DisplayName
     unit_code: str = Field(pattern=r"^\d{6}$")
@@ -34,7 +35,7 @@ class NewUser(BaseModel):
     password: NewPassword
 
 
-class UserChange(BaseModel):
+class UserChange(RequestBody):
     active: bool | None = None
     unlock: bool = False
     reset_totp: bool = False

@@ -4,13 +4,14 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
+from api.schemas.common import RequestBody
 from store.models import StaffUser
 
 Password = Annotated[str, Field(min_length=1, max_length=256)]
 TotpCode = Annotated[str, Field(pattern=r"^\d{6}$", description="认证器应用显示的 6 位数字")]
 
 
-class LoginRequest(BaseModel):
+class LoginRequest(RequestBody):
     username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
     password: Password
     totp_code: TotpCode | None = None
@@ -47,7 +48,7 @@ class Me(BaseModel):
     totp_enrolled: bool
 
 
-class PasswordChange(BaseModel):
+class PasswordChange(RequestBody):
     old_password: Password
     new_password: Password
 
@@ -57,5 +58,5 @@ class TotpEnrolment(BaseModel):
     uri: str
 
 
-class TotpConfirmation(BaseModel):
+class TotpConfirmation(RequestBody):
     code: TotpCode

@@ -3,13 +3,13 @@
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from api.answers import Reply
-from api.schemas.common import Email, Mobile, Phone, non_blank
+from api.schemas.common import Email, Mobile, Phone, RequestBody, non_blank
 
 
-class CampaignNew(BaseModel):
+class CampaignNew(RequestBody):
     """A campaign: its title, the due date (报送截止日期) and the units that must report."""
 
     title: Annotated[str, Field(min_length=1, max_length=100), non_blank("标题")]
@@ -19,7 +19,7 @@ class CampaignNew(BaseModel):
     )
 
 
-class EntryIn(BaseModel):
+class EntryIn(RequestBody):
     """One person who handles complaints (附件3 的一行)."""
 
     name: Annotated[str, Field(min_length=1, max_length=50), non_blank("姓名")]
@@ -30,7 +30,7 @@ class EntryIn(BaseModel):
     email: Annotated[Email, non_blank("电子邮箱")]
 
 
-class ReportIn(BaseModel):
+class ReportIn(RequestBody):
     """What a unit reports: its people, and the phone and e-mail it publishes for complaints."""
 
     entries: list[EntryIn] = Field(min_length=1, max_length=50)

@@ -8,7 +8,7 @@ one adds `non_blank(...)`.
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BaseModel, Field, field_validator
 
 from domain.ids import (
     normalize_id_card,
@@ -19,6 +19,29 @@ from domain.ids import (
 )
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# Control characters other than tab and line breaks: PostgreSQL cannot store a NUL in text, and
+# none of them belongs in anything a person writes.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class RequestBody(BaseModel):
+    """A request body: no text in it, however deep, holds a control character (a 422 naming
+    the field, instead of a database error)."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_control_characters(cls, value: object) -> object:
+        if _has_control(value):
+            raise ValueError("不能包含控制字符")
+        return value
+
+
+def _has_control(value: object) -> bool:
+    if isinstance(value, str):
+        return _CONTROL.search(value) is not None
+    if isinstance(value, list | tuple):
+        return any(_has_control(item) for item in value)
+    return False  # a nested body checks its own fields, so the error names the inner field
 
 
 def _optional(normalize: object) -> AfterValidator:

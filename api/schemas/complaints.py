@@ -6,24 +6,34 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.answers import Reply
-from api.schemas.common import Email, IdCard, Name, Phone, SchoolCode, StudentNo, Text, UnitCode
+from api.schemas.common import (
+    Email,
+    IdCard,
+    Name,
+    Phone,
+    RequestBody,
+    SchoolCode,
+    StudentNo,
+    Text,
+    UnitCode,
+)
 from domain.process import Channel
 
 
-class ComplainantIn(BaseModel):
+class ComplainantIn(RequestBody):
     name: Name
     phone: Phone = ""
     email: Email = ""
     id_card: IdCard = ""
 
 
-class StudentIn(BaseModel):
+class StudentIn(RequestBody):
     name: Name
     id_card: IdCard = ""
     student_no: StudentNo = ""
 
 
-class ComplaintIn(BaseModel):
+class ComplaintIn(RequestBody):
     """A complaint as the receiving clerk registers it (受理登记)."""
 
     model_config = ConfigDict(

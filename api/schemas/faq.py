@@ -3,9 +3,10 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BeforeValidator, Field
 
 from api.answers import Reply
+from api.schemas.common import RequestBody
 
 QUESTION_MAX, ANSWER_MAX = 200, 4000
 
@@ -36,7 +37,7 @@ Answer = Annotated[
 ]
 
 
-class FaqNew(BaseModel):
+class FaqNew(RequestBody):
     """A question and its answer for the writer's own unit; unpublished unless asked."""
 
     question: Question
@@ -44,7 +45,7 @@ class FaqNew(BaseModel):
     published: bool = Field(False, description="是否向社会公开")
 
 
-class FaqChange(BaseModel):
+class FaqChange(RequestBody):
     """What to change; `published: false` withdraws the entry from the public pages."""
 
     question: Question | None = None

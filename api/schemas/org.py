@@ -4,10 +4,10 @@ import re
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, Field
 
 from api.answers import Reply
-from api.schemas.common import Email
+from api.schemas.common import Email, RequestBody
 
 _CONTACT_PHONE = re.compile(r"\+?[0-9][0-9 ()\-]{1,30}[0-9]", re.ASCII)
 
@@ -24,14 +24,14 @@ def _contact_phone(value: str) -> str:
 ContactPhone = Annotated[str, Field(max_length=32), AfterValidator(_contact_phone)]
 
 
-class TreeImport(BaseModel):
+class TreeImport(RequestBody):
     """The records of the JSON files `xueji org import` reads, as two lists."""
 
     units: list[Any] = Field(description="code、name、level、parent_code、phone、email")
     schools: list[Any] = Field(description="code、name、unit_code")
 
 
-class UnitContacts(BaseModel):
+class UnitContacts(RequestBody):
     """The unit's public complaint phone and e-mail; an empty string clears one."""
 
     phone: ContactPhone | None = None
