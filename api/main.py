@@ -25,6 +25,7 @@ from api.routes import (
     health,
     org,
     pages,
+    schools,
     slips,
     track,
 )
@@ -92,6 +93,7 @@ def create_app(
     app.include_router(codec.router)
     app.include_router(calendar.router)
     app.include_router(org.router)
+    app.include_router(schools.router)
     app.include_router(audit.router)
     audit_trail.install(app)
     app.add_middleware(PrefixCORS, prefix="/api/codec/", origin=settings.temporal_ui_origin)

@@ -133,3 +133,9 @@ def field_error(field: str | list[str | int], reasons: list[str]) -> HTTPExcepti
         {"loc": ["body", *location], "msg": reason, "type": "value_error"} for reason in reasons
     ]
     return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=detail)
+
+
+def query_error(name: str, reasons: list[str]) -> HTTPException:
+    """A 422 naming the query parameter, in the same shape as `field_error`."""
+    detail = [{"loc": ["query", name], "msg": reason, "type": "value_error"} for reason in reasons]
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=detail)

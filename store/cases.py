@@ -20,6 +20,7 @@ from store.models import (
     Case,
     CaseAccess,
     CaseClock,
+    CaseSchool,
     CaseSlip,
     OutboxRow,
     School,
@@ -58,6 +59,7 @@ def apply_record(
             if case is None:
                 raise InvalidCaseRecord(f"案件 {case_id} 尚无案件信息，无法保存投诉人信息")
             _seal_registration(case, record.registration, sealer, lookup_key)
+            _add_schools(session, case_id, record.registration.school_codes)
         _upsert_steps(session, record)
         _upsert_slips(session, record, sealer)
     if case is not None and (record.case is not None or record.slips):
@@ -116,7 +118,7 @@ def _upsert_slips(session: Session, record: CaseRecord, sealer: Sealer) -> None:
         session.add(row)
 
 
-_Row = TypeVar("_Row", CaseClock, CaseSlip)
+_Row = TypeVar("_Row", CaseClock, CaseSlip, CaseSchool)
 
 
 def _held(
@@ -210,6 +212,14 @@ def _seal_registration(
         case.phone_masked = ""
     case.complainant_phone_hash = _lookup_hash_or_none("phone", complainant.phone, lookup_key)
     case.complainant_id_hash = _lookup_hash_or_none("id_card", complainant.id_card, lookup_key)
+
+
+def _add_schools(session: Session, case_id: str, school_codes: list[str]) -> None:
+    """The schools the complaint is about, in the clear (no personal data), for look-up."""
+    held = _held(session, CaseSchool, case_id, "school_code", school_codes)
+    for code in dict.fromkeys(school_codes):
+        if code not in held:
+            session.add(CaseSchool(case_id=case_id, school_code=code))
 
 
 def _lookup_hash_or_none(kind: Kind, value: str, key: bytes) -> str | None:

@@ -7,11 +7,23 @@ another unit handles is as absent as a case that does not exist.
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
-from store.models import Campaign, CampaignUnit, Case, CaseAccess, CaseClock, CaseSlip
+from store.models import (
+    Campaign,
+    CampaignUnit,
+    Case,
+    CaseAccess,
+    CaseClock,
+    CaseSchool,
+    CaseSlip,
+    School,
+    Unit,
+)
 
 
 @dataclass(frozen=True)
@@ -25,6 +37,10 @@ class CaseFilter:
     channel: str | None = None
     received_from: datetime | None = None  # inclusive
     received_to: datetime | None = None  # exclusive
+    tracking_no: str | None = None  # any case
+    school: str | None = None  # a 10-digit school code, or part of a school's name
+    phone_hash: str | None = None  # store.lookup hashes of the complainant's numbers
+    id_card_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +64,8 @@ def visible_cases(
         (Case.handling_unit, filters.handling_unit),
         (Case.province, filters.province),
         (Case.channel, filters.channel),
+        (Case.complainant_phone_hash, filters.phone_hash),
+        (Case.complainant_id_hash, filters.id_card_hash),
     ):
         if value is not None:
             query = query.where(col(column) == value)
@@ -55,9 +73,40 @@ def visible_cases(
         query = query.where(col(Case.received_at) >= filters.received_from)
     if filters.received_to is not None:
         query = query.where(col(Case.received_at) < filters.received_to)
+    if filters.tracking_no is not None:
+        query = query.where(func.upper(col(Case.tracking_no)) == filters.tracking_no.upper())
+    if filters.school is not None:
+        query = query.where(col(Case.id).in_(_cases_of_school(filters.school)))
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     page = query.order_by(col(Case.received_at).desc(), col(Case.id)).offset(offset).limit(limit)
     return CasePage(total=total, cases=list(session.exec(page)))
+
+
+def _cases_of_school(school: str) -> SelectOfScalar[str]:
+    """The ids of the cases about the school with that code, or about any school whose name
+    contains `school`."""
+    if len(school) == 10 and school.isdigit():
+        codes: Any = [school]
+    else:
+        codes = select(School.code).where(col(School.name).contains(school, autoescape=True))
+    return select(CaseSchool.case_id).where(col(CaseSchool.school_code).in_(codes))
+
+
+def schools_matching(
+    *, session: Session, text: str, units: Collection[str] | None, limit: int = 20
+) -> list[tuple[School, Unit]]:
+    """Schools whose code starts with `text` or whose name contains it, with their
+    supervising units, by code: those supervised by one of `units`, or any when None."""
+    matching = or_(
+        col(School.code).startswith(text, autoescape=True),
+        col(School.name).contains(text, autoescape=True),
+    )
+    query = select(School, Unit).join(Unit, col(Unit.code) == col(School.unit_code))
+    query = query.where(matching)
+    if units is not None:
+        query = query.where(col(School.unit_code).in_(units))
+    found = session.exec(query.order_by(col(School.code)).limit(limit))
+    return [(school, unit) for school, unit in found]
 
 
 def visible_case(*, session: Session, unit_code: str, case_id: str) -> Case | None:

@@ -9,7 +9,7 @@ from contextlib import suppress
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Path, Query
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
@@ -18,6 +18,7 @@ from activities.calendar import deadline_plan
 from activities.org import routing_of
 from api import workflow_calls
 from api.case_reading import case_detail
+from api.case_search import number_hash, refuse_unknown_parameters
 from api.deps import (
     CalendarDep,
     CaseStaffDep,
@@ -134,10 +135,15 @@ async def register(
     )
 
 
-@router.get("", response_model=CaseList)
+@router.get("", response_model=CaseList, dependencies=[Depends(refuse_unknown_parameters)])
 def list_complaints(
     staff: CaseStaffDep,
     session: SessionDep,
+    settings: SettingsDep,
+    tracking_no: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
+    school: Annotated[str | None, Query(min_length=1, max_length=50)] = None,
+    phone: Annotated[str | None, Query(max_length=32)] = None,
+    id_card: Annotated[str | None, Query(max_length=32)] = None,
     stage: Stage | None = None,
     overdue: bool | None = None,
     handling_unit: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
@@ -149,8 +155,13 @@ def list_complaints(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> CaseList:
     """The cases the caller's unit may see (its own, its subordinates', those its slips pass
-    through), newest first."""
+    through), newest first; the filters only narrow that, never widen it."""
+    key = settings.lookup_key_bytes
     filters = CaseFilter(
+        tracking_no=tracking_no.strip() if tracking_no else None,
+        school=(school.strip() or None) if school else None,
+        phone_hash=number_hash("phone", phone, key),
+        id_card_hash=number_hash("id_card", id_card, key),
         stage=stage.value if stage else None,
         overdue=overdue,
         handling_unit=handling_unit,

@@ -46,3 +46,12 @@ class UnitView(Reply):
     phone: str
     email: str
     contact_confirmed_at: datetime | None
+
+
+class SchoolOut(BaseModel):
+    """A school found for the registration form, with its supervising unit."""
+
+    code: str
+    name: str
+    unit_code: str  # 直接教育行政主管部门
+    unit_name: str

@@ -11,7 +11,16 @@ from store.models.accounts import (
 from store.models.audit import AuditAnchor, AuditRecord
 from store.models.calendar import CalendarYear
 from store.models.campaigns import Campaign, CampaignUnit
-from store.models.cases import Case, CaseAccess, CaseClock, CaseSlip, Intake, OutboxRow, TimelineRow
+from store.models.cases import (
+    Case,
+    CaseAccess,
+    CaseClock,
+    CaseSchool,
+    CaseSlip,
+    Intake,
+    OutboxRow,
+    TimelineRow,
+)
 from store.models.columns import AwareDateTime
 from store.models.org import Faq, OrgImport, School, SchoolBase, Unit, UnitBase
 
@@ -25,6 +34,7 @@ __all__ = [
     "Case",
     "CaseAccess",
     "CaseClock",
+    "CaseSchool",
     "CaseSlip",
     "Faq",
     "Intake",

@@ -36,6 +36,14 @@ class Case(SQLModel, table=True):
     sealed: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
 
 
+class CaseSchool(SQLModel, table=True):
+    """A school the complaint is about (from its registration), for finding cases by school."""
+
+    __tablename__ = "case_school"
+    case_id: str = Field(primary_key=True, max_length=64)
+    school_code: str = Field(primary_key=True, max_length=10, index=True)
+
+
 class CaseClock(SQLModel, table=True):
     """One working-day clock of a case: a step of the handling unit or a slip's addressee."""
 

@@ -1,5 +1,6 @@
 """The migrations build exactly the tables the models describe, on both stores."""
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.command import downgrade
 from alembic.migration import MigrationContext
@@ -7,8 +8,11 @@ from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
 import store.models  # noqa: F401  (registers the tables)
+from core.keys import DEV_KEY_SPEC
+from core.settings import get_settings
 from store.db import make_engine
 from store.migrate import alembic_config, upgrade
+from store.sealing import Sealer
 
 
 def test_migrations_match_the_models(store_url: str) -> None:
@@ -108,3 +112,40 @@ def test_0012_gives_the_registering_unit_access_to_the_cases_it_passed_up(
         ("c-up", "130100"),
         ("c-up", "130102"),
     ]
+
+
+def test_0016_fills_case_school_from_the_registrations_the_store_keys_open(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    upgrade(store_url, "0015_org_imports")
+    registration = {"complainant": {"name": "张晓明"}, "content": "学籍"}
+    registration["school_codes"] = ["1301020001", "1301040001", "1301020001"]
+    # (case, sealed registration): one the keys open, one they cannot, one not yet sealed.
+    cases = [("c-open", Sealer(DEV_KEY_SPEC).seal(registration)), ("c-garbled", b"garbled")]
+    cases += [("c-bare", None)]
+    engine = make_engine(store_url)
+    try:
+        with engine.begin() as connection:
+            for case_id, sealed in cases:
+                connection.execute(
+                    text(
+                        "INSERT INTO complaint_case (id, tracking_no, channel, stage,"
+                        " receiving_unit, handling_unit, province, received_at, updated_at,"
+                        " overdue, escalation_level, outcome, phone_masked, sealed) VALUES"
+                        " (:id, :id, 'phone', 'verify_issue', '130102', '130102', '130000',"
+                        " '2030-03-04 09:00:00+08:00', '2030-03-04 09:00:00+08:00', false, 0,"
+                        " '', '', :sealed)"
+                    ),
+                    {"id": case_id, "sealed": sealed},
+                )
+        monkeypatch.setenv("XUEJI_STORE_KEYS", DEV_KEY_SPEC)
+        get_settings.cache_clear()
+        try:
+            upgrade(store_url)
+        finally:
+            get_settings.cache_clear()
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT case_id, school_code FROM case_school")).all()
+    finally:
+        engine.dispose()
+    assert sorted(rows) == [("c-open", "1301020001"), ("c-open", "1301040001")]

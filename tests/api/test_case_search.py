@@ -1,0 +1,178 @@
+"""Finding a case over HTTP (issue 15): the filters of GET /api/complaints, only ever within
+what the caller's unit may see, and GET /api/schools for the registration form."""
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from domain.orgtree import OrgTree
+from domain.process import Stage
+from domain.records import CaseRecord, Complainant, Registration
+from store.db import session_scope
+from store.org import replace_tree
+from tests.support.api_support import UNITS, Api
+from tests.support.case_support import snapshot, write
+
+# The small tree: 000000 ─ 110000 ─ 110101, 110102 ; 000000 ─ 130000 ─ 130100 ─ 130102
+SCHOOLS = [
+    ("1301020001", "长安区第一小学", "130102"),
+    ("1301000001", "石家庄市第二中学", "130100"),
+    ("1101010001", "东城区第一小学", "110101"),
+]
+CHANGAN, SJZ, DONGCHENG = "c-changan", "c-sjz", "c-dongcheng"
+TRACKING = {CHANGAN: "20300304-K7QX3M-1", SJZ: "20300304-K7QX3N-2", DONGCHENG: "20300304-K7QX3P-3"}
+PHONE = {CHANGAN: "13812345678", SJZ: "13900001111", DONGCHENG: "13700002222"}
+ID_CARD = "11010519491231002X"
+
+
+@pytest.fixture
+def api(api: Api) -> Api:
+    """The app with schools in the tree and three cases: 长安区's, 石家庄市's (at the
+    verification stage) and 东城区's."""
+    units = [{"code": c, "name": n, "level": v, "parent_code": p} for c, n, v, p in UNITS]
+    schools = [{"code": c, "name": n, "unit_code": u} for c, n, u in SCHOOLS]
+    with session_scope(api.engine) as session:
+        replace_tree(session=session, tree=OrgTree.from_records(units, schools))
+    write_case(api, CHANGAN, handling="130102", school="1301020001", id_card=ID_CARD)
+    write_case(api, SJZ, handling="130100", school="1301000001", stage=Stage.VERIFICATION)
+    write_case(api, DONGCHENG, handling="110101", school="1101010001", id_card="")
+    return api
+
+
+def write_case(
+    api: Api,
+    case_id: str,
+    *,
+    handling: str,
+    school: str,
+    id_card: str = "",
+    stage: Stage = Stage.VERIFY_ISSUE,
+) -> None:
+    case = snapshot(
+        handling, tracking_no=TRACKING[case_id], province=handling[:2] + "0000", stage=stage
+    )
+    registration = Registration(
+        complainant=Complainant(name="张晓明", phone=PHONE[case_id], id_card=id_card),
+        content="学籍重复登记",
+        school_codes=[school],
+        unit_codes=[],
+    )
+    write(api.engine, CaseRecord(complaint_id=case_id, case=case, registration=registration))
+
+
+@dataclass
+class Staff:
+    """Logged-in accounts of the test's app, one per unit and role, made when first asked."""
+
+    api: Api
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def of(self, unit_code: str, role: str = "handler") -> dict[str, str]:
+        username = f"{role}.{unit_code}"
+        if username not in self.headers:
+            self.headers[username] = self.api.headers_for(username, unit_code=unit_code, role=role)
+        return self.headers[username]
+
+
+@pytest.fixture
+def staff(api: Api) -> Staff:
+    return Staff(api)
+
+
+def found(staff: Staff, unit_code: str, **params: str) -> list[str]:
+    response = staff.api.client.get("/api/complaints", params=params, headers=staff.of(unit_code))
+    assert response.status_code == 200, response.text
+    return [item["id"] for item in response.json()["items"]]
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({}, [CHANGAN, SJZ]),
+        ({"tracking_no": TRACKING[CHANGAN].lower()}, [CHANGAN]),
+        ({"school": "1301020001"}, [CHANGAN]),
+        ({"school": "第二中学"}, [SJZ]),
+        ({"phone": "+86 138-1234-5678"}, [CHANGAN]),
+        ({"phone": PHONE[SJZ]}, [SJZ]),
+        ({"id_card": ID_CARD.lower()}, [CHANGAN]),
+        ({"stage": Stage.VERIFICATION.value}, [SJZ]),
+        ({"handling_unit": "130102"}, [CHANGAN]),
+        ({"school": "1301020001", "phone": PHONE[SJZ]}, []),
+    ],
+)
+def test_each_filter_finds_its_case_and_no_other(
+    staff: Staff, params: dict[str, str], expected: list[str]
+) -> None:
+    assert sorted(found(staff, "130000", **params)) == sorted(expected)
+
+
+def test_a_case_outside_the_jurisdiction_is_never_found(staff: Staff) -> None:
+    searches: list[dict[str, str]] = [
+        {"tracking_no": TRACKING[DONGCHENG]},
+        {"phone": PHONE[DONGCHENG]},
+        {"school": "1101010001"},
+        {"school": "东城区"},
+    ]
+    for params in searches:
+        assert found(staff, "130000", **params) == [], params
+        assert found(staff, "130100", **params) == [], params
+        assert found(staff, "110000", **params) == [DONGCHENG], params
+    assert found(staff, "130100", tracking_no=TRACKING[CHANGAN]) == [CHANGAN]
+    assert found(staff, "130102", phone=PHONE[SJZ]) == []  # its superior's case
+
+
+def test_an_unknown_parameter_is_422_naming_it(api: Api) -> None:
+    headers = api.headers_for("wang.li", unit_code="130000", role="clerk")
+    params = {"tracking_number": TRACKING[CHANGAN]}
+    response = api.client.get("/api/complaints", params=params, headers=headers)
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["query", "tracking_number"]
+    assert error["msg"] == "未知的查询参数：tracking_number"
+
+
+@pytest.mark.parametrize(("name", "value"), [("phone", "12345"), ("id_card", "110105194912310021")])
+def test_an_invalid_number_is_422_naming_the_field(api: Api, name: str, value: str) -> None:
+    headers = api.headers_for("wang.li", unit_code="130000", role="clerk")
+    response = api.client.get("/api/complaints", params={name: value}, headers=headers)
+    assert response.status_code == 422
+    assert [error["loc"] for error in response.json()["detail"]] == [["query", name]]
+
+
+def schools(staff: Staff, unit_code: str, **params: str) -> list[str]:
+    headers = staff.of(unit_code, "clerk")
+    response = staff.api.client.get("/api/schools", params=params, headers=headers)
+    assert response.status_code == 200, response.text
+    return [school["code"] for school in response.json()]
+
+
+def test_schools_by_name_and_by_code_within_the_caller_province(staff: Staff) -> None:
+    assert schools(staff, "130102", q="第一小学") == ["1301020001"]
+    assert schools(staff, "130000", q="1301") == ["1301000001", "1301020001"]
+    assert schools(staff, "130100", q="1101") == []
+    assert schools(staff, "110101", q="第一小学") == ["1101010001"]
+
+
+def test_the_ministry_finds_schools_nationally(staff: Staff) -> None:
+    assert schools(staff, "000000", q="第一小学") == ["1101010001", "1301020001"]
+    headers = staff.of("000000", "clerk")
+    [school] = staff.api.client.get("/api/schools", params={"q": "石家庄"}, headers=headers).json()
+    assert school == {
+        "code": "1301000001",
+        "name": "石家庄市第二中学",
+        "unit_code": "130100",
+        "unit_name": "石家庄市教育局",
+    }
+
+
+@pytest.mark.parametrize("params", [{}, {"q": ""}, {"q": " "}, {"q": "学" * 51}, {"x": "1"}])
+def test_schools_need_a_q_of_1_to_50_characters(api: Api, params: dict[str, str]) -> None:
+    headers = api.headers_for("wang.li", unit_code="130000", role="clerk")
+    response = api.client.get("/api/schools", params=params, headers=headers)
+    assert response.status_code == 422, response.text
+
+
+def test_only_case_staff_find_schools(api: Api) -> None:
+    headers = api.headers_for("audit.one", unit_code="130000", role="auditor")
+    response = api.client.get("/api/schools", params={"q": "长安"}, headers=headers)
+    assert response.status_code == 403
