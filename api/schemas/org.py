@@ -48,7 +48,7 @@ class UnitView(Reply):
     contact_confirmed_at: datetime | None
 
 
-class SchoolOut(BaseModel):
+class SchoolOut(Reply):
     """A school found for the registration form, with its supervising unit."""
 
     code: str
