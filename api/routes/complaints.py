@@ -82,6 +82,24 @@ def checked_routing(tree: OrgTree, complaint: ComplaintIn, staff: Staff) -> Rout
         raise HTTPException(403, detail="本单位已不在组织机构中，不能受理投诉") from None
 
 
+def refuse_referral_without_hotline(
+    tree: OrgTree, complaint: ComplaintIn, staff: Staff, routing: Routing
+) -> None:
+    """A caller can be given the handling unit's hotline only if that unit has published one;
+    otherwise the clerk forwards the case (a 422 on `refer_to_hotline`, nothing registered)."""
+    stage = first_stage(
+        channel=complaint.channel,
+        refer_to_hotline=complaint.refer_to_hotline,
+        receiving_unit=staff.unit_code,
+        handling_unit=routing.handling_unit,
+    )
+    if stage is Stage.REFERRED and not routing.hotline:
+        name = tree.unit(routing.handling_unit).name
+        raise field_error(
+            ["refer_to_hotline"], [f"{name}尚未公布投诉电话，不能告知热线，请转办该单位处理"]
+        )
+
+
 @router.post("", status_code=201, response_model=ComplaintCreated)
 async def register(
     complaint: ComplaintIn,
@@ -99,6 +117,7 @@ async def register(
     its route and first deadline. The same `Idempotency-Key` from the same user returns the
     complaint registered the first time."""
     routing = checked_routing(tree(), complaint, staff)
+    refuse_referral_without_hotline(tree(), complaint, staff, routing)
     body_hash = hashlib.sha256(complaint.model_dump_json().encode()).hexdigest()
 
     try:
@@ -275,4 +294,5 @@ def _plan(
         "handling_unit": routing.handling_unit,
         "route": routing.route,
         "first_deadline": first,
+        "hotline": routing.hotline if stage is Stage.REFERRED else None,
     }

@@ -84,6 +84,9 @@ class ComplaintCreated(BaseModel):
     handling_unit: str
     route: list[str]
     first_deadline: DeadlineOut | None
+    hotline: str | None = Field(
+        None, description="a referred call: the handling unit's hotline, to read out to the caller"
+    )
 
 
 class CasePending(Reply):

@@ -59,6 +59,7 @@ async def test_a_call_about_a_county_case_is_referred_to_the_county_hotline(
         None,
     )
     assert created["route"] == [PROVINCE, CITY, CHANG_AN]
+    assert created["hotline"] == "0000-6130102"  # 长安区's published phone, to read out
     detail = await visible(system, "ca_handler", created["id"])
     assert (detail["stage"], detail["steps"]) == ("referred", [])
 
