@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from api import workflow_calls
 from api.answers import in_beijing_time
-from api.deps import CaseActorDep, CaseStaffDep, SessionDep, TemporalDep, store_call
+from api.deps import CaseActorDep, CaseStaffDep, SessionDep, TemporalDep, TreeDep, store_call
 from api.schemas.actions import (
     ConfirmationIn,
     DisputeIn,
@@ -24,7 +24,8 @@ from api.schemas.actions import (
     VerificationIn,
     WithdrawalIn,
 )
-from api.security import Staff
+from api.security import Staff, field_error
+from domain.orgtree import OrgTree, UnknownCodeError
 from domain.process import DISPUTABLE, SlipKind
 from store.queries import visible_case
 from workflows.complaint import ComplaintWorkflow
@@ -58,12 +59,39 @@ async def _visible(session: Session, staff: Staff, complaint_id: str) -> None:
 
 
 async def _act(
-    staff: Staff, session: Session, temporal: Any, complaint_id: str, method: Any, action: Any
+    staff: Staff,
+    session: Session,
+    temporal: Any,
+    complaint_id: str,
+    method: Any,
+    action: Any,
+    *,
+    slips_to: tuple[str, list[str], OrgTree] | None = None,
 ) -> CaseView:
+    """The update on the case; `slips_to` (field, units, tree): units that slips will be
+    addressed to, which must lie in the handling unit's subtree."""
     await _visible(session, staff, complaint_id)
     client = await temporal.client()
+    if slips_to is not None:
+        field, units, tree = slips_to
+        handling = (await _state(client, complaint_id)).handling_unit
+        _within_subtree(tree, handling, field, units)
     view: CaseView = await workflow_calls.update(client, complaint_id, method, action)
     return in_beijing_time(view)
+
+
+def _within_subtree(tree: OrgTree, handling: str, field: str, units: list[str]) -> None:
+    """A 422 naming the first unit outside the handling unit's subtree: a slip's route shows
+    the case (the complainant's name included) to every unit on it."""
+    for index, code in enumerate(units):
+        try:
+            inside = handling in tree.path(code)
+        except UnknownCodeError as exc:
+            raise field_error([field, index], [str(exc)]) from None
+        if not inside:
+            name = tree.unit(handling).name
+            reason = f"{tree.unit(code).name}（{code}）不在本案处理单位{name}的下级范围内"
+            raise field_error([field, index], [reason])
 
 
 @router.post("/verification", response_model=CaseView)
@@ -73,13 +101,21 @@ async def issue_verification(
     staff: CaseActorDep,
     session: SessionDep,
     temporal: TemporalDep,
+    tree: TreeDep,
 ) -> CaseView:
     """The handling unit sends verification slips (核查单) to related units."""
     action = IssueSlips(
         actor_unit=staff.unit_code, addressees=body.addressees, instructions=body.instructions
     )
+    units = ("addressees", body.addressees, tree())
     return await _act(
-        staff, session, temporal, complaint_id, ComplaintWorkflow.issue_verification, action
+        staff,
+        session,
+        temporal,
+        complaint_id,
+        ComplaintWorkflow.issue_verification,
+        action,
+        slips_to=units,
     )
 
 
@@ -90,13 +126,21 @@ async def decide_opinion(
     staff: CaseActorDep,
     session: SessionDep,
     temporal: TemporalDep,
+    tree: TreeDep,
 ) -> CaseView:
     """The handling opinion (办理意见), with supervision slips (督办单) to executing units."""
     action = DecideOpinion(
         actor_unit=staff.unit_code, opinion=body.opinion, executing_units=body.executing_units
     )
+    units = ("executing_units", body.executing_units, tree())
     return await _act(
-        staff, session, temporal, complaint_id, ComplaintWorkflow.decide_opinion, action
+        staff,
+        session,
+        temporal,
+        complaint_id,
+        ComplaintWorkflow.decide_opinion,
+        action,
+        slips_to=units,
     )
 
 
@@ -122,6 +166,7 @@ async def rework(
     staff: CaseActorDep,
     session: SessionDep,
     temporal: TemporalDep,
+    tree: TreeDep,
 ) -> CaseView:
     """The results are not enough: a new supervision round."""
     action = Rework(
@@ -129,7 +174,10 @@ async def rework(
         executing_units=body.executing_units,
         instructions=body.instructions,
     )
-    return await _act(staff, session, temporal, complaint_id, ComplaintWorkflow.rework, action)
+    units = ("executing_units", body.executing_units, tree())
+    return await _act(
+        staff, session, temporal, complaint_id, ComplaintWorkflow.rework, action, slips_to=units
+    )
 
 
 @router.post("/informing", response_model=CaseView)

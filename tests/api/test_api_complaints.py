@@ -415,3 +415,29 @@ async def test_a_dispute_is_ruled_only_by_the_ruling_unit(system: System) -> Non
     assert (await system.get("ca_handler", case)).status_code == 404
     again = await system.post("sjz_handler", case + "/ruling", ruling)
     assert again.status_code == 409
+
+
+async def test_slips_go_only_to_units_below_the_handling_unit(system: System) -> None:
+    created = await register(system)  # handled by 石家庄市
+    case_id = created["id"]
+    await visible(system, "sjz_handler", case_id)
+    path = f"/api/complaints/{case_id}/verification"
+    for addressees, index, words in [
+        (["110101"], 0, "东城区教育局（110101）不在本案处理单位石家庄市教育局的下级范围内"),
+        (
+            [CHANG_AN, PROVINCE],
+            1,
+            "河北省教育厅（130000）不在本案处理单位石家庄市教育局的下级范围内",
+        ),
+        (["139999"], 0, "139999"),
+    ]:
+        body = {"addressees": addressees, "instructions": "请核查"}
+        answer = await system.post("sjz_handler", path, body)
+        assert answer.status_code == 422, answer.text
+        error = answer.json()["detail"][0]
+        assert error["loc"] == ["body", "addressees", index] and words in error["msg"]
+    state = (await system.get("sjz_handler", f"/api/complaints/{case_id}")).json()
+    assert state["slips"] == []  # nothing was issued
+    body = {"addressees": [XIN_HUA], "instructions": "请核查"}
+    answer = await system.post("sjz_handler", path, body)
+    assert answer.status_code == 200, answer.text  # a county of the city: inside
