@@ -27,6 +27,7 @@ from api.schemas.actions import (
 from api.security import Staff, field_error
 from domain.orgtree import OrgTree, UnknownCodeError
 from domain.process import DISPUTABLE, SlipKind
+from domain.roles import CASE_ACTORS
 from store.queries import visible_case
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages.complaint import (
@@ -46,6 +47,7 @@ from workflows.slip import SlipWorkflow
 router = APIRouter(prefix="/api/complaints/{complaint_id}", tags=["actions"])
 
 CaseId = Annotated[str, Path(max_length=64)]
+WITHDRAWAL_BY = "只有处理单位的承办人或领导，或案件仍由本单位处理时的受理人员，可以登记撤回"
 SlipId = Annotated[str, Path(pattern=r"^[VS]\d{1,4}$")]
 
 
@@ -270,11 +272,17 @@ async def withdraw(
     session: SessionDep,
     temporal: TemporalDep,
 ) -> CaseView:
-    """The complainant withdraws the complaint (recorded by staff), at any step."""
-    method = ComplaintWorkflow.withdraw
-    return await _signal(
-        staff, session, temporal, complaint_id, method, Withdraw(reason=body.reason)
-    )
+    """The complainant withdraws the complaint, at any step; recorded by the handling unit's
+    handler or leader, or by the receiving unit while the case is still its own (403 else)."""
+
+    def may_record(view: CaseView) -> None:
+        if staff.unit_code != view.handling_unit:
+            raise HTTPException(403, detail=WITHDRAWAL_BY)
+        if staff.role not in CASE_ACTORS and staff.unit_code != view.receiving_unit:
+            raise HTTPException(403, detail=WITHDRAWAL_BY)
+
+    method, action = ComplaintWorkflow.withdraw, Withdraw(reason=body.reason)
+    return await _signal(staff, session, temporal, complaint_id, method, action, may_record)
 
 
 async def _signal(

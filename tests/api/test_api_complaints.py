@@ -265,13 +265,24 @@ async def test_a_complaint_whose_handling_is_not_under_way_is_shown_as_registere
 
 
 async def test_withdrawal_closes_the_case(system: System) -> None:
-    created = await register(system)
+    created = await register(system)  # received by the province, handled by the city
     case_id = created["id"]
     await visible(system, "sjz_handler", case_id)
-    answer = await system.post(
-        "hb_clerk", f"/api/complaints/{case_id}/withdrawal", {"reason": "已解决"}
-    )
+    path = f"/api/complaints/{case_id}/withdrawal"
+    # Not the receiving province once the case has gone down, not the city's clerk, not a
+    # county on the way: only the handling unit's handler or leader records it.
+    for username in ("hb_clerk", "sjz_clerk", "hb_leader"):
+        refused = await system.post(username, path, {"reason": "已解决"})
+        assert refused.status_code == 403, (username, refused.text)
+        assert "只有处理单位的承办人或领导" in refused.json()["detail"]
+    answer = await system.post("sjz_handler", path, {"reason": "已解决"})
     assert answer.status_code == 202
+    # The city's clerk may, for a case the city received and handles itself.
+    own = await system.post("sjz_clerk", "/api/complaints", COMPLAINT)
+    assert own.status_code == 201 and own.json()["handling_unit"] == CITY
+    await visible(system, "sjz_clerk", own.json()["id"])
+    own_path = f"/api/complaints/{own.json()['id']}/withdrawal"
+    assert (await system.post("sjz_clerk", own_path, {"reason": "已解决"})).status_code == 202
 
     async def withdrawn() -> bool:
         detail = (await system.get("sjz_handler", f"/api/complaints/{case_id}")).json()
