@@ -38,12 +38,13 @@ from store.sealing import Sealer
 from store.tree import StoreTree
 
 
-def _utc_now() -> datetime:
+def wall_clock() -> datetime:
+    """The app's clock outside tests: now, in UTC."""
     return datetime.now(UTC)
 
 
 def create_app(
-    settings: Settings | None = None, *, clock: Callable[[], datetime] = _utc_now
+    settings: Settings | None = None, *, clock: Callable[[], datetime] = wall_clock
 ) -> FastAPI:
     """The app; tests hand in their own settings and a clock they can move."""
     settings = settings or get_settings()

@@ -33,7 +33,7 @@ from temporalio.converter import (
     WorkflowSerializationContext,
 )
 
-from core.keys import DecryptionError, Keyring
+from core.keys import DecryptionError, Keyring, tampered_error
 
 ENCODING = b"binary/encrypted"
 KEY_ID_METADATA = "encryption-key-id"
@@ -97,9 +97,7 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
         try:
             return Payload.FromString(plain)
         except DecodeError:
-            raise DecryptionError(
-                f"数据无法用密钥 {key_id!r} 解密：数据已被篡改、损坏，或该编号对应的密钥不正确"
-            ) from None
+            raise tampered_error(key_id) from None
 
 
 def codec_from_spec(spec: str) -> EncryptionCodec:

@@ -34,6 +34,13 @@ class DecryptionError(ValueError):
     """Data cannot be decrypted (unknown key id, or altered data); never holds plaintext."""
 
 
+def tampered_error(key_id: str) -> DecryptionError:
+    """What opening altered data says: deliberately nothing from the data (it may be plain)."""
+    return DecryptionError(
+        f"数据无法用密钥 {key_id!r} 解密：数据已被篡改、损坏，或该编号对应的密钥不正确"
+    )
+
+
 class Keyring:
     """AES-256-GCM under the active key, opening with any configured key by its id."""
 
@@ -74,9 +81,7 @@ class Keyring:
                 f"数据由密钥 {key_id!r} 加密，但该密钥未配置"
                 f"（已配置：{', '.join(self.key_ids)}）；轮换密钥时请保留旧密钥"
             )
-        tampered = DecryptionError(
-            f"数据无法用密钥 {key_id!r} 解密：数据已被篡改、损坏，或该编号对应的密钥不正确"
-        )
+        tampered = tampered_error(key_id)
         if len(sealed) < NONCE_SIZE + TAG_SIZE:
             raise tampered
         try:

@@ -180,6 +180,14 @@ class Settings(BaseSettings):
             problems.append(f"XUEJI_PDF_FONT 指定的字体文件 {self.pdf_font} 不存在")
         return problems
 
+    def exposure_refusal(self, host: str) -> str | None:
+        """What `xueji api` and `xueji dev` say when refusing to listen on `host` (one line
+        per problem), or None when they may."""
+        problems = self.exposure_problems(host)
+        if not problems:
+            return None
+        return "拒绝启动 API：\n" + "\n".join(f"  {problem}" for problem in problems)
+
     def exposure_problems(self, host: str) -> list[str]:
         """Why the API must not listen on `host`: the public development keys are only for a
         machine's own loopback address, whatever XUEJI_ENVIRONMENT says."""

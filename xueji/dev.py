@@ -279,9 +279,9 @@ def load_demo_tree_if_empty(settings: Settings) -> bool:
 
 def run_dev(settings: Settings, *, migrate: bool = True) -> int:
     """Start everything, wait until Ctrl-C or a child dies; return the exit code."""
-    exposed = settings.exposure_problems(settings.api_host)
-    if exposed:
-        raise DevError("拒绝启动 API：\n" + "\n".join(f"  {problem}" for problem in exposed))
+    refusal = settings.exposure_refusal(settings.api_host)
+    if refusal:
+        raise DevError(refusal)
     check_ports_free(required_ports(settings))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.calendar_path.mkdir(parents=True, exist_ok=True)

@@ -82,17 +82,9 @@ def checked_routing(tree: OrgTree, complaint: ComplaintIn, staff: Staff) -> Rout
         raise HTTPException(403, detail="本单位已不在组织机构中，不能受理投诉") from None
 
 
-def refuse_referral_without_hotline(
-    tree: OrgTree, complaint: ComplaintIn, staff: Staff, routing: Routing
-) -> None:
+def refuse_referral_without_hotline(tree: OrgTree, stage: Stage, routing: Routing) -> None:
     """A caller can be given the handling unit's hotline only if that unit has published one;
     otherwise the clerk forwards the case (a 422 on `refer_to_hotline`, nothing registered)."""
-    stage = first_stage(
-        channel=complaint.channel,
-        refer_to_hotline=complaint.refer_to_hotline,
-        receiving_unit=staff.unit_code,
-        handling_unit=routing.handling_unit,
-    )
     if stage is Stage.REFERRED and not routing.hotline:
         name = tree.unit(routing.handling_unit).name
         raise field_error(
@@ -117,7 +109,13 @@ async def register(
     its route and first deadline. The same `Idempotency-Key` from the same user returns the
     complaint registered the first time."""
     routing = checked_routing(tree(), complaint, staff)
-    refuse_referral_without_hotline(tree(), complaint, staff, routing)
+    stage = first_stage(
+        channel=complaint.channel,
+        refer_to_hotline=complaint.refer_to_hotline,
+        receiving_unit=staff.unit_code,
+        handling_unit=routing.handling_unit,
+    )
+    refuse_referral_without_hotline(tree(), stage, routing)
     body_hash = hashlib.sha256(complaint.model_dump_json().encode()).hexdigest()
 
     try:
@@ -134,7 +132,7 @@ async def register(
         )
     except ReusedKey as exc:
         raise HTTPException(409, detail=str(exc)) from None
-    plan = _plan(routing, calendar(), complaint, staff, issued.received_at, settings)
+    plan = _plan(stage, routing, calendar(), issued.received_at, settings)
     client = await temporal.client()
     try:
         with suppress(WorkflowAlreadyStartedError):  # a retried request: the first one did it
@@ -263,22 +261,15 @@ def _workflow_input(
 
 
 def _plan(
+    stage: Stage,
     routing: Routing,
     calendar: WorkdayCalendar,
-    complaint: ComplaintIn,
-    staff: Staff,
     received_at: datetime,
     settings: Settings,
 ) -> dict[str, Any]:
     """Stage, handling unit, route and first deadline, computed as the workflow's first step
-    computes them (the same routing and calendar functions), so the answer does not wait for
-    a worker: the started workflow is durable and arrives at the same plan."""
-    stage = first_stage(
-        channel=complaint.channel,
-        refer_to_hotline=complaint.refer_to_hotline,
-        receiving_unit=staff.unit_code,
-        handling_unit=routing.handling_unit,
-    )
+    computes them (the same routing, stage and calendar functions), so the answer does not
+    wait for a worker: the started workflow is durable and arrives at the same plan."""
     first = None
     if stage is Stage.VERIFY_ISSUE:
         days = settings.deadline_policy.for_stage(stage)

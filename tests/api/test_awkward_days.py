@@ -18,11 +18,9 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from domain.workdays import SHANGHAI
-from domain.year_files import YearArrangement
-from store.calendar import save_calendar_year
-from store.db import engine_for, session_scope
 from tests.support.demo import CHANG_AN
 from tests.support.http_support import COMPLAINT, System, running_system
+from tests.support.stores import load_official_year
 
 
 def beijing(*fields: int) -> datetime:
@@ -69,11 +67,7 @@ async def api_alone(
     async with running_system(
         demo_store_url, tmp_path, dev_server, clock, with_worker=False
     ) as api:
-        engine = engine_for(api.settings)
-        with session_scope(engine) as session:
-            official = YearArrangement(2027, {date(2027, 1, 1)}, set())
-            save_calendar_year(session, official, loaded_by="sec", now=clock())
-        engine.dispose()
+        load_official_year(api.settings.store_url, 2027, [date(2027, 1, 1)], now=clock())
         yield api
 
 

@@ -23,13 +23,12 @@ from domain.records import (
     UnitStatus,
 )
 from domain.workdays import SHANGHAI
-from domain.year_files import YearArrangement
-from store.calendar import save_calendar_year
 from store.campaigns import apply_campaign_record
 from store.db import engine_for, session_scope
 from store.sealing import Sealer
 from tests.support.demo import CHANG_AN, CITY, PROVINCE, QIAO_XI
 from tests.support.http_support import System
+from tests.support.stores import load_official_year
 from tests.support.waiting import eventually
 
 REPORT = {
@@ -53,11 +52,11 @@ REPORT = {
 # with 30 December a holiday; 2099 is not loaded, so its dates are estimated.
 TODAY = date(2098, 12, 1)
 TODAY_AT_NOON = datetime.combine(TODAY, time(12, 0), tzinfo=SHANGHAI)
-OFFICIAL_2098 = YearArrangement(
-    2098,
-    {date(2098, 1, 1), *(date(2098, 10, day) for day in range(1, 8)), date(2098, 12, 30)},
-    set(),
-)
+HOLIDAYS_2098 = {
+    date(2098, 1, 1),
+    *(date(2098, 10, day) for day in range(1, 8)),
+    date(2098, 12, 30),
+}
 
 
 @pytest.fixture
@@ -67,10 +66,7 @@ def api_clock() -> Callable[[], datetime]:
 
 @pytest.fixture(autouse=True)
 def official_2098(system: System) -> None:
-    engine = engine_for(system.settings)
-    with session_scope(engine) as session:
-        save_calendar_year(session, OFFICIAL_2098, loaded_by="sec", now=TODAY_AT_NOON)
-    engine.dispose()
+    load_official_year(system.settings.store_url, 2098, HOLIDAYS_2098, now=TODAY_AT_NOON)
 
 
 def due_in(days: int) -> date:

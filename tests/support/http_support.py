@@ -8,7 +8,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ import pyotp
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from api.main import create_app
+from api.main import create_app, wall_clock
 from core.settings import Settings
 from core.temporal import connect
 from domain.roles import ADMIN_ROLES
@@ -77,10 +77,6 @@ class System:
 
     async def get(self, username: str, path: str, **params: Any) -> httpx.Response:
         return await self.http.get(path, params=params, headers=self.as_(username))
-
-
-def wall_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 @pytest.fixture

@@ -9,13 +9,16 @@ import shutil
 import sqlite3
 import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 import psycopg
 from sqlmodel import Session
 
+from domain.year_files import YearArrangement
+from store.calendar import save_calendar_year
 from store.db import make_engine, session_scope
 from store.migrate import upgrade
 from store.org import replace_tree
@@ -148,3 +151,17 @@ class FreshStore:
     def drop(self) -> None:
         if self.exists and self._file is None:
             _admin(f'DROP DATABASE IF EXISTS "{self._database}" WITH (FORCE)')
+
+
+def load_official_year(
+    store_url: str, year: int, holidays: Iterable[date], *, now: datetime
+) -> None:
+    """A year's arrangement (these rest days, no make-up days) loaded into the store as an
+    administrator loads it: official from then on for every process that reads the store."""
+    engine = make_engine(store_url)
+    try:
+        with session_scope(engine) as session:
+            arrangement = YearArrangement(year, set(holidays), set())
+            save_calendar_year(session, arrangement, loaded_by="sec", now=now)
+    finally:
+        engine.dispose()

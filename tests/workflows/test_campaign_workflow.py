@@ -5,7 +5,7 @@ after it, a late first report, and the compiled workbook read back cell by cell.
 The clock starts at EPOCH (Mon 2030-03-04 09:00, Asia/Shanghai; March 2030 has no holidays).
 """
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -21,12 +21,10 @@ from api.campaign_workbook import PUBLIC_HEADER, STAFF_HEADER, NotCompiled, comp
 from domain.orgtree import OrgTree
 from domain.records import CampaignState, PersonnelEntry, PersonnelReport
 from domain.workdays import WorkdayCalendar
-from domain.year_files import YearArrangement
-from store.calendar import save_calendar_year
-from store.db import session_scope
 from store.models import Campaign, CampaignUnit, OutboxRow, Unit
 from tests.support.demo import demo_tree
 from tests.support.process_support import EPOCH, Process, at, attributes, refusal, running_process
+from tests.support.stores import load_official_year
 from workflows import errors
 from workflows.campaign import CampaignWorkflow
 from workflows.messages.campaign import CampaignInput, CloseCampaign, SubmitReport
@@ -269,15 +267,10 @@ def tree() -> OrgTree:
     return demo_tree()
 
 
-def load_official_year(process: Process, *holidays: str) -> None:
+def load_2030(process: Process, *holidays: str) -> None:
     """As an administrator loads it: into the store, which every worker reads."""
-    official = YearArrangement(2030, {date.fromisoformat(day) for day in holidays}, set())
-    engine = process.store()
-    try:
-        with session_scope(engine) as session:
-            save_calendar_year(session, official, loaded_by="sec", now=datetime.now(UTC))
-    finally:
-        engine.dispose()
+    days = [date.fromisoformat(day) for day in holidays]
+    load_official_year(process.settings.store_url, 2030, days, now=EPOCH)
 
 
 async def test_a_loaded_calendar_year_moves_the_reminder(process: Process) -> None:
@@ -286,7 +279,7 @@ async def test_a_loaded_calendar_year_moves_the_reminder(process: Process) -> No
     # 2030 has no official arrangement yet: the reminder day is an estimate, and says so.
     assert opened.remind_at == at(12, 9, 0, 0) and opened.remind_estimated
     # Wednesday 13 March becomes a holiday: the third working day before Friday is Monday.
-    load_official_year(process, "2030-03-13")
+    load_2030(process, "2030-03-13")
     await handle.signal(CampaignWorkflow.calendar_changed)
     await process.sleep_until(at(11, 9, 0, 1))
     state = await handle.query(CampaignWorkflow.state)
@@ -305,7 +298,7 @@ async def test_an_official_year_that_keeps_the_reminder_day_ends_the_estimate(
     await process.sleep_until(at(5))
     assert campaign_row(process).remind_estimated
     # The official arrangement has no holiday in March: the same day, no longer an estimate.
-    load_official_year(process, "2030-10-01")
+    load_2030(process, "2030-10-01")
     await handle.signal(CampaignWorkflow.calendar_changed)
     await process.sleep_until(at(6))
 

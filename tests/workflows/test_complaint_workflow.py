@@ -14,9 +14,6 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.process import Channel, SlipKind, Stage
 from domain.records import SlipState
-from domain.year_files import YearArrangement
-from store.calendar import save_calendar_year
-from store.db import session_scope
 from store.models import Case, CaseClock, OutboxRow, TimelineRow
 from tests.support.demo import CHANG_AN, CHANG_AN_SCHOOL, CITY, PROVINCE, QIAO_XI
 from tests.support.process_support import (
@@ -33,6 +30,7 @@ from tests.support.process_support import (
     settled,
     state,
 )
+from tests.support.stores import load_official_year
 from tests.support.waiting import eventually
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages.complaint import (
@@ -578,11 +576,7 @@ async def test_deadline_from_an_official_year_into_an_estimated_one(tmp_path: Pa
     async with running_process(tmp_path / "data", skip_to=None) as process:
         # 2030 loaded as official (the test's own arrangement), 2031 not: the count crosses
         # into a year the calendar estimates, whatever the calendar package has learnt since.
-        engine = process.store()
-        with session_scope(engine) as session:
-            official = YearArrangement(2030, {date(2030, 1, 1)}, set())
-            save_calendar_year(session, official, loaded_by="sec", now=EPOCH)
-        engine.dispose()
+        load_official_year(process.settings.store_url, 2030, [date(2030, 1, 1)], now=EPOCH)
         case = await process.start(received_at=EPOCH.replace(2030, 12, 30, 10, 0))
         view = await settled(case, Stage.VERIFY_ISSUE)
         issue = clock(view, "verify_issue-1")

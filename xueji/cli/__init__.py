@@ -72,9 +72,9 @@ def api(
 
     settings = get_settings()
     listen = host or settings.api_host
-    problems = settings.exposure_problems(listen)
-    if problems:
-        raise fail("拒绝启动 API：\n" + "\n".join(f"  {problem}" for problem in problems))
+    refusal = settings.exposure_refusal(listen)
+    if refusal:
+        raise fail(refusal)
     uvicorn.run("api.main:app", host=listen, port=port or settings.api_port)
 
 
