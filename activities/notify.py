@@ -156,6 +156,7 @@ def deliver_outbox(
         query = (
             select(OutboxRow.key)
             .where(col(OutboxRow.sent_at).is_(None))
+            .where(OutboxRow.recipient_user == "")  # a person's copy is read in their inbox
             .order_by(col(OutboxRow.attempts), col(OutboxRow.created_at), col(OutboxRow.key))
         )
         for key in list(session.exec(query)):

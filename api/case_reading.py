@@ -5,6 +5,7 @@ import json
 
 from sqlmodel import Session, col, select
 
+from api.case_names import Names
 from api.schemas.complaints import (
     CaseDetail,
     CaseSummary,
@@ -16,15 +17,19 @@ from api.schemas.complaints import (
     StudentOut,
     TimelineOut,
 )
+from api.security import field_error
 from api.slip_pdf import SlipDocument, StudentLine
 from domain.ids import InvalidIdentifier, mask_id_card, mask_student_no
 from store.cases import registration, slips, timeline
-from store.models import Case, CaseClock, CaseSlip, School, Unit
+from store.models import Case, CaseClock, CaseSlip, TimelineRow
 from store.sealing import Sealer
+
+PRIVATE_IN_REPLY = "公开答复不得包含投诉人或学生的姓名、电话、邮箱或证件号码"
 
 
 def case_detail(session: Session, case: Case, sealer: Sealer) -> CaseDetail:
     registered = registration(session, case.id, sealer)
+    names = Names(session)
     steps = session.exec(
         select(CaseClock).where(CaseClock.case_id == case.id).order_by(col(CaseClock.started_at))
     )
@@ -53,11 +58,37 @@ def case_detail(session: Session, case: Case, sealer: Sealer) -> CaseDetail:
         unit_codes=registered.unit_codes if registered else [],
         steps=[ClockOut.model_validate(step, from_attributes=True) for step in steps],
         slips=[slip_out(row) for row in slips(session, case.id)],
-        timeline=[
-            TimelineOut.model_validate(row, from_attributes=True)
-            for row in timeline(session, case.id)
-        ],
+        timeline=[timeline_out(row, names, sealer) for row in timeline(session, case.id)],
     )
+
+
+def timeline_out(row: TimelineRow, names: Names, sealer: Sealer) -> TimelineOut:
+    """An entry as staff read it: unit names for codes, the actor's name, their text."""
+    return TimelineOut(
+        at=row.at,
+        kind=row.kind,
+        unit=row.unit,
+        unit_name=names.unit(row.unit),
+        text=names.text(row.text),
+        actor=row.actor,
+        actor_name=names.person(row.actor),
+        note=str(sealer.open(row.sealed_note)) if row.sealed_note is not None else "",
+    )
+
+
+def check_public_reply(session: Session, case_id: str, reply: str, sealer: Sealer) -> None:
+    """A 422 on `public_reply` when it names the complainant or a student, or quotes their
+    phone, e-mail or ID numbers: the public tracking page shows it to anyone with the code."""
+    registered = registration(session, case_id, sealer)
+    if registered is None or not reply:
+        return
+    person = registered.complainant
+    private = [person.name, person.phone, person.email, person.id_card, person.student_no]
+    for student in registered.students:
+        private += [student.name, student.id_card, student.student_no]
+    squeezed = "".join(reply.split())
+    if any(value and "".join(value.split()) in squeezed for value in private):
+        raise field_error("public_reply", [PRIVATE_IN_REPLY])
 
 
 def slip_out(row: CaseSlip) -> SlipOut:
@@ -73,6 +104,8 @@ def slip_out(row: CaseSlip) -> SlipOut:
         status=row.status,
         sent_at=row.sent_at,
         returned_at=row.returned_at,
+        assignee=row.assignee,
+        returned_by=row.returned_by,
     )
 
 
@@ -97,8 +130,9 @@ def _masked(mask: object, value: str) -> str:
 
 def slip_document(session: Session, row: CaseSlip, sealer: Sealer) -> SlipDocument:
     """What the slip's PDF prints: names from the org tree, the case's summary and students
-    unsealed, ID card numbers masked."""
+    unsealed, ID card numbers masked, the unit and person who returned it."""
     detail = slip_detail(session, row, sealer)
+    names = Names(session)
     case = session.get(Case, row.case_id)
     registered = registration(session, row.case_id, sealer)
     return SlipDocument(
@@ -106,9 +140,9 @@ def slip_document(session: Session, row: CaseSlip, sealer: Sealer) -> SlipDocume
         slip_id=row.slip_id,
         round=row.round,
         tracking_no=case.tracking_no if case else "",
-        issuer=_unit_label(session, row.issuer),
-        addressee=_unit_label(session, row.addressee),
-        route=[_unit_name(session, code) for code in detail.route],
+        issuer=_unit_label(names, row.issuer),
+        addressee=_unit_label(names, row.addressee),
+        route=[names.unit(code) for code in detail.route],
         sent_at=row.sent_at,
         summary=registered.content if registered else "",
         students=[
@@ -120,15 +154,16 @@ def slip_document(session: Session, row: CaseSlip, sealer: Sealer) -> SlipDocume
         estimated=detail.clock.estimated if detail.clock else False,
         response=detail.response,
         returned_at=row.returned_at,
-        returned_by=_unit_label(session, row.addressee) if row.returned_at else "",
+        returned_by=_returned_by(names, row),
     )
 
 
-def _unit_name(session: Session, code: str) -> str:
-    """The name of a unit or school in the org tree; the code itself when it is not there."""
-    found = session.get(Unit, code) or session.get(School, code)
-    return found.name if found else code
+def _returned_by(names: Names, row: CaseSlip) -> str:
+    if row.returned_at is None:
+        return ""
+    person = f"（{names.person(row.returned_by)}）" if row.returned_by else ""
+    return _unit_label(names, row.addressee) + person
 
 
-def _unit_label(session: Session, code: str) -> str:
-    return f"{code} {_unit_name(session, code)}"
+def _unit_label(names: Names, code: str) -> str:
+    return f"{code} {names.unit(code)}"

@@ -13,6 +13,7 @@ from api.errors import temporal_unavailable, too_many_page, validation_error
 from api.ratelimit import TooManyOnPage, new_limiter
 from api.routes import (
     admin,
+    assignments,
     audit,
     auth,
     calendar,
@@ -88,6 +89,7 @@ def create_app(
     app.include_router(faq.router)
     app.include_router(complaints.router)
     app.include_router(case_actions.router)
+    app.include_router(assignments.router)
     app.include_router(slips.router)
     app.include_router(campaigns.router)
     app.include_router(track.router)

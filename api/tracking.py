@@ -8,10 +8,12 @@ from sqlmodel import Session
 
 from api.schemas.public import Progress
 from domain.process import STAGE_NAMES, Stage
+from domain.records import Outcome
 from domain.workdays import beijing_minute
 from store.intake import GuessesUsedUp, find_by_query_code
 from store.models import Case
 from store.queries import estimated_dues
+from store.sealing import Sealer
 
 NOT_FOUND = "受理编号或查询码不正确"
 USED_UP = "该受理编号的查询码输错次数过多，请于 {until} 后再试，或致电受理单位查询"
@@ -25,9 +27,19 @@ def used_up(exc: GuessesUsedUp, now: datetime) -> tuple[str, int]:
     return USED_UP.format(until=beijing_minute(exc.until)), seconds
 
 
-def progress(session: Session, number: str, code: str, now: datetime) -> Progress | None:
+OUTCOME_NAMES = {
+    Outcome.CLOSED: "已办结，处理结果已告知投诉人",
+    Outcome.REFERRED: "已告知处理责任单位的投诉电话",
+    Outcome.WITHDRAWN: "投诉人已撤回投诉",
+}
+
+
+def progress(
+    session: Session, number: str, code: str, now: datetime, sealer: Sealer
+) -> Progress | None:
     """The progress of the complaint with this (normalised) tracking number, if the query code
-    is its own; None otherwise (the wrong code counted). Raises GuessesUsedUp."""
+    is its own; None otherwise (the wrong code counted). Once closed, how it ended and the
+    public reply staff wrote for this page. Raises GuessesUsedUp."""
     intake = find_by_query_code(session=session, tracking_no=number, code=code, now=now)
     if intake is None:
         return None
@@ -53,4 +65,7 @@ def progress(session: Session, number: str, code: str, now: datetime) -> Progres
         due=case.due,
         estimated=case.id in estimated_dues(session=session, cases=[case]),
         finished=bool(case.outcome),
+        outcome=case.outcome,
+        outcome_name=OUTCOME_NAMES.get(Outcome(case.outcome), ""),
+        reply=str(sealer.open(case.sealed_public_reply)) if case.sealed_public_reply else "",
     )

@@ -53,6 +53,27 @@ class Channel(StrEnum):
     VISIT = "visit"  # 来访
 
 
+class InformChannel(StrEnum):
+    """How the complainant was told the outcome (告知方式)."""
+
+    PHONE = "phone"  # 电话
+    SMS = "sms"  # 短信 (sent by the system)
+    EMAIL = "email"  # 电子邮件 (sent by the system)
+    LETTER = "letter"  # 书面
+    IN_PERSON = "in_person"  # 当面
+
+
+INFORM_CHANNEL_NAMES = {
+    InformChannel.PHONE: "电话",
+    InformChannel.SMS: "短信",
+    InformChannel.EMAIL: "电子邮件",
+    InformChannel.LETTER: "书面",
+    InformChannel.IN_PERSON: "当面",
+}
+# The channels the system itself delivers through the outbox.
+SENT_BY_SYSTEM = (InformChannel.SMS, InformChannel.EMAIL)
+
+
 def first_stage(
     *, channel: Channel, refer_to_hotline: bool, receiving_unit: str, handling_unit: str
 ) -> Stage:

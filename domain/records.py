@@ -112,6 +112,8 @@ class SlipState:
     hops: list[Hop] = field(default_factory=list)
     clock: Clock | None = None
     returned_at: datetime | None = None
+    assignee: str = ""  # the username of the addressee's person in charge (承办人); "" none
+    returned_by: str = ""  # the username of who returned it
 
 
 # ---------------------------------------------------------------- what a case record holds
@@ -124,6 +126,8 @@ class TimelineEntry:
     kind: str  # e.g. registered, forwarded, slip_sent, hop, overdue, closed
     text: str  # Chinese, for staff; never personal data
     unit: str = ""
+    actor: str = ""  # the username of the staff member who acted; "" for the system
+    note: str = ""  # PII possible: what the actor wrote (a reason, conclusion, message)
 
 
 @dataclass(kw_only=True)
@@ -136,6 +140,8 @@ class Notice:
     unit: str = ""  # the unit concerned; "" with to_complainant
     climb: int = 0  # also alert this many superiors above `unit`
     to_complainant: bool = False
+    person: str = ""  # also the unit's person in charge (a username), for their own inbox
+    channel: str = ""  # to the complainant: "sms" or "email"; "" lets delivery choose
 
 
 @dataclass(kw_only=True)
@@ -154,6 +160,10 @@ class CaseSnapshot:
     overdue: bool
     escalation_level: int
     outcome: Outcome = Outcome.PENDING
+    assignee: str = ""  # the handling unit's person in charge (承办人); "" unassigned
+    # What the public tracking page shows once the case is closed; written by staff for the
+    # public, checked to name neither the complainant nor a student.
+    public_reply: str = ""
 
 
 @dataclass(kw_only=True)

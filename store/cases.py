@@ -51,9 +51,14 @@ def apply_record(
         case = session.get(Case, case_id)
         if record.case is not None:
             snapshot = asdict(record.case)
+            public_reply = snapshot.pop("public_reply")
             case = case or Case(id=case_id, **snapshot)
             for name, value in snapshot.items():
                 setattr(case, name, value)
+            if public_reply:
+                case.sealed_public_reply = sealer.seal(
+                    public_reply, current=case.sealed_public_reply
+                )
             session.add(case)
         if record.registration is not None:
             if case is None:
@@ -66,7 +71,7 @@ def apply_record(
         session.flush()
         refresh_access(session=session, case=case)
     with session.no_autoflush:
-        _add_timeline(session, record)
+        _add_timeline(session, record, sealer)
         _add_notices(session, record, sealer, now)
     session.flush()
 
@@ -104,6 +109,8 @@ def _upsert_slips(session: Session, record: CaseRecord, sealer: Sealer) -> None:
             "status": slip.status,
             "sent_at": slip.sent_at,
             "returned_at": slip.returned_at,
+            "assignee": slip.assignee,
+            "returned_by": slip.returned_by,
         }
         row = held.get(slip.slip_id) or CaseSlip(case_id=case_id, slip_id=slip.slip_id, **values)
         held[slip.slip_id] = row
@@ -130,8 +137,9 @@ def _held(
     return {getattr(row, key): row for row in session.exec(query)}
 
 
-def _add_timeline(session: Session, record: CaseRecord) -> None:
-    """The record's timeline entries the case does not have yet."""
+def _add_timeline(session: Session, record: CaseRecord, sealer: Sealer) -> None:
+    """The record's timeline entries the case does not have yet, what the actor wrote
+    sealed."""
     case_id = record.complaint_id
     keys = [item.key for item in record.timeline]
     if not keys:
@@ -146,15 +154,32 @@ def _add_timeline(session: Session, record: CaseRecord) -> None:
     for item in record.timeline:
         if item.key not in written:
             written.add(item.key)
-            session.add(TimelineRow(case_id=case_id, **asdict(item)))
+            values = asdict(item)
+            note = values.pop("note")
+            sealed = sealer.seal(note) if note else None
+            session.add(TimelineRow(case_id=case_id, **values, sealed_note=sealed))
 
 
 def _add_notices(session: Session, record: CaseRecord, sealer: Sealer, now: datetime) -> None:
-    """An outbox row for each recipient of each notice, once."""
+    """An outbox row for each recipient of each notice, once, and one for the person in
+    charge the notice names (read in their inbox)."""
     case_id = record.complaint_id
     add_to_outbox(
         session,
         [
+            OutboxRow(
+                key=f"{case_id}:{notice.key}:@{notice.person}",
+                case_id=case_id,
+                kind=notice.kind,
+                recipient_unit=notice.unit,
+                recipient_user=notice.person,
+                text=notice.text,
+                created_at=now,
+            )
+            for notice in record.notices
+            if notice.person and not notice.to_complainant
+        ]
+        + [
             OutboxRow(
                 key=f"{case_id}:{notice.key}:{recipient or 'complainant'}",
                 case_id=case_id,

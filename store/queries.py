@@ -41,6 +41,8 @@ class CaseFilter:
     school: str | None = None  # a 10-digit school code, or part of a school's name
     phone_hash: str | None = None  # store.lookup hashes of the complainant's numbers
     id_card_hash: str | None = None
+    assignee: str | None = None  # the person in charge (a username); "" nobody yet
+    open_only: bool | None = None  # cases still being handled
 
 
 @dataclass(frozen=True)
@@ -66,9 +68,12 @@ def visible_cases(
         (Case.channel, filters.channel),
         (Case.complainant_phone_hash, filters.phone_hash),
         (Case.complainant_id_hash, filters.id_card_hash),
+        (Case.assignee, filters.assignee),
     ):
         if value is not None:
             query = query.where(col(column) == value)
+    if filters.open_only:
+        query = query.where(col(Case.outcome) == "")
     if filters.received_from is not None:
         query = query.where(col(Case.received_at) >= filters.received_from)
     if filters.received_to is not None:

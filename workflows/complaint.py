@@ -18,16 +18,18 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.process import SlipKind, Stage
-    from domain.records import ClockStatus, Outcome, SlipStatus
+    from domain.records import ClockStatus, SlipStatus
     from workflows import clocks, complaint_signals
     from workflows import complaint_wording as wording
+    from workflows.complaint_people import assign, check_assignment, check_channel, inform
     from workflows.complaint_publishing import publish
     from workflows.complaint_registration import register
     from workflows.complaint_slips import issue
-    from workflows.complaint_stages import finish_clock, sound_alarm, to_stage, to_terminal
+    from workflows.complaint_stages import sound_alarm, to_stage
     from workflows.complaint_state import CaseState, check_codes
     from workflows.errors import INVALID_INPUT, ActionRefused
     from workflows.messages.complaint import (
+        AssignCase,
         CaseView,
         ComplaintInput,
         ConfirmResult,
@@ -114,7 +116,13 @@ class ComplaintWorkflow:
     async def issue_verification(self, action: IssueSlips) -> CaseView:
         async with self._case.lock:
             self._check_verification(action)
-            await issue(self._case, SlipKind.VERIFICATION, action.addressees, action.instructions)
+            await issue(
+                self._case,
+                SlipKind.VERIFICATION,
+                action.addressees,
+                action.instructions,
+                actor=action.actor,
+            )
             return self._case.view()
 
     @issue_verification.validator
@@ -128,10 +136,21 @@ class ComplaintWorkflow:
             self._check_opinion(action)
             if action.executing_units:
                 await issue(
-                    self._case, SlipKind.SUPERVISION, action.executing_units, action.opinion
+                    self._case,
+                    SlipKind.SUPERVISION,
+                    action.executing_units,
+                    action.opinion,
+                    actor=action.actor,
                 )
             else:
-                await to_stage(self._case, Stage.INFORMING, wording.NOTHING_TO_DO, "nothing_to_do")
+                await to_stage(
+                    self._case,
+                    Stage.INFORMING,
+                    wording.NOTHING_TO_DO,
+                    "nothing_to_do",
+                    actor=action.actor,
+                    note=action.opinion,
+                )
             return self._case.view()
 
     @decide_opinion.validator
@@ -145,7 +164,14 @@ class ComplaintWorkflow:
     async def confirm_result(self, action: ConfirmResult) -> CaseView:
         async with self._case.lock:
             self._check_confirm(action)
-            await to_stage(self._case, Stage.INFORMING, wording.RESULT_CONFIRMED, "confirmed")
+            await to_stage(
+                self._case,
+                Stage.INFORMING,
+                wording.RESULT_CONFIRMED,
+                "confirmed",
+                actor=action.actor,
+                note=action.conclusion,
+            )
             return self._case.view()
 
     @confirm_result.validator
@@ -157,7 +183,11 @@ class ComplaintWorkflow:
         async with self._case.lock:
             self._check_rework(action)
             await issue(
-                self._case, SlipKind.SUPERVISION, action.executing_units, action.instructions
+                self._case,
+                SlipKind.SUPERVISION,
+                action.executing_units,
+                action.instructions,
+                actor=action.actor,
             )
             return self._case.view()
 
@@ -168,22 +198,25 @@ class ComplaintWorkflow:
 
     @workflow.update
     async def inform_complainant(self, action: InformComplainant) -> CaseView:
-        case = self._case
-        async with case.lock:
+        async with self._case.lock:
             self._check_inform(action)
-            finish_clock(case, ClockStatus.MET)
-            case.outcome = Outcome.CLOSED
-            await to_terminal(
-                case,
-                Stage.CLOSED,
-                wording.closed(case.handling),
-                "closed",
-                [case.notice("informed", action.message, to_complainant=True)],
-            )
-            return case.view()
+            await inform(self._case, action)
+            return self._case.view()
 
     @inform_complainant.validator
     def _check_inform(self, action: InformComplainant) -> None:
         self._case.require(Stage.INFORMING, action.actor_unit)
         if not action.message.strip():
             raise ActionRefused(wording.EMPTY_MESSAGE, INVALID_INPUT)
+        check_channel(self._case, action)
+
+    @workflow.update
+    async def assign(self, action: AssignCase) -> CaseView:
+        async with self._case.lock:
+            self._check_assign(action)
+            await assign(self._case, action)
+            return self._case.view()
+
+    @assign.validator
+    def _check_assign(self, action: AssignCase) -> None:
+        check_assignment(self._case, action)

@@ -11,7 +11,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.process import Stage
     from domain.records import ClockStatus, Outcome
     from workflows import complaint_wording as wording
-    from workflows.complaint_disputes import raise_dispute, rule_dispute
+    from workflows.complaint_disputes import raise_dispute, refuse, rule_dispute
     from workflows.complaint_slips import cancel_open_slips, tell_calendar_changed
     from workflows.complaint_stages import finish_clock, retime_clock, to_terminal
     from workflows.complaint_state import CaseState
@@ -32,6 +32,12 @@ async def handle(case: CaseState, name: str, message: Any) -> None:
 
 
 async def withdraw(case: CaseState, request: Withdraw) -> None:
+    """Only the handling unit, or the receiving unit while the case is its own, records it
+    (the API checks the roles); a withdrawal from before actors were recorded is not checked."""
+    actor = request.actor_unit
+    if actor and actor != case.handling:
+        await refuse(case, actor, wording.WITHDRAWAL_BY, request.actor)
+        return
     await cancel_open_slips(case, wording.WITHDRAWN_BY_COMPLAINANT)
     finish_clock(case, ClockStatus.STOPPED)
     case.outcome = Outcome.WITHDRAWN
@@ -45,6 +51,9 @@ async def withdraw(case: CaseState, request: Withdraw) -> None:
                 "withdrawn", wording.withdrawn_notice(case.input.tracking_no), unit=case.handling
             )
         ],
+        actor=request.actor,
+        actor_unit=actor,
+        note=request.reason,
     )
 
 

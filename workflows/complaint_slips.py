@@ -31,8 +31,11 @@ def lookup_reason(exc: ActivityError | ApplicationError) -> str:
     return cause.message if isinstance(cause, ApplicationError) else wording.UNREADABLE_CODE
 
 
-async def issue(case: CaseState, kind: SlipKind, addressees: list[str], instructions: str) -> None:
-    """Issue one slip of `kind` to each addressee and enter the stage that waits for them."""
+async def issue(
+    case: CaseState, kind: SlipKind, addressees: list[str], instructions: str, *, actor: str = ""
+) -> None:
+    """Issue one slip of `kind` to each addressee and enter the stage that waits for them;
+    the entry keeps the instructions (or opinion) `actor` wrote."""
     routes: list[list[str]] = []
     for addressee in addressees:
         try:
@@ -86,9 +89,8 @@ async def issue(case: CaseState, kind: SlipKind, addressees: list[str], instruct
         asyncio.create_task(await_slip(case, slip_id))  # noqa: RUF006
         issued.append(slip_id)
     stage = Stage.VERIFICATION if kind is SlipKind.VERIFICATION else Stage.EXECUTION
-    await to_stage(
-        case, stage, wording.slips_issued(case.handling, kind, case.round, issued), stage.value
-    )
+    text = wording.slips_issued(case.handling, kind, case.round, issued)
+    await to_stage(case, stage, text, stage.value, actor=actor, note=instructions)
 
 
 async def await_slip(case: CaseState, slip_id: str) -> None:

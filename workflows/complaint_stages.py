@@ -42,12 +42,17 @@ async def to_stage(
     registration: Registration | None = None,
     timeline: list[TimelineEntry] | None = None,
     notices: list[Notice] | None = None,
+    actor: str = "",
+    actor_unit: str = "",
+    note: str = "",
 ) -> None:
-    """Enter a stage: close the open clock, start the new one if the stage has one."""
+    """Enter a stage: close the open clock, start the new one if the stage has one. The
+    entry names `actor`, who moved the case on, with what they wrote (`note`)."""
     finish_clock(case, stop)
     case.stage = stage
     unit = case.handling
-    timeline = [*(timeline or []), case.entry(kind, text, unit, at=start)]
+    entry = case.entry(kind, text, actor_unit or unit, at=start, actor=actor, note=note)
+    timeline = [*(timeline or []), entry]
     notices = list(notices or [])
     if stage in STAGES_WITH_CLOCK:
         if stage is Stage.DISPUTED:
@@ -80,10 +85,14 @@ async def to_terminal(
     *,
     registration: Registration | None = None,
     timeline: list[TimelineEntry] | None = None,
+    actor: str = "",
+    actor_unit: str = "",
+    note: str = "",
 ) -> None:
     """End the case in a terminal stage (closed, referred, withdrawn)."""
     case.stage = stage
-    entries = [*(timeline or []), case.entry(kind, text, case.handling)]
+    entry = case.entry(kind, text, actor_unit or case.handling, actor=actor, note=note)
+    entries = [*(timeline or []), entry]
     await save(case, entries, notices, registration=registration)
     case.version += 1
 

@@ -71,6 +71,8 @@ class CaseState:
         self.round = 0
         self.disputes: list[Dispute] = []
         self.outcome = Outcome.PENDING
+        self.assignee = ""  # the handling unit's person in charge (承办人)
+        self.public_reply = ""
         self.seq = 0
         self.version = 0  # +1 whenever the stage or the open clock changes: the run loop wakes
         self.published: dict[str, object] = {}
@@ -86,15 +88,37 @@ class CaseState:
         return f"{prefix}{self.seq}"
 
     def entry(
-        self, kind: str, text: str, unit: str, *, at: datetime | None = None
+        self,
+        kind: str,
+        text: str,
+        unit: str,
+        *,
+        at: datetime | None = None,
+        actor: str = "",
+        note: str = "",
     ) -> TimelineEntry:
+        """A timeline entry; `actor` and `note`: who acted and what they wrote."""
         return TimelineEntry(
-            key=self.key("t"), at=at or workflow.now(), kind=kind, text=text, unit=unit
+            key=self.key("t"),
+            at=at or workflow.now(),
+            kind=kind,
+            text=text,
+            unit=unit,
+            actor=actor,
+            note=note,
         )
 
     def notice(
-        self, kind: str, text: str, *, unit: str = "", climb: int = 0, to_complainant: bool = False
+        self,
+        kind: str,
+        text: str,
+        *,
+        unit: str = "",
+        climb: int = 0,
+        to_complainant: bool = False,
+        channel: str = "",
     ) -> Notice:
+        """A notice; one to the handling unit also goes to its person in charge."""
         return Notice(
             key=self.key("n"),
             kind=kind,
@@ -102,6 +126,8 @@ class CaseState:
             unit=unit,
             climb=climb,
             to_complainant=to_complainant,
+            person=self.assignee if unit and unit == self.handling else "",
+            channel=channel,
         )
 
     def require(self, stage: Stage, actor: str) -> None:
@@ -155,6 +181,8 @@ class CaseState:
             overdue=overdue,
             escalation_level=level,
             outcome=self.outcome,
+            assignee=self.assignee,
+            public_reply=self.public_reply,
         )
 
     def view(self) -> CaseView:
@@ -177,4 +205,5 @@ class CaseState:
             overdue=overdue,
             escalation_level=level,
             outcome=self.outcome,
+            assignee=self.assignee,
         )

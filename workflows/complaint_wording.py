@@ -10,7 +10,14 @@ from datetime import datetime
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.process import SLIP_NAMES, STAGE_NAMES, SlipKind, Stage
+    from domain.process import (
+        INFORM_CHANNEL_NAMES,
+        SLIP_NAMES,
+        STAGE_NAMES,
+        InformChannel,
+        SlipKind,
+        Stage,
+    )
     from workflows.clocks import ALARM_NAMES, Alarm
 
 NO_HOTLINE = "（该单位尚未公布电话）"
@@ -25,6 +32,11 @@ TOO_LATE_TO_DISPUTE = "处理层级争议只能在确定办理意见前提出"
 NO_OPEN_DISPUTE = "本案没有待裁定的处理层级争议"
 HANDLING_UNIT_CHANGED = "处理责任单位已变更"
 WITHDRAWN_BY_COMPLAINANT = "投诉人已撤回投诉"
+NO_EMAIL = "channel：投诉人未留电子邮箱，不能以电子邮件告知"
+ONLY_CALLS_UNREACHED = "reached：只有电话告知可以登记为未联系上"
+NO_ASSIGNEE = "assignee：承办人不能为空"
+REASSIGN_WITHOUT_REASON = "reason：更换承办人须说明理由"
+WITHDRAWAL_BY = "只有处理单位，或案件仍由本单位处理时的受理单位，可以登记撤回"
 
 
 def _minute(moment: datetime) -> str:
@@ -139,6 +151,35 @@ def slips_issued(handling_unit: str, kind: SlipKind, round: int, issued: list[st
 
 def closed(handling_unit: str) -> str:
     return f"{handling_unit} 已告知投诉人处理结果，办结"
+
+
+def informed(handling_unit: str, channel: InformChannel) -> str:
+    return f"{handling_unit} 已通过{INFORM_CHANNEL_NAMES[channel]}告知投诉人处理结果，办结"
+
+
+def not_reached(unit: str) -> str:
+    return f"{unit} 电话告知投诉人，未联系上"
+
+
+def no_phone(channel: InformChannel) -> str:
+    return f"channel：投诉人未留电话，不能以{INFORM_CHANNEL_NAMES[channel]}告知"
+
+
+# ---------------------------------------------------------------- the person in charge
+
+
+def already_assigned(assignee: str) -> str:
+    return f"assignee：本案承办人已是 {assignee}"
+
+
+def assignee_named(unit: str, assignee: str, previous: str) -> str:
+    if previous:
+        return f"{unit} 承办人由 {previous} 改为 {assignee}"
+    return f"{unit} 指定承办人 {assignee}"
+
+
+def assignee_notice(tracking_no: str) -> str:
+    return f"投诉 {tracking_no} 已指定承办人"
 
 
 # ---------------------------------------------------------------- disputes, withdrawal

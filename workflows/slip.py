@@ -33,7 +33,17 @@ with workflow.unsafe.imports_passed_through():
         WRONG_UNIT,
         ActionRefused,
     )
-    from workflows.messages.slip import ReturnSlip, SlipAlarm, SlipAnswer, SlipInput, SlipResult
+    from workflows.messages.slip import (
+        AssignSlip,
+        ReturnSlip,
+        SlipAlarm,
+        SlipAnswer,
+        SlipInput,
+        SlipResult,
+    )
+
+# Slips pass each level in turn, every hop recorded at its own time (before: all at once).
+HOPS_IN_TURN = "slip-hops-in-turn"
 
 
 @workflow.defn(name="SlipWorkflow")
@@ -45,39 +55,45 @@ class SlipWorkflow:
         self._answer: SlipAnswer | None = None
         self._cancel_reason: str | None = None
         self._calendar_changes = 0
+        self._assignments = 0
+        self._finished = False  # returned (or cancelled) and back at the issuer
 
     @workflow.run
     async def run(self, input: SlipInput) -> SlipResult:
         slip, clock = self._slip, self._slip.clock
         assert clock is not None, "the complaint workflow issues a slip with its clock"
         name = SLIP_NAMES[slip.kind]
-        slip.hops = [
-            Hop(from_unit=a, to_unit=b, at=slip.sent_at) for a, b in itertools.pairwise(slip.route)
-        ]
+        received = TimelineEntry(
+            key=f"{slip.slip_id}:received",
+            at=slip.sent_at,
+            kind="slip_received",
+            unit=slip.addressee,
+            text=f"{slip.addressee} 收到{name} {slip.slip_id}，"
+            f"应于 {clock.due:%Y-%m-%d %H:%M} 前反馈",
+        )
+        notice = Notice(
+            key=f"{slip.slip_id}:received",
+            kind="slip_received",
+            unit=slip.addressee,
+            text=f"请办理{name} {slip.slip_id}，办理期限 {clock.due:%Y-%m-%d %H:%M}",
+        )
+        if workflow.patched(HOPS_IN_TURN):
+            await self._travel(list(itertools.pairwise(slip.route)), "sent")
+            received.at = workflow.now()
+            timeline = [received]
+        else:  # histories from before: every hop at the time of sending, in one record
+            slip.hops = [
+                Hop(from_unit=a, to_unit=b, at=slip.sent_at)
+                for a, b in itertools.pairwise(slip.route)
+            ]
+            timeline = [*self._hop_entries("sent", slip.hops), received]
         await clocks.record(
             CaseRecord(
                 complaint_id=input.complaint_id,
                 slips=[SlipRecord(slip=slip, instructions=input.instructions)],
                 clocks=[clock],
-                timeline=[
-                    *self._hop_entries("sent", slip.hops),
-                    TimelineEntry(
-                        key=f"{slip.slip_id}:received",
-                        at=slip.sent_at,
-                        kind="slip_received",
-                        unit=slip.addressee,
-                        text=f"{slip.addressee} 收到{name} {slip.slip_id}，"
-                        f"应于 {clock.due:%Y-%m-%d %H:%M} 前反馈",
-                    ),
-                ],
-                notices=[
-                    Notice(
-                        key=f"{slip.slip_id}:received",
-                        kind="slip_received",
-                        unit=slip.addressee,
-                        text=f"请办理{name} {slip.slip_id}，办理期限 {clock.due:%Y-%m-%d %H:%M}",
-                    )
-                ],
+                timeline=timeline,
+                notices=[notice],
             )
         )
         while self._answer is None and self._cancel_reason is None:
@@ -101,14 +117,17 @@ class SlipWorkflow:
             result = await self._cancelled()
         else:
             result = await self._returned(self._answer)
+        self._finished = True
         await workflow.wait_condition(workflow.all_handlers_finished)
         return result
 
     @workflow.update
     async def return_slip(self, action: ReturnSlip) -> SlipState:
         """The addressee returns the slip; answered once it has gone back up the route."""
-        self._answer = SlipAnswer(response=action.response, answered_at=workflow.now())
-        await workflow.wait_condition(lambda: self._slip.status != SlipStatus.OPEN)
+        self._answer = SlipAnswer(
+            response=action.response, answered_at=workflow.now(), actor=action.actor
+        )
+        await workflow.wait_condition(lambda: self._finished)
         return self._slip
 
     @return_slip.validator
@@ -126,6 +145,64 @@ class SlipWorkflow:
         if not action.response.strip():
             raise ActionRefused("response：反馈内容不能为空", INVALID_INPUT)
 
+    @workflow.update
+    async def assign(self, action: AssignSlip) -> SlipState:
+        """The addressee names its person in charge of the slip (承办人)."""
+        slip = self._slip
+        previous, slip.assignee = slip.assignee, action.assignee
+        text = f"{slip.addressee} {SLIP_NAMES[slip.kind]} {slip.slip_id} 承办人" + (
+            f"由 {previous} 改为 {action.assignee}" if previous else f"：{action.assignee}"
+        )
+        self._assignments += 1
+        await clocks.record(
+            CaseRecord(
+                complaint_id=self._input.complaint_id,
+                slips=[SlipRecord(slip=slip)],
+                timeline=[
+                    TimelineEntry(
+                        key=f"{slip.slip_id}:assignee:{self._assignments}",
+                        at=workflow.now(),
+                        kind="slip_assignee",
+                        unit=slip.addressee,
+                        text=text,
+                        actor=action.actor,
+                        note=action.reason,
+                    )
+                ],
+                notices=[
+                    Notice(
+                        key=f"{slip.slip_id}:assignee:{self._assignments}",
+                        kind="assignee",
+                        unit=slip.addressee,
+                        person=action.assignee,
+                        text=f"{SLIP_NAMES[slip.kind]} {slip.slip_id} 已指定承办人",
+                    )
+                ],
+            )
+        )
+        return slip
+
+    @assign.validator
+    def _check_assign(self, action: AssignSlip) -> None:
+        slip = self._slip
+        name = f"{SLIP_NAMES[slip.kind]} {slip.slip_id}"
+        if action.slip_id != slip.slip_id:
+            raise ActionRefused(f"本单编号为 {slip.slip_id}，不是 {action.slip_id}", UNKNOWN_SLIP)
+        if (
+            self._answer is not None
+            or self._cancel_reason is not None
+            or (slip.status != SlipStatus.OPEN)
+        ):
+            raise ActionRefused(f"{name} 已办结，不能再指定承办人", ALREADY_DONE)
+        if action.actor_unit != slip.addressee:
+            raise ActionRefused(f"{name} 应由 {slip.addressee} 指定承办人", WRONG_UNIT)
+        if not action.assignee.strip():
+            raise ActionRefused("assignee：承办人不能为空", INVALID_INPUT)
+        if action.assignee == slip.assignee:
+            raise ActionRefused(f"assignee：承办人已是 {slip.assignee}", ALREADY_DONE)
+        if slip.assignee and not action.reason.strip():
+            raise ActionRefused("reason：更换承办人须说明理由", INVALID_INPUT)
+
     @workflow.signal
     def cancel(self, reason: str) -> None:
         if self._answer is None and self._cancel_reason is None:
@@ -141,38 +218,76 @@ class SlipWorkflow:
         clocks.finish(clock, ClockStatus.MET)
         clock.finished_at = answer.answered_at
         slip.status, slip.returned_at = SlipStatus.RETURNED, answer.answered_at
-        back = list(reversed(slip.route))
-        hops_up = [
-            Hop(from_unit=a, to_unit=b, at=answer.answered_at) for a, b in itertools.pairwise(back)
-        ]
-        slip.hops += hops_up
+        slip.returned_by = answer.actor
+        name = SLIP_NAMES[slip.kind]
         late = "（超期）" if clock.overdue else ""
-        await clocks.record(
-            CaseRecord(
-                complaint_id=self._input.complaint_id,
-                slips=[SlipRecord(slip=slip, response=answer.response)],
-                clocks=[clock],
-                timeline=[
-                    TimelineEntry(
-                        key=f"{slip.slip_id}:answered",
-                        at=answer.answered_at,
-                        kind="slip_answered",
-                        unit=slip.addressee,
-                        text=f"{slip.addressee} 反馈{SLIP_NAMES[slip.kind]} {slip.slip_id}{late}",
-                    ),
-                    *self._hop_entries("returned", hops_up),
-                ],
-                notices=[
-                    Notice(
-                        key=f"{slip.slip_id}:returned",
-                        kind="slip_returned",
-                        unit=slip.issuer,
-                        text=f"{SLIP_NAMES[slip.kind]} {slip.slip_id} 已由 {slip.addressee} 反馈",
-                    )
-                ],
-            )
+        answered = TimelineEntry(
+            key=f"{slip.slip_id}:answered",
+            at=answer.answered_at,
+            kind="slip_answered",
+            unit=slip.addressee,
+            text=f"{slip.addressee} 反馈{name} {slip.slip_id}{late}",
+            actor=answer.actor,
         )
+        returned = Notice(
+            key=f"{slip.slip_id}:returned",
+            kind="slip_returned",
+            unit=slip.issuer,
+            text=f"{name} {slip.slip_id} 已由 {slip.addressee} 反馈",
+        )
+        back = list(itertools.pairwise(reversed(slip.route)))
+        record = CaseRecord(
+            complaint_id=self._input.complaint_id,
+            slips=[SlipRecord(slip=slip, response=answer.response)],
+            clocks=[clock],
+        )
+        if workflow.patched(HOPS_IN_TURN):
+            record.timeline = [answered]
+            await clocks.record(record)
+            await self._travel(back, "returned", last_notice=returned)
+        else:  # histories from before: every hop at the time of answering, in one record
+            slip.hops += [Hop(from_unit=a, to_unit=b, at=answer.answered_at) for a, b in back]
+            record.timeline = [answered, *self._hop_entries("returned", slip.hops[-len(back) :])]
+            record.notices = [returned]
+            await clocks.record(record)
         return SlipResult(slip=slip, response=answer.response)
+
+    async def _travel(
+        self, hops: list[tuple[str, str]], direction: str, *, last_notice: Notice | None = None
+    ) -> None:
+        """Pass the slip along `hops` one level at a time, each hop recorded when that level
+        has it (逐级), and each bureau in between told; `last_notice` goes with the last hop."""
+        slip = self._slip
+        name = SLIP_NAMES[slip.kind]
+        end = slip.addressee if direction == "sent" else slip.issuer
+        verb = "下发" if direction == "sent" else "报送"
+        for index, (from_unit, to_unit) in enumerate(hops):
+            hop = Hop(from_unit=from_unit, to_unit=to_unit, at=workflow.now())
+            slip.hops.append(hop)
+            (entry,) = self._hop_entries(direction, [hop], start=index)
+            notices = []
+            if to_unit != end:
+                notices.append(
+                    Notice(
+                        key=entry.key,
+                        kind="slip_passed",
+                        unit=to_unit,
+                        text=f"{name} {slip.slip_id} 经本单位{verb}：{from_unit} → {to_unit}",
+                    )
+                )
+            elif last_notice is not None:
+                notices.append(last_notice)
+            # Going down, each record carries the instructions: the slip is readable in full
+            # by the units it has reached.
+            instructions = self._input.instructions if direction == "sent" else None
+            await clocks.record(
+                CaseRecord(
+                    complaint_id=self._input.complaint_id,
+                    slips=[SlipRecord(slip=slip, instructions=instructions)],
+                    timeline=[entry],
+                    notices=notices,
+                )
+            )
 
     async def _cancelled(self) -> SlipResult:
         slip, clock = self._slip, self._slip.clock
@@ -221,6 +336,7 @@ class SlipWorkflow:
                         key=key,
                         kind=alarm.value,
                         unit=slip.addressee,
+                        person=slip.assignee,
                         climb=clock.escalation_level,
                         text=text,
                     )
@@ -239,12 +355,14 @@ class SlipWorkflow:
             "slip_clock", SlipAlarm(slip_id=self._slip.slip_id, clock=self._slip.clock)
         )
 
-    def _hop_entries(self, direction: str, hops: list[Hop]) -> list[TimelineEntry]:
+    def _hop_entries(
+        self, direction: str, hops: list[Hop], *, start: int = 0
+    ) -> list[TimelineEntry]:
         name = SLIP_NAMES[self._slip.kind]
         verb = "逐级下发" if direction == "sent" else "逐级反馈"
         return [
             TimelineEntry(
-                key=f"{self._slip.slip_id}:{direction}:{index}",
+                key=f"{self._slip.slip_id}:{direction}:{start + index}",
                 at=hop.at,
                 kind=f"slip_{direction}",
                 unit=hop.to_unit,

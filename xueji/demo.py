@@ -258,7 +258,11 @@ async def _one_school_closed(what: str, staff: dict[str, Staff]) -> Filed:
     await handler.post(f"/api/complaints/{case_id}/confirmation", {"conclusion": "已落实"})
     await handler.post(
         f"/api/complaints/{case_id}/informing",
-        {"message": "您反映的问题已处理：学校已为孩子补办学籍接续。"},
+        {
+            "channel": "phone",
+            "message": "电话告知：学校已为孩子补办学籍接续，家长表示满意。",
+            "public_reply": "您反映的问题已处理：学校已补办学籍接续手续。",
+        },
     )
     return await _filed(what, created, handler, "closed")
 

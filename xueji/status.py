@@ -91,7 +91,7 @@ def _overdue(session: Session) -> Check:
 
 
 def _outbox(session: Session, settings: Settings) -> Check:
-    unsent = col(OutboxRow.sent_at).is_(None)
+    unsent = col(OutboxRow.sent_at).is_(None) & (col(OutboxRow.recipient_user) == "")
     query = select(func.count(), func.min(OutboxRow.created_at)).where(unsent)
     count, oldest = session.exec(query).one()
     if not settings.smtp_host:

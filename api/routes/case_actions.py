@@ -12,7 +12,16 @@ from sqlmodel import Session
 
 from api import workflow_calls
 from api.answers import in_beijing_time
-from api.deps import CaseActorDep, CaseStaffDep, SessionDep, TemporalDep, TreeDep, store_call
+from api.case_reading import check_public_reply
+from api.deps import (
+    CaseActorDep,
+    CaseStaffDep,
+    SealerDep,
+    SessionDep,
+    TemporalDep,
+    TreeDep,
+    store_call,
+)
 from api.schemas.actions import (
     ConfirmationIn,
     DisputeIn,
@@ -107,7 +116,10 @@ async def issue_verification(
 ) -> CaseView:
     """The handling unit sends verification slips (核查单) to related units."""
     action = IssueSlips(
-        actor_unit=staff.unit_code, addressees=body.addressees, instructions=body.instructions
+        actor_unit=staff.unit_code,
+        actor=staff.username,
+        addressees=body.addressees,
+        instructions=body.instructions,
     )
     units = ("addressees", body.addressees, tree())
     return await _act(
@@ -132,7 +144,10 @@ async def decide_opinion(
 ) -> CaseView:
     """The handling opinion (办理意见), with supervision slips (督办单) to executing units."""
     action = DecideOpinion(
-        actor_unit=staff.unit_code, opinion=body.opinion, executing_units=body.executing_units
+        actor_unit=staff.unit_code,
+        actor=staff.username,
+        opinion=body.opinion,
+        executing_units=body.executing_units,
     )
     units = ("executing_units", body.executing_units, tree())
     return await _act(
@@ -155,7 +170,9 @@ async def confirm_result(
     temporal: TemporalDep,
 ) -> CaseView:
     """The handling unit confirms the results returned."""
-    action = ConfirmResult(actor_unit=staff.unit_code, conclusion=body.conclusion)
+    action = ConfirmResult(
+        actor_unit=staff.unit_code, actor=staff.username, conclusion=body.conclusion
+    )
     return await _act(
         staff, session, temporal, complaint_id, ComplaintWorkflow.confirm_result, action
     )
@@ -173,6 +190,7 @@ async def rework(
     """The results are not enough: a new supervision round."""
     action = Rework(
         actor_unit=staff.unit_code,
+        actor=staff.username,
         executing_units=body.executing_units,
         instructions=body.instructions,
     )
@@ -189,9 +207,23 @@ async def inform_complainant(
     staff: CaseActorDep,
     session: SessionDep,
     temporal: TemporalDep,
+    sealer: SealerDep,
 ) -> CaseView:
-    """The complainant is told the result; the case closes (办结)."""
-    action = InformComplainant(actor_unit=staff.unit_code, message=body.message)
+    """The complainant is told the result, by the channel given: SMS and e-mail are sent by
+    the system, a call, letter or visit is recorded as done. Once they are reached the case
+    closes (办结); a call that did not reach them is recorded and the case stays open. The
+    public reply is what the tracking page shows: it must name neither the complainant nor a
+    student (422)."""
+    await _visible(session, staff, complaint_id)
+    await store_call(session, check_public_reply, session, complaint_id, body.public_reply, sealer)
+    action = InformComplainant(
+        actor_unit=staff.unit_code,
+        actor=staff.username,
+        message=body.message,
+        channel=body.channel,
+        reached=body.reached,
+        public_reply=body.public_reply,
+    )
     return await _act(
         staff, session, temporal, complaint_id, ComplaintWorkflow.inform_complainant, action
     )
@@ -209,7 +241,9 @@ async def return_slip(
     """The addressee returns its slip with the findings or the result."""
     await _visible(session, staff, complaint_id)
     client = await temporal.client()
-    action = ReturnSlip(actor_unit=staff.unit_code, slip_id=slip_id, response=body.response)
+    action = ReturnSlip(
+        actor_unit=staff.unit_code, actor=staff.username, slip_id=slip_id, response=body.response
+    )
     await workflow_calls.update(
         client, f"{complaint_id}.{slip_id}", SlipWorkflow.return_slip, action
     )
@@ -226,7 +260,10 @@ async def raise_dispute(
 ) -> CaseView:
     """The handling unit or a related unit disputes the level (before the handling opinion)."""
     action = RaiseDispute(
-        actor_unit=staff.unit_code, proposed_unit=body.proposed_unit, reason=body.reason
+        actor_unit=staff.unit_code,
+        actor=staff.username,
+        proposed_unit=body.proposed_unit,
+        reason=body.reason,
     )
 
     def may_dispute(view: CaseView) -> None:
@@ -250,7 +287,10 @@ async def rule_dispute(
 ) -> CaseView:
     """The ruling unit (裁定) names the unit that handles the case from now on."""
     action = RuleDispute(
-        actor_unit=staff.unit_code, handling_unit=body.handling_unit, reason=body.reason
+        actor_unit=staff.unit_code,
+        actor=staff.username,
+        handling_unit=body.handling_unit,
+        reason=body.reason,
     )
 
     def may_rule(view: CaseView) -> None:
@@ -281,7 +321,8 @@ async def withdraw(
         if staff.role not in CASE_ACTORS and staff.unit_code != view.receiving_unit:
             raise HTTPException(403, detail=WITHDRAWAL_BY)
 
-    method, action = ComplaintWorkflow.withdraw, Withdraw(reason=body.reason)
+    action = Withdraw(reason=body.reason, actor_unit=staff.unit_code, actor=staff.username)
+    method = ComplaintWorkflow.withdraw
     return await _signal(staff, session, temporal, complaint_id, method, action, may_record)
 
 

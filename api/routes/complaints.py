@@ -40,7 +40,7 @@ from api.schemas.complaints import (
     ComplaintIn,
     DeadlineOut,
 )
-from api.security import Staff, field_error
+from api.security import Staff, field_error, query_error
 from core.settings import Settings
 from domain.orgtree import OrgTree, UnknownCodeError
 from domain.process import STAGE_NAMES, Channel, Stage, first_stage
@@ -168,11 +168,17 @@ def list_complaints(
     channel: Channel | None = None,
     received_from: datetime | None = None,
     received_to: datetime | None = None,
+    assignee: Annotated[
+        str | None, Query(min_length=1, max_length=32, description="承办人")
+    ] = None,
+    unassigned: Annotated[bool, Query(description="only open cases nobody is named for")] = False,
     offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> CaseList:
     """The cases the caller's unit may see (its own, its subordinates', those its slips pass
     through), newest first; the filters only narrow that, never widen it."""
+    if unassigned and assignee:
+        raise query_error("unassigned", ["unassigned 与 assignee 不能同时使用"])
     key = settings.lookup_key_bytes
     filters = CaseFilter(
         tracking_no=tracking_no.strip() if tracking_no else None,
@@ -186,6 +192,8 @@ def list_complaints(
         channel=channel.value if channel else None,
         received_from=received_from,
         received_to=received_to,
+        assignee="" if unassigned else assignee,
+        open_only=unassigned or None,
     )
     page = visible_cases(
         session=session,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
-from api.deps import ClockDep, SessionDep
+from api.deps import ClockDep, SealerDep, SessionDep
 from api.faq_scope import PROVINCE, SEARCH, UNIT, find_published
 from api.html import local_date, local_minute, refusal, render, tel_href
 from api.public_filters import LEVEL_NAMES, SEARCH_MAX, FilterError, check_code, check_level
@@ -148,6 +148,7 @@ def faq_page(
 def track_page(
     session: SessionDep,
     clock: ClockDep,
+    sealer: SealerDep,
     tracking_no: str | None = Query(None, description="受理编号"),
     code: str | None = Query(None, description="查询码（6 位数字）"),
 ) -> HTMLResponse:
@@ -165,7 +166,7 @@ def track_page(
         return render("track.html", 422, title=TRACK_TITLE, tracking_no=number, problem=problem)
     now = clock()
     try:
-        found = progress(session, number, code or "", now)
+        found = progress(session, number, code or "", now, sealer)
     except GuessesUsedUp as exc:
         problem, seconds = used_up(exc, now)
         page = render("track.html", 429, title=TRACK_TITLE, tracking_no=number, problem=problem)
@@ -181,5 +182,7 @@ def track_page(
         "updated": local_minute(found.updated_at),
         "due": local_minute(found.due),
         "estimated": found.estimated,
+        "outcome_name": found.outcome_name,
+        "reply": found.reply,
     }
     return render("track.html", title=TRACK_TITLE, tracking_no=number, progress=shown)

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
-from api.deps import ClockDep, SessionDep
+from api.deps import ClockDep, SealerDep, SessionDep
 from api.ratelimit import rate_limited
 from api.schemas.public import Progress
 from api.tracking import NOT_FOUND, QUERY_CODE, progress, used_up
@@ -31,6 +31,7 @@ def track(
     code: Annotated[str, Query(pattern=QUERY_CODE, description="查询码 given at registration")],
     session: SessionDep,
     clock: ClockDep,
+    sealer: SealerDep,
 ) -> Progress:
     """The step and dates of a complaint; 404 for a wrong tracking number or query code alike.
     A complaint just registered is 受理 (registered) until its handling is under way. After
@@ -43,7 +44,7 @@ def track(
         ) from None
     now = clock()
     try:
-        found = progress(session, number, code, now)
+        found = progress(session, number, code, now, sealer)
     except GuessesUsedUp as exc:
         message, seconds = used_up(exc, now)
         raise HTTPException(429, detail=message, headers={"Retry-After": str(seconds)}) from None

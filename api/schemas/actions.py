@@ -2,9 +2,10 @@
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from api.schemas.common import OptionalText, RequestBody, Text, UnitCode
+from domain.process import InformChannel
 
 Units = Annotated[list[UnitCode], Field(min_length=1, max_length=50)]
 
@@ -31,7 +32,30 @@ class ReworkIn(RequestBody):
 
 
 class InformingIn(RequestBody):
-    message: Text
+    """How the complainant was told the outcome (告知投诉人)."""
+
+    channel: InformChannel = Field(
+        description="phone 电话, sms 短信 and email 电子邮件 (sent by the system), letter 书面, "
+        "in_person 当面"
+    )
+    message: Text = Field(description="what the complainant was told (or the message sent)")
+    reached: bool = Field(True, description="phone only: false records a call that got nobody")
+    public_reply: OptionalText = Field(
+        "", description="the answer the public tracking page shows; no names, no numbers"
+    )
+
+    @model_validator(mode="after")
+    def _reply_when_closing(self) -> "InformingIn":
+        if self.reached and not self.public_reply.strip():
+            raise ValueError("public_reply：请填写在查询页公开的答复（不含姓名）")
+        return self
+
+
+class AssigneeIn(RequestBody):
+    """The person in charge (承办人): a username of the unit; a change needs a reason."""
+
+    assignee: Annotated[str, Field(min_length=1, max_length=32)]
+    reason: OptionalText = ""
 
 
 class SlipReturnIn(RequestBody):

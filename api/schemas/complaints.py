@@ -115,6 +115,7 @@ class CaseSummary(Reply):
     escalation_level: int
     outcome: str
     phone_masked: str
+    assignee: str = Field("", description="承办人 (a username); '' not yet assigned")
 
 
 class CaseList(BaseModel):
@@ -157,6 +158,8 @@ class SlipOut(Reply):
     status: str
     sent_at: datetime
     returned_at: datetime | None
+    assignee: str = Field("", description="the addressee's 承办人; '' not yet assigned")
+    returned_by: str = ""
 
 
 class SlipDetail(SlipOut):
@@ -169,7 +172,11 @@ class TimelineOut(Reply):
     at: datetime
     kind: str
     unit: str
-    text: str
+    unit_name: str
+    text: str = Field(description="what happened, units named")
+    actor: str = Field(description="the username of the staff member who acted; '' the system")
+    actor_name: str
+    note: str = Field(description="what the actor wrote: a reason, conclusion or message")
 
 
 class StudentOut(BaseModel):

@@ -36,6 +36,9 @@ class Progress(Reply):
         description="期限按预计的节假日安排推算（该年官方安排尚未发布，发布后自动更正）"
     )
     finished: bool
+    outcome: str = Field("", description="closed, referred or withdrawn; '' while open")
+    outcome_name: str = ""
+    reply: str = Field("", description="the answer staff wrote for the public (办结 only)")
 
 
 State = Literal["ok", "unreachable"]

@@ -34,6 +34,11 @@ class Case(SQLModel, table=True):
     complainant_phone_hash: str | None = Field(default=None, max_length=64, index=True)
     complainant_id_hash: str | None = Field(default=None, max_length=64, index=True)
     sealed: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    assignee: str = Field(default="", max_length=32, index=True)  # 承办人 (a username)
+    # The answer the public tracking page shows once the case is closed.
+    sealed_public_reply: bytes | None = Field(
+        default=None, sa_column=Column(LargeBinary, nullable=True)
+    )
 
 
 class CaseSchool(SQLModel, table=True):
@@ -85,10 +90,13 @@ class CaseSlip(SQLModel, table=True):
     sealed_response: bytes | None = Field(
         default=None, sa_column=Column(LargeBinary, nullable=True)
     )
+    assignee: str = Field(default="", max_length=32, index=True)  # the addressee's 承办人
+    returned_by: str = Field(default="", max_length=32)
 
 
 class TimelineRow(SQLModel, table=True):
-    """One entry of a case's timeline (办理记录); never personal data."""
+    """One entry of a case's timeline (办理记录): what happened (no personal data), who acted,
+    and what they wrote (sealed)."""
 
     __tablename__ = "case_timeline"
     case_id: str = Field(primary_key=True, max_length=64)
@@ -97,6 +105,8 @@ class TimelineRow(SQLModel, table=True):
     kind: str = Field(max_length=32)
     unit: str = Field(default="", max_length=10)
     text: str
+    actor: str = Field(default="", max_length=32)  # the staff member's username
+    sealed_note: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
 
 
 class OutboxRow(SQLModel, table=True):
@@ -107,6 +117,8 @@ class OutboxRow(SQLModel, table=True):
     case_id: str = Field(max_length=64, index=True)
     kind: str = Field(max_length=32)
     recipient_unit: str = Field(default="", max_length=10)  # "" for the complainant
+    # A person's own copy (the unit's person in charge), read in their inbox, not sent out.
+    recipient_user: str = Field(default="", max_length=32, index=True)
     to_complainant: bool = False
     text: str  # "" for the complainant: that text is sealed
     sealed_text: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))

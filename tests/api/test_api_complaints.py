@@ -245,6 +245,9 @@ async def test_a_complaint_whose_handling_is_not_under_way_is_shown_as_registere
         "due": None,
         "estimated": False,
         "finished": False,
+        "outcome": "",
+        "outcome_name": "",
+        "reply": "",
     }
     wrong_code = "000000" if ticket.query_code != "000000" else "111111"
     missing = await system.http.get(f"/api/track/{ticket.tracking_no}", params={"code": wrong_code})
@@ -376,7 +379,8 @@ async def test_the_whole_path_with_a_rework_over_http(system: System) -> None:
     assert too_late.status_code == 409  # the handling opinion is decided
     await act("ca_handler", "/slips/S1/return", {"response": "已撤销"})
     await stage_is(system, created["id"], "confirmation")
-    early = await system.post("sjz_handler", case + "/informing", {"message": "已办结"})
+    informing = {"channel": "phone", "message": "已为您更正学籍", "public_reply": "已更正学籍"}
+    early = await system.post("sjz_handler", case + "/informing", informing)
     assert early.status_code == 409
     view = await act(
         "sjz_handler", "/rework", {"executing_units": [QIAO_XI], "instructions": "再查"}
@@ -387,7 +391,7 @@ async def test_the_whole_path_with_a_rework_over_http(system: System) -> None:
     assert (await act("sjz_handler", "/confirmation", {"conclusion": "属实"}))[
         "stage"
     ] == "informing"
-    closed = await act("sjz_handler", "/informing", {"message": "已为您更正学籍"})
+    closed = await act("sjz_handler", "/informing", informing)
     assert (closed["stage"], closed["outcome"]) == ("closed", "closed")
 
     await stage_is(system, created["id"], "closed")

@@ -39,6 +39,7 @@ def written(api: Api, ticket: Ticket, stage: Stage, *, estimated: bool) -> None:
         updated_at=T0 + timedelta(hours=2),
         due=None if finished else DUE,
         outcome="closed" if finished else "",
+        public_reply="学校已为孩子补办学籍接续" if finished else "",
     )
     step = Clock(
         key="verify_issue-1",
@@ -111,7 +112,8 @@ def test_an_official_deadline_has_no_mark_and_a_closed_case_says_so(api: Api) ->
     written(api, ticket, Stage.CLOSED, estimated=False)
 
     closed = shown(look_up(api, **params))
-    assert (closed["当前环节"], closed["办理状态"]) == ("办结", "已办结")
+    assert (closed["当前环节"], closed["办理状态"]) == ("办结", "已办结，处理结果已告知投诉人")
+    assert closed["处理结果"] == "学校已为孩子补办学籍接续"  # the public reply, unsealed
     assert "本环节办理期限" not in closed
 
 

@@ -220,10 +220,16 @@ async def test_a_complaint_goes_every_way_over_http_through_restarts(
     number, code = created["tracking_no"], created["query_code"]
     tracked = await http.get(f"/api/track/{number}", params={"code": code})
     assert (tracked.status_code, tracked.json()["stage"]) == (200, "informing")
-    await city.act(f"/api/complaints/{case_id}/informing", {"message": "重复学籍已注销"})
+    informing = {
+        "channel": "letter",
+        "message": "赵同学的重复学籍已注销",
+        "public_reply": "重复学籍已注销",
+    }
+    await city.act(f"/api/complaints/{case_id}/informing", informing)
     case = await city.until(case_id, stage_is("closed"))
     tracked = await http.get(f"/api/track/{number}", params={"code": code})
     assert (tracked.json()["stage"], tracked.json()["finished"]) == ("closed", True)
+    assert tracked.json()["reply"] == "重复学籍已注销"
     assert "赵" not in tracked.text
 
     # Every step once: nothing lost to the restarts, nothing done twice.

@@ -179,7 +179,9 @@ async def test_dev_runs_three_processes_keeps_data_and_stops_on_ctrl_c(tmp_path:
         progress = re.findall(r"^      投诉人查询进度: (\S+)$", scenario.stdout, re.M)
         assert len(progress) == len(stages)
         closed_page = httpx.get(progress[0], timeout=5)
-        assert closed_page.status_code == 200 and "<td>已办结</td>" in closed_page.text
+        assert closed_page.status_code == 200
+        assert "<td>已办结，处理结果已告知投诉人</td>" in closed_page.text
+        assert "<td>您反映的问题已处理：学校已补办学籍接续手续。</td>" in closed_page.text
         assert f"http://127.0.0.1:{api}/track" in log.read_text()  # the banner names the page
         assert re.search(
             r"^  campaign-\w+  截止 \d{4}-\d\d-\d\d  已报送 130100  待报送 130102$",

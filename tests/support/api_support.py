@@ -74,6 +74,7 @@ def create_account(
     password: str,
     now: datetime,
     totp: bool,
+    display_name: str = "",
 ) -> str | None:
     """A new account; with `totp`, enrolled (sealed with the development store key, as the
     tests' apps are), returning its secret."""
@@ -84,6 +85,7 @@ def create_account(
         role=role,
         password=password,
         now=now,
+        display_name=display_name,
     )
     if not totp:
         return None

@@ -37,6 +37,7 @@ from tests.support.waiting import eventually
 from xueji.worker import build_worker
 
 PASSWORD = "Correct-Horse-7"
+DISPLAY_NAMES = {"sjz_handler": "李明", "sjz_leader": "王芳", "ca_handler": "赵强"}
 USERS = {  # username: (unit, role)
     "hb_clerk": (PROVINCE, "clerk"),
     "sjz_handler": (CITY, "handler"),
@@ -44,6 +45,8 @@ USERS = {  # username: (unit, role)
     "qx_handler": (QIAO_XI, "handler"),
     "xh_handler": (XIN_HUA, "handler"),
     "sjz_clerk": (CITY, "clerk"),
+    "sjz_leader": (CITY, "leader"),
+    "sjz_handler2": (CITY, "handler"),
     "hb_leader": (PROVINCE, "leader"),
     "moe_secadmin": (MINISTRY, "secadmin"),
 }
@@ -126,6 +129,7 @@ async def running_system(
                 password=PASSWORD,
                 now=clock(),
                 totp=role in ADMIN_ROLES,
+                display_name=DISPLAY_NAMES.get(username, ""),
             )
             for username, (unit, role) in USERS.items()
         }

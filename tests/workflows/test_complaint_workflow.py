@@ -142,7 +142,9 @@ async def test_happy_path_every_due_time_and_alert(process: Process) -> None:
     returned = await return_slip(process, case, "V1", CHANG_AN)
     assert returned.status == "returned"
     assert [(h.from_unit, h.to_unit) for h in returned.hops] == [(CITY, CHANG_AN), (CHANG_AN, CITY)]
-    assert returned.hops[1].at == returned.returned_at
+    # Each hop is recorded when that level has the slip: going down, then back up after
+    # the answer.
+    assert returned.sent_at <= returned.hops[0].at <= returned.returned_at <= returned.hops[1].at
     assert (await state(case)).stage is Stage.VERIFICATION  # V2 is still out
     await alerts_are(case, "verification", at(12))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from domain.process import Channel, DeadlinePolicy, Stage
+from domain.process import Channel, DeadlinePolicy, InformChannel, Stage
 from domain.records import Clock, Complainant, Outcome, SlipState, Student
 
 # ---------------------------------------------------------------- starting a complaint
@@ -38,6 +38,7 @@ class IssueSlips:
     actor_unit: str
     addressees: list[str]
     instructions: str = ""  # PII possible
+    actor: str = ""  # the acting staff member's username
 
 
 @dataclass(kw_only=True)
@@ -47,12 +48,14 @@ class DecideOpinion:
     actor_unit: str
     opinion: str  # PII possible
     executing_units: list[str] = field(default_factory=list)  # empty: nothing is to be done
+    actor: str = ""
 
 
 @dataclass(kw_only=True)
 class ConfirmResult:
     actor_unit: str
     conclusion: str = ""  # PII possible
+    actor: str = ""
 
 
 @dataclass(kw_only=True)
@@ -62,14 +65,22 @@ class Rework:
     actor_unit: str
     executing_units: list[str]
     instructions: str = ""  # PII possible
+    actor: str = ""
 
 
 @dataclass(kw_only=True)
 class InformComplainant:
-    """Tell the complainant the outcome (告知投诉人); this closes the case (办结)."""
+    """Tell the complainant the outcome (告知投诉人); once they are reached, the case closes
+    (办结). SMS and e-mail are sent by the system; a phone call, letter or visit is recorded
+    as done by the actor. A call that did not reach them is recorded and the case stays open.
+    The channel "" (histories from before channels) means e-mail, as it did then."""
 
     actor_unit: str
-    message: str  # PII possible
+    message: str  # PII possible: what the complainant was told
+    actor: str = ""
+    channel: InformChannel | None = None
+    reached: bool = True
+    public_reply: str = ""  # for the public tracking page: no names (checked by the API)
 
 
 # ---------------------------------------------------------------- Signals
@@ -79,18 +90,35 @@ class InformComplainant:
 class RaiseDispute:
     actor_unit: str
     proposed_unit: str  # the unit that should handle the case instead
-    reason: str = ""
+    reason: str = ""  # PII possible
+    actor: str = ""
 
 
 @dataclass(kw_only=True)
 class RuleDispute:
     actor_unit: str  # must be the ruling unit
     handling_unit: str  # the unit that handles the case from now on
-    reason: str = ""
+    reason: str = ""  # PII possible
+    actor: str = ""
 
 
 @dataclass(kw_only=True)
 class Withdraw:
+    """Recorded for the complainant by the handling unit, or by the receiving unit while the
+    case is still its own. Histories from before carry no actor_unit: not checked."""
+
+    reason: str = ""  # PII possible
+    actor_unit: str = ""
+    actor: str = ""
+
+
+@dataclass(kw_only=True)
+class AssignCase:
+    """Name the handling unit's person in charge (承办人); a change of person needs a reason."""
+
+    actor_unit: str
+    actor: str
+    assignee: str  # a username of the handling unit (checked by the API)
     reason: str = ""  # PII possible
 
 
@@ -107,6 +135,10 @@ class Dispute:
     resumed_stage: Stage
     ruled_at: datetime | None = None
     ruled_handling_unit: str | None = None
+    reason: str = ""  # PII possible
+    raised_by_person: str = ""
+    ruling_reason: str = ""  # PII possible
+    ruled_by_person: str = ""
 
 
 @dataclass(kw_only=True)
@@ -129,3 +161,4 @@ class CaseView:
     overdue: bool
     escalation_level: int
     outcome: Outcome = Outcome.PENDING
+    assignee: str = ""

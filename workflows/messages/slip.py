@@ -24,6 +24,18 @@ class ReturnSlip:
     actor_unit: str
     slip_id: str
     response: str  # PII possible
+    actor: str = ""
+
+
+@dataclass(kw_only=True)
+class AssignSlip:
+    """Name the addressee's person in charge of a slip; a change of person needs a reason."""
+
+    actor_unit: str
+    actor: str
+    slip_id: str
+    assignee: str  # a username of the addressee (checked by the API)
+    reason: str = ""  # PII possible
 
 
 @dataclass(kw_only=True)
@@ -32,6 +44,7 @@ class SlipAnswer:
 
     response: str  # PII possible
     answered_at: datetime
+    actor: str = ""
 
 
 @dataclass(kw_only=True)

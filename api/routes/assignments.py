@@ -1,0 +1,163 @@
+"""The person in charge (承办人) of a case at its handling unit, and of a slip at its addressee,
+and each person's work (待办): what their unit must do, theirs and nobody's marked.
+
+A leader names anyone of the unit who may act on cases; a handler may only take the case or
+slip on themselves. A change of person needs a reason; both are in the timeline.
+"""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Query
+from pydantic import BaseModel, Field
+from sqlmodel import Session
+
+from api import workflow_calls
+from api.answers import Reply, in_beijing_time
+from api.case_names import Names
+from api.deps import CaseActorDep, CaseStaffDep, SessionDep, TemporalDep, store_call
+from api.schemas.actions import AssigneeIn
+from api.security import Staff, field_error
+from domain.roles import CASE_ACTORS, Role
+from store.accounts import find_user
+from store.inbox import open_steps, person_notices
+from store.models import CaseSlip
+from store.queries import visible_case
+from workflows.complaint import ComplaintWorkflow
+from workflows.messages.complaint import AssignCase, CaseView
+from workflows.messages.slip import AssignSlip
+from workflows.slip import SlipWorkflow
+
+router = APIRouter(tags=["assignments"])
+
+CaseId = Annotated[str, Path(max_length=64)]
+SlipId = Annotated[str, Path(pattern=r"^[VS]\d{1,4}$")]
+ONLY_SELF = "学籍管理员只能将本案（本单）指定给自己；指定他人须由领导办理"
+
+
+def check_assignee(session: Session, staff: Staff, assignee: str) -> None:
+    """403 for a handler naming someone else; 422 on `assignee` for anyone but an active
+    account of the caller's unit that may act on cases."""
+    if staff.role != Role.LEADER and assignee != staff.username:
+        raise HTTPException(403, detail=ONLY_SELF)
+    user = find_user(session=session, username=assignee)
+    if user is None or not user.active or user.unit_code != staff.unit_code:
+        raise field_error("assignee", [f"本单位没有可用的账号 {assignee}"])
+    if user.role not in CASE_ACTORS:
+        raise field_error("assignee", [f"{assignee} 不是学籍管理员或领导，不能承办"])
+
+
+@router.post("/api/complaints/{complaint_id}/assignee", response_model=CaseView)
+async def assign_case(
+    complaint_id: CaseId,
+    body: AssigneeIn,
+    staff: CaseActorDep,
+    session: SessionDep,
+    temporal: TemporalDep,
+) -> CaseView:
+    """Name the handling unit's person in charge of the case (指定承办人)."""
+
+    def check() -> None:
+        if visible_case(session=session, unit_code=staff.unit_code, case_id=complaint_id) is None:
+            raise HTTPException(404, detail="没有这个案件")
+        check_assignee(session, staff, body.assignee)
+
+    await store_call(session, check)
+    action = AssignCase(
+        actor_unit=staff.unit_code, actor=staff.username, assignee=body.assignee, reason=body.reason
+    )
+    client = await temporal.client()
+    view = await workflow_calls.update(client, complaint_id, ComplaintWorkflow.assign, action)
+    return in_beijing_time(view)
+
+
+@router.post("/api/complaints/{complaint_id}/slips/{slip_id}/assignee", status_code=204)
+async def assign_slip(
+    complaint_id: CaseId,
+    slip_id: SlipId,
+    body: AssigneeIn,
+    staff: CaseActorDep,
+    session: SessionDep,
+    temporal: TemporalDep,
+) -> None:
+    """Name the addressee's person in charge of a slip (the slip's 承办人)."""
+
+    def check() -> None:
+        row = session.get(CaseSlip, (complaint_id, slip_id))
+        if row is None or f'"{staff.unit_code}"' not in row.route:
+            raise HTTPException(404, detail="没有这张单据")
+        check_assignee(session, staff, body.assignee)
+
+    await store_call(session, check)
+    action = AssignSlip(
+        actor_unit=staff.unit_code,
+        actor=staff.username,
+        slip_id=slip_id,
+        assignee=body.assignee,
+        reason=body.reason,
+    )
+    client = await temporal.client()
+    await workflow_calls.update(client, f"{complaint_id}.{slip_id}", SlipWorkflow.assign, action)
+
+
+class InboxItem(Reply):
+    complaint_id: str
+    tracking_no: str
+    slip_id: str = Field(description="'' for a step of the case itself")
+    step: str = Field(description="e.g. 下发核查单, 核查单 V1")
+    due: datetime
+    estimated: bool = Field(description="counted over a year without official data (预计)")
+    overdue: bool
+    escalation_level: int
+    assignee: str = Field(description="'' nobody named yet (未指定)")
+    assignee_name: str
+
+
+class PersonNotice(Reply):
+    kind: str
+    text: str
+    created_at: datetime
+
+
+class Inbox(BaseModel):
+    items: list[InboxItem]
+    mine: int = Field(description="how many of the unit's open steps are the caller's")
+    unassigned: int = Field(description="how many nobody has been named for")
+    notices: list[PersonNotice] = Field(description="notices to the caller, newest first")
+
+
+@router.get("/api/inbox", response_model=Inbox)
+def inbox(
+    staff: CaseStaffDep,
+    session: SessionDep,
+    mine: Annotated[bool, Query(description="only the caller's own")] = False,
+) -> Inbox:
+    """The caller's unit's open steps and slips (待办), soonest due first, each with its
+    person in charge; `mine=true` keeps the caller's own."""
+    names = Names(session)
+    steps = open_steps(session, staff.unit_code)
+    items = [
+        InboxItem(
+            complaint_id=step.case.id,
+            tracking_no=step.case.tracking_no,
+            slip_id=step.slip.slip_id if step.slip else "",
+            step=step.clock.label,
+            due=step.clock.due,
+            estimated=step.clock.estimated,
+            overdue=step.clock.overdue,
+            escalation_level=step.clock.escalation_level,
+            assignee=step.assignee,
+            assignee_name=names.person(step.assignee),
+        )
+        for step in steps
+    ]
+    own = [item for item in items if item.assignee == staff.username]
+    return Inbox(
+        items=own if mine else items,
+        mine=len(own),
+        unassigned=sum(1 for item in items if not item.assignee),
+        notices=[
+            PersonNotice(kind=row.kind, text=row.text, created_at=row.created_at)
+            for row in person_notices(session, staff.username)
+        ],
+    )
