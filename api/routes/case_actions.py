@@ -96,8 +96,9 @@ async def _act(
 
 
 def _within_subtree(tree: OrgTree, handling: str, field: str, units: list[str]) -> None:
-    """A 422 naming the first unit outside the handling unit's subtree: a slip's route shows
-    the case (the complainant's name included) to every unit on it."""
+    """A 422 naming the first unit or school outside the handling unit's subtree: a slip's
+    route shows the case (the complainant's name included) to every bureau on it, and the
+    slip to a school at its end."""
     for index, code in enumerate(units):
         try:
             inside = handling in tree.path(code)
@@ -105,7 +106,7 @@ def _within_subtree(tree: OrgTree, handling: str, field: str, units: list[str]) 
             raise field_error([field, index], [str(exc)]) from None
         if not inside:
             name = tree.unit(handling).name
-            reason = f"{tree.unit(code).name}（{code}）不在本案处理单位{name}的下级范围内"
+            reason = f"{tree.get(code).name}（{code}）不在本案处理单位{name}的下级范围内"
             raise field_error([field, index], [reason])
 
 
