@@ -21,7 +21,9 @@ from api.main import create_app, wall_clock
 from core.settings import Settings
 from core.temporal import connect
 from domain.roles import ADMIN_ROLES
+from store.accounts import find_user
 from store.db import engine_for, session_scope
+from store.logins import Granted, open_session
 from tests.support.api_support import create_account
 from tests.support.demo import (
     CHANG_AN,
@@ -68,6 +70,17 @@ class System:
         answer = await self.http.post("/api/auth/login", json=login)
         assert answer.status_code == 200, answer.text
         self.tokens[username] = answer.json()["token"]
+
+    def open_session(self, username: str, now: datetime) -> None:
+        """A session of the user opened in the store, past the login and its limit per client
+        address (for a test that needs more users than one address may log in a minute)."""
+        engine = engine_for(self.settings)
+        with session_scope(engine) as session:
+            user = find_user(session=session, username=username)
+            assert user is not None, username
+            grant = Granted(user=user, must_change_password=False, must_enrol_totp=False)
+            self.tokens[username] = open_session(session=session, grant=grant, now=now)
+        engine.dispose()
 
     def as_(self, username: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[username]}"}
