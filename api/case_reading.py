@@ -20,6 +20,7 @@ from api.schemas.complaints import (
 from api.security import field_error
 from api.slip_pdf import SlipDocument, StudentLine
 from domain.ids import InvalidIdentifier, mask_id_card, mask_student_no
+from domain.records import SlipState
 from store.cases import registration, slips, timeline
 from store.models import Case, CaseClock, CaseSlip, TimelineRow
 from store.sealing import Sealer
@@ -106,6 +107,23 @@ def slip_out(row: CaseSlip) -> SlipOut:
         returned_at=row.returned_at,
         assignee=row.assignee,
         returned_by=row.returned_by,
+    )
+
+
+def slip_state_out(complaint_id: str, slip: SlipState) -> SlipOut:
+    """A slip as its workflow holds it, in the shape of the slip list."""
+    return SlipOut(
+        complaint_id=complaint_id,
+        slip_id=slip.slip_id,
+        kind=str(slip.kind),
+        round=slip.round,
+        issuer=slip.issuer,
+        addressee=slip.addressee,
+        route=list(slip.route),
+        hops=[HopOut(from_unit=hop.from_unit, to_unit=hop.to_unit, at=hop.at) for hop in slip.hops],
+        status=str(slip.status),
+        sent_at=slip.sent_at,
+        returned_at=slip.returned_at,
     )
 
 

@@ -17,7 +17,14 @@ from starlette.concurrency import run_in_threadpool
 from api.security import Staff, current_staff, require_roles
 from api.temporal_link import TemporalLink
 from core.settings import Settings
-from domain.roles import CALENDAR_ADMINS, CASE_ACTORS, CASE_STAFF, Role
+from domain.roles import (
+    CALENDAR_ADMINS,
+    CASE_ACTORS,
+    CASE_STAFF,
+    SCHOOL_ROLES,
+    SCHOOL_SLIP_ACTORS,
+    Role,
+)
 from store.calendar import StoreCalendar
 from store.sealing import Sealer
 from store.tree import StoreTree
@@ -86,10 +93,13 @@ ClockDep = Annotated[Callable[[], datetime], Depends(_clock)]
 SealerDep = Annotated[Sealer, Depends(_sealer)]
 
 
-# The role groups are named once, in domain.roles.
+# The role groups are named once, in domain.roles. Every group but the two of slips refuses a
+# school's account: a school sees and returns only the slips addressed to it (DESIGN §7).
 StaffDep = Annotated[Staff, Depends(current_staff)]
 CaseStaffDep = Annotated[Staff, Depends(require_roles(*CASE_STAFF))]
 CaseActorDep = Annotated[Staff, Depends(require_roles(*CASE_ACTORS))]
+SlipStaffDep = Annotated[Staff, Depends(require_roles(*CASE_STAFF, at_school=SCHOOL_ROLES))]
+SlipActorDep = Annotated[Staff, Depends(require_roles(*CASE_ACTORS, at_school=SCHOOL_SLIP_ACTORS))]
 SysadminDep = Annotated[Staff, Depends(require_roles(Role.SYSADMIN))]
 SecadminDep = Annotated[Staff, Depends(require_roles(Role.SECADMIN))]
 AuditorDep = Annotated[Staff, Depends(require_roles(Role.AUDITOR))]

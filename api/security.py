@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from domain.orgtree import is_school_code
 from store.db import session_scope
 from store.logins import get_session_user
 
@@ -23,6 +24,12 @@ class Staff:
     username: str
     unit_code: str
     role: str
+
+    @property
+    def at_school(self) -> bool:
+        """Whether the account belongs to a school, which works only the slips addressed to
+        it (DESIGN §7), rather than to a bureau."""
+        return is_school_code(self.unit_code)
 
 
 @dataclass(frozen=True)
@@ -113,12 +120,19 @@ async def current_staff(authenticated: SessionAuthDep) -> Staff:
     return authenticated.staff
 
 
-def require_roles(*roles: str) -> Callable[..., Any]:
-    """A dependency giving the caller when their role is one of `roles`, 403 otherwise."""
-    allowed = frozenset(roles)
+SCHOOL_REFUSAL = "学校账号只能查看和反馈发给本校的单据（GET /api/slips）"
+
+
+def require_roles(*roles: str, at_school: tuple[str, ...] = ()) -> Callable[..., Any]:
+    """A dependency giving the caller when their role is one of `roles` (a bureau's account)
+    or of `at_school` (a school's), 403 otherwise: a school's account is refused unless the
+    route names the school roles it admits."""
+    allowed, allowed_at_school = frozenset(roles), frozenset(at_school)
 
     async def dependency(staff: Annotated[Staff, Depends(current_staff)]) -> Staff:
-        if staff.role not in allowed:
+        if staff.at_school and staff.role not in allowed_at_school:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=SCHOOL_REFUSAL)
+        if not staff.at_school and staff.role not in allowed:
             raise HTTPException(status.HTTP_403_FORBIDDEN, detail="当前角色无权执行此操作")
         return staff
 

@@ -23,6 +23,7 @@ FIELD_LABELS = {
     "student_no": "学籍号",
     "school_code": "学校标识码",
     "unit_code": "单位代码",
+    "addressee": "单位代码或学校标识码",
     "phone": "电话号码",
     "tracking_no": "受理编号",
     "random_part": "受理编号随机部分",
@@ -131,6 +132,14 @@ def normalize_unit_code(value: str) -> str:
     code = _strip(value)
     if re.fullmatch(r"\d{6}", code) is None:
         raise InvalidIdentifier("unit_code", "应为 6 位数字")
+    return code
+
+
+def normalize_addressee(value: str) -> str:
+    """Return the code of a slip's addressee: a bureau's 6 digits or a school's 10."""
+    code = _strip(value)
+    if re.fullmatch(r"\d{6}|\d{10}", code) is None:
+        raise InvalidIdentifier("addressee", "应为 6 位单位代码或 10 位学校标识码")
     return code
 
 

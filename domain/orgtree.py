@@ -24,6 +24,15 @@ class Level(StrEnum):
     SCHOOL = "school"
 
 
+SCHOOL_CODE_LENGTH = 10  # 学校标识码; a bureau's code has 6 digits (GB/T 2260)
+
+
+def is_school_code(code: str) -> bool:
+    """Whether `code` has the shape of a school identification code (学校标识码), not of a
+    bureau's code; whether such a school exists is the tree's to say."""
+    return len(code) == SCHOOL_CODE_LENGTH and code.isascii() and code.isdigit()
+
+
 LEVEL_LABELS: dict[Level, str] = {
     Level.NATIONAL: "国家级",
     Level.PROVINCIAL: "省级",

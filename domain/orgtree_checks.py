@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from domain.orgtree import LEVEL_LABELS, Level, OrgTree, OrgTreeError, OrgUnit, TreeRecordError
+from domain.orgtree import (
+    LEVEL_LABELS,
+    SCHOOL_CODE_LENGTH,
+    Level,
+    OrgTree,
+    OrgTreeError,
+    OrgUnit,
+    TreeRecordError,
+)
 
 # The levels a bureau may sit under. Municipalities' districts and 省直辖县 are counties
 # directly under a province.
@@ -23,7 +31,6 @@ _UNIT_LEVELS = {level.value: level for level in _PARENT_LEVELS}
 _LEVEL_CHOICES = "、".join(_UNIT_LEVELS)
 _SCHOOL_UNIT_LEVELS = frozenset({Level.PROVINCIAL, Level.PREFECTURAL, Level.COUNTY})
 UNIT_CODE_LENGTH = 6
-SCHOOL_CODE_LENGTH = 10
 
 UnitRow = tuple[int, str, str, str, str, str, str]  # line, code, name, level, parent, phone, email
 SchoolRow = tuple[int, str, str, str]  # line, code, name, unit_code

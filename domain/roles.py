@@ -1,4 +1,5 @@
-"""Who a staff account is (DESIGN §7): case roles and the three separated administrators (三员)."""
+"""Who a staff account is (DESIGN §7): case roles, the three separated administrators (三员),
+and the roles a school account may hold."""
 
 from enum import StrEnum
 
@@ -16,3 +17,7 @@ ADMIN_ROLES = frozenset({Role.SYSADMIN, Role.SECADMIN, Role.AUDITOR})  # must us
 CASE_STAFF = (Role.CLERK, Role.HANDLER, Role.LEADER)  # register, read cases, slips, campaigns
 CASE_ACTORS = (Role.HANDLER, Role.LEADER)  # act on cases, report to campaigns, write the FAQ
 CALENDAR_ADMINS = (Role.SECADMIN, Role.SYSADMIN)  # load working-day calendar years
+# A school's staff work only the slips addressed to their school (DESIGN §7): the clerk reads
+# and prints them, the handler also returns them. No other role belongs to a school.
+SCHOOL_ROLES = (Role.CLERK, Role.HANDLER)
+SCHOOL_SLIP_ACTORS = (Role.HANDLER,)

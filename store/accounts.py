@@ -12,19 +12,21 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete
+from sqlalchemy import delete, or_
 from sqlmodel import Session, col, select, update
 
+from domain.orgtree import is_school_code
 from domain.passwords import complexity_problems
-from domain.roles import Role
+from domain.roles import SCHOOL_ROLES, Role
 from store.models import (
     PasswordHistory,
     PasswordPolicy,
     PasswordPolicyBase,
+    School,
     StaffSession,
     StaffUser,
 )
-from store.org import unit_exists
+from store.org import school_exists, unit_exists
 
 ROLES = tuple(Role)
 USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{2,31}")
@@ -150,8 +152,7 @@ def create_user(
         )
     if role not in ROLES:
         raise AccountError("role", [f"角色 {role} 不存在，可选：{'、'.join(ROLES)}"])
-    if not unit_exists(session=session, code=unit_code):
-        raise AccountError("unit_code", [f"单位代码 {unit_code} 不存在"])
+    _check_unit(session, unit_code, role)
     if find_user(session=session, username=username) is not None:
         raise AccountError("username", [f"用户名 {username} 已被使用"])
     problems = check_password_policy(session=session, username=username, password=password)
@@ -169,6 +170,19 @@ def create_user(
     )
     _set_password(session, user, password, now)
     return user
+
+
+def _check_unit(session: Session, unit_code: str, role: str) -> None:
+    """The account's unit exists, and a school's account has a role a school may hold."""
+    if not is_school_code(unit_code):
+        if not unit_exists(session=session, code=unit_code):
+            raise AccountError("unit_code", [f"单位代码 {unit_code} 不存在"])
+        return
+    if not school_exists(session=session, code=unit_code):
+        raise AccountError("unit_code", [f"学校标识码 {unit_code} 不存在"])
+    if role not in SCHOOL_ROLES:
+        allowed = "、".join(SCHOOL_ROLES)
+        raise AccountError("role", [f"学校账号的角色只能是 {allowed}，不能是 {role}"])
 
 
 def change_password(
@@ -221,7 +235,10 @@ def unlock(*, user: StaffUser) -> None:
 
 
 def list_users(*, session: Session, unit_codes: set[str]) -> list[StaffUser]:
-    query = select(StaffUser).where(col(StaffUser.unit_code).in_(unit_codes))
+    """The accounts of these units and of the schools they supervise."""
+    schools = select(School.code).where(col(School.unit_code).in_(unit_codes))
+    belongs = or_(col(StaffUser.unit_code).in_(unit_codes), col(StaffUser.unit_code).in_(schools))
+    query = select(StaffUser).where(belongs)
     return list(session.exec(query.order_by(StaffUser.unit_code, StaffUser.username)))
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from domain.ids import InvalidIdentifier, mask_phone, normalize_phone
+from domain.orgtree import is_school_code
 from domain.process import escalation_recipients
 from domain.records import CaseRecord, Complainant, Notice, Registration, Student
 from store.lookup import Kind, lookup_hash
@@ -255,16 +256,16 @@ def _lookup_hash_or_none(kind: Kind, value: str, key: bytes) -> str | None:
 
 
 def refresh_access(*, session: Session, case: Case) -> None:
-    """Rewrite which units may see the case: the handling unit and its ancestors, every unit
+    """Rewrite which units may see the case: the handling unit and its ancestors, every bureau
     on a slip's route (DESIGN §7), and the unit that registered it when it passed the case up
     to a unit above it (a county still answers the complainant's calls about a case it
-    transferred to its city; a sibling's case stays unseen). A ruling that moves the case
-    moves its access too."""
+    transferred to its city; a sibling's case stays unseen). A school at the end of a route
+    sees only its slip, never the case. A ruling that moves the case moves its access too."""
     wanted = set(unit_path(session, case.handling_unit))
     if case.handling_unit in unit_path(session, case.receiving_unit):
         wanted.add(case.receiving_unit)
     for route in session.exec(select(CaseSlip.route).where(CaseSlip.case_id == case.id)):
-        wanted.update(json.loads(route))
+        wanted.update(code for code in json.loads(route) if not is_school_code(code))
     held = session.exec(select(CaseAccess).where(CaseAccess.case_id == case.id)).all()
     for row in held:
         if row.unit_code not in wanted:

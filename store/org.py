@@ -6,19 +6,19 @@ from typing import Any
 from sqlalchemy import insert, inspect, update
 from sqlmodel import Session, col, delete, func, select
 
-from domain.orgtree import OrgTree
+from domain.orgtree import OrgTree, is_school_code
 from store.models import Faq, OrgImport, School, StaffUser, Unit
 
 
 class TreeInUseError(ValueError):
-    """The new tree lacks units that staff accounts or FAQ entries belong to; nothing was
-    changed."""
+    """The new tree lacks units or schools that staff accounts or FAQ entries belong to;
+    nothing was changed."""
 
     def __init__(self, codes: list[str]) -> None:
         self.codes = codes
         super().__init__(
-            f"新的组织机构树缺少仍有工作人员账号或常见问题解答的单位：{'、'.join(codes)}；"
-            "请先调整这些账号的单位、删除或移交这些问答，或在导入文件中保留这些单位"
+            f"新的组织机构树缺少仍有工作人员账号或常见问题解答的单位或学校：{'、'.join(codes)}；"
+            "请先调整这些账号的单位、删除或移交这些问答，或在导入文件中保留这些单位和学校"
         )
 
 
@@ -27,11 +27,11 @@ def replace_tree(
 ) -> tuple[int, int]:
     """Make the stored tree exactly `tree` (the caller's transaction makes it all or nothing).
 
-    Units are updated in place, so staff accounts and FAQ entries keep their unit (foreign
-    keys); a tree without a unit they still belong to raises TreeInUseError. With `now`, a
-    unit whose public phone or e-mail the import changes counts as confirmed at `now`.
+    Units are updated in place, so staff accounts and FAQ entries keep their unit or school;
+    a tree without a unit or school they still belong to raises TreeInUseError. With `now`,
+    a unit whose public phone or e-mail the import changes counts as confirmed at `now`.
     """
-    keep = {u.code for u in tree.units()}
+    keep = {u.code for u in tree.units()} | {s.code for s in tree.schools()}
     in_use: set[str] = set()
     tables = inspect(session.connection())
     for model in (StaffUser, Faq):  # older revisions lack these tables
@@ -136,8 +136,17 @@ def unit_exists(*, session: Session, code: str) -> bool:
     return session.get(Unit, code) is not None
 
 
+def school_exists(*, session: Session, code: str) -> bool:
+    return session.get(School, code) is not None
+
+
 def ancestor_path(*, session: Session, code: str) -> tuple[str, ...]:
-    """Codes from the root down to the unit `code`, both included; empty for an unknown unit."""
+    """Codes from the root down to the unit or school `code`, both included (a school's path is
+    its supervising unit's and the school); empty for an unknown unit or school."""
+    school = session.get(School, code) if is_school_code(code) else None
+    if school is not None:
+        above = ancestor_path(session=session, code=school.unit_code)
+        return (*above, code) if above else ()
     path: list[str] = []
     current: str | None = code
     while current is not None and current not in path:  # a cycle cannot loop forever

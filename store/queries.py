@@ -1,9 +1,11 @@
 """What a unit's staff may list and read (DESIGN §7), from the read model.
 
 Every function takes the caller's unit and returns only what that unit may see: a case
-another unit handles is as absent as a case that does not exist.
+another unit handles is as absent as a case that does not exist. A school sees no case at
+all, only the slips addressed to it.
 """
 
+import json
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,6 +15,7 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from domain.orgtree import is_school_code
 from store.models import (
     Campaign,
     CampaignUnit,
@@ -54,7 +57,9 @@ class CasePage:
 def visible_cases(
     *, session: Session, unit_code: str, filters: CaseFilter, offset: int = 0, limit: int = 50
 ) -> CasePage:
-    """The cases the unit may see that match the filters, newest first."""
+    """The cases the unit may see that match the filters, newest first (none for a school)."""
+    if is_school_code(unit_code):
+        return CasePage(total=0, cases=[])
     query = (
         select(Case)
         .join(CaseAccess, col(CaseAccess.case_id) == col(Case.id))
@@ -115,17 +120,35 @@ def schools_matching(
 
 
 def visible_case(*, session: Session, unit_code: str, case_id: str) -> Case | None:
-    """The case, or None when it does not exist or the unit may not see it."""
-    if session.get(CaseAccess, (case_id, unit_code)) is None:
+    """The case, or None when it does not exist or the unit may not see it (a school never
+    sees a whole case)."""
+    if is_school_code(unit_code) or session.get(CaseAccess, (case_id, unit_code)) is None:
         return None
     return session.get(Case, case_id)
 
 
 def slips_through(*, session: Session, unit_code: str) -> list[CaseSlip]:
-    """Slips addressed to the unit or passing through it on their route, newest first."""
-    on_route = col(CaseSlip.route).contains(f'"{unit_code}"')  # route is a JSON list of codes
-    query = select(CaseSlip).where(on_route).order_by(col(CaseSlip.sent_at).desc())
+    """Slips addressed to the unit or passing through it on their route, newest first; for a
+    school, those addressed to it."""
+    if is_school_code(unit_code):
+        seen = col(CaseSlip.addressee) == unit_code
+    else:
+        seen = col(CaseSlip.route).contains(f'"{unit_code}"')  # route is a JSON list of codes
+    query = select(CaseSlip).where(seen).order_by(col(CaseSlip.sent_at).desc())
     return list(session.exec(query))
+
+
+def visible_slip(
+    *, session: Session, unit_code: str, complaint_id: str, slip_id: str
+) -> CaseSlip | None:
+    """The slip, or None when it does not exist or the unit is not on its route (a school:
+    is not its addressee)."""
+    slip = session.get(CaseSlip, (complaint_id, slip_id))
+    if slip is None:
+        return None
+    if is_school_code(unit_code):
+        return slip if slip.addressee == unit_code else None
+    return slip if unit_code in json.loads(slip.route) else None
 
 
 def estimated_dues(*, session: Session, cases: Collection[Case]) -> set[str]:
@@ -145,8 +168,8 @@ def readable_workflows(
 ) -> set[str]:
     """Those of the workflow ids whose history the unit may read: a complaint's or a slip's
     (`<complaint id>.<slip id>`) when the unit may see the case, a campaign's when the unit
-    opened it or must report to it."""
-    if not workflow_ids:
+    opened it or must report to it; none for a school."""
+    if not workflow_ids or is_school_code(unit_code):
         return set()
     case_of = {workflow_id: workflow_id.split(".", 1)[0] for workflow_id in workflow_ids}
     seen = select(CaseAccess.case_id).where(

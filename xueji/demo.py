@@ -1,6 +1,7 @@
 """The demo of the local system: one account per role for a county, its prefecture, its
-province and the Ministry, and `xueji demo scenario`, which files a handful of realistic
-complaints through the API and carries them to different steps.
+province and the Ministry, a clerk and a handler for one of the county's schools, and `xueji
+demo scenario`, which files a handful of realistic complaints through the API and carries them
+to different steps.
 
 The accounts are made on the first start of `make run` (a store with no accounts yet); their
 passwords are printed once and kept in data/demo-accounts.txt (mode 0600, ignored by git),
@@ -23,6 +24,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from core.settings import Settings
+from domain.roles import SCHOOL_ROLES
 from domain.workdays import SHANGHAI
 from store.accounts import ROLES, create_user
 from store.db import engine_for, session_scope
@@ -35,10 +37,13 @@ DEMO_UNITS = (
     ("hebei", "130000", "河北省教育厅"),
     ("moe", "000000", "教育部"),
 )
+# A school of 长安区, which has the roles a school may hold and works the slips sent to it.
+DEMO_SCHOOLS = (("changan1z", "2130102001", "长安区第一中学"),)
 ACCOUNTS_FILE = "demo-accounts.txt"
 SCENARIO_USERS = (
     "changan.clerk",
     "changan.handler",
+    "changan1z.handler",
     "sjz.handler",
     "hebei.clerk",
     "hebei.handler",
@@ -71,8 +76,9 @@ def new_password() -> str:
 
 
 def create_demo_accounts(settings: Settings, now: datetime) -> list[DemoAccount]:
-    """One account per role for each demo unit, when the store has no account yet (else
-    nothing); the list is written to data/demo-accounts.txt, readable by its owner only."""
+    """One account per role for each demo unit and per school role for the demo school, when
+    the store has no account yet (else nothing); the list is written to
+    data/demo-accounts.txt, readable by its owner only."""
     engine = engine_for(settings)
     try:
         with session_scope(engine) as session:
@@ -82,6 +88,11 @@ def create_demo_accounts(settings: Settings, now: datetime) -> list[DemoAccount]
                 DemoAccount(f"{prefix}.{role}", new_password(), role, code, name)
                 for prefix, code, name in DEMO_UNITS
                 for role in ROLES
+            ]
+            accounts += [
+                DemoAccount(f"{prefix}.{role}", new_password(), role, code, name)
+                for prefix, code, name in DEMO_SCHOOLS
+                for role in SCHOOL_ROLES
             ]
             for account in accounts:
                 create_user(
@@ -157,15 +168,22 @@ class Staff:
 
     async def put_when_shown(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """PUT once the store shows the target (404 until the worker has recorded it)."""
+        return await self._when_shown("PUT", path, body)
+
+    async def post_when_shown(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST once the store shows the target (404 until the worker has recorded it)."""
+        return await self._when_shown("POST", path, body)
+
+    async def _when_shown(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + STEP_WAIT_SECONDS
         while True:
-            answer = await self._http.put(path, json=body, headers=self._headers)
+            answer = await self._http.request(method, path, json=body, headers=self._headers)
             if answer.status_code != 404 or loop.time() > deadline:
                 break
             await asyncio.sleep(0.2)
         if answer.status_code >= 400:
-            raise DemoError(f"PUT {path} 失败（{answer.status_code}）：{answer.text[:300]}")
+            raise DemoError(f"{method} {path} 失败（{answer.status_code}）：{answer.text[:300]}")
         return dict(answer.json())
 
     async def case(self, complaint_id: str) -> dict[str, Any] | None:
@@ -232,16 +250,17 @@ CHANG_AN_SCHOOL, QIAO_XI_SCHOOL, BEIJING_SCHOOL = "2130102001", "2130104001", "2
 
 
 async def _one_school_closed(what: str, staff: dict[str, Staff]) -> Filed:
-    """A visit about one school of 长安区, carried by the county from receipt to closing."""
+    """A visit about one school of 长安区, carried by the county from receipt to closing; the
+    school itself answers the verification slip."""
     body = _complaint("visit", [CHANG_AN_SCHOOL], "学校未按规定为转入学生办理学籍接续")
     created = await staff["changan.clerk"].post("/api/complaints", body)
     case_id, handler = created["id"], staff["changan.handler"]
     await handler.at_stage(case_id, "verify_issue")
     await handler.post(
         f"/api/complaints/{case_id}/verification",
-        {"addressees": [CHANG_AN], "instructions": "请核查该生学籍接续办理情况"},
+        {"addressees": [CHANG_AN_SCHOOL], "instructions": "请核查该生学籍接续办理情况"},
     )
-    await handler.post(
+    await staff["changan1z.handler"].post_when_shown(
         f"/api/complaints/{case_id}/slips/V1/return",
         {"response": "经核查，学校漏报转入材料，属实"},
     )
@@ -357,7 +376,7 @@ async def _filed(what: str, created: dict[str, Any], reader: Staff, stage: str) 
 
 
 _STEPS: tuple[tuple[str, Callable[[str, dict[str, Staff]], Awaitable[Filed]]], ...] = (
-    ("一所学校：长安区受理、核查、督办、确认、告知，办结", _one_school_closed),
+    ("一所学校：长安区受理，学校反馈核查单，督办、确认、告知，办结", _one_school_closed),
     ("两县两校：石家庄市处理，一份核查单已回、一份待回", _two_counties),
     ("两省两校：教育部处理，待下发核查单", _two_provinces),
     ("来电转介：告知长安区投诉电话，不再转办", _phone_referral),

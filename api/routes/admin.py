@@ -1,4 +1,5 @@
-"""/api/admin: the password policy (secadmin) and staff accounts (sysadmin, own subtree)."""
+"""/api/admin: the password policy (secadmin) and staff accounts (sysadmin, own subtree: its
+units and the schools they supervise)."""
 
 from typing import Annotated
 
@@ -39,17 +40,20 @@ def write_policy(body: Policy, _: SecadminDep, session: SessionDep) -> Policy:
 
 
 def _in_scope(session: Session, admin: Staff, unit_code: str) -> bool:
-    """Is the unit the administrator's own unit or below it?"""
+    """Is the unit (or school) the administrator's own unit or below it?"""
     return admin.unit_code in ancestor_path(session=session, code=unit_code)
 
 
 @router.post("/users", status_code=status.HTTP_201_CREATED)
 def add_user(body: NewUser, admin: SysadminDep, session: SessionDep, clock: ClockDep) -> UserView:
-    """A new account of the administrator's unit or a subordinate unit; the user must change
-    the password at the first login."""
+    """A new account of the administrator's unit, a subordinate unit or a school one of them
+    supervises (a school's: clerk or handler only); the user must change the password at the
+    first login."""
     path = ancestor_path(session=session, code=body.unit_code)
     if path and admin.unit_code not in path:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="只能为本单位及下级单位创建用户")
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, detail="只能为本单位、下级单位及其主管的学校创建用户"
+        )
     try:
         user = create_user(
             session=session,
@@ -70,7 +74,7 @@ def add_user(body: NewUser, admin: SysadminDep, session: SessionDep, clock: Cloc
 
 @router.get("/users")
 def users(admin: SysadminDep, session: SessionDep) -> list[UserView]:
-    """The accounts of the administrator's unit and its subordinate units."""
+    """The accounts of the administrator's unit, its subordinate units and their schools."""
     units = subtree_codes(session=session, code=admin.unit_code)
     return [UserView.of(user) for user in list_users(session=session, unit_codes=units)]
 

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from api import workflow_calls
 from api.answers import Reply, in_beijing_time
 from api.case_names import Names
-from api.deps import CaseActorDep, CaseStaffDep, SessionDep, TemporalDep, store_call
+from api.deps import CaseActorDep, SessionDep, SlipActorDep, SlipStaffDep, TemporalDep, store_call
 from api.schemas.actions import AssigneeIn
 from api.security import Staff, field_error
 from domain.roles import CASE_ACTORS, Role
@@ -76,11 +76,12 @@ async def assign_slip(
     complaint_id: CaseId,
     slip_id: SlipId,
     body: AssigneeIn,
-    staff: CaseActorDep,
+    staff: SlipActorDep,
     session: SessionDep,
     temporal: TemporalDep,
 ) -> None:
-    """Name the addressee's person in charge of a slip (the slip's 承办人)."""
+    """Name the addressee's person in charge of a slip (the slip's 承办人), a school's
+    included."""
 
     def check() -> None:
         row = session.get(CaseSlip, (complaint_id, slip_id))
@@ -128,12 +129,12 @@ class Inbox(BaseModel):
 
 @router.get("/api/inbox", response_model=Inbox)
 def inbox(
-    staff: CaseStaffDep,
+    staff: SlipStaffDep,
     session: SessionDep,
     mine: Annotated[bool, Query(description="only the caller's own")] = False,
 ) -> Inbox:
-    """The caller's unit's open steps and slips (待办), soonest due first, each with its
-    person in charge; `mine=true` keeps the caller's own."""
+    """The caller's unit's (or school's) open steps and slips (待办), soonest due first, each
+    with its person in charge; `mine=true` keeps the caller's own."""
     names = Names(session)
     steps = open_steps(session, staff.unit_code)
     items = [

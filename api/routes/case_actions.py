@@ -2,6 +2,8 @@
 
 403: the caller's unit or role may not act; 404: a case (or slip) the caller may not see;
 409: the case is at another step, the action was done, or the case has finished; 422: bad input.
+A school's staff may only return the slips addressed to their school: every other action
+refuses them (403).
 """
 
 from collections.abc import Callable
@@ -12,12 +14,13 @@ from sqlmodel import Session
 
 from api import workflow_calls
 from api.answers import in_beijing_time
-from api.case_reading import check_public_reply
+from api.case_reading import check_public_reply, slip_state_out
 from api.deps import (
     CaseActorDep,
     CaseStaffDep,
     SealerDep,
     SessionDep,
+    SlipActorDep,
     TemporalDep,
     TreeDep,
     store_call,
@@ -33,11 +36,13 @@ from api.schemas.actions import (
     VerificationIn,
     WithdrawalIn,
 )
+from api.schemas.complaints import SlipOut
 from api.security import Staff, field_error
 from domain.orgtree import OrgTree, UnknownCodeError
 from domain.process import DISPUTABLE, SlipKind
+from domain.records import SlipState
 from domain.roles import CASE_ACTORS
-from store.queries import visible_case
+from store.queries import visible_case, visible_slip
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages.complaint import (
     CaseView,
@@ -92,8 +97,9 @@ async def _act(
 
 
 def _within_subtree(tree: OrgTree, handling: str, field: str, units: list[str]) -> None:
-    """A 422 naming the first unit outside the handling unit's subtree: a slip's route shows
-    the case (the complainant's name included) to every unit on it."""
+    """A 422 naming the first unit or school outside the handling unit's subtree: a slip's
+    route shows the case (the complainant's name included) to every bureau on it, and the
+    slip to a school at its end."""
     for index, code in enumerate(units):
         try:
             inside = handling in tree.path(code)
@@ -101,7 +107,7 @@ def _within_subtree(tree: OrgTree, handling: str, field: str, units: list[str]) 
             raise field_error([field, index], [str(exc)]) from None
         if not inside:
             name = tree.unit(handling).name
-            reason = f"{tree.unit(code).name}（{code}）不在本案处理单位{name}的下级范围内"
+            reason = f"{tree.get(code).name}（{code}）不在本案处理单位{name}的下级范围内"
             raise field_error([field, index], [reason])
 
 
@@ -229,25 +235,46 @@ async def inform_complainant(
     )
 
 
-@router.post("/slips/{slip_id}/return", response_model=CaseView)
+@router.post("/slips/{slip_id}/return", response_model=CaseView | SlipOut)
 async def return_slip(
     complaint_id: CaseId,
     slip_id: SlipId,
     body: SlipReturnIn,
-    staff: CaseActorDep,
+    staff: SlipActorDep,
     session: SessionDep,
     temporal: TemporalDep,
-) -> CaseView:
-    """The addressee returns its slip with the findings or the result."""
-    await _visible(session, staff, complaint_id)
+) -> CaseView | SlipOut:
+    """The addressee returns its slip with the findings or the result, and gets the case's
+    state; a school's handler, whose school sees the slip but not the case, gets the slip as
+    returned (404 for a slip not addressed to the school)."""
+    if staff.at_school:
+        await _addressed(session, staff, complaint_id, slip_id)
+    else:
+        await _visible(session, staff, complaint_id)
     client = await temporal.client()
     action = ReturnSlip(
         actor_unit=staff.unit_code, actor=staff.username, slip_id=slip_id, response=body.response
     )
-    await workflow_calls.update(
+    returned: SlipState = await workflow_calls.update(
         client, f"{complaint_id}.{slip_id}", SlipWorkflow.return_slip, action
     )
+    if staff.at_school:
+        return slip_state_out(complaint_id, in_beijing_time(returned))
     return await _state(client, complaint_id)
+
+
+async def _addressed(session: Session, staff: Staff, complaint_id: str, slip_id: str) -> None:
+    """404 for a slip the caller's school may not see: one not addressed to it."""
+    found = await store_call(
+        session,
+        visible_slip,
+        session=session,
+        unit_code=staff.unit_code,
+        complaint_id=complaint_id,
+        slip_id=slip_id,
+    )
+    if found is None:
+        raise HTTPException(404, detail="没有这张单据")
 
 
 @router.post("/dispute", response_model=CaseView, status_code=202)

@@ -27,6 +27,7 @@ from api.deps import (
     SealerDep,
     SessionDep,
     SettingsDep,
+    SlipStaffDep,
     TemporalDep,
     TreeDep,
     store_call,
@@ -176,7 +177,8 @@ def list_complaints(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> CaseList:
     """The cases the caller's unit may see (its own, its subordinates', those its slips pass
-    through), newest first; the filters only narrow that, never widen it."""
+    through), newest first; the filters only narrow that, never widen it. A school's staff
+    are refused (403) and pointed to their slips."""
     if unassigned and assignee:
         raise query_error("unassigned", ["unassigned 与 assignee 不能同时使用"])
     key = settings.lookup_key_bytes
@@ -219,12 +221,14 @@ def list_complaints(
 )
 def get_complaint(
     complaint_id: Annotated[str, Path(max_length=64)],
-    staff: CaseStaffDep,
+    staff: SlipStaffDep,
     session: SessionDep,
     sealer: SealerDep,
 ) -> CaseDetail | JSONResponse:
     """One case: its steps with their deadlines, slips with their hops, and timeline. A case
-    the caller's unit has just registered answers 202 until its first step is written."""
+    the caller's unit has just registered answers 202 until its first step is written. A
+    school's staff, who know the case's id from a slip, get 404 like any unseen case: a
+    school sees its slips (/api/slips), never the case."""
     case = visible_case(session=session, unit_code=staff.unit_code, case_id=complaint_id)
     if case is not None:
         return case_detail(session, case, sealer)

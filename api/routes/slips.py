@@ -1,4 +1,5 @@
-"""Slips addressed to or passing through the caller's unit (核查单, 督办单)."""
+"""Slips addressed to or passing through the caller's unit (核查单, 督办单); a school's staff see
+only the slips addressed to their school."""
 
 from typing import Annotated
 
@@ -6,20 +7,21 @@ from fastapi import APIRouter, HTTPException, Path, Response
 from sqlmodel import Session
 
 from api.case_reading import slip_detail, slip_document, slip_out
-from api.deps import CaseStaffDep, SealerDep, SessionDep, SettingsDep
+from api.deps import SealerDep, SessionDep, SettingsDep, SlipStaffDep
 from api.schemas.complaints import SlipDetail, SlipOut
 from api.security import Staff
 from api.slip_pdf import content_disposition, embeddable_font, render
 from store.models import CaseSlip
-from store.queries import slips_through
+from store.queries import slips_through, visible_slip
 
 router = APIRouter(prefix="/api/slips", tags=["slips"])
 ComplaintId = Annotated[str, Path(max_length=64)]
 
 
 @router.get("", response_model=list[SlipOut])
-def list_slips(staff: CaseStaffDep, session: SessionDep) -> list[SlipOut]:
-    """Every slip addressed to the caller's unit or passing through it, newest first."""
+def list_slips(staff: SlipStaffDep, session: SessionDep) -> list[SlipOut]:
+    """Every slip addressed to the caller's unit or passing through it (a school: addressed to
+    it), newest first."""
     return [slip_out(row) for row in slips_through(session=session, unit_code=staff.unit_code)]
 
 
@@ -32,7 +34,7 @@ def list_slips(staff: CaseStaffDep, session: SessionDep) -> list[SlipOut]:
 def get_slip_pdf(
     complaint_id: ComplaintId,
     slip_id: Annotated[str, Path(pattern=r"^[VS]\d{1,4}$")],
-    staff: CaseStaffDep,
+    staff: SlipStaffDep,
     session: SessionDep,
     sealer: SealerDep,
     settings: SettingsDep,
@@ -51,7 +53,7 @@ def get_slip_pdf(
 def get_slip(
     complaint_id: ComplaintId,
     slip_id: Annotated[str, Path(max_length=16)],
-    staff: CaseStaffDep,
+    staff: SlipStaffDep,
     session: SessionDep,
     sealer: SealerDep,
 ) -> SlipDetail:
@@ -60,8 +62,11 @@ def get_slip(
 
 
 def _slip_on_route(session: Session, staff: Staff, complaint_id: str, slip_id: str) -> CaseSlip:
-    """The slip if the caller's unit is on its route; 404 alike for one it may not see."""
-    row = session.get(CaseSlip, (complaint_id, slip_id))
-    if row is None or f'"{staff.unit_code}"' not in row.route:
+    """The slip if the caller's unit is on its route (a school: is its addressee); 404 alike
+    for one it may not see."""
+    row = visible_slip(
+        session=session, unit_code=staff.unit_code, complaint_id=complaint_id, slip_id=slip_id
+    )
+    if row is None:
         raise HTTPException(404, detail="没有这张单据")
     return row

@@ -4,10 +4,11 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from api.schemas.common import OptionalText, RequestBody, Text, UnitCode
+from api.schemas.common import Addressee, OptionalText, RequestBody, Text, UnitCode
 from domain.process import InformChannel
 
-Units = Annotated[list[UnitCode], Field(min_length=1, max_length=50)]
+# Slips go to bureaus or schools of the handling unit's subtree (DESIGN §7).
+Units = Annotated[list[Addressee], Field(min_length=1, max_length=50)]
 
 
 class VerificationIn(RequestBody):
@@ -17,7 +18,7 @@ class VerificationIn(RequestBody):
 
 class OpinionIn(RequestBody):
     opinion: Text
-    executing_units: Annotated[list[UnitCode], Field(max_length=50)] = Field(
+    executing_units: Annotated[list[Addressee], Field(max_length=50)] = Field(
         default_factory=list, description="empty: nothing is to be done"
     )
 

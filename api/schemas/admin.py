@@ -30,7 +30,9 @@ class Policy(RequestBody):
 class NewUser(RequestBody):
     username: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{2,31}$")
     display_name: DisplayName
-    unit_code: str = Field(pattern=r"^\d{6}$")
+    unit_code: str = Field(
+        pattern=r"^(\d{6}|\d{10})$", description="单位代码（6 位）或学校标识码（10 位）"
+    )
     role: Role
     password: NewPassword
 

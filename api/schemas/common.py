@@ -11,6 +11,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, Field, field_validator
 
 from domain.ids import (
+    normalize_addressee,
     normalize_id_card,
     normalize_phone,
     normalize_school_code,
@@ -90,3 +91,5 @@ IdCard = Annotated[str, Field(max_length=32), _optional(normalize_id_card)]
 StudentNo = Annotated[str, Field(max_length=32), _optional(normalize_student_no)]
 SchoolCode = Annotated[str, AfterValidator(normalize_school_code)]
 UnitCode = Annotated[str, AfterValidator(normalize_unit_code)]
+Addressee = Annotated[str, AfterValidator(normalize_addressee)]
+"""A unit a slip may go to: a bureau (6 digits) or a school (10 digits)."""

@@ -13,13 +13,16 @@ from store.models.columns import at_
 
 
 class StaffUser(SQLModel, table=True):
-    """A staff account (工作人员账号) of one unit."""
+    """A staff account (工作人员账号) of one unit: a bureau (6-digit code) or a school (10-digit
+    code). No foreign key, since the code names a row of either org_unit or org_school:
+    store.accounts checks it when the account is made, and an import of the tree refuses to
+    drop a unit or school that accounts still belong to."""
 
     __tablename__ = "staff_user"
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(unique=True, max_length=32)
     display_name: str = Field(default="", max_length=64)
-    unit_code: str = Field(foreign_key="org_unit.code", max_length=6, index=True)
+    unit_code: str = Field(max_length=10, index=True)
     role: str = Field(max_length=16)
     password_hash: str = Field(max_length=255)
     password_changed_at: datetime = at_()

@@ -131,8 +131,9 @@ class OutboxRow(SQLModel, table=True):
 
 
 class CaseAccess(SQLModel, table=True):
-    """A unit that may see a case (DESIGN §7): the handling unit, its ancestors, and every unit
-    on the route of one of the case's slips. Rewritten with each record of the case."""
+    """A unit that may see a case (DESIGN §7): the handling unit, its ancestors, and every
+    bureau on the route of one of the case's slips (never a school, which sees only the slips
+    addressed to it). Rewritten with each record of the case."""
 
     __tablename__ = "case_access"
     case_id: str = Field(primary_key=True, max_length=64)

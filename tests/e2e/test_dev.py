@@ -156,9 +156,10 @@ async def test_dev_runs_three_processes_keeps_data_and_stops_on_ctrl_c(tmp_path:
         )
         assert httpx.get(f"http://127.0.0.1:{ui}/", timeout=5).status_code == 200
 
-        # The demo: accounts of every role at four levels, and complaints filed over HTTP.
+        # The demo: accounts of every role at four levels and of a school, and complaints filed
+        # over HTTP.
         accounts = read_accounts(Path(env["XUEJI_DATA_DIR"]) / "demo-accounts.txt")
-        assert len(accounts) == 24
+        assert len(accounts) == 26  # six roles at four levels, two at a school
         assert (Path(env["XUEJI_DATA_DIR"]) / "demo-accounts.txt").stat().st_mode & 0o777 == 0o600
         assert all(f"{a.username:<18} {a.password}" in log.read_text() for a in accounts.values())
         scenario = subprocess.run(

@@ -149,3 +149,42 @@ def test_0016_fills_case_school_from_the_registrations_the_store_keys_open(
     finally:
         engine.dispose()
     assert sorted(rows) == [("c-open", "1301020001"), ("c-open", "1301040001")]
+
+
+def test_0017_lets_accounts_belong_to_schools_and_takes_case_access_from_schools(
+    store_url: str,
+) -> None:
+    upgrade(store_url, "0016_case_schools")
+    engine = make_engine(store_url)
+    user = (
+        "INSERT INTO staff_user (username, display_name, unit_code, role, password_hash,"
+        " password_changed_at, must_change_password, failed_logins, totp_enrolled,"
+        " totp_last_step, active, created_at) VALUES (:name, :name, :unit, 'handler', 'h',"
+        " '2030-03-04 09:00:00+08:00', false, 0, false, 0, true, '2030-03-04 09:00:00+08:00')"
+    )
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO org_unit (code, name, level, phone, email)"
+                    " VALUES ('130102', '长安区教育局', 'county', '', '')"
+                )
+            )
+            connection.execute(text(user), {"name": "county", "unit": "130102"})
+            connection.execute(
+                text("INSERT INTO case_access (case_id, unit_code) VALUES (:c, :u)"),
+                [{"c": "c-1", "u": "130102"}, {"c": "c-1", "u": "2130102001"}],
+            )
+
+        upgrade(store_url)
+        with engine.begin() as connection:
+            connection.execute(text(user), {"name": "school", "unit": "2130102001"})
+            access = connection.execute(text("SELECT unit_code FROM case_access")).all()
+        assert access == [("130102",)]
+
+        downgrade(alembic_config(store_url), "0016_case_schools")
+        with engine.connect() as connection:
+            users = connection.execute(text("SELECT username FROM staff_user")).all()
+        assert users == [("county",)]  # a school's account has no bureau to go back to
+    finally:
+        engine.dispose()

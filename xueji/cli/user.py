@@ -15,7 +15,10 @@ app = typer.Typer(help="工作人员账号", no_args_is_help=True)
 @app.command("add")
 def user_add(
     username: Annotated[str, typer.Argument(help="用户名（3 至 32 位字母、数字或 _ . -）")],
-    unit: Annotated[str, typer.Option(help="所属单位代码（6 位）")],
+    unit: Annotated[
+        str,
+        typer.Option(help="所属单位代码（6 位）或学校标识码（10 位，角色只能是 clerk 或 handler）"),
+    ],
     role: Annotated[
         str, typer.Option(help="角色：clerk、handler、leader、sysadmin、secadmin、auditor")
     ],

@@ -2,8 +2,8 @@
 text sealed; cases and slips name their person in charge (承办人); a closed case keeps its
 public reply (sealed); the outbox holds each person's own copy of a notice.
 
-Revision ID: 0017_people_and_notes
-Revises: 0016_case_schools
+Revision ID: 0018_people_and_notes
+Revises: 0017_school_accounts
 Create Date: 2026-12-03
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0017_people_and_notes"
-down_revision: str | None = "0016_case_schools"
+revision: str = "0018_people_and_notes"
+down_revision: str | None = "0017_school_accounts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
