@@ -8,11 +8,12 @@ The store keeps only keyed hashes (HMAC-SHA256 with `XUEJI_LOOKUP_KEY`, as store
   words; spaces between them do not count), or a lower-cased word or run of digits.
 
 What the index reveals: to someone who reads the database but has not the key, how many
-distinct tokens a summary has and which cases share a token, hence token frequencies across
-cases (a very common hash is likely a common bigram such as 学籍). It never gives a token
-itself: without the key nobody can hash a guess to compare, and the key lives with the store
-keys (kept apart from the database and its backups). A search matches the cases holding all
-the query's tokens; the caller's candidates are then unsealed and checked for the query as a
+distinct tokens a summary has and which cases share a token or a student's name, hence token
+frequencies across cases (a very common hash is likely a common bigram such as 学籍). It
+never gives a name or a token: without the key nobody can hash a guess to compare, and the
+key lives with the store keys (kept apart from the database and its backups), which is why
+this is acceptable. A search matches the cases holding all the query's tokens; unless the
+query is one token, the caller's candidates are then unsealed and checked for the query as a
 substring, so tokens present in different places of a summary do not make a match.
 """
 
