@@ -29,6 +29,7 @@ from store.models import (
     Unit,
 )
 from store.sealing import Sealer
+from store.search_index import index_registration
 
 
 class InvalidCaseRecord(ValueError):
@@ -40,7 +41,8 @@ def apply_record(
 ) -> None:
     """Upsert the case, its clocks and slips; add timeline entries and outbox rows once.
 
-    `lookup_key` keys the hashes that find the case by the complainant's phone or ID card.
+    `lookup_key` keys the hashes that find the case by the complainant's phone or ID card,
+    by a student's name and by words of the summary (store.search_index).
     The rows the record may change are read in one query per table and written together:
     the store's writers take turns, so a record holds the turn for as short as it can.
 
@@ -66,6 +68,7 @@ def apply_record(
                 raise InvalidCaseRecord(f"案件 {case_id} 尚无案件信息，无法保存投诉人信息")
             _seal_registration(case, record.registration, sealer, lookup_key)
             _add_schools(session, case_id, record.registration.school_codes)
+            index_registration(session, case_id, record.registration, lookup_key)
         _upsert_steps(session, record)
         _upsert_slips(session, record, sealer)
     if case is not None and (record.case is not None or record.slips):

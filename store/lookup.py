@@ -22,6 +22,10 @@ _NORMALIZERS: dict[str, Callable[[str], str]] = {
 
 def lookup_hash(kind: Kind, value: str, key: bytes) -> str:
     """Hex HMAC-SHA256 of the normalized number; InvalidIdentifier when it is not valid."""
-    normalized = _NORMALIZERS[kind](value)
-    message = f"{kind}:{normalized}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return keyed_hash(kind, _NORMALIZERS[kind](value), key)
+
+
+def keyed_hash(label: str, value: str, key: bytes) -> str:
+    """Hex HMAC-SHA256 of `label:value`: the label keeps the hashes of one kind of value from
+    ever equalling another kind's."""
+    return hmac.new(key, f"{label}:{value}".encode(), hashlib.sha256).hexdigest()

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -27,6 +27,8 @@ from store.models import (
     School,
     Unit,
 )
+from store.sealing import Sealer
+from store.search_index import TextSearch, cases_of_student, cases_with_tokens, summary_holds
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,8 @@ class CaseFilter:
     id_card_hash: str | None = None
     assignee: str | None = None  # the person in charge (a username); "" nobody yet
     open_only: bool | None = None  # cases still being handled
+    student_name_hash: str | None = None  # store.search_index hash of a student's name
+    text: TextSearch | None = None  # words of the summary (store.search_index)
 
 
 @dataclass(frozen=True)
@@ -55,16 +59,39 @@ class CasePage:
 
 
 def visible_cases(
-    *, session: Session, unit_code: str, filters: CaseFilter, offset: int = 0, limit: int = 50
+    *,
+    session: Session,
+    unit_code: str,
+    filters: CaseFilter,
+    offset: int = 0,
+    limit: int = 50,
+    sealer: Sealer | None = None,
 ) -> CasePage:
-    """The cases the unit may see that match the filters, newest first (none for a school)."""
+    """The cases the unit may see that match the filters, newest first (none for a school).
+
+    A free-text filter needs `sealer`: the cases holding all the query's tokens are unsealed,
+    only among those the unit may see, and kept when their summary holds the query itself.
+    """
     if is_school_code(unit_code):
         return CasePage(total=0, cases=[])
-    query = (
-        select(Case)
-        .join(CaseAccess, col(CaseAccess.case_id) == col(Case.id))
-        .where(CaseAccess.unit_code == unit_code)
-    )
+    if filters.text is not None and not filters.text.exact:
+        if sealer is None:
+            raise ValueError("a free-text search needs the store's sealer")
+        return _confirmed_page(session, unit_code, filters, filters.text, sealer, offset, limit)
+    query = select(Case).join(CaseAccess, _ACCESS).where(*_conditions(unit_code, filters))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    page = query.order_by(*_NEWEST_FIRST).offset(offset).limit(limit)
+    return CasePage(total=total, cases=list(session.exec(page)))
+
+
+_ACCESS = col(CaseAccess.case_id) == col(Case.id)
+_NEWEST_FIRST = (col(Case.received_at).desc(), col(Case.id))
+
+
+def _conditions(unit_code: str, filters: CaseFilter) -> list[ColumnElement[bool]]:
+    """The conditions, over a case joined with its access rows, that the unit may see it and
+    that it matches the filters (the free text by its tokens only)."""
+    conditions = [col(CaseAccess.unit_code) == unit_code]
     for column, value in (
         (Case.stage, filters.stage),
         (Case.overdue, filters.overdue),
@@ -76,20 +103,48 @@ def visible_cases(
         (Case.assignee, filters.assignee),
     ):
         if value is not None:
-            query = query.where(col(column) == value)
+            conditions.append(col(column) == value)
     if filters.open_only:
-        query = query.where(col(Case.outcome) == "")
+        conditions.append(col(Case.outcome) == "")
     if filters.received_from is not None:
-        query = query.where(col(Case.received_at) >= filters.received_from)
+        conditions.append(col(Case.received_at) >= filters.received_from)
     if filters.received_to is not None:
-        query = query.where(col(Case.received_at) < filters.received_to)
+        conditions.append(col(Case.received_at) < filters.received_to)
     if filters.tracking_no is not None:
-        query = query.where(func.upper(col(Case.tracking_no)) == filters.tracking_no.upper())
+        conditions.append(func.upper(col(Case.tracking_no)) == filters.tracking_no.upper())
     if filters.school is not None:
-        query = query.where(col(Case.id).in_(_cases_of_school(filters.school)))
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    page = query.order_by(col(Case.received_at).desc(), col(Case.id)).offset(offset).limit(limit)
-    return CasePage(total=total, cases=list(session.exec(page)))
+        conditions.append(col(Case.id).in_(_cases_of_school(filters.school)))
+    if filters.student_name_hash is not None:
+        conditions.append(col(Case.id).in_(cases_of_student(filters.student_name_hash)))
+    if filters.text is not None:
+        conditions.append(col(Case.id).in_(cases_with_tokens(filters.text.token_hashes)))
+    return conditions
+
+
+def _confirmed_page(
+    session: Session,
+    unit_code: str,
+    filters: CaseFilter,
+    text: TextSearch,
+    sealer: Sealer,
+    offset: int,
+    limit: int,
+) -> CasePage:
+    """The page of the candidates whose unsealed summary holds the query: every candidate is
+    checked, so that the total counts only true matches."""
+    candidates = (
+        select(Case.id, Case.sealed)
+        .join(CaseAccess, _ACCESS)
+        .where(*_conditions(unit_code, filters))
+    )
+    matched = [
+        case_id
+        for case_id, sealed in session.exec(candidates.order_by(*_NEWEST_FIRST))
+        if summary_holds(sealer, sealed, text.needle)
+    ]
+    wanted = matched[offset : offset + limit]
+    found = {case.id: case for case in session.exec(select(Case).where(col(Case.id).in_(wanted)))}
+    return CasePage(total=len(matched), cases=[found[case_id] for case_id in wanted])
 
 
 def _cases_of_school(school: str) -> SelectOfScalar[str]:

@@ -18,7 +18,7 @@ from activities.calendar import deadline_plan
 from activities.org import routing_of
 from api import workflow_calls
 from api.case_reading import case_detail
-from api.case_search import number_hash, refuse_unknown_parameters
+from api.case_search import free_text, name_hash, number_hash, refuse_unknown_parameters
 from api.deps import (
     CalendarDep,
     CaseStaffDep,
@@ -158,10 +158,13 @@ def list_complaints(
     staff: CaseStaffDep,
     session: SessionDep,
     settings: SettingsDep,
+    sealer: SealerDep,
     tracking_no: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
     school: Annotated[str | None, Query(min_length=1, max_length=50)] = None,
     phone: Annotated[str | None, Query(max_length=32)] = None,
     id_card: Annotated[str | None, Query(max_length=32)] = None,
+    student_name: Annotated[str | None, Query(min_length=1, max_length=50)] = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
     stage: Stage | None = None,
     overdue: bool | None = None,
     handling_unit: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
@@ -177,8 +180,9 @@ def list_complaints(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> CaseList:
     """The cases the caller's unit may see (its own, its subordinates', those its slips pass
-    through), newest first; the filters only narrow that, never widen it. A school's staff
-    are refused (403) and pointed to their slips."""
+    through), newest first; the filters only narrow that, never widen it. `student_name` and
+    `q` (words of the summary) are found through keyed hashes, never the clear text. A
+    school's staff are refused (403) and pointed to their slips."""
     if unassigned and assignee:
         raise query_error("unassigned", ["unassigned 与 assignee 不能同时使用"])
     key = settings.lookup_key_bytes
@@ -187,6 +191,8 @@ def list_complaints(
         school=(school.strip() or None) if school else None,
         phone_hash=number_hash("phone", phone, key),
         id_card_hash=number_hash("id_card", id_card, key),
+        student_name_hash=name_hash(student_name, key),
+        text=free_text(q, key),
         stage=stage.value if stage else None,
         overdue=overdue,
         handling_unit=handling_unit,
@@ -203,6 +209,7 @@ def list_complaints(
         filters=filters,
         offset=offset,
         limit=limit,
+        sealer=sealer,
     )
     estimated = estimated_dues(session=session, cases=page.cases)
     items = [

@@ -49,6 +49,24 @@ class CaseSchool(SQLModel, table=True):
     school_code: str = Field(primary_key=True, max_length=10, index=True)
 
 
+class CaseStudentName(SQLModel, table=True):
+    """A student the complaint is about, as the keyed hash of the name (store/search_index),
+    for finding cases by student; the name itself is only sealed."""
+
+    __tablename__ = "case_student_name"
+    case_id: str = Field(primary_key=True, max_length=64)
+    name_hash: str = Field(primary_key=True, max_length=64, index=True)
+
+
+class CaseTextToken(SQLModel, table=True):
+    """A keyed hash of one token (a bigram of Chinese characters, a word or a run of digits)
+    of the complaint's summary (store/search_index): the blind index of free-text search."""
+
+    __tablename__ = "case_text_token"
+    case_id: str = Field(primary_key=True, max_length=64)
+    token_hash: str = Field(primary_key=True, max_length=32, index=True)
+
+
 class CaseClock(SQLModel, table=True):
     """One working-day clock of a case: a step of the handling unit or a slip's addressee."""
 

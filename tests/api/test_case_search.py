@@ -7,7 +7,7 @@ import pytest
 
 from domain.orgtree import OrgTree
 from domain.process import Stage
-from domain.records import CaseRecord, Complainant, Registration
+from domain.records import CaseRecord, Complainant, Registration, Student
 from store.db import session_scope
 from store.org import replace_tree
 from tests.support.api_support import UNITS, Api
@@ -23,6 +23,13 @@ CHANGAN, SJZ, DONGCHENG = "c-changan", "c-sjz", "c-dongcheng"
 TRACKING = {CHANGAN: "20300304-K7QX3M-1", SJZ: "20300304-K7QX3N-2", DONGCHENG: "20300304-K7QX3P-3"}
 PHONE = {CHANGAN: "13812345678", SJZ: "13900001111", DONGCHENG: "13700002222"}
 ID_CARD = "11010519491231002X"
+# Every bigram of 重复学籍 is in 石家庄市's summary, but not the four characters together.
+SUMMARY = {
+    CHANGAN: "转学后学籍重复登记",
+    SJZ: "学生复学后学籍信息重复",
+    DONGCHENG: "转学后学籍重复登记",
+}
+STUDENTS = {CHANGAN: ["王小红"], SJZ: ["李雷", "韩梅梅"], DONGCHENG: ["王小红"]}
 
 
 @pytest.fixture
@@ -53,9 +60,10 @@ def write_case(
     )
     registration = Registration(
         complainant=Complainant(name="张晓明", phone=PHONE[case_id], id_card=id_card),
-        content="学籍重复登记",
+        content=SUMMARY[case_id],
         school_codes=[school],
         unit_codes=[],
+        students=[Student(name=name) for name in STUDENTS[case_id]],
     )
     write(api.engine, CaseRecord(complaint_id=case_id, case=case, registration=registration))
 
@@ -98,6 +106,17 @@ def found(staff: Staff, unit_code: str, **params: str) -> list[str]:
         ({"stage": Stage.VERIFICATION.value}, [SJZ]),
         ({"handling_unit": "130102"}, [CHANGAN]),
         ({"school": "1301020001", "phone": PHONE[SJZ]}, []),
+        ({"student_name": "王小红"}, [CHANGAN]),
+        ({"student_name": " 韩 梅梅"}, [SJZ]),  # NFKC, spaces removed
+        ({"student_name": "王小"}, []),  # the whole name, not a part
+        ({"student_name": "王小红", "school": "1301000001"}, []),
+        ({"q": "登记"}, [CHANGAN]),
+        ({"q": "学籍重复"}, [CHANGAN]),
+        ({"q": "后学籍"}, [CHANGAN, SJZ]),
+        ({"q": "学籍 信息"}, [SJZ]),
+        ({"q": "学籍", "stage": Stage.VERIFICATION.value}, [SJZ]),
+        ({"q": "重复学籍"}, []),  # its bigrams are in SJZ's summary, apart
+        ({"q": "恢复"}, []),
     ],
 )
 def test_each_filter_finds_its_case_and_no_other(
@@ -119,6 +138,36 @@ def test_a_case_outside_the_jurisdiction_is_never_found(staff: Staff) -> None:
         assert found(staff, "110000", **params) == [DONGCHENG], params
     assert found(staff, "130100", tracking_no=TRACKING[CHANGAN]) == [CHANGAN]
     assert found(staff, "130102", phone=PHONE[SJZ]) == []  # its superior's case
+
+
+def test_a_student_or_a_text_outside_the_jurisdiction_is_never_found(staff: Staff) -> None:
+    for params in [{"student_name": "王小红"}, {"q": "学籍重复登记"}, {"q": "登记"}]:
+        assert found(staff, "130000", **params) == [CHANGAN], params
+        assert found(staff, "110000", **params) == [DONGCHENG], params
+        assert found(staff, "110102", **params) == [], params  # 东城区's sibling
+    assert found(staff, "130102", q="学籍") == [CHANGAN]  # not its superior's case
+
+
+@pytest.mark.parametrize("q", ["学籍", "后学籍"])  # one token; two, unsealed to check
+def test_free_text_pages_count_only_the_cases_it_finds(staff: Staff, q: str) -> None:
+    pages = [
+        staff.api.client.get(
+            "/api/complaints",
+            params={"q": q, "offset": offset, "limit": 1},
+            headers=staff.of("130000"),
+        ).json()
+        for offset in (0, 1, 2)
+    ]
+    assert [page["total"] for page in pages] == [2, 2, 2]
+    assert [[item["id"] for item in page["items"]] for page in pages] == [[CHANGAN], [SJZ], []]
+
+
+@pytest.mark.parametrize("q", ["", " ", "学", "，。"])
+def test_a_free_text_under_two_characters_is_422_naming_q(api: Api, q: str) -> None:
+    headers = api.headers_for("wang.li", unit_code="130000", role="clerk")
+    response = api.client.get("/api/complaints", params={"q": q}, headers=headers)
+    assert response.status_code == 422, response.text
+    assert [error["loc"] for error in response.json()["detail"]] == [["query", "q"]]
 
 
 def test_an_unknown_parameter_is_422_naming_it(api: Api) -> None:

@@ -4,15 +4,16 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.command import downgrade
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import Engine, inspect, text
 from sqlmodel import SQLModel
 
 import store.models  # noqa: F401  (registers the tables)
-from core.keys import DEV_KEY_SPEC
+from core.keys import DEV_KEY_SPEC, DEV_LOOKUP_KEY, parse_lookup_key
 from core.settings import get_settings
 from store.db import make_engine
 from store.migrate import alembic_config, upgrade
 from store.sealing import Sealer
+from store.search_index import student_name_hash, token_hashes
 
 
 def test_migrations_match_the_models(store_url: str) -> None:
@@ -125,19 +126,7 @@ def test_0016_fills_case_school_from_the_registrations_the_store_keys_open(
     cases += [("c-bare", None)]
     engine = make_engine(store_url)
     try:
-        with engine.begin() as connection:
-            for case_id, sealed in cases:
-                connection.execute(
-                    text(
-                        "INSERT INTO complaint_case (id, tracking_no, channel, stage,"
-                        " receiving_unit, handling_unit, province, received_at, updated_at,"
-                        " overdue, escalation_level, outcome, phone_masked, sealed) VALUES"
-                        " (:id, :id, 'phone', 'verify_issue', '130102', '130102', '130000',"
-                        " '2030-03-04 09:00:00+08:00', '2030-03-04 09:00:00+08:00', false, 0,"
-                        " '', '', :sealed)"
-                    ),
-                    {"id": case_id, "sealed": sealed},
-                )
+        _insert_cases(engine, cases)
         monkeypatch.setenv("XUEJI_STORE_KEYS", DEV_KEY_SPEC)
         get_settings.cache_clear()
         try:
@@ -188,3 +177,50 @@ def test_0017_lets_accounts_belong_to_schools_and_takes_case_access_from_schools
         assert users == [("county",)]  # a school's account has no bureau to go back to
     finally:
         engine.dispose()
+
+
+def test_0019_fills_the_search_index_from_the_registrations_the_store_keys_open(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    upgrade(store_url, "0016_case_schools")
+    registration = {"complainant": {"name": "张晓明"}, "content": "学籍重复", "school_codes": []}
+    registration["students"] = [{"name": "王小红", "id_card": "", "student_no": ""}]
+    # (case, sealed registration): one the keys open, one they cannot, one not yet sealed.
+    cases = [("c-open", Sealer(DEV_KEY_SPEC).seal(registration)), ("c-garbled", b"garbled")]
+    cases += [("c-bare", None)]
+    engine = make_engine(store_url)
+    try:
+        _insert_cases(engine, cases)
+        monkeypatch.setenv("XUEJI_STORE_KEYS", DEV_KEY_SPEC)
+        monkeypatch.setenv("XUEJI_LOOKUP_KEY", DEV_LOOKUP_KEY)
+        get_settings.cache_clear()
+        try:
+            upgrade(store_url)
+        finally:
+            get_settings.cache_clear()
+        with engine.connect() as connection:
+            names = connection.execute(text("SELECT case_id, name_hash FROM case_student_name"))
+            tokens = connection.execute(text("SELECT case_id, token_hash FROM case_text_token"))
+            names_held, tokens_held = names.all(), tokens.all()
+    finally:
+        engine.dispose()
+    key = parse_lookup_key(DEV_LOOKUP_KEY)
+    assert names_held == [("c-open", student_name_hash("王小红", key))]
+    assert sorted(tokens_held) == sorted(("c-open", h) for h in token_hashes("学籍重复", key))
+
+
+def _insert_cases(engine: Engine, cases: list[tuple[str, bytes | None]]) -> None:
+    """Bare case rows of 长安区 with their sealed registrations, as older revisions wrote them."""
+    with engine.begin() as connection:
+        for case_id, sealed in cases:
+            connection.execute(
+                text(
+                    "INSERT INTO complaint_case (id, tracking_no, channel, stage,"
+                    " receiving_unit, handling_unit, province, received_at, updated_at,"
+                    " overdue, escalation_level, outcome, phone_masked, sealed) VALUES"
+                    " (:id, :id, 'phone', 'verify_issue', '130102', '130102', '130000',"
+                    " '2030-03-04 09:00:00+08:00', '2030-03-04 09:00:00+08:00', false, 0,"
+                    " '', '', :sealed)"
+                ),
+                {"id": case_id, "sealed": sealed},
+            )
