@@ -1,9 +1,11 @@
-"""E-mail delivery of the notification outbox.
+"""Delivery of the notification outbox by e-mail and SMS.
 
 The outbox table is the default notifier: every notice waits there and staff read it in the
-system. With an SMTP server configured, `deliver_outbox` (run by `xueji notify send`) mails
-each unsent row to the unit's published address, or to the complainant's address unsealed
-from the registration for this one message.
+system. `deliver_outbox` (run by `xueji notify send`) sends each unsent row by the channel
+`route` picks among the configured ones: a unit's notices by e-mail to its published address;
+the complainant's by SMS to their mobile number when they gave one and an SMS gateway is
+configured (a parent reads a text message sooner than a mail), else by e-mail to their
+address, both unsealed from the registration for this one message.
 """
 
 import logging
@@ -17,18 +19,25 @@ from email.utils import formatdate, make_msgid
 from enum import Enum, auto
 from typing import Protocol
 
+import httpx
 from google.protobuf.message import DecodeError
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, or_, select
 
+from activities.sms import OutgoingSms, SmsRefused, is_mobile, sms_for
 from core.settings import Settings
+from domain.ids import InvalidIdentifier, normalize_phone
 from store.cases import registration
-from store.models import OutboxRow, Unit
+from store.models import Case, OutboxRow, Unit
 from store.sealing import Sealer
 
 log = logging.getLogger(__name__)
 
 NO_ADDRESS = "无邮箱地址"
+NO_CONTACT = "投诉人未留手机号或邮箱"
+NO_MAIL_SERVER = "未配置邮件服务器（XUEJI_SMTP_HOST）"
+NO_SMS_GATEWAY = "未配置短信网关（XUEJI_SMS_URL）"
+EMAIL, SMS = "email", "sms"  # the channels, as OutboxRow.channel records them
 UNREADABLE = "投诉人信息无法解密（请检查 XUEJI_STORE_KEYS）"
 
 SUBJECT_PREFIX = "【学籍投诉】"
@@ -64,6 +73,58 @@ class OutgoingMail:
 class Notifier(Protocol):
     def send(self, mail: OutgoingMail) -> None:
         """Deliver one message or raise; the error's type and code are recorded, its text not."""
+
+
+class SmsSender(Protocol):
+    def send(self, sms: OutgoingSms) -> None:
+        """Deliver one message or raise; the error's type and code are recorded, its text not."""
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Where a row's recipient can be reached: an e-mail address, a mobile number ("" each
+    when there is none; a landline is no SMS number)."""
+
+    email: str = ""
+    mobile: str = ""
+
+
+@dataclass(frozen=True)
+class Route:
+    """The channel a row goes by, or None with why it waits (its `last_error`)."""
+
+    channel: str | None
+    waiting: str = ""
+
+
+def route(row: OutboxRow, contact: Contact, *, email: bool, sms: bool) -> Route:
+    """The channel of one row, given the channels configured for this run.
+
+    A unit is written to by e-mail. The complainant gets an SMS when they gave a mobile number
+    and SMS is configured, else an e-mail when they gave an address and e-mail is configured;
+    one message a notice, never both; a notice that asks for a channel (staff chose SMS or
+    e-mail to tell the complainant the outcome) goes by that one only. A row no configured
+    channel can take waits for the configuration (or the address) rather than failing.
+    """
+    if row.to_complainant and row.channel == SMS:  # asked for (告知 by SMS) or tried before
+        return Route(SMS) if contact.mobile and sms else _waits_for_sms(contact)
+    if row.to_complainant and row.channel == EMAIL:
+        if contact.email and email:
+            return Route(EMAIL)
+        return Route(None, NO_MAIL_SERVER if contact.email else NO_CONTACT)
+    if row.to_complainant and contact.mobile and sms:
+        return Route(SMS)
+    if contact.email and email:
+        return Route(EMAIL)
+    if row.to_complainant and contact.mobile:
+        return Route(None, NO_SMS_GATEWAY)
+    if contact.email:
+        return Route(None, NO_MAIL_SERVER)
+    return Route(None, NO_CONTACT if row.to_complainant else NO_ADDRESS)
+
+
+def _waits_for_sms(contact: Contact) -> Route:
+    return Route(None, NO_SMS_GATEWAY if contact.mobile else NO_CONTACT)
 
 
 def subject_for(kind: str) -> str:
@@ -125,27 +186,38 @@ class DeliveryReport:
     sent: int
     failed: int
     no_address: int
+    no_channel: int = 0  # waiting for a channel this run has not got (SMTP or SMS)
 
 
 class _Outcome(Enum):
     SENT = auto()
     FAILED = auto()
     NO_ADDRESS = auto()
-    STILL_NO_ADDRESS = auto()
+    NO_CHANNEL = auto()
+    STILL_WAITING = auto()
 
 
 def deliver_outbox(
-    engine: Engine, notifier: Notifier, sealer: Sealer, *, limit: int = 100
+    engine: Engine,
+    notifier: Notifier | None,
+    sealer: Sealer,
+    *,
+    sms: SmsSender | None = None,
+    limit: int = 100,
 ) -> DeliveryReport:
-    """Mail up to `limit` unsent outbox rows, oldest first, and report what happened.
+    """Send up to `limit` unsent outbox rows, oldest first, each by the channel `route` picks
+    among the configured ones (`notifier` for e-mail, `sms`; None when not configured), and
+    report what happened.
 
     Rows never tried come before rows that failed before, so a few undeliverable rows cannot
     hold back new ones. Each row is committed as soon as it is tried: a run that stops midway
-    never sends a row twice (except the one row whose send and commit it fell between).
-    A success sets `sent_at`; a failure counts an attempt and records a short reason without
-    personal data, and is retried on the next run. A row without an address stays unsent
-    with `last_error` "无邮箱地址"; later runs pass over it without counting it until the
-    unit's (or complainant's) address appears.
+    never sends a row twice (except the one row whose send and commit it fell between; an SMS
+    carries the row's key as its out-id, so the gateway drops that repeat). A try records its
+    channel on the row; a success sets `sent_at`; a failure counts an attempt and records a
+    short reason without personal data, and is retried on the next run. A row without an
+    address ("无邮箱地址", "投诉人未留手机号或邮箱") or without a configured channel for it
+    ("未配置…") stays unsent with that `last_error`; later runs pass over it without counting
+    it until the address or the channel appears.
 
     Runs may overlap (a slow run and the next cron minute): each row is claimed for
     CLAIM_FOR with a conditional UPDATE before it is sent, so only one run sends it; a claim
@@ -167,16 +239,17 @@ def deliver_outbox(
             row = session.get(OutboxRow, key)
             if row is None:
                 continue
-            outcome = _deliver_row(session, row, notifier, sealer)
+            outcome = _deliver_row(session, row, notifier, sms, sealer)
             row.claimed_until = None
             session.add(row)
             session.commit()
-            if outcome is not _Outcome.STILL_NO_ADDRESS:
+            if outcome is not _Outcome.STILL_WAITING:
                 counts[outcome] += 1
     return DeliveryReport(
         sent=counts[_Outcome.SENT],
         failed=counts[_Outcome.FAILED],
         no_address=counts[_Outcome.NO_ADDRESS],
+        no_channel=counts[_Outcome.NO_CHANNEL],
     )
 
 
@@ -195,30 +268,65 @@ def _claim(session: Session, key: str) -> bool:
     return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def _deliver_row(session: Session, row: OutboxRow, notifier: Notifier, sealer: Sealer) -> _Outcome:
+def _deliver_row(
+    session: Session,
+    row: OutboxRow,
+    notifier: Notifier | None,
+    sms: SmsSender | None,
+    sealer: Sealer,
+) -> _Outcome:
     """Try one row and change it to match; the caller commits."""
     try:
-        address = recipient_address(session, row, sealer)
+        contact = recipient_contact(session, row, sealer)
     except (ValueError, DecodeError):  # DecryptionError is a ValueError: a missing store key
         return _failed(row, UNREADABLE)
-    if not address:
-        if row.last_error == NO_ADDRESS:
-            return _Outcome.STILL_NO_ADDRESS
-        row.last_error = NO_ADDRESS
-        return _Outcome.NO_ADDRESS
+    chosen = route(row, contact, email=notifier is not None, sms=sms is not None)
+    if chosen.channel is None:
+        return _waiting(row, chosen.waiting)
+    row.channel = chosen.channel
     try:
-        body = sealer.open(row.sealed_text) if row.sealed_text is not None else row.text
+        message = _message(session, row, contact, chosen.channel, sealer)
     except (ValueError, DecodeError):
         return _failed(row, UNREADABLE)
-    mail = OutgoingMail(to=address, subject=subject_for(row.kind), body=str(body))
     try:
-        notifier.send(mail)
+        if isinstance(message, OutgoingSms):
+            assert sms is not None  # routed to SMS only when it is configured
+            sms.send(message)
+        else:
+            assert notifier is not None
+            notifier.send(message)
     except Exception as exc:  # any notifier's failure is the row's, never the run's
         return _failed(row, failure_reason(exc))
     row.attempts += 1
     row.sent_at = datetime.now(UTC)
     row.last_error = ""
     return _Outcome.SENT
+
+
+def _message(
+    session: Session, row: OutboxRow, contact: Contact, channel: str, sealer: Sealer
+) -> OutgoingMail | OutgoingSms:
+    """What goes out for a row by `channel`; ValueError or DecodeError when its sealed text
+    cannot be opened."""
+    if channel == EMAIL:
+        body = sealer.open(row.sealed_text) if row.sealed_text is not None else row.text
+        return OutgoingMail(contact.email, subject_for(row.kind), str(body))
+    # An SMS says only public facts from a registered template, never the text staff wrote.
+    case = session.get(Case, row.case_id)
+    unit = session.get(Unit, case.handling_unit) if case else None
+    facts = {
+        "tracking_no": case.tracking_no if case else "",
+        "unit": unit.name if unit else "",
+        "hotline": unit.phone if unit else "",
+    }
+    return sms_for(row.kind, facts, phone=contact.mobile, out_id=row.key)
+
+
+def _waiting(row: OutboxRow, reason: str) -> _Outcome:
+    if row.last_error == reason:
+        return _Outcome.STILL_WAITING
+    row.last_error = reason
+    return _Outcome.NO_ADDRESS if reason in (NO_ADDRESS, NO_CONTACT) else _Outcome.NO_CHANNEL
 
 
 def _failed(row: OutboxRow, reason: str) -> _Outcome:
@@ -228,21 +336,37 @@ def _failed(row: OutboxRow, reason: str) -> _Outcome:
     return _Outcome.FAILED
 
 
-def recipient_address(session: Session, row: OutboxRow, sealer: Sealer) -> str:
-    """The unit's published e-mail, or the complainant's from the sealed registration; "" when
-    there is none (schools have no address in the tree)."""
+def recipient_contact(session: Session, row: OutboxRow, sealer: Sealer) -> Contact:
+    """The unit's published e-mail, or the complainant's e-mail and mobile number from the
+    sealed registration; empty where there is none (schools have no address in the tree)."""
     if row.to_complainant:
         registered = registration(session, row.case_id, sealer)
-        return registered.complainant.email.strip() if registered else ""
+        if registered is None:
+            return Contact()
+        complainant = registered.complainant
+        return Contact(complainant.email.strip(), _mobile(complainant.phone))
     unit = session.get(Unit, row.recipient_unit)
-    return unit.email.strip() if unit else ""
+    return Contact(unit.email.strip() if unit else "")
+
+
+def _mobile(phone: str) -> str:
+    try:
+        number = normalize_phone(phone) if phone.strip() else ""
+    except InvalidIdentifier:
+        return ""
+    return number if is_mobile(number) else ""
 
 
 def failure_reason(exc: BaseException) -> str:
-    """The error's type and SMTP code only: server replies and messages may quote the address."""
-    codes: list[int] = []
+    """The error's type and SMTP, HTTP or gateway code only: server replies and messages may
+    quote the address or the phone number."""
+    codes: list[int | str] = []
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = sorted({code for code, _ in exc.recipients.values()})
     elif isinstance(exc, smtplib.SMTPResponseException):
         codes = [exc.smtp_code]
+    elif isinstance(exc, httpx.HTTPStatusError):
+        codes = [exc.response.status_code]
+    elif isinstance(exc, SmsRefused) and exc.code:
+        codes = [exc.code]
     return " ".join(["发送失败：" + type(exc).__name__, *map(str, codes)])

@@ -26,6 +26,9 @@ DEV_KEY_ID = "dev"
 DEV_KEY = b"xueji-dev-key-NOT-FOR-PRODUCTION"
 DEV_KEY_SPEC = f"{DEV_KEY_ID}:{base64.b64encode(DEV_KEY).decode('ascii')}"
 DEV_LOOKUP_KEY = base64.b64encode(b"xueji-dev-lookup-NOT-FOR-PRODUCT").decode("ascii")
+# The local SMS gateway's access key and secret (`xueji dev`, the tests): public as well.
+DEV_SMS_ACCESS_KEY = "xueji-dev"
+DEV_SMS_SECRET = "xueji-dev-sms-secret-NOT-FOR-PRODUCTION"
 
 _KEY_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 

@@ -5,6 +5,7 @@ defaults run the embedded local system that ``make run`` starts.
 """
 
 import ipaddress
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -20,7 +21,15 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from core.keys import DEV_KEY_SPEC, DEV_LOOKUP_KEY, is_dev_key, is_dev_lookup_key, parse_lookup_key
+from core.keys import (
+    DEV_KEY_SPEC,
+    DEV_LOOKUP_KEY,
+    DEV_SMS_ACCESS_KEY,
+    DEV_SMS_SECRET,
+    is_dev_key,
+    is_dev_lookup_key,
+    parse_lookup_key,
+)
 from domain.process import DeadlinePolicy
 
 
@@ -104,6 +113,25 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_username: str = ""
     smtp_password: str = ""
+    sms_url: str = Field(
+        "",
+        description="the SMS gateway's send endpoint (HTTP POST, JSON); empty: no SMS, the"
+        " complainant is notified by e-mail only",
+    )
+    sms_access_key: str = Field(
+        DEV_SMS_ACCESS_KEY, description="access key id the SMS gateway knows this system by"
+    )
+    sms_secret: SecretStr = Field(
+        SecretStr(DEV_SMS_SECRET),
+        description="secret of the access key, signing each request (HMAC-SHA256); the default"
+        " is the public development secret of the local gateway that production must replace",
+    )
+    sms_sign_name: str = Field(
+        "学籍投诉", description="the SMS signature (短信签名) registered with the provider"
+    )
+    sms_dev_port: int = Field(
+        8026, description="port of the local SMS gateway that `xueji dev` starts on 127.0.0.1"
+    )
 
     public_rate_limit: str = Field(
         "30/minute",
@@ -176,6 +204,10 @@ class Settings(BaseSettings):
         if self.environment != "production":
             return []
         problems = self._development_keys("生产环境必须配置自己的密钥")
+        if self.sms_url and secrets.compare_digest(
+            self.sms_secret.get_secret_value(), DEV_SMS_SECRET
+        ):
+            problems.append("XUEJI_SMS_SECRET 使用了公开的开发密钥，生产环境必须配置短信网关的密钥")
         if self.pdf_font is not None and not self.pdf_font.is_file():
             problems.append(f"XUEJI_PDF_FONT 指定的字体文件 {self.pdf_font} 不存在")
         return problems

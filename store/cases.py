@@ -193,6 +193,7 @@ def _add_notices(session: Session, record: CaseRecord, sealer: Sealer, now: date
                 # What the complainant is told may quote them: sealed, never in clear.
                 text="" if notice.to_complainant else notice.text,
                 sealed_text=sealer.seal(notice.text) if notice.to_complainant else None,
+                channel=notice.channel or None,  # the one asked for; else delivery chooses
                 created_at=now,
             )
             for notice in record.notices

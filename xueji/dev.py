@@ -1,8 +1,9 @@
 """`xueji dev`: the whole local system in one terminal (what `make run` calls).
 
 Starts the Temporal dev server (state in data/temporal.db, search attributes registered,
-Web UI), the worker and the API as three child processes, and stops all three on Ctrl-C
-or when any one of them dies.
+Web UI), the worker, the API and a local SMS gateway (`xueji.sms_gateway`, printing what it
+receives with the numbers masked) as child processes, and stops them all on Ctrl-C or when
+any one of them dies.
 """
 
 import os
@@ -52,6 +53,7 @@ def required_ports(settings: Settings) -> list[Port]:
         Port(host, port, "Temporal 服务 (XUEJI_TEMPORAL_ADDRESS)"),
         Port(host, settings.temporal_ui_port, "Temporal Web UI (XUEJI_TEMPORAL_UI_PORT)"),
         Port(settings.api_host, settings.api_port, "API (XUEJI_API_PORT)"),
+        Port("127.0.0.1", settings.sms_dev_port, "本地短信网关 (XUEJI_SMS_DEV_PORT)"),
     ]
 
 
@@ -198,13 +200,21 @@ class Supervisor:
 
 def local_commands(settings: Settings) -> dict[str, list[str]]:
     """The processes of the local system, in the order they start: Temporal, the worker, the
-    API."""
+    API, the local SMS gateway."""
     api = [sys.executable, "-m", "uvicorn", "api.main:app"]
     return {
         "temporal": temporal_command(settings),
         "worker": [sys.executable, "-m", "xueji.worker"],
         "api": [*api, "--host", settings.api_host, "--port", str(settings.api_port)],
+        "sms": [sys.executable, "-m", "xueji.sms_gateway"],
     }
+
+
+def local_sms_url(settings: Settings) -> str:
+    """The send endpoint of the local SMS gateway (XUEJI_SMS_URL for `xueji notify send`)."""
+    from xueji.sms_gateway import PATH
+
+    return f"http://127.0.0.1:{settings.sms_dev_port}{PATH}"
 
 
 def child_env(settings: Settings) -> dict[str, str]:
@@ -218,6 +228,7 @@ def child_env(settings: Settings) -> dict[str, str]:
             "XUEJI_TEMPORAL_TASK_QUEUE": settings.temporal_task_queue,
             "XUEJI_DATABASE_URL": settings.store_url,
             "XUEJI_CALENDAR_DIR": str(settings.calendar_path),
+            "XUEJI_SMS_DEV_PORT": str(settings.sms_dev_port),
             "PATH": _venv_path(),
         }
     )
@@ -255,6 +266,8 @@ def banner(settings: Settings) -> str:
     ]
     lines += [f"    {name}: {filter_link(settings, query)}" for name, query in ALERT_FILTERS]
     lines.append("  演示投诉: xueji demo scenario（账号见 data/demo-accounts.txt）")
+    lines.append(f"  本地短信网关:    {local_sms_url(settings)}（只显示收到的短信，手机号已遮盖）")
+    lines.append(f"    发送通知: XUEJI_SMS_URL={local_sms_url(settings)} xueji notify send")
     return "\n".join(lines)
 
 
@@ -314,6 +327,7 @@ def run_dev(settings: Settings, *, migrate: bool = True) -> int:
         wait_for_port(host, port, timeout=60, process=temporal)
         supervisor.start("worker", commands["worker"], env)
         supervisor.start("api", commands["api"], env)
+        supervisor.start("sms", commands["sms"], env)
         print(banner(settings), flush=True)
         while not stop_requested:
             exited = supervisor.first_exited()

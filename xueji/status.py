@@ -94,9 +94,12 @@ def _outbox(session: Session, settings: Settings) -> Check:
     unsent = col(OutboxRow.sent_at).is_(None) & (col(OutboxRow.recipient_user) == "")
     query = select(func.count(), func.min(OutboxRow.created_at)).where(unsent)
     count, oldest = session.exec(query).one()
-    if not settings.smtp_host:
+    if not settings.smtp_host and not settings.sms_url:
         return Check(
-            "待发通知", None, f"{count} 条；未配置邮件服务器（XUEJI_SMTP_HOST），通知只在发件箱"
+            "待发通知",
+            None,
+            f"{count} 条；未配置邮件服务器（XUEJI_SMTP_HOST）或短信网关（XUEJI_SMS_URL），"
+            "通知只在发件箱",
         )
     if not count:
         return Check("待发通知", None, "没有")

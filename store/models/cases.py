@@ -146,6 +146,8 @@ class OutboxRow(SQLModel, table=True):
     last_error: str = ""
     # A delivery run that is sending this row holds it until then (xueji notify send).
     claimed_until: datetime | None = at_(nullable=True)
+    # How the last delivery attempt went out: "email" or "sms"; None until one is made.
+    channel: str | None = Field(default=None, max_length=8)
 
 
 class CaseAccess(SQLModel, table=True):

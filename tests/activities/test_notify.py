@@ -286,7 +286,7 @@ def test_cli_refuses_without_smtp_and_sends_with_it(
 
     refused = runner.invoke(app, ["notify", "send"])
     assert refused.exit_code == 1
-    assert "未配置邮件服务器" in refused.output and "XUEJI_SMTP_HOST" in refused.output
+    assert "未配置邮件服务器或短信网关" in refused.output and "XUEJI_SMTP_HOST" in refused.output
     assert handler.received == []
 
     monkeypatch.setenv("XUEJI_SMTP_HOST", "127.0.0.1")
@@ -294,7 +294,7 @@ def test_cli_refuses_without_smtp_and_sends_with_it(
     get_settings.cache_clear()
     result = runner.invoke(app, ["notify", "send", "--limit", "10"])
     assert result.exit_code == 0, result.output
-    assert "已发送 3 条，失败 0 条，无邮箱地址 1 条" in result.output
+    assert "已发送 3 条，失败 0 条，无联系方式 1 条" in result.output
     assert len(handler.received) == 3
 
 

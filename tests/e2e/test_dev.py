@@ -1,4 +1,4 @@
-"""`xueji dev` (what `make run` calls): three processes, a clear message for a busy port,
+"""`xueji dev` (what `make run` calls): four processes, a clear message for a busy port,
 data kept from one start to the next, everything stopped on Ctrl-C."""
 
 import asyncio
@@ -43,6 +43,7 @@ def _env(data_dir: Path, temporal: int, ui: int, api: int) -> dict[str, str]:
         XUEJI_TEMPORAL_ADDRESS=f"127.0.0.1:{temporal}",
         XUEJI_TEMPORAL_UI_PORT=str(ui),
         XUEJI_API_PORT=str(api),
+        XUEJI_SMS_DEV_PORT=str(free_port()),
         XUEJI_TEMPORAL_TASK_QUEUE=f"xueji-{uuid.uuid4().hex[:8]}",
     )
     return env
@@ -189,6 +190,20 @@ async def test_dev_runs_three_processes_keeps_data_and_stops_on_ctrl_c(tmp_path:
             scenario.stdout,
             re.M,
         ), scenario.stdout
+        # The complainants' notices by SMS through the local gateway, numbers masked in its log.
+        sms_url = f"http://127.0.0.1:{env['XUEJI_SMS_DEV_PORT']}/sms"
+        assert f"XUEJI_SMS_URL={sms_url} xueji notify send" in log.read_text()  # in the banner
+        sent = subprocess.run(
+            [XUEJI, "notify", "send"],
+            env={**env, "XUEJI_SMS_URL": sms_url},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert sent.returncode == 0, sent.stderr
+        assert sent.stdout.startswith("发送渠道：短信\n已发送 ")
+        assert "[短信网关] 短信 → 139****2468：【学籍投诉】" in log.read_text()
+        assert "13903112468" not in log.read_text()
         # A backup while everything runs: the store and the dev server's own database.
         backups = tmp_path / "backups"
         made = subprocess.run(
@@ -228,7 +243,8 @@ async def test_dev_runs_three_processes_keeps_data_and_stops_on_ctrl_c(tmp_path:
     assert datetime.now(UTC) < timer_due  # stopped before the timer fell due
     assert "worker stopped" in log.read_text()
     first_log = log.read_text()
-    assert all(_port_free(port) for port in (temporal, ui, api))
+    sms_port = int(env["XUEJI_SMS_DEV_PORT"])
+    assert all(_port_free(port) for port in (temporal, ui, api, sms_port))
 
     time.sleep(max(0.0, (timer_due - datetime.now(UTC)).total_seconds()) + 1)
     second = _start(env, log)

@@ -224,3 +224,29 @@ def _insert_cases(engine: Engine, cases: list[tuple[str, bytes | None]]) -> None
                 ),
                 {"id": case_id, "sealed": sealed},
             )
+
+
+def test_0020_marks_the_rows_tried_before_it_as_mailed(store_url: str) -> None:
+    upgrade(store_url, "0019_search_index")
+    engine = make_engine(store_url)
+    try:
+        with engine.begin() as connection:
+            for key, attempts in (("tried", 2), ("new", 0)):
+                connection.execute(
+                    text(
+                        "INSERT INTO notification_outbox (key, case_id, kind, recipient_unit,"
+                        " to_complainant, text, created_at, attempts, last_error) VALUES"
+                        " (:key, 'c-1', 'overdue', '130102', false, '超期',"
+                        " '2030-03-04 09:00:00+08:00', :attempts, '')"
+                    ),
+                    {"key": key, "attempts": attempts},
+                )
+        upgrade(store_url)
+        with engine.connect() as connection:
+            query = "SELECT key, channel FROM notification_outbox ORDER BY key"
+            assert connection.execute(text(query)).all() == [("new", None), ("tried", "email")]
+        downgrade(alembic_config(store_url), "0019_search_index")
+        columns = {c["name"] for c in inspect(engine).get_columns("notification_outbox")}
+        assert "channel" not in columns
+    finally:
+        engine.dispose()
