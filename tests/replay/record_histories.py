@@ -1,5 +1,5 @@
 """Record the histories that tests/replay/test_replay.py replays:
-`python -m tests.replay.record_histories`.
+`python -m tests.replay.record_histories [path ...]`.
 
 Each main path of the complaint process runs on the time-skipping server with the real
 worker; the histories of the case and of its slips are written to tests/replay/histories/ as
@@ -9,6 +9,7 @@ docs/operations.md, "Changing workflow code safely").
 """
 
 import asyncio
+import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
@@ -18,14 +19,14 @@ from typing import Any
 
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 
-from domain.process import Channel, Stage
+from domain.process import Channel, InformChannel, Stage
+from tests.support.demo import CHANG_AN_SCHOOL
 from tests.support.process_support import Process, at, running_process, settled
 from tests.workflows.test_campaign_workflow import QIAO_XI, open_campaign, report, submit
 from tests.workflows.test_complaint_workflow import (
     CHANG_AN,
     CITY,
     PROVINCE,
-    SCHOOL,
     return_slip,
     to_confirmation,
     to_informing,
@@ -33,13 +34,18 @@ from tests.workflows.test_complaint_workflow import (
 )
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages.complaint import (
+    AssignCase,
     ConfirmResult,
+    DecideOpinion,
     InformComplainant,
+    IssueSlips,
     RaiseDispute,
     Rework,
     RuleDispute,
     Withdraw,
 )
+from workflows.messages.slip import AssignSlip, ReturnSlip
+from workflows.slip import SlipWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
 
@@ -56,9 +62,9 @@ async def closed(process: Process, case: Case) -> None:
 async def reworked(process: Process, case: Case) -> None:
     await to_confirmation(process, case)
     await case.execute_update(
-        ComplaintWorkflow.rework, Rework(actor_unit=CITY, executing_units=[SCHOOL])
+        ComplaintWorkflow.rework, Rework(actor_unit=CITY, executing_units=[CHANG_AN_SCHOOL])
     )
-    await return_slip(process, case, "S2", SCHOOL, "已重办")
+    await return_slip(process, case, "S2", CHANG_AN_SCHOOL, "已重办")
     await settled(case, Stage.CONFIRMATION)
     await case.execute_update(ComplaintWorkflow.confirm_result, ConfirmResult(actor_unit=CITY))
     await case.execute_update(
@@ -82,6 +88,53 @@ async def disputed(process: Process, case: Case) -> None:
     await case.signal(ComplaintWorkflow.withdraw, Withdraw())
 
 
+async def at_a_school(process: Process, case: Case) -> None:
+    """A named person handles the case, a verification slip goes to a school through its
+    county and back (each hop in turn), the school names its own person, and the complainant
+    is told by phone after a call that got nobody."""
+    await case.execute_update(
+        ComplaintWorkflow.assign,
+        AssignCase(actor_unit=CITY, actor="sjz.leader", assignee="sjz.handler"),
+    )
+    await case.execute_update(
+        ComplaintWorkflow.issue_verification,
+        IssueSlips(
+            actor_unit=CITY,
+            actor="sjz.handler",
+            addressees=[CHANG_AN_SCHOOL],
+            instructions="请核查",
+        ),
+    )
+    slip = process.env.client.get_workflow_handle(f"{case.id}.V1")
+    await slip.execute_update(
+        SlipWorkflow.assign,
+        AssignSlip(
+            actor_unit=CHANG_AN_SCHOOL, actor="xx.handler", slip_id="V1", assignee="xx.handler"
+        ),
+    )
+    await slip.execute_update(
+        SlipWorkflow.return_slip,
+        ReturnSlip(actor_unit=CHANG_AN_SCHOOL, actor="xx.handler", slip_id="V1", response="已核实"),
+    )
+    await settled(case, Stage.OPINION)
+    await case.execute_update(
+        ComplaintWorkflow.decide_opinion,
+        DecideOpinion(actor_unit=CITY, actor="sjz.handler", opinion="无需处理"),
+    )
+    for reached in (False, True):
+        await case.execute_update(
+            ComplaintWorkflow.inform_complainant,
+            InformComplainant(
+                actor_unit=CITY,
+                actor="sjz.handler",
+                message="电话告知核查结果",
+                channel=InformChannel.PHONE,
+                reached=reached,
+                public_reply="经核查，学籍登记无误",
+            ),
+        )
+
+
 async def overdue(process: Process, case: Case) -> None:
     await process.sleep_until(at(22, 0, 0, 0))  # reminder, overdue, two escalations
     await to_verification(process, case)
@@ -101,9 +154,10 @@ PATHS: dict[str, tuple[dict[str, Any], Callable[[Process, Case], Awaitable[None]
     "disputed": ({}, disputed),
     "overdue": ({}, overdue),
     "referred": (
-        {"channel": Channel.PHONE, "refer_to_hotline": True, "school_codes": [SCHOOL]},
+        {"channel": Channel.PHONE, "refer_to_hotline": True, "school_codes": [CHANG_AN_SCHOOL]},
         None,
     ),
+    "school": ({}, at_a_school),  # recorded with the slip-hops-in-turn patch
 }
 
 
@@ -143,14 +197,17 @@ async def record_campaign() -> None:
             (HISTORIES / "campaign.campaign.json").write_text(history.to_json(), encoding="utf-8")
 
 
-async def main() -> None:
+async def main(names: list[str]) -> None:
+    """Record the paths named (all when none are), overwriting their files."""
     HISTORIES.mkdir(exist_ok=True)
     for name, (changes, drive) in PATHS.items():
-        await record(name, changes, drive)
-        print(f"recorded {name}")
-    await record_campaign()
-    print("recorded campaign")
+        if not names or name in names:
+            await record(name, changes, drive)
+            print(f"recorded {name}")
+    if not names or "campaign" in names:
+        await record_campaign()
+        print("recorded campaign")
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(sys.argv[1:]))

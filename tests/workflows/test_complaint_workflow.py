@@ -34,6 +34,7 @@ from tests.support.stores import load_official_year
 from tests.support.waiting import eventually
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages.complaint import (
+    AssignCase,
     CaseView,
     Clock,
     ConfirmResult,
@@ -45,7 +46,7 @@ from workflows.messages.complaint import (
     RuleDispute,
     Withdraw,
 )
-from workflows.messages.slip import ReturnSlip
+from workflows.messages.slip import AssignSlip, ReturnSlip
 from workflows.slip import SlipWorkflow
 
 
@@ -369,6 +370,48 @@ async def test_reminder_overdue_and_climbing_alerts(process: Process) -> None:
         False,
         0,
     )
+
+
+async def test_reminders_and_alerts_reach_the_person_in_charge(process: Process) -> None:
+    case = await process.start()
+    await settled(case, Stage.VERIFY_ISSUE)
+    assign = AssignCase(actor_unit=CITY, actor="sjz.leader", assignee="sjz.handler")
+    assert (await case.execute_update(ComplaintWorkflow.assign, assign)).assignee == "sjz.handler"
+
+    await process.sleep_until(at(8, 0, 0, 0))  # reminded, then overdue
+    person = {
+        (row.kind, row.recipient_unit)
+        for row in process.rows(OutboxRow)
+        if row.recipient_user == "sjz.handler"
+    }
+    assert {("assignee", CITY), ("reminder", CITY), ("overdue", CITY)} <= person
+
+    # A slip to a school, through its county: the school names its own person, whom the
+    # slip's reminder reaches; each level has the slip in turn.
+    await case.execute_update(
+        ComplaintWorkflow.issue_verification,
+        IssueSlips(actor_unit=CITY, actor="sjz.handler", addressees=[CHANG_AN_SCHOOL]),
+    )
+    slip = process.env.client.get_workflow_handle(f"{case.id}.V1")
+    refused = await refusal(
+        slip.execute_update(
+            SlipWorkflow.assign,
+            AssignSlip(actor_unit=CHANG_AN, actor="ca", slip_id="V1", assignee="ca"),
+        )
+    )
+    assert refused.message == f"核查单 V1 应由 {CHANG_AN_SCHOOL} 指定承办人"
+    mine = AssignSlip(actor_unit=CHANG_AN_SCHOOL, actor="xx", slip_id="V1", assignee="xx")
+    assert (await slip.execute_update(SlipWorkflow.assign, mine)).assignee == "xx"
+    await process.sleep_until(at(18, 0, 0, 0))  # due on the 15th, reminded the day before
+    person = {row.kind for row in process.rows(OutboxRow) if row.recipient_user == "xx"}
+    assert {"assignee", "reminder", "overdue"} <= person
+    sent = process.rows(TimelineRow, case_id=case.id, kind="slip_sent")
+    assert [(e.unit, e.text) for e in sorted(sent, key=lambda e: e.key)] == [
+        (CHANG_AN, f"核查单 V1 逐级下发：{CITY} → {CHANG_AN}"),
+        (CHANG_AN_SCHOOL, f"核查单 V1 逐级下发：{CHANG_AN} → {CHANG_AN_SCHOOL}"),
+    ]
+    passed = process.rows(OutboxRow, case_id=case.id, kind="slip_passed")
+    assert [row.recipient_unit for row in passed] == [CHANG_AN]  # the county in between told
 
 
 async def test_overdue_slip_raises_the_case_alert(process: Process) -> None:
