@@ -32,6 +32,10 @@ class Names:
         """`text` with every code of a unit or school the tree holds replaced by its name."""
         return _CODE.sub(lambda match: self.unit(match.group(1)), text)
 
+    def display(self, username: str) -> str:
+        """The person's display name alone (a printed form has room for no more)."""
+        return self.person(username).partition("（")[0]
+
     def person(self, username: str) -> str:
         """ "张三（sjz.handler）", or the username alone when the account has no display name
         (or is gone)."""

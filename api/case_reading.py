@@ -179,7 +179,7 @@ def slip_document(session: Session, row: CaseSlip, sealer: Sealer) -> SlipDocume
 def _returned_by(names: Names, row: CaseSlip) -> str:
     if row.returned_at is None:
         return ""
-    person = f"（{names.person(row.returned_by)}）" if row.returned_by else ""
+    person = f"（{names.display(row.returned_by)}）" if row.returned_by else ""
     return _unit_label(names, row.addressee) + person
 
 

@@ -167,7 +167,7 @@ async def test_slips_as_pdf_over_http(system: System) -> None:
         f"涉及学生\n张小雨 身份证号：{ID_MASKED}",
         "核查事项\n请核查两校登记情况",
         "核查情况\n重复登记属实",
-        f"填写单位\n{CHANG_AN} {CHANG_AN_NAME}",
+        f"填写单位\n{CHANG_AN} {CHANG_AN_NAME}（赵强）",  # and who filled it in
         f"填写时间\n{beijing(slip['returned_at'])}",
         "经办人签字：",
         "单位盖章：",
