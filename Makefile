@@ -36,7 +36,15 @@ $(FONT):
 # time with one another are marked xdist_group.
 PYTEST_WORKERS ?= 2
 
-test: lint $(FONT)
+# The console's browser tests drive Debian's Chromium (never a browser download) with CJK fonts.
+CHROMIUM := /usr/bin/chromium
+CJK_FONTS := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+
+$(CHROMIUM) $(CJK_FONTS):
+	@command -v apt-get >/dev/null || { echo "need Chromium and CJK fonts: install Debian/Ubuntu packages chromium fonts-noto-cjk"; exit 1; }
+	$(SUDO) apt-get install -y -q chromium fonts-noto-cjk || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium fonts-noto-cjk; }
+
+test: lint $(FONT) $(CHROMIUM) $(CJK_FONTS)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 format: $(STAMP)

@@ -6,8 +6,13 @@ from datetime import UTC, datetime
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 
 from api import audit_trail
+from api.console import errors as console_errors
+from api.console import pages as console_pages
+from api.console.auth import SignInFirst
 from api.cors import PrefixCORS
 from api.errors import temporal_unavailable, too_many_page, validation_error
 from api.ratelimit import TooManyOnPage, new_limiter
@@ -81,6 +86,10 @@ def create_app(
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(TemporalUnavailable, temporal_unavailable)
     app.add_exception_handler(TooManyOnPage, too_many_page)
+    app.add_exception_handler(SignInFirst, console_errors.sign_in_first)
+    app.add_exception_handler(HTTPException, console_errors.refused)
+    app.mount("/static", StaticFiles(packages=[("api", "static")]), name="static")
+    app.include_router(console_pages.router)
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(admin.router)

@@ -188,10 +188,11 @@ def open_session(
 
 
 def get_session_user(
-    *, session: Session, token: str, now: datetime
+    *, session: Session, token: str, now: datetime, touch: bool = True
 ) -> tuple[StaffSession, StaffUser] | None:
-    """The live session of `token` and its user, touched (to the minute); None when dead or
-    unknown. One query: every request of a logged-in user asks this."""
+    """The live session of `token` and its user, touched (to the minute) unless `touch` is
+    off (a page refreshing itself is not the user's activity); None when dead or unknown.
+    One query: every request of a logged-in user asks this."""
     found = session.exec(
         select(StaffSession, StaffUser, PasswordPolicy.idle_minutes)
         .join(StaffUser, col(StaffUser.id) == StaffSession.user_id)
@@ -212,7 +213,7 @@ def get_session_user(
         return None
     if not user.active:
         return None
-    if now - row.last_seen_at >= TOUCH_EVERY:  # one write a minute, not one per request
+    if touch and now - row.last_seen_at >= TOUCH_EVERY:  # one write a minute at most
         row.last_seen_at = now
         session.add(row)
     return row, user

@@ -21,6 +21,7 @@ from xueji.dev import find_executable
 pytest_plugins = [
     "tests.support.api_support",  # the `api` fixture: the app alone, on a store with a small tree
     "tests.support.http_support",  # `system`: the app, a worker, a store with the demo tree
+    "tests.support.browser",  # `console`: that system over real HTTP, and Chromium
 ]
 
 # The fewest argon2 allows: hashing with production's parameters took most of the time of a

@@ -5,22 +5,27 @@ A leader names anyone of the unit who may act on cases; a handler may only take 
 slip on themselves. A change of person needs a reason; both are in the timeline.
 """
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query
-from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from api import workflow_calls
-from api.answers import Reply, in_beijing_time
-from api.case_names import Names
-from api.deps import CaseActorDep, SessionDep, SlipActorDep, SlipStaffDep, TemporalDep, store_call
+from api.answers import in_beijing_time
+from api.deps import (
+    CaseActorDep,
+    ClockDep,
+    SessionDep,
+    SlipActorDep,
+    SlipStaffDep,
+    TemporalDep,
+    store_call,
+)
+from api.inbox import Inbox, work_of
 from api.schemas.actions import AssigneeIn
 from api.security import Staff, field_error
 from domain.roles import CASE_ACTORS, Role
 from store.accounts import find_user
-from store.inbox import open_steps, person_notices
 from store.models import CaseSlip
 from store.queries import visible_case
 from workflows.complaint import ComplaintWorkflow
@@ -101,64 +106,13 @@ async def assign_slip(
     await workflow_calls.update(client, f"{complaint_id}.{slip_id}", SlipWorkflow.assign, action)
 
 
-class InboxItem(Reply):
-    complaint_id: str
-    tracking_no: str
-    slip_id: str = Field(description="'' for a step of the case itself")
-    step: str = Field(description="e.g. 下发核查单, 核查单 V1")
-    due: datetime
-    estimated: bool = Field(description="counted over a year without official data (预计)")
-    overdue: bool
-    escalation_level: int
-    assignee: str = Field(description="'' nobody named yet (未指定)")
-    assignee_name: str
-
-
-class PersonNotice(Reply):
-    kind: str
-    text: str
-    created_at: datetime
-
-
-class Inbox(BaseModel):
-    items: list[InboxItem]
-    mine: int = Field(description="how many of the unit's open steps are the caller's")
-    unassigned: int = Field(description="how many nobody has been named for")
-    notices: list[PersonNotice] = Field(description="notices to the caller, newest first")
-
-
 @router.get("/api/inbox", response_model=Inbox)
 def inbox(
     staff: SlipStaffDep,
     session: SessionDep,
+    clock: ClockDep,
     mine: Annotated[bool, Query(description="only the caller's own")] = False,
 ) -> Inbox:
     """The caller's unit's (or school's) open steps and slips (待办), soonest due first, each
     with its person in charge; `mine=true` keeps the caller's own."""
-    names = Names(session)
-    steps = open_steps(session, staff.unit_code)
-    items = [
-        InboxItem(
-            complaint_id=step.case.id,
-            tracking_no=step.case.tracking_no,
-            slip_id=step.slip.slip_id if step.slip else "",
-            step=step.clock.label,
-            due=step.clock.due,
-            estimated=step.clock.estimated,
-            overdue=step.clock.overdue,
-            escalation_level=step.clock.escalation_level,
-            assignee=step.assignee,
-            assignee_name=names.person(step.assignee),
-        )
-        for step in steps
-    ]
-    own = [item for item in items if item.assignee == staff.username]
-    return Inbox(
-        items=own if mine else items,
-        mine=len(own),
-        unassigned=sum(1 for item in items if not item.assignee),
-        notices=[
-            PersonNotice(kind=row.kind, text=row.text, created_at=row.created_at)
-            for row in person_notices(session, staff.username)
-        ],
-    )
+    return work_of(session, staff, now=clock(), mine=mine)

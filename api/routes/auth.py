@@ -38,16 +38,20 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
 LOGIN_FAILED = "登录失败：用户名、密码或动态验证码不正确"
 
 
-def _refusal(refused: LoginRefused) -> HTTPException:
+def refusal_text(refused: LoginRefused) -> str:
+    """Why a login was refused, in words the person can act on (the console says the same)."""
     if refused.reason == "locked" and refused.locked_until is not None:
         until = beijing_minute(refused.locked_until)
-        return HTTPException(
-            status.HTTP_423_LOCKED,
-            detail=f"账号因连续登录失败已被锁定，请于 {until}（北京时间）后再试",
-        )
+        return f"账号因连续登录失败已被锁定，请于 {until}（北京时间）后再试"
     if refused.reason == "totp_required":
-        return unauthorized("请输入动态验证码（totp_code）")
-    return unauthorized(LOGIN_FAILED)
+        return "请输入动态验证码（totp_code）"
+    return LOGIN_FAILED
+
+
+def _refusal(refused: LoginRefused) -> HTTPException:
+    if refused.reason == "locked" and refused.locked_until is not None:
+        return HTTPException(status.HTTP_423_LOCKED, detail=refusal_text(refused))
+    return unauthorized(refusal_text(refused))
 
 
 @router.post(

@@ -67,6 +67,7 @@ class System:
     http: httpx.AsyncClient
     settings: Settings
     tokens: dict[str, str]
+    app: Any = None  # the app itself, to serve it over real HTTP (tests/support/browser.py)
 
     async def log_in(self, username: str, totp_secret: str | None, now: datetime) -> None:
         code = pyotp.TOTP(totp_secret).at(now) if totp_secret else None
@@ -157,7 +158,7 @@ async def running_system(
         http = await stack.enter_async_context(
             httpx.AsyncClient(transport=transport, base_url="http://xueji")
         )
-        system = System(http, settings, {})
+        system = System(http, settings, {}, app)
         for username in USERS:
             await system.log_in(username, secrets[username], clock())
         for username in MORE_USERS:
