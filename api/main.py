@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from api import audit_trail
+from api.body_limit import BodyLimit, limits
 from api.console import errors as console_errors
 from api.console import pages as console_pages
 from api.console.auth import SignInFirst
@@ -109,6 +110,9 @@ def create_app(
     app.include_router(audit.router)
     audit_trail.install(app)
     app.add_middleware(PrefixCORS, prefix="/api/codec/", origin=settings.temporal_ui_origin)
+    app.add_middleware(
+        BodyLimit, limit_of=limits(settings.max_body_bytes, settings.max_import_bytes)
+    )
     app.add_middleware(SecurityHeaders)
     return app
 

@@ -133,6 +133,14 @@ class Settings(BaseSettings):
         8026, description="port of the local SMS gateway that `xueji dev` starts on 127.0.0.1"
     )
 
+    max_body_bytes: int = Field(
+        1024 * 1024, ge=1024, description="the largest request body of any route but imports"
+    )
+    max_import_bytes: int = Field(
+        64 * 1024 * 1024,
+        ge=1024,
+        description="the largest request body of an import (the organisation tree)",
+    )
     public_rate_limit: str = Field(
         "30/minute",
         description="requests per client address to each public endpoint (tracking, directory)",

@@ -185,6 +185,13 @@ async def test_dev_runs_three_processes_keeps_data_and_stops_on_ctrl_c(tmp_path:
         assert "<td>已办结，处理结果已告知投诉人</td>" in closed_page.text
         assert "<td>您反映的问题已处理：学校已补办学籍接续手续。</td>" in closed_page.text
         assert f"http://127.0.0.1:{api}/track" in log.read_text()  # the banner names the page
+        assert f"工作台:          http://127.0.0.1:{api}/console" in log.read_text()
+        # Each complaint's page in the workbench, for the staff who follow it.
+        pages = re.findall(r"^      工作台: (\S+)$", scenario.stdout, re.M)
+        assert len(pages) == len(stages)
+        signed_out = httpx.get(pages[0], timeout=5)
+        assert signed_out.status_code == 303  # to the login, then back to the case
+        assert signed_out.headers["location"].startswith("/console/login?next=/console/cases/")
         assert re.search(
             r"^  campaign-\w+  截止 \d{4}-\d\d-\d\d  已报送 130100  待报送 130102$",
             scenario.stdout,

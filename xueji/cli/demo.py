@@ -43,6 +43,7 @@ def demo_scenario(
         typer.echo(
             f"  {case.tracking_no}  {case.stage:<13} 处理单位 {case.handling_unit}  {case.what}"
         )
+        typer.echo(f"      工作台: {base_url}/console/cases/{case.complaint_id}")
         typer.echo(f"      {workflow_link(settings, case.complaint_id)}")
         query = urlencode({"tracking_no": case.tracking_no, "code": case.query_code})
         typer.echo(f"      投诉人查询进度: {base_url}/track?{query}")
