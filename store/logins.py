@@ -26,6 +26,7 @@ from store.accounts import (
     get_policy,
     matches_password,
     refresh_password_hash,
+    revoke_user_sessions,
     unlock,
 )
 from store.models import PasswordPolicy, StaffSession, StaffUser
@@ -61,8 +62,11 @@ def authenticate(
     totp_code: str | None,
     sealer: Sealer,
     now: datetime,
+    totp_by_default: bool = False,
 ) -> Granted | LoginRefused:
-    """Check a login. Failures are counted (the caller commits a refusal too)."""
+    """Check a login. Failures are counted (the caller commits a refusal too). Administrators
+    must enrol the second factor (TOTP) before anything else; so must everyone when the
+    policy says so (`totp_for_all`, or `totp_by_default` where the policy leaves it open)."""
     policy = get_policy(session=session)
     user = find_user(session=session, username=username)
     if user is None or not user.active:
@@ -81,13 +85,14 @@ def authenticate(
     unlock(user=user)
     refresh_password_hash(user, password)
     session.add(user)
+    totp_for_all = totp_by_default if policy.totp_for_all is None else policy.totp_for_all
     expired = policy.expiry_days > 0 and now >= user.password_changed_at + timedelta(
         days=policy.expiry_days
     )
     return Granted(
         user=user,
         must_change_password=expired or user.must_change_password,
-        must_enrol_totp=user.role in ADMIN_ROLES and not user.totp_enrolled,
+        must_enrol_totp=not user.totp_enrolled and (user.role in ADMIN_ROLES or totp_for_all),
     )
 
 
@@ -123,9 +128,17 @@ def begin_totp_enrolment(*, user: StaffUser, sealer: Sealer) -> tuple[str, str]:
 
 
 def confirm_totp(
-    *, session: Session, user: StaffUser, code: str, sealer: Sealer, now: datetime
+    *,
+    session: Session,
+    user: StaffUser,
+    code: str,
+    sealer: Sealer,
+    now: datetime,
+    keep_session: str | None = None,
 ) -> None:
-    """Finish the enrolment with a code from the authenticator app."""
+    """Finish the enrolment with a code from the authenticator app. Only the session that
+    confirmed it (`keep_session`, a token hash) lives on: the others were opened without the
+    second factor."""
     if user.totp_enrolled:
         raise AccountError("code", ["已绑定动态口令"])
     if user.totp_secret is None:
@@ -134,6 +147,8 @@ def confirm_totp(
         raise AccountError("code", ["动态验证码不正确"])
     user.totp_enrolled = True
     session.add(user)
+    assert user.id is not None
+    revoke_user_sessions(session=session, user_id=user.id, now=now, keep=keep_session)
     session.exec(
         update(StaffSession)  # type: ignore[call-overload]
         .where(col(StaffSession.user_id) == user.id)
@@ -141,10 +156,14 @@ def confirm_totp(
     )
 
 
-def reset_totp(*, user: StaffUser) -> None:
+def reset_totp(*, session: Session, user: StaffUser, now: datetime) -> None:
+    """Forget the user's second factor; every session of theirs ends (the next login must
+    enrol again where the policy requires it)."""
     user.totp_secret = None
     user.totp_enrolled = False
     user.totp_last_step = 0
+    assert user.id is not None
+    revoke_user_sessions(session=session, user_id=user.id, now=now)
 
 
 def verify_totp(*, user: StaffUser, code: str, sealer: Sealer, now: datetime) -> bool:
@@ -194,20 +213,20 @@ def get_session_user(
     off (a page refreshing itself is not the user's activity); None when dead or unknown.
     One query: every request of a logged-in user asks this."""
     found = session.exec(
-        select(StaffSession, StaffUser, PasswordPolicy.idle_minutes)
+        select(StaffSession, StaffUser, PasswordPolicy.idle_minutes, PasswordPolicy.session_hours)
         .join(StaffUser, col(StaffUser.id) == StaffSession.user_id)
         .outerjoin(PasswordPolicy, col(PasswordPolicy.id) == 1)
         .where(StaffSession.token_hash == token_hash(token))
     ).first()
     if found is None:
         return None
-    row, user, idle_minutes = found
+    row, user, idle_minutes, session_hours = found
     if row.revoked_at is not None:
         return None
-    idle = timedelta(
-        minutes=PasswordPolicy().idle_minutes if idle_minutes is None else idle_minutes
-    )
-    if now - row.last_seen_at > idle:
+    default = PasswordPolicy()
+    idle = timedelta(minutes=default.idle_minutes if idle_minutes is None else idle_minutes)
+    lifetime = timedelta(hours=default.session_hours if session_hours is None else session_hours)
+    if now - row.last_seen_at > idle or now - row.created_at > lifetime:
         row.revoked_at = now  # dead stays dead, even if the policy is relaxed later
         session.add(row)
         return None

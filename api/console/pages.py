@@ -67,6 +67,7 @@ def login(
         totp_code=totp_code or None,
         sealer=sealer,
         now=now,
+        totp_by_default=request.app.state.settings.environment == "production",
     )
     if isinstance(outcome, LoginRefused):
         session.commit()  # the failure count is kept

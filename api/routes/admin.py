@@ -103,7 +103,7 @@ def change_user(
         if body.unlock:
             unlock(user=user)
         if body.reset_totp:
-            reset_totp(user=user)
+            reset_totp(session=session, user=user, now=now)
         if body.password is not None:
             reset_password(session=session, user=user, password=body.password, now=now)
         session.add(user)

@@ -80,6 +80,7 @@ def login(
         totp_code=body.totp_code,
         sealer=sealer,
         now=now,
+        totp_by_default=request.app.state.settings.environment == "production",
     )
     if isinstance(outcome, Granted):
         token = open_session(session=session, grant=outcome, now=now, client_address=client)
@@ -160,11 +161,19 @@ def totp_confirm(
     sealer: SealerDep,
     clock: ClockDep,
 ) -> None:
-    """Finish the enrolment; from now on login needs a code too."""
+    """Finish the enrolment; from now on login needs a code too, and the user's other
+    sessions (opened without it) end."""
     user = session.get(StaffUser, auth.staff.user_id)
     assert user is not None
     try:
-        confirm_totp(session=session, user=user, code=body.code, sealer=sealer, now=clock())
+        confirm_totp(
+            session=session,
+            user=user,
+            code=body.code,
+            sealer=sealer,
+            now=clock(),
+            keep_session=auth.token_hash,
+        )
         session.commit()
     except AccountError as exc:
         raise field_error(exc.field, exc.reasons) from None

@@ -25,6 +25,10 @@ class Policy(RequestBody):
     max_failures: int = Field(ge=1, le=100)
     lock_minutes: int = Field(ge=1, le=1440)
     idle_minutes: int = Field(ge=1, le=1440)
+    session_hours: int = Field(12, ge=1, le=24, description="a session's absolute lifetime")
+    totp_for_all: bool | None = Field(
+        None, description="动态口令 for every role; null: required in production only"
+    )
 
 
 class NewUser(RequestBody):

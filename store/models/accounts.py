@@ -68,6 +68,9 @@ class PasswordPolicyBase(SQLModel):
     max_failures: int = 5
     lock_minutes: int = 15
     idle_minutes: int = 30
+    session_hours: int = 12  # a session ends this long after its login, however active
+    # The second factor (TOTP) for every role, not only administrators; None: on in production.
+    totp_for_all: bool | None = None
 
 
 class PasswordPolicy(PasswordPolicyBase, table=True):

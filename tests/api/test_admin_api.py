@@ -197,6 +197,8 @@ def test_only_the_secadmin_reads_and_sets_the_policy(api: Api) -> None:
         "max_failures": 5,
         "lock_minutes": 15,
         "idle_minutes": 30,
+        "session_hours": 12,
+        "totp_for_all": None,
     }
     stricter = policy | {"min_length": 14, "max_failures": 3}
     put = api.client.put("/api/admin/password-policy", json=stricter, headers=secadmin)
