@@ -2,6 +2,8 @@
 page (htmx requests are told to go there too); any other refusal on a console address is a
 page in the console's look, with the reason, instead of JSON."""
 
+from urllib.parse import urlsplit
+
 from fastapi import Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import RedirectResponse, Response
@@ -12,11 +14,17 @@ from api.console.render import page
 
 
 async def sign_in_first(request: Request, exc: Exception) -> Response:
+    """To the login, and back afterwards: to the page itself when a page's own refresh
+    (htmx, which names the page in HX-Current-URL) found the session gone."""
     assert isinstance(exc, SignInFirst)
-    location = (
-        exc.next_path if exc.next_path == f"{PATH}/password" else login_location(exc.next_path)
-    )
-    if request.headers.get("HX-Request"):
+    back = exc.next_path
+    refreshing = bool(request.headers.get("HX-Request"))
+    if refreshing and back != f"{PATH}/password":
+        page_url = urlsplit(request.headers.get("HX-Current-URL", ""))
+        if page_url.path.startswith(PATH):
+            back = page_url.path + (f"?{page_url.query}" if page_url.query else "")
+    location = back if back == f"{PATH}/password" else login_location(back)
+    if refreshing:
         return Response(status_code=204, headers={"HX-Redirect": location})
     return RedirectResponse(location, status_code=303)
 
