@@ -29,7 +29,7 @@ from store.accounts import (
     revoke_user_sessions,
     unlock,
 )
-from store.models import PasswordPolicy, StaffSession, StaffUser
+from store.models import LoginGuess, PasswordPolicy, StaffSession, StaffUser
 from store.sealing import Sealer
 
 
@@ -42,7 +42,7 @@ class Granted:
 
 @dataclass(frozen=True)
 class LoginRefused:
-    reason: Literal["credentials", "locked", "totp_required"]
+    reason: Literal["credentials", "locked"]
     locked_until: datetime | None = None
 
 
@@ -70,16 +70,17 @@ def authenticate(
     policy = get_policy(session=session)
     user = find_user(session=session, username=username)
     if user is None or not user.active:
-        # The same work as a real check: whether the account exists stays hidden.
+        # The same work and the same answers as a real account: whether it exists stays
+        # hidden, its failures lock it alike.
         matches_password(dummy_password_hash(), password)
-        return LoginRefused("credentials")
+        return _guess_failure(session, username, policy, now)
     if user.locked_until is not None and user.locked_until > now:
         return LoginRefused("locked", user.locked_until)
     if not matches_password(user.password_hash, password):
         return _failure(session, user, policy, now)
     if user.totp_enrolled:
-        if not totp_code:
-            return LoginRefused("totp_required")
+        if not totp_code:  # the answer of a wrong password: it tells nothing of this one
+            return LoginRefused("credentials")
         if not verify_totp(user=user, code=totp_code, sealer=sealer, now=now):
             return _failure(session, user, policy, now)
     unlock(user=user)
@@ -112,6 +113,24 @@ def _failure(
     user.locked_until = now + timedelta(minutes=policy.lock_minutes)
     session.add(user)
     return LoginRefused("locked", user.locked_until)
+
+
+def _guess_failure(
+    session: Session, username: str, policy: PasswordPolicy, now: datetime
+) -> LoginRefused:
+    """A failure under a name with no active account, counted and locked like an account's."""
+    name_hash = hashlib.sha256(username.strip().lower().encode("utf-8")).hexdigest()
+    guess = session.get(LoginGuess, name_hash) or LoginGuess(name_hash=name_hash)
+    if guess.locked_until is not None and guess.locked_until > now:
+        return LoginRefused("locked", guess.locked_until)
+    guess.failures += 1
+    refused = LoginRefused("credentials")
+    if guess.failures >= policy.max_failures:
+        guess.failures = 0
+        guess.locked_until = now + timedelta(minutes=policy.lock_minutes)
+        refused = LoginRefused("locked", guess.locked_until)
+    session.add(guess)
+    return refused
 
 
 # ---------------------------------------------------------------- TOTP

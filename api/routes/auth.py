@@ -43,8 +43,6 @@ def refusal_text(refused: LoginRefused) -> str:
     if refused.reason == "locked" and refused.locked_until is not None:
         until = beijing_minute(refused.locked_until)
         return f"账号因连续登录失败已被锁定，请于 {until}（北京时间）后再试"
-    if refused.reason == "totp_required":
-        return "请输入动态验证码（totp_code）"
     return LOGIN_FAILED
 
 

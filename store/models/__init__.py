@@ -2,6 +2,7 @@
 migration. Import the tables from here (Alembic reads the metadata of them all)."""
 
 from store.models.accounts import (
+    LoginGuess,
     PasswordHistory,
     PasswordPolicy,
     PasswordPolicyBase,
@@ -42,6 +43,7 @@ __all__ = [
     "CaseTextToken",
     "Faq",
     "Intake",
+    "LoginGuess",
     "OrgImport",
     "OutboxRow",
     "PasswordHistory",

@@ -36,6 +36,17 @@ class StaffUser(SQLModel, table=True):
     created_at: datetime = at_()
 
 
+class LoginGuess(SQLModel, table=True):
+    """Failed logins under a name no active account has, counted like an account's, so that
+    a name that does not exist locks and answers exactly as one that does (SHA-256 of the
+    lower-cased name: no account's data)."""
+
+    __tablename__ = "login_guess"
+    name_hash: str = Field(primary_key=True, max_length=64)
+    failures: int = 0
+    locked_until: datetime | None = at_(nullable=True)
+
+
 class PasswordHistory(SQLModel, table=True):
     """A password a user has had, current one included (for the no-reuse rule)."""
 

@@ -74,6 +74,29 @@ def test_five_failures_lock_the_account_for_fifteen_minutes(api: Api) -> None:
     assert api.login("wang.li").status_code == 200
 
 
+def test_a_name_without_an_account_answers_and_locks_exactly_as_an_account(api: Api) -> None:
+    """Whether an account exists is not told by the answers, however often one tries."""
+    api.add_user("wang.li")
+    answers = {}
+    for name in ("wang.li", "nobody"):
+        tries = [api.login(name, "Not-The-Password-1") for _ in range(5)]  # 10 a minute
+        answers[name] = [(t.status_code, t.json()) for t in tries]
+    assert answers["wang.li"] == answers["nobody"]
+    assert [status for status, _ in answers["nobody"]] == [401] * 4 + [423]
+
+
+def test_a_right_password_without_the_dynamic_code_tells_nothing(api: Api) -> None:
+    secret = api.add_user("wang.li", totp=True)
+    assert secret is not None
+    without_code = api.login("wang.li")
+    wrong_password = api.login("wang.li", "Not-The-Password-1")
+    assert (without_code.status_code, without_code.json()) == (
+        wrong_password.status_code,
+        wrong_password.json(),
+    )
+    assert without_code.json() == {"detail": LOGIN_FAILED}
+
+
 def test_a_success_resets_the_failure_count(api: Api) -> None:
     api.add_user("wang.li")
     for _ in range(4):
