@@ -124,7 +124,7 @@ class RegistrationForm:
             errors: Errors = {}
             for error in exc.errors():
                 place = self.control_of(error["loc"])
-                errors.setdefault(place, []).append(chinese_message(dict(error)))
+                errors.setdefault(place, []).append(_reason(dict(error)))
             raise FormRefused(errors) from None
 
     def control_of(self, location: tuple[Any, ...] | list[Any]) -> str:
@@ -149,6 +149,14 @@ class RegistrationForm:
         if head in ("unit_codes", "summary", "refer_to_hotline"):
             return str(head)
         return "summary"
+
+
+def _reason(error: dict[str, Any]) -> str:
+    """The API's reason, but an empty required field is said to be empty (a form has no
+    "at least one character")."""
+    if error["type"] == "string_too_short" and error.get("ctx", {}).get("min_length") == 1:
+        return "不能为空"
+    return chinese_message(error)
 
 
 class FormRefused(Exception):
