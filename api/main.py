@@ -13,6 +13,7 @@ from api import audit_trail
 from api.body_limit import BodyLimit, limits
 from api.console import errors as console_errors
 from api.console import pages as console_pages
+from api.console import registration as console_registration
 from api.console.auth import SignInFirst
 from api.cors import PrefixCORS
 from api.errors import temporal_unavailable, too_many_page, validation_error
@@ -91,6 +92,7 @@ def create_app(
     app.add_exception_handler(HTTPException, console_errors.refused)
     app.mount("/static", StaticFiles(packages=[("api", "static")]), name="static")
     app.include_router(console_pages.router)
+    app.include_router(console_registration.router)
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(admin.router)

@@ -4,7 +4,7 @@ This module reads the engine and clock from `request.app.state` itself, so that
 `api/deps.py` can import it without a cycle.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -127,16 +127,23 @@ def require_roles(*roles: str, at_school: tuple[str, ...] = ()) -> Callable[...,
     """A dependency giving the caller when their role is one of `roles` (a bureau's account)
     or of `at_school` (a school's), 403 otherwise: a school's account is refused unless the
     route names the school roles it admits."""
-    allowed, allowed_at_school = frozenset(roles), frozenset(at_school)
 
     async def dependency(staff: Annotated[Staff, Depends(current_staff)]) -> Staff:
-        if staff.at_school and staff.role not in allowed_at_school:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=SCHOOL_REFUSAL)
-        if not staff.at_school and staff.role not in allowed:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, detail="当前角色无权执行此操作")
+        refuse_unless_role(staff, roles, at_school=at_school)
         return staff
 
     return dependency
+
+
+def refuse_unless_role(
+    staff: Staff, roles: Iterable[str], *, at_school: Iterable[str] = ()
+) -> None:
+    """403 unless the staff member's role is one of `roles` (a bureau's account) or of
+    `at_school` (a school's): the check of `require_roles`, for the console's sessions too."""
+    if staff.at_school and staff.role not in frozenset(at_school):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=SCHOOL_REFUSAL)
+    if not staff.at_school and staff.role not in frozenset(roles):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="当前角色无权执行此操作")
 
 
 def field_error(field: str | list[str | int], reasons: list[str]) -> HTTPException:

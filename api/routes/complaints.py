@@ -4,19 +4,13 @@ Writes go to the workflow; reads come from the store. A case the caller's unit m
 is 404, the same answer as a case that does not exist.
 """
 
-import hashlib
-from contextlib import suppress
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
-from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
 
-from activities.calendar import deadline_plan
-from activities.org import routing_of
-from api import workflow_calls
+from api import registration
 from api.case_reading import case_detail
 from api.case_search import free_text, name_hash, number_hash, refuse_unknown_parameters
 from api.deps import (
@@ -30,7 +24,6 @@ from api.deps import (
     SlipStaffDep,
     TemporalDep,
     TreeDep,
-    store_call,
 )
 from api.schemas.complaints import (
     CaseDetail,
@@ -39,58 +32,14 @@ from api.schemas.complaints import (
     CaseSummary,
     ComplaintCreated,
     ComplaintIn,
-    DeadlineOut,
 )
-from api.security import Staff, field_error, query_error
-from core.settings import Settings
-from domain.orgtree import OrgTree, UnknownCodeError
-from domain.process import STAGE_NAMES, Channel, Stage, first_stage
-from domain.records import Complainant, Student
-from domain.routing import RoutingError
-from domain.workdays import WorkdayCalendar
-from store.intake import ReusedKey, take_ticket
+from api.security import query_error
+from domain.process import Channel, Stage
+from store.intake import take_ticket
 from store.models import Case, Intake
 from store.queries import CaseFilter, estimated_dues, visible_case, visible_cases
-from workflows.complaint import ComplaintWorkflow
-from workflows.messages.activities import PlanRequest, RouteRequest, Routing
-from workflows.messages.complaint import ComplaintInput
 
 router = APIRouter(prefix="/api/complaints", tags=["complaints"])
-
-
-def checked_routing(tree: OrgTree, complaint: ComplaintIn, staff: Staff) -> Routing:
-    """The case's routing; an unknown code or a case with no handling unit is a 422."""
-    for index, code in enumerate(complaint.school_codes):
-        try:
-            tree.school(code)
-        except UnknownCodeError as exc:
-            raise field_error(["school_codes", index], [str(exc)]) from None
-    for index, code in enumerate(complaint.unit_codes):
-        try:
-            tree.unit(code)
-        except UnknownCodeError as exc:
-            raise field_error(["unit_codes", index], [str(exc)]) from None
-    request = RouteRequest(
-        receiving_unit=staff.unit_code,
-        school_codes=complaint.school_codes,
-        unit_codes=complaint.unit_codes,
-    )
-    try:
-        return routing_of(tree, request)
-    except RoutingError as exc:
-        raise field_error(["school_codes"], [str(exc)]) from None
-    except UnknownCodeError:  # the caller's own unit has left the tree since the login
-        raise HTTPException(403, detail="本单位已不在组织机构中，不能受理投诉") from None
-
-
-def refuse_referral_without_hotline(tree: OrgTree, stage: Stage, routing: Routing) -> None:
-    """A caller can be given the handling unit's hotline only if that unit has published one;
-    otherwise the clerk forwards the case (a 422 on `refer_to_hotline`, nothing registered)."""
-    if stage is Stage.REFERRED and not routing.hotline:
-        name = tree.unit(routing.handling_unit).name
-        raise field_error(
-            ["refer_to_hotline"], [f"{name}尚未公布投诉电话，不能告知热线，请转办该单位处理"]
-        )
 
 
 @router.post("", status_code=201, response_model=ComplaintCreated)
@@ -109,47 +58,18 @@ async def register(
     """Register a complaint; it is routed to its handling unit at once, and the answer gives
     its route and first deadline. The same `Idempotency-Key` from the same user returns the
     complaint registered the first time."""
-    routing = checked_routing(tree(), complaint, staff)
-    stage = first_stage(
-        channel=complaint.channel,
-        refer_to_hotline=complaint.refer_to_hotline,
-        receiving_unit=staff.unit_code,
-        handling_unit=routing.handling_unit,
-    )
-    refuse_referral_without_hotline(tree(), stage, routing)
-    body_hash = hashlib.sha256(complaint.model_dump_json().encode()).hexdigest()
-
-    try:
-        issued = await store_call(
-            session,
-            take_ticket,
-            session=session,
-            sealer=sealer,
-            registered_by=staff.username,
-            receiving_unit=staff.unit_code,
-            idempotency_key=idempotency_key,
-            request_hash=body_hash,
-            now=clock(),
-        )
-    except ReusedKey as exc:
-        raise HTTPException(409, detail=str(exc)) from None
-    plan = _plan(stage, routing, calendar(), issued.received_at, settings)
-    client = await temporal.client()
-    try:
-        with suppress(WorkflowAlreadyStartedError):  # a retried request: the first one did it
-            await client.start_workflow(
-                ComplaintWorkflow.run,
-                _workflow_input(complaint, staff, issued, settings.deadline_policy),
-                id=issued.complaint_id,
-                task_queue=settings.temporal_task_queue,
-            )
-    except RPCError:  # Temporal went away: the ticket stays, a retry with the key starts it
-        raise HTTPException(503, detail=workflow_calls.UNAVAILABLE) from None
-    return ComplaintCreated(
-        id=issued.complaint_id,
-        tracking_no=issued.tracking_no,
-        query_code=issued.query_code,
-        **plan,
+    return await registration.register(
+        complaint,
+        staff,
+        session=session,
+        sealer=sealer,
+        settings=settings,
+        temporal=temporal,
+        tree=tree(),
+        calendar=calendar(),
+        now=clock(),
+        idempotency_key=idempotency_key,
+        issue_ticket=take_ticket,
     )
 
 
@@ -252,57 +172,3 @@ def get_complaint(
         detail="投诉已登记，办理流程正在建立，请稍后刷新",
     )
     return JSONResponse(pending.model_dump(mode="json"), status_code=202)
-
-
-def _workflow_input(
-    complaint: ComplaintIn, staff: Staff, issued: Any, policy: Any
-) -> ComplaintInput:
-    person = complaint.complainant
-    return ComplaintInput(
-        complaint_id=issued.complaint_id,
-        tracking_no=issued.tracking_no,
-        received_at=issued.received_at,
-        receiving_unit=staff.unit_code,
-        channel=complaint.channel,
-        school_codes=complaint.school_codes,
-        unit_codes=complaint.unit_codes,
-        complainant=Complainant(
-            name=person.name, phone=person.phone, email=person.email, id_card=person.id_card
-        ),
-        content=complaint.summary,
-        refer_to_hotline=complaint.refer_to_hotline,
-        policy=policy,
-        students=[
-            Student(name=s.name, id_card=s.id_card, student_no=s.student_no)
-            for s in complaint.students
-        ],
-    )
-
-
-def _plan(
-    stage: Stage,
-    routing: Routing,
-    calendar: WorkdayCalendar,
-    received_at: datetime,
-    settings: Settings,
-) -> dict[str, Any]:
-    """Stage, handling unit, route and first deadline, computed as the workflow's first step
-    computes them (the same routing, stage and calendar functions), so the answer does not
-    wait for a worker: the started workflow is durable and arrives at the same plan."""
-    first = None
-    if stage is Stage.VERIFY_ISSUE:
-        days = settings.deadline_policy.for_stage(stage)
-        deadline = deadline_plan(calendar, PlanRequest(start=received_at, working_days=days))
-        first = DeadlineOut(
-            label=STAGE_NAMES[stage],
-            unit=routing.handling_unit,
-            due=deadline.due,
-            estimated=deadline.estimated,
-        )
-    return {
-        "stage": stage.value,
-        "handling_unit": routing.handling_unit,
-        "route": routing.route,
-        "first_deadline": first,
-        "hotline": routing.hotline if stage is Stage.REFERRED else None,
-    }
