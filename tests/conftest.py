@@ -8,6 +8,7 @@ from typing import Any
 import psycopg
 import pytest
 from argon2 import PasswordHasher
+from hypothesis import settings
 from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
@@ -23,6 +24,11 @@ pytest_plugins = [
     "tests.support.http_support",  # `system`: the app, a worker, a store with the demo tree
     "tests.support.browser",  # `console`: that system over real HTTP, and Chromium
 ]
+
+# Property tests check behaviour, not speed (speed is for bench/): no per-example deadline,
+# which a busy two-core machine would miss now and then.
+settings.register_profile("xueji", deadline=None)
+settings.load_profile("xueji")
 
 # The fewest argon2 allows: hashing with production's parameters took most of the time of a
 # test that logs in. Only this process: the CLI and `xueji dev` in subprocesses hash as
