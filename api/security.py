@@ -4,7 +4,7 @@ This module reads the engine and clock from `request.app.state` itself, so that
 `api/deps.py` can import it without a cycle.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -127,16 +127,34 @@ def require_roles(*roles: str, at_school: tuple[str, ...] = ()) -> Callable[...,
     """A dependency giving the caller when their role is one of `roles` (a bureau's account)
     or of `at_school` (a school's), 403 otherwise: a school's account is refused unless the
     route names the school roles it admits."""
-    allowed, allowed_at_school = frozenset(roles), frozenset(at_school)
 
     async def dependency(staff: Annotated[Staff, Depends(current_staff)]) -> Staff:
-        if staff.at_school and staff.role not in allowed_at_school:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=SCHOOL_REFUSAL)
-        if not staff.at_school and staff.role not in allowed:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, detail="当前角色无权执行此操作")
+        check_role(staff, roles, at_school)
         return staff
 
     return dependency
+
+
+ROLE_REFUSAL = "当前角色无权执行此操作"
+
+
+def has_role(staff: Staff, roles: Collection[str], at_school: Collection[str] = ()) -> bool:
+    """Whether the caller's role is one of `roles` (a bureau's account) or of `at_school`
+    (a school's)."""
+    return staff.role in (at_school if staff.at_school else roles)
+
+
+def check_role(
+    staff: Staff,
+    roles: Collection[str],
+    at_school: Collection[str] = (),
+    *,
+    school_refusal: str = SCHOOL_REFUSAL,
+) -> None:
+    """403 unless `has_role`; a school's account is told where its work is (`school_refusal`)."""
+    if not has_role(staff, roles, at_school):
+        reason = school_refusal if staff.at_school else ROLE_REFUSAL
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=reason)
 
 
 def field_error(field: str | list[str | int], reasons: list[str]) -> HTTPException:
