@@ -12,6 +12,8 @@ from starlette.exceptions import HTTPException
 from api import audit_trail
 from api.console import errors as console_errors
 from api.console import pages as console_pages
+from api.console import search as console_search
+from api.console import slips as console_slips
 from api.console.auth import SignInFirst
 from api.cors import PrefixCORS
 from api.errors import temporal_unavailable, too_many_page, validation_error
@@ -90,6 +92,8 @@ def create_app(
     app.add_exception_handler(HTTPException, console_errors.refused)
     app.mount("/static", StaticFiles(packages=[("api", "static")]), name="static")
     app.include_router(console_pages.router)
+    app.include_router(console_slips.router)
+    app.include_router(console_search.router)
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(admin.router)
