@@ -95,8 +95,9 @@ def _checked(response: str) -> SlipReturnIn:
     try:
         return SlipReturnIn(response=response)
     except ValidationError as exc:
-        reasons = "；".join(chinese_message(dict(error)) for error in exc.errors())
-        raise HTTPException(422, detail=f"反馈内容：{reasons}") from None
+        error = dict(exc.errors()[0])
+        reason = "请填写" if error["type"] == "string_too_short" else chinese_message(error)
+        raise HTTPException(422, detail=f"反馈内容：{reason}") from None
 
 
 async def _again(
@@ -110,9 +111,11 @@ async def _again(
     """The list again, with the refusal and what was typed kept in the slip's form."""
     staff = user.staff
     slips = await store_call(session, slip_work.received_slips, session, staff, sealer, now=now)
-    problem["in_form"] = any(
-        (slip.complaint_id, slip.slip_id) == problem["slip"] and slip.may_return for slip in slips
+    refused = next(
+        (slip for slip in slips if (slip.complaint_id, slip.slip_id) == problem["slip"]), None
     )
+    problem["in_form"] = bool(refused and refused.may_return)
+    problem["label"] = f"{refused.kind_name} {refused.slip_id}" if refused else problem["slip"][1]
     return page(
         "console/slips.html",
         status_code,

@@ -64,7 +64,7 @@ async def test_a_county_sees_and_returns_only_its_own_slip(system: System) -> No
         forged = await chang_an.post(path, data={"response": "已核查", "csrf": "0" * 64})
         assert forged.status_code == 403 and "校验码" in forged.text
         empty = await chang_an.post(path, data={"response": "", "csrf": token})
-        assert empty.status_code == 422 and "反馈内容：至少 1 个字符" in empty.text
+        assert empty.status_code == 422 and "反馈内容：请填写" in empty.text
         assert 'class="field-error"' in empty.text and 'href="#response-' in empty.text
         wrong_unit = await chang_an.post(
             f"/console/slips/{case_id}/V2/return", data={"response": "已核查", "csrf": token}
