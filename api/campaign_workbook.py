@@ -15,6 +15,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session
 
+from api.spreadsheet import no_formulas
 from domain.orgtree import OrgTree, UnknownCodeError
 from domain.records import PersonnelReport
 from domain.workdays import beijing_minute
@@ -143,12 +144,7 @@ def _sheet(
         for cell in line:
             cell.border = _BOX
             cell.number_format = "@"
-    # What people typed is never a formula: openpyxl takes a string starting with "=" for one
-    # (a name like =HYPERLINK(...) would run when the list is opened), so it is written as text.
-    for line in sheet.iter_rows():
-        for cell in line:
-            if cell.data_type == "f":
-                cell.data_type = "s"
+    no_formulas(sheet)
     for index, width in enumerate(_WIDTHS[: len(header)], start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A4"

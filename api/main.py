@@ -14,6 +14,8 @@ from api.body_limit import BodyLimit, limits
 from api.console import errors as console_errors
 from api.console import pages as console_pages
 from api.console import registration as console_registration
+from api.console import search as console_search
+from api.console import slips as console_slips
 from api.console.auth import SignInFirst
 from api.cors import PrefixCORS
 from api.errors import temporal_unavailable, too_many_page, validation_error
@@ -93,6 +95,8 @@ def create_app(
     app.mount("/static", StaticFiles(packages=[("api", "static")]), name="static")
     app.include_router(console_pages.router)
     app.include_router(console_registration.router)
+    app.include_router(console_slips.router)
+    app.include_router(console_search.router)
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(admin.router)

@@ -4,7 +4,7 @@ This module reads the engine and clock from `request.app.state` itself, so that
 `api/deps.py` can import it without a cycle.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -129,21 +129,32 @@ def require_roles(*roles: str, at_school: tuple[str, ...] = ()) -> Callable[...,
     route names the school roles it admits."""
 
     async def dependency(staff: Annotated[Staff, Depends(current_staff)]) -> Staff:
-        refuse_unless_role(staff, roles, at_school=at_school)
+        check_role(staff, roles, at_school)
         return staff
 
     return dependency
 
 
-def refuse_unless_role(
-    staff: Staff, roles: Iterable[str], *, at_school: Iterable[str] = ()
+ROLE_REFUSAL = "当前角色无权执行此操作"
+
+
+def has_role(staff: Staff, roles: Collection[str], at_school: Collection[str] = ()) -> bool:
+    """Whether the caller's role is one of `roles` (a bureau's account) or of `at_school`
+    (a school's)."""
+    return staff.role in (at_school if staff.at_school else roles)
+
+
+def check_role(
+    staff: Staff,
+    roles: Collection[str],
+    at_school: Collection[str] = (),
+    *,
+    school_refusal: str = SCHOOL_REFUSAL,
 ) -> None:
-    """403 unless the staff member's role is one of `roles` (a bureau's account) or of
-    `at_school` (a school's): the check of `require_roles`, for the console's sessions too."""
-    if staff.at_school and staff.role not in frozenset(at_school):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=SCHOOL_REFUSAL)
-    if not staff.at_school and staff.role not in frozenset(roles):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="当前角色无权执行此操作")
+    """403 unless `has_role`; a school's account is told where its work is (`school_refusal`)."""
+    if not has_role(staff, roles, at_school):
+        reason = school_refusal if staff.at_school else ROLE_REFUSAL
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=reason)
 
 
 def field_error(field: str | list[str | int], reasons: list[str]) -> HTTPException:

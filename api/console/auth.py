@@ -10,6 +10,7 @@ read it nor make it.
 
 import hashlib
 import hmac
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote
@@ -17,7 +18,7 @@ from urllib.parse import quote
 from fastapi import Depends, Form, HTTPException, Request, Response, status
 
 from api.case_names import Names
-from api.security import Staff
+from api.security import Staff, check_role
 from store.accounts import get_policy
 from store.db import session_scope
 from store.logins import get_session_user, token_hash
@@ -120,3 +121,13 @@ async def _posted_by(user: ConsoleUserDep, csrf: Annotated[str, Form()] = "") ->
 
 
 PostedByDep = Annotated[ConsoleUser, Depends(_posted_by)]
+
+
+SCHOOL_CONSOLE_REFUSAL = "学校账号只能查看和反馈发给本校的单据，请在“收到的单据”中办理"
+
+
+def acting_as(user: ConsoleUser, roles: Collection[str], at_school: Collection[str] = ()) -> Staff:
+    """The signed-in staff member when their role may do this (the JSON routes' role groups,
+    `api.security.check_role`); 403 otherwise, a school's account told where its work is."""
+    check_role(user.staff, roles, at_school, school_refusal=SCHOOL_CONSOLE_REFUSAL)
+    return user.staff

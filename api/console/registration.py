@@ -27,7 +27,7 @@ from api.console.render import page
 from api.deps import CalendarDep, ClockDep, SealerDep, SessionDep, SettingsDep, TemporalDep, TreeDep
 from api.schemas.org import SchoolOut
 from api.school_search import LIMIT, schools_for
-from api.security import refuse_unless_role
+from api.security import check_role
 from api.temporal_link import TemporalUnavailable
 from api.workflow_calls import UNAVAILABLE
 from domain.orgtree import OrgTree, UnknownCodeError
@@ -43,12 +43,12 @@ FORM_USED = "这份登记表已经登记过，不能再改为另一份投诉。�
 
 async def _registrar(user: ConsoleUserDep) -> ConsoleUser:
     """A bureau's clerk, handler or leader, as for POST /api/complaints (403 otherwise)."""
-    refuse_unless_role(user.staff, CASE_STAFF)
+    check_role(user.staff, CASE_STAFF)
     return user
 
 
 async def _posting_registrar(user: PostedByDep) -> ConsoleUser:
-    refuse_unless_role(user.staff, CASE_STAFF)
+    check_role(user.staff, CASE_STAFF)
     return user
 
 

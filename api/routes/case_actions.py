@@ -12,8 +12,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path
 from sqlmodel import Session
 
-from api import workflow_calls
+from api import slip_work, workflow_calls
 from api.answers import in_beijing_time
+from api.case_access import case_state, visible_or_404
 from api.case_reading import check_public_reply, slip_state_out
 from api.deps import (
     CaseActorDep,
@@ -40,9 +41,7 @@ from api.schemas.complaints import SlipOut
 from api.security import Staff, field_error
 from domain.orgtree import OrgTree, UnknownCodeError
 from domain.process import DISPUTABLE, SlipKind
-from domain.records import SlipState
 from domain.roles import CASE_ACTORS
-from store.queries import visible_case, visible_slip
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages.complaint import (
     CaseView,
@@ -55,23 +54,12 @@ from workflows.messages.complaint import (
     RuleDispute,
     Withdraw,
 )
-from workflows.messages.slip import ReturnSlip
-from workflows.slip import SlipWorkflow
 
 router = APIRouter(prefix="/api/complaints/{complaint_id}", tags=["actions"])
 
 CaseId = Annotated[str, Path(max_length=64)]
 WITHDRAWAL_BY = "只有处理单位的承办人或领导，或案件仍由本单位处理时的受理人员，可以登记撤回"
 SlipId = Annotated[str, Path(pattern=r"^[VS]\d{1,4}$")]
-
-
-async def _visible(session: Session, staff: Staff, complaint_id: str) -> None:
-    """404 for a case the caller's unit may not see."""
-    found = await store_call(
-        session, visible_case, session=session, unit_code=staff.unit_code, case_id=complaint_id
-    )
-    if found is None:
-        raise HTTPException(404, detail="没有这个案件")
 
 
 async def _act(
@@ -86,11 +74,11 @@ async def _act(
 ) -> CaseView:
     """The update on the case; `slips_to` (field, units, tree): units that slips will be
     addressed to, which must lie in the handling unit's subtree."""
-    await _visible(session, staff, complaint_id)
+    await visible_or_404(session, staff, complaint_id)
     client = await temporal.client()
     if slips_to is not None:
         field, units, tree = slips_to
-        handling = (await _state(client, complaint_id)).handling_unit
+        handling = (await case_state(client, complaint_id)).handling_unit
         _within_subtree(tree, handling, field, units)
     view: CaseView = await workflow_calls.update(client, complaint_id, method, action)
     return in_beijing_time(view)
@@ -220,7 +208,7 @@ async def inform_complainant(
     closes (办结); a call that did not reach them is recorded and the case stays open. The
     public reply is what the tracking page shows: it must name neither the complainant nor a
     student (422)."""
-    await _visible(session, staff, complaint_id)
+    await visible_or_404(session, staff, complaint_id)
     await store_call(session, check_public_reply, session, complaint_id, body.public_reply, sealer)
     action = InformComplainant(
         actor_unit=staff.unit_code,
@@ -247,34 +235,12 @@ async def return_slip(
     """The addressee returns its slip with the findings or the result, and gets the case's
     state; a school's handler, whose school sees the slip but not the case, gets the slip as
     returned (404 for a slip not addressed to the school)."""
-    if staff.at_school:
-        await _addressed(session, staff, complaint_id, slip_id)
-    else:
-        await _visible(session, staff, complaint_id)
-    client = await temporal.client()
-    action = ReturnSlip(
-        actor_unit=staff.unit_code, actor=staff.username, slip_id=slip_id, response=body.response
-    )
-    returned: SlipState = await workflow_calls.update(
-        client, f"{complaint_id}.{slip_id}", SlipWorkflow.return_slip, action
+    returned = await slip_work.return_slip(
+        staff, session, temporal, complaint_id, slip_id, body.response
     )
     if staff.at_school:
-        return slip_state_out(complaint_id, in_beijing_time(returned))
-    return await _state(client, complaint_id)
-
-
-async def _addressed(session: Session, staff: Staff, complaint_id: str, slip_id: str) -> None:
-    """404 for a slip the caller's school may not see: one not addressed to it."""
-    found = await store_call(
-        session,
-        visible_slip,
-        session=session,
-        unit_code=staff.unit_code,
-        complaint_id=complaint_id,
-        slip_id=slip_id,
-    )
-    if found is None:
-        raise HTTPException(404, detail="没有这张单据")
+        return slip_state_out(complaint_id, returned)
+    return await case_state(await temporal.client(), complaint_id)
 
 
 @router.post("/dispute", response_model=CaseView, status_code=202)
@@ -364,14 +330,9 @@ async def _signal(
 ) -> CaseView:
     """Send a Signal after `check` has passed on the live state; answer the state (the
     workflow applies the Signal a moment later, hence 202)."""
-    await _visible(session, staff, complaint_id)
+    await visible_or_404(session, staff, complaint_id)
     client = await temporal.client()
     if check is not None:
-        check(await _state(client, complaint_id))
+        check(await case_state(client, complaint_id))
     await workflow_calls.signal(client, complaint_id, method, action)
-    return await _state(client, complaint_id)
-
-
-async def _state(client: Any, complaint_id: str) -> CaseView:
-    view: CaseView = await workflow_calls.query(client, complaint_id, ComplaintWorkflow.state)
-    return in_beijing_time(view)
+    return await case_state(client, complaint_id)

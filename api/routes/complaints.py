@@ -4,7 +4,6 @@ Writes go to the workflow; reads come from the store. A case the caller's unit m
 is 404, the same answer as a case that does not exist.
 """
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query
@@ -12,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from api import registration
 from api.case_reading import case_detail
-from api.case_search import free_text, name_hash, number_hash, refuse_unknown_parameters
+from api.case_search import CaseQueryDep, case_filter, listed_cases, refuse_unknown_parameters
 from api.deps import (
     CalendarDep,
     CaseStaffDep,
@@ -29,15 +28,13 @@ from api.schemas.complaints import (
     CaseDetail,
     CaseList,
     CasePending,
-    CaseSummary,
     ComplaintCreated,
     ComplaintIn,
 )
-from api.security import query_error
-from domain.process import Channel, Stage
+from domain.process import Stage
 from store.intake import take_ticket
 from store.models import Case, Intake
-from store.queries import CaseFilter, estimated_dues, visible_case, visible_cases
+from store.queries import visible_case
 
 router = APIRouter(prefix="/api/complaints", tags=["complaints"])
 
@@ -79,23 +76,7 @@ def list_complaints(
     session: SessionDep,
     settings: SettingsDep,
     sealer: SealerDep,
-    tracking_no: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
-    school: Annotated[str | None, Query(min_length=1, max_length=50)] = None,
-    phone: Annotated[str | None, Query(max_length=32)] = None,
-    id_card: Annotated[str | None, Query(max_length=32)] = None,
-    student_name: Annotated[str | None, Query(min_length=1, max_length=50)] = None,
-    q: Annotated[str | None, Query(max_length=100)] = None,
-    stage: Stage | None = None,
-    overdue: bool | None = None,
-    handling_unit: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
-    province: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
-    channel: Channel | None = None,
-    received_from: datetime | None = None,
-    received_to: datetime | None = None,
-    assignee: Annotated[
-        str | None, Query(min_length=1, max_length=32, description="承办人")
-    ] = None,
-    unassigned: Annotated[bool, Query(description="only open cases nobody is named for")] = False,
+    query: CaseQueryDep,
     offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> CaseList:
@@ -103,42 +84,8 @@ def list_complaints(
     through), newest first; the filters only narrow that, never widen it. `student_name` and
     `q` (words of the summary) are found through keyed hashes, never the clear text. A
     school's staff are refused (403) and pointed to their slips."""
-    if unassigned and assignee:
-        raise query_error("unassigned", ["unassigned 与 assignee 不能同时使用"])
-    key = settings.lookup_key_bytes
-    filters = CaseFilter(
-        tracking_no=tracking_no.strip() if tracking_no else None,
-        school=(school.strip() or None) if school else None,
-        phone_hash=number_hash("phone", phone, key),
-        id_card_hash=number_hash("id_card", id_card, key),
-        student_name_hash=name_hash(student_name, key),
-        text=free_text(q, key),
-        stage=stage.value if stage else None,
-        overdue=overdue,
-        handling_unit=handling_unit,
-        province=province,
-        channel=channel.value if channel else None,
-        received_from=received_from,
-        received_to=received_to,
-        assignee="" if unassigned else assignee,
-        open_only=unassigned or None,
-    )
-    page = visible_cases(
-        session=session,
-        unit_code=staff.unit_code,
-        filters=filters,
-        offset=offset,
-        limit=limit,
-        sealer=sealer,
-    )
-    estimated = estimated_dues(session=session, cases=page.cases)
-    items = [
-        CaseSummary.model_validate(case, from_attributes=True).model_copy(
-            update={"estimated": case.id in estimated}
-        )
-        for case in page.cases
-    ]
-    return CaseList(total=page.total, offset=offset, limit=limit, items=items)
+    filters = case_filter(query, settings.lookup_key_bytes)
+    return listed_cases(session, staff.unit_code, filters, sealer, offset=offset, limit=limit)
 
 
 @router.get(

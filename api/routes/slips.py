@@ -3,16 +3,14 @@ only the slips addressed to their school."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Response
-from sqlmodel import Session
+from fastapi import APIRouter, Path, Response
 
-from api.case_reading import slip_detail, slip_document, slip_out
+from api.case_access import slip_on_route
+from api.case_reading import slip_detail, slip_out
 from api.deps import SealerDep, SessionDep, SettingsDep, SlipStaffDep
 from api.schemas.complaints import SlipDetail, SlipOut
-from api.security import Staff
-from api.slip_pdf import content_disposition, embeddable_font, render
-from store.models import CaseSlip
-from store.queries import slips_through, visible_slip
+from api.slip_work import printed_slip
+from store.queries import slips_through
 
 router = APIRouter(prefix="/api/slips", tags=["slips"])
 ComplaintId = Annotated[str, Path(max_length=64)]
@@ -41,12 +39,8 @@ def get_slip_pdf(
 ) -> Response:
     """The slip as an A4 form to print, sign and seal (核查单 or 督办单), for the units on its
     route; students' ID card numbers masked."""
-    document = slip_document(session, _slip_on_route(session, staff, complaint_id, slip_id), sealer)
-    return Response(
-        render(document, embeddable_font(settings.pdf_font)),
-        media_type="application/pdf",
-        headers={"Content-Disposition": content_disposition(document)},
-    )
+    row = slip_on_route(session, staff, complaint_id, slip_id)
+    return printed_slip(session, row, sealer, settings.pdf_font)
 
 
 @router.get("/{complaint_id}/{slip_id}", response_model=SlipDetail)
@@ -58,15 +52,4 @@ def get_slip(
     sealer: SealerDep,
 ) -> SlipDetail:
     """One slip with its instructions, answer and deadline, for the units on its route."""
-    return slip_detail(session, _slip_on_route(session, staff, complaint_id, slip_id), sealer)
-
-
-def _slip_on_route(session: Session, staff: Staff, complaint_id: str, slip_id: str) -> CaseSlip:
-    """The slip if the caller's unit is on its route (a school: is its addressee); 404 alike
-    for one it may not see."""
-    row = visible_slip(
-        session=session, unit_code=staff.unit_code, complaint_id=complaint_id, slip_id=slip_id
-    )
-    if row is None:
-        raise HTTPException(404, detail="没有这张单据")
-    return row
+    return slip_detail(session, slip_on_route(session, staff, complaint_id, slip_id), sealer)

@@ -1,0 +1,128 @@
+"""收到的单据: the slips addressed to the caller's unit or school (and, for a bureau, those
+passing through it), their printed form, and the addressee's return (反馈), through the same
+service functions as /api/slips and the return action of the JSON API."""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Path, Query
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from api import slip_work
+from api.case_access import slip_on_route
+from api.console.auth import PATH, ConsoleUser, ConsoleUserDep, PostedByDep, acting_as
+from api.console.render import page
+from api.deps import ClockDep, SealerDep, SessionDep, SettingsDep, TemporalDep, store_call
+from api.errors import chinese_message
+from api.schemas.actions import SlipReturnIn
+from domain.roles import CASE_ACTORS, CASE_STAFF, SCHOOL_ROLES, SCHOOL_SLIP_ACTORS
+from store.sealing import Sealer
+
+router = APIRouter(prefix=f"{PATH}/slips", tags=["console"], default_response_class=HTMLResponse)
+
+ComplaintId = Annotated[str, Path(max_length=64)]
+SlipId = Annotated[str, Path(pattern=r"^[VS]\d{1,4}$")]
+
+
+@router.get("")
+def received(
+    user: ConsoleUserDep,
+    session: SessionDep,
+    sealer: SealerDep,
+    clock: ClockDep,
+    case: Annotated[str | None, Query(max_length=64)] = None,
+    returned: Annotated[str | None, Query(max_length=16)] = None,
+) -> HTMLResponse:
+    """The list, open slips first; after a return (`case`, `returned`), a line saying so."""
+    staff = acting_as(user, CASE_STAFF, SCHOOL_ROLES)
+    slips = slip_work.received_slips(session, staff, sealer, now=clock())
+    done = next(
+        (
+            slip
+            for slip in slips
+            if (slip.complaint_id, slip.slip_id) == (case, returned) and slip.status == "returned"
+        ),
+        None,
+    )
+    return page(
+        "console/slips.html", user=user, title="收到的单据", active="slips", slips=slips, done=done
+    )
+
+
+@router.get("/{complaint_id}/{slip_id}.pdf", response_class=Response)
+def printed(
+    complaint_id: ComplaintId,
+    slip_id: SlipId,
+    user: ConsoleUserDep,
+    session: SessionDep,
+    sealer: SealerDep,
+    settings: SettingsDep,
+) -> Response:
+    """The slip as the A4 form to print, for the units on its route (a school: addressed)."""
+    staff = acting_as(user, CASE_STAFF, SCHOOL_ROLES)
+    row = slip_on_route(session, staff, complaint_id, slip_id)
+    return slip_work.printed_slip(session, row, sealer, settings.pdf_font)
+
+
+@router.post("/{complaint_id}/{slip_id}/return")
+async def return_slip(
+    complaint_id: ComplaintId,
+    slip_id: SlipId,
+    user: PostedByDep,
+    session: SessionDep,
+    sealer: SealerDep,
+    clock: ClockDep,
+    temporal: TemporalDep,
+    response: Annotated[str, Form()] = "",  # SlipReturnIn bounds it, with a Chinese reason
+) -> Response:
+    """The addressee's handler or leader (a school's handler) returns the slip; a refusal
+    shows the list again with the reason beside the slip's form, and changes nothing."""
+    try:
+        staff = acting_as(user, CASE_ACTORS, SCHOOL_SLIP_ACTORS)
+        body = _checked(response)
+        await slip_work.return_slip(staff, session, temporal, complaint_id, slip_id, body.response)
+    except HTTPException as exc:
+        reason = exc.detail if isinstance(exc.detail, str) else "请求无效"
+        problem = {"slip": (complaint_id, slip_id), "reason": reason, "typed": response}
+        return await _again(user, session, sealer, clock(), problem, exc.status_code)
+    return RedirectResponse(f"{PATH}/slips?case={complaint_id}&returned={slip_id}", status_code=303)
+
+
+def _checked(response: str) -> SlipReturnIn:
+    """The answer as the JSON route takes it; a 422 with the reason in Chinese."""
+    try:
+        return SlipReturnIn(response=response)
+    except ValidationError as exc:
+        error = dict(exc.errors()[0])
+        reason = "请填写" if error["type"] == "string_too_short" else chinese_message(error)
+        raise HTTPException(422, detail=f"反馈内容：{reason}") from None
+
+
+async def _again(
+    user: ConsoleUser,
+    session: Session,
+    sealer: Sealer,
+    now: datetime,
+    problem: dict[str, Any],
+    status_code: int,
+) -> HTMLResponse:
+    """The list again, with the refusal and what was typed kept in the slip's form."""
+    staff = user.staff
+    slips = await store_call(session, slip_work.received_slips, session, staff, sealer, now=now)
+    refused = next(
+        (slip for slip in slips if (slip.complaint_id, slip.slip_id) == problem["slip"]), None
+    )
+    problem["in_form"] = bool(refused and refused.may_return)
+    problem["label"] = f"{refused.kind_name} {refused.slip_id}" if refused else problem["slip"][1]
+    return page(
+        "console/slips.html",
+        status_code,
+        user=user,
+        title="收到的单据",
+        active="slips",
+        slips=slips,
+        done=None,
+        problem=problem,
+    )
