@@ -93,10 +93,14 @@ def create_app(
     app.add_exception_handler(SignInFirst, console_errors.sign_in_first)
     app.add_exception_handler(HTTPException, console_errors.refused)
     app.mount("/static", StaticFiles(packages=[("api", "static")]), name="static")
-    app.include_router(console_pages.router)
-    app.include_router(console_registration.router)
-    app.include_router(console_slips.router)
-    app.include_router(console_search.router)
+    # The console's pages are for people, not part of the API's description.
+    for console_router in (
+        console_pages.router,
+        console_registration.router,
+        console_slips.router,
+        console_search.router,
+    ):
+        app.include_router(console_router, include_in_schema=False)
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(admin.router)

@@ -42,8 +42,9 @@ class ConsoleUser:
 class SignInFirst(Exception):
     """The browser has no live console session: answered with a redirect to the login."""
 
-    def __init__(self, next_path: str) -> None:
+    def __init__(self, next_path: str, *, change_password: bool = False) -> None:
         self.next_path = next_path
+        self.change_password = change_password  # signed in, but the password must change
 
 
 def set_session_cookie(response: Response, token: str, *, secure: bool) -> None:
@@ -91,7 +92,7 @@ def _signed_in(request: Request) -> ConsoleUser:
     """The console user, sent to change the password first when the session must."""
     user = _console_user(request)
     if user.must_change_password and request.url.path != f"{PATH}/password":
-        raise SignInFirst(f"{PATH}/password")
+        raise SignInFirst(f"{PATH}/password", change_password=True)
     return user
 
 
@@ -102,7 +103,7 @@ def _refreshing(request: Request) -> ConsoleUser:
     """The console user of a page's own background refresh, which keeps no session alive."""
     user = _console_user(request, touch=False)
     if user.must_change_password:
-        raise SignInFirst(f"{PATH}/password")
+        raise SignInFirst(f"{PATH}/password", change_password=True)
     return user
 
 

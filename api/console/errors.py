@@ -19,11 +19,11 @@ async def sign_in_first(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, SignInFirst)
     back = exc.next_path
     refreshing = bool(request.headers.get("HX-Request"))
-    if refreshing and back != f"{PATH}/password":
+    if refreshing and not exc.change_password:
         page_url = urlsplit(request.headers.get("HX-Current-URL", ""))
         if page_url.path.startswith(PATH):
             back = page_url.path + (f"?{page_url.query}" if page_url.query else "")
-    location = back if back == f"{PATH}/password" else login_location(back)
+    location = back if exc.change_password else login_location(back)
     if refreshing:
         return Response(status_code=204, headers={"HX-Redirect": location})
     return RedirectResponse(location, status_code=303)

@@ -34,6 +34,8 @@ def csrf_of(html: str) -> str:
 
 
 async def test_signing_in_sets_a_strict_cookie_for_the_console_only(system: System) -> None:
+    nowhere = await system.http.get("/console/password")  # no session: the login, no loop
+    assert nowhere.headers["location"] == "/console/login?next=/console/password"
     away = await system.http.get("/console?mine=true")
     assert (away.status_code, away.headers["location"]) == (
         303,
