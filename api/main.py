@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from api import audit_trail
+from api.console import case_page as console_case_page
 from api.console import errors as console_errors
 from api.console import pages as console_pages
 from api.console.auth import SignInFirst
@@ -90,6 +91,7 @@ def create_app(
     app.add_exception_handler(HTTPException, console_errors.refused)
     app.mount("/static", StaticFiles(packages=[("api", "static")]), name="static")
     app.include_router(console_pages.router)
+    app.include_router(console_case_page.router)
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(admin.router)
