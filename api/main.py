@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 
 from api import audit_trail
 from api.body_limit import BodyLimit, limits
+from api.console import case_page as console_case_page
 from api.console import errors as console_errors
 from api.console import pages as console_pages
 from api.console import registration as console_registration
@@ -99,6 +100,7 @@ def create_app(
         console_registration.router,
         console_slips.router,
         console_search.router,
+        console_case_page.router,
     ):
         app.include_router(console_router, include_in_schema=False)
     app.include_router(health.router)

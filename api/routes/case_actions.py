@@ -3,19 +3,16 @@
 403: the caller's unit or role may not act; 404: a case (or slip) the caller may not see;
 409: the case is at another step, the action was done, or the case has finished; 422: bad input.
 A school's staff may only return the slips addressed to their school: every other action
-refuses them (403).
+refuses them (403). The rules live in api/case_service.py, which the console calls too.
 """
 
-from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path
-from sqlmodel import Session
+from fastapi import APIRouter, Path
 
-from api import slip_work, workflow_calls
-from api.answers import in_beijing_time
-from api.case_access import case_state, visible_or_404
-from api.case_reading import check_public_reply, slip_state_out
+from api import case_service
+from api.case_reading import slip_state_out
+from api.case_service import CaseCall
 from api.deps import (
     CaseActorDep,
     CaseStaffDep,
@@ -24,7 +21,6 @@ from api.deps import (
     SlipActorDep,
     TemporalDep,
     TreeDep,
-    store_call,
 )
 from api.schemas.actions import (
     ConfirmationIn,
@@ -38,65 +34,12 @@ from api.schemas.actions import (
     WithdrawalIn,
 )
 from api.schemas.complaints import SlipOut
-from api.security import Staff, field_error
-from domain.orgtree import OrgTree, UnknownCodeError
-from domain.process import DISPUTABLE, SlipKind
-from domain.roles import CASE_ACTORS
-from workflows.complaint import ComplaintWorkflow
-from workflows.messages.complaint import (
-    CaseView,
-    ConfirmResult,
-    DecideOpinion,
-    InformComplainant,
-    IssueSlips,
-    RaiseDispute,
-    Rework,
-    RuleDispute,
-    Withdraw,
-)
+from workflows.messages.complaint import CaseView
 
 router = APIRouter(prefix="/api/complaints/{complaint_id}", tags=["actions"])
 
 CaseId = Annotated[str, Path(max_length=64)]
-WITHDRAWAL_BY = "只有处理单位的承办人或领导，或案件仍由本单位处理时的受理人员，可以登记撤回"
 SlipId = Annotated[str, Path(pattern=r"^[VS]\d{1,4}$")]
-
-
-async def _act(
-    staff: Staff,
-    session: Session,
-    temporal: Any,
-    complaint_id: str,
-    method: Any,
-    action: Any,
-    *,
-    slips_to: tuple[str, list[str], OrgTree] | None = None,
-) -> CaseView:
-    """The update on the case; `slips_to` (field, units, tree): units that slips will be
-    addressed to, which must lie in the handling unit's subtree."""
-    await visible_or_404(session, staff, complaint_id)
-    client = await temporal.client()
-    if slips_to is not None:
-        field, units, tree = slips_to
-        handling = (await case_state(client, complaint_id)).handling_unit
-        _within_subtree(tree, handling, field, units)
-    view: CaseView = await workflow_calls.update(client, complaint_id, method, action)
-    return in_beijing_time(view)
-
-
-def _within_subtree(tree: OrgTree, handling: str, field: str, units: list[str]) -> None:
-    """A 422 naming the first unit or school outside the handling unit's subtree: a slip's
-    route shows the case (the complainant's name included) to every bureau on it, and the
-    slip to a school at its end."""
-    for index, code in enumerate(units):
-        try:
-            inside = handling in tree.path(code)
-        except UnknownCodeError as exc:
-            raise field_error([field, index], [str(exc)]) from None
-        if not inside:
-            name = tree.unit(handling).name
-            reason = f"{tree.get(code).name}（{code}）不在本案处理单位{name}的下级范围内"
-            raise field_error([field, index], [reason])
 
 
 @router.post("/verification", response_model=CaseView)
@@ -109,21 +52,11 @@ async def issue_verification(
     tree: TreeDep,
 ) -> CaseView:
     """The handling unit sends verification slips (核查单) to related units."""
-    action = IssueSlips(
-        actor_unit=staff.unit_code,
-        actor=staff.username,
+    return await case_service.issue_verification(
+        CaseCall(staff, session, temporal, complaint_id),
+        tree=tree(),
         addressees=body.addressees,
         instructions=body.instructions,
-    )
-    units = ("addressees", body.addressees, tree())
-    return await _act(
-        staff,
-        session,
-        temporal,
-        complaint_id,
-        ComplaintWorkflow.issue_verification,
-        action,
-        slips_to=units,
     )
 
 
@@ -137,21 +70,11 @@ async def decide_opinion(
     tree: TreeDep,
 ) -> CaseView:
     """The handling opinion (办理意见), with supervision slips (督办单) to executing units."""
-    action = DecideOpinion(
-        actor_unit=staff.unit_code,
-        actor=staff.username,
+    return await case_service.decide_opinion(
+        CaseCall(staff, session, temporal, complaint_id),
+        tree=tree(),
         opinion=body.opinion,
         executing_units=body.executing_units,
-    )
-    units = ("executing_units", body.executing_units, tree())
-    return await _act(
-        staff,
-        session,
-        temporal,
-        complaint_id,
-        ComplaintWorkflow.decide_opinion,
-        action,
-        slips_to=units,
     )
 
 
@@ -164,12 +87,8 @@ async def confirm_result(
     temporal: TemporalDep,
 ) -> CaseView:
     """The handling unit confirms the results returned."""
-    action = ConfirmResult(
-        actor_unit=staff.unit_code, actor=staff.username, conclusion=body.conclusion
-    )
-    return await _act(
-        staff, session, temporal, complaint_id, ComplaintWorkflow.confirm_result, action
-    )
+    call = CaseCall(staff, session, temporal, complaint_id)
+    return await case_service.confirm_result(call, conclusion=body.conclusion)
 
 
 @router.post("/rework", response_model=CaseView)
@@ -182,15 +101,11 @@ async def rework(
     tree: TreeDep,
 ) -> CaseView:
     """The results are not enough: a new supervision round."""
-    action = Rework(
-        actor_unit=staff.unit_code,
-        actor=staff.username,
+    return await case_service.rework(
+        CaseCall(staff, session, temporal, complaint_id),
+        tree=tree(),
         executing_units=body.executing_units,
         instructions=body.instructions,
-    )
-    units = ("executing_units", body.executing_units, tree())
-    return await _act(
-        staff, session, temporal, complaint_id, ComplaintWorkflow.rework, action, slips_to=units
     )
 
 
@@ -208,18 +123,13 @@ async def inform_complainant(
     closes (办结); a call that did not reach them is recorded and the case stays open. The
     public reply is what the tracking page shows: it must name neither the complainant nor a
     student (422)."""
-    await visible_or_404(session, staff, complaint_id)
-    await store_call(session, check_public_reply, session, complaint_id, body.public_reply, sealer)
-    action = InformComplainant(
-        actor_unit=staff.unit_code,
-        actor=staff.username,
-        message=body.message,
+    return await case_service.inform_complainant(
+        CaseCall(staff, session, temporal, complaint_id),
+        sealer=sealer,
         channel=body.channel,
+        message=body.message,
         reached=body.reached,
         public_reply=body.public_reply,
-    )
-    return await _act(
-        staff, session, temporal, complaint_id, ComplaintWorkflow.inform_complainant, action
     )
 
 
@@ -235,12 +145,11 @@ async def return_slip(
     """The addressee returns its slip with the findings or the result, and gets the case's
     state; a school's handler, whose school sees the slip but not the case, gets the slip as
     returned (404 for a slip not addressed to the school)."""
-    returned = await slip_work.return_slip(
-        staff, session, temporal, complaint_id, slip_id, body.response
-    )
-    if staff.at_school:
-        return slip_state_out(complaint_id, returned)
-    return await case_state(await temporal.client(), complaint_id)
+    call = CaseCall(staff, session, temporal, complaint_id)
+    answer = await case_service.return_slip(call, slip_id=slip_id, response=body.response)
+    if isinstance(answer, CaseView):
+        return answer
+    return slip_state_out(complaint_id, answer)
 
 
 @router.post("/dispute", response_model=CaseView, status_code=202)
@@ -252,22 +161,11 @@ async def raise_dispute(
     temporal: TemporalDep,
 ) -> CaseView:
     """The handling unit or a related unit disputes the level (before the handling opinion)."""
-    action = RaiseDispute(
-        actor_unit=staff.unit_code,
-        actor=staff.username,
+    return await case_service.raise_dispute(
+        CaseCall(staff, session, temporal, complaint_id),
         proposed_unit=body.proposed_unit,
         reason=body.reason,
     )
-
-    def may_dispute(view: CaseView) -> None:
-        if view.stage not in DISPUTABLE:
-            raise HTTPException(409, detail="只能在研究办理意见之前提出层级争议")
-        verifying = {s.addressee for s in view.slips if s.kind is SlipKind.VERIFICATION}
-        if staff.unit_code not in {view.handling_unit, *verifying}:
-            raise HTTPException(403, detail="只有处理责任单位或相关单位可以提出层级争议")
-
-    method = ComplaintWorkflow.raise_dispute
-    return await _signal(staff, session, temporal, complaint_id, method, action, may_dispute)
 
 
 @router.post("/ruling", response_model=CaseView, status_code=202)
@@ -279,22 +177,11 @@ async def rule_dispute(
     temporal: TemporalDep,
 ) -> CaseView:
     """The ruling unit (裁定) names the unit that handles the case from now on."""
-    action = RuleDispute(
-        actor_unit=staff.unit_code,
-        actor=staff.username,
+    return await case_service.rule_dispute(
+        CaseCall(staff, session, temporal, complaint_id),
         handling_unit=body.handling_unit,
         reason=body.reason,
     )
-
-    def may_rule(view: CaseView) -> None:
-        open_disputes = [d for d in view.disputes if d.ruled_at is None]
-        if not open_disputes:
-            raise HTTPException(409, detail="该案件没有待裁定的层级争议")
-        if open_disputes[-1].ruling_unit != staff.unit_code:
-            raise HTTPException(403, detail=f"应由 {open_disputes[-1].ruling_unit} 裁定")
-
-    method = ComplaintWorkflow.rule_dispute
-    return await _signal(staff, session, temporal, complaint_id, method, action, may_rule)
 
 
 @router.post("/withdrawal", response_model=CaseView, status_code=202)
@@ -307,32 +194,5 @@ async def withdraw(
 ) -> CaseView:
     """The complainant withdraws the complaint, at any step; recorded by the handling unit's
     handler or leader, or by the receiving unit while the case is still its own (403 else)."""
-
-    def may_record(view: CaseView) -> None:
-        if staff.unit_code != view.handling_unit:
-            raise HTTPException(403, detail=WITHDRAWAL_BY)
-        if staff.role not in CASE_ACTORS and staff.unit_code != view.receiving_unit:
-            raise HTTPException(403, detail=WITHDRAWAL_BY)
-
-    action = Withdraw(reason=body.reason, actor_unit=staff.unit_code, actor=staff.username)
-    method = ComplaintWorkflow.withdraw
-    return await _signal(staff, session, temporal, complaint_id, method, action, may_record)
-
-
-async def _signal(
-    staff: Staff,
-    session: Session,
-    temporal: Any,
-    complaint_id: str,
-    method: Any,
-    action: Any,
-    check: Callable[[CaseView], None] | None = None,
-) -> CaseView:
-    """Send a Signal after `check` has passed on the live state; answer the state (the
-    workflow applies the Signal a moment later, hence 202)."""
-    await visible_or_404(session, staff, complaint_id)
-    client = await temporal.client()
-    if check is not None:
-        check(await case_state(client, complaint_id))
-    await workflow_calls.signal(client, complaint_id, method, action)
-    return await case_state(client, complaint_id)
+    call = CaseCall(staff, session, temporal, complaint_id)
+    return await case_service.withdraw(call, reason=body.reason)

@@ -5,7 +5,6 @@ what the manifest says."""
 
 import hashlib
 import json
-import re
 from pathlib import Path
 
 import httpx
@@ -13,24 +12,10 @@ import httpx
 from api.main import wall_clock
 from store.accounts import find_user, reset_password
 from store.db import engine_for, session_scope
+from tests.support.console_support import csrf_of, signed_in
 from tests.support.http_support import PASSWORD, System
 
 VENDOR = Path(__file__).resolve().parents[2] / "api" / "static" / "vendor"
-
-
-async def signed_in(system: System, username: str) -> httpx.AsyncClient:
-    """A client of its own (its own cookies) signed in to the console as `username`."""
-    client = httpx.AsyncClient(transport=system.http._transport, base_url="http://xueji")
-    form = {"username": username, "password": PASSWORD, "next": "/console"}
-    answer = await client.post("/console/login", data=form)
-    assert answer.status_code == 303, answer.text
-    return client
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf" value="([0-9a-f]{64})"', html)
-    assert found, "no CSRF token on the page"
-    return found.group(1)
 
 
 async def test_signing_in_sets_a_strict_cookie_for_the_console_only(system: System) -> None:

@@ -1,0 +1,355 @@
+"""The case page (案件) of the console: the case as its units may read it, refreshed in the
+background, and a form for each action the viewer may take now. Every form goes through the
+service functions of the JSON routes (api/case_service.py).
+
+A refused action shows the page again with the reason beside its form and changes nothing; a
+done one goes back to the page (303) with what was done.
+"""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, ValidationError
+from sqlmodel import Session
+
+from api import case_service
+from api.case_service import CaseCall
+from api.console.auth import PATH, ConsoleUser, ConsoleUserDep, PostedByDep, RefreshDep
+from api.console.case_context import case_page, current_version, read_case
+from api.console.render import page
+from api.deps import SealerDep, SessionDep, TemporalDep, TreeDep
+from api.errors import chinese_message
+from api.schemas.actions import (
+    AssigneeIn,
+    ConfirmationIn,
+    DisputeIn,
+    InformingIn,
+    OpinionIn,
+    ReworkIn,
+    RulingIn,
+    SlipReturnIn,
+    VerificationIn,
+    WithdrawalIn,
+)
+from domain.orgtree import OrgTree
+from domain.roles import CASE_STAFF
+from store.sealing import Sealer
+
+router = APIRouter(prefix=f"{PATH}/cases", tags=["console"], default_response_class=HTMLResponse)
+
+CaseId = Annotated[str, Path(max_length=64)]
+SlipId = Annotated[str, Path(pattern=r"^[VS]\d{1,4}$")]
+Text = Annotated[str, Form(max_length=4000)]
+Codes = Annotated[list[str], Form(max_length=50, default_factory=list)]
+Unit = Annotated[str, Form(max_length=10)]
+# Signals are applied by the workflow a moment after they are sent.
+SIGNALS = frozenset({"dispute", "ruling", "withdrawal"})
+ACTIONS = "verification|opinion|confirmation|rework|informing|assignee|dispute|ruling|withdrawal"
+DONE = rf"^({ACTIONS}|return-[VS]\d{{1,4}})?$"
+SCHOOL_REFUSAL = "学校账号只能办理发给本校的单据，不能查看案件"
+# The field names of the forms, as a reason names them.
+FIELD_NAMES = {
+    "addressees": "核查单位",
+    "executing_units": "承办单位",
+    "instructions": "说明",
+    "opinion": "办理意见",
+    "conclusion": "确认意见",
+    "channel": "告知方式",
+    "message": "告知内容",
+    "public_reply": "公开答复",
+    "response": "反馈内容",
+    "proposed_unit": "建议处理单位",
+    "handling_unit": "裁定处理单位",
+    "reason": "理由",
+    "assignee": "承办人",
+}
+
+
+def _case_staff(user: ConsoleUser) -> None:
+    """Schools work their slips only; administrators no cases (403)."""
+    if user.staff.at_school:
+        raise HTTPException(403, detail=SCHOOL_REFUSAL)
+    if user.staff.role not in CASE_STAFF:
+        raise HTTPException(403, detail=case_service.WRONG_ROLE)
+
+
+@router.get("/{complaint_id}")
+async def show_case(
+    complaint_id: CaseId,
+    user: ConsoleUserDep,
+    session: SessionDep,
+    temporal: TemporalDep,
+    sealer: SealerDep,
+    tree: TreeDep,
+    done: Annotated[str, Query(pattern=DONE)] = "",
+) -> HTMLResponse:
+    """The case, and a form for each action the viewer may take now."""
+    return await _page(user, session, temporal, sealer, tree(), complaint_id, done=done)
+
+
+async def _page(
+    user: ConsoleUser,
+    session: Any,
+    temporal: Any,
+    sealer: Any,
+    tree: OrgTree,
+    complaint_id: str,
+    *,
+    status_code: int = 200,
+    done: str = "",
+    refused: dict[str, Any] | None = None,
+) -> HTMLResponse:
+    _case_staff(user)
+    call = CaseCall(user.staff, session, temporal, complaint_id)
+    shown = await case_page(call, sealer, tree)
+    return page(
+        "console/case.html",
+        status_code,
+        user=user,
+        title=f"案件 {shown.detail.tracking_no}",
+        active="cases",
+        case=shown,
+        done=done,
+        signalled=done in SIGNALS,
+        refused=refused,
+    )
+
+
+@router.get("/{complaint_id}/live")
+def live_parts(
+    complaint_id: CaseId,
+    request: Request,
+    user: RefreshDep,
+    session: SessionDep,
+    sealer: SealerDep,
+    since: str = "",
+) -> Response:
+    """The read-only parts alone, for the page's refresh every 10 seconds: 304 while nothing
+    changed (by the ETag), and a note when the page's forms may be out of date."""
+    _case_staff(user)
+    version = current_version(session, user.staff.unit_code, complaint_id)
+    headers = {"ETag": f'"{version}"', "Cache-Control": "private, no-cache"}
+    if request.headers.get("If-None-Match") == f'"{version}"':
+        return Response(status_code=304, headers=headers)
+    shown = read_case(session, user.staff.unit_code, complaint_id, sealer)
+    answer = page("console/case_live.html", case=shown, changed=since != version)
+    answer.headers.update(headers)
+    return answer
+
+
+# ---------------------------------------------------------------- the action forms
+
+
+@dataclass(frozen=True)
+class Desk:
+    """A form post on a case: who posted it (CSRF checked) and what the request has to act."""
+
+    user: ConsoleUser
+    complaint_id: str
+    session: Session
+    temporal: Any
+    sealer: Sealer
+    tree: OrgTree
+
+    @property
+    def call(self) -> CaseCall:
+        return CaseCall(self.user.staff, self.session, self.temporal, self.complaint_id)
+
+
+async def _desk(
+    complaint_id: CaseId,
+    user: PostedByDep,
+    session: SessionDep,
+    temporal: TemporalDep,
+    sealer: SealerDep,
+    tree: TreeDep,
+) -> Desk:
+    _case_staff(user)
+    return Desk(user, complaint_id, session, temporal, sealer, tree())
+
+
+DeskDep = Annotated[Desk, Depends(_desk)]
+
+
+async def _act(
+    desk: Desk,
+    name: str,
+    values: dict[str, Any],
+    action: Callable[[CaseCall], Awaitable[Any]],
+    body: type[BaseModel] | None = None,
+) -> Response:
+    """Check the form as the JSON body is checked, run the service `action`, and go back to
+    the page; a refusal shows the page again with its reason beside the form `name`."""
+    try:
+        if body is not None:
+            body.model_validate(values)
+        await action(desk.call)
+    except ValidationError as exc:
+        reason = "；".join(_field_message(error) for error in exc.errors())
+        return await _refused(desk, name, 422, reason, values)
+    except HTTPException as exc:
+        if exc.status_code == 404:
+            raise
+        return await _refused(desk, name, exc.status_code, _reason(exc), values)
+    location = f"{PATH}/cases/{quote(desk.complaint_id)}?done={name}"
+    return RedirectResponse(location, status_code=303)
+
+
+async def _refused(
+    desk: Desk, name: str, status_code: int, reason: str, values: dict[str, Any]
+) -> HTMLResponse:
+    refused = {"action": name, "reason": reason, "values": values}
+    return await _page(
+        desk.user,
+        desk.session,
+        desk.temporal,
+        desk.sealer,
+        desk.tree,
+        desk.complaint_id,
+        status_code=status_code,
+        refused=refused,
+    )
+
+
+def _field_message(error: Any) -> str:
+    names = [FIELD_NAMES.get(str(part), "") for part in error["loc"]]
+    label = next((n for n in names if n), "")
+    message = chinese_message(error)
+    return f"{label}：{message}" if label and not message.startswith(label) else message
+
+
+def _reason(exc: HTTPException) -> str:
+    """The Chinese reason of a refusal: its text, or the messages of a 422 naming fields."""
+    if isinstance(exc.detail, str):  # a workflow's reason may begin with its field
+        field_name, colon, rest = exc.detail.partition("：")
+        return (
+            f"{FIELD_NAMES[field_name]}：{rest}"
+            if colon and field_name in FIELD_NAMES
+            else exc.detail
+        )
+    if isinstance(exc.detail, list):
+        return "；".join(_field_message(error) for error in exc.detail)
+    return "无法办理"
+
+
+@router.post("/{complaint_id}/verification")
+async def issue_verification(desk: DeskDep, addressees: Codes, instructions: Text = "") -> Response:
+    values = {"addressees": addressees, "instructions": instructions}
+
+    def issue(call: CaseCall) -> Awaitable[Any]:
+        return case_service.issue_verification(
+            call, tree=desk.tree, addressees=addressees, instructions=instructions
+        )
+
+    return await _act(desk, "verification", values, issue, VerificationIn)
+
+
+@router.post("/{complaint_id}/opinion")
+async def decide_opinion(desk: DeskDep, executing_units: Codes, opinion: Text = "") -> Response:
+    values = {"opinion": opinion, "executing_units": executing_units}
+
+    def decide(call: CaseCall) -> Awaitable[Any]:
+        return case_service.decide_opinion(
+            call, tree=desk.tree, opinion=opinion, executing_units=executing_units
+        )
+
+    return await _act(desk, "opinion", values, decide, OpinionIn)
+
+
+@router.post("/{complaint_id}/confirmation")
+async def confirm_result(desk: DeskDep, conclusion: Text = "") -> Response:
+    def confirm(call: CaseCall) -> Awaitable[Any]:
+        return case_service.confirm_result(call, conclusion=conclusion)
+
+    return await _act(desk, "confirmation", {"conclusion": conclusion}, confirm, ConfirmationIn)
+
+
+@router.post("/{complaint_id}/rework")
+async def rework(desk: DeskDep, executing_units: Codes, instructions: Text = "") -> Response:
+    values = {"executing_units": executing_units, "instructions": instructions}
+
+    def send_back(call: CaseCall) -> Awaitable[Any]:
+        return case_service.rework(
+            call, tree=desk.tree, executing_units=executing_units, instructions=instructions
+        )
+
+    return await _act(desk, "rework", values, send_back, ReworkIn)
+
+
+@router.post("/{complaint_id}/informing")
+async def inform_complainant(
+    desk: DeskDep,
+    channel: Annotated[str, Form(max_length=16)] = "",
+    message: Text = "",
+    reached: Annotated[bool, Form()] = False,
+    public_reply: Text = "",
+) -> Response:
+    values = {
+        "channel": channel,
+        "message": message,
+        "reached": reached,
+        "public_reply": public_reply,
+    }
+
+    def inform(call: CaseCall) -> Awaitable[Any]:
+        body = InformingIn.model_validate(values)
+        return case_service.inform_complainant(
+            call,
+            sealer=desk.sealer,
+            channel=body.channel,
+            message=body.message,
+            reached=body.reached,
+            public_reply=body.public_reply,
+        )
+
+    return await _act(desk, "informing", values, inform)
+
+
+@router.post("/{complaint_id}/slips/{slip_id}/return")
+async def return_slip(desk: DeskDep, slip_id: SlipId, response: Text = "") -> Response:
+    def answer(call: CaseCall) -> Awaitable[Any]:
+        return case_service.return_slip(call, slip_id=slip_id, response=response)
+
+    values = {"response": response}
+    return await _act(desk, f"return-{slip_id}", values, answer, SlipReturnIn)
+
+
+@router.post("/{complaint_id}/dispute")
+async def raise_dispute(desk: DeskDep, proposed_unit: Unit = "", reason: Text = "") -> Response:
+    def dispute(call: CaseCall) -> Awaitable[Any]:
+        return case_service.raise_dispute(call, proposed_unit=proposed_unit, reason=reason)
+
+    values = {"proposed_unit": proposed_unit, "reason": reason}
+    return await _act(desk, "dispute", values, dispute, DisputeIn)
+
+
+@router.post("/{complaint_id}/ruling")
+async def rule_dispute(desk: DeskDep, handling_unit: Unit = "", reason: Text = "") -> Response:
+    def rule(call: CaseCall) -> Awaitable[Any]:
+        return case_service.rule_dispute(call, handling_unit=handling_unit, reason=reason)
+
+    values = {"handling_unit": handling_unit, "reason": reason}
+    return await _act(desk, "ruling", values, rule, RulingIn)
+
+
+@router.post("/{complaint_id}/withdrawal")
+async def withdraw(desk: DeskDep, reason: Text = "") -> Response:
+    def record(call: CaseCall) -> Awaitable[Any]:
+        return case_service.withdraw(call, reason=reason)
+
+    return await _act(desk, "withdrawal", {"reason": reason}, record, WithdrawalIn)
+
+
+@router.post("/{complaint_id}/assignee")
+async def assign_case(
+    desk: DeskDep, assignee: Annotated[str, Form(max_length=32)] = "", reason: Text = ""
+) -> Response:
+    def assign(call: CaseCall) -> Awaitable[Any]:
+        return case_service.assign_case(call, assignee=assignee, reason=reason)
+
+    values = {"assignee": assignee, "reason": reason}
+    return await _act(desk, "assignee", values, assign, AssigneeIn)
