@@ -255,7 +255,7 @@ def banner(settings: Settings) -> str:
     api = f"http://{settings.api_host}:{settings.api_port}"
     lines = [
         "xueji 本地系统已启动 (Ctrl-C 停止全部进程):",
-        f"  工作台:          {api}/console（演示账号见 data/demo-accounts.txt）",
+        f"  工作台:          {api}/console（登录账号见 data/demo-accounts.txt）",
         f"  API:             {api}/api/health",
         f"  API 文档:        {api}/docs",
         f"  公开页面:        {api}/track（进度查询） {api}/directory {api}/faq",
