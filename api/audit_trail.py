@@ -13,6 +13,7 @@ only), the result the status code and its class.
 
 import json
 import logging
+import re
 from datetime import UTC, datetime
 
 from fastapi import FastAPI, Request
@@ -34,6 +35,16 @@ UNAUDITED_ANSWER = json.dumps(
     },
     ensure_ascii=False,
 ).encode("utf-8")
+
+
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+ACTION_LENGTH = 64  # audit_log.action
+
+
+def printable(text: str) -> str:
+    """`text` with control characters escaped (`\\x00`): a path may hold any of them, and
+    PostgreSQL refuses a NUL, which would fail the request's audit record."""
+    return CONTROL.sub(lambda match: f"\\x{ord(match[0]):02x}", text)
 
 
 def result_of(status: int) -> str:
@@ -95,7 +106,8 @@ async def _record(request: Request, status: int) -> bool:
     try:
         await run_in_threadpool(_write, request, status)
     except Exception:
-        log.exception("audit record not written for %s %s", request.method, request.url.path)
+        path = printable(request.url.path)
+        log.exception("audit record not written for %s %s", request.method, path)
         return False
     return True
 
@@ -113,16 +125,17 @@ def _write(request: Request, status: int) -> None:
     state = request.app.state
     staff = getattr(request.state, "staff", None)
     route = request.scope.get("route")
-    action = getattr(route, "name", "") or request.url.path
+    # Without a route (a 404), the path names the action, cut to fit its column.
+    action = printable(getattr(route, "name", "") or request.url.path)[:ACTION_LENGTH]
     with session_scope(state.audit_engine) as session:
         record = audit.append(
             session=session,
             keys=state.audit_keys,
-            actor=staff.username if staff else getattr(request.state, "audit_actor", ""),
+            actor=staff.username if staff else printable(getattr(request.state, "audit_actor", "")),
             actor_unit=staff.unit_code if staff else "",
             actor_role=staff.role if staff else "",
             action=action,
-            target=f"{request.method} {request.url.path}",
+            target=printable(f"{request.method} {request.url.path}"),
             result=result_of(status),
             client=request.client.host if request.client else "",
             now=datetime.now(UTC),

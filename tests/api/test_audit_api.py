@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from store.db import make_engine, session_scope
 from store.models import AuditRecord
@@ -160,3 +160,17 @@ def test_a_write_that_cannot_be_audited_fails_instead_of_succeeding(
     assert "token" not in answer.text
     assert answer.headers["cache-control"] == "no-store"
     assert api.login("clerk.two", PASSWORD).status_code == 200  # audited again: it answers
+
+
+def test_any_path_is_audited_and_answered_as_the_route_answers(api: Api) -> None:
+    # A NUL (which PostgreSQL refuses in text) and a path longer than the action's column:
+    # both once failed the audit record silently, and would now fail the request.
+    headers = api.headers_for("clerk.three")
+    odd = api.client.patch("/api/admin/users/a%00b", json={}, headers=headers)
+    long = api.client.post("/api/" + "x" * 100, json={}, headers=headers)
+
+    assert odd.status_code == 403 and long.status_code == 404
+    with Session(api.engine) as session:
+        newest = session.exec(select(AuditRecord).order_by(col(AuditRecord.seq).desc())).all()
+        assert newest[1].target == "PATCH /api/admin/users/a\\x00b"
+        assert newest[0].action == ("/api/" + "x" * 100)[:64]
