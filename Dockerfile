@@ -15,7 +15,7 @@ ENV PYTHONUNBUFFERED=1 \
 RUN groupadd --system --gid 10001 xueji \
     && useradd --system --uid 10001 --gid xueji --home-dir /var/lib/xueji \
         --shell /usr/sbin/nologin xueji \
-    && install -d -o xueji -g xueji /var/lib/xueji /var/lib/xueji/calendar
+    && install -d -o xueji -g xueji /var/lib/xueji /var/lib/xueji/calendar /var/lib/xueji/audit
 
 # The Chinese TrueType font the slip PDFs embed (AR PL UMing, api/slip_pdf.py).
 RUN apt-get update \

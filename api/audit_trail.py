@@ -3,24 +3,48 @@ target, result, client address, time.
 
 A middleware writes it when the answer is known and before the caller gets it, so refusals and
 failures are recorded as well as successes (a request that fails with an error as
-`failed:500`). The caller is whoever `current_staff` found (routes put it on `request.state`);
-the login route names the attempted username itself. Personal data never goes into a record:
-the target is the path (ids and codes only), the result the status code and its class.
+`failed:500`). It fails closed: when the record cannot be written, the caller gets a 500 in
+Chinese instead of the answer, never an unaudited success. After the record is committed, the
+chain's new head goes to the heads file (`store/audit_heads.py`). The caller is whoever
+`current_staff` found (routes put it on `request.state`); the login route names the attempted
+username itself. Personal data never goes into a record: the target is the path (ids and codes
+only), the result the status code and its class.
 """
 
+import json
 import logging
+import re
 from datetime import UTC, datetime
 
 from fastapi import FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from store import audit
+from store import audit, audit_heads
 from store.db import session_scope
 
 log = logging.getLogger(__name__)
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 UNAUDITED = ("/api/track/", "/api/codec/")  # public reads and the Web UI's decoding
+# What the caller hears when its request could not be audited. The route has run by then, so
+# what it changed may stand: say so, rather than invite a blind retry.
+UNAUDITED_ANSWER = json.dumps(
+    {
+        "detail": "审计日志写入失败，本次请求按失败处理。操作可能已经生效，"
+        "请先核对结果再决定是否重试，并联系系统管理员。"
+    },
+    ensure_ascii=False,
+).encode("utf-8")
+
+
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+ACTION_LENGTH = 64  # audit_log.action
+
+
+def printable(text: str) -> str:
+    """`text` with control characters escaped (`\\x00`): a path may hold any of them, and
+    PostgreSQL refuses a NUL, which would fail the request's audit record."""
+    return CONTROL.sub(lambda match: f"\\x{ord(match[0]):02x}", text)
 
 
 def result_of(status: int) -> str:
@@ -54,38 +78,70 @@ class AuditWrites:
             await self.app(scope, receive, send)
             return
         recorded = False
+        withheld = False  # the answer could not be audited: none of it reaches the caller
 
         async def record_then_send(message: Message) -> None:
-            nonlocal recorded
+            nonlocal recorded, withheld
+            if withheld:
+                return
             if message["type"] == "http.response.start" and not recorded:
                 recorded = True
-                await run_in_threadpool(_write, Request(scope), message["status"])
+                if not await _record(Request(scope), message["status"]):
+                    withheld = True
+                    await _answer_unaudited(send)
+                    return
             await send(message)
 
         try:
             await self.app(scope, receive, record_then_send)
         except Exception:
-            if not recorded:  # the server error handler outside answers 500
-                await run_in_threadpool(_write, Request(scope), 500)
+            if not recorded:  # the server error handler outside answers 500 either way
+                recorded = True
+                await _record(Request(scope), 500)
             raise
 
 
+async def _record(request: Request, status: int) -> bool:
+    """Write the audit record of `request`; False (logged) when it could not be written."""
+    try:
+        await run_in_threadpool(_write, request, status)
+    except Exception:
+        path = printable(request.url.path)
+        log.exception("audit record not written for %s %s", request.method, path)
+        return False
+    return True
+
+
+async def _answer_unaudited(send: Send) -> None:
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(UNAUDITED_ANSWER)).encode("ascii")),
+    ]
+    await send({"type": "http.response.start", "status": 500, "headers": headers})
+    await send({"type": "http.response.body", "body": UNAUDITED_ANSWER})
+
+
 def _write(request: Request, status: int) -> None:
+    state = request.app.state
     staff = getattr(request.state, "staff", None)
     route = request.scope.get("route")
-    action = getattr(route, "name", "") or request.url.path
+    # Without a route (a 404), the path names the action, cut to fit its column.
+    action = printable(getattr(route, "name", "") or request.url.path)[:ACTION_LENGTH]
+    with session_scope(state.audit_engine) as session:
+        record = audit.append(
+            session=session,
+            keys=state.audit_keys,
+            actor=staff.username if staff else printable(getattr(request.state, "audit_actor", "")),
+            actor_unit=staff.unit_code if staff else "",
+            actor_role=staff.role if staff else "",
+            action=action,
+            target=printable(f"{request.method} {request.url.path}"),
+            result=result_of(status),
+            client=request.client.host if request.client else "",
+            now=datetime.now(UTC),
+        )
+        seq, head, at = record.seq, record.hash, record.at
     try:
-        with session_scope(request.app.state.engine) as session:
-            audit.append(
-                session=session,
-                actor=staff.username if staff else getattr(request.state, "audit_actor", ""),
-                actor_unit=staff.unit_code if staff else "",
-                actor_role=staff.role if staff else "",
-                action=action,
-                target=f"{request.method} {request.url.path}",
-                result=result_of(status),
-                client=request.client.host if request.client else "",
-                now=datetime.now(UTC),
-            )
-    except Exception:  # the answer stands; ops see the gap in the log and in the chain count
-        log.exception("audit record not written for %s %s", request.method, request.url.path)
+        audit_heads.export_head(state.audit_heads, seq=seq, hash=head, at=at)
+    except OSError:  # the record stands; the next head exported covers this one too
+        log.error("audit head %d not written to %s", seq, state.audit_heads)

@@ -42,9 +42,11 @@ from api.routes import (
 )
 from api.security_headers import SecurityHeaders
 from api.temporal_link import TemporalLink, TemporalUnavailable
+from core.keys import AuditKeys
 from core.settings import Settings, get_settings
+from store import audit_heads
 from store.calendar import StoreCalendar
-from store.db import engine_for, hand_over_the_interpreter_sooner
+from store.db import engine_for, hand_over_the_interpreter_sooner, make_engine
 from store.sealing import Sealer
 from store.tree import StoreTree
 
@@ -67,8 +69,21 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         hand_over_the_interpreter_sooner()
+        try:  # refuse to serve writes that could not export their audit heads
+            audit_heads.prepare(settings.audit_heads_path)
+        except OSError as exc:
+            raise RuntimeError(
+                f"拒绝启动 API：审计链头文件 {settings.audit_heads_path} 无法写入（{exc.strerror}）"
+            ) from None
         app.state.settings = settings
         app.state.engine = engine_for(settings)
+        app.state.audit_engine = (
+            make_engine(settings.audit_database_url)
+            if settings.audit_database_url
+            else app.state.engine
+        )
+        app.state.audit_keys = AuditKeys(settings.audit_keys)
+        app.state.audit_heads = settings.audit_heads_path
         app.state.temporal = TemporalLink(settings)
         app.state.sealer = Sealer(settings.store_keys)
         app.state.clock = clock
@@ -77,6 +92,7 @@ def create_app(
         app.state.limiter = new_limiter()
         yield
         app.state.engine.dispose()
+        app.state.audit_engine.dispose()
 
     app = FastAPI(
         title="xueji 学籍投诉处理",

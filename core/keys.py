@@ -3,11 +3,14 @@
 Keys are configured as ``"k2:BASE64,k1:BASE64"`` (the first is active, see `parse_keys`): new
 data is sealed under the active key, old data is opened with whichever configured key it
 names, so keys rotate without re-encrypting. The look-up key for keyed hashes of ID and phone
-numbers is one 32-byte key (`parse_lookup_key`).
+numbers is one 32-byte key (`parse_lookup_key`). The audit keys (`AuditKeys`) key the audit
+log's HMAC chain, in the same format: the first signs, all verify.
 """
 
 import base64
 import binascii
+import hashlib
+import hmac
 import os
 import re
 import secrets
@@ -26,6 +29,8 @@ DEV_KEY_ID = "dev"
 DEV_KEY = b"xueji-dev-key-NOT-FOR-PRODUCTION"
 DEV_KEY_SPEC = f"{DEV_KEY_ID}:{base64.b64encode(DEV_KEY).decode('ascii')}"
 DEV_LOOKUP_KEY = base64.b64encode(b"xueji-dev-lookup-NOT-FOR-PRODUCT").decode("ascii")
+DEV_AUDIT_KEY = b"xueji-dev-audit-key-NOT-FOR-PROD"
+DEV_AUDIT_KEY_SPEC = f"{DEV_KEY_ID}:{base64.b64encode(DEV_AUDIT_KEY).decode('ascii')}"
 # The local SMS gateway's access key and secret (`xueji dev`, the tests): public as well.
 DEV_SMS_ACCESS_KEY = "xueji-dev"
 DEV_SMS_SECRET = "xueji-dev-sms-secret-NOT-FOR-PRODUCTION"
@@ -94,19 +99,20 @@ class Keyring:
             raise tampered from None
 
 
-def parse_keys(spec: str) -> tuple[dict[str, bytes], str]:
+def parse_keys(spec: str, *, kind: str = "加密密钥") -> tuple[dict[str, bytes], str]:
     """Parse ``"k2:BASE64,k1:BASE64"`` into ({id: key}, active id); the first entry is active.
 
     Keys are standard or URL-safe base64 of 32 bytes. A bad spec raises ValueError naming the
-    entry (by position and id, never by its key material) and the reason, in Chinese.
+    entry (by position and id, never by its key material) and the reason, in Chinese; `kind`
+    names the keys in it ("审计密钥").
     """
     if not spec.strip():
-        raise ValueError("加密密钥配置为空：格式应为 编号:BASE64密钥[,编号:BASE64密钥...]")
+        raise ValueError(f"{kind}配置为空：格式应为 编号:BASE64密钥[,编号:BASE64密钥...]")
     keys: dict[str, bytes] = {}
     positions: dict[str, int] = {}
     for position, entry in enumerate(spec.split(","), start=1):
         entry = entry.strip()
-        where = f"加密密钥配置第 {position} 项"
+        where = f"{kind}配置第 {position} 项"
         if not entry:
             raise ValueError(f"{where}为空（多余的逗号？）")
         key_id, colon, encoded = (part.strip() for part in entry.partition(":"))
@@ -126,7 +132,7 @@ def parse_keys(spec: str) -> tuple[dict[str, bytes], str]:
         if key is None:
             raise ValueError(f"{where}不是有效的 base64（标准或 URL 安全字母表均可）")
         if len(key) != KEY_SIZE:
-            raise ValueError(f"{where}解码后为 {len(key)} 字节，AES-256 需要 {KEY_SIZE} 字节")
+            raise ValueError(f"{where}解码后为 {len(key)} 字节，应为 {KEY_SIZE} 字节")
         keys[key_id] = key
         positions[key_id] = position
     return keys, next(iter(keys))
@@ -172,3 +178,27 @@ def parse_lookup_key(value: str) -> bytes:
 
 def is_dev_lookup_key(value: str) -> bool:
     return secrets.compare_digest(parse_lookup_key(value), parse_lookup_key(DEV_LOOKUP_KEY))
+
+
+def is_dev_audit_key(spec: str) -> bool:
+    """Whether the audit key spec configures the public development audit key (under any id):
+    with it, anyone could recompute the audit chain. ValueError for a spec that does not parse."""
+    keys, _ = parse_keys(spec, kind="审计密钥")
+    return any(secrets.compare_digest(key, DEV_AUDIT_KEY) for key in keys.values())
+
+
+class AuditKeys:
+    """The HMAC-SHA256 keys of the audit chain: the active key signs, any configured key
+    verifies what it signed, so the key can rotate while old entries still verify."""
+
+    def __init__(self, spec: str) -> None:
+        self._keys, self.active_key_id = parse_keys(spec, kind="审计密钥")
+
+    def knows(self, key_id: str) -> bool:
+        return key_id in self._keys
+
+    def mac(self, message: bytes, key_id: str | None = None) -> str:
+        """HMAC-SHA256 (hex) of `message` under `key_id` (the active key by default);
+        KeyError when that key is not configured."""
+        key = self._keys[key_id or self.active_key_id]
+        return hmac.new(key, message, hashlib.sha256).hexdigest()

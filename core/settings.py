@@ -22,12 +22,15 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.keys import (
+    DEV_AUDIT_KEY_SPEC,
     DEV_KEY_SPEC,
     DEV_LOOKUP_KEY,
     DEV_SMS_ACCESS_KEY,
     DEV_SMS_SECRET,
+    is_dev_audit_key,
     is_dev_key,
     is_dev_lookup_key,
+    parse_keys,
     parse_lookup_key,
 )
 from domain.process import DeadlinePolicy
@@ -104,6 +107,23 @@ class Settings(BaseSettings):
             "32-byte key (standard base64) of the keyed hashes that find cases by ID card or"
             " phone number; production must replace the development default"
         ),
+    )
+    audit_keys: str = Field(
+        DEV_AUDIT_KEY_SPEC,
+        description=(
+            "HMAC keys of the audit log's chain, same format as payload_keys (the first signs,"
+            " all verify); production must replace the development default"
+        ),
+    )
+    audit_heads: Path | None = Field(
+        None,
+        description="file the newest audit chain head is appended to after each audited write,"
+        " for the operator to ship off the host; empty means data_dir/audit-heads.jsonl",
+    )
+    audit_database_url: str = Field(
+        "",
+        description="SQLAlchemy URL the API writes audit records through, as a PostgreSQL role"
+        " that may only insert into the audit log; empty means the store's own URL",
     )
     smtp_host: str = Field(
         "", description="SMTP server for e-mail notifications; empty: outbox only"
@@ -198,6 +218,12 @@ class Settings(BaseSettings):
         parse_lookup_key(value)
         return value
 
+    @field_validator("audit_keys")
+    @classmethod
+    def _audit_keys_parse(cls, value: str) -> str:
+        parse_keys(value, kind="审计密钥")
+        return value
+
     @field_validator("public_rate_limit", "login_rate_limit")
     @classmethod
     def _rate_limit_parses(cls, value: str) -> str:
@@ -243,6 +269,7 @@ class Settings(BaseSettings):
             ("XUEJI_PAYLOAD_KEYS", is_dev_key(self.payload_keys)),
             ("XUEJI_STORE_KEYS", is_dev_key(self.store_keys)),
             ("XUEJI_LOOKUP_KEY", is_dev_lookup_key(self.lookup_key)),
+            ("XUEJI_AUDIT_KEYS", is_dev_audit_key(self.audit_keys)),
         ):
             if public:
                 problems.append(f"{name} 使用了公开的开发密钥，{why}")
@@ -261,6 +288,15 @@ class Settings(BaseSettings):
         """The store's SQLite file; None when the store is another database (PostgreSQL)."""
         url = self.store_url
         return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+
+    @property
+    def audit_heads_path(self) -> Path:
+        return self.audit_heads or self.data_dir / "audit-heads.jsonl"
+
+    @property
+    def audit_store_url(self) -> str:
+        """Where audit records are written: the audit role's URL, else the store's."""
+        return self.audit_database_url or self.store_url
 
     @property
     def calendar_path(self) -> Path:

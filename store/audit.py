@@ -1,25 +1,36 @@
-"""The audit log (审计日志): append-only, hash-chained, verifiable (DESIGN §7).
+"""The audit log (审计日志): append-only, chained under a key, verifiable (DESIGN §7).
 
-Each entry's hash is SHA-256 over a canonical JSON of its fields and the previous entry's
-hash, so editing, inserting or deleting an entry breaks the chain at that entry. There is no
-update or delete here; `purge_before` drops only a prefix older than the retention period and
-leaves an anchor (the last purged hash) from which verification continues.
+`append` adds an entry whose hash is an HMAC under the active audit key of its fields and the
+previous entry's hash (the rules and the verification are in `store/audit_chain.py`). There is
+no update or delete here; `purge_before` drops only a prefix older than the retention period
+and leaves an anchor (the last purged hash, sealed with the key when it was keyed) from which
+verification continues.
 """
 
-import hashlib
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 from sqlmodel import Session, col, delete, func, select
 
+from core.keys import AuditKeys
 from domain.workdays import SHANGHAI, beijing_minute
+from store.audit_chain import (
+    KEYED,
+    UNKEYED,
+    anchor_mac,
+    chain_start,
+    entry_mac,
+    latest_anchor,
+    verify,
+)
 from store.models import AuditAnchor, AuditRecord
 
-GENESIS = "0" * 64
 RETENTION = timedelta(days=180)
 RESULTS = ("ok", "refused", "failed")
+# Writers of the chain on PostgreSQL take this transaction-level advisory lock: a table lock
+# in EXCLUSIVE mode would need UPDATE rights, which the insert-only audit role must not have.
+ADVISORY_LOCK = 0x78756A69_61756474  # "xuji" "audt"
 EXPORT_HEADER = [
     "序号",
     "时间",
@@ -32,6 +43,7 @@ EXPORT_HEADER = [
     "客户端地址",
     "前一条哈希",
     "哈希",
+    "密钥编号",
 ]
 
 
@@ -42,6 +54,7 @@ class AuditRetentionError(ValueError):
 def append(
     *,
     session: Session,
+    keys: AuditKeys,
     actor: str,
     actor_unit: str,
     actor_role: str,
@@ -51,7 +64,8 @@ def append(
     client: str,
     now: datetime | None = None,
 ) -> AuditRecord:
-    """Add the next entry of the chain in the caller's transaction and return it.
+    """Add the next entry of the chain, under the active audit key, in the caller's
+    transaction and return it.
 
     `result` is "ok", or "refused:reason" / "failed:reason". Concurrent writers are
     serialised until the caller commits, so keep the transaction short.
@@ -61,7 +75,7 @@ def append(
     if result.split(":", 1)[0] not in RESULTS:
         raise ValueError(f"audit result must start with one of {RESULTS}: {result!r}")
     _lock(session)
-    last_seq, prev_hash = _chain_end(session)
+    last_seq, prev_hash, follows = _chain_end(session)
     record = AuditRecord(
         seq=last_seq + 1,
         at=(now or datetime.now(UTC)).astimezone(UTC),
@@ -74,50 +88,12 @@ def append(
         client=client,
         prev_hash=prev_hash,
         hash="",
+        key_id=keys.active_key_id,
     )
-    record.hash = entry_hash(record)
+    record.hash = entry_mac(record, keys=keys, follows=follows)
     session.add(record)
     session.flush()
     return record
-
-
-def entry_hash(record: AuditRecord) -> str:
-    """SHA-256 (hex) of the canonical JSON of the entry's fields and its prev_hash."""
-    fields = {
-        "seq": record.seq,
-        "at": record.at.astimezone(UTC).isoformat(timespec="microseconds"),
-        "actor": record.actor,
-        "actor_unit": record.actor_unit,
-        "actor_role": record.actor_role,
-        "action": record.action,
-        "target": record.target,
-        "result": record.result,
-        "client": record.client,
-        "prev_hash": record.prev_hash,
-    }
-    canonical = json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def verify(*, session: Session) -> int | None:
-    """The seq of the first entry that breaks the chain, or None when the whole log holds.
-
-    An entry breaks the chain when its hash does not match its fields, its prev_hash is not
-    the previous entry's hash (or the purge anchor's), or its seq does not follow on.
-    """
-    expected_seq, expected_prev = _anchor(session)
-    query = select(AuditRecord).order_by(col(AuditRecord.seq)).execution_options(yield_per=1000)
-    for record in session.exec(query):
-        expected_seq += 1
-        broken = (
-            record.seq != expected_seq
-            or record.prev_hash != expected_prev
-            or record.hash != entry_hash(record)
-        )
-        if broken:
-            return record.seq
-        expected_prev = record.hash
-    return None
 
 
 def count(*, session: Session) -> int:
@@ -142,6 +118,7 @@ def export(*, session: Session) -> Iterator[list[str]]:
             r.client,
             r.prev_hash,
             r.hash,
+            r.key_id or "",
         ]
 
 
@@ -176,12 +153,13 @@ def csv_safe(cell: str) -> str:
     return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
 
 
-def purge_before(*, session: Session, cutoff: datetime, now: datetime) -> int:
+def purge_before(*, session: Session, keys: AuditKeys, cutoff: datetime, now: datetime) -> int:
     """Delete the oldest entries, those before `cutoff`, and return how many went.
 
     Refuses a cutoff less than 180 days before `now`, and a log whose chain is broken (a
     purge must not erase the evidence). Deletes only a prefix of the chain, up to the first
-    entry at or after `cutoff`, and anchors the rest with the last purged entry's hash.
+    entry at or after `cutoff`, and anchors the rest with the last purged entry's hash,
+    sealed under the active audit key when that entry was keyed.
     """
     if cutoff > now - RETENTION:
         raise AuditRetentionError(
@@ -189,9 +167,9 @@ def purge_before(*, session: Session, cutoff: datetime, now: datetime) -> int:
             f"{beijing_minute(now - RETENTION)} 之前的记录"
         )
     _lock(session)
-    broken = verify(session=session)
+    broken = verify(session=session, keys=keys)
     if broken is not None:
-        raise AuditRetentionError(f"审计日志第 {broken} 条校验未通过，不能清理，请先调查")
+        raise AuditRetentionError(f"审计日志第 {broken.seq} 条校验未通过，不能清理，请先调查")
     kept = select(func.min(AuditRecord.seq)).where(col(AuditRecord.at) >= cutoff)
     first_kept = session.exec(kept).one()
     prefix = select(AuditRecord).order_by(col(AuditRecord.seq).desc()).limit(1)
@@ -200,12 +178,14 @@ def purge_before(*, session: Session, cutoff: datetime, now: datetime) -> int:
     last_purged = session.exec(prefix).first()
     if last_purged is None:
         return 0
-    first_seq, _ = _anchor(session)
-    session.add(
-        AuditAnchor(
-            through_seq=last_purged.seq, hash=last_purged.hash, cutoff=cutoff, purged_at=now
-        )
+    first_seq, _, _ = chain_start(latest_anchor(session))
+    anchor = AuditAnchor(
+        through_seq=last_purged.seq, hash=last_purged.hash, cutoff=cutoff, purged_at=now
     )
+    if last_purged.key_id is not None:
+        anchor.key_id = keys.active_key_id
+        anchor.mac = anchor_mac(anchor, keys=keys)
+    session.add(anchor)
     session.exec(delete(AuditRecord).where(col(AuditRecord.seq) <= last_purged.seq))  # type: ignore[call-overload]
     session.flush()
     return last_purged.seq - first_seq
@@ -214,24 +194,18 @@ def purge_before(*, session: Session, cutoff: datetime, now: datetime) -> int:
 def _lock(session: Session) -> None:
     """Serialise writers of the chain until the caller's transaction ends."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("LOCK TABLE audit_log IN EXCLUSIVE MODE"))
+        session.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": ADVISORY_LOCK})
     else:
         # SQLite: a write as the transaction's first statement takes the database's write
         # lock (waiting for other writers) before the chain's end is read.
         session.execute(text("UPDATE audit_anchor SET hash = hash WHERE 1 = 0"))
 
 
-def _chain_end(session: Session) -> tuple[int, str]:
-    """The last entry's seq and hash; the anchor's (or the genesis) when the log is empty."""
-    query = select(AuditRecord.seq, AuditRecord.hash).order_by(col(AuditRecord.seq).desc())
-    last = session.exec(query.limit(1)).first()
+def _chain_end(session: Session) -> tuple[int, str, str]:
+    """The last entry's seq, hash and link kind; the anchor's (or the genesis) when the log
+    is empty."""
+    query = select(AuditRecord.seq, AuditRecord.hash, AuditRecord.key_id)
+    last = session.exec(query.order_by(col(AuditRecord.seq).desc()).limit(1)).first()
     if last is not None:
-        return last[0], last[1]
-    return _anchor(session)
-
-
-def _anchor(session: Session) -> tuple[int, str]:
-    """Where verification starts: the latest purge anchor, or seq 0 and the genesis hash."""
-    query = select(AuditAnchor).order_by(col(AuditAnchor.through_seq).desc()).limit(1)
-    anchor = session.exec(query).first()
-    return (anchor.through_seq, anchor.hash) if anchor else (0, GENESIS)
+        return last[0], last[1], UNKEYED if last[2] is None else KEYED
+    return chain_start(latest_anchor(session))

@@ -8,14 +8,14 @@ import io
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime
 from sqlmodel import Session
 
 from api.deps import AuditorDep, Offset, SessionDep
 from api.schemas.audit import AuditEntry, AuditPage, Verification
-from store import audit
+from store import audit, audit_chain, audit_heads
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
 
@@ -69,8 +69,18 @@ def export(_: AuditorDep, session: SessionDep) -> StreamingResponse:
 
 
 @router.get("/verify")
-def verify(_: AuditorDep, session: SessionDep) -> Verification:
-    """Check the hash chain entry by entry; the first entry that breaks it, if any."""
-    broken = audit.verify(session=session)
-    count = audit.count(session=session)
-    return Verification(intact=broken is None, count=count, first_broken_seq=broken)
+def verify(_: AuditorDep, session: SessionDep, request: Request) -> Verification:
+    """Check the chain entry by entry, and that it reaches every head in this host's heads
+    file; the first entry that breaks it, if any, and why."""
+    try:
+        heads = audit_heads.read_heads(request.app.state.audit_heads)
+    except audit_heads.HeadsFileError as exc:
+        raise HTTPException(status_code=500, detail=str(exc)) from None
+    broken = audit_chain.verify(session=session, keys=request.app.state.audit_keys, heads=heads)
+    return Verification(
+        intact=broken is None,
+        count=audit.count(session=session),
+        heads=len(heads),
+        first_broken_seq=broken.seq if broken else None,
+        reason=broken.reason if broken else None,
+    )

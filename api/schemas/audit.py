@@ -19,6 +19,7 @@ class AuditEntry(Reply):
     client: str
     prev_hash: str
     hash: str
+    key_id: str | None
 
 
 class AuditPage(BaseModel):
@@ -31,4 +32,6 @@ class AuditPage(BaseModel):
 class Verification(BaseModel):
     intact: bool
     count: int
+    heads: int  # how many exported heads the chain was checked against
     first_broken_seq: int | None
+    reason: str | None  # why that entry breaks the chain, in Chinese

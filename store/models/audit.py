@@ -8,8 +8,10 @@ from sqlmodel import Field, SQLModel
 from store.models.columns import AwareDateTime, at_
 
 # ---------------------------------------------------------------- the audit log
-# Append-only and hash-chained (store/audit.py): each row's hash covers its fields and the
-# hash of the row before, so an edited, inserted or deleted row breaks the chain.
+# Append-only and chained (store/audit.py): each row's hash is an HMAC under the audit key of
+# its fields and the hash of the row before, so an edited, inserted or deleted row breaks the
+# chain, and nobody without the key can compute a new one. Rows written before the key
+# (key_id NULL) carry a plain SHA-256 and may only come before every keyed row.
 
 
 class AuditRecord(SQLModel, table=True):
@@ -26,7 +28,8 @@ class AuditRecord(SQLModel, table=True):
     result: str  # "ok", or "refused:reason" / "failed:reason"
     client: str = Field(max_length=64)  # the client's address
     prev_hash: str = Field(max_length=64)
-    hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)  # HMAC-SHA256 under key_id; SHA-256 when key_id is None
+    key_id: str | None = Field(default=None, max_length=64)
 
 
 class AuditAnchor(SQLModel, table=True):
@@ -37,3 +40,7 @@ class AuditAnchor(SQLModel, table=True):
     hash: str = Field(max_length=64)
     cutoff: datetime = at_()
     purged_at: datetime = at_()
+    # Set when the last purged row was keyed: an HMAC over this anchor, so that nobody without
+    # the key can pose as a purge to cut off rows.
+    key_id: str | None = Field(default=None, max_length=64)
+    mac: str | None = Field(default=None, max_length=64)

@@ -12,8 +12,10 @@ import pytest
 from sqlmodel import Session, col, func, select
 
 from api.routes import complaints as complaints_routes
+from core.keys import DEV_AUDIT_KEY_SPEC, AuditKeys
 from domain.workdays import WorkdayCalendar
-from store import audit
+from store import audit_chain
+from store.audit_heads import read_heads
 from store.db import engine_for, session_scope
 from store.intake import take_ticket
 from store.models import AuditRecord, Case
@@ -21,6 +23,8 @@ from store.sealing import Sealer
 from tests.support.demo import CHANG_AN, CHANG_AN_SCHOOL, CITY, PROVINCE, QIAO_XI, XIN_HUA
 from tests.support.http_support import COMPLAINT, USERS, System, register, visible
 from tests.support.waiting import eventually
+
+AUDIT_KEYS = AuditKeys(DEV_AUDIT_KEY_SPEC)
 
 
 async def test_registration_routes_the_case_and_answers_its_first_deadline(
@@ -313,7 +317,9 @@ async def test_every_write_leaves_an_audit_record(system: System) -> None:
     with session_scope(engine) as session:
         records = session.exec(select(AuditRecord).order_by(col(AuditRecord.seq))).all()
         rows = [(r.actor, r.actor_unit, r.actor_role, r.action, r.result) for r in records]
-        assert audit.verify(session=session) is None
+        heads = read_heads(system.settings.audit_heads_path)
+        assert audit_chain.verify(session=session, keys=AUDIT_KEYS, heads=heads) is None
+        assert {head.seq for head in heads} == {r.seq for r in records}
         clients = {r.client for r in records}
     engine.dispose()
     logins = [row for row in rows if row[3] == "login"]

@@ -2,14 +2,17 @@
 
 import csv
 import io
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
-from sqlmodel import select
+from sqlalchemy import text
+from sqlmodel import Session, col, select
 
-from store.db import session_scope
+from store.db import make_engine, session_scope
 from store.models import AuditRecord
-from tests.support.api_support import Api
+from tests.support.api_support import PASSWORD, Api
 
 
 @pytest.fixture
@@ -84,6 +87,7 @@ def test_verify_finds_the_first_broken_entry(api: Api, auditor: dict[str, str]) 
     broken = api.client.get("/api/audit/verify", headers=auditor).json()
     assert broken["intact"] is False
     assert broken["first_broken_seq"] == 2
+    assert "HMAC" in broken["reason"]
 
 
 def test_only_the_auditor_reads_and_nobody_edits(api: Api, auditor: dict[str, str]) -> None:
@@ -108,3 +112,65 @@ def test_an_offset_beyond_any_page_is_a_422_naming_it(api: Api, path: str) -> No
     assert answer.status_code == 422, answer.text
     assert answer.json()["detail"][0]["loc"] == ["query", "offset"]
     assert api.client.get(path, params={"offset": 2**31 - 1}, headers=headers).status_code == 200
+
+
+def heads_file(api: Api) -> Path:
+    return Path(api.client.app.state.audit_heads)  # type: ignore[attr-defined]
+
+
+def test_each_audited_write_exports_the_chain_head(api: Api, auditor: dict[str, str]) -> None:
+    with session_scope(api.engine) as session:
+        records = session.exec(select(AuditRecord).order_by(col(AuditRecord.seq))).all()
+        expected = [(r.seq, r.hash) for r in records]
+        assert {r.key_id for r in records} == {"dev"}
+    lines = [json.loads(line) for line in heads_file(api).read_text().splitlines()]
+    assert sorted((line["seq"], line["hash"]) for line in lines) == expected
+
+
+def test_verify_finds_the_newest_entries_deleted(api: Api, auditor: dict[str, str]) -> None:
+    intact = api.client.get("/api/audit/verify", headers=auditor).json()
+    assert intact["intact"] is True and intact["heads"] == intact["count"]
+    newest = intact["count"]  # the verify request itself is a read: not audited
+
+    with api.engine.begin() as connection:
+        connection.execute(text("DELETE FROM audit_log WHERE seq >= :seq"), {"seq": newest - 1})
+
+    truncated = api.client.get("/api/audit/verify", headers=auditor).json()
+    assert truncated["intact"] is False
+    assert truncated["first_broken_seq"] == newest - 1
+    assert "其后的记录被删除" in truncated["reason"]
+
+
+def test_a_write_that_cannot_be_audited_fails_instead_of_succeeding(
+    api: Api, tmp_path: Path
+) -> None:
+    api.add_user("clerk.two")
+    state = api.client.app.state  # type: ignore[attr-defined]
+    working = state.audit_engine
+    # A store without the audit table: every audit record fails to be written.
+    state.audit_engine = make_engine(f"sqlite:///{tmp_path / 'no-audit-table.db'}")
+    try:
+        answer = api.login("clerk.two")
+    finally:
+        state.audit_engine.dispose()
+        state.audit_engine = working
+
+    assert answer.status_code == 500
+    assert "审计日志写入失败" in answer.json()["detail"]
+    assert "token" not in answer.text
+    assert answer.headers["cache-control"] == "no-store"
+    assert api.login("clerk.two", PASSWORD).status_code == 200  # audited again: it answers
+
+
+def test_any_path_is_audited_and_answered_as_the_route_answers(api: Api) -> None:
+    # A NUL (which PostgreSQL refuses in text) and a path longer than the action's column:
+    # both once failed the audit record silently, and would now fail the request.
+    headers = api.headers_for("clerk.three")
+    odd = api.client.patch("/api/admin/users/a%00b", json={}, headers=headers)
+    long = api.client.post("/api/" + "x" * 100, json={}, headers=headers)
+
+    assert odd.status_code == 403 and long.status_code == 404
+    with Session(api.engine) as session:
+        newest = session.exec(select(AuditRecord).order_by(col(AuditRecord.seq).desc())).all()
+        assert newest[1].target == "PATCH /api/admin/users/a\\x00b"
+        assert newest[0].action == ("/api/" + "x" * 100)[:64]

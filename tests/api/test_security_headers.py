@@ -29,6 +29,7 @@ def test_production_serves_no_interactive_docs(tmp_path: Path) -> None:
         payload_keys=f"k1:{generate_key()}",
         store_keys=f"s1:{generate_key()}",
         lookup_key=generate_key(),
+        audit_keys=f"a1:{generate_key()}",
     )
     client = TestClient(create_app(production))  # no lifespan: nothing here needs the store
     for path in ("/docs", "/redoc", "/openapi.json"):

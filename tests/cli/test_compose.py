@@ -18,7 +18,7 @@ import yaml
 from pydantic import AliasChoices
 
 from api.routes.codec import router as codec_router
-from core.keys import is_dev_key, is_dev_lookup_key, parse_keys, parse_lookup_key
+from core.keys import is_dev_audit_key, is_dev_key, is_dev_lookup_key, parse_keys, parse_lookup_key
 from core.settings import Settings
 from workflows.search_attributes import cli_registrations
 from xueji.cli import app
@@ -29,7 +29,7 @@ DOCKERFILE = ROOT / "Dockerfile"
 ENV_EXAMPLE = ROOT / ".env.example"
 OPERATIONS = ROOT / "docs" / "operations.md"
 
-KEYS = ("XUEJI_PAYLOAD_KEYS", "XUEJI_STORE_KEYS", "XUEJI_LOOKUP_KEY")
+KEYS = ("XUEJI_PAYLOAD_KEYS", "XUEJI_STORE_KEYS", "XUEJI_LOOKUP_KEY", "XUEJI_AUDIT_KEYS")
 # `$$` is compose's escape for a literal `$` (shell variables of a command), not a variable.
 VARIABLE = re.compile(
     r"\$(?:\$|\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?P<rest>[^}]*)\}|(?P<bare>[A-Za-z_]\w*))"
@@ -240,6 +240,8 @@ def test_env_example_has_no_secrets_and_generators_that_work() -> None:
         if name == "XUEJI_LOOKUP_KEY":
             parse_lookup_key(made)
             assert not is_dev_lookup_key(made)
+        elif name == "XUEJI_AUDIT_KEYS":
+            assert not is_dev_audit_key(made)
         elif name in KEYS:
             parse_keys(made)
             assert not is_dev_key(made)

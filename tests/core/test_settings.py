@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from api.main import create_app
-from core.keys import generate_key
+from core.keys import DEV_AUDIT_KEY_SPEC, generate_key
 from core.settings import Settings
 from domain.process import DeadlinePolicy
 from tests.support.local import WORKER_SCRIPT, XUEJI
@@ -28,10 +28,10 @@ def test_a_step_without_days_is_refused_by_name(monkeypatch: pytest.MonkeyPatch)
 
 def test_production_needs_its_own_keys() -> None:
     own = f"k1:{generate_key()}"
-    lookup = generate_key()
+    lookup, audit = generate_key(), f"a1:{generate_key()}"
     assert Settings(environment="development").production_problems() == []
     problems = Settings(
-        environment="production", store_keys=own, lookup_key=lookup
+        environment="production", store_keys=own, lookup_key=lookup, audit_keys=audit
     ).production_problems()
     assert problems == ["XUEJI_PAYLOAD_KEYS 使用了公开的开发密钥，生产环境必须配置自己的密钥"]
     ready = Settings(
@@ -39,14 +39,46 @@ def test_production_needs_its_own_keys() -> None:
         store_keys=own,
         payload_keys=f"k2:{generate_key()}",
         lookup_key=lookup,
+        audit_keys=audit,
     )
     assert ready.production_problems() == []
 
 
 def test_production_needs_its_own_lookup_key() -> None:
-    keys = {"store_keys": f"k1:{generate_key()}", "payload_keys": f"k2:{generate_key()}"}
+    keys = {
+        "store_keys": f"k1:{generate_key()}",
+        "payload_keys": f"k2:{generate_key()}",
+        "audit_keys": f"a1:{generate_key()}",
+    }
     problems = Settings(environment="production", **keys).production_problems()
     assert problems == ["XUEJI_LOOKUP_KEY 使用了公开的开发密钥，生产环境必须配置自己的密钥"]
+
+
+def test_production_needs_its_own_audit_key() -> None:
+    keys = {
+        "store_keys": f"k1:{generate_key()}",
+        "payload_keys": f"k2:{generate_key()}",
+        "lookup_key": generate_key(),
+    }
+    problems = Settings(environment="production", **keys).production_problems()
+    assert problems == ["XUEJI_AUDIT_KEYS 使用了公开的开发密钥，生产环境必须配置自己的密钥"]
+    # Under any id, beside a key of its own: anyone could still sign with it.
+    mixed = f"a2:{generate_key()},{DEV_AUDIT_KEY_SPEC.replace('dev:', 'old:')}"
+    problems = Settings(environment="production", audit_keys=mixed, **keys).production_problems()
+    assert problems == ["XUEJI_AUDIT_KEYS 使用了公开的开发密钥，生产环境必须配置自己的密钥"]
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [("", "审计密钥配置为空"), ("a1:c2hvcnQ=", "应为 32 字节"), ("a1:not base64!", "base64")],
+)
+def test_a_malformed_audit_key_is_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch, value: str, why: str
+) -> None:
+    monkeypatch.setenv("XUEJI_AUDIT_KEYS", value)
+    with pytest.raises(ValidationError, match="audit_keys") as refused:
+        Settings()
+    assert why in str(refused.value)
 
 
 @pytest.mark.parametrize("value", ["not base64!", "c2hvcnQ="])
@@ -66,7 +98,7 @@ def test_worker_refuses_to_start_in_production_with_development_keys() -> None:
     )
     assert done.returncode == 1
     assert "XUEJI_PAYLOAD_KEYS" in done.stderr and "XUEJI_STORE_KEYS" in done.stderr
-    assert "XUEJI_LOOKUP_KEY" in done.stderr
+    assert "XUEJI_LOOKUP_KEY" in done.stderr and "XUEJI_AUDIT_KEYS" in done.stderr
 
 
 def test_api_refuses_to_start_in_production_with_development_keys(tmp_path: Path) -> None:
@@ -125,7 +157,12 @@ def test_the_api_refuses_the_development_keys_on_any_address_but_loopback() -> N
     )
     assert done.returncode == 1, done.stderr
     assert done.stderr.startswith("拒绝启动 API：\n")
-    for variable in ("XUEJI_PAYLOAD_KEYS", "XUEJI_STORE_KEYS", "XUEJI_LOOKUP_KEY"):
+    for variable in (
+        "XUEJI_PAYLOAD_KEYS",
+        "XUEJI_STORE_KEYS",
+        "XUEJI_LOOKUP_KEY",
+        "XUEJI_AUDIT_KEYS",
+    ):
         assert (
             f"  {variable} 使用了公开的开发密钥，监听 0.0.0.0 时必须配置自己的密钥" in done.stderr
         )
@@ -140,6 +177,6 @@ def test_only_loopback_addresses_may_use_the_development_keys(host: str, refused
     assert bool(Settings().exposure_problems(host)) is refused
     own = Settings(
         payload_keys=f"k1:{generate_key()}", store_keys=f"s1:{generate_key()}",
-        lookup_key=generate_key(),
+        lookup_key=generate_key(), audit_keys=f"a1:{generate_key()}",
     )  # fmt: skip
     assert own.exposure_problems(host) == []

@@ -1,17 +1,21 @@
 """The migrations build exactly the tables the models describe, on both stores."""
 
+from datetime import UTC, datetime
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.command import downgrade
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
 import store.models  # noqa: F401  (registers the tables)
-from core.keys import DEV_KEY_SPEC, DEV_LOOKUP_KEY, parse_lookup_key
+from core.keys import DEV_AUDIT_KEY_SPEC, DEV_KEY_SPEC, DEV_LOOKUP_KEY, AuditKeys, parse_lookup_key
 from core.settings import get_settings
-from store.db import make_engine
+from store import audit, audit_chain
+from store.db import make_engine, session_scope
 from store.migrate import alembic_config, upgrade
+from store.models import AuditRecord
 from store.sealing import Sealer
 from store.search_index import student_name_hash, token_hashes
 
@@ -248,5 +252,44 @@ def test_0020_marks_the_rows_tried_before_it_as_mailed(store_url: str) -> None:
         downgrade(alembic_config(store_url), "0019_search_index")
         columns = {c["name"] for c in inspect(engine).get_columns("notification_outbox")}
         assert "channel" not in columns
+    finally:
+        engine.dispose()
+
+
+def test_0021_keeps_the_entries_written_before_the_key_verifying(store_url: str) -> None:
+    upgrade(store_url, "0020_outbox_channel")
+    engine = make_engine(store_url)
+    at = datetime(2030, 3, 4, 1, 0, tzinfo=UTC)
+    prev = audit_chain.GENESIS
+    try:
+        with engine.begin() as connection:  # as 0004 to 0020 wrote them: SHA-256, no key
+            for seq in (1, 2):
+                entry = AuditRecord(
+                    seq=seq, at=at, actor=f"clerk{seq}", actor_unit="130102",
+                    actor_role="clerk", action="login", target="POST /api/auth/login",
+                    result="ok", client="192.0.2.7", prev_hash=prev, hash="",
+                )  # fmt: skip
+                entry.hash = audit_chain.entry_hash(entry)
+                row = entry.model_dump(exclude={"key_id"})
+                columns = ", ".join(row)
+                values = ", ".join(f":{name}" for name in row)
+                connection.execute(
+                    text(f"INSERT INTO audit_log ({columns}) VALUES ({values})"), row
+                )
+                prev = entry.hash
+        upgrade(store_url)
+        keys = AuditKeys(DEV_AUDIT_KEY_SPEC)
+        with session_scope(engine) as session:
+            audit.append(
+                session=session, keys=keys, actor="clerk3", actor_unit="130102",
+                actor_role="clerk", action="login", target="POST /api/auth/login",
+                result="ok", client="192.0.2.7", now=at,
+            )  # fmt: skip
+        with Session(engine) as session:
+            assert audit_chain.verify(session=session, keys=keys) is None
+            third = session.get(AuditRecord, 3)
+            assert third is not None and third.key_id == "dev" and third.prev_hash == prev
+        downgrade(alembic_config(store_url), "0020_outbox_channel")
+        assert "key_id" not in {c["name"] for c in inspect(engine).get_columns("audit_log")}
     finally:
         engine.dispose()
