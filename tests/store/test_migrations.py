@@ -256,8 +256,8 @@ def test_0020_marks_the_rows_tried_before_it_as_mailed(store_url: str) -> None:
         engine.dispose()
 
 
-def test_0021_keeps_the_entries_written_before_the_key_verifying(store_url: str) -> None:
-    upgrade(store_url, "0020_outbox_channel")
+def test_0023_keeps_the_entries_written_before_the_key_verifying(store_url: str) -> None:
+    upgrade(store_url, "0022_login_guesses")
     engine = make_engine(store_url)
     at = datetime(2030, 3, 4, 1, 0, tzinfo=UTC)
     prev = audit_chain.GENESIS
@@ -289,7 +289,7 @@ def test_0021_keeps_the_entries_written_before_the_key_verifying(store_url: str)
             assert audit_chain.verify(session=session, keys=keys) is None
             third = session.get(AuditRecord, 3)
             assert third is not None and third.key_id == "dev" and third.prev_hash == prev
-        downgrade(alembic_config(store_url), "0020_outbox_channel")
+        downgrade(alembic_config(store_url), "0022_login_guesses")
         assert "key_id" not in {c["name"] for c in inspect(engine).get_columns("audit_log")}
     finally:
         engine.dispose()

@@ -5,8 +5,8 @@ and a purge anchor of keyed entries carries its own HMAC (`audit_anchor.key_id`,
 Nothing is rewritten: the entries before this revision verify under the old rule, and the
 first keyed entry seals the last of them (its HMAC covers that entry's hash).
 
-Revision ID: 0021_audit_keyed
-Revises: 0020_outbox_channel
+Revision ID: 0023_audit_keyed
+Revises: 0022_login_guesses
 Create Date: 2026-12-05
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0021_audit_keyed"
-down_revision: str | None = "0020_outbox_channel"
+revision: str = "0023_audit_keyed"
+down_revision: str | None = "0022_login_guesses"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
