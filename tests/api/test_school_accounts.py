@@ -8,10 +8,8 @@ from typing import Any
 
 from sqlmodel import select
 
-from api.main import wall_clock
 from store.db import engine_for, session_scope
 from store.models import CaseAccess
-from tests.support.api_support import create_account
 from tests.support.demo import CHANG_AN, CHANG_AN_SCHOOL, CITY, QIAO_XI, QIAO_XI_SCHOOL
 from tests.support.http_support import COMPLAINT, PASSWORD, System, register, visible
 from tests.support.waiting import eventually
@@ -22,19 +20,8 @@ FIRST_PASSWORD = "Initial-Pass-1"  # chosen by the sysadmin, changed at the firs
 
 def add_sysadmin(system: System, username: str, unit_code: str) -> None:
     """A sysadmin with TOTP enrolled, signed in (past the login's limit per address)."""
-    engine = engine_for(system.settings)
-    with session_scope(engine) as session:
-        create_account(
-            session,
-            username=username,
-            unit_code=unit_code,
-            role="sysadmin",
-            password=PASSWORD,
-            now=wall_clock(),
-            totp=True,
-        )
-    engine.dispose()
-    system.open_session(username, wall_clock())
+    system.add_account(username, unit_code=unit_code, role="sysadmin", totp=True)
+    system.open_session(username)
 
 
 def school_user(username: str, role: str, unit_code: str = CHANG_AN_SCHOOL) -> dict[str, str]:
@@ -56,7 +43,7 @@ async def add_school_account(
     created = await system.post(admin, "/api/admin/users", school_user(username, role))
     assert created.status_code == 201, created.text
     if not log_in:
-        system.open_session(username, wall_clock())
+        system.open_session(username)
         return
     login = {"username": username, "password": FIRST_PASSWORD}
     answer = await system.http.post("/api/auth/login", json=login)

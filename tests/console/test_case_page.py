@@ -2,13 +2,9 @@
 the actions a viewer is offered, refusals shown beside their form with nothing changed, the
 CSRF token every action needs, and the background refresh answering 304 while nothing changed."""
 
-from datetime import UTC, datetime
-
-from store.db import engine_for, session_scope
-from tests.support.api_support import create_account
 from tests.support.console_support import csrf_of, signed_in
 from tests.support.demo import CHANG_AN, CHANG_AN_SCHOOL, SHANG_CHENG
-from tests.support.http_support import PASSWORD, System, register, visible
+from tests.support.http_support import System, register, visible
 from tests.support.waiting import eventually
 
 
@@ -54,18 +50,7 @@ async def test_the_page_shows_the_case_masked_and_only_the_viewers_actions(
 
 async def test_a_school_account_is_refused_the_case_page(system: System) -> None:
     created = await register(system)
-    engine = engine_for(system.settings)
-    with session_scope(engine) as session:
-        create_account(
-            session,
-            username="ca1z_handler",
-            unit_code=CHANG_AN_SCHOOL,
-            role="handler",
-            password=PASSWORD,
-            now=datetime.now(UTC),
-            totp=False,
-        )
-    engine.dispose()
+    system.add_account("ca1z_handler", unit_code=CHANG_AN_SCHOOL, role="handler")
     school = await signed_in(system, "ca1z_handler")
     try:
         refused = await school.get(f"/console/cases/{created['id']}")

@@ -9,13 +9,11 @@ import httpx
 import pytest
 from sqlmodel import func, select
 
-from api.main import wall_clock
 from store.db import engine_for, session_scope
 from store.models import Intake
 from tests.console.test_console_sign_in import csrf_of, signed_in
-from tests.support.api_support import create_account
 from tests.support.demo import CHANG_AN_SCHOOL, QIAO_XI_SCHOOL, SHANG_CHENG_SCHOOLS
-from tests.support.http_support import PASSWORD, System
+from tests.support.http_support import System
 
 CALL = {
     "channel": "phone",
@@ -193,18 +191,7 @@ async def test_a_form_without_the_sessions_csrf_token_is_refused(
 
 
 async def test_only_a_bureaus_case_staff_may_register(system: System) -> None:
-    engine = engine_for(system.settings)
-    with session_scope(engine) as session:
-        create_account(
-            session,
-            username="ca1z_clerk",
-            unit_code=CHANG_AN_SCHOOL,
-            role="clerk",
-            password=PASSWORD,
-            now=wall_clock(),
-            totp=False,
-        )
-    engine.dispose()
+    system.add_account("ca1z_clerk", unit_code=CHANG_AN_SCHOOL, role="clerk")
     school = await signed_in(system, "ca1z_clerk")
     try:
         for address in ("/console/register", "/console/register/schools?school_q=长安"):

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from sqlmodel import col, select
 
-from api.main import wall_clock
 from store.accounts import get_policy, update_policy
 from store.db import engine_for, session_scope
 from store.models import PasswordPolicyBase, StaffSession, StaffUser
@@ -29,7 +28,7 @@ def age_sessions_of(console: Console, username: str, idle: timedelta) -> None:
     with session_scope(engine) as session:
         user_id = session.exec(select(StaffUser.id).where(StaffUser.username == username)).one()
         for row in session.exec(select(StaffSession).where(col(StaffSession.user_id) == user_id)):
-            row.last_seen_at = wall_clock() - idle
+            row.last_seen_at = console.system.now() - idle
             session.add(row)
     engine.dispose()
 

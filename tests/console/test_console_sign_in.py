@@ -9,7 +9,6 @@ from pathlib import Path
 
 import httpx
 
-from api.main import wall_clock
 from store.accounts import find_user, reset_password
 from store.db import engine_for, session_scope
 from tests.support.console_support import csrf_of, signed_in
@@ -69,7 +68,7 @@ async def test_an_administrator_chosen_password_is_changed_first(system: System)
     with session_scope(engine) as session:  # as an administrator's reset leaves it
         user = find_user(session=session, username="sjz_clerk")
         assert user is not None
-        reset_password(session=session, user=user, password="Temporary-Pass-9", now=wall_clock())
+        reset_password(session=session, user=user, password="Temporary-Pass-9", now=system.now())
     engine.dispose()
     client = httpx.AsyncClient(transport=system.http._transport, base_url="http://xueji")
     try:

@@ -8,12 +8,9 @@ from io import BytesIO
 from openpyxl import load_workbook
 from playwright.async_api import Page
 
-from api.main import wall_clock
-from store.db import engine_for, session_scope
-from tests.support.api_support import create_account
 from tests.support.browser import Console, accessible, screenshot
 from tests.support.demo import CHANG_AN, CHANG_AN_SCHOOL
-from tests.support.http_support import COMPLAINT, PASSWORD, System, register, visible
+from tests.support.http_support import COMPLAINT, System, register, visible
 from tests.support.waiting import eventually
 
 OTHER_CHANG_AN_SCHOOL = "2130102002"  # 长安区第二中学
@@ -63,19 +60,9 @@ async def test_a_county_handler_returns_a_slip(console: Console) -> None:
 
 async def test_a_schools_handler_signs_in_and_returns_its_slip(console: Console) -> None:
     system = console.system
-    engine = engine_for(system.settings)
-    with session_scope(engine) as session:
-        create_account(
-            session,
-            username="yz.handler",
-            unit_code=CHANG_AN_SCHOOL,
-            role="handler",
-            password=PASSWORD,
-            now=wall_clock(),
-            totp=False,
-            display_name="陈老师",
-        )
-    engine.dispose()
+    system.add_account(
+        "yz.handler", unit_code=CHANG_AN_SCHOOL, role="handler", display_name="陈老师"
+    )
     ours = await register(system)
     await visible(system, "sjz_handler", ours["id"])
     await slip_to(system, "sjz_handler", ours["id"], CHANG_AN_SCHOOL)

@@ -76,7 +76,37 @@ class System:
         assert answer.status_code == 200, answer.text
         self.tokens[username] = answer.json()["token"]
 
-    def open_session(self, username: str, now: datetime) -> None:
+    def now(self) -> datetime:
+        """The app's own clock: what its sessions and accounts are timed by."""
+        return self.app.state.clock()  # type: ignore[no-any-return]
+
+    def add_account(
+        self,
+        username: str,
+        *,
+        unit_code: str,
+        role: str,
+        totp: bool = False,
+        display_name: str = "",
+    ) -> str | None:
+        """An account made in the store at the app's clock (not signed in); with `totp`,
+        enrolled, returning its secret."""
+        engine = engine_for(self.settings)
+        with session_scope(engine) as session:
+            secret = create_account(
+                session,
+                username=username,
+                unit_code=unit_code,
+                role=role,
+                password=PASSWORD,
+                now=self.now(),
+                totp=totp,
+                display_name=display_name,
+            )
+        engine.dispose()
+        return secret
+
+    def open_session(self, username: str) -> None:
         """A session of the user opened in the store, past the login and its limit per client
         address (for a test that needs more users than one address may log in a minute)."""
         engine = engine_for(self.settings)
@@ -84,7 +114,7 @@ class System:
             user = find_user(session=session, username=username)
             assert user is not None, username
             grant = Granted(user=user, must_change_password=False, must_enrol_totp=False)
-            self.tokens[username] = open_session(session=session, grant=grant, now=now)
+            self.tokens[username] = open_session(session=session, grant=grant, now=self.now())
         engine.dispose()
 
     def as_(self, username: str) -> dict[str, str]:
@@ -162,7 +192,7 @@ async def running_system(
         for username in USERS:
             await system.log_in(username, secrets[username], clock())
         for username in MORE_USERS:
-            system.open_session(username, clock())
+            system.open_session(username)
         yield system
 
 
