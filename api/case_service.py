@@ -19,11 +19,11 @@ from api.answers import in_beijing_time
 from api.case_access import case_state, slip_on_route, visible_or_404
 from api.case_reading import check_public_reply
 from api.deps import store_call
-from api.security import Staff, field_error
+from api.security import Staff, check_role, field_error
 from domain.orgtree import OrgTree, UnknownCodeError
 from domain.process import DISPUTABLE, TERMINAL, InformChannel, SlipKind, Stage
 from domain.records import SlipState, SlipStatus
-from domain.roles import CASE_ACTORS, CASE_STAFF, Role
+from domain.roles import CASE_ACTORS, CASE_STAFF, SCHOOL_SLIP_ACTORS, Role
 from store.accounts import find_user, list_users
 from store.models import StaffUser
 from store.sealing import Sealer
@@ -44,7 +44,6 @@ from workflows.messages.complaint import (
 from workflows.messages.slip import AssignSlip
 from workflows.slip import SlipWorkflow
 
-WRONG_ROLE = "当前角色无权执行此操作"
 WITHDRAWAL_BY = "只有处理单位的承办人或领导，或案件仍由本单位处理时的受理人员，可以登记撤回"
 TOO_LATE_TO_DISPUTE = "只能在研究办理意见之前提出层级争议"
 NOT_A_PARTY = "只有处理责任单位或相关单位可以提出层级争议"
@@ -63,11 +62,6 @@ class CaseCall:
 
 
 # ---------------------------------------------------------------- who may act, now
-
-
-def _role(staff: Staff, roles: tuple[str, ...]) -> None:
-    if staff.role not in roles:
-        raise HTTPException(403, detail=WRONG_ROLE)
 
 
 def dispute_refusal(staff: Staff, view: CaseView) -> HTTPException | None:
@@ -203,7 +197,7 @@ async def _update(
 ) -> CaseView:
     """The Update on the case; `slips_to` (field, units, tree): units that slips will be
     addressed to, which must lie in the handling unit's subtree."""
-    _role(call.staff, CASE_ACTORS)
+    check_role(call.staff, CASE_ACTORS)
     await ensure_visible(call)
     if slips_to is not None:
         field_name, units, tree = slips_to
@@ -278,7 +272,7 @@ async def inform_complainant(
     public_reply: str = "",
 ) -> CaseView:
     """The complainant told the result by `channel`; a public reply naming them is a 422."""
-    _role(call.staff, CASE_ACTORS)
+    check_role(call.staff, CASE_ACTORS)
     await ensure_visible(call)
     session = call.session
     await store_call(session, check_public_reply, session, call.complaint_id, public_reply, sealer)
@@ -301,8 +295,7 @@ async def return_slip(call: CaseCall, *, slip_id: str, response: str) -> CaseVie
     """The addressee returns its slip: a bureau gets the case's state, a school (which sees
     the slip but not the case) the slip as returned (404 for one not addressed to it)."""
     staff = call.staff
-    if not staff.at_school:
-        _role(staff, CASE_ACTORS)
+    check_role(staff, CASE_ACTORS, SCHOOL_SLIP_ACTORS)
     returned = await slip_work.return_slip(
         staff, call.session, call.temporal, call.complaint_id, slip_id, response
     )
@@ -331,7 +324,7 @@ async def _signal(
 async def raise_dispute(call: CaseCall, *, proposed_unit: str, reason: str = "") -> CaseView:
     """The handling unit or a related unit disputes the level (before the handling opinion)."""
     staff = call.staff
-    _role(staff, CASE_ACTORS)
+    check_role(staff, CASE_ACTORS)
     action = RaiseDispute(
         actor_unit=staff.unit_code, actor=staff.username, proposed_unit=proposed_unit, reason=reason
     )
@@ -343,7 +336,7 @@ async def raise_dispute(call: CaseCall, *, proposed_unit: str, reason: str = "")
 async def rule_dispute(call: CaseCall, *, handling_unit: str, reason: str = "") -> CaseView:
     """The ruling unit (裁定) names the unit that handles the case from now on."""
     staff = call.staff
-    _role(staff, CASE_ACTORS)
+    check_role(staff, CASE_ACTORS)
     action = RuleDispute(
         actor_unit=staff.unit_code, actor=staff.username, handling_unit=handling_unit, reason=reason
     )
@@ -355,7 +348,7 @@ async def rule_dispute(call: CaseCall, *, handling_unit: str, reason: str = "") 
 async def withdraw(call: CaseCall, *, reason: str = "") -> CaseView:
     """The complainant withdraws the complaint, recorded by whom `withdrawal_refusal` allows."""
     staff = call.staff
-    _role(staff, CASE_STAFF)
+    check_role(staff, CASE_STAFF)
     action = Withdraw(reason=reason, actor_unit=staff.unit_code, actor=staff.username)
     return await _signal(
         call, ComplaintWorkflow.withdraw, action, lambda view: withdrawal_refusal(staff, view)
@@ -386,7 +379,7 @@ def assignable(session: Session, unit_code: str) -> list[StaffUser]:
 async def assign_case(call: CaseCall, *, assignee: str, reason: str = "") -> CaseView:
     """Name the handling unit's person in charge of the case (指定承办人)."""
     staff, session = call.staff, call.session
-    _role(staff, CASE_ACTORS)
+    check_role(staff, CASE_ACTORS)
 
     await ensure_visible(call)
     await store_call(session, check_assignee, session, staff, assignee)

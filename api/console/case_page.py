@@ -35,6 +35,7 @@ from api.schemas.actions import (
     VerificationIn,
     WithdrawalIn,
 )
+from api.security import check_role
 from domain.orgtree import OrgTree
 from domain.roles import CASE_STAFF
 from store.sealing import Sealer
@@ -71,10 +72,7 @@ FIELD_NAMES = {
 
 def _case_staff(user: ConsoleUser) -> None:
     """Schools work their slips only; administrators no cases (403)."""
-    if user.staff.at_school:
-        raise HTTPException(403, detail=SCHOOL_REFUSAL)
-    if user.staff.role not in CASE_STAFF:
-        raise HTTPException(403, detail=case_service.WRONG_ROLE)
+    check_role(user.staff, CASE_STAFF, school_refusal=SCHOOL_REFUSAL)
 
 
 @router.get("/{complaint_id}")
