@@ -7,8 +7,10 @@ failures are recorded as well as successes (a request that fails with an error a
 Chinese instead of the answer, never an unaudited success. After the record is committed, the
 chain's new head goes to the heads file (`store/audit_heads.py`). The caller is whoever
 `current_staff` found (routes put it on `request.state`); the login route names the attempted
-username itself. Personal data never goes into a record: the target is the path (ids and codes
-only), the result the status code and its class.
+username itself. A route may add what the path does not say to the target, through
+`request.state.audit_detail` (say which account, role and fields an account change touched).
+Personal data never goes into a record: the target is the path (ids and codes only) and that
+detail, the result the status code and its class.
 """
 
 import json
@@ -121,6 +123,12 @@ async def _answer_unaudited(send: Send) -> None:
     await send({"type": "http.response.body", "body": UNAUDITED_ANSWER})
 
 
+def _target(request: Request) -> str:
+    detail = getattr(request.state, "audit_detail", "")
+    target = f"{request.method} {request.url.path}"
+    return f"{target} {detail}" if detail else target
+
+
 def _write(request: Request, status: int) -> None:
     state = request.app.state
     staff = getattr(request.state, "staff", None)
@@ -135,7 +143,7 @@ def _write(request: Request, status: int) -> None:
             actor_unit=staff.unit_code if staff else "",
             actor_role=staff.role if staff else "",
             action=action,
-            target=printable(f"{request.method} {request.url.path}"),
+            target=printable(_target(request)),
             result=result_of(status),
             client=request.client.host if request.client else "",
             now=datetime.now(UTC),
