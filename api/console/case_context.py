@@ -18,6 +18,7 @@ from api.case_reading import case_detail
 from api.case_service import Actions, CaseCall
 from api.deps import store_call
 from api.schemas.complaints import CaseDetail
+from api.temporal_link import TemporalUnavailable
 from domain.orgtree import OrgTree, UnknownCodeError
 from domain.process import INFORM_CHANNEL_NAMES, TERMINAL, Stage
 from store.models import Case, CaseClock, CaseSlip, TimelineRow
@@ -45,6 +46,8 @@ class CasePage:
     detail: CaseDetail
     names: Names
     version: str  # the ETag of the read-only parts
+    handles: bool = False  # the viewer's unit handles the case: may read the data in full
+    offline: bool = False  # Temporal out of reach: the case is shown, nothing can be done
     view: CaseView | None = None
     actions: Actions = field(default_factory=Actions)
     addressees: list[ChoiceGroup] = field(default_factory=list)
@@ -89,6 +92,7 @@ def read_case(session: Session, unit_code: str, complaint_id: str, sealer: Seale
         detail=case_detail(session, case, sealer),
         names=Names(session),
         version=version_of(session, case),
+        handles=case.handling_unit == unit_code,
     )
 
 
@@ -105,7 +109,11 @@ async def case_page(call: CaseCall, sealer: Sealer, tree: OrgTree) -> CasePage:
         return shown
     try:
         shown.view = await case_service.live_state(call)
-    except HTTPException:  # finished meanwhile, or Temporal away: show, offer nothing
+    except TemporalUnavailable:
+        shown.offline = True
+        return shown
+    except HTTPException as exc:  # finished meanwhile, or Temporal away: show, offer nothing
+        shown.offline = exc.status_code == 503
         return shown
     shown.actions = case_service.actions_of(staff, shown.view)
     await store_call(session, _choices, shown, session, tree, staff.unit_code)
