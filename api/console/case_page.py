@@ -21,7 +21,14 @@ from api.audit_trail import PERSONAL_READ
 from api.case_reading import pending_case, personal_data
 from api.case_service import CaseCall
 from api.console.auth import PATH, ConsoleUser, ConsoleUserDep, PostedByDep, RefreshDep
-from api.console.case_context import case_page, current_version, read_case, seen_case
+from api.console.case_context import (
+    case_page,
+    choice_label,
+    current_version,
+    found_choices,
+    read_case,
+    seen_case,
+)
 from api.console.reasons import FIELD_NAMES, field_message, reason_of
 from api.console.render import page
 from api.deps import SealerDep, SessionDep, TemporalDep, TreeDep, store_call
@@ -50,6 +57,11 @@ CaseId = Annotated[str, Path(max_length=64)]
 SlipId = Annotated[str, Path(pattern=r"^[VS]\d{1,4}$")]
 Text = Annotated[str, Form(max_length=4000)]
 Codes = Annotated[list[str], Form(max_length=50, default_factory=list)]
+Find = Annotated[str, Query(max_length=40)]
+Picked = Annotated[list[str], Query(max_length=50, default_factory=list)]
+# The forms with a picker of units and schools, and the field each picks into.
+PICKED = {"verification": "addressees", "opinion": "executing_units", "rework": "executing_units"}
+Picker = Annotated[str, Query(pattern=r"^(verification|opinion|rework)?$")]
 Unit = Annotated[str, Form(max_length=10)]
 # Signals are applied by the workflow a moment after they are sent.
 SIGNALS = frozenset({"dispute", "ruling", "withdrawal"})
@@ -72,11 +84,16 @@ async def show_case(
     sealer: SealerDep,
     tree: TreeDep,
     done: Annotated[str, Query(pattern=DONE)] = "",
+    find: Find = "",
+    picker: Picker = "",
 ) -> HTMLResponse:
     """The case, and a form for each action the viewer may take now; a complaint the unit
-    has just registered, whose case is not written yet, says so."""
+    has just registered, whose case is not written yet, says so. `find` searches the units
+    and schools of `picker` (a browser without JavaScript; htmx asks `addressees`)."""
     try:
-        return await _page(user, session, temporal, sealer, tree(), complaint_id, done=done)
+        return await _page(
+            user, session, temporal, sealer, tree(), complaint_id, done=done, find=(picker, find)
+        )
     except HTTPException as exc:
         if exc.status_code != 404:
             raise
@@ -105,10 +122,12 @@ async def _page(
     status_code: int = 200,
     done: str = "",
     refused: dict[str, Any] | None = None,
+    find: tuple[str, str] = ("", ""),
 ) -> HTMLResponse:
     _case_staff(user)
     call = CaseCall(user.staff, session, temporal, complaint_id)
-    shown = await case_page(call, sealer, tree)
+    picker, text = find
+    shown = await case_page(call, sealer, tree, find=text if picker else "")
     return page(
         "console/case.html",
         status_code,
@@ -120,7 +139,31 @@ async def _page(
         signalled=done in SIGNALS,
         refused=refused,
         field_names=FIELD_NAMES,
+        find_for=picker,
     )
+
+
+@router.get("/{complaint_id}/addressees")
+def found_addressees(
+    complaint_id: CaseId,
+    user: ConsoleUserDep,
+    session: SessionDep,
+    tree: TreeDep,
+    addressees: Picked,
+    executing_units: Picked,
+    find: Find = "",
+    picker: Picker = "verification",
+) -> HTMLResponse:
+    """The picker's search as one types (htmx): units and schools below the handling unit
+    whose name holds the text or whose code starts with it, as checkboxes of the form, after
+    those picked from an earlier search (sent back checked, so they stay)."""
+    _case_staff(user)
+    case = seen_case(session, user.staff.unit_code, complaint_id)
+    org = tree()
+    found = found_choices(session, org, case.handling_unit, find)
+    name = PICKED[picker or "verification"]
+    kept = [(code, choice_label(org, code)) for code in dict.fromkeys(addressees + executing_units)]
+    return page("console/case_found.html", found=found, find=find.strip(), name=name, kept=kept)
 
 
 @router.get("/{complaint_id}/personal", dependencies=[PERSONAL_READ])

@@ -164,3 +164,29 @@ async def test_a_refused_action_says_why_and_changes_nothing(console: Console) -
     await stage_shown(city, "告知投诉人")
     await accessible(city)
     await screenshot(city, "case-refused")
+
+
+async def test_a_school_the_complaint_does_not_name_is_found_as_one_types(
+    console: Console,
+) -> None:
+    created = await register(console.system)
+    case_id = created["id"]
+    await visible(console.system, "sjz_handler", case_id)
+    city = await open_case(console, "sjz_handler", case_id)
+    form = city.locator("#action-verification")
+    await form.get_by_label("核查要求（可不填）").fill("请核查两所学校")  # typed first: kept
+
+    await form.get_by_label("查找其他单位或学校").fill("长安区第二")
+    await form.get_by_label("长安区第二中学（长安区教育局）").check()
+    await form.get_by_label("查找其他单位或学校").fill("实验小学")
+    await expect(form.get_by_label("长安区实验小学（长安区教育局）")).to_be_visible()
+    await expect(form.get_by_label("长安区第二中学（长安区教育局）")).to_be_checked()
+    await form.get_by_label("石家庄市桥西区第一中学").check()
+    await accessible(city)
+    await screenshot(city, "case-picker-search")
+    assert city.url.endswith(case_id)  # searched in place: the page was never left
+    await expect(form.get_by_label("核查要求（可不填）")).to_have_value("请核查两所学校")
+
+    await form.get_by_role("button", name="下发核查单").click()
+    await expect(city.get_by_role("status")).to_contain_text("已下发核查单")
+    await expect(city.locator("#case-live")).to_contain_text("长安区第二中学", timeout=REFRESH_MS)
