@@ -8,13 +8,13 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from domain.records import CaseRecord, Complainant, Registration, Student
 from store.intake import take_ticket
-from store.models import AuditRecord
 from tests.console.test_console_sign_in import csrf_of
 from tests.support.api_support import PASSWORD, T0, Api
+from tests.support.audit_support import last_seq, records_since
 from tests.support.case_support import SEALER, snapshot, write
 
 CASE = "c-records"
@@ -60,25 +60,10 @@ def console_of(api: Api, browsers: list[TestClient], username: str | None) -> Te
     return client
 
 
-def records_since(api: Api, seq: int) -> list[tuple[str, str, str, str]]:
-    """(actor, action, target, result) of the audit entries after `seq`, oldest first."""
-    with Session(api.engine) as session:
-        rows = session.exec(
-            select(AuditRecord).where(col(AuditRecord.seq) > seq).order_by(col(AuditRecord.seq))
-        ).all()
-        return [(r.actor, r.action, r.target, r.result) for r in rows]
-
-
-def last_seq(api: Api) -> int:
-    with Session(api.engine) as session:
-        rows = session.exec(select(AuditRecord.seq).order_by(col(AuditRecord.seq).desc()))
-        return rows.first() or 0
-
-
 def test_the_consoles_sign_in_actions_and_sign_out_are_recorded(
     api: Api, browsers: list[TestClient]
 ) -> None:
-    start = last_seq(api)
+    start = last_seq(api.engine)
     guesser = console_of(api, browsers, None)
     wrong = {"username": "ca.handler", "password": "not-the-password", "next": "/console"}
     assert guesser.post("/console/login", data=wrong).status_code == 401
@@ -91,7 +76,7 @@ def test_the_consoles_sign_in_actions_and_sign_out_are_recorded(
     assert handler.post("/console/logout", data={"csrf": token}).status_code == 303
     assert guesser.get(f"/console/cases/{CASE}").status_code == 303
 
-    assert records_since(api, start) == [
+    assert records_since(api.engine, start) == [
         ("ca.handler", "login", "POST /console/login", "refused:401"),
         ("ca.handler", "login", "POST /console/login", "ok"),
         ("ca.handler", "show_case", f"GET /console/cases/{CASE}", "ok"),
@@ -108,7 +93,7 @@ def test_reads_of_personal_data_are_recorded_and_lists_and_304s_are_not(
     above = api.headers_for("sjz.h2", unit_code=ABOVE, role="handler")
     elsewhere = api.headers_for("dc.h2", unit_code=ELSEWHERE, role="handler")
     console = console_of(api, browsers, "ca.handler")
-    start = last_seq(api)
+    start = last_seq(api.engine)
 
     assert api.client.get(f"/api/complaints/{CASE}", headers=handler).status_code == 200
     assert api.client.get("/api/complaints", headers=handler).status_code == 200  # masked list
@@ -121,7 +106,7 @@ def test_reads_of_personal_data_are_recorded_and_lists_and_304s_are_not(
     unchanged = {"If-None-Match": live.headers["etag"]}
     assert console.get(f"/console/cases/{CASE}/live", headers=unchanged).status_code == 304
 
-    records = records_since(api, start)
+    records = records_since(api.engine, start)
     assert records == [
         ("ca.h2", "get_complaint", f"GET /api/complaints/{CASE}", "ok"),
         ("ca.h2", "get_personal_data", f"GET /api/complaints/{CASE}/personal", "ok"),
