@@ -4,9 +4,13 @@ shown beside their form, and one browser seeing another's action without reloadi
 each state, screenshots for a reviewer."""
 
 from playwright.async_api import Page, expect
+from sqlmodel import Session
 
+from store.db import engine_for
+from store.intake import take_ticket
+from store.sealing import Sealer
 from tests.support.browser import Console, accessible, screenshot
-from tests.support.demo import CHANG_AN
+from tests.support.demo import CHANG_AN, PROVINCE
 from tests.support.http_support import COMPLAINT, register, visible
 
 REFRESH_MS = 30_000  # the page refreshes every 10 seconds; leave room for a busy machine
@@ -190,3 +194,37 @@ async def test_a_school_the_complaint_does_not_name_is_found_as_one_types(
     await form.get_by_role("button", name="下发核查单").click()
     await expect(city.get_by_role("status")).to_contain_text("已下发核查单")
     await expect(city.locator("#case-live")).to_contain_text("长安区第二中学", timeout=REFRESH_MS)
+
+
+async def test_the_full_numbers_a_case_being_set_up_and_a_bad_address(console: Console) -> None:
+    system = console.system
+    created = await register(system)
+    case_id = created["id"]
+    await visible(system, "sjz_handler", case_id)
+    city = await open_case(console, "sjz_handler", case_id)
+    await city.get_by_role("link", name="查看完整的电话和证件号码").click()
+    await expect(city.get_by_role("heading", level=1)).to_contain_text("的个人信息")
+    await expect(city.locator("main")).to_contain_text("13812345678")
+    await accessible(city)
+    await screenshot(city, "case-personal")
+
+    engine = engine_for(system.settings)
+    with Session(engine) as session:  # registered, its workflow not written yet
+        ticket = take_ticket(
+            session=session,
+            sealer=Sealer(system.settings.store_keys),
+            registered_by="hb_clerk",
+            receiving_unit=PROVINCE,
+            idempotency_key=None,
+            request_hash="1" * 64,
+            now=system.now(),
+        )
+    engine.dispose()
+    province = await console.page_of("hb_clerk")
+    await province.goto(f"{console.url}/console/cases/{ticket.complaint_id}")
+    await expect(province.get_by_role("status")).to_contain_text("办理流程正在建立")
+    await accessible(province)
+
+    await province.goto(f"{console.url}/console/slips/{case_id}/X9.pdf")
+    await expect(province.get_by_role("alert")).to_contain_text("地址中的 slip_id：格式不正确")
+    await accessible(province)
