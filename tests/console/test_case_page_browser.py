@@ -4,12 +4,11 @@ shown beside their form, and one browser seeing another's action without reloadi
 each state, screenshots for a reviewer."""
 
 from playwright.async_api import Page, expect
-from sqlmodel import Session
 
 from store.db import engine_for
-from store.intake import take_ticket
 from store.sealing import Sealer
 from tests.support.browser import Console, accessible, screenshot
+from tests.support.case_support import registered_only
 from tests.support.demo import CHANG_AN, PROVINCE
 from tests.support.http_support import COMPLAINT, register, visible
 
@@ -209,16 +208,8 @@ async def test_the_full_numbers_a_case_being_set_up_and_a_bad_address(console: C
     await screenshot(city, "case-personal")
 
     engine = engine_for(system.settings)
-    with Session(engine) as session:  # registered, its workflow not written yet
-        ticket = take_ticket(
-            session=session,
-            sealer=Sealer(system.settings.store_keys),
-            registered_by="hb_clerk",
-            receiving_unit=PROVINCE,
-            idempotency_key=None,
-            request_hash="1" * 64,
-            now=system.now(),
-        )
+    sealer = Sealer(system.settings.store_keys)  # registered, its workflow not written yet
+    ticket = registered_only(engine, sealer, by="hb_clerk", unit=PROVINCE, now=system.now())
     engine.dispose()
     province = await console.page_of("hb_clerk")
     await province.goto(f"{console.url}/console/cases/{ticket.complaint_id}")

@@ -8,14 +8,12 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
 
 from domain.records import CaseRecord, Complainant, Registration, Student
-from store.intake import take_ticket
 from tests.console.test_console_sign_in import csrf_of
 from tests.support.api_support import PASSWORD, T0, Api
 from tests.support.audit_support import last_seq, records_since
-from tests.support.case_support import SEALER, snapshot, write
+from tests.support.case_support import SEALER, registered_only, snapshot, write
 
 CASE = "c-records"
 HANDLING, ABOVE, ELSEWHERE = "130102", "130100", "110101"  # 长安区, 石家庄市, 东城区
@@ -153,16 +151,7 @@ def test_the_handling_units_staff_alone_see_the_numbers_in_full(
 def test_a_complaint_registered_a_moment_ago_says_it_is_being_set_up(
     api: Api, browsers: list[TestClient]
 ) -> None:
-    with Session(api.engine) as session:
-        ticket = take_ticket(
-            session=session,
-            sealer=SEALER,
-            registered_by="ca.clerk",
-            receiving_unit=HANDLING,
-            idempotency_key=None,
-            request_hash="0" * 64,
-            now=T0,
-        )
+    ticket = registered_only(api.engine, SEALER, by="ca.clerk", unit=HANDLING, now=T0)
     clerk = console_of(api, browsers, "ca.clerk")
     other = console_of(api, browsers, "dc.handler")
 
