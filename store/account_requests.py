@@ -135,8 +135,12 @@ def changes_of(row: AccountRequest) -> list[str]:
     return [name for name, asked in named if asked]
 
 
-def find_request(*, session: Session, request_id: int) -> AccountRequest | None:
-    return session.get(AccountRequest, request_id)
+def find_request(
+    *, session: Session, request_id: int, for_decision: bool = False
+) -> AccountRequest | None:
+    """The request; `for_decision` locks its row until the caller commits (PostgreSQL), so
+    two administrators deciding at once decide one after the other."""
+    return session.get(AccountRequest, request_id, with_for_update=for_decision)
 
 
 def pending_requests(

@@ -178,7 +178,7 @@ def change_user(
 
 
 def _scoped_request(session: Session, admin: Staff, request_id: int) -> AccountRequest:
-    row = find_request(session=session, request_id=request_id)
+    row = find_request(session=session, request_id=request_id, for_decision=True)
     if row is None or not in_scope(session, admin, row.unit_code):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="申请不存在")
     return row
