@@ -2,6 +2,7 @@
 migration. Import the tables from here (Alembic reads the metadata of them all)."""
 
 from store.models.accounts import (
+    AccountRequest,
     LoginGuess,
     PasswordHistory,
     PasswordPolicy,
@@ -28,6 +29,7 @@ from store.models.columns import AwareDateTime
 from store.models.org import Faq, OrgImport, School, SchoolBase, Unit, UnitBase
 
 __all__ = [
+    "AccountRequest",
     "AuditAnchor",
     "AuditRecord",
     "AwareDateTime",
