@@ -137,7 +137,9 @@ def _received(
         returned_at=row.returned_at,
         assignee_name=names.person(row.assignee),
         instructions=(
-            str(sealer.open(row.sealed_instructions)) if here and row.sealed_instructions else ""
+            str(sealer.open_column(row, "sealed_instructions"))
+            if here and row.sealed_instructions
+            else ""
         ),
         may_return=may_return(staff, row),
     )

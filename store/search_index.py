@@ -29,7 +29,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from domain.records import Registration
 from store.lookup import keyed_hash
 from store.models import CaseStudentName, CaseTextToken
-from store.sealing import Sealer
+from store.sealing import Sealer, binding
 
 _TOKEN_HASH_LENGTH = 32  # 128 bits: collisions are as rare as needed, the substring check decides
 
@@ -151,13 +151,14 @@ def cases_with_tokens(hashes: Collection[str]) -> SelectOfScalar[str]:
     )
 
 
-def summary_holds(sealer: Sealer, sealed: bytes | None, needle: str) -> bool:
+def summary_holds(sealer: Sealer, case_id: str, sealed: bytes | None, needle: str) -> bool:
     """Whether the sealed registration's summary holds `needle` (a `compact` text); False
     when there is none or the configured keys cannot open it."""
     if sealed is None:
         return False
     try:
-        content = sealer.open(sealed).get("content", "")
+        content = sealer.open(sealed, bound_to=binding("complaint_case", "sealed", case_id))
+        content = content.get("content", "")
     except (ValueError, AttributeError):  # a retired key, or not a registration
         return False
     return isinstance(content, str) and needle in compact(content)
