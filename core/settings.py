@@ -94,6 +94,15 @@ class Settings(BaseSettings):
         ),
     )
 
+    codec_require_sealed: bool | None = Field(
+        None,
+        description=(
+            "refuse Temporal payloads that are not sealed by the payload codec (a plain-JSON"
+            " signal or update sent around the API); unset: on in production, off in"
+            " development; production refuses false"
+        ),
+    )
+
     store_keys: str = Field(
         DEV_KEY_SPEC,
         description=(
@@ -238,6 +247,10 @@ class Settings(BaseSettings):
         if self.environment != "production":
             return []
         problems = self._development_keys("生产环境必须配置自己的密钥")
+        if self.codec_require_sealed is False:
+            problems.append(
+                "XUEJI_CODEC_REQUIRE_SEALED 为 false：生产环境必须拒绝未加密的 Temporal 数据"
+            )
         if self.sms_url and secrets.compare_digest(
             self.sms_secret.get_secret_value(), DEV_SMS_SECRET
         ):
@@ -274,6 +287,13 @@ class Settings(BaseSettings):
             if public:
                 problems.append(f"{name} 使用了公开的开发密钥，{why}")
         return problems
+
+    @property
+    def codec_requires_sealed(self) -> bool:
+        """Whether the payload codec refuses plain payloads (see codec_require_sealed)."""
+        if self.codec_require_sealed is None:
+            return self.environment == "production"
+        return self.codec_require_sealed
 
     @property
     def lookup_key_bytes(self) -> bytes:
