@@ -89,8 +89,9 @@ class Settings(BaseSettings):
     payload_keys: str = Field(
         DEV_KEY_SPEC,
         description=(
-            "keys of the payload codec, 'id:BASE64,...', the first encrypts; the default is a"
-            " public development key that production must replace"
+            "keys of the payload codec, 'id:BASE64,...', the first encrypts; an id starting"
+            " with sm4 is an SM4-GCM key (16 bytes), any other AES-256-GCM (32 bytes); the"
+            " default is a public development key that production must replace"
         ),
     )
 
@@ -113,15 +114,17 @@ class Settings(BaseSettings):
     lookup_key: str = Field(
         DEV_LOOKUP_KEY,
         description=(
-            "32-byte key (standard base64) of the keyed hashes that find cases by ID card or"
-            " phone number; production must replace the development default"
+            "32-byte key (standard base64; 'sm3:BASE64' for HMAC-SM3) of the keyed hashes that"
+            " find cases by ID card or phone number, student name and summary words;"
+            " production must replace the development default"
         ),
     )
     audit_keys: str = Field(
         DEV_AUDIT_KEY_SPEC,
         description=(
             "HMAC keys of the audit log's chain, same format as payload_keys (the first signs,"
-            " all verify); production must replace the development default"
+            " all verify; an id starting with sm3 keys HMAC-SM3, any other HMAC-SHA256, 32"
+            " bytes each); production must replace the development default"
         ),
     )
     audit_heads: Path | None = Field(
@@ -230,7 +233,7 @@ class Settings(BaseSettings):
     @field_validator("audit_keys")
     @classmethod
     def _audit_keys_parse(cls, value: str) -> str:
-        parse_keys(value, kind="审计密钥")
+        parse_keys(value, kind="审计密钥", cipher=False)
         return value
 
     @field_validator("public_rate_limit", "login_rate_limit")

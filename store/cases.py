@@ -250,6 +250,23 @@ def _seal_registration(
     case.complainant_id_hash = _lookup_hash_or_none("id_card", complainant.id_card, lookup_key)
 
 
+def rehash_case(session: Session, case_id: str, sealer: Sealer, lookup_key: bytes) -> bool:
+    """Compute the case's look-up hashes (phone, ID card, student names, summary tokens)
+    again under `lookup_key`, from its sealed registration (`xueji keys rotate`, after the
+    look-up key or its algorithm changed). Whether any changed; DecryptionError when the
+    registration cannot be opened."""
+    _take_turns(session, case_id)
+    case = session.get(Case, case_id)
+    found = registration(session, case_id, sealer)
+    if case is None or found is None:
+        return False
+    before = (case.complainant_phone_hash, case.complainant_id_hash)
+    _seal_registration(case, found, sealer, lookup_key)
+    changed = (case.complainant_phone_hash, case.complainant_id_hash) != before
+    session.add(case)
+    return index_registration(session, case_id, found, lookup_key) or changed
+
+
 def _add_schools(session: Session, case_id: str, school_codes: list[str]) -> None:
     """The schools the complaint is about, in the clear (no personal data), for look-up."""
     held = _held(session, CaseSchool, case_id, "school_code", school_codes)

@@ -7,6 +7,10 @@ order, a batch at a time, each batch committed on its own: an interrupted run lo
 batch's work and a second run only does what is left (values already current are counted and
 left alone). A row that changes while the run holds it is left to its writer, which seals it
 the current way anyway. Nothing is logged but counts and row keys (no personal data in keys).
+
+The look-up hashes (phone and ID card numbers, students' names, summary tokens) are computed
+again under the configured look-up key (`rehash_lookups`), so the look-up key, or its
+algorithm (HMAC-SHA256 or HMAC-SM3), can change too.
 """
 
 from collections.abc import Callable
@@ -17,6 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlmodel import SQLModel
 
+from store.cases import rehash_case
+from store.db import session_scope
 from store.models import (
     CampaignUnit,
     Case,
@@ -132,3 +138,47 @@ def _reseal(
         report.resealed += 1
     else:
         report.changed_meanwhile += 1
+
+
+@dataclass
+class LookupReport:
+    """What a run did to the look-up hashes."""
+
+    cases: int = 0  # cases whose registration was opened and hashed again
+    changed: int = 0  # of which some hash changed (a new look-up key or algorithm)
+    failed: list[str] = field(default_factory=list)  # case ids whose registration did not open
+
+
+def rehash_lookups(
+    engine: Engine,
+    sealer: Sealer,
+    lookup_key: bytes,
+    *,
+    batch_size: int = 500,
+    progress: Callable[[LookupReport], None] | None = None,
+) -> LookupReport:
+    """Compute every case's look-up hashes again under `lookup_key`, a batch of cases per
+    committed transaction; cases whose hashes are already right are left as they are."""
+    report = LookupReport()
+    after = ""
+    while True:
+        with engine.connect() as connection:
+            query = sa.select(Case.__table__.c.id).where(  # type: ignore[attr-defined]
+                Case.__table__.c.sealed.is_not(None),  # type: ignore[attr-defined]
+                Case.__table__.c.id > after,  # type: ignore[attr-defined]
+            )
+            ids = list(connection.execute(query.order_by("id").limit(batch_size)).scalars())
+        if not ids:
+            return report
+        with session_scope(engine) as session:
+            for case_id in ids:
+                try:
+                    changed = rehash_case(session, case_id, sealer, lookup_key)
+                except ValueError:  # a key no longer configured, or altered data
+                    report.failed.append(case_id)
+                    continue
+                report.cases += 1
+                report.changed += changed
+        after = ids[-1]
+        if progress is not None:
+            progress(report)

@@ -2,6 +2,7 @@
 bound to its row, so the old key can be removed; idempotent, resumable, counted; a value moved
 to another row refused rather than re-sealed there."""
 
+import base64
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -11,10 +12,10 @@ from sqlalchemy import Engine, LargeBinary
 from sqlmodel import Session, SQLModel, select
 from typer.testing import CliRunner
 
-from core.keys import generate_key
+from core.keys import generate_key, parse_lookup_key
 from core.settings import get_settings
 from domain.workdays import SHANGHAI
-from store.cases import registration
+from store.cases import cases_by_complainant, registration
 from store.db import make_engine, session_scope
 from store.models import (
     Campaign,
@@ -26,7 +27,7 @@ from store.models import (
     StaffUser,
     TimelineRow,
 )
-from store.rotation import SEALED_COLUMNS, ColumnReport, rotate
+from store.rotation import SEALED_COLUMNS, ColumnReport, rehash_lookups, rotate
 from store.sealing import Sealer
 from tests.core.test_sealing import sealed_the_old_way, sealed_unbound
 from tests.support.stores import MIGRATED, FreshStore
@@ -36,7 +37,13 @@ T0 = datetime(2030, 3, 4, 9, 0, tzinfo=SHANGHAI)
 OLD = f"k1:{generate_key()}"
 NEW = f"k2:{generate_key()}"
 REGISTRATION = {
-    "complainant": {"name": "张晓明", "phone": "13812345678", "email": "", "id_card": ""},
+    "complainant": {
+        "name": "张晓明",
+        "phone": "13812345678",
+        "email": "",
+        "id_card": "",
+        "student_no": "",
+    },
     "content": "学籍被错误转出",
     "school_codes": ["2130102001"],
     "unit_codes": [],
@@ -289,5 +296,33 @@ def test_a_new_key_is_generated_with_its_id() -> None:
     result = runner.invoke(app, ["keys", "generate", "k3"])
     assert result.exit_code == 0, result.output
     assert Sealer(result.output.strip()).active_key_id == "k3"
+    sm4 = runner.invoke(app, ["keys", "generate", "sm4-s2"])
+    assert sm4.exit_code == 0 and Sealer(sm4.output.strip()).active_key_id == "sm4-s2"
+    assert len(base64.b64decode(sm4.output.strip().partition(":")[2])) == 16
     refused = runner.invoke(app, ["keys", "generate", "坏"])
     assert refused.exit_code == 1 and "密钥编号" in refused.output
+
+
+def test_a_move_from_aes_to_sm4_and_hmac_sm3_by_rotation(engine: Engine) -> None:
+    """The national algorithms by rotation: a new SM4 store key first, an SM3 look-up key;
+    afterwards the AES key can go and cases are found by number under HMAC-SM3."""
+    wanted = written_before_the_binding(engine)
+    sm4 = f"sm4-s1:{generate_key('sm4-s1')}"
+    sm3_lookup = parse_lookup_key(f"sm3:{generate_key()}")
+
+    reports = rotate(engine, Sealer(f"{sm4},{OLD}"))
+    lookups = rehash_lookups(engine, Sealer(f"{sm4},{OLD}"), sm3_lookup)
+
+    assert sum(r.resealed for r in reports) == len(wanted)
+    assert (lookups.cases, lookups.changed, lookups.failed) == (3, 3, [])
+    with Session(engine) as session:
+        for model, key, column, value in wanted:
+            row = session.get(model, key if len(key) > 1 else key[0])
+            assert row is not None and getattr(row, column).startswith(b"XS2\x06sm4-s1")
+            assert Sealer(sm4).open_column(row, column) == value
+        found = cases_by_complainant(
+            session=session, kind="phone", value="138 1234 5678", lookup_key=sm3_lookup
+        )
+        assert sorted(case.id for case in found) == ["c-1", "c-2", "c-3"]
+    again = rehash_lookups(engine, Sealer(sm4), sm3_lookup)
+    assert (again.cases, again.changed) == (3, 0)

@@ -17,13 +17,13 @@ def keys_rotate(
     ] = 500,
 ) -> None:
     """用当前密钥（XUEJI_STORE_KEYS 的第一项）重新封存库中全部个人数据，并把每个值绑定到所在的
-    表、行和列。
+    表、行和列；再用 XUEJI_LOOKUP_KEY 重新计算查询用的哈希（手机号、身份证号、学生姓名、摘要）。
 
     可重复运行：已是当前密钥且已绑定的值不动；中断后再运行，从未完成处继续。完成且无失败后，
     即可从 XUEJI_STORE_KEYS 中删除旧密钥。有无法打开的值（密钥未配置或数据被篡改）时，列出其
     所在行，退出码 1。
     """
-    from store.rotation import ColumnReport, rotate
+    from store.rotation import ColumnReport, LookupReport, rehash_lookups, rotate
     from store.sealing import Sealer
 
     settings = get_settings()
@@ -33,8 +33,14 @@ def keys_rotate(
     def done(report: ColumnReport) -> None:
         typer.echo(f"  {report.table}.{report.column}：已重新封存 {report.resealed} 个 …")
 
+    def hashed(report: LookupReport) -> None:
+        typer.echo(f"  查询哈希：已处理 {report.cases} 个案件 …")
+
     with migrated_store(settings) as engine:
         reports = rotate(engine, sealer, batch_size=batch_size, progress=done)
+        lookups = rehash_lookups(
+            engine, sealer, settings.lookup_key_bytes, batch_size=batch_size, progress=hashed
+        )
     failed = []
     for report in reports:
         line = (
@@ -47,6 +53,8 @@ def keys_rotate(
             line += f"，无法打开 {len(report.failed)} 个"
             failed += [f"{report.table}.{report.column} 行 {key}" for key in report.failed]
         typer.echo(line)
+    typer.echo(f"查询哈希：重新计算 {lookups.cases} 个案件，其中 {lookups.changed} 个有变化")
+    failed += [f"complaint_case.sealed 行 {case_id}（查询哈希）" for case_id in lookups.failed]
     total = sum(report.resealed for report in reports)
     current = sum(report.current for report in reports)
     typer.echo(f"合计：重新封存 {total} 个，原已是当前密钥 {current} 个，无法打开 {len(failed)} 个")
@@ -62,10 +70,14 @@ def keys_rotate(
 def keys_generate(
     key_id: Annotated[str, typer.Argument(help="新密钥的编号，如 k2")],
 ) -> None:
-    """生成一个新的随机密钥，输出为 编号:BASE64 形式，放在密钥配置的最前面即启用。"""
+    """生成一个新的随机密钥，输出为 编号:BASE64 形式，放在密钥配置的最前面即启用。
+
+    编号以 sm4 开头的为 SM4-GCM 密钥（16 字节，用于 XUEJI_PAYLOAD_KEYS、XUEJI_STORE_KEYS），其余为
+    AES-256-GCM 密钥（32 字节）；审计密钥（XUEJI_AUDIT_KEYS）编号以 sm3 开头时用 HMAC-SM3。
+    """
     from core.keys import generate_key, parse_keys
 
-    entry = f"{key_id}:{generate_key()}"
+    entry = f"{key_id}:{generate_key(key_id)}"
     try:
         parse_keys(entry)
     except ValueError as exc:
