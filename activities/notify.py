@@ -309,7 +309,7 @@ def _message(
     """What goes out for a row by `channel`; ValueError or DecodeError when its sealed text
     cannot be opened."""
     if channel == EMAIL:
-        body = sealer.open(row.sealed_text) if row.sealed_text is not None else row.text
+        body = sealer.open_column(row, "sealed_text") if row.sealed_text is not None else row.text
         return OutgoingMail(contact.email, subject_for(row.kind), str(body))
     # An SMS says only public facts from a registered template, never the text staff wrote.
     case = session.get(Case, row.case_id)

@@ -115,7 +115,7 @@ def timeline_out(row: TimelineRow, names: Names, sealer: Sealer) -> TimelineOut:
         text=names.text(row.text),
         actor=row.actor,
         actor_name=names.person(row.actor),
-        note=str(sealer.open(row.sealed_note)) if row.sealed_note is not None else "",
+        note=str(sealer.open_column(row, "sealed_note")) if row.sealed_note is not None else "",
     )
 
 
@@ -173,10 +173,14 @@ def slip_detail(session: Session, row: CaseSlip, sealer: Sealer) -> SlipDetail:
     clock = session.get(CaseClock, (row.case_id, f"slip-{row.slip_id}"))
     return SlipDetail(
         **slip_out(row).model_dump(),
-        instructions=str(sealer.open(row.sealed_instructions)) if row.sealed_instructions else "",
-        response=str(sealer.open(row.sealed_response)) if row.sealed_response else "",
+        instructions=_opened(sealer, row, "sealed_instructions"),
+        response=_opened(sealer, row, "sealed_response"),
         clock=ClockOut.model_validate(clock, from_attributes=True) if clock else None,
     )
+
+
+def _opened(sealer: Sealer, row: CaseSlip, column: str) -> str:
+    return str(sealer.open_column(row, column)) if getattr(row, column) else ""
 
 
 def _masked(mask: object, value: str) -> str:

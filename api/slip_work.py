@@ -139,7 +139,9 @@ def _received(
         assignee=row.assignee,
         assignee_name=names.person(row.assignee),
         instructions=(
-            str(sealer.open(row.sealed_instructions)) if here and row.sealed_instructions else ""
+            str(sealer.open_column(row, "sealed_instructions"))
+            if here and row.sealed_instructions
+            else ""
         ),
         may_return=may_return(staff, row),
     )

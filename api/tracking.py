@@ -67,5 +67,5 @@ def progress(
         finished=bool(case.outcome),
         outcome=case.outcome,
         outcome_name=OUTCOME_NAMES.get(Outcome(case.outcome), ""),
-        reply=str(sealer.open(case.sealed_public_reply)) if case.sealed_public_reply else "",
+        reply=str(sealer.open_column(case, "sealed_public_reply") or ""),
     )

@@ -8,10 +8,18 @@ A payload that belongs to a workflow (the SDK tells the codec through its serial
 context) is bound to it: the workflow id travels in the metadata and is authenticated as the
 cipher's associated data, so it cannot be moved to another workflow. The Web UI's codec
 endpoint decodes a payload only for staff who may see that workflow's case.
+
+Decoding for a worker or a client refuses what did not come from xueji: a payload that is not
+sealed (`require_sealed`, on in production: anyone who can reach Temporal could otherwise send
+a plain-JSON signal or update), and a sealed payload bound to another workflow than the one it
+arrives at. A refused payload decodes to a marker that the payload converter will not turn into
+a value (`RefusedPayloadConverter`): the SDK drops such a signal (and logs it), rejects such an
+update or query, and fails a workflow started with it, so the workflow never acts on it.
 """
 
 import copy
 import functools
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any, Self
 
@@ -26,18 +34,24 @@ from temporalio.converter import (
     DataConverter,
     DefaultFailureConverterWithEncodedAttributes,
     DefaultPayloadConverter,
+    EncodingPayloadConverter,
     JSONPlainPayloadConverter,
     PayloadCodec,
     SerializationContext,
     WithSerializationContext,
     WorkflowSerializationContext,
 )
+from temporalio.exceptions import ApplicationError
 
 from core.keys import DecryptionError, Keyring, tampered_error
+
+log = logging.getLogger(__name__)
 
 ENCODING = b"binary/encrypted"
 KEY_ID_METADATA = "encryption-key-id"
 WORKFLOW_ID_METADATA = "xueji-workflow-id"  # the workflow a sealed payload belongs to
+REFUSED_ENCODING = "xueji/refused"  # what a refused payload decodes to (see the module doc)
+REFUSED_ERROR_TYPE = "RefusedPayload"
 
 
 class EncryptionCodec(PayloadCodec, WithSerializationContext):
@@ -45,8 +59,9 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
 
     workflow_id: str | None = None  # what `encode` binds payloads to (see `with_context`)
 
-    def __init__(self, keyring: Keyring) -> None:
+    def __init__(self, keyring: Keyring, *, require_sealed: bool = True) -> None:
         self._keyring = keyring
+        self.require_sealed = require_sealed
 
     @property
     def active_key_id(self) -> str:
@@ -73,7 +88,25 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
         return [self.encrypt(payload, self.workflow_id) for payload in payloads]
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
-        return [self.decrypt(payload) for payload in payloads]
+        return [self.admit(payload) for payload in payloads]
+
+    def admit(self, payload: Payload) -> Payload:
+        """One payload as a worker or client may use it: opened when it is sealed and bound to
+        this codec's workflow (or to none, as before the binding); a refusal marker when it is
+        plain and sealing is required, or bound to another workflow."""
+        if not is_sealed(payload):
+            if self.require_sealed:
+                return self._refused("未加密的数据（不是经本系统加密的数据）")
+            return payload  # written before encryption was switched on
+        bound_to = bound_workflow_id(payload)
+        if self.workflow_id and bound_to is not None and bound_to != self.workflow_id:
+            return self._refused("数据属于另一个流程（与所在流程不符）")
+        return self.decrypt(payload)
+
+    def _refused(self, reason: str) -> Payload:
+        # Only the workflow id (opaque) is logged: never anything of the payload.
+        log.warning("refused a payload for workflow %s: %s", self.workflow_id or "-", reason)
+        return Payload(metadata={"encoding": REFUSED_ENCODING.encode()}, data=reason.encode())
 
     def encrypt(self, payload: Payload, workflow_id: str | None = None) -> Payload:
         """One payload sealed under the active key, bound to `workflow_id` if given."""
@@ -100,9 +133,10 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
             raise tampered_error(key_id) from None
 
 
-def codec_from_spec(spec: str) -> EncryptionCodec:
-    """The codec for a key spec as configured (see `core.keys.parse_keys`)."""
-    return EncryptionCodec(Keyring.from_spec(spec))
+def codec_from_spec(spec: str, *, require_sealed: bool = True) -> EncryptionCodec:
+    """The codec for a key spec as configured (see `core.keys.parse_keys`); with
+    `require_sealed` off, plain payloads pass through decode (development only)."""
+    return EncryptionCodec(Keyring.from_spec(spec), require_sealed=require_sealed)
 
 
 def encrypted_data_converter(codec: PayloadCodec) -> DataConverter:
@@ -142,16 +176,35 @@ class _SharedAdapterJSON(PydanticJSONPlainPayloadConverter):
         return adapter.validate_json(payload.data)
 
 
+class RefusedPayloadConverter(EncodingPayloadConverter):
+    """Turns the codec's refusal marker into an error instead of a value; encodes nothing."""
+
+    @property
+    def encoding(self) -> str:
+        return REFUSED_ENCODING
+
+    def to_payload(self, value: Any) -> Payload | None:
+        return None
+
+    def from_payload(self, payload: Payload, type_hint: type | None = None) -> Any:
+        reason = payload.data.decode("utf-8", errors="replace")
+        raise ApplicationError(
+            f"已拒绝：{reason}，本系统不处理", type=REFUSED_ERROR_TYPE, non_retryable=True
+        )
+
+
 class PydanticPayloads(CompositePayloadConverter):
     """The SDK's pydantic payload converter (`temporalio.contrib.pydantic`), sharing one
-    cache of type adapters across the workflows of a process."""
+    cache of type adapters across the workflows of a process, and refusing what the codec
+    refused."""
 
     def __init__(self) -> None:
         super().__init__(
             *(
                 _SharedAdapterJSON() if isinstance(each, JSONPlainPayloadConverter) else each
                 for each in DefaultPayloadConverter.default_encoding_payload_converters
-            )
+            ),
+            RefusedPayloadConverter(),
         )
 
 

@@ -1,10 +1,17 @@
-"""Keys and the AES-256-GCM keyring that the payload codec and the store's sealing share.
+"""Keys and the authenticated-encryption keyring that the payload codec and the store's
+sealing share, and the keyed hashes of the look-up key and the audit chain.
 
 Keys are configured as ``"k2:BASE64,k1:BASE64"`` (the first is active, see `parse_keys`): new
 data is sealed under the active key, old data is opened with whichever configured key it
 names, so keys rotate without re-encrypting. The look-up key for keyed hashes of ID and phone
 numbers is one 32-byte key (`parse_lookup_key`). The audit keys (`AuditKeys`) key the audit
 log's HMAC chain, in the same format: the first signs, all verify.
+
+The key id names the algorithm, so the national algorithms (商用密码) are a configuration
+choice and a deployment moves to them by rotation while old data stays readable: an
+encryption key whose id starts with ``sm4`` is an SM4-GCM key (16 bytes), any other an
+AES-256-GCM key (32 bytes); an audit key whose id starts with ``sm3`` keys HMAC-SM3, any other
+HMAC-SHA256; a look-up key written ``sm3:BASE64`` keys HMAC-SM3, plain ``BASE64`` HMAC-SHA256.
 """
 
 import base64
@@ -15,11 +22,19 @@ import os
 import re
 import secrets
 from collections.abc import Mapping
+from typing import Literal, Protocol
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hmac as crypto_hmac
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-KEY_SIZE = 32  # AES-256
+KEY_SIZE = 32  # AES-256, and every HMAC key
+SM4_KEY_SIZE = 16  # SM4 has 128-bit keys only
+SM4_PREFIX = "sm4"  # an encryption key id starting so is an SM4-GCM key
+SM3_PREFIX = "sm3"  # an audit key id (or a look-up key) starting so keys HMAC-SM3
+HashName = Literal["sha256", "sm3"]
 NONCE_SIZE = 12  # the GCM standard nonce; random per message, stored in front of the ciphertext
 TAG_SIZE = 16  # GCM's authentication tag, at the end of the ciphertext
 
@@ -38,6 +53,66 @@ DEV_SMS_SECRET = "xueji-dev-sms-secret-NOT-FOR-PRODUCTION"
 _KEY_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
+def is_sm4_key_id(key_id: str) -> bool:
+    """Whether the encryption key of that id is an SM4-GCM key (else AES-256-GCM)."""
+    return key_id.lower().startswith(SM4_PREFIX)
+
+
+def cipher_key_size(key_id: str) -> int:
+    return SM4_KEY_SIZE if is_sm4_key_id(key_id) else KEY_SIZE
+
+
+def hash_of_key_id(key_id: str) -> HashName:
+    """The hash an HMAC key of that id keys: SM3 for ids starting with sm3, else SHA-256."""
+    return "sm3" if key_id.lower().startswith(SM3_PREFIX) else "sha256"
+
+
+def digest(data: bytes, algorithm: HashName = "sha256") -> str:
+    """The hex hash of `data` by SHA-256 or SM3 (GB/T 32905)."""
+    if algorithm == "sha256":
+        return hashlib.sha256(data).hexdigest()
+    hasher = hashes.Hash(hashes.SM3())
+    hasher.update(data)
+    return hasher.finalize().hex()
+
+
+def keyed_digest(key: bytes, data: bytes, algorithm: HashName = "sha256") -> str:
+    """The hex HMAC of `data` under `key`, by SHA-256 or SM3."""
+    if algorithm == "sha256":
+        return hmac.new(key, data, hashlib.sha256).hexdigest()
+    mac = crypto_hmac.HMAC(key, hashes.SM3())
+    mac.update(data)
+    return mac.finalize().hex()
+
+
+class _Aead(Protocol):
+    def encrypt(self, nonce: bytes, data: bytes, associated_data: bytes | None) -> bytes: ...
+    def decrypt(self, nonce: bytes, data: bytes, associated_data: bytes | None) -> bytes: ...
+
+
+class SM4GCM:
+    """SM4 in GCM mode (GB/T 32907, as RFC 8998 uses it), with the AESGCM interface:
+    ciphertext followed by the 16-byte tag; InvalidTag when it does not authenticate."""
+
+    def __init__(self, key: bytes) -> None:
+        self._algorithm = algorithms.SM4(key)
+
+    def encrypt(self, nonce: bytes, data: bytes, associated_data: bytes | None) -> bytes:
+        encryptor = Cipher(self._algorithm, modes.GCM(nonce)).encryptor()
+        if associated_data:
+            encryptor.authenticate_additional_data(associated_data)
+        return encryptor.update(data) + encryptor.finalize() + encryptor.tag
+
+    def decrypt(self, nonce: bytes, data: bytes, associated_data: bytes | None) -> bytes:
+        if len(data) < TAG_SIZE:
+            raise InvalidTag
+        mode = modes.GCM(nonce, data[-TAG_SIZE:])
+        decryptor = Cipher(self._algorithm, mode).decryptor()
+        if associated_data:
+            decryptor.authenticate_additional_data(associated_data)
+        return decryptor.update(data[:-TAG_SIZE]) + decryptor.finalize()
+
+
 class DecryptionError(ValueError):
     """Data cannot be decrypted (unknown key id, or altered data); never holds plaintext."""
 
@@ -50,19 +125,24 @@ def tampered_error(key_id: str) -> DecryptionError:
 
 
 class Keyring:
-    """AES-256-GCM under the active key, opening with any configured key by its id."""
+    """AES-256-GCM or SM4-GCM (by the key id, see the module doc) under the active key,
+    opening with any configured key by its id."""
 
     def __init__(self, keys: Mapping[str, bytes], active_key_id: str) -> None:
         if not keys:
             raise ValueError("至少需要配置一个加密密钥")
         for key_id, key in keys.items():
-            if len(key) != KEY_SIZE:
+            if len(key) != cipher_key_size(key_id):
                 raise ValueError(
-                    f"密钥 {key_id!r} 长度为 {len(key)} 字节，AES-256 需要 {KEY_SIZE} 字节"
+                    f"密钥 {key_id!r} 长度为 {len(key)} 字节，{_cipher_name(key_id)} 需要 "
+                    f"{cipher_key_size(key_id)} 字节"
                 )
         if active_key_id not in keys:
             raise ValueError(f"当前密钥 {active_key_id!r} 不在已配置的密钥中")
-        self._ciphers = {key_id: AESGCM(bytes(key)) for key_id, key in keys.items()}
+        self._ciphers: dict[str, _Aead] = {
+            key_id: SM4GCM(bytes(key)) if is_sm4_key_id(key_id) else AESGCM(bytes(key))
+            for key_id, key in keys.items()
+        }
         self.active_key_id = active_key_id
 
     @classmethod
@@ -99,12 +179,19 @@ class Keyring:
             raise tampered from None
 
 
-def parse_keys(spec: str, *, kind: str = "加密密钥") -> tuple[dict[str, bytes], str]:
+def _cipher_name(key_id: str) -> str:
+    return "SM4" if is_sm4_key_id(key_id) else "AES-256"
+
+
+def parse_keys(
+    spec: str, *, kind: str = "加密密钥", cipher: bool = True
+) -> tuple[dict[str, bytes], str]:
     """Parse ``"k2:BASE64,k1:BASE64"`` into ({id: key}, active id); the first entry is active.
 
-    Keys are standard or URL-safe base64 of 32 bytes. A bad spec raises ValueError naming the
-    entry (by position and id, never by its key material) and the reason, in Chinese; `kind`
-    names the keys in it ("审计密钥").
+    Keys are standard or URL-safe base64 of 32 bytes (16 for an encryption key whose id
+    starts with sm4; `cipher` False for HMAC keys, always 32). A bad spec raises ValueError
+    naming the entry (by position and id, never by its key material) and the reason, in
+    Chinese; `kind` names the keys in it ("审计密钥").
     """
     if not spec.strip():
         raise ValueError(f"{kind}配置为空：格式应为 编号:BASE64密钥[,编号:BASE64密钥...]")
@@ -131,8 +218,9 @@ def parse_keys(spec: str, *, kind: str = "加密密钥") -> tuple[dict[str, byte
         key = _decode_base64(encoded)
         if key is None:
             raise ValueError(f"{where}不是有效的 base64（标准或 URL 安全字母表均可）")
-        if len(key) != KEY_SIZE:
-            raise ValueError(f"{where}解码后为 {len(key)} 字节，应为 {KEY_SIZE} 字节")
+        size = cipher_key_size(key_id) if cipher else KEY_SIZE
+        if len(key) != size:
+            raise ValueError(f"{where}解码后为 {len(key)} 字节，应为 {size} 字节")
         keys[key_id] = key
         positions[key_id] = position
     return keys, next(iter(keys))
@@ -150,9 +238,11 @@ def _decode_base64(text: str) -> bytes | None:
     return None
 
 
-def generate_key() -> str:
-    """A new random 32-byte key in standard base64, for an operator to put in the key spec."""
-    return base64.b64encode(secrets.token_bytes(KEY_SIZE)).decode("ascii")
+def generate_key(key_id: str = "") -> str:
+    """A new random key in standard base64 for an operator to put in the key spec: 32 bytes,
+    16 for an SM4 key id."""
+    size = cipher_key_size(key_id) if key_id else KEY_SIZE
+    return base64.b64encode(secrets.token_bytes(size)).decode("ascii")
 
 
 def is_dev_key(spec: str) -> bool:
@@ -165,15 +255,35 @@ def is_dev_key(spec: str) -> bool:
     return any(secrets.compare_digest(key, DEV_KEY) for key in keys.values())
 
 
-def parse_lookup_key(value: str) -> bytes:
-    """The 32-byte look-up key from its standard base64; ValueError when it is not that."""
+class LookupKey(bytes):
+    """The look-up key's 32 bytes, and the HMAC it keys (`algorithm`)."""
+
+    algorithm: HashName = "sha256"
+
+    def mac(self, data: bytes) -> str:
+        """The hex HMAC of `data` under this key, by its algorithm."""
+        return keyed_digest(bytes(self), data, self.algorithm)
+
+
+def parse_lookup_key(value: str) -> LookupKey:
+    """The 32-byte look-up key from its standard base64, ``sm3:`` in front for HMAC-SM3;
+    ValueError when it is not that."""
+    prefix, colon, rest = value.partition(":")
+    sm3 = bool(colon) and prefix.strip().lower() == SM3_PREFIX
     try:
-        key = base64.b64decode(value, validate=True)
+        key = LookupKey(base64.b64decode(rest if sm3 else value, validate=True))
     except binascii.Error:
-        raise ValueError("查询密钥应为 base64 编码") from None
+        raise ValueError("查询密钥应为 base64 编码（HMAC-SM3 时前加 sm3:）") from None
     if len(key) != KEY_SIZE:
         raise ValueError(f"查询密钥应为 {KEY_SIZE} 字节，实际 {len(key)} 字节")
+    key.algorithm = "sm3" if sm3 else "sha256"
     return key
+
+
+def lookup_mac(key: bytes, data: bytes) -> str:
+    """The hex HMAC of `data` under a look-up key, by the key's algorithm (SHA-256 for bare
+    bytes)."""
+    return keyed_digest(bytes(key), data, getattr(key, "algorithm", "sha256"))
 
 
 def is_dev_lookup_key(value: str) -> bool:
@@ -183,22 +293,23 @@ def is_dev_lookup_key(value: str) -> bool:
 def is_dev_audit_key(spec: str) -> bool:
     """Whether the audit key spec configures the public development audit key (under any id):
     with it, anyone could recompute the audit chain. ValueError for a spec that does not parse."""
-    keys, _ = parse_keys(spec, kind="审计密钥")
+    keys, _ = parse_keys(spec, kind="审计密钥", cipher=False)
     return any(secrets.compare_digest(key, DEV_AUDIT_KEY) for key in keys.values())
 
 
 class AuditKeys:
-    """The HMAC-SHA256 keys of the audit chain: the active key signs, any configured key
-    verifies what it signed, so the key can rotate while old entries still verify."""
+    """The HMAC keys of the audit chain (HMAC-SM3 for ids starting with sm3, else
+    HMAC-SHA256): the active key signs, any configured key verifies what it signed, so the
+    key can rotate, and the algorithm change, while old entries still verify."""
 
     def __init__(self, spec: str) -> None:
-        self._keys, self.active_key_id = parse_keys(spec, kind="审计密钥")
+        self._keys, self.active_key_id = parse_keys(spec, kind="审计密钥", cipher=False)
 
     def knows(self, key_id: str) -> bool:
         return key_id in self._keys
 
     def mac(self, message: bytes, key_id: str | None = None) -> str:
-        """HMAC-SHA256 (hex) of `message` under `key_id` (the active key by default);
-        KeyError when that key is not configured."""
-        key = self._keys[key_id or self.active_key_id]
-        return hmac.new(key, message, hashlib.sha256).hexdigest()
+        """HMAC (hex) of `message` under `key_id` (the active key by default), by that key's
+        algorithm; KeyError when that key is not configured."""
+        key_id = key_id or self.active_key_id
+        return keyed_digest(self._keys[key_id], message, hash_of_key_id(key_id))

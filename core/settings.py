@@ -89,8 +89,18 @@ class Settings(BaseSettings):
     payload_keys: str = Field(
         DEV_KEY_SPEC,
         description=(
-            "keys of the payload codec, 'id:BASE64,...', the first encrypts; the default is a"
-            " public development key that production must replace"
+            "keys of the payload codec, 'id:BASE64,...', the first encrypts; an id starting"
+            " with sm4 is an SM4-GCM key (16 bytes), any other AES-256-GCM (32 bytes); the"
+            " default is a public development key that production must replace"
+        ),
+    )
+
+    codec_require_sealed: bool | None = Field(
+        None,
+        description=(
+            "refuse Temporal payloads that are not sealed by the payload codec (a plain-JSON"
+            " signal or update sent around the API); unset: on in production, off in"
+            " development; production refuses false"
         ),
     )
 
@@ -104,15 +114,17 @@ class Settings(BaseSettings):
     lookup_key: str = Field(
         DEV_LOOKUP_KEY,
         description=(
-            "32-byte key (standard base64) of the keyed hashes that find cases by ID card or"
-            " phone number; production must replace the development default"
+            "32-byte key (standard base64; 'sm3:BASE64' for HMAC-SM3) of the keyed hashes that"
+            " find cases by ID card or phone number, student name and summary words;"
+            " production must replace the development default"
         ),
     )
     audit_keys: str = Field(
         DEV_AUDIT_KEY_SPEC,
         description=(
             "HMAC keys of the audit log's chain, same format as payload_keys (the first signs,"
-            " all verify); production must replace the development default"
+            " all verify; an id starting with sm3 keys HMAC-SM3, any other HMAC-SHA256, 32"
+            " bytes each); production must replace the development default"
         ),
     )
     audit_heads: Path | None = Field(
@@ -221,7 +233,7 @@ class Settings(BaseSettings):
     @field_validator("audit_keys")
     @classmethod
     def _audit_keys_parse(cls, value: str) -> str:
-        parse_keys(value, kind="审计密钥")
+        parse_keys(value, kind="审计密钥", cipher=False)
         return value
 
     @field_validator("public_rate_limit", "login_rate_limit")
@@ -238,6 +250,10 @@ class Settings(BaseSettings):
         if self.environment != "production":
             return []
         problems = self._development_keys("生产环境必须配置自己的密钥")
+        if self.codec_require_sealed is False:
+            problems.append(
+                "XUEJI_CODEC_REQUIRE_SEALED 为 false：生产环境必须拒绝未加密的 Temporal 数据"
+            )
         if self.sms_url and secrets.compare_digest(
             self.sms_secret.get_secret_value(), DEV_SMS_SECRET
         ):
@@ -274,6 +290,13 @@ class Settings(BaseSettings):
             if public:
                 problems.append(f"{name} 使用了公开的开发密钥，{why}")
         return problems
+
+    @property
+    def codec_requires_sealed(self) -> bool:
+        """Whether the payload codec refuses plain payloads (see codec_require_sealed)."""
+        if self.codec_require_sealed is None:
+            return self.environment == "production"
+        return self.codec_require_sealed
 
     @property
     def lookup_key_bytes(self) -> bytes:

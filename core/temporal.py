@@ -40,9 +40,12 @@ def end_process(code: int) -> NoReturn:
     sys.exit(code)
 
 
-def data_converter(payload_keys: str = DEV_KEY_SPEC) -> DataConverter:
-    """The converter every client and worker of xueji uses: pydantic, then AES-256-GCM."""
-    return encrypted_data_converter(codec_from_spec(payload_keys))
+def data_converter(
+    payload_keys: str = DEV_KEY_SPEC, *, require_sealed: bool = True
+) -> DataConverter:
+    """The converter every client and worker of xueji uses: pydantic, then AES-256-GCM;
+    `require_sealed` refuses plain payloads (see core.codec)."""
+    return encrypted_data_converter(codec_from_spec(payload_keys, require_sealed=require_sealed))
 
 
 async def connect(settings: Settings, *, timeout: float = 5.0) -> Client:
@@ -55,7 +58,9 @@ async def connect(settings: Settings, *, timeout: float = 5.0) -> Client:
             Client.connect(
                 settings.temporal_address,
                 namespace=settings.temporal_namespace,
-                data_converter=data_converter(settings.payload_keys),
+                data_converter=data_converter(
+                    settings.payload_keys, require_sealed=settings.codec_requires_sealed
+                ),
                 tls=tls_of(settings),
                 api_key=api_key or None,
                 connect_timeout=timedelta(seconds=timeout),

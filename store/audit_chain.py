@@ -1,8 +1,9 @@
 """The rules of the audit chain (审计日志): how an entry and a purge anchor are hashed, and how
 the chain is verified, in the database and against the heads exported outside it.
 
-Each entry's hash is an HMAC-SHA256, under the audit key it names (`key_id`), of a canonical
-JSON of its fields, the previous entry's hash and what kind of link that was, so editing,
+Each entry's hash is an HMAC (SHA-256, or SM3 for a key id starting with sm3; core.keys),
+under the audit key it names (`key_id`), of a canonical JSON of its fields, the previous
+entry's hash and what kind of link that was, so editing,
 inserting or deleting an entry breaks the chain at that entry, and nobody without the key can
 compute a chain anew. Entries written before the key (`key_id` None) carry a plain SHA-256 and
 verify under that rule, but only before every keyed entry. The heads (`store/audit_heads.py`)
@@ -69,15 +70,17 @@ def entry_hash(record: AuditRecord) -> str:
 
 
 def entry_mac(record: AuditRecord, *, keys: AuditKeys, follows: str) -> str:
-    """HMAC-SHA256 (hex), under the entry's key, of its fields, its prev_hash, its key id
-    and the kind of link it follows (FIRST, UNKEYED or KEYED); KeyError for an unknown key."""
+    """HMAC (hex, by the key's algorithm), under the entry's key, of its fields, its
+    prev_hash, its key id and the kind of link it follows (FIRST, UNKEYED or KEYED); KeyError
+    for an unknown key."""
     assert record.key_id is not None
     fields = {**_fields(record), "key_id": record.key_id, "follows": follows}
     return keys.mac(_canonical(fields), record.key_id)
 
 
 def anchor_mac(anchor: AuditAnchor, *, keys: AuditKeys) -> str:
-    """HMAC-SHA256 (hex), under the anchor's key, of what a purge anchor says."""
+    """HMAC (hex, by the key's algorithm), under the anchor's key, of what a purge anchor
+    says."""
     assert anchor.key_id is not None
     fields = {
         "anchor": True,

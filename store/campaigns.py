@@ -52,7 +52,7 @@ def apply_campaign_record(
         )
         report = record.reports.get(status.unit)
         if report is not None:
-            row.sealed_report = sealer.seal(asdict(report), current=row.sealed_report)
+            sealer.seal_column(row, "sealed_report", asdict(report))
         session.add(row)
     add_to_outbox(
         session,
@@ -107,7 +107,7 @@ def units_of(session: Session, campaign_id: str) -> list[CampaignUnit]:
 def _opened(row: CampaignUnit, sealer: Sealer) -> PersonnelReport | None:
     if row.sealed_report is None:
         return None
-    value = sealer.open(row.sealed_report)
+    value = sealer.open_column(row, "sealed_report")
     return PersonnelReport(
         entries=[PersonnelEntry(**entry) for entry in value["entries"]],
         public_phone=value["public_phone"],

@@ -59,9 +59,7 @@ def apply_record(
             for name, value in snapshot.items():
                 setattr(case, name, value)
             if public_reply:
-                case.sealed_public_reply = sealer.seal(
-                    public_reply, current=case.sealed_public_reply
-                )
+                sealer.seal_column(case, "sealed_public_reply", public_reply)
             session.add(case)
         if record.registration is not None:
             if case is None:
@@ -121,11 +119,9 @@ def _upsert_slips(session: Session, record: CaseRecord, sealer: Sealer) -> None:
         for name, value in values.items():
             setattr(row, name, value)
         if entry.instructions is not None:
-            row.sealed_instructions = sealer.seal(
-                entry.instructions, current=row.sealed_instructions
-            )
+            sealer.seal_column(row, "sealed_instructions", entry.instructions)
         if entry.response is not None:
-            row.sealed_response = sealer.seal(entry.response, current=row.sealed_response)
+            sealer.seal_column(row, "sealed_response", entry.response)
         session.add(row)
 
 
@@ -160,8 +156,10 @@ def _add_timeline(session: Session, record: CaseRecord, sealer: Sealer) -> None:
             written.add(item.key)
             values = asdict(item)
             note = values.pop("note")
-            sealed = sealer.seal(note) if note else None
-            session.add(TimelineRow(case_id=case_id, **values, sealed_note=sealed))
+            row = TimelineRow(case_id=case_id, **values)
+            if note:
+                sealer.seal_column(row, "sealed_note", note)
+            session.add(row)
 
 
 def _add_notices(session: Session, record: CaseRecord, sealer: Sealer, now: datetime) -> None:
@@ -184,22 +182,30 @@ def _add_notices(session: Session, record: CaseRecord, sealer: Sealer, now: date
             if notice.person and not notice.to_complainant
         ]
         + [
-            OutboxRow(
-                key=f"{case_id}:{notice.key}:{recipient or 'complainant'}",
-                case_id=case_id,
-                kind=notice.kind,
-                recipient_unit=recipient,
-                to_complainant=notice.to_complainant,
-                # What the complainant is told may quote them: sealed, never in clear.
-                text="" if notice.to_complainant else notice.text,
-                sealed_text=sealer.seal(notice.text) if notice.to_complainant else None,
-                channel=notice.channel or None,  # the one asked for; else delivery chooses
-                created_at=now,
-            )
+            _notice_row(case_id, notice, recipient, sealer, now)
             for notice in record.notices
             for recipient in _recipients(session, notice)
         ],
     )
+
+
+def _notice_row(
+    case_id: str, notice: Notice, recipient: str, sealer: Sealer, now: datetime
+) -> OutboxRow:
+    row = OutboxRow(
+        key=f"{case_id}:{notice.key}:{recipient or 'complainant'}",
+        case_id=case_id,
+        kind=notice.kind,
+        recipient_unit=recipient,
+        to_complainant=notice.to_complainant,
+        # What the complainant is told may quote them: sealed, never in clear.
+        text="" if notice.to_complainant else notice.text,
+        channel=notice.channel or None,  # the one asked for; else delivery chooses
+        created_at=now,
+    )
+    if notice.to_complainant:
+        sealer.seal_column(row, "sealed_text", notice.text)
+    return row
 
 
 def add_to_outbox(session: Session, rows: list[OutboxRow]) -> None:
@@ -234,7 +240,7 @@ def _seal_registration(
 ) -> None:
     """The complainant's data sealed on the case row, with a masked phone for lists and
     keyed hashes of the phone and ID card numbers for look-up."""
-    case.sealed = sealer.seal(asdict(registration), current=case.sealed)
+    sealer.seal_column(case, "sealed", asdict(registration))
     complainant = registration.complainant
     try:
         case.phone_masked = mask_phone(normalize_phone(complainant.phone))
@@ -242,6 +248,23 @@ def _seal_registration(
         case.phone_masked = ""
     case.complainant_phone_hash = _lookup_hash_or_none("phone", complainant.phone, lookup_key)
     case.complainant_id_hash = _lookup_hash_or_none("id_card", complainant.id_card, lookup_key)
+
+
+def rehash_case(session: Session, case_id: str, sealer: Sealer, lookup_key: bytes) -> bool:
+    """Compute the case's look-up hashes (phone, ID card, student names, summary tokens)
+    again under `lookup_key`, from its sealed registration (`xueji keys rotate`, after the
+    look-up key or its algorithm changed). Whether any changed; DecryptionError when the
+    registration cannot be opened."""
+    _take_turns(session, case_id)
+    case = session.get(Case, case_id)
+    found = registration(session, case_id, sealer)
+    if case is None or found is None:
+        return False
+    before = (case.complainant_phone_hash, case.complainant_id_hash)
+    _seal_registration(case, found, sealer, lookup_key)
+    changed = (case.complainant_phone_hash, case.complainant_id_hash) != before
+    session.add(case)
+    return index_registration(session, case_id, found, lookup_key) or changed
 
 
 def _add_schools(session: Session, case_id: str, school_codes: list[str]) -> None:
@@ -343,7 +366,7 @@ def registration(session: Session, case_id: str, sealer: Sealer) -> Registration
     case = session.get(Case, case_id)
     if case is None or case.sealed is None:
         return None
-    data = sealer.open(case.sealed)
+    data = sealer.open_column(case, "sealed")
     data["complainant"] = Complainant(**data["complainant"])
     data["students"] = [Student(**student) for student in data.get("students", [])]
     return Registration(**data)

@@ -72,13 +72,14 @@ def take_ticket(
         complaint_id=complaint_id,
         tracking_no=tracking_no,
         query_code_hash=_code_hash(tracking_no, code),
-        sealed_query_code=sealer.seal(code),
+        sealed_query_code=b"",  # sealed below, bound to the row
         registered_by=registered_by,
         receiving_unit=receiving_unit,
         idempotency_key=idempotency_key,
         request_hash=request_hash,
         created_at=now,
     )
+    sealer.seal_column(intake, "sealed_query_code", code)
     session.add(intake)
     try:
         session.commit()
@@ -144,7 +145,7 @@ def _repeat(earlier: Intake, sealer: Sealer, request_hash: str) -> Ticket:
     return Ticket(
         earlier.complaint_id,
         earlier.tracking_no,
-        str(sealer.open(earlier.sealed_query_code)),
+        str(sealer.open_column(earlier, "sealed_query_code")),
         earlier.created_at,
         repeated=True,
     )

@@ -141,7 +141,7 @@ def begin_totp_enrolment(*, user: StaffUser, sealer: Sealer) -> tuple[str, str]:
     if user.totp_enrolled:
         raise AccountError("totp", ["已绑定动态口令；如需更换，请联系系统管理员重置"])
     secret = pyotp.random_base32()
-    user.totp_secret = sealer.seal(secret)
+    sealer.seal_column(user, "totp_secret", secret)
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=TOTP_ISSUER)
     return secret, uri
 
@@ -190,7 +190,7 @@ def verify_totp(*, user: StaffUser, code: str, sealer: Sealer, now: datetime) ->
     used? An accepted code is spent: its step is remembered on the user (the caller saves)."""
     if user.totp_secret is None:
         return False
-    totp = pyotp.TOTP(sealer.open(user.totp_secret))
+    totp = pyotp.TOTP(sealer.open_column(user, "totp_secret"))
     current = totp.timecode(now)
     for step in (current - 1, current, current + 1):
         if step > user.totp_last_step and hmac.compare_digest(totp.generate_otp(step), code):

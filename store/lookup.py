@@ -1,15 +1,16 @@
 """Keyed hashes of ID card and phone numbers, for exact look-up without the clear number.
 
-HMAC-SHA256 over the normalized number, so "138 1234 5678" and "+8613812345678" give the
-same hash; the key (`XUEJI_LOOKUP_KEY`) keeps anyone without it from hashing every possible
-number. Changing the key makes the stored hashes useless for look-up.
+HMAC-SHA256 (HMAC-SM3 with a look-up key written `sm3:BASE64`, core.keys) over the normalized
+number, so "138 1234 5678" and "+8613812345678" give the same hash; the key
+(`XUEJI_LOOKUP_KEY`) keeps anyone without it from hashing every possible number. Changing the
+key or its algorithm makes the stored hashes useless for look-up until `xueji keys rotate`
+computes them again.
 """
 
-import hashlib
-import hmac
 from collections.abc import Callable
 from typing import Literal
 
+from core.keys import lookup_mac
 from domain.ids import normalize_id_card, normalize_phone
 
 Kind = Literal["phone", "id_card"]
@@ -21,11 +22,11 @@ _NORMALIZERS: dict[str, Callable[[str], str]] = {
 
 
 def lookup_hash(kind: Kind, value: str, key: bytes) -> str:
-    """Hex HMAC-SHA256 of the normalized number; InvalidIdentifier when it is not valid."""
+    """Hex HMAC of the normalized number; InvalidIdentifier when it is not valid."""
     return keyed_hash(kind, _NORMALIZERS[kind](value), key)
 
 
 def keyed_hash(label: str, value: str, key: bytes) -> str:
-    """Hex HMAC-SHA256 of `label:value`: the label keeps the hashes of one kind of value from
-    ever equalling another kind's."""
-    return hmac.new(key, f"{label}:{value}".encode(), hashlib.sha256).hexdigest()
+    """Hex HMAC (by the key's algorithm) of `label:value`: the label keeps the hashes of one
+    kind of value from ever equalling another kind's."""
+    return lookup_mac(key, f"{label}:{value}".encode())

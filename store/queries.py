@@ -140,7 +140,7 @@ def _confirmed_page(
     matched = [
         case_id
         for case_id, sealed in session.exec(candidates.order_by(*_NEWEST_FIRST))
-        if summary_holds(sealer, sealed, text.needle)
+        if summary_holds(sealer, case_id, sealed, text.needle)
     ]
     wanted = matched[offset : offset + limit]
     found = {case.id: case for case in session.exec(select(Case).where(col(Case.id).in_(wanted)))}

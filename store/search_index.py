@@ -1,6 +1,7 @@
 """Finding cases by student name and by words of the summary, without the clear text.
 
-The store keeps only keyed hashes (HMAC-SHA256 with `XUEJI_LOOKUP_KEY`, as store.lookup):
+The store keeps only keyed hashes (HMAC-SHA256 or HMAC-SM3 with `XUEJI_LOOKUP_KEY`, as
+store.lookup):
 
 - `case_student_name`: one hash per student, of the name in NFKC with whitespace removed;
 - `case_text_token`: the blind index of the summary, one hash per distinct token, a token
@@ -29,7 +30,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from domain.records import Registration
 from store.lookup import keyed_hash
 from store.models import CaseStudentName, CaseTextToken
-from store.sealing import Sealer
+from store.sealing import Sealer, binding
 
 _TOKEN_HASH_LENGTH = 32  # 128 bits: collisions are as rare as needed, the substring check decides
 
@@ -110,12 +111,14 @@ def text_search(query: str, key: bytes) -> TextSearch:
 
 def index_registration(
     session: Session, case_id: str, registration: Registration, key: bytes
-) -> None:
+) -> bool:
     """Make the case's name and token hashes those of the registration: the missing ones
-    added, the ones it no longer has removed; the same registration again changes nothing."""
+    added, the ones it no longer has removed; the same registration again changes nothing.
+    Whether anything changed."""
     names = {student_name_hash(student.name, key) for student in registration.students}
-    _replace(session, CaseStudentName, "name_hash", case_id, {h for h in names if h})
-    _replace(session, CaseTextToken, "token_hash", case_id, token_hashes(registration.content, key))
+    changed = _replace(session, CaseStudentName, "name_hash", case_id, {h for h in names if h})
+    tokens = token_hashes(registration.content, key)
+    return _replace(session, CaseTextToken, "token_hash", case_id, tokens) or changed
 
 
 _Row = TypeVar("_Row", CaseStudentName, CaseTextToken)
@@ -123,7 +126,7 @@ _Row = TypeVar("_Row", CaseStudentName, CaseTextToken)
 
 def _replace(
     session: Session, model: type[_Row], column: str, case_id: str, wanted: set[str]
-) -> None:
+) -> bool:
     rows = session.exec(select(model).where(model.case_id == case_id))
     held = {getattr(row, column): row for row in rows}
     for value, row in held.items():
@@ -131,6 +134,7 @@ def _replace(
             session.delete(row)
     for value in wanted - held.keys():
         session.add(model(case_id=case_id, **{column: value}))
+    return held.keys() != wanted
 
 
 # ---------------------------------------------------------------- reading
@@ -151,13 +155,14 @@ def cases_with_tokens(hashes: Collection[str]) -> SelectOfScalar[str]:
     )
 
 
-def summary_holds(sealer: Sealer, sealed: bytes | None, needle: str) -> bool:
+def summary_holds(sealer: Sealer, case_id: str, sealed: bytes | None, needle: str) -> bool:
     """Whether the sealed registration's summary holds `needle` (a `compact` text); False
     when there is none or the configured keys cannot open it."""
     if sealed is None:
         return False
     try:
-        content = sealer.open(sealed).get("content", "")
+        content = sealer.open(sealed, bound_to=binding("complaint_case", "sealed", case_id))
+        content = content.get("content", "")
     except (ValueError, AttributeError):  # a retired key, or not a registration
         return False
     return isinstance(content, str) and needle in compact(content)

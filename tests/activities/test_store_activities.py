@@ -140,7 +140,7 @@ async def test_sealed_fields_are_kept_and_updated_never_erased(engine: Engine) -
         opened = registration(session, "case-7", SEALER)
     assert slip.sealed_instructions == issued
     assert slip.sealed_response is not None
-    assert SEALER.open(slip.sealed_response) == "已核实，系误操作"
+    assert SEALER.open_column(slip, "sealed_response") == "已核实，系误操作"
     assert opened is not None and opened.complainant.name == NAME
 
 

@@ -26,6 +26,8 @@ from temporalio.worker import Worker
 from core.codec import (
     ENCODING,
     KEY_ID_METADATA,
+    REFUSED_ENCODING,
+    REFUSED_ERROR_TYPE,
     WORKFLOW_ID_METADATA,
     bound_workflow_id,
     codec_from_spec,
@@ -44,6 +46,7 @@ from core.keys import (
     is_dev_key,
     parse_keys,
 )
+from core.settings import Settings
 from domain.records import Student
 from tests.support.codec_workflows import (
     RECORD_ACTIVITY,
@@ -52,6 +55,7 @@ from tests.support.codec_workflows import (
     ComplainantProbe,
     ProbeOutcome,
 )
+from workflows.messages.complaint import Withdraw
 from xueji.dev import find_executable
 
 PHONE = "13800138000"
@@ -167,9 +171,30 @@ async def test_a_workflow_context_binds_payloads_to_that_workflow() -> None:
 
     assert bound_workflow_id(of_case) == "c-1" and bound_workflow_id(of_slip) == "c-1.V1"
     assert bound_workflow_id(unbound) is None and WORKFLOW_ID_METADATA not in unbound.metadata
-    # Any codec opens them (the binding travels with the payload), the worker's included.
+    # A codec without a workflow (the Web UI's endpoint) opens them: the binding travels with
+    # the payload; a codec in a workflow's context opens those of that workflow, and unbound
+    # ones (sealed before the binding, as in old histories).
     assert await codec.decode([of_case, of_slip, unbound]) == to_payloads(NAME, NAME, NAME)
-    assert await in_activity.decode([of_case]) == to_payloads(NAME)
+    assert await in_workflow.decode([of_case, unbound]) == to_payloads(NAME, NAME)
+    assert await in_activity.decode([of_slip, unbound]) == to_payloads(NAME, NAME)
+
+
+async def test_a_payload_bound_to_another_workflow_is_refused_where_it_arrives() -> None:
+    """Someone who copies a sealed payload out of one case's history and sends it to another
+    case (the metadata naming its own workflow, so it decrypts) is refused there."""
+    codec = codec_from_spec(f"k1:{K1}")
+    [of_case] = await codec.with_context(WorkflowSerializationContext("default", "c-1")).encode(
+        to_payloads(Withdraw(reason="问题已解决"))
+    )
+    elsewhere = codec.with_context(WorkflowSerializationContext("default", "c-2"))
+
+    [refused] = await elsewhere.decode([of_case])
+
+    assert refused.metadata["encoding"] == REFUSED_ENCODING.encode()
+    assert "问题已解决".encode() not in refused.data
+    with pytest.raises(ApplicationError, match="属于另一个流程") as raised:
+        encrypted_data_converter(elsewhere).payload_converter.from_payloads([refused], [Withdraw])
+    assert raised.value.type == REFUSED_ERROR_TYPE
 
 
 async def test_a_payload_moved_to_another_workflow_does_not_decrypt() -> None:
@@ -189,10 +214,29 @@ async def test_a_payload_moved_to_another_workflow_does_not_decrypt() -> None:
             await codec.decode([altered])
 
 
-async def test_plaintext_payloads_pass_through_decode() -> None:
-    codec = codec_from_spec(f"k1:{K1}")
+async def test_plaintext_payloads_are_refused_unless_sealing_is_not_required() -> None:
     plain = to_payloads(probe(), "学籍", None)
-    assert await codec.decode(plain) == plain
+    lax = codec_from_spec(f"k1:{K1}", require_sealed=False)  # development, old dev histories
+    assert await lax.decode(plain) == plain
+
+    strict = codec_from_spec(f"k1:{K1}")
+    refused = await strict.decode(plain)
+
+    assert [p.metadata["encoding"] for p in refused] == [REFUSED_ENCODING.encode()] * 3
+    assert all(PHONE.encode() not in p.data and "学籍".encode() not in p.data for p in refused)
+    converter = encrypted_data_converter(strict).payload_converter
+    with pytest.raises(ApplicationError, match="未加密"):
+        converter.from_payloads(refused[:1], [ComplainantProbe])
+    # Sealed payloads still open in the same codec.
+    assert await strict.decode(await strict.encode(plain)) == plain
+
+
+def test_production_refuses_plain_payloads_unless_told_otherwise() -> None:
+    assert Settings(environment="production").codec_requires_sealed
+    assert not Settings(environment="development").codec_requires_sealed
+    assert Settings(environment="development", codec_require_sealed=True).codec_requires_sealed
+    refused = Settings(environment="production", codec_require_sealed=False)
+    assert any("XUEJI_CODEC_REQUIRE_SEALED" in p for p in refused.production_problems())
 
 
 def test_the_keyring_checks_key_length_and_active_key() -> None:

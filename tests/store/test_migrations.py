@@ -16,7 +16,7 @@ from store import audit, audit_chain
 from store.db import make_engine, session_scope
 from store.migrate import alembic_config, upgrade
 from store.models import AuditRecord
-from store.sealing import Sealer
+from store.sealing import Sealer, binding
 from store.search_index import student_name_hash, token_hashes
 
 
@@ -126,7 +126,9 @@ def test_0016_fills_case_school_from_the_registrations_the_store_keys_open(
     registration = {"complainant": {"name": "张晓明"}, "content": "学籍"}
     registration["school_codes"] = ["1301020001", "1301040001", "1301020001"]
     # (case, sealed registration): one the keys open, one they cannot, one not yet sealed.
-    cases = [("c-open", Sealer(DEV_KEY_SPEC).seal(registration)), ("c-garbled", b"garbled")]
+    bound_to = binding("complaint_case", "sealed", "c-open")
+    sealed = Sealer(DEV_KEY_SPEC).seal(registration, bound_to=bound_to)
+    cases = [("c-open", sealed), ("c-garbled", b"garbled")]
     cases += [("c-bare", None)]
     engine = make_engine(store_url)
     try:
@@ -190,7 +192,9 @@ def test_0019_fills_the_search_index_from_the_registrations_the_store_keys_open(
     registration = {"complainant": {"name": "张晓明"}, "content": "学籍重复", "school_codes": []}
     registration["students"] = [{"name": "王小红", "id_card": "", "student_no": ""}]
     # (case, sealed registration): one the keys open, one they cannot, one not yet sealed.
-    cases = [("c-open", Sealer(DEV_KEY_SPEC).seal(registration)), ("c-garbled", b"garbled")]
+    bound_to = binding("complaint_case", "sealed", "c-open")
+    sealed = Sealer(DEV_KEY_SPEC).seal(registration, bound_to=bound_to)
+    cases = [("c-open", sealed), ("c-garbled", b"garbled")]
     cases += [("c-bare", None)]
     engine = make_engine(store_url)
     try:

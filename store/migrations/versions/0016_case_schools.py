@@ -38,7 +38,7 @@ def _backfill(connection: sa.Connection) -> list[dict[str, str]]:
     """The school codes of the registrations already written, from those the configured store
     keys open; a case whose registration they cannot open is found by school once rewritten."""
     from core.settings import get_settings
-    from store.sealing import Sealer
+    from store.sealing import Sealer, binding
 
     cases = sa.table("complaint_case", sa.column("id"), sa.column("sealed"))
     sealed = list(connection.execute(sa.select(cases.c.id, cases.c.sealed)))
@@ -51,7 +51,8 @@ def _backfill(connection: sa.Connection) -> list[dict[str, str]]:
     rows: list[dict[str, str]] = []
     for case_id, blob in sealed:
         try:
-            codes = sealer.open(blob)["school_codes"] if blob else []
+            bound_to = binding("complaint_case", "sealed", case_id)
+            codes = sealer.open(blob, bound_to=bound_to)["school_codes"] if blob else []
         except Exception:  # sealed with a key no longer configured, or not a registration
             continue
         rows += [{"case_id": case_id, "school_code": code} for code in dict.fromkeys(codes)]

@@ -53,7 +53,7 @@ def _backfill(connection: sa.Connection) -> tuple[Rows, Rows]:
     configured store keys open; a case whose registration they cannot open is found by name
     and text once rewritten."""
     from core.settings import get_settings
-    from store.sealing import Sealer
+    from store.sealing import Sealer, binding
     from store.search_index import student_name_hash, token_hashes
 
     cases = sa.table("complaint_case", sa.column("id"), sa.column("sealed"))
@@ -69,7 +69,8 @@ def _backfill(connection: sa.Connection) -> tuple[Rows, Rows]:
     tokens: Rows = []
     for case_id, blob in sealed:
         try:
-            registration = sealer.open(blob) if blob else {}
+            bound_to = binding("complaint_case", "sealed", case_id)
+            registration = sealer.open(blob, bound_to=bound_to) if blob else {}
             students = [student["name"] for student in registration.get("students", [])]
             name_hashes = {h for name in students if (h := student_name_hash(name, key))}
             text_hashes = token_hashes(registration.get("content", ""), key)
