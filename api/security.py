@@ -10,10 +10,12 @@ from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
 
 from domain.orgtree import is_school_code
 from store.db import session_scope
 from store.logins import get_session_user
+from store.org import ancestor_path
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,14 @@ def check_role(
     if not has_role(staff, roles, at_school):
         reason = school_refusal if staff.at_school else ROLE_REFUSAL
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail=reason)
+
+
+def check_national(session: Session, staff: Staff, refusal: str) -> None:
+    """403 (`refusal`) unless the caller's unit is the root of the tree (the Ministry): national
+    settings (DESIGN §7: the password policy, the working-day calendar, the organisation
+    tree) are its administrators' alone."""
+    if ancestor_path(session=session, code=staff.unit_code) != (staff.unit_code,):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=refusal)
 
 
 def field_error(field: str | list[str | int], reasons: list[str]) -> HTTPException:

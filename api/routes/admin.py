@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from api.deps import ClockDep, SecadminDep, SessionDep, SysadminDep
 from api.schemas.admin import NewUser, Policy, UserChange, UserView
-from api.security import Staff, field_error
+from api.security import Staff, check_national, field_error
 from store.accounts import (
     AccountError,
     create_user,
@@ -33,7 +33,9 @@ def read_policy(_: SecadminDep, session: SessionDep) -> Policy:
 
 
 @router.put("/password-policy")
-def write_policy(body: Policy, _: SecadminDep, session: SessionDep) -> Policy:
+def write_policy(body: Policy, staff: SecadminDep, session: SessionDep) -> Policy:
+    """The national password policy: the Ministry's security administrator only (403)."""
+    check_national(session, staff, "密码策略全国统一，只有教育部的安全管理员可以修改")
     update_policy(session=session, values=PasswordPolicyBase(**body.model_dump()))
     session.commit()
     return body

@@ -17,6 +17,7 @@ from api.deps import (
     TemporalDep,
     store_call,
 )
+from api.security import check_national
 from domain.year_files import (
     MAX_FILE_YEAR,
     MIN_FILE_YEAR,
@@ -28,6 +29,7 @@ from store.calendar import save_calendar_year
 
 router = APIRouter(prefix="/api/calendar", tags=["calendar"])
 
+NATIONAL_CALENDAR = "工作日安排全国统一，只有教育部的系统管理员或安全管理员可以导入"
 YEAR_DOCUMENT = Body(
     description="与 xueji calendar load 的文件相同：year、source、holidays、workdays",
     examples=[{"year": 2031, "source": "国办发明电", "holidays": ["2031-01-01"], "workdays": []}],
@@ -43,7 +45,9 @@ async def load_year(
     temporal: TemporalDep,
 ) -> dict[str, Any]:
     """Save one year's official arrangement, then have every running case re-time its
-    deadlines. A bad document changes nothing and lists every problem."""
+    deadlines. A bad document changes nothing and lists every problem. The calendar is
+    national: an administrator of the Ministry only (403)."""
+    await store_call(session, check_national, session, staff, NATIONAL_CALENDAR)
     try:
         arrangement = parse_year_document(document)
     except CalendarFileError as exc:
