@@ -185,7 +185,7 @@ def test_a_bad_username_in_the_path_is_422(api: Api) -> None:
 
 def test_only_the_secadmin_reads_and_sets_the_policy(api: Api) -> None:
     sysadmin = admin_token(api, role="sysadmin")
-    secadmin = admin_token(api, role="secadmin")
+    secadmin = admin_token(api, role="secadmin", unit_code="000000")  # the policy is national
     assert api.client.get("/api/admin/password-policy", headers=sysadmin).status_code == 403
 
     policy = api.client.get("/api/admin/password-policy", headers=secadmin).json()
@@ -216,6 +216,16 @@ def test_only_the_secadmin_reads_and_sets_the_policy(api: Api) -> None:
     for _ in range(3):
         api.login("wang.li", "Not-The-Password-1")
     assert api.login("wang.li").status_code == 423
+
+
+def test_a_provinces_secadmin_reads_the_national_policy_but_cannot_change_it(api: Api) -> None:
+    province = admin_token(api, role="secadmin")
+    policy = api.client.get("/api/admin/password-policy", headers=province).json()
+    weaker = policy | {"max_failures": 10}
+    refused = api.client.put("/api/admin/password-policy", json=weaker, headers=province)
+    assert refused.status_code == 403
+    assert "只有教育部的安全管理员" in refused.json()["detail"]
+    assert api.client.get("/api/admin/password-policy", headers=province).json() == policy
 
 
 def test_a_policy_out_of_bounds_is_422_naming_the_field(api: Api) -> None:

@@ -75,7 +75,7 @@ def stored_year(api: Api, year: int) -> CalendarYear | None:
 
 
 def test_a_bad_document_lists_every_problem_and_changes_nothing(api: Api, tmp_path: Path) -> None:
-    headers = api.headers_for("sys", role="sysadmin")
+    headers = api.headers_for("sys", role="sysadmin", unit_code="000000")
     bad = {"year": 2031, "holidays": ["2031-02-30", "2030-01-01"], "workdays": ["2031-03-05"]}
 
     response = api.client.post("/api/calendar/years", json=bad, headers=headers)
@@ -94,7 +94,7 @@ def test_a_bad_document_lists_every_problem_and_changes_nothing(api: Api, tmp_pa
 def test_without_temporal_the_year_is_saved_and_ops_told_to_retime(
     api: Api, tmp_path: Path
 ) -> None:
-    headers = api.headers_for("sec", role="secadmin")
+    headers = api.headers_for("sec", role="secadmin", unit_code="000000")
 
     response = api.client.post("/api/calendar/years", json=YEAR_2031, headers=headers)
 
@@ -104,6 +104,15 @@ def test_without_temporal_the_year_is_saved_and_ops_told_to_retime(
     assert saved is not None and saved.loaded_by == "sec"
     shown = api.client.get("/api/calendar/years/2031", headers=headers).json()
     assert (shown["status"], shown["weekday_holidays"]) == ("official", ["2031-03-04"])
+
+
+def test_the_calendar_is_national_a_provinces_administrators_cannot_load_it(api: Api) -> None:
+    for role in ("secadmin", "sysadmin"):
+        headers = api.headers_for(f"{role}.bj", role=role, unit_code="110000")
+        response = api.client.post("/api/calendar/years", json=YEAR_2031, headers=headers)
+        assert response.status_code == 403, response.text
+        assert "只有教育部" in response.json()["detail"]
+    assert stored_year(api, 2031) is None
 
 
 def test_only_administrators_load_and_only_staff_read(api: Api) -> None:

@@ -9,7 +9,7 @@ from store.logins import Granted, authenticate
 from store.sealing import Sealer
 from tests.support.api_support import PASSWORD, Api, bearer, totp_code
 
-SECADMIN = {"unit_code": "110000", "role": "secadmin"}
+SECADMIN = {"unit_code": "000000", "role": "secadmin"}  # the policy is national
 
 
 def alive(api: Api, token: str) -> bool:
