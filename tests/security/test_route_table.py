@@ -9,6 +9,7 @@ matter but for the withdrawal, whose refused principals go first.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from fastapi.routing import iter_route_contexts
 from starlette.routing import Mount
 from temporalio.testing import WorkflowEnvironment
 
+from api.console.auth import COOKIE
 from api.main import create_app
 from core.settings import Settings
 from tests.security.access_table import ROUTES, Access
@@ -134,20 +136,54 @@ def expected_class(access: Access, principal: str) -> str:
     return "login" if principal == PUBLIC else "refused"
 
 
+def _mismatch(principal: str, wanted: str, answer: httpx.Response) -> str | None:
+    if answer_class(answer) == wanted:
+        return None
+    json = answer.headers.get("content-type", "").startswith("application/json")
+    said = answer.text[:160] if json else answer.headers.get("location", "")
+    return f"  {principal}: {wanted} expected, got {answer.status_code} {said!r}"
+
+
 @pytest.mark.parametrize("route", sorted(ROUTES))
 async def test_the_route_answers_each_principal_as_the_table_says(route: str, world: World) -> None:
     access = ROUTES[route]
-    # Refused principals first: a principal let through may change the target (a withdrawal).
-    order = sorted(PRINCIPALS, key=lambda principal: principal in access.allowed)
-    wrong = []
-    for principal in order:
+
+    async def check(principal: str) -> str | None:
         answer = await _ask(world, route, access, principal)
-        got, wanted = answer_class(answer), expected_class(access, principal)
-        if got != wanted:
-            said = (
-                answer.text[:160]
-                if answer.headers.get("content-type", "").startswith("application/json")
-                else answer.headers.get("location", "")
-            )
-            wrong.append(f"  {principal}: {wanted} expected, got {answer.status_code} {said!r}")
-    assert not wrong, f"{route}:\n" + "\n".join(wrong)
+        return _mismatch(principal, expected_class(access, principal), answer)
+
+    # Refused principals first, all at once; then those let through one by one, since one
+    # may change the target for the next (the first withdrawal ends the case).
+    refused = [p for p in PRINCIPALS if p not in access.allowed]
+    wrong = list(await asyncio.gather(*(check(principal) for principal in refused)))
+    for principal in sorted(access.allowed):
+        wrong.append(await check(principal))
+    mismatches = [line for line in wrong if line]
+    assert not mismatches, f"{route}:\n" + "\n".join(mismatches)
+
+
+MOST_TRUSTED = ("top.sysadmin", "handling.leader")  # a national administrator, a case actor
+
+
+@pytest.mark.parametrize("principal", MOST_TRUSTED)
+async def test_each_surface_takes_only_its_own_credential(principal: str, world: World) -> None:
+    """The console's cookie is no login for the JSON API, nor a bearer token for the console:
+    every route that refuses nobody signed in refuses each credential on the other surface."""
+    wrong = []
+    for route, access in sorted(ROUTES.items()):
+        if PUBLIC in access.allowed:
+            continue
+        method, template = route.split(" ", 1)
+        console = template.startswith("/console")
+        if console:
+            credential = {"headers": world.api_headers(principal)}
+        else:
+            token = world.tokens[principal]
+            credential = {"headers": {"Cookie": f"{COOKIE}={token}"}}
+        answer = await world.http.request(
+            method, _path(template, access, world), params=access.params, **credential
+        )
+        line = _mismatch(f"{principal} on {route}", "login", answer)
+        if line:
+            wrong.append(line)
+    assert not wrong, "\n".join(wrong)
