@@ -28,6 +28,7 @@ from store.accounts import find_user, list_users
 from store.models import StaffUser
 from store.sealing import Sealer
 from workflows.complaint import ComplaintWorkflow
+from workflows.complaint_wording import wrong_unit
 from workflows.messages.complaint import (
     AssignCase,
     CaseView,
@@ -199,13 +200,18 @@ async def _update(
     *,
     slips_to: tuple[str, list[str], OrgTree] | None = None,
 ) -> CaseView:
-    """The Update on the case; `slips_to` (field, units, tree): units that slips will be
-    addressed to, which must lie in the handling unit's subtree."""
+    """The Update on the case, by the handling unit only (403 before anything else is
+    checked: a unit that sees the case but does not handle it learns nothing from the
+    refusal); `slips_to` (field, units, tree): units that slips will be addressed to, which
+    must lie in the handling unit's subtree."""
     check_role(call.staff, CASE_ACTORS)
     await ensure_visible(call)
+    handling_unit = (await live_state(call)).handling_unit
+    if call.staff.unit_code != handling_unit:
+        raise HTTPException(403, detail=wrong_unit(handling_unit, call.staff.unit_code))
     if slips_to is not None:
         field_name, units, tree = slips_to
-        within_subtree(tree, (await live_state(call)).handling_unit, field_name, units)
+        within_subtree(tree, handling_unit, field_name, units)
     client = await call.temporal.client()
     view: CaseView = await workflow_calls.update(client, call.complaint_id, method, action)
     return in_beijing_time(view)

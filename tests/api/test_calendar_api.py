@@ -106,6 +106,15 @@ def test_without_temporal_the_year_is_saved_and_ops_told_to_retime(
     assert (shown["status"], shown["weekday_holidays"]) == ("official", ["2031-03-04"])
 
 
+def test_the_calendar_is_national_a_provinces_administrators_cannot_load_it(api: Api) -> None:
+    for role in ("secadmin", "sysadmin"):
+        headers = api.headers_for(f"{role}.bj", role=role, unit_code="110000")
+        response = api.client.post("/api/calendar/years", json=YEAR_2031, headers=headers)
+        assert response.status_code == 403, response.text
+        assert "只有教育部" in response.json()["detail"]
+    assert stored_year(api, 2031) is None
+
+
 def test_only_administrators_load_and_only_staff_read(api: Api) -> None:
     for role in ("clerk", "handler", "leader", "auditor"):
         headers = api.headers_for(f"{role}.one", role=role)

@@ -6,6 +6,7 @@ the settings, the command line and the search attributes, so that none of them c
 
 import json
 import re
+import ssl
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pytest
 import typer
 import yaml
 from pydantic import AliasChoices
@@ -350,3 +352,167 @@ def test_web_ui_calls_the_codec_endpoint_of_the_api() -> None:
     assert origin.startswith("${XUEJI_TEMPORAL_UI_ORIGIN")
     # The UI can send no bearer token: it sends the browser's cookie, which the codec takes.
     assert environment("temporal-ui")["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"] == "true"
+
+
+TLS_MOUNT = re.compile(r"^\$\{TLS_DIR:-\./tls\}/(?P<file>[\w.-]+):(?P<path>/[\w/.-]+):ro$")
+PROXY_CONF = ROOT / "deploy" / "temporal-ui-proxy.conf"
+
+
+def tls_files(name: str) -> dict[str, str]:
+    """The files of TLS_DIR mounted into a service: path in the container -> file name."""
+    mounted = {}
+    for volume in service(name).get("volumes") or []:
+        match = TLS_MOUNT.match(volume) if isinstance(volume, str) else None
+        if match:
+            mounted[match["path"]] = match["file"]
+    return mounted
+
+
+def test_temporal_takes_mutual_tls_only_and_every_client_presents_its_certificate() -> None:
+    server = environment("temporal")
+    server_files = tls_files("temporal")
+    assert server["TEMPORAL_TLS_REQUIRE_CLIENT_AUTH"] == "true"
+    for variable, file in {
+        "TEMPORAL_TLS_SERVER_CA_CERT": "ca.crt",
+        "TEMPORAL_TLS_CLIENT1_CA_CERT": "ca.crt",
+        "TEMPORAL_TLS_SERVER_CERT": "temporal.crt",
+        "TEMPORAL_TLS_SERVER_KEY": "temporal.key",
+        "TEMPORAL_TLS_FRONTEND_CERT": "temporal.crt",
+        "TEMPORAL_TLS_FRONTEND_KEY": "temporal.key",
+    }.items():
+        assert server_files[server[variable]] == file, variable
+    name = server["TEMPORAL_TLS_FRONTEND_SERVER_NAME"]
+    assert name == server["TEMPORAL_TLS_INTERNODE_SERVER_NAME"] == "temporal"
+    for flag in ("--tls-ca-path", "--tls-cert-path", "--tls-key-path", "--tls-server-name"):
+        assert flag in healthcheck("temporal"), flag
+    assert "--tls-cert-path /etc/temporal/tls/temporal.crt" in healthcheck("temporal")
+
+    # xueji (API and workers) with its settings, fixed by compose, naming mounted files.
+    settings = setting_names()
+    for container in ("api", "worker"):
+        env, files = environment(container), tls_files(container)
+        for field, file in {
+            "temporal_tls_ca": "ca.crt",
+            "temporal_tls_cert": "xueji.crt",
+            "temporal_tls_key": "xueji.key",
+        }.items():
+            (variable,) = settings[field]
+            assert files[env[variable]] == file, f"{container}: {variable}"
+        (server_name,) = settings["temporal_tls_server_name"]
+        assert env[server_name] == name, container
+        assert not set(files.values()) & {"temporal.key", "ui.key"}, "only its own key"
+
+    # The search-attribute job: the CLI's flags, on every call, naming mounted files.
+    flags = environment("search-attributes")["TLS_FLAGS"].split()
+    job_files = tls_files("search-attributes")
+    given = dict(zip(flags[::2], flags[1::2], strict=True))
+    assert job_files[given["--tls-cert-path"]] == "xueji.crt"
+    assert job_files[given["--tls-key-path"]] == "xueji.key"
+    assert job_files[given["--tls-ca-path"]] == "ca.crt"
+    assert given["--tls-server-name"] == name
+    script = " ".join(service("search-attributes")["command"])
+    assert script.count("$$TLS_FLAGS") == script.count("temporal operator") == 2
+
+    # The Web UI with its own certificate, checking the server's name.
+    ui, ui_files = environment("temporal-ui"), tls_files("temporal-ui")
+    assert ui_files[ui["TEMPORAL_TLS_CA"]] == "ca.crt"
+    assert ui_files[ui["TEMPORAL_TLS_CERT"]] == "ui.crt"
+    assert ui_files[ui["TEMPORAL_TLS_KEY"]] == "ui.key"
+    assert ui["TEMPORAL_TLS_SERVER_NAME"] == name
+    assert ui["TEMPORAL_TLS_ENABLE_HOST_VERIFICATION"] == "true"
+    ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+    assert "tls" in ignored, "keys must stay out of the build context"
+
+
+def test_the_web_ui_is_read_only_and_reached_only_through_a_login() -> None:
+    ui = environment("temporal-ui")
+    assert ui["TEMPORAL_DISABLE_WRITE_ACTIONS"] == "true"
+    for action in ("TERMINATE", "CANCEL", "SIGNAL", "RESET"):
+        assert ui[f"TEMPORAL_WORKFLOW_{action}_DISABLED"] == "true", action
+    assert ui["TEMPORAL_BATCH_ACTIONS_DISABLED"] == "true"
+    assert ui["TEMPORAL_START_WORKFLOW_DISABLED"] == "true"
+    assert "ports" not in service("temporal-ui"), "the UI is reached through its proxy only"
+
+    proxy = service("temporal-ui-proxy")
+    assert proxy["ports"] == ["${UI_PUBLISH:-127.0.0.1:8443}:8443"]
+    assert "./deploy/temporal-ui-proxy.conf:/etc/nginx/conf.d/default.conf:ro" in proxy["volumes"]
+    files = tls_files("temporal-ui-proxy")
+    conf = PROXY_CONF.read_text(encoding="utf-8")
+    directives = {
+        line.strip().rstrip(";").split(None, 1)[0]: line.strip().rstrip(";").split(None, 1)[-1]
+        for line in conf.splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    }
+    assert directives["listen"] == "8443 ssl"
+    assert files[directives["ssl_certificate"]] == "ui-proxy.crt"
+    assert files[directives["ssl_certificate_key"]] == "ui-proxy.key"
+    assert directives["auth_basic"].startswith('"')
+    assert files[directives["auth_basic_user_file"]] == "ui.htpasswd"
+    # Every location passes to the UI and limits the methods: GET, and POST for queries only.
+    locations = re.findall(r"location ([^{]+)\{(.*?)\n    \}", conf, flags=re.DOTALL)
+    assert len(locations) == 2
+    for where, body in locations:
+        assert "proxy_pass http://temporal-ui:8080;" in body, where
+        allowed = re.search(r"limit_except ([A-Z ]+) \{\s*deny all;\s*\}", body)
+        assert allowed, where
+        expected = "POST" if "/query/" in where else "GET"
+        assert allowed[1].strip() == expected, where
+    assert conf.count("proxy_pass") == 2
+
+
+def _handshake(client: ssl.SSLObject, server: ssl.SSLObject, pipes: list[ssl.MemoryBIO]) -> None:
+    """Both sides of a TLS handshake in memory, bytes carried between them."""
+    client_out, client_in, server_out, server_in = pipes
+    done = {"client": False, "server": False}
+    for _ in range(20):
+        for side, end in (("client", client), ("server", server)):
+            if not done[side]:
+                try:
+                    end.do_handshake()
+                    done[side] = True
+                except ssl.SSLWantReadError:
+                    pass
+        server_in.write(client_out.read())
+        client_in.write(server_out.read())
+        if all(done.values()):
+            client.write(b"ping")  # a client refused after the handshake (TLS 1.3) learns here
+            server_in.write(client_out.read())
+            assert server.read() == b"ping"
+            return
+    raise AssertionError("the handshake did not finish")
+
+
+def connect_in_memory(folder: Path, client_cert: str | None) -> None:
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(folder / "temporal.crt", folder / "temporal.key")
+    server_context.verify_mode = ssl.CERT_REQUIRED  # TEMPORAL_TLS_REQUIRE_CLIENT_AUTH
+    server_context.load_verify_locations(folder / "ca.crt")
+    client_context = ssl.create_default_context(cafile=str(folder / "ca.crt"))
+    if client_cert:
+        client_context.load_cert_chain(folder / f"{client_cert}.crt", folder / f"{client_cert}.key")
+    pipes = [ssl.MemoryBIO() for _ in range(4)]
+    client = client_context.wrap_bio(pipes[1], pipes[0], server_hostname="temporal")
+    server = server_context.wrap_bio(pipes[3], pipes[2], server_side=True)
+    _handshake(client, server, pipes)
+
+
+def test_the_certificate_recipe_of_the_operations_docs_makes_working_mutual_tls(
+    tmp_path: Path,
+) -> None:
+    text = OPERATIONS.read_text(encoding="utf-8")
+    section = text[text.index("### Certificates for Temporal") :]
+    recipe = re.search(r"```sh\n(.*?)```", section, flags=re.DOTALL)
+    assert recipe, "no recipe"
+    subprocess.run(["sh", "-ec", recipe[1]], cwd=tmp_path, check=True, capture_output=True)
+    folder = tmp_path / "tls"
+    mounted = {
+        file
+        for name in ("temporal", "api", "worker", "search-attributes", "temporal-ui")
+        for file in tls_files(name).values()
+    }
+    assert mounted == {path.name for path in folder.iterdir()} - {"ca.key", "ca.srl"}
+    for client in ("xueji", "ui"):  # the API, the workers and the jobs; the Web UI
+        connect_in_memory(folder, client)
+    connect_in_memory(folder, "temporal")  # the server's own CLI
+    with pytest.raises(ssl.SSLError):
+        connect_in_memory(folder, None)  # a client without a certificate is refused

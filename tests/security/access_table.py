@@ -1,0 +1,243 @@
+"""Who may do what (DESIGN §7), route by route: the table the route walk checks the app against.
+
+Each route of the app (method and path template, as the app's route table names it) has one
+entry: the principals (a role at a position, tests/security/world.py) whose request must get
+past authorisation, and the request to send. Every other principal must be refused: 401 or
+the console's login page for nobody signed in, 403 or 404 for the rest. A principal that is
+let through may still get 409 or 422 (the request is harmless on purpose: a unit outside the
+case's subtree, a step the case is not at, an empty answer), never 401, 403 or 404.
+
+Positions: `handling` the case's handling unit (石家庄市, also the unit the unit-scoped routes
+act on), `above` the province that received the case, `top` the Ministry, `route` the county a
+slip passes through to its school, `below` a county under the handling unit off every route,
+`outside` another province, `school` the school a slip is addressed to, `other_school`
+another school of that county.
+
+To add a route: an entry under its "METHOD /path" with `Access(who, ...)`; `who(...)` picks
+principals by position and role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.security.world import PRINCIPALS, PUBLIC, World
+from tests.support.demo import CITY, SHANG_CHENG
+
+CASE_ROLES = ("clerk", "handler", "leader")
+ACTORS = ("handler", "leader")
+BUREAUS = ("handling", "above", "top", "route", "below", "outside")
+SCHOOLS = ("school", "other_school")
+SEES_THE_CASE = ("handling", "above", "top")  # the handling unit and its ancestors
+
+
+def who(positions: tuple[str, ...] = (), roles: tuple[str, ...] = ()) -> frozenset[str]:
+    """The principals at any of `positions` (all, when empty) holding any of `roles`."""
+    found = set()
+    for principal in PRINCIPALS[1:]:
+        position, role = principal.split(".")
+        if (not positions or position in positions) and (not roles or role in roles):
+            found.add(principal)
+    return frozenset(found)
+
+
+EVERYONE = frozenset(PRINCIPALS)
+SIGNED_IN = EVERYONE - {PUBLIC}
+NOBODY: frozenset[str] = frozenset()
+BUREAU_CASE_STAFF = who(BUREAUS, CASE_ROLES)
+BUREAU_ACTORS = who(BUREAUS, ACTORS)
+SLIP_STAFF = BUREAU_CASE_STAFF | who(SCHOOLS)
+
+Body = Callable[[World, str], Any] | Any  # a value, or made from the world and the principal
+
+
+@dataclass(frozen=True)
+class Access:
+    allowed: frozenset[str]
+    json: Body = None  # the JSON body (JSON routes)
+    form: Body = None  # the form fields (console posts; the walker adds the CSRF token)
+    params: dict[str, str] = field(default_factory=dict)  # the query string
+    case: str = "complaint_id"  # the target that fills {complaint_id}
+    slip: str = "slip_id"  # the target that fills {slip_id}: the school's slip, or the county's
+    fresh_session: bool = False  # the request ends or changes the session: a new one each time
+
+
+def own_name(world: World, principal: str) -> dict[str, str]:
+    return {"assignee": world.username(principal)}
+
+
+def current_policy(world: World, principal: str) -> dict[str, Any]:
+    return world.policy
+
+
+OUTSIDE_THE_CASE = SHANG_CHENG  # a county of another province: no slip may go there
+PUBLIC_REPLY = {"channel": "letter", "message": "已书面告知", "public_reply": "已核实处理"}
+REPORT = {
+    "entries": [
+        {
+            "name": "赵敏",
+            "workplace": "石家庄市教育局基础教育处",
+            "position": "处长",
+            "office_phone": "0311 8600 1234",
+            "mobile": "13803110000",
+            "email": "zhao@130100.example.cn",
+        }
+    ],
+    "public_phone": "0311-86001000",
+    "public_email": "xueji@130100.example.cn",
+}
+
+CASE_STEP = who(("handling",), ACTORS)  # the handling unit's own steps
+CASE_READERS = who(SEES_THE_CASE, CASE_ROLES)
+# A slip is seen by the units on its route, from the handling unit down to its addressee;
+# the units above see the case (and its slips in it), not the slip on its own.
+SLIP_READERS = who(("handling", "route"), CASE_ROLES) | who(("school",))
+SLIP_ADDRESSEE = who(("school",), ("handler",))
+
+ROUTES: dict[str, Access] = {
+    # ---------------------------------------------------------------- public
+    "GET /api/health": Access(EVERYONE),
+    "GET /openapi.json": Access(EVERYONE),
+    "GET /docs": Access(EVERYONE),
+    "GET /docs/oauth2-redirect": Access(EVERYONE),
+    "GET /redoc": Access(EVERYONE),
+    "GET /static": Access(EVERYONE),
+    "GET /api/directory": Access(EVERYONE),
+    "GET /directory": Access(EVERYONE),
+    "GET /faq": Access(EVERYONE),
+    "GET /api/faq": Access(EVERYONE),
+    "GET /track": Access(EVERYONE),
+    "GET /api/track/{tracking_no}": Access(EVERYONE),  # without the query code: 422
+    # ---------------------------------------------------------------- one's own session
+    "POST /api/auth/login": Access(EVERYONE, json={}),
+    "POST /api/auth/logout": Access(SIGNED_IN, fresh_session=True),
+    "GET /api/auth/me": Access(SIGNED_IN),
+    "POST /api/auth/password": Access(SIGNED_IN, json={}),
+    "POST /api/auth/totp/enrol": Access(SIGNED_IN, fresh_session=True),
+    "POST /api/auth/totp/confirm": Access(SIGNED_IN, json={}),
+    "GET /console/login": Access(EVERYONE),
+    "POST /console/login": Access(EVERYONE, form={"username": "x" * 40}),  # 422, no attempt
+    "POST /console/logout": Access(SIGNED_IN, form={}, fresh_session=True),
+    "GET /console/password": Access(SIGNED_IN),
+    "POST /console/password": Access(SIGNED_IN, form={}),
+    # ---------------------------------------------------------------- administrators (三员)
+    "GET /api/admin/password-policy": Access(who(roles=("secadmin",))),
+    # The policy is national: the Ministry's security administrator alone sets it.
+    "PUT /api/admin/password-policy": Access(who(("top",), ("secadmin",)), json=current_policy),
+    "POST /api/admin/users": Access(
+        who(SEES_THE_CASE, ("sysadmin",)),
+        json={
+            "username": "new.user",
+            "display_name": "新用户",
+            "unit_code": CITY,
+            "role": "clerk",
+            "password": "weak",
+        },
+    ),
+    "GET /api/admin/users": Access(who(roles=("sysadmin",))),  # each its own subtree
+    "PATCH /api/admin/users/{username}": Access(who(SEES_THE_CASE, ("sysadmin",)), json={}),
+    "POST /api/org/import": Access(who(("top",), ("sysadmin",)), json={"units": [], "schools": []}),
+    "PATCH /api/org/units/{code}": Access(who(SEES_THE_CASE, ("sysadmin",)), json={}),
+    # National settings: the Ministry's administrators load the working-day calendar.
+    "POST /api/calendar/years": Access(
+        who(("top",), ("secadmin", "sysadmin")), json={"year": "这不是年份"}
+    ),
+    "GET /api/calendar/years/{year}": Access(SIGNED_IN),
+    "GET /api/audit": Access(who(roles=("auditor",))),
+    "GET /api/audit/export": Access(who(roles=("auditor",))),
+    "GET /api/audit/verify": Access(who(roles=("auditor",))),
+    # ---------------------------------------------------------------- cases (JSON)
+    "POST /api/complaints": Access(BUREAU_CASE_STAFF, json={}),
+    "GET /api/complaints": Access(BUREAU_CASE_STAFF),
+    "GET /api/complaints/{complaint_id}": Access(CASE_READERS),
+    "POST /api/complaints/{complaint_id}/verification": Access(
+        CASE_STEP, json={"addressees": [OUTSIDE_THE_CASE]}
+    ),
+    "POST /api/complaints/{complaint_id}/opinion": Access(
+        CASE_STEP, json={"opinion": "无需处理", "executing_units": []}
+    ),
+    "POST /api/complaints/{complaint_id}/confirmation": Access(CASE_STEP, json={}),
+    "POST /api/complaints/{complaint_id}/rework": Access(
+        CASE_STEP, json={"executing_units": [OUTSIDE_THE_CASE]}
+    ),
+    "POST /api/complaints/{complaint_id}/informing": Access(CASE_STEP, json=PUBLIC_REPLY),
+    "POST /api/complaints/{complaint_id}/slips/{slip_id}/return": Access(
+        SLIP_ADDRESSEE, json={"response": " "}, case="slip_case"
+    ),
+    # The parties (the handling unit; no slip is out) propose a level; proposing the handling
+    # unit itself is refused by the workflow, which changes nothing.
+    "POST /api/complaints/{complaint_id}/dispute": Access(CASE_STEP, json={"proposed_unit": CITY}),
+    "POST /api/complaints/{complaint_id}/ruling": Access(
+        who(("above",), ACTORS), json={"handling_unit": SHANG_CHENG}, case="disputed_case"
+    ),
+    "POST /api/complaints/{complaint_id}/withdrawal": Access(
+        CASE_STEP, json={"reason": "投诉人撤回"}, case="withdrawn_case"
+    ),
+    "POST /api/complaints/{complaint_id}/assignee": Access(CASE_STEP, json=own_name),
+    "POST /api/complaints/{complaint_id}/slips/{slip_id}/assignee": Access(
+        SLIP_ADDRESSEE, json=own_name, case="slip_case"
+    ),
+    "GET /api/inbox": Access(SLIP_STAFF),
+    "GET /api/slips": Access(SLIP_STAFF),
+    "GET /api/slips/{complaint_id}/{slip_id}": Access(SLIP_READERS, case="slip_case"),
+    "GET /api/slips/{complaint_id}/{slip_id}.pdf": Access(SLIP_READERS, case="slip_case"),
+    "GET /api/schools": Access(BUREAU_CASE_STAFF, params={"q": "长安"}),
+    "POST /api/codec/decode": Access(BUREAU_CASE_STAFF, json={"payloads": []}),
+    # ---------------------------------------------------------------- campaigns, FAQ
+    # The Ministry and the provinces (the other province too, for its own units) open them.
+    "POST /api/campaigns": Access(
+        who(("above", "top", "outside"), ACTORS),
+        json={"title": "报送", "due_date": "2000-01-01", "units": [CITY]},
+    ),
+    "GET /api/campaigns": Access(BUREAU_CASE_STAFF),
+    "GET /api/campaigns/{campaign_id}": Access(who(("above", "handling"), CASE_ROLES)),
+    "PUT /api/campaigns/{campaign_id}/report": Access(who(("handling",), ACTORS), json=REPORT),
+    "POST /api/campaigns/{campaign_id}/close": Access(who(("above",), ACTORS)),
+    "GET /api/campaigns/{campaign_id}/workbook.xlsx": Access(  # 409 until it has closed
+        who(("above", "handling"), CASE_ROLES)
+    ),
+    "POST /api/faq": Access(BUREAU_ACTORS, json={}),
+    "GET /api/faq/unit": Access(BUREAU_ACTORS),
+    "PATCH /api/faq/{faq_id}": Access(who(SEES_THE_CASE, ACTORS), json={}),
+    # ---------------------------------------------------------------- the console
+    "GET /console": Access(SIGNED_IN),
+    "GET /console/inbox/items": Access(SIGNED_IN),
+    "GET /console/register": Access(BUREAU_CASE_STAFF),
+    "POST /console/register/form": Access(BUREAU_CASE_STAFF, form={}),
+    "GET /console/register/schools": Access(BUREAU_CASE_STAFF, params={"q": "长安"}),
+    "GET /console/register/student-row": Access(BUREAU_CASE_STAFF, params={"index": "1"}),
+    "POST /console/register/preview": Access(BUREAU_CASE_STAFF, form={}),
+    "POST /console/register": Access(BUREAU_CASE_STAFF, form={}),
+    "GET /console/slips": Access(SLIP_STAFF),
+    "GET /console/slips/{complaint_id}/{slip_id}.pdf": Access(SLIP_READERS, case="slip_case"),
+    "POST /console/slips/{complaint_id}/{slip_id}/return": Access(
+        SLIP_ADDRESSEE, form={"response": " "}, case="slip_case"
+    ),
+    "GET /console/cases": Access(BUREAU_CASE_STAFF),
+    "GET /console/cases.xlsx": Access(BUREAU_CASE_STAFF),
+    "GET /console/cases/{complaint_id}": Access(CASE_READERS),
+    "GET /console/cases/{complaint_id}/live": Access(CASE_READERS),
+    "POST /console/cases/{complaint_id}/verification": Access(
+        CASE_STEP, form={"addressees": OUTSIDE_THE_CASE}
+    ),
+    "POST /console/cases/{complaint_id}/opinion": Access(CASE_STEP, form={"opinion": "无需处理"}),
+    "POST /console/cases/{complaint_id}/confirmation": Access(CASE_STEP, form={}),
+    "POST /console/cases/{complaint_id}/rework": Access(
+        CASE_STEP, form={"executing_units": OUTSIDE_THE_CASE}
+    ),
+    "POST /console/cases/{complaint_id}/informing": Access(CASE_STEP, form=PUBLIC_REPLY),
+    # A school returns its slips from /console/slips; the case page serves the bureaus.
+    "POST /console/cases/{complaint_id}/slips/{slip_id}/return": Access(
+        who(("route",), ACTORS), form={"response": " "}, case="slip_case", slip="county_slip_id"
+    ),
+    "POST /console/cases/{complaint_id}/dispute": Access(CASE_STEP, form={"proposed_unit": CITY}),
+    "POST /console/cases/{complaint_id}/ruling": Access(
+        who(("above",), ACTORS), form={"handling_unit": SHANG_CHENG}, case="disputed_case"
+    ),
+    "POST /console/cases/{complaint_id}/withdrawal": Access(
+        CASE_STEP, form={"reason": "投诉人撤回"}, case="withdrawn_case"
+    ),
+    "POST /console/cases/{complaint_id}/assignee": Access(CASE_STEP, form=own_name),
+}
