@@ -138,6 +138,14 @@ ROUTES: dict[str, Access] = {
     ),
     "GET /api/admin/users": Access(who(roles=("sysadmin",))),  # each its own subtree
     "PATCH /api/admin/users/{username}": Access(who(SEES_THE_CASE, ("sysadmin",)), json={}),
+    # A sysadmin asks, a secadmin in scope decides (the first approval decides it: 409 after).
+    "GET /api/admin/account-requests": Access(who(roles=("sysadmin", "secadmin"))),
+    "POST /api/admin/account-requests/{request_id}/approve": Access(
+        who(SEES_THE_CASE, ("secadmin",))
+    ),
+    "POST /api/admin/account-requests/{request_id}/refuse": Access(
+        who(SEES_THE_CASE, ("secadmin",)) | {"handling.sysadmin"}  # the sysadmin who asked
+    ),
     "POST /api/org/import": Access(who(("top",), ("sysadmin",)), json={"units": [], "schools": []}),
     "PATCH /api/org/units/{code}": Access(who(SEES_THE_CASE, ("sysadmin",)), json={}),
     # National settings: the Ministry's administrators load the working-day calendar.
@@ -152,6 +160,7 @@ ROUTES: dict[str, Access] = {
     "POST /api/complaints": Access(BUREAU_CASE_STAFF, json={}),
     "GET /api/complaints": Access(BUREAU_CASE_STAFF),
     "GET /api/complaints/{complaint_id}": Access(CASE_READERS),
+    "GET /api/complaints/{complaint_id}/personal": Access(who(("handling",), CASE_ROLES)),
     "POST /api/complaints/{complaint_id}/verification": Access(
         CASE_STEP, json={"addressees": [OUTSIDE_THE_CASE]}
     ),
@@ -170,7 +179,7 @@ ROUTES: dict[str, Access] = {
     # unit itself is refused by the workflow, which changes nothing.
     "POST /api/complaints/{complaint_id}/dispute": Access(CASE_STEP, json={"proposed_unit": CITY}),
     "POST /api/complaints/{complaint_id}/ruling": Access(
-        who(("above",), ACTORS), json={"handling_unit": SHANG_CHENG}, case="disputed_case"
+        who(("above",), ("leader",)), json={"handling_unit": SHANG_CHENG}, case="disputed_case"
     ),
     "POST /api/complaints/{complaint_id}/withdrawal": Access(
         CASE_STEP, json={"reason": "投诉人撤回"}, case="withdrawn_case"
@@ -215,10 +224,15 @@ ROUTES: dict[str, Access] = {
     "POST /console/slips/{complaint_id}/{slip_id}/return": Access(
         SLIP_ADDRESSEE, form={"response": " "}, case="slip_case"
     ),
+    "POST /console/slips/{complaint_id}/{slip_id}/assignee": Access(
+        SLIP_ADDRESSEE, form=own_name, case="slip_case"
+    ),
     "GET /console/cases": Access(BUREAU_CASE_STAFF),
     "GET /console/cases.xlsx": Access(BUREAU_CASE_STAFF),
     "GET /console/cases/{complaint_id}": Access(CASE_READERS),
     "GET /console/cases/{complaint_id}/live": Access(CASE_READERS),
+    "GET /console/cases/{complaint_id}/personal": Access(who(("handling",), CASE_ROLES)),
+    "GET /console/cases/{complaint_id}/addressees": Access(CASE_READERS, params={"find": "长安"}),
     "POST /console/cases/{complaint_id}/verification": Access(
         CASE_STEP, form={"addressees": OUTSIDE_THE_CASE}
     ),
@@ -234,7 +248,7 @@ ROUTES: dict[str, Access] = {
     ),
     "POST /console/cases/{complaint_id}/dispute": Access(CASE_STEP, form={"proposed_unit": CITY}),
     "POST /console/cases/{complaint_id}/ruling": Access(
-        who(("above",), ACTORS), form={"handling_unit": SHANG_CHENG}, case="disputed_case"
+        who(("above",), ("leader",)), form={"handling_unit": SHANG_CHENG}, case="disputed_case"
     ),
     "POST /console/cases/{complaint_id}/withdrawal": Access(
         CASE_STEP, form={"reason": "投诉人撤回"}, case="withdrawn_case"

@@ -255,6 +255,21 @@ async def _make_targets(world: World) -> None:
     targets["faq_id"] = str(faq.json()["id"])
     # An account and a unit for the administrators' routes: the city's clerk, the city.
     targets.update(username=world.username("handling.clerk"), code=CITY, year="2026")
+    # An account request of the city's sysadmin, waiting for a secadmin (三员).
+    asked = await world.as_(
+        "handling.sysadmin",
+        "POST",
+        "/api/admin/users",
+        json={
+            "username": "asked.clerk",
+            "display_name": "待批受理员",
+            "unit_code": CITY,
+            "role": "clerk",
+            "password": "Temporary-Pass-2030",
+        },
+    )
+    assert asked.status_code == 202, asked.text
+    targets["request_id"] = str(asked.json()["id"])
     policy = await world.as_("top.secadmin", "GET", "/api/admin/password-policy")
     assert policy.status_code == 200, policy.text
     world.policy = policy.json()
