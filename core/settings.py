@@ -260,6 +260,13 @@ class Settings(BaseSettings):
             problems.append("XUEJI_SMS_SECRET 使用了公开的开发密钥，生产环境必须配置短信网关的密钥")
         if self.pdf_font is not None and not self.pdf_font.is_file():
             problems.append(f"XUEJI_PDF_FONT 指定的字体文件 {self.pdf_font} 不存在")
+        host = self.temporal_address.rpartition(":")[0] or self.temporal_address
+        api_key = self.temporal_api_key.get_secret_value()
+        if not _is_loopback(host) and self.temporal_tls_cert is None and not api_key:
+            problems.append(
+                f"XUEJI_TEMPORAL_ADDRESS 指向其他主机（{host}）：生产环境必须以双向 TLS 连接"
+                " Temporal（XUEJI_TEMPORAL_TLS_CERT、XUEJI_TEMPORAL_TLS_KEY）或使用 API 密钥"
+            )
         return problems
 
     def exposure_refusal(self, host: str) -> str | None:

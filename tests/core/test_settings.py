@@ -180,3 +180,37 @@ def test_only_loopback_addresses_may_use_the_development_keys(host: str, refused
         lookup_key=generate_key(), audit_keys=f"a1:{generate_key()}",
     )  # fmt: skip
     assert own.exposure_problems(host) == []
+
+
+def test_production_reaches_a_temporal_elsewhere_only_with_mutual_tls(tmp_path: Path) -> None:
+    keys = {
+        "store_keys": f"k1:{generate_key()}",
+        "payload_keys": f"k2:{generate_key()}",
+        "lookup_key": generate_key(),
+        "audit_keys": f"a1:{generate_key()}",
+    }
+    away = Settings(environment="production", temporal_address="temporal:7233", **keys)
+    assert away.production_problems() == [
+        "XUEJI_TEMPORAL_ADDRESS 指向其他主机（temporal）：生产环境必须以双向 TLS 连接"
+        " Temporal（XUEJI_TEMPORAL_TLS_CERT、XUEJI_TEMPORAL_TLS_KEY）或使用 API 密钥"
+    ]
+    cert, key = tmp_path / "client.pem", tmp_path / "client.key"
+    cert.write_text("certificate")
+    key.write_text("key")
+    mutual = Settings(
+        environment="production",
+        temporal_address="temporal:7233",
+        temporal_tls_cert=cert,
+        temporal_tls_key=key,
+        **keys,
+    )
+    assert mutual.production_problems() == []
+    cloud = Settings(
+        environment="production",
+        temporal_address="ns.a1b2c.tmprl.cloud:7233",
+        temporal_api_key="cloud-key",
+        **keys,
+    )
+    assert cloud.production_problems() == []
+    on_this_machine = Settings(environment="production", temporal_address="127.0.0.1:7233", **keys)
+    assert on_this_machine.production_problems() == []
