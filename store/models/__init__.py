@@ -23,6 +23,7 @@ from store.models.cases import (
     Intake,
     OutboxRow,
     TimelineRow,
+    TrackGuess,
 )
 from store.models.columns import AwareDateTime
 from store.models.org import Faq, OrgImport, School, SchoolBase, Unit, UnitBase
@@ -54,6 +55,7 @@ __all__ = [
     "StaffSession",
     "StaffUser",
     "TimelineRow",
+    "TrackGuess",
     "Unit",
     "UnitBase",
 ]
