@@ -2,6 +2,7 @@
 migration. Import the tables from here (Alembic reads the metadata of them all)."""
 
 from store.models.accounts import (
+    LoginFailure,
     LoginGuess,
     PasswordHistory,
     PasswordPolicy,
@@ -44,6 +45,7 @@ __all__ = [
     "CaseTextToken",
     "Faq",
     "Intake",
+    "LoginFailure",
     "LoginGuess",
     "OrgImport",
     "OutboxRow",
