@@ -303,17 +303,32 @@ def open_session(
     return token
 
 
+def open_codec_token(*, session: Session, token: str) -> str:
+    """A new codec token for the session of bearer `token` (stored only hashed; it replaces
+    the session's earlier one): the cookie the Temporal Web UI sends to the codec endpoint.
+    It decodes payloads and nothing else, and is live exactly while its session is."""
+    row = session.get(StaffSession, token_hash(token))
+    assert row is not None
+    codec_token = secrets.token_urlsafe(32)
+    row.codec_token_hash = token_hash(codec_token)
+    session.add(row)
+    return codec_token
+
+
 def get_session_user(
-    *, session: Session, token: str, now: datetime, touch: bool = True
+    *, session: Session, token: str, now: datetime, touch: bool = True, codec: bool = False
 ) -> tuple[StaffSession, StaffUser] | None:
     """The live session of `token` and its user, touched (to the minute) unless `touch` is
     off (a page refreshing itself is not the user's activity); None when dead or unknown.
-    One query: every request of a logged-in user asks this."""
+    With `codec`, `token` is the session's codec token instead of its bearer token (only the
+    codec endpoint asks so). One query: every request of a logged-in user asks this."""
+    hashed = token_hash(token)
+    key = col(StaffSession.codec_token_hash) if codec else col(StaffSession.token_hash)
     found = session.exec(
         select(StaffSession, StaffUser, PasswordPolicy.idle_minutes, PasswordPolicy.session_hours)
         .join(StaffUser, col(StaffUser.id) == StaffSession.user_id)
         .outerjoin(PasswordPolicy, col(PasswordPolicy.id) == 1)
-        .where(StaffSession.token_hash == token_hash(token))
+        .where(key == hashed)
     ).first()
     if found is None:
         return None

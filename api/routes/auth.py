@@ -31,6 +31,7 @@ from store.logins import (
     authenticate,
     begin_totp_enrolment,
     confirm_totp,
+    open_codec_token,
     open_session,
     revoke_session,
 )
@@ -92,8 +93,8 @@ def login(
     clock: ClockDep,
 ) -> LoginAnswer:
     """Log in; the token goes in `Authorization: Bearer ...` of every later request. The
-    answer also sets it as a cookie that only the codec endpoint accepts (for the Temporal
-    Web UI in the same browser)."""
+    answer also sets a cookie with a codec token of the session, which only the codec
+    endpoint accepts (for the Temporal Web UI in the same browser), never the token itself."""
     now = clock()
     client = client_address(request)
     request.state.audit_actor = body.username  # the audit record names the attempted account
@@ -109,6 +110,7 @@ def login(
     )
     if isinstance(outcome, Granted):
         token = open_session(session=session, grant=outcome, now=now, client_address=client)
+        codec_token = open_codec_token(session=session, token=token)
         answer = LoginAnswer(
             token=token,
             expires_after_idle_minutes=get_policy(session=session).idle_minutes,
@@ -120,7 +122,7 @@ def login(
     if isinstance(outcome, LoginRefused):  # after the commit: the failure count is kept
         refused = refusal(outcome, now)
         raise HTTPException(refused.status_code, detail=refused.text, headers=refused.headers)
-    set_codec_cookie(response, answer.token, secure=request.url.scheme == "https")
+    set_codec_cookie(response, codec_token, secure=request.url.scheme == "https")
     return answer
 
 

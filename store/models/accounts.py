@@ -81,6 +81,9 @@ class StaffSession(SQLModel, table=True):
     client_address: str = Field(default="", max_length=64)
     must_change_password: bool = False
     must_enrol_totp: bool = False
+    # The hash of the session's codec token (store/logins.py), the cookie of the Temporal Web
+    # UI's codec calls: it opens /api/codec/decode only, and lives and dies with the session.
+    codec_token_hash: str | None = Field(default=None, max_length=64, unique=True, index=True)
 
 
 class PasswordPolicyBase(SQLModel):

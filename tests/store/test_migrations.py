@@ -333,13 +333,8 @@ def test_0024_keys_the_query_codes_the_store_keys_open_and_moves_the_wrong_code_
         finally:
             get_settings.cache_clear()
         with engine.connect() as connection:
-            hashes = dict(
-                connection.execute(
-                    text("SELECT complaint_id, query_code_hash FROM complaint_intake")
-                )
-                .tuples()
-                .all()
-            )
+            query = "SELECT complaint_id, query_code_hash FROM complaint_intake"
+            hashes = {row[0]: row[1] for row in connection.execute(text(query))}
             counts = connection.execute(
                 text("SELECT tracking_no, wrong_codes FROM track_guess")
             ).all()
