@@ -1,16 +1,22 @@
-"""Every write request to the API leaves an audit record (审计日志): who, unit, role, action,
-target, result, client address, time.
+"""Every write request to the API and the console, and every read of personal data, leaves an
+audit record (审计日志): who, unit, role, action, target, result, client address, time.
 
-A middleware writes it when the answer is known and before the caller gets it, so refusals and
-failures are recorded as well as successes (a request that fails with an error as
+Writes are the POST/PUT/PATCH/DELETE requests under /api/ and /console/ (sign-in and sign-out
+included). Reads are the GET requests of routes that declare `PERSONAL_READ` among their
+dependencies: a case's detail, a slip and its printed form, a workbook, the case page, the
+full personal data; a 304 sends nothing and is not a read. The Temporal Web UI's decoding is a
+POST, so it is recorded as a write.
+
+A middleware writes the record when the answer is known and before the caller gets it, so
+refusals and failures are recorded as well as successes (a request that fails with an error as
 `failed:500`). It fails closed: when the record cannot be written, the caller gets a 500 in
 Chinese instead of the answer, never an unaudited success. After the record is committed, the
 chain's new head goes to the heads file (`store/audit_heads.py`). The caller is whoever
-`current_staff` found (routes put it on `request.state`); the login route names the attempted
-username itself. A route may add what the path does not say to the target, through
-`request.state.audit_detail` (say which account, role and fields an account change touched).
-Personal data never goes into a record: the target is the path (ids and codes only) and that
-detail, the result the status code and its class.
+`current_staff` (or the console's session) found (routes put it on `request.state`); the login
+routes name the attempted username themselves. A route may add what the path does not say to
+the target, through `request.state.audit_detail` (say which account, role and fields an
+account change touched). Personal data never goes into a record: the target is the path (ids
+and codes only) and that detail, the result the status code and its class.
 """
 
 import json
@@ -18,7 +24,7 @@ import logging
 import re
 from datetime import UTC, datetime
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -27,16 +33,21 @@ from store.db import session_scope
 
 log = logging.getLogger(__name__)
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-UNAUDITED = ("/api/track/", "/api/codec/")  # public reads and the Web UI's decoding
+READS = frozenset({"GET", "HEAD"})
+AUDITED = ("/api/", "/console/")
+UNAUDITED = ("/api/track/",)  # the public's own look-ups: no staff, no one else's data
+READ_MARK = "audit_personal_read"
 # What the caller hears when its request could not be audited. The route has run by then, so
 # what it changed may stand: say so, rather than invite a blind retry.
-UNAUDITED_ANSWER = json.dumps(
-    {
-        "detail": "审计日志写入失败，本次请求按失败处理。操作可能已经生效，"
-        "请先核对结果再决定是否重试，并联系系统管理员。"
-    },
-    ensure_ascii=False,
-).encode("utf-8")
+UNAUDITED_TEXT = (
+    "审计日志写入失败，本次请求按失败处理。操作可能已经生效，"
+    "请先核对结果再决定是否重试，并联系系统管理员。"
+)
+UNAUDITED_ANSWER = json.dumps({"detail": UNAUDITED_TEXT}, ensure_ascii=False).encode("utf-8")
+UNAUDITED_PAGE = (
+    '<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>无法办理</title>'
+    f'<p role="alert">{UNAUDITED_TEXT}</p><p><a href="/console">返回待办</a></p></html>'
+).encode()
 
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -61,8 +72,31 @@ def install(app: FastAPI) -> None:
     app.add_middleware(AuditWrites)
 
 
+def _mark_personal_read(request: Request) -> None:
+    request.state.audit_personal_read = True
+
+
+# Among a route's `dependencies`: its answers hold personal data, so its reads are audited.
+# Route-level dependencies run first, so a read refused by the login or the role is recorded.
+PERSONAL_READ = Depends(_mark_personal_read)
+
+
 def audited(method: str, path: str) -> bool:
-    return method in WRITES and path.startswith("/api/") and not path.startswith(UNAUDITED)
+    """Whether a request may need a record: every write, and the reads that may turn out
+    (when the route is known) to be of personal data."""
+    return (
+        (method in WRITES or method in READS)
+        and path.startswith(AUDITED)
+        and not path.startswith(UNAUDITED)
+    )
+
+
+def recorded(scope: Scope, status: int) -> bool:
+    """Whether this answer is recorded: a write's always, a read's when its route declared
+    `PERSONAL_READ` and the answer sends something (not a 304)."""
+    if scope["method"] in WRITES:
+        return True
+    return bool(scope.get("state", {}).get(READ_MARK)) and status != 304
 
 
 class AuditWrites:
@@ -79,26 +113,28 @@ class AuditWrites:
         if scope["type"] != "http" or not audited(scope["method"], scope["path"]):
             await self.app(scope, receive, send)
             return
-        recorded = False
+        done = False  # the answer has started: recorded, or not to be
         withheld = False  # the answer could not be audited: none of it reaches the caller
 
         async def record_then_send(message: Message) -> None:
-            nonlocal recorded, withheld
+            nonlocal done, withheld
             if withheld:
                 return
-            if message["type"] == "http.response.start" and not recorded:
-                recorded = True
-                if not await _record(Request(scope), message["status"]):
+            if message["type"] == "http.response.start" and not done:
+                done = True
+                if recorded(scope, message["status"]) and not await _record(
+                    Request(scope), message["status"]
+                ):
                     withheld = True
-                    await _answer_unaudited(send)
+                    await _answer_unaudited(send, scope["path"])
                     return
             await send(message)
 
         try:
             await self.app(scope, receive, record_then_send)
         except Exception:
-            if not recorded:  # the server error handler outside answers 500 either way
-                recorded = True
+            if not done and recorded(scope, 500):  # the server error handler answers 500
+                done = True
                 await _record(Request(scope), 500)
             raise
 
@@ -114,13 +150,14 @@ async def _record(request: Request, status: int) -> bool:
     return True
 
 
-async def _answer_unaudited(send: Send) -> None:
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(UNAUDITED_ANSWER)).encode("ascii")),
-    ]
+async def _answer_unaudited(send: Send, path: str) -> None:
+    """The 500 of an unaudited request: JSON for the API, a page for the console."""
+    console = path.startswith("/console/")
+    body = UNAUDITED_PAGE if console else UNAUDITED_ANSWER
+    kind = b"text/html; charset=utf-8" if console else b"application/json"
+    headers = [(b"content-type", kind), (b"content-length", str(len(body)).encode("ascii"))]
     await send({"type": "http.response.start", "status": 500, "headers": headers})
-    await send({"type": "http.response.body", "body": UNAUDITED_ANSWER})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _target(request: Request) -> str:
@@ -144,7 +181,7 @@ def _write(request: Request, status: int) -> None:
             actor_role=staff.role if staff else "",
             action=action,
             target=printable(_target(request)),
-            result=result_of(status),
+            result=getattr(request.state, "audit_result", "") or result_of(status),
             client=request.client.host if request.client else "",
             now=datetime.now(UTC),
         )

@@ -2,29 +2,38 @@
 ID and phone numbers masked."""
 
 import json
+from dataclasses import asdict
 
+from fastapi import HTTPException, status
 from sqlmodel import Session, col, select
 
 from api.case_names import Names
 from api.schemas.complaints import (
     CaseDetail,
+    CasePending,
     CaseSummary,
     ClockOut,
     ComplainantOut,
     HopOut,
+    PersonalData,
+    PersonOut,
     SlipDetail,
     SlipOut,
     StudentOut,
     TimelineOut,
 )
-from api.security import field_error
+from api.security import Staff, field_error
 from api.slip_pdf import SlipDocument, StudentLine
 from domain.ids import InvalidIdentifier, mask_id_card, mask_student_no
+from domain.process import Stage
 from domain.records import SlipState
+from domain.roles import CASE_STAFF
 from store.cases import registration, slips, timeline
-from store.models import Case, CaseClock, CaseSlip, TimelineRow
+from store.models import Case, CaseClock, CaseSlip, Intake, TimelineRow
 from store.sealing import Sealer
 
+PENDING_TEXT = "投诉已登记，办理流程正在建立，请稍后刷新"
+PERSONAL_REFUSED = "只有本案处理单位的办案人员可以查看完整的个人信息"
 PRIVATE_IN_REPLY = "公开答复不得包含投诉人或学生的姓名、电话、邮箱或证件号码"
 
 
@@ -60,6 +69,39 @@ def case_detail(session: Session, case: Case, sealer: Sealer) -> CaseDetail:
         steps=[ClockOut.model_validate(step, from_attributes=True) for step in steps],
         slips=[slip_out(row) for row in slips(session, case.id)],
         timeline=[timeline_out(row, names, sealer) for row in timeline(session, case.id)],
+    )
+
+
+def pending_case(session: Session, unit_code: str, complaint_id: str) -> CasePending | None:
+    """A complaint `unit_code` registered whose case the worker has not written yet, or
+    None (no such registration, another unit's, or written already)."""
+    intake = session.get(Intake, complaint_id)
+    if intake is None or intake.receiving_unit != unit_code:
+        return None
+    if session.get(Case, complaint_id) is not None:  # written, and not this unit's to see
+        return None
+    return CasePending(
+        id=complaint_id,
+        tracking_no=intake.tracking_no,
+        stage=Stage.REGISTERED.value,
+        received_at=intake.created_at,
+        detail=PENDING_TEXT,
+    )
+
+
+def personal_data(session: Session, case: Case, staff: Staff, sealer: Sealer) -> PersonalData:
+    """The complainant's and the students' data unmasked, for the case staff of the unit that
+    handles the case now (403 for any other unit that sees it): they call the complainant
+    back and check the students' records. The route that answers it is an audited read."""
+    if staff.unit_code != case.handling_unit or staff.role not in CASE_STAFF:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=PERSONAL_REFUSED)
+    registered = registration(session, case.id, sealer)
+    complainant = registered.complainant if registered else None
+    return PersonalData(
+        id=case.id,
+        tracking_no=case.tracking_no,
+        complainant=PersonOut(**asdict(complainant)) if complainant else None,
+        students=[PersonOut(**asdict(s)) for s in (registered.students if registered else [])],
     )
 
 

@@ -48,6 +48,7 @@ WITHDRAWAL_BY = "只有处理单位的承办人或领导，或案件仍由本单
 TOO_LATE_TO_DISPUTE = "只能在研究办理意见之前提出层级争议"
 NOT_A_PARTY = "只有处理责任单位或相关单位可以提出层级争议"
 NO_OPEN_DISPUTE = "该案件没有待裁定的层级争议"
+ONLY_LEADERS_RULE = "层级争议由上级教育行政部门的负责人（领导）裁定，请提交本单位领导办理"
 ONLY_SELF = "学籍管理员只能将本案（本单）指定给自己；指定他人须由领导办理"
 
 
@@ -80,12 +81,15 @@ def open_dispute(view: CaseView) -> Dispute | None:
 
 
 def ruling_refusal(staff: Staff, view: CaseView) -> HTTPException | None:
-    """Why the staff member's unit may not rule now (only the ruling unit may), or None."""
+    """Why the staff member may not rule now, or None: only a leader (负责人) of the ruling
+    unit, the superior bureau the notice names (由上级教育行政部门裁定), rules."""
     dispute = open_dispute(view)
     if dispute is None:
         return HTTPException(409, detail=NO_OPEN_DISPUTE)
     if dispute.ruling_unit != staff.unit_code:
         return HTTPException(403, detail=f"应由 {dispute.ruling_unit} 裁定")
+    if staff.role != Role.LEADER:
+        return HTTPException(403, detail=ONLY_LEADERS_RULE)
     return None
 
 

@@ -103,6 +103,7 @@ SlipActorDep = Annotated[Staff, Depends(require_roles(*CASE_ACTORS, at_school=SC
 SysadminDep = Annotated[Staff, Depends(require_roles(Role.SYSADMIN))]
 SecadminDep = Annotated[Staff, Depends(require_roles(Role.SECADMIN))]
 AuditorDep = Annotated[Staff, Depends(require_roles(Role.AUDITOR))]
+AccountAdminDep = Annotated[Staff, Depends(require_roles(Role.SYSADMIN, Role.SECADMIN))]
 CalendarAdminDep = Annotated[Staff, Depends(require_roles(*CALENDAR_ADMINS))]
 
 

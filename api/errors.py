@@ -1,14 +1,18 @@
 """Validation errors in FastAPI's own shape (422, `detail[].loc` names the field), with the
 message in Chinese and without the rejected input: a bad request never echoes a password.
-And Temporal out of reach: 503, not a crash."""
+And Temporal out of reach: 503, not a crash. On a console address both are a page in the
+console's look (the console's forms check their own fields and show them beside the form;
+what reaches here is a bad address or query)."""
 
 from typing import Any
 
 from fastapi import Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from api.console.auth import PATH as CONSOLE
+from api.console.render import page
 from api.html import too_many
 from api.ratelimit import TooManyOnPage
 from api.workflow_calls import UNAVAILABLE
@@ -56,20 +60,39 @@ def chinese_message(error: dict[str, Any]) -> str:
         return "输入无效"
 
 
-async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+# What a console page calls the parts of a request a reason may name.
+_PLACES = {"path": "地址", "query": "查询条件", "body": "表单", "header": "请求头"}
+
+
+def _console_problem(status_code: int, detail: str) -> HTMLResponse:
+    return page("console/problem.html", status_code, title="无法办理", detail=detail)
+
+
+async def validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     detail = [
         {"loc": list(error["loc"]), "msg": chinese_message(error), "type": error["type"]}
         for error in exc.errors()
     ]
+    if request.url.path.startswith(CONSOLE):
+        reasons = [
+            f"{_PLACES.get(str(e['loc'][0]), '')}中的 {e['loc'][-1]}：{e['msg']}" for e in detail
+        ]
+        return _console_problem(422, "请求无效。" + "；".join(reasons))
     return JSONResponse(
         status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         content={"detail": jsonable_encoder(detail)},
     )
 
 
-async def temporal_unavailable(request: Request, exc: Exception) -> JSONResponse:
+async def temporal_unavailable(request: Request, exc: Exception) -> Response:
     """Temporal could not be reached (TemporalLink.client): 503, try again later."""
+    if request.url.path.startswith(CONSOLE):
+        answer = _console_problem(
+            503, UNAVAILABLE + "。您填写的内容没有提交，请返回上一页稍后重试。"
+        )
+        answer.headers["Retry-After"] = "5"
+        return answer
     return JSONResponse(
         status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
         content={"detail": UNAVAILABLE},

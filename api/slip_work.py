@@ -56,6 +56,7 @@ class ReceivedSlip:
     status: str
     status_name: str
     returned_at: datetime | None
+    assignee: str  # the addressee's person in charge, a username ('' none yet)
     assignee_name: str
     instructions: str  # the issuer's, shown to the addressee only
     may_return: bool
@@ -135,6 +136,7 @@ def _received(
         status=row.status,
         status_name=STATUS_NAMES.get(SlipStatus(row.status), row.status),
         returned_at=row.returned_at,
+        assignee=row.assignee,
         assignee_name=names.person(row.assignee),
         instructions=(
             str(sealer.open(row.sealed_instructions)) if here and row.sealed_instructions else ""

@@ -21,3 +21,11 @@ CALENDAR_ADMINS = (Role.SECADMIN, Role.SYSADMIN)  # load working-day calendar ye
 # and prints them, the handler also returns them. No other role belongs to a school.
 SCHOOL_ROLES = (Role.CLERK, Role.HANDLER)
 SCHOOL_SLIP_ACTORS = (Role.HANDLER,)
+ROLE_NAMES = {
+    Role.CLERK: "受理员",
+    Role.HANDLER: "承办人",
+    Role.LEADER: "负责人",
+    Role.SYSADMIN: "系统管理员",
+    Role.SECADMIN: "安全管理员",
+    Role.AUDITOR: "审计管理员",
+}

@@ -105,8 +105,20 @@ def dummy_password_hash() -> str:
     return _hasher.hash(secrets.token_urlsafe(16))
 
 
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
 def _set_password(session: Session, user: StaffUser, password: str, now: datetime) -> None:
-    user.password_hash = _hasher.hash(password)
+    set_password_hash(session=session, user=user, password_hash=_hasher.hash(password), now=now)
+
+
+def set_password_hash(
+    *, session: Session, user: StaffUser, password_hash: str, now: datetime
+) -> None:
+    """Give the user a password already hashed (and checked against the policy), kept in the
+    history like any other."""
+    user.password_hash = password_hash
     user.password_changed_at = now
     session.add(user)
     session.flush()  # the user needs its id for the history row
@@ -146,6 +158,26 @@ def create_user(
     must_change_password: bool = False,
 ) -> StaffUser:
     """A new active account; AccountError naming the field when something is wrong."""
+    check_new_user(
+        session=session, username=username, unit_code=unit_code, role=role, password=password
+    )
+    user = new_user(
+        username=username,
+        unit_code=unit_code,
+        role=role,
+        now=now,
+        display_name=display_name,
+        must_change_password=must_change_password,
+    )
+    _set_password(session, user, password, now)
+    return user
+
+
+def check_new_user(
+    *, session: Session, username: str, unit_code: str, role: str, password: str | None
+) -> None:
+    """AccountError naming the field when an account so made would be refused (`password`
+    None: the password is checked elsewhere)."""
     if not USERNAME.fullmatch(username):
         raise AccountError(
             "username", ["用户名须为 3 至 32 位字母、数字或 _ . -，并以字母或数字开头"]
@@ -155,10 +187,24 @@ def create_user(
     _check_unit(session, unit_code, role)
     if find_user(session=session, username=username) is not None:
         raise AccountError("username", [f"用户名 {username} 已被使用"])
+    if password is None:
+        return
     problems = check_password_policy(session=session, username=username, password=password)
     if problems:
         raise AccountError("password", problems)
-    user = StaffUser(
+
+
+def new_user(
+    *,
+    username: str,
+    unit_code: str,
+    role: str,
+    now: datetime,
+    display_name: str = "",
+    must_change_password: bool = False,
+) -> StaffUser:
+    """The account's row, without a password yet (the caller sets one before flushing)."""
+    return StaffUser(
         username=username,
         display_name=display_name or username,
         unit_code=unit_code,
@@ -168,8 +214,6 @@ def create_user(
         must_change_password=must_change_password,
         created_at=now,
     )
-    _set_password(session, user, password, now)
-    return user
 
 
 def _check_unit(session: Session, unit_code: str, role: str) -> None:
@@ -223,7 +267,18 @@ def reset_password(*, session: Session, user: StaffUser, password: str, now: dat
     )
     if problems:
         raise AccountError("password", problems)
-    _set_password(session, user, password, now)
+    set_temporary_password(
+        session=session, user=user, password_hash=_hasher.hash(password), now=now
+    )
+
+
+def set_temporary_password(
+    *, session: Session, user: StaffUser, password_hash: str, now: datetime
+) -> None:
+    """A password someone else chose: it opens only a session that must change it, and the
+    user's sessions end."""
+    assert user.id is not None
+    set_password_hash(session=session, user=user, password_hash=password_hash, now=now)
     user.must_change_password = True
     unlock(user=user)
     revoke_user_sessions(session=session, user_id=user.id, now=now)

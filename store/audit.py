@@ -10,7 +10,7 @@ verification continues.
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import text
+from sqlalchemy import ColumnElement, and_, or_, text
 from sqlmodel import Session, col, delete, func, select
 
 from core.keys import AuditKeys
@@ -24,7 +24,7 @@ from store.audit_chain import (
     latest_anchor,
     verify,
 )
-from store.models import AuditAnchor, AuditRecord
+from store.models import AuditAnchor, AuditRecord, School, StaffUser
 
 RETENTION = timedelta(days=180)
 RESULTS = ("ok", "refused", "failed")
@@ -100,10 +100,27 @@ def count(*, session: Session) -> int:
     return session.exec(select(func.count()).select_from(AuditRecord)).one()
 
 
-def export(*, session: Session) -> Iterator[list[str]]:
-    """The log as CSV rows, the header first; times in Beijing time."""
+def by_units(units: set[str]) -> ColumnElement[bool]:
+    """The entries of actors of these units or the schools they supervise: by the entry's
+    unit, or for an entry without one (a login), by the account the name belongs to."""
+    schools = select(School.code).where(col(School.unit_code).in_(units))
+    accounts = select(StaffUser.username).where(
+        or_(col(StaffUser.unit_code).in_(units), col(StaffUser.unit_code).in_(schools))
+    )
+    return or_(
+        col(AuditRecord.actor_unit).in_(units),
+        col(AuditRecord.actor_unit).in_(schools),
+        and_(col(AuditRecord.actor_unit) == "", col(AuditRecord.actor).in_(accounts)),
+    )
+
+
+def export(*, session: Session, units: set[str] | None = None) -> Iterator[list[str]]:
+    """The log as CSV rows, the header first; times in Beijing time. `units`: only the
+    entries of those units' actors (`by_units`); None: every entry."""
     yield EXPORT_HEADER
     query = select(AuditRecord).order_by(col(AuditRecord.seq)).execution_options(yield_per=1000)
+    if units is not None:
+        query = query.where(by_units(units))
     for r in session.exec(query):
         at = r.at.astimezone(SHANGHAI).isoformat(timespec="seconds")
         yield [
@@ -131,10 +148,13 @@ def search(
     until: datetime | None = None,
     offset: int = 0,
     limit: int = 50,
+    units: set[str] | None = None,
 ) -> tuple[int, list[AuditRecord]]:
     """How many entries match, and one page of them, newest first. `since` is inclusive,
-    `until` exclusive; actor and action match exactly."""
+    `until` exclusive; actor and action match exactly; `units` as for `export`."""
     query = select(AuditRecord)
+    if units is not None:
+        query = query.where(by_units(units))
     if actor is not None:
         query = query.where(AuditRecord.actor == actor)
     if action is not None:

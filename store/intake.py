@@ -25,7 +25,7 @@ QUERY_CODE_DIGITS = 6
 WRONG_CODES_ALLOWED = 10
 WRONG_CODE_WINDOW = timedelta(hours=24)
 # A stored query code hash: `KEYED_PREFIX` and the HMAC-SHA256 under the lookup key; written
-# before the key (migration 0024), 64 hex digits of a plain SHA-256, still checked and
+# before the key (migration 0025), 64 hex digits of a plain SHA-256, still checked and
 # replaced by the keyed hash at the first right code.
 KEYED_PREFIX = "h1:"
 
@@ -184,7 +184,7 @@ def code_hash(tracking_no: str, code: str, lookup_key: bytes) -> str:
 
 
 def legacy_code_hash(tracking_no: str, code: str) -> str:
-    """The unkeyed hash of the codes stored before migration 0024."""
+    """The unkeyed hash of the codes stored before migration 0025."""
     return hashlib.sha256(f"{tracking_no}:{code}".encode()).hexdigest()
 
 

@@ -18,12 +18,16 @@ from api.case_reading import case_detail
 from api.case_service import Actions, CaseCall
 from api.deps import store_call
 from api.schemas.complaints import CaseDetail
-from domain.orgtree import OrgTree, UnknownCodeError
+from api.temporal_link import TemporalUnavailable
+from domain.orgtree import OrgTree, OrgUnit, UnknownCodeError
 from domain.process import INFORM_CHANNEL_NAMES, TERMINAL, Stage
 from store.models import Case, CaseClock, CaseSlip, TimelineRow
-from store.queries import visible_case
+from store.queries import schools_matching, visible_case
 from store.sealing import Sealer
 from workflows.messages.complaint import CaseView
+
+MAX_LISTED = 30  # the handling unit's own schools listed in the picker; more are searched
+MAX_FOUND = 20  # answers of one search of the picker
 
 
 @dataclass(frozen=True)
@@ -34,10 +38,11 @@ class Choice:
 
 @dataclass(frozen=True)
 class ChoiceGroup:
-    """A bureau of the subtree (None: the handling unit's own schools) and its schools."""
+    """A titled list of the picker; `total` counts what a long list left out."""
 
-    unit: Choice | None
-    schools: list[Choice]
+    title: str
+    choices: list[Choice]
+    total: int = 0
 
 
 @dataclass
@@ -45,9 +50,14 @@ class CasePage:
     detail: CaseDetail
     names: Names
     version: str  # the ETag of the read-only parts
+    handles: bool = False  # the viewer's unit handles the case: may read the data in full
+    offline: bool = False  # Temporal out of reach: the case is shown, nothing can be done
     view: CaseView | None = None
     actions: Actions = field(default_factory=Actions)
     addressees: list[ChoiceGroup] = field(default_factory=list)
+    found: list[Choice] = field(default_factory=list)  # a search of the picker, without JS
+    find: str = ""
+    tree: OrgTree | None = None  # for the picker's names
     proposals: list[Choice] = field(default_factory=list)
     rulings: list[Choice] = field(default_factory=list)
     staff_choices: list[Choice] = field(default_factory=list)
@@ -58,6 +68,10 @@ class CasePage:
 
     def person(self, username: str) -> str:
         return self.names.person(username)
+
+    def picked(self, code: str) -> str:
+        """How the picker names a unit or school picked from a search."""
+        return choice_label(self.tree, code) if self.tree else self.unit(code)
 
 
 def version_of(session: Session, case: Case) -> str:
@@ -89,6 +103,7 @@ def read_case(session: Session, unit_code: str, complaint_id: str, sealer: Seale
         detail=case_detail(session, case, sealer),
         names=Names(session),
         version=version_of(session, case),
+        handles=case.handling_unit == unit_code,
     )
 
 
@@ -96,16 +111,22 @@ def current_version(session: Session, unit_code: str, complaint_id: str) -> str:
     return version_of(session, seen_case(session, unit_code, complaint_id))
 
 
-async def case_page(call: CaseCall, sealer: Sealer, tree: OrgTree) -> CasePage:
-    """The whole page: the read model, then the live state's actions and their choices."""
+async def case_page(call: CaseCall, sealer: Sealer, tree: OrgTree, *, find: str = "") -> CasePage:
+    """The whole page: the read model, then the live state's actions and their choices (with
+    the picker's search `find`, for a browser without JavaScript)."""
     session, staff = call.session, call.staff
     unit, complaint_id = staff.unit_code, call.complaint_id
     shown = await store_call(session, read_case, session, unit, complaint_id, sealer)
+    shown.find, shown.tree = find, tree
     if Stage(shown.detail.stage) in TERMINAL:
         return shown
     try:
         shown.view = await case_service.live_state(call)
-    except HTTPException:  # finished meanwhile, or Temporal away: show, offer nothing
+    except TemporalUnavailable:
+        shown.offline = True
+        return shown
+    except HTTPException as exc:  # finished meanwhile, or Temporal away: show, offer nothing
+        shown.offline = exc.status_code == 503
         return shown
     shown.actions = case_service.actions_of(staff, shown.view)
     await store_call(session, _choices, shown, session, tree, staff.unit_code)
@@ -116,7 +137,9 @@ def _choices(shown: CasePage, session: Session, tree: OrgTree, unit_code: str) -
     assert shown.view is not None
     actions, handling = shown.actions, shown.view.handling_unit
     if actions.step in ("verification", "opinion", "confirmation"):
-        shown.addressees = subtree_choices(tree, handling)
+        involved = shown.detail.school_codes + shown.detail.unit_codes
+        shown.addressees = addressee_choices(tree, handling, involved)
+        shown.found = found_choices(session, tree, handling, shown.find)
     if actions.dispute:
         shown.proposals = proposal_choices(tree, handling)
     if actions.ruling is not None:
@@ -131,21 +154,62 @@ def _choices(shown: CasePage, session: Session, tree: OrgTree, unit_code: str) -
         shown.channels = {str(k): v for k, v in INFORM_CHANNEL_NAMES.items()}
 
 
-def subtree_choices(tree: OrgTree, handling: str) -> list[ChoiceGroup]:
-    """The bureaus below the handling unit, each with the schools it supervises, after the
-    handling unit's own schools: whom slips may go to."""
-    groups: list[ChoiceGroup] = []
-    own = [Choice(s.code, s.name) for s in tree.children(handling) if s.is_school]
-    if own:
-        groups.append(ChoiceGroup(None, own))
-    pending = [u for u in tree.children(handling) if not u.is_school]
-    while pending:
-        unit = pending.pop(0)
-        below = tree.children(unit.code)
-        schools = [Choice(s.code, s.name) for s in below if s.is_school]
-        groups.append(ChoiceGroup(Choice(unit.code, unit.name), schools))
-        pending[0:0] = [u for u in below if not u.is_school]
-    return groups
+def addressee_choices(
+    tree: OrgTree, handling: str, involved: list[str], *, listed: int = MAX_LISTED
+) -> list[ChoiceGroup]:
+    """Whom a slip may go to, as the picker first lists them: the schools and units the
+    complaint names with the bureaus between them and the handling unit; then the handling
+    unit's own bureaus below it, and its own schools while they are few. Anyone else of the
+    subtree is found by `found_choices` (a province has thousands of schools)."""
+    named: dict[str, Choice] = {}
+    for code in involved:
+        try:
+            path = tree.path(code)
+        except UnknownCodeError:
+            continue
+        if handling in path[:-1]:
+            for step in path[path.index(handling) + 1 :]:
+                named.setdefault(step, Choice(step, tree.get(step).name))
+    below = [u for u in tree.children(handling) if u.code not in named]
+    bureaus = [Choice(u.code, u.name) for u in below if not u.is_school]
+    schools = [Choice(u.code, u.name) for u in below if u.is_school]
+    groups = [
+        ChoiceGroup("本案涉及的单位和学校", list(named.values())),
+        ChoiceGroup("下级教育行政部门", bureaus),
+        ChoiceGroup("本级直属学校", schools if len(schools) <= listed else [], len(schools)),
+    ]
+    return [group for group in groups if group.choices or group.total]
+
+
+def found_choices(
+    session: Session, tree: OrgTree, handling: str, text: str, *, limit: int = MAX_FOUND
+) -> list[Choice]:
+    """Bureaus and schools below the handling unit whose code starts with `text` or whose
+    name holds it, bureaus first, at most `limit`; a school named with its bureau."""
+    text = text.strip()
+    if not text:
+        return []
+    inside = [u for u in tree.units() if u.code != handling and handling in tree.path(u.code)]
+    found = [Choice(u.code, u.name) for u in inside if u.code.startswith(text) or text in u.name][
+        :limit
+    ]
+    if len(found) < limit:
+        units = None if handling == tree.root.code else [handling, *(u.code for u in inside)]
+        schools = schools_matching(
+            session=session, text=text, units=units, limit=limit - len(found)
+        )
+        found += [Choice(s.code, f"{s.name}（{unit.name}）") for s, unit in schools]
+    return found
+
+
+def choice_label(tree: OrgTree, code: str) -> str:
+    """A bureau's name, or a school's with its bureau, as the picker's search shows them."""
+    try:
+        found = tree.get(code)
+    except UnknownCodeError:
+        return code
+    parent = tree.parent(code) if found.is_school else None
+    return f"{found.name}（{parent.name}）" if parent else found.name
 
 
 def proposal_choices(tree: OrgTree, handling: str) -> list[Choice]:
@@ -155,5 +219,16 @@ def proposal_choices(tree: OrgTree, handling: str) -> list[Choice]:
         above = [tree.unit(code) for code in tree.path(handling)[:-1]]
     except UnknownCodeError:
         return []
-    below = [g.unit for g in subtree_choices(tree, handling) if g.unit is not None]
+    below = [Choice(u.code, u.name) for u in _bureaus_below(tree, handling)]
     return [Choice(u.code, u.name) for u in reversed(above)] + below
+
+
+def _bureaus_below(tree: OrgTree, handling: str) -> list[OrgUnit]:
+    """The bureaus of the handling unit's subtree, each after its parent."""
+    found: list[OrgUnit] = []
+    pending = [u for u in tree.children(handling) if not u.is_school]
+    while pending:
+        unit = pending.pop(0)
+        found.append(unit)
+        pending[0:0] = [u for u in tree.children(unit.code) if not u.is_school]
+    return found

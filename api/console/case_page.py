@@ -17,12 +17,21 @@ from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
 
 from api import case_service
+from api.audit_trail import PERSONAL_READ
+from api.case_reading import pending_case, personal_data
 from api.case_service import CaseCall
 from api.console.auth import PATH, ConsoleUser, ConsoleUserDep, PostedByDep, RefreshDep
-from api.console.case_context import case_page, current_version, read_case
+from api.console.case_context import (
+    case_page,
+    choice_label,
+    current_version,
+    found_choices,
+    read_case,
+    seen_case,
+)
+from api.console.reasons import FIELD_NAMES, field_message, reason_of
 from api.console.render import page
-from api.deps import SealerDep, SessionDep, TemporalDep, TreeDep
-from api.errors import chinese_message
+from api.deps import SealerDep, SessionDep, TemporalDep, TreeDep, store_call
 from api.schemas.actions import (
     AssigneeIn,
     ConfirmationIn,
@@ -36,6 +45,8 @@ from api.schemas.actions import (
     WithdrawalIn,
 )
 from api.security import check_role
+from api.temporal_link import TemporalUnavailable
+from api.workflow_calls import UNAVAILABLE
 from domain.orgtree import OrgTree
 from domain.roles import CASE_STAFF
 from store.sealing import Sealer
@@ -46,28 +57,17 @@ CaseId = Annotated[str, Path(max_length=64)]
 SlipId = Annotated[str, Path(pattern=r"^[VS]\d{1,4}$")]
 Text = Annotated[str, Form(max_length=4000)]
 Codes = Annotated[list[str], Form(max_length=50, default_factory=list)]
+Find = Annotated[str, Query(max_length=40)]
+Picked = Annotated[list[str], Query(max_length=50, default_factory=list)]
+# The forms with a picker of units and schools, and the field each picks into.
+PICKED = {"verification": "addressees", "opinion": "executing_units", "rework": "executing_units"}
+Picker = Annotated[str, Query(pattern=r"^(verification|opinion|rework)?$")]
 Unit = Annotated[str, Form(max_length=10)]
 # Signals are applied by the workflow a moment after they are sent.
 SIGNALS = frozenset({"dispute", "ruling", "withdrawal"})
 ACTIONS = "verification|opinion|confirmation|rework|informing|assignee|dispute|ruling|withdrawal"
 DONE = rf"^({ACTIONS}|return-[VS]\d{{1,4}})?$"
 SCHOOL_REFUSAL = "学校账号只能办理发给本校的单据，不能查看案件"
-# The field names of the forms, as a reason names them.
-FIELD_NAMES = {
-    "addressees": "核查单位",
-    "executing_units": "承办单位",
-    "instructions": "说明",
-    "opinion": "办理意见",
-    "conclusion": "确认意见",
-    "channel": "告知方式",
-    "message": "告知内容",
-    "public_reply": "公开答复",
-    "response": "反馈内容",
-    "proposed_unit": "建议处理单位",
-    "handling_unit": "裁定处理单位",
-    "reason": "理由",
-    "assignee": "承办人",
-}
 
 
 def _case_staff(user: ConsoleUser) -> None:
@@ -75,7 +75,7 @@ def _case_staff(user: ConsoleUser) -> None:
     check_role(user.staff, CASE_STAFF, school_refusal=SCHOOL_REFUSAL)
 
 
-@router.get("/{complaint_id}")
+@router.get("/{complaint_id}", dependencies=[PERSONAL_READ])
 async def show_case(
     complaint_id: CaseId,
     user: ConsoleUserDep,
@@ -84,9 +84,31 @@ async def show_case(
     sealer: SealerDep,
     tree: TreeDep,
     done: Annotated[str, Query(pattern=DONE)] = "",
+    find: Find = "",
+    picker: Picker = "",
 ) -> HTMLResponse:
-    """The case, and a form for each action the viewer may take now."""
-    return await _page(user, session, temporal, sealer, tree(), complaint_id, done=done)
+    """The case, and a form for each action the viewer may take now; a complaint the unit
+    has just registered, whose case is not written yet, says so. `find` searches the units
+    and schools of `picker` (a browser without JavaScript; htmx asks `addressees`)."""
+    try:
+        return await _page(
+            user, session, temporal, sealer, tree(), complaint_id, done=done, find=(picker, find)
+        )
+    except HTTPException as exc:
+        if exc.status_code != 404:
+            raise
+        pending = await store_call(
+            session, pending_case, session, user.staff.unit_code, complaint_id
+        )
+        if pending is None:
+            raise
+        return page(
+            "console/case_pending.html",
+            user=user,
+            title=f"案件 {pending.tracking_no}",
+            active="cases",
+            pending=pending,
+        )
 
 
 async def _page(
@@ -100,10 +122,12 @@ async def _page(
     status_code: int = 200,
     done: str = "",
     refused: dict[str, Any] | None = None,
+    find: tuple[str, str] = ("", ""),
 ) -> HTMLResponse:
     _case_staff(user)
     call = CaseCall(user.staff, session, temporal, complaint_id)
-    shown = await case_page(call, sealer, tree)
+    picker, text = find
+    shown = await case_page(call, sealer, tree, find=text if picker else "")
     return page(
         "console/case.html",
         status_code,
@@ -114,10 +138,53 @@ async def _page(
         done=done,
         signalled=done in SIGNALS,
         refused=refused,
+        field_names=FIELD_NAMES,
+        find_for=picker,
     )
 
 
-@router.get("/{complaint_id}/live")
+@router.get("/{complaint_id}/addressees")
+def found_addressees(
+    complaint_id: CaseId,
+    user: ConsoleUserDep,
+    session: SessionDep,
+    tree: TreeDep,
+    addressees: Picked,
+    executing_units: Picked,
+    find: Find = "",
+    picker: Picker = "verification",
+) -> HTMLResponse:
+    """The picker's search as one types (htmx): units and schools below the handling unit
+    whose name holds the text or whose code starts with it, as checkboxes of the form, after
+    those picked from an earlier search (sent back checked, so they stay)."""
+    _case_staff(user)
+    case = seen_case(session, user.staff.unit_code, complaint_id)
+    org = tree()
+    found = found_choices(session, org, case.handling_unit, find)
+    name = PICKED[picker or "verification"]
+    kept = [(code, choice_label(org, code)) for code in dict.fromkeys(addressees + executing_units)]
+    return page("console/case_found.html", found=found, find=find.strip(), name=name, kept=kept)
+
+
+@router.get("/{complaint_id}/personal", dependencies=[PERSONAL_READ])
+def show_personal_data(
+    complaint_id: CaseId, user: ConsoleUserDep, session: SessionDep, sealer: SealerDep
+) -> HTMLResponse:
+    """The complainant's and students' numbers in full, for the handling unit's case staff
+    (the JSON route's rule and audit)."""
+    _case_staff(user)
+    case = seen_case(session, user.staff.unit_code, complaint_id)
+    people = personal_data(session, case, user.staff, sealer)
+    return page(
+        "console/case_personal.html",
+        user=user,
+        title=f"案件 {case.tracking_no} 的个人信息",
+        active="cases",
+        people=people,
+    )
+
+
+@router.get("/{complaint_id}/live", dependencies=[PERSONAL_READ])
 def live_parts(
     complaint_id: CaseId,
     request: Request,
@@ -187,12 +254,14 @@ async def _act(
             body.model_validate(values)
         await action(desk.call)
     except ValidationError as exc:
-        reason = "；".join(_field_message(error) for error in exc.errors())
+        reason = "；".join(field_message(error) for error in exc.errors())
         return await _refused(desk, name, 422, reason, values)
     except HTTPException as exc:
         if exc.status_code == 404:
             raise
-        return await _refused(desk, name, exc.status_code, _reason(exc), values)
+        return await _refused(desk, name, exc.status_code, reason_of(exc), values)
+    except TemporalUnavailable:
+        return await _refused(desk, name, 503, UNAVAILABLE, values)
     location = f"{PATH}/cases/{quote(desk.complaint_id)}?done={name}"
     return RedirectResponse(location, status_code=303)
 
@@ -211,27 +280,6 @@ async def _refused(
         status_code=status_code,
         refused=refused,
     )
-
-
-def _field_message(error: Any) -> str:
-    names = [FIELD_NAMES.get(str(part), "") for part in error["loc"]]
-    label = next((n for n in names if n), "")
-    message = chinese_message(error)
-    return f"{label}：{message}" if label and not message.startswith(label) else message
-
-
-def _reason(exc: HTTPException) -> str:
-    """The Chinese reason of a refusal: its text, or the messages of a 422 naming fields."""
-    if isinstance(exc.detail, str):  # a workflow's reason may begin with its field
-        field_name, colon, rest = exc.detail.partition("：")
-        return (
-            f"{FIELD_NAMES[field_name]}：{rest}"
-            if colon and field_name in FIELD_NAMES
-            else exc.detail
-        )
-    if isinstance(exc.detail, list):
-        return "；".join(_field_message(error) for error in exc.detail)
-    return "无法办理"
 
 
 @router.post("/{complaint_id}/verification")

@@ -17,6 +17,8 @@ async def sign_in_first(request: Request, exc: Exception) -> Response:
     """To the login, and back afterwards: to the page itself when a page's own refresh
     (htmx, which names the page in HX-Current-URL) found the session gone."""
     assert isinstance(exc, SignInFirst)
+    # A redirect, but a refusal all the same: the audit record must not read "ok".
+    request.state.audit_result = "refused:password" if exc.change_password else "refused:401"
     back = exc.next_path
     refreshing = bool(request.headers.get("HX-Request"))
     if refreshing and not exc.change_password:

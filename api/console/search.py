@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
+from api.audit_trail import PERSONAL_READ
 from api.case_names import Names
 from api.case_rows import CHANNEL_NAMES, case_rows
 from api.case_search import CaseQuery, case_filter, listed_cases
@@ -91,7 +92,7 @@ def search_cases(
     )
 
 
-@router.get("/cases.xlsx", response_class=Response)
+@router.get("/cases.xlsx", dependencies=[PERSONAL_READ], response_class=Response)
 def export_cases(
     request: Request,
     user: ConsoleUserDep,

@@ -7,6 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 
 from api.deps import ClockDep, SealerDep, SessionDep
+from api.inbox import PersonNotice
 from api.ratelimit import rate_limited
 from api.schemas.auth import (
     LoginAnswer,
@@ -25,6 +26,7 @@ from api.security import (
 )
 from domain.workdays import beijing_minute
 from store.accounts import AccountError, change_password, get_policy
+from store.inbox import person_notices
 from store.logins import (
     Granted,
     LoginRefused,
@@ -143,6 +145,10 @@ def me(auth: SessionAuthDep, session: SessionDep) -> Me:
         must_change_password=auth.must_change_password,
         must_enrol_totp=auth.must_enrol_totp,
         totp_enrolled=user.totp_enrolled,
+        notices=[
+            PersonNotice(kind=row.kind, text=row.text, created_at=row.created_at)
+            for row in person_notices(session, user.username)
+        ],
     )
 
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Body, HTTPException, Path, status
 from sqlmodel import Session
 from temporalio.service import RPCError
 
+from api.admin_scope import require_national
 from api.calendar_years import RETIME_HINT, retime_running_cases, year_view
 from api.deps import (
     CalendarAdminDep,
@@ -34,7 +35,7 @@ YEAR_DOCUMENT = Body(
 )
 
 
-@router.post("/years", responses={422: {}, 503: {}})
+@router.post("/years", responses={403: {}, 422: {}, 503: {}})
 async def load_year(
     document: Annotated[Any, YEAR_DOCUMENT],
     staff: CalendarAdminDep,
@@ -43,7 +44,9 @@ async def load_year(
     temporal: TemporalDep,
 ) -> dict[str, Any]:
     """Save one year's official arrangement, then have every running case re-time its
-    deadlines. A bad document changes nothing and lists every problem."""
+    deadlines: a national setting, so a sysadmin or secadmin of the Ministry (the top unit)
+    only. A bad document changes nothing and lists every problem."""
+    await store_call(session, require_national, session, staff)
     try:
         arrangement = parse_year_document(document)
     except CalendarFileError as exc:

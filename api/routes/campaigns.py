@@ -18,6 +18,7 @@ from temporalio.service import RPCError
 
 from activities.calendar import campaign_plan
 from api import workflow_calls
+from api.audit_trail import PERSONAL_READ
 from api.campaign_workbook import NotCompiled, compiled_workbook, unit_name
 from api.deps import (
     CalendarDep,
@@ -270,6 +271,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @router.get(
     "/{campaign_id}/workbook.xlsx",
+    dependencies=[PERSONAL_READ],
     response_class=Response,
     responses={
         200: {"content": {XLSX: {}}, "description": "内部工作协调人员名单"},

@@ -25,6 +25,7 @@ from domain.roles import CASE_STAFF
 from store.queries import readable_workflows
 
 router = APIRouter(prefix="/api/codec", tags=["codec"])
+MAX_NAMED = 20  # workflows named in one decode's audit record
 
 
 def _reader(authenticated: Annotated[Authenticated, Depends(codec_session)]) -> Staff:
@@ -43,6 +44,7 @@ async def _codec(request: Request) -> EncryptionCodec:
 
 @router.post("/decode")
 def decode(
+    request: Request,
     body: PayloadsBody,
     staff: Annotated[Staff, Depends(_reader)],
     codec: Annotated[EncryptionCodec, Depends(_codec)],
@@ -53,7 +55,8 @@ def decode(
     when the unit handles it, lies on a slip's route or is above the handling unit; a
     campaign's when the unit opened it or must report to it. Payloads sealed before they were
     bound to a workflow open only for the Ministry's staff, who see every case. Any other
-    payload comes back as it was, still encrypted; a payload never sealed passes."""
+    payload comes back as it was, still encrypted; a payload never sealed passes. The audit
+    record names the workflows whose payloads were opened (a read of personal data)."""
     try:
         payloads = payloads_from_json(body.model_dump()).payloads
     except ValueError as exc:  # a bad shape or bad base64
@@ -70,6 +73,10 @@ def decode(
         workflow_id = bound_workflow_id(payload)
         return sees_every_case if workflow_id is None else workflow_id in readable
 
+    opened_ids = sorted(
+        {bound_workflow_id(p) or "unbound" for p in payloads if is_sealed(p) and may_open(p)}
+    )
+    request.state.audit_detail = f"opened={','.join(opened_ids[:MAX_NAMED])}" if opened_ids else ""
     try:
         opened = [
             codec.decrypt(payload) if is_sealed(payload) and may_open(payload) else payload

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
+from api.audit_trail import PERSONAL_READ
 from api.case_access import slip_on_route
 from api.case_reading import slip_detail, slip_out
 from api.deps import SealerDep, SessionDep, SettingsDep, SlipStaffDep
@@ -26,6 +27,7 @@ def list_slips(staff: SlipStaffDep, session: SessionDep) -> list[SlipOut]:
 # Declared before `get_slip`, whose `{slip_id}` would otherwise take "V1.pdf" as a slip id.
 @router.get(
     "/{complaint_id}/{slip_id}.pdf",
+    dependencies=[PERSONAL_READ],
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}, "description": "the slip as A4 PDF"}},
 )
@@ -43,7 +45,7 @@ def get_slip_pdf(
     return printed_slip(session, row, sealer, settings.pdf_font)
 
 
-@router.get("/{complaint_id}/{slip_id}", response_model=SlipDetail)
+@router.get("/{complaint_id}/{slip_id}", dependencies=[PERSONAL_READ], response_model=SlipDetail)
 def get_slip(
     complaint_id: ComplaintId,
     slip_id: Annotated[str, Path(max_length=16)],

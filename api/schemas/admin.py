@@ -8,8 +8,9 @@ from pydantic import Field
 from api.answers import Reply
 from api.schemas.common import RequestBody
 from domain.roles import Role
+from store.account_requests import changes_of
 from store.accounts import PASSWORD_HISTORY_MAX
-from store.models import StaffUser
+from store.models import AccountRequest, StaffUser
 
 DisplayName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
 NewPassword = Annotated[str, Field(min_length=1, max_length=256)]
@@ -45,7 +46,9 @@ class UserChange(RequestBody):
     active: bool | None = None
     unlock: bool = False
     reset_totp: bool = False
-    password: NewPassword | None = Field(None, description="新密码；用户下次登录须修改")
+    password: NewPassword | None = Field(
+        None, description="临时密码；经安全管理员批准后生效，用户登录后须立即修改"
+    )
 
 
 class UserView(Reply):
@@ -62,3 +65,40 @@ class UserView(Reply):
     @classmethod
     def of(cls, user: StaffUser) -> "UserView":
         return cls.model_validate(user, from_attributes=True)
+
+
+class AccountRequestView(Reply):
+    """A change that waits for (or had) a secadmin's decision; never the password."""
+
+    id: int
+    kind: str = Field(description="create: a new account; change: a change of one")
+    username: str
+    display_name: str
+    unit_code: str
+    role: str
+    changes: list[str] = Field(description="created, password, totp, active, unlock")
+    active: bool | None = Field(description="the account's state asked for; null: unchanged")
+    requested_by: str
+    requested_at: datetime
+    status: str = Field(description="pending, approved or refused")
+    decided_by: str
+    decided_at: datetime | None
+
+    @classmethod
+    def of(cls, row: AccountRequest) -> "AccountRequestView":
+        assert row.id is not None
+        return cls(
+            id=row.id,
+            kind=row.kind,
+            username=row.username,
+            display_name=row.display_name,
+            unit_code=row.unit_code,
+            role=row.role,
+            changes=changes_of(row),
+            active=row.active,
+            requested_by=row.requested_by,
+            requested_at=row.requested_at,
+            status=row.status,
+            decided_by=row.decided_by,
+            decided_at=row.decided_at,
+        )

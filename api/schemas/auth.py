@@ -4,6 +4,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
+from api.inbox import PersonNotice
 from api.schemas.common import RequestBody
 from store.models import StaffUser
 
@@ -46,6 +47,9 @@ class Me(BaseModel):
     must_change_password: bool
     must_enrol_totp: bool
     totp_enrolled: bool
+    notices: list[PersonNotice] = Field(
+        description="notices to the account itself (a reset, an approval), newest first"
+    )
 
 
 class PasswordChange(RequestBody):

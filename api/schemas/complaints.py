@@ -89,6 +89,25 @@ class ComplaintCreated(BaseModel):
     )
 
 
+class PersonOut(Reply):
+    """A person of the case in full: numbers unmasked (an audited read)."""
+
+    name: str
+    phone: str = ""
+    email: str = ""
+    id_card: str = ""
+    student_no: str = ""
+
+
+class PersonalData(Reply):
+    """The complainant and the students in full, for the handling unit's case staff."""
+
+    id: str
+    tracking_no: str
+    complainant: PersonOut | None
+    students: list[PersonOut]
+
+
 class CasePending(Reply):
     """A complaint the caller's unit registered whose first step the worker has not written yet
     (for a moment, or as long as no worker runs)."""

@@ -2,6 +2,7 @@
 migration. Import the tables from here (Alembic reads the metadata of them all)."""
 
 from store.models.accounts import (
+    AccountRequest,
     LoginFailure,
     LoginGuess,
     PasswordHistory,
@@ -30,6 +31,7 @@ from store.models.columns import AwareDateTime
 from store.models.org import Faq, OrgImport, School, SchoolBase, Unit, UnitBase
 
 __all__ = [
+    "AccountRequest",
     "AuditAnchor",
     "AuditRecord",
     "AwareDateTime",

@@ -104,3 +104,26 @@ class PasswordPolicy(PasswordPolicyBase, table=True):
 
     __tablename__ = "password_policy"
     id: int = Field(default=1, primary_key=True)
+
+
+class AccountRequest(SQLModel, table=True):
+    """A change to a staff account that waits for a second administrator (三员, DESIGN §7):
+    the sysadmin asks, a secadmin of a unit above the account approves or refuses, and only
+    the approval applies it. A temporary password is kept only as its argon2 hash."""
+
+    __tablename__ = "account_request"
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=8)  # "create" or "change"
+    username: str = Field(max_length=32, index=True)
+    display_name: str = Field(default="", max_length=64)
+    unit_code: str = Field(max_length=10, index=True)
+    role: str = Field(max_length=16)
+    password_hash: str | None = Field(default=None, max_length=255)
+    reset_totp: bool = False
+    active: bool | None = None
+    unlock: bool = False
+    requested_by: str = Field(max_length=32)
+    requested_at: datetime = at_()
+    status: str = Field(default="pending", max_length=12)  # pending, approved, refused
+    decided_by: str = Field(default="", max_length=32)
+    decided_at: datetime | None = at_(nullable=True)

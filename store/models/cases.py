@@ -169,7 +169,7 @@ class Intake(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("registered_by", "idempotency_key"),)
     complaint_id: str = Field(primary_key=True, max_length=64)
     tracking_no: str = Field(unique=True, max_length=32)
-    query_code_hash: str = Field(max_length=80)  # store/intake.py: keyed, or plain before 0024
+    query_code_hash: str = Field(max_length=80)  # store/intake.py: keyed, or plain before 0025
     sealed_query_code: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     registered_by: str = Field(max_length=64)
     receiving_unit: str = Field(max_length=10)

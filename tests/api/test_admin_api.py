@@ -1,4 +1,8 @@
-"""/api/admin over HTTP: roles, the sysadmin's unit subtree, account changes, the policy."""
+"""/api/admin over HTTP: roles, the sysadmin's unit subtree, account changes, the policy.
+
+The two-administrator rule (三员) itself is tested in test_admin_approval.py."""
+
+from typing import Any
 
 import pytest
 
@@ -8,6 +12,18 @@ from tests.support.api_support import PASSWORD, Api, bearer
 def admin_token(api: Api, role: str = "sysadmin", unit_code: str = "110000") -> dict[str, str]:
     """Headers of a logged-in administrator with TOTP enrolled."""
     return api.headers_for(f"{role}.{unit_code}", role=role, unit_code=unit_code)
+
+
+def approved(api: Api, asked: Any, unit_code: str = "110000") -> dict[str, Any]:
+    """Approve the request of the answer `asked` as a secadmin of `unit_code` (made once)."""
+    assert asked.status_code == 202, asked.text
+    username = f"secadmin.{unit_code}"
+    if username not in api.sessions:
+        api.sessions[username] = admin_token(api, "secadmin", unit_code)
+    path = f"/api/admin/account-requests/{asked.json()['id']}/approve"
+    answer = api.client.post(path, headers=api.sessions[username])
+    assert answer.status_code == 200, answer.text
+    return dict(answer.json())
 
 
 def new_user(**changes: str) -> dict[str, str]:
@@ -28,18 +44,24 @@ def test_a_clerk_is_refused_every_admin_endpoint(api: Api) -> None:
     assert api.client.post("/api/admin/users", json=new_user(), headers=headers).status_code == 403
     assert api.client.patch("/api/admin/users/wang.li", json={}, headers=headers).status_code == 403
     assert api.client.get("/api/admin/password-policy", headers=headers).status_code == 403
+    assert api.client.get("/api/admin/account-requests", headers=headers).status_code == 403
+    for decision in ("approve", "refuse"):
+        path = f"/api/admin/account-requests/1/{decision}"
+        assert api.client.post(path, headers=headers).status_code == 403
 
 
-def test_a_sysadmin_creates_a_user_below_their_unit(api: Api) -> None:
+def test_a_sysadmin_asks_for_a_user_below_their_unit_and_a_secadmin_approves(api: Api) -> None:
     headers = admin_token(api)
 
-    created = api.client.post("/api/admin/users", json=new_user(), headers=headers)
+    asked = api.client.post("/api/admin/users", json=new_user(), headers=headers)
 
-    assert created.status_code == 201, created.text
-    assert created.json()["unit_code"] == "110101"
-    assert created.json()["display_name"] == "李娜"
+    assert asked.status_code == 202, asked.text
+    assert (asked.json()["unit_code"], asked.json()["status"]) == ("110101", "pending")
+    assert asked.json()["display_name"] == "李娜"
+    assert api.login("li.na", "Initial-Pass-1").status_code == 401  # not before the approval
+    assert approved(api, asked)["status"] == "approved"
     answer = api.login("li.na", "Initial-Pass-1").json()
-    assert answer["must_change_password"] is True  # the administrator chose it
+    assert answer["must_change_password"] is True  # an administrator chose it
 
 
 @pytest.mark.parametrize(
@@ -69,7 +91,7 @@ def test_bad_new_user_is_422_naming_the_field(
 
 def test_a_duplicate_username_is_422(api: Api) -> None:
     headers = admin_token(api)
-    assert api.client.post("/api/admin/users", json=new_user(), headers=headers).status_code == 201
+    approved(api, api.client.post("/api/admin/users", json=new_user(), headers=headers))
 
     again = api.client.post("/api/admin/users", json=new_user(), headers=headers)
 
@@ -156,7 +178,8 @@ def test_a_password_reset_must_be_changed_at_next_login(api: Api) -> None:
         "/api/admin/users/li.na", json={"password": "Reset-Pass-2030"}, headers=headers
     )
 
-    assert reset.status_code == 200
+    assert reset.json()["changes"] == ["password"]
+    approved(api, reset)
     assert api.client.get("/api/auth/me", headers=bearer(old_session)).status_code == 401
     assert api.login("li.na").status_code == 401
     assert api.login("li.na", "Reset-Pass-2030").json()["must_change_password"] is True
@@ -183,8 +206,8 @@ def test_a_bad_username_in_the_path_is_422(api: Api) -> None:
 
 
 def test_only_the_secadmin_reads_and_sets_the_policy(api: Api) -> None:
-    sysadmin = admin_token(api, role="sysadmin")
-    secadmin = admin_token(api, role="secadmin")
+    sysadmin = admin_token(api, role="sysadmin", unit_code="000000")
+    secadmin = admin_token(api, role="secadmin", unit_code="000000")
     assert api.client.get("/api/admin/password-policy", headers=sysadmin).status_code == 403
 
     policy = api.client.get("/api/admin/password-policy", headers=secadmin).json()
@@ -220,7 +243,7 @@ def test_only_the_secadmin_reads_and_sets_the_policy(api: Api) -> None:
 
 
 def test_a_policy_out_of_bounds_is_422_naming_the_field(api: Api) -> None:
-    secadmin = admin_token(api, role="secadmin")
+    secadmin = admin_token(api, role="secadmin", unit_code="000000")
     policy = api.client.get("/api/admin/password-policy", headers=secadmin).json()
 
     response = api.client.put(

@@ -435,7 +435,10 @@ async def test_a_dispute_is_ruled_only_by_the_ruling_unit(system: System) -> Non
     ruling = {"handling_unit": QIAO_XI, "reason": "学籍在桥西区"}
     wrong = await system.post("hb_leader", case + "/ruling", ruling)
     assert wrong.status_code == 403 and CITY in wrong.json()["detail"]
-    ruled = await system.post("sjz_handler", case + "/ruling", ruling)
+    not_a_leader = await system.post("sjz_handler", case + "/ruling", ruling)
+    assert not_a_leader.status_code == 403
+    assert "负责人（领导）裁定" in not_a_leader.json()["detail"]
+    ruled = await system.post("sjz_leader", case + "/ruling", ruling)
     assert ruled.status_code == 202
 
     async def moved() -> bool:
@@ -444,7 +447,7 @@ async def test_a_dispute_is_ruled_only_by_the_ruling_unit(system: System) -> Non
 
     await eventually(moved)
     assert (await system.get("ca_handler", case)).status_code == 404
-    again = await system.post("sjz_handler", case + "/ruling", ruling)
+    again = await system.post("sjz_leader", case + "/ruling", ruling)
     assert again.status_code == 409
 
 

@@ -75,7 +75,7 @@ def stored_year(api: Api, year: int) -> CalendarYear | None:
 
 
 def test_a_bad_document_lists_every_problem_and_changes_nothing(api: Api, tmp_path: Path) -> None:
-    headers = api.headers_for("sys", role="sysadmin")
+    headers = api.headers_for("sys", role="sysadmin", unit_code="000000")
     bad = {"year": 2031, "holidays": ["2031-02-30", "2030-01-01"], "workdays": ["2031-03-05"]}
 
     response = api.client.post("/api/calendar/years", json=bad, headers=headers)
@@ -94,7 +94,7 @@ def test_a_bad_document_lists_every_problem_and_changes_nothing(api: Api, tmp_pa
 def test_without_temporal_the_year_is_saved_and_ops_told_to_retime(
     api: Api, tmp_path: Path
 ) -> None:
-    headers = api.headers_for("sec", role="secadmin")
+    headers = api.headers_for("sec", role="secadmin", unit_code="000000")
 
     response = api.client.post("/api/calendar/years", json=YEAR_2031, headers=headers)
 

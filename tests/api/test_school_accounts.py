@@ -19,9 +19,23 @@ FIRST_PASSWORD = "Initial-Pass-1"  # chosen by the sysadmin, changed at the firs
 
 
 def add_sysadmin(system: System, username: str, unit_code: str) -> None:
-    """A sysadmin with TOTP enrolled, signed in (past the login's limit per address)."""
+    """A sysadmin, and a secadmin of the same unit who approves its requests (三员), with
+    TOTP enrolled, signed in (past the login's limit per address)."""
     system.add_account(username, unit_code=unit_code, role="sysadmin", totp=True)
     system.open_session(username)
+    secadmin = username.replace("sysadmin", "secadmin")
+    system.add_account(secadmin, unit_code=unit_code, role="secadmin", totp=True)
+    system.open_session(secadmin)
+
+
+async def approved(system: System, admin: str, asked: Any) -> Any:
+    """The account request answered by `asked`, approved by `admin`'s secadmin."""
+    assert asked.status_code == 202, asked.text
+    secadmin = admin.replace("sysadmin", "secadmin")
+    path = f"/api/admin/account-requests/{asked.json()['id']}/approve"
+    answer = await system.http.post(path, headers=system.as_(secadmin))
+    assert answer.status_code == 200, answer.text
+    return answer
 
 
 def school_user(username: str, role: str, unit_code: str = CHANG_AN_SCHOOL) -> dict[str, str]:
@@ -40,8 +54,9 @@ async def add_school_account(
     """The account made by `admin` over the API and signed in: with `log_in`, by the login
     itself, changing the first password as the login asks (the rest of the system's users
     have already used most of the logins one address may make in a minute)."""
-    created = await system.post(admin, "/api/admin/users", school_user(username, role))
-    assert created.status_code == 201, created.text
+    await approved(
+        system, admin, await system.post(admin, "/api/admin/users", school_user(username, role))
+    )
     if not log_in:
         system.open_session(username)
         return
@@ -72,8 +87,8 @@ async def test_a_sysadmin_of_a_unit_above_the_school_makes_its_accounts(system: 
         assert error["loc"] == ["body", field]
         assert words is None or words in error["msg"]
 
-    made = await system.post("ca_sysadmin", "/api/admin/users", school_user("yz.1", "handler"))
-    assert made.status_code == 201, made.text
+    asked = await system.post("ca_sysadmin", "/api/admin/users", school_user("yz.1", "handler"))
+    made = await approved(system, "ca_sysadmin", asked)
     assert (made.json()["unit_code"], made.json()["role"]) == (CHANG_AN_SCHOOL, "handler")
     listed = (await system.get("ca_sysadmin", "/api/admin/users")).json()
     assert "yz.1" in [user["username"] for user in listed]

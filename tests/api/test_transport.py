@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 from pydantic import ValidationError
+from sqlmodel import select
 
 from api.main import create_app
 from core.settings import Settings
@@ -106,7 +107,8 @@ async def test_the_caller_behind_a_trusted_proxy_is_the_forwarded_address(
         Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'store.db'}")
     )
     with session_scope(engine) as session:
-        failures = {(row.address, row.name_hash) for row in session.query(LoginFailure).all()}
+        rows = session.exec(select(LoginFailure)).all()
+        failures = {(row.address, row.name_hash) for row in rows}
     engine.dispose()
     assert failures == {
         ("203.0.113.7", name_hash("wang.li")),

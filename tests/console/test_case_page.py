@@ -136,3 +136,54 @@ async def test_the_refresh_answers_304_while_nothing_changed(system: System) -> 
         assert "<form" not in moved.text  # the refresh never carries a form
     finally:
         await handler.aclose()
+
+
+async def test_the_picker_lists_the_cases_own_units_and_finds_the_rest(system: System) -> None:
+    created = await register(system)  # handled by the city, about a 长安区 and a 桥西区 school
+    case_id = created["id"]
+    page = f"/console/cases/{case_id}"
+    await visible(system, "sjz_handler", case_id)
+    handler = await signed_in(system, "sjz_handler")
+    try:
+        html = (await handler.get(page)).text
+        involved = html.index("本案涉及的单位和学校")
+        below = html.index("下级教育行政部门")
+        for code in (CHANG_AN, CHANG_AN_SCHOOL, "130104", "2130104001"):
+            assert involved < html.index(f'name="addressees" value="{code}"') < below
+        assert html.count(f'name="addressees" value="{CHANG_AN}"') == 1  # not twice
+        assert 'value="130105"' in html[below:]  # 新华区, a bureau of the city not involved
+        assert 'value="2130102002"' not in html  # a school the complaint does not name
+
+        found = await handler.get(f"{page}/addressees", params={"find": "长安区第二"})
+        assert found.status_code == 200
+        assert 'name="addressees" value="2130102002"> 长安区第二中学（长安区教育局）' in found.text
+        as_code = await handler.get(
+            f"{page}/addressees", params={"find": "2130102002", "picker": "rework"}
+        )
+        assert 'name="executing_units" value="2130102002"' in as_code.text
+        away = await handler.get(f"{page}/addressees", params={"find": "上城区"})
+        assert "本案处理单位的下级中没有找到“上城区”" in away.text  # 浙江: not the city's
+        kept = await handler.get(
+            f"{page}/addressees", params={"find": "实验小学", "addressees": "2130102002"}
+        )
+        assert 'value="2130102002" checked' in kept.text  # an earlier pick stays picked
+        assert 'value="2130102005"> 长安区实验小学' in kept.text
+
+        # Without JavaScript the search is the page again, its answers in the picker.
+        plain = await handler.get(page, params={"find": "长安区第二", "picker": "verification"})
+        assert plain.status_code == 200
+        assert 'name="addressees" value="2130102002"> 长安区第二中学' in plain.text
+        assert 'value="长安区第二"' in plain.text  # the search box keeps the text
+
+        issued = await handler.post(
+            f"{page}/verification", data={"csrf": csrf_of(html), "addressees": ["2130102002"]}
+        )
+        assert issued.status_code == 303, issued.text
+
+        async def slip_to_the_school() -> bool:
+            slips = (await system.get("sjz_handler", "/api/slips")).json()
+            return any(s["addressee"] == "2130102002" for s in slips)
+
+        await eventually(slip_to_the_school, failure="no slip went to the school found")
+    finally:
+        await handler.aclose()

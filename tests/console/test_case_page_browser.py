@@ -5,8 +5,11 @@ each state, screenshots for a reviewer."""
 
 from playwright.async_api import Page, expect
 
+from store.db import engine_for
+from store.sealing import Sealer
 from tests.support.browser import Console, accessible, screenshot
-from tests.support.demo import CHANG_AN
+from tests.support.case_support import registered_only
+from tests.support.demo import CHANG_AN, PROVINCE
 from tests.support.http_support import COMPLAINT, register, visible
 
 REFRESH_MS = 30_000  # the page refreshes every 10 seconds; leave room for a busy machine
@@ -164,3 +167,55 @@ async def test_a_refused_action_says_why_and_changes_nothing(console: Console) -
     await stage_shown(city, "告知投诉人")
     await accessible(city)
     await screenshot(city, "case-refused")
+
+
+async def test_a_school_the_complaint_does_not_name_is_found_as_one_types(
+    console: Console,
+) -> None:
+    created = await register(console.system)
+    case_id = created["id"]
+    await visible(console.system, "sjz_handler", case_id)
+    city = await open_case(console, "sjz_handler", case_id)
+    form = city.locator("#action-verification")
+    await form.get_by_label("核查要求（可不填）").fill("请核查两所学校")  # typed first: kept
+
+    await form.get_by_label("查找其他单位或学校").fill("长安区第二")
+    await form.get_by_label("长安区第二中学（长安区教育局）").check()
+    await form.get_by_label("查找其他单位或学校").fill("实验小学")
+    await expect(form.get_by_label("长安区实验小学（长安区教育局）")).to_be_visible()
+    await expect(form.get_by_label("长安区第二中学（长安区教育局）")).to_be_checked()
+    await form.get_by_label("石家庄市桥西区第一中学").check()
+    await accessible(city)
+    await screenshot(city, "case-picker-search")
+    assert city.url.endswith(case_id)  # searched in place: the page was never left
+    await expect(form.get_by_label("核查要求（可不填）")).to_have_value("请核查两所学校")
+
+    await form.get_by_role("button", name="下发核查单").click()
+    await expect(city.get_by_role("status")).to_contain_text("已下发核查单")
+    await expect(city.locator("#case-live")).to_contain_text("长安区第二中学", timeout=REFRESH_MS)
+
+
+async def test_the_full_numbers_a_case_being_set_up_and_a_bad_address(console: Console) -> None:
+    system = console.system
+    created = await register(system)
+    case_id = created["id"]
+    await visible(system, "sjz_handler", case_id)
+    city = await open_case(console, "sjz_handler", case_id)
+    await city.get_by_role("link", name="查看完整的电话和证件号码").click()
+    await expect(city.get_by_role("heading", level=1)).to_contain_text("的个人信息")
+    await expect(city.locator("main")).to_contain_text("13812345678")
+    await accessible(city)
+    await screenshot(city, "case-personal")
+
+    engine = engine_for(system.settings)
+    sealer = Sealer(system.settings.store_keys)  # registered, its workflow not written yet
+    ticket = registered_only(engine, sealer, by="hb_clerk", unit=PROVINCE, now=system.now())
+    engine.dispose()
+    province = await console.page_of("hb_clerk")
+    await province.goto(f"{console.url}/console/cases/{ticket.complaint_id}")
+    await expect(province.get_by_role("status")).to_contain_text("办理流程正在建立")
+    await accessible(province)
+
+    await province.goto(f"{console.url}/console/slips/{case_id}/X9.pdf")
+    await expect(province.get_by_role("alert")).to_contain_text("地址中的 slip_id：格式不正确")
+    await accessible(province)

@@ -184,3 +184,44 @@ async def _school_client(system: System, username: str) -> httpx.AsyncClient:
         base_url="http://xueji",
         headers={"Cookie": f"xueji_console={system.tokens[username]}"},
     )
+
+
+async def test_the_addressees_person_in_charge_is_named_from_the_list(system: System) -> None:
+    case = await slips_issued(system)
+    case_id = case["id"]
+    system.add_account("ca_leader", unit_code=CHANG_AN, role="leader", display_name="孙丽")
+    system.add_account("ca_handler2", unit_code=CHANG_AN, role="handler", display_name="周涛")
+    handler = await signed_in(system, "ca_handler")
+    leader = await signed_in(system, "ca_leader")
+    path = f"/console/slips/{case_id}/V1/assignee"
+    try:
+        page = await handler.get("/console/slips")
+        token = csrf_of(page.text)
+        assert f'action="{path}"' in page.text and "由我承办" in page.text
+        assert f"/console/slips/{case_id}/V2/assignee" not in page.text  # another county's
+
+        not_self = await handler.post(path, data={"assignee": "ca_handler2", "csrf": token})
+        assert not_self.status_code == 403 and "未能指定承办人" in not_self.text
+        mine = await handler.post(path, data={"assignee": "ca_handler", "csrf": token})
+        assert mine.status_code == 303, mine.text
+        shown = await handler.get(mine.headers["location"])
+        assert "的承办人已指定为赵强（ca_handler）" in shown.text
+
+        leaders_page = await leader.get("/console/slips")
+        assert '<option value="ca_handler2">周涛（ca_handler2）</option>' in leaders_page.text
+        leader_token = csrf_of(leaders_page.text)
+        no_reason = {"assignee": "ca_handler2", "csrf": leader_token}
+        refused = await leader.post(path, data=no_reason)
+        assert refused.status_code == 422 and "理由" in refused.text
+        assert 'id="assign-error-' in refused.text
+        moved = await leader.post(path, data={**no_reason, "reason": "赵强出差，改由周涛办理"})
+        assert moved.status_code == 303, moved.text
+
+        async def reassigned() -> bool:
+            slip = (await system.get("sjz_handler", f"/api/slips/{case_id}/V1")).json()
+            return bool(slip["assignee"] == "ca_handler2")
+
+        await eventually(reassigned, failure="the new person in charge never reached the slip")
+    finally:
+        for client in (handler, leader):
+            await client.aclose()

@@ -163,7 +163,7 @@ async def test_a_complaint_goes_every_way_over_http_through_restarts(
     clerk = await desk(http, system, "hebei.clerk")
     county = await desk(http, system, "changan.handler")
     city = await desk(http, system, "sjz.handler")
-    province = await desk(http, system, "hebei.handler")
+    province = await desk(http, system, "hebei.leader")
     qiaoxi = await desk(http, system, "qiaoxi.handler")
 
     # Received by the province, about a 长安区 school: forwarded down two levels.

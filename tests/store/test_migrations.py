@@ -296,10 +296,10 @@ def test_0023_keeps_the_entries_written_before_the_key_verifying(store_url: str)
         engine.dispose()
 
 
-def test_0024_keys_the_query_codes_the_store_keys_open_and_moves_the_wrong_code_counts(
+def test_0025_keys_the_query_codes_the_store_keys_open_and_moves_the_wrong_code_counts(
     store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    upgrade(store_url, "0023_audit_keyed")
+    upgrade(store_url, "0024_account_requests")
     sealer = Sealer(DEV_KEY_SPEC)
     # (complaint, number, code, sealed code, wrong codes so far): one the keys open with two
     # wrong codes counted, one sealed with a key no longer configured.
@@ -344,7 +344,7 @@ def test_0024_keys_the_query_codes_the_store_keys_open_and_moves_the_wrong_code_
             "c-lost": legacy_code_hash("20300304-BBBBBB", "654321"),  # re-keyed at its next use
         }
         assert counts == [("20300304-AAAAAA", 2)]
-        downgrade(alembic_config(store_url), "0023_audit_keyed")
+        downgrade(alembic_config(store_url), "0024_account_requests")
         assert "track_guess" not in inspect(engine).get_table_names()
     finally:
         engine.dispose()

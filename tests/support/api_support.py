@@ -99,6 +99,7 @@ class Api:
     client: TestClient
     engine: Engine
     clock: Clock = field(default_factory=Clock)
+    sessions: dict[str, dict[str, str]] = field(default_factory=dict)  # a test's own use
 
     def add_user(
         self,

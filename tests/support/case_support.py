@@ -4,6 +4,7 @@ for tests of what the store and the API read back (no workflow needed)."""
 from datetime import datetime
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from core.keys import DEV_KEY_SPEC, DEV_LOOKUP_KEY, parse_lookup_key
 from domain.process import Channel, Stage
@@ -11,6 +12,7 @@ from domain.records import CaseRecord, CaseSnapshot
 from domain.workdays import SHANGHAI
 from store.cases import apply_record
 from store.db import session_scope
+from store.intake import Ticket, take_ticket
 from store.sealing import Sealer
 
 T0 = datetime(2030, 3, 4, 9, 0, tzinfo=SHANGHAI)
@@ -42,3 +44,20 @@ def write(engine: Engine, record: CaseRecord) -> None:
     """Apply the record as the worker would (at T0, with the development keys)."""
     with session_scope(engine) as session:
         apply_record(session, record, SEALER, T0, lookup_key=LOOKUP_KEY)
+
+
+def registered_only(
+    engine: Engine, sealer: Sealer, *, by: str, unit: str, now: datetime, request: str = "0"
+) -> Ticket:
+    """A complaint registered by `by` of `unit` whose case no worker has written yet: its
+    ticket alone, as while the workers are down."""
+    with Session(engine) as session:
+        return take_ticket(
+            session=session,
+            sealer=sealer,
+            registered_by=by,
+            receiving_unit=unit,
+            idempotency_key=None,
+            request_hash=request * 64,
+            now=now,
+        )

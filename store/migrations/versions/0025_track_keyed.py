@@ -5,8 +5,8 @@ The keyed hashes are computed from the sealed query codes that the configured st
 open; a row they cannot open keeps its plain SHA-256, which store/intake.py still checks and
 replaces by the keyed hash at the first right code.
 
-Revision ID: 0024_track_keyed
-Revises: 0023_audit_keyed
+Revision ID: 0025_track_keyed
+Revises: 0024_account_requests
 Create Date: 2026-12-04
 """
 
@@ -17,8 +17,8 @@ from alembic import op
 
 from store.models import AwareDateTime
 
-revision: str = "0024_track_keyed"
-down_revision: str | None = "0023_audit_keyed"
+revision: str = "0025_track_keyed"
+down_revision: str | None = "0024_account_requests"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,8 +1,8 @@
 """A session's codec token (for the Temporal Web UI's codec calls), kept hashed beside the
 session, so that the codec cookie no longer holds the bearer token itself.
 
-Revision ID: 0026_codec_tokens
-Revises: 0025_login_failures
+Revision ID: 0027_codec_tokens
+Revises: 0026_login_failures
 Create Date: 2026-12-04
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0026_codec_tokens"
-down_revision: str | None = "0025_login_failures"
+revision: str = "0027_codec_tokens"
+down_revision: str | None = "0026_login_failures"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,8 +1,8 @@
 """Failed logins kept with the name's hash and the client address for the policy's
 `lock_minutes`, so that an address is slowed before an account locks (store/logins.py).
 
-Revision ID: 0025_login_failures
-Revises: 0024_track_keyed
+Revision ID: 0026_login_failures
+Revises: 0025_track_keyed
 Create Date: 2026-12-04
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 from store.models import AwareDateTime
 
-revision: str = "0025_login_failures"
-down_revision: str | None = "0024_track_keyed"
+revision: str = "0026_login_failures"
+down_revision: str | None = "0025_track_keyed"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
