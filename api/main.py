@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import audit_trail
 from api.body_limit import BodyLimit, limits
@@ -142,6 +143,9 @@ def create_app(
         BodyLimit, limit_of=limits(settings.max_body_bytes, settings.max_import_bytes)
     )
     app.add_middleware(SecurityHeaders)
+    # Outermost: what every layer sees as the caller's address and scheme. Only a proxy of
+    # XUEJI_TRUSTED_PROXIES is believed; uvicorn's own copy of this is off (xueji/cli, dev).
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app
 
 

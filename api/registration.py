@@ -102,6 +102,7 @@ async def register(
             idempotency_key=idempotency_key,
             request_hash=body_hash,
             now=now,
+            lookup_key=settings.lookup_key_bytes,
         )
     except ReusedKey as exc:
         raise HTTPException(409, detail=str(exc)) from None

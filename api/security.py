@@ -45,23 +45,17 @@ class Authenticated:
 _bearer = HTTPBearer(auto_error=False, description="POST /api/auth/login 得到的令牌")
 
 # The Temporal Web UI cannot send a bearer token to the codec endpoint, only the browser's
-# cookies ("Include cross-origin credentials"). So a login also sets the session token as a
-# cookie limited to the codec's path, and only the codec accepts it: a cookie never works as
-# a login for anything else (no cross-site request can act on cases with it).
+# cookies ("Include cross-origin credentials"). So a login also sets a codec token of its own
+# (store.logins.open_codec_token) as a cookie limited to the codec's path. It is not the
+# bearer token: it opens the codec endpoint and nothing else (no cross-site request can act on
+# cases with it, and a leaked cookie reads no case), and it dies with its session.
 CODEC_PATH = "/api/codec"
 CODEC_COOKIE = "xueji_codec_session"
 
 
-def codec_cookie(request: Request) -> str | None:
-    """The session token of the codec cookie, on codec requests only."""
-    if not request.url.path.startswith(CODEC_PATH + "/"):
-        return None
-    return request.cookies.get(CODEC_COOKIE)
-
-
-def set_codec_cookie(response: Response, token: str, *, secure: bool) -> None:
+def set_codec_cookie(response: Response, codec_token: str, *, secure: bool) -> None:
     response.set_cookie(
-        CODEC_COOKIE, token, path=CODEC_PATH, httponly=True, samesite="lax", secure=secure
+        CODEC_COOKIE, codec_token, path=CODEC_PATH, httponly=True, samesite="lax", secure=secure
     )
 
 
@@ -81,12 +75,15 @@ def current_session(
 ) -> Authenticated:
     """The caller's live session, even one that must first change its password or enrol
     TOTP; only the password, TOTP, logout and me endpoints use it directly."""
-    token = credentials.credentials if credentials else codec_cookie(request)
-    if token is None:
+    if credentials is None:
         raise unauthorized("请先登录")
+    return _session_of(request, credentials.credentials, codec=False)
+
+
+def _session_of(request: Request, token: str, *, codec: bool) -> Authenticated:
     now = request.app.state.clock()
     with session_scope(request.app.state.engine) as session:
-        found = get_session_user(session=session, token=token, now=now)
+        found = get_session_user(session=session, token=token, now=now, codec=codec)
         if found is not None:
             row, user = found
             assert user.id is not None
@@ -105,8 +102,28 @@ def current_session(
 SessionAuthDep = Annotated[Authenticated, Depends(current_session)]
 
 
+def codec_session(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Authenticated:
+    """The caller of the codec endpoint: by bearer token, or by the codec cookie (the Web UI),
+    whose token no other route accepts."""
+    if credentials is not None:
+        return _session_of(request, credentials.credentials, codec=False)
+    codec_token = request.cookies.get(CODEC_COOKIE)
+    if not codec_token:
+        raise unauthorized("请先登录")
+    return _session_of(request, codec_token, codec=True)
+
+
 async def current_staff(authenticated: SessionAuthDep) -> Staff:
     """The caller, refused (403) while the session must change its password or enrol TOTP."""
+    return usable(authenticated)
+
+
+def usable(authenticated: Authenticated) -> Staff:
+    """The staff member of a session that may work: 403 while it must change its password or
+    enrol TOTP."""
     if authenticated.must_change_password:
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,

@@ -1,5 +1,6 @@
-"""A complaint's progress as the public sees it (GET /api/track and the /track page): the step
-and its dates, for the tracking number with its own query code; no names, no findings."""
+"""A complaint's progress as the public sees it (POST /api/track and the /track page): the
+step and its dates, for the tracking number with its own query code; no names, no findings.
+The code travels in the request body only, never in an address (which access logs keep)."""
 
 import math
 from datetime import datetime
@@ -18,6 +19,10 @@ from store.sealing import Sealer
 NOT_FOUND = "受理编号或查询码不正确"
 USED_UP = "该受理编号的查询码输错次数过多，请于 {until} 后再试，或致电受理单位查询"
 QUERY_CODE = r"^\d{6}$"
+CODE_NOT_IN_ADDRESS = (
+    "查询码不能放在网址中（会留在访问日志里）：请在查询页面的表单中输入，"
+    "或以 POST /api/track 在请求体中提交 tracking_no 和 code"
+)
 
 
 def used_up(exc: GuessesUsedUp, now: datetime) -> tuple[str, int]:
@@ -35,12 +40,14 @@ OUTCOME_NAMES = {
 
 
 def progress(
-    session: Session, number: str, code: str, now: datetime, sealer: Sealer
+    session: Session, number: str, code: str, now: datetime, sealer: Sealer, lookup_key: bytes
 ) -> Progress | None:
     """The progress of the complaint with this (normalised) tracking number, if the query code
     is its own; None otherwise (the wrong code counted). Once closed, how it ended and the
     public reply staff wrote for this page. Raises GuessesUsedUp."""
-    intake = find_by_query_code(session=session, tracking_no=number, code=code, now=now)
+    intake = find_by_query_code(
+        session=session, tracking_no=number, code=code, now=now, lookup_key=lookup_key
+    )
     if intake is None:
         return None
     case = session.get(Case, intake.complaint_id)

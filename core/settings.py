@@ -7,6 +7,7 @@ defaults run the embedded local system that ``make run`` starts.
 import ipaddress
 import secrets
 from functools import lru_cache
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Literal
 
@@ -37,7 +38,9 @@ from domain.process import DeadlinePolicy
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="XUEJI_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="XUEJI_", env_file=".env", extra="ignore", populate_by_name=True
+    )
 
     environment: Literal["development", "production"] = Field(
         "development", description="production refuses the public development keys"
@@ -126,6 +129,14 @@ class Settings(BaseSettings):
             " all verify; an id starting with sm3 keys HMAC-SM3, any other HMAC-SHA256, 32"
             " bytes each); production must replace the development default"
         ),
+    )
+    trusted_proxies: str = Field(
+        "127.0.0.1",
+        validation_alias=AliasChoices("XUEJI_TRUSTED_PROXIES", "FORWARDED_ALLOW_IPS"),
+        description="addresses or networks (comma-separated, or * when only the proxy can reach"
+        " the API) of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto the API"
+        " believes: the caller's address (rate limits, login slow-down, audit log) and whether"
+        " the request came over TLS (HSTS, Secure cookies); FORWARDED_ALLOW_IPS is read too",
     )
     audit_heads: Path | None = Field(
         None,
@@ -234,6 +245,22 @@ class Settings(BaseSettings):
     @classmethod
     def _audit_keys_parse(cls, value: str) -> str:
         parse_keys(value, kind="审计密钥", cipher=False)
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_parse(cls, value: str) -> str:
+        value = value.strip()
+        if value == "*":
+            return value
+        for item in value.split(","):
+            try:
+                ip_network(item.strip(), strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"可信代理地址无效：{item.strip()!r}，应为 IP 地址或网段（如 10.0.0.0/8），"
+                    "以逗号分隔，或 *"
+                ) from None
         return value
 
     @field_validator("public_rate_limit", "login_rate_limit")

@@ -8,13 +8,16 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, literal, or_, update
+from sqlalchemy import case, delete, literal, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from core.keys import lookup_mac
 from domain.ids import CROCKFORD, new_tracking_no
 from domain.workdays import SHANGHAI
-from store.models import AwareDateTime, Intake
+from store.models import AwareDateTime, Intake, TrackGuess
 from store.sealing import Sealer
 
 QUERY_CODE_DIGITS = 6
@@ -22,6 +25,10 @@ QUERY_CODE_DIGITS = 6
 # ten guesses of a million a day.
 WRONG_CODES_ALLOWED = 10
 WRONG_CODE_WINDOW = timedelta(hours=24)
+# A stored query code hash: `KEYED_PREFIX` and the HMAC-SHA256 under the lookup key; written
+# before the key (migration 0025), 64 hex digits of a plain SHA-256, still checked and
+# replaced by the keyed hash at the first right code.
+KEYED_PREFIX = "h1:"
 
 
 class ReusedKey(ValueError):
@@ -54,9 +61,11 @@ def take_ticket(
     idempotency_key: str | None,
     request_hash: str,
     now: datetime,
+    lookup_key: bytes,
 ) -> Ticket:
     """A new complaint id, tracking number and query code, committed; with an idempotency key
-    already used by this user for the same request, the ticket it got then.
+    already used by this user for the same request, the ticket it got then. The query code is
+    kept sealed (to repeat it) and as a hash keyed by `lookup_key` (to check it).
 
     Raises ReusedKey when the key was used for another request.
     """
@@ -71,7 +80,7 @@ def take_ticket(
     intake = Intake(
         complaint_id=complaint_id,
         tracking_no=tracking_no,
-        query_code_hash=_code_hash(tracking_no, code),
+        query_code_hash=code_hash(tracking_no, code, lookup_key),
         sealed_query_code=b"",  # sealed below, bound to the row
         registered_by=registered_by,
         receiving_unit=receiving_unit,
@@ -94,42 +103,60 @@ def take_ticket(
 
 
 def find_by_query_code(
-    *, session: Session, tracking_no: str, code: str, now: datetime
+    *, session: Session, tracking_no: str, code: str, now: datetime, lookup_key: bytes
 ) -> Intake | None:
     """The intake of the tracking number when `code` is its query code, else None; a wrong
-    code is counted (and committed) against the number.
+    code is counted (and committed) against the number, whether a complaint has it or not.
 
     Raises GuessesUsedUp once the number has had WRONG_CODES_ALLOWED wrong codes within
     WRONG_CODE_WINDOW of the first of them: until that window ends the right code is refused
     too, so guesses spread over many addresses and API processes never add up to the code
-    (the per-address rate limit counts in each process alone).
+    (the per-address rate limit counts in each process alone). A number no complaint has is
+    counted and refused alike, so neither answer tells whether it exists.
     """
+    guesses = session.get(TrackGuess, tracking_no)
+    if guesses is not None and guesses.wrong_codes >= WRONG_CODES_ALLOWED:
+        ends = guesses.wrong_codes_since + WRONG_CODE_WINDOW
+        if now < ends:
+            raise GuessesUsedUp(ends)
     intake = session.exec(select(Intake).where(Intake.tracking_no == tracking_no)).first()
-    if intake is None:
-        return None
-    since = intake.wrong_codes_since
-    ends = None if since is None else since + WRONG_CODE_WINDOW
-    if ends is not None and now < ends and intake.wrong_codes >= WRONG_CODES_ALLOWED:
-        raise GuessesUsedUp(ends)
-    if hmac.compare_digest(intake.query_code_hash, _code_hash(tracking_no, code)):
+    stored = intake.query_code_hash if intake is not None else ""
+    if _code_matches(stored, tracking_no, code, lookup_key):
+        assert intake is not None
+        if not stored.startswith(KEYED_PREFIX):  # written before the key: re-keyed now
+            intake.query_code_hash = code_hash(tracking_no, code, lookup_key)
+            session.add(intake)
+            session.commit()
         return intake
-    # Counted in SQL, so that concurrent guesses cannot overwrite each other's count.
-    window_over = or_(
-        col(Intake.wrong_codes_since).is_(None),
-        col(Intake.wrong_codes_since) <= now - WRONG_CODE_WINDOW,
+    _count_wrong_code(session, tracking_no, now)
+    return None
+
+
+def _count_wrong_code(session: Session, tracking_no: str, now: datetime) -> None:
+    """One more wrong code against the number, in SQL so that concurrent guesses cannot
+    overwrite each other's count; counts whose window is over are dropped on the way."""
+    session.execute(
+        delete(TrackGuess).where(col(TrackGuess.wrong_codes_since) <= now - WRONG_CODE_WINDOW)
     )
-    session.exec(
-        update(Intake)  # type: ignore[call-overload]
-        .where(col(Intake.complaint_id) == intake.complaint_id)
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(  # a concurrent guess may have made the row first: then count in it
+        insert(TrackGuess)
+        .values(tracking_no=tracking_no, wrong_codes=0, wrong_codes_since=now)
+        .on_conflict_do_nothing()
+    )
+    window_over = col(TrackGuess.wrong_codes_since) <= now - WRONG_CODE_WINDOW
+    session.execute(
+        update(TrackGuess)
+        .where(col(TrackGuess.tracking_no) == tracking_no)
         .values(
-            wrong_codes=case((window_over, 1), else_=Intake.wrong_codes + 1),
+            wrong_codes=case((window_over, 1), else_=TrackGuess.wrong_codes + 1),
             wrong_codes_since=case(
-                (window_over, literal(now, AwareDateTime())), else_=Intake.wrong_codes_since
+                (window_over, literal(now, AwareDateTime())), else_=TrackGuess.wrong_codes_since
             ),
         )
     )
     session.commit()
-    return None
 
 
 def _by_key(session: Session, registered_by: str, key: str) -> Intake | None:
@@ -151,5 +178,23 @@ def _repeat(earlier: Intake, sealer: Sealer, request_hash: str) -> Ticket:
     )
 
 
-def _code_hash(tracking_no: str, code: str) -> str:
+def code_hash(tracking_no: str, code: str, lookup_key: bytes) -> str:
+    """What the store keeps of a query code: an HMAC under the lookup key, so that a copy of
+    the database alone cannot try the million codes against it."""
+    message = f"query-code:{tracking_no}:{code}".encode()
+    return KEYED_PREFIX + lookup_mac(lookup_key, message)  # SHA-256 or SM3, as the key says
+
+
+def legacy_code_hash(tracking_no: str, code: str) -> str:
+    """The unkeyed hash of the codes stored before migration 0025."""
     return hashlib.sha256(f"{tracking_no}:{code}".encode()).hexdigest()
+
+
+def _code_matches(stored: str, tracking_no: str, code: str, lookup_key: bytes) -> bool:
+    """Whether `code` is the one `stored` was made of; the same work for a number that has no
+    complaint (`stored` empty), so the time taken tells nothing either."""
+    if stored.startswith(KEYED_PREFIX) or not stored:
+        expected = code_hash(tracking_no, code, lookup_key)
+    else:
+        expected = legacy_code_hash(tracking_no, code)
+    return hmac.compare_digest(stored or "-", expected) and bool(stored)

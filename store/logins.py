@@ -2,6 +2,16 @@
 
 Every function works in the caller's session (the caller commits) and takes an aware `now`,
 so tests move the clock instead of sleeping.
+
+Failed logins are kept for the policy's `lock_minutes` (`login_failure`, in the store, so
+every API process and a restart see them), and slow the address before they lock the
+account: an address that has failed `max_failures` times for one name is refused for that
+name, and one that has failed LOCK_FACTOR × `max_failures` times for any names is refused for
+all, until enough of its failures are older than `lock_minutes` (nothing it sends meanwhile is
+checked or counted). An account, or a name without one, locks only after LOCK_FACTOR ×
+`max_failures` failures within `lock_minutes`, which one address alone can never reach: an
+attacker cannot keep someone else's account locked from one address, and its owner, from
+another address, signs in meanwhile.
 """
 
 import hashlib
@@ -12,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 import pyotp
-from sqlalchemy import delete
+from sqlalchemy import delete, func
 from sqlmodel import Session, col, select, update
 
 from domain.roles import ADMIN_ROLES
@@ -29,7 +39,7 @@ from store.accounts import (
     revoke_user_sessions,
     unlock,
 )
-from store.models import LoginGuess, PasswordPolicy, StaffSession, StaffUser
+from store.models import LoginFailure, LoginGuess, PasswordPolicy, StaffSession, StaffUser
 from store.sealing import Sealer
 
 
@@ -40,9 +50,18 @@ class Granted:
     must_enrol_totp: bool
 
 
+# How many times the policy's `max_failures` an account takes (from any addresses), or an
+# address gives (for any names), within `lock_minutes` before it is locked or refused.
+LOCK_FACTOR = 4
+
+
 @dataclass(frozen=True)
 class LoginRefused:
-    reason: Literal["credentials", "locked"]
+    """Why a login was refused: wrong credentials (never which), the account (or name) locked
+    until `locked_until`, or the caller's address slowed (refused for this name, or for all)
+    until `locked_until`. Never different for a name with an account and one without."""
+
+    reason: Literal["credentials", "locked", "slowed"]
     locked_until: datetime | None = None
 
 
@@ -62,27 +81,41 @@ def authenticate(
     totp_code: str | None,
     sealer: Sealer,
     now: datetime,
+    client_address: str,
     totp_by_default: bool = False,
 ) -> Granted | LoginRefused:
-    """Check a login. Failures are counted (the caller commits a refusal too). Administrators
-    must enrol the second factor (TOTP) before anything else; so must everyone when the
-    policy says so (`totp_for_all`, or `totp_by_default` where the policy leaves it open)."""
+    """Check a login from `client_address`. Failures are counted (the caller commits a
+    refusal too); an address with too many is refused before anything is checked (module
+    docstring). Administrators must enrol the second factor (TOTP) before anything else; so
+    must everyone when the policy says so (`totp_for_all`, or `totp_by_default` where the
+    policy leaves it open)."""
     policy = get_policy(session=session)
+    tried = _Try(name_hash(username), client_address[:64], now)
+    slowed = _slowed(session, tried, policy)
+    if slowed is not None:
+        return slowed
     user = find_user(session=session, username=username)
     if user is None or not user.active:
         # The same work and the same answers as a real account: whether it exists stays
         # hidden, its failures lock it alike.
         matches_password(dummy_password_hash(), password)
-        return _guess_failure(session, username, policy, now)
+        return _guess_failure(session, tried, policy)
     if user.locked_until is not None and user.locked_until > now:
         return LoginRefused("locked", user.locked_until)
     if not matches_password(user.password_hash, password):
-        return _failure(session, user, policy, now)
+        return _failure(session, user, tried, policy)
     if user.totp_enrolled:
         if not totp_code:  # the answer of a wrong password: it tells nothing of this one
             return LoginRefused("credentials")
         if not verify_totp(user=user, code=totp_code, sealer=sealer, now=now):
-            return _failure(session, user, policy, now)
+            return _failure(session, user, tried, policy)
+    # The owner's own slips from this address are forgotten; others' failures stay.
+    session.execute(
+        delete(LoginFailure).where(
+            col(LoginFailure.name_hash) == tried.name_hash,
+            col(LoginFailure.address) == tried.address,
+        )
+    )
     unlock(user=user)
     refresh_password_hash(user, password)
     session.add(user)
@@ -97,40 +130,85 @@ def authenticate(
     )
 
 
+def name_hash(username: str) -> str:
+    """What the store keeps of a name tried at login (SHA-256 of the lower-cased name)."""
+    return hashlib.sha256(username.strip().lower().encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class _Try:
+    name_hash: str
+    address: str
+    now: datetime
+
+
+def _slowed(session: Session, tried: _Try, policy: PasswordPolicy) -> LoginRefused | None:
+    """Refused when the address has failed `max_failures` times for this name, or LOCK_FACTOR
+    times that for any names, within `lock_minutes`; until enough of them are older."""
+    window = timedelta(minutes=policy.lock_minutes)
+    recent = col(LoginFailure.at) > tried.now - window
+    from_here = col(LoginFailure.address) == tried.address
+    ends: list[datetime] = []
+    for criteria, allowed in (
+        ((from_here, recent, col(LoginFailure.name_hash) == tried.name_hash), policy.max_failures),
+        ((from_here, recent), policy.max_failures * LOCK_FACTOR),
+    ):
+        times = session.exec(
+            select(LoginFailure.at).where(*criteria).order_by(col(LoginFailure.at))
+        ).all()
+        if len(times) >= allowed:  # open again once all but allowed - 1 of them are old
+            ends.append(times[len(times) - allowed] + window)
+    return LoginRefused("slowed", max(ends)) if ends else None
+
+
+def _record(session: Session, tried: _Try, policy: PasswordPolicy) -> bool:
+    """Keep the failure (dropping those older than `lock_minutes`); whether the name has now
+    had LOCK_FACTOR × `max_failures` of them, from any addresses, and must lock. A lock
+    starts the name's count afresh."""
+    window = timedelta(minutes=policy.lock_minutes)
+    session.execute(delete(LoginFailure).where(col(LoginFailure.at) <= tried.now - window))
+    session.add(LoginFailure(name_hash=tried.name_hash, address=tried.address, at=tried.now))
+    session.flush()
+    of_name = col(LoginFailure.name_hash) == tried.name_hash
+    count = session.exec(select(func.count()).select_from(LoginFailure).where(of_name)).one()
+    if count < policy.max_failures * LOCK_FACTOR:
+        return False
+    session.execute(delete(LoginFailure).where(of_name))
+    return True
+
+
 def _failure(
-    session: Session, user: StaffUser, policy: PasswordPolicy, now: datetime
+    session: Session, user: StaffUser, tried: _Try, policy: PasswordPolicy
 ) -> LoginRefused:
-    # Counted in SQL: concurrent guesses cannot overwrite each other's count.
+    # Counted in SQL: concurrent guesses cannot overwrite each other's count (failures since
+    # the last login, for the administrators' view).
     session.exec(
         update(StaffUser)  # type: ignore[call-overload]
         .where(col(StaffUser.id) == user.id)
         .values(failed_logins=StaffUser.failed_logins + 1)
     )
     session.refresh(user)
-    if user.failed_logins < policy.max_failures:
-        return LoginRefused("credentials")
+    if not _record(session, tried, policy):
+        return _slowed(session, tried, policy) or LoginRefused("credentials")
     user.failed_logins = 0
-    user.locked_until = now + timedelta(minutes=policy.lock_minutes)
+    user.locked_until = tried.now + timedelta(minutes=policy.lock_minutes)
     session.add(user)
     return LoginRefused("locked", user.locked_until)
 
 
-def _guess_failure(
-    session: Session, username: str, policy: PasswordPolicy, now: datetime
-) -> LoginRefused:
+def _guess_failure(session: Session, tried: _Try, policy: PasswordPolicy) -> LoginRefused:
     """A failure under a name with no active account, counted and locked like an account's."""
-    name_hash = hashlib.sha256(username.strip().lower().encode("utf-8")).hexdigest()
-    guess = session.get(LoginGuess, name_hash) or LoginGuess(name_hash=name_hash)
-    if guess.locked_until is not None and guess.locked_until > now:
+    guess = session.get(LoginGuess, tried.name_hash) or LoginGuess(name_hash=tried.name_hash)
+    if guess.locked_until is not None and guess.locked_until > tried.now:
         return LoginRefused("locked", guess.locked_until)
     guess.failures += 1
     refused = LoginRefused("credentials")
-    if guess.failures >= policy.max_failures:
+    if _record(session, tried, policy):
         guess.failures = 0
-        guess.locked_until = now + timedelta(minutes=policy.lock_minutes)
+        guess.locked_until = tried.now + timedelta(minutes=policy.lock_minutes)
         refused = LoginRefused("locked", guess.locked_until)
     session.add(guess)
-    return refused
+    return refused if refused.reason == "locked" else (_slowed(session, tried, policy) or refused)
 
 
 # ---------------------------------------------------------------- TOTP
@@ -225,17 +303,32 @@ def open_session(
     return token
 
 
+def open_codec_token(*, session: Session, token: str) -> str:
+    """A new codec token for the session of bearer `token` (stored only hashed; it replaces
+    the session's earlier one): the cookie the Temporal Web UI sends to the codec endpoint.
+    It decodes payloads and nothing else, and is live exactly while its session is."""
+    row = session.get(StaffSession, token_hash(token))
+    assert row is not None
+    codec_token = secrets.token_urlsafe(32)
+    row.codec_token_hash = token_hash(codec_token)
+    session.add(row)
+    return codec_token
+
+
 def get_session_user(
-    *, session: Session, token: str, now: datetime, touch: bool = True
+    *, session: Session, token: str, now: datetime, touch: bool = True, codec: bool = False
 ) -> tuple[StaffSession, StaffUser] | None:
     """The live session of `token` and its user, touched (to the minute) unless `touch` is
     off (a page refreshing itself is not the user's activity); None when dead or unknown.
-    One query: every request of a logged-in user asks this."""
+    With `codec`, `token` is the session's codec token instead of its bearer token (only the
+    codec endpoint asks so). One query: every request of a logged-in user asks this."""
+    hashed = token_hash(token)
+    key = col(StaffSession.codec_token_hash) if codec else col(StaffSession.token_hash)
     found = session.exec(
         select(StaffSession, StaffUser, PasswordPolicy.idle_minutes, PasswordPolicy.session_hours)
         .join(StaffUser, col(StaffUser.id) == StaffSession.user_id)
         .outerjoin(PasswordPolicy, col(PasswordPolicy.id) == 1)
-        .where(StaffSession.token_hash == token_hash(token))
+        .where(key == hashed)
     ).first()
     if found is None:
         return None

@@ -8,9 +8,10 @@ batch's work and a second run only does what is left (values already current are
 left alone). A row that changes while the run holds it is left to its writer, which seals it
 the current way anyway. Nothing is logged but counts and row keys (no personal data in keys).
 
-The look-up hashes (phone and ID card numbers, students' names, summary tokens) are computed
-again under the configured look-up key (`rehash_lookups`), so the look-up key, or its
-algorithm (HMAC-SHA256 or HMAC-SM3), can change too.
+The look-up hashes (phone and ID card numbers, students' names, summary tokens, and the
+public tracking's query codes) are computed again under the configured look-up key
+(`rehash_lookups`), so the look-up key, or its algorithm (HMAC-SHA256 or HMAC-SM3), can change
+too.
 """
 
 from collections.abc import Callable
@@ -19,10 +20,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col, select
 
 from store.cases import rehash_case
 from store.db import session_scope
+from store.intake import code_hash
 from store.models import (
     CampaignUnit,
     Case,
@@ -147,6 +149,9 @@ class LookupReport:
     cases: int = 0  # cases whose registration was opened and hashed again
     changed: int = 0  # of which some hash changed (a new look-up key or algorithm)
     failed: list[str] = field(default_factory=list)  # case ids whose registration did not open
+    codes: int = 0  # query codes (public tracking) opened and hashed again
+    codes_changed: int = 0  # of which the hash changed
+    codes_failed: list[str] = field(default_factory=list)  # complaint ids whose code did not open
 
 
 def rehash_lookups(
@@ -169,6 +174,7 @@ def rehash_lookups(
             )
             ids = list(connection.execute(query.order_by("id").limit(batch_size)).scalars())
         if not ids:
+            _rehash_query_codes(engine, sealer, lookup_key, report, batch_size)
             return report
         with session_scope(engine) as session:
             for case_id in ids:
@@ -182,3 +188,33 @@ def rehash_lookups(
         after = ids[-1]
         if progress is not None:
             progress(report)
+
+
+def _rehash_query_codes(
+    engine: Engine, sealer: Sealer, lookup_key: bytes, report: LookupReport, batch_size: int
+) -> None:
+    """The public tracking's query-code hashes again under `lookup_key` (a complainant's code
+    would no longer match under a new key), a batch of registrations per transaction."""
+    after = ""
+    while True:
+        with session_scope(engine) as session:
+            intakes = session.exec(
+                select(Intake)
+                .where(col(Intake.complaint_id) > after)
+                .order_by(col(Intake.complaint_id))
+                .limit(batch_size)
+            ).all()
+            if not intakes:
+                return
+            for intake in intakes:
+                try:
+                    code = str(sealer.open_column(intake, "sealed_query_code"))
+                except ValueError:  # a key no longer configured, or altered data
+                    report.codes_failed.append(intake.complaint_id)
+                    continue
+                wanted = code_hash(intake.tracking_no, code, lookup_key)
+                report.codes += 1
+                if intake.query_code_hash != wanted:
+                    intake.query_code_hash = wanted
+                    report.codes_changed += 1
+            after = intakes[-1].complaint_id

@@ -201,7 +201,8 @@ class Supervisor:
 def local_commands(settings: Settings) -> dict[str, list[str]]:
     """The processes of the local system, in the order they start: Temporal, the worker, the
     API, the local SMS gateway."""
-    api = [sys.executable, "-m", "uvicorn", "api.main:app"]
+    # The app believes forwarded headers from XUEJI_TRUSTED_PROXIES itself (api/main.py).
+    api = [sys.executable, "-m", "uvicorn", "api.main:app", "--no-proxy-headers"]
     return {
         "temporal": temporal_command(settings),
         "worker": [sys.executable, "-m", "xueji.worker"],

@@ -25,7 +25,7 @@ from api.console.render import page
 from api.deps import ClockDep, SealerDep, SessionDep
 from api.inbox import Inbox, work_of
 from api.ratelimit import rate_limited
-from api.routes.auth import refusal_text
+from api.routes.auth import client_address, refusal
 from store.accounts import AccountError, change_password
 from store.logins import LoginRefused, authenticate, open_session, revoke_session, token_hash
 from store.models import StaffUser
@@ -56,9 +56,11 @@ def login(
     totp_code: Annotated[str, Form(max_length=8)] = "",
     next: Annotated[str, Form(max_length=300)] = PATH,
 ) -> Response:
-    """Sign in with the account's password (and dynamic code); the same refusal whichever was
-    wrong; a locked account is told until when."""
+    """Sign in with the account's password (and dynamic code); the same refusals as the JSON
+    login (api.routes.auth.refusal): whichever was wrong, the same words; a locked account or
+    a slowed address is told until when."""
     now = clock()
+    client = client_address(request)
     request.state.audit_actor = username
     outcome = authenticate(
         session=session,
@@ -67,19 +69,24 @@ def login(
         totp_code=totp_code or None,
         sealer=sealer,
         now=now,
+        client_address=client,
         totp_by_default=request.app.state.settings.environment == "production",
     )
     if isinstance(outcome, LoginRefused):
         session.commit()  # the failure count is kept
-        return page(
+        refused = refusal(outcome, now)
+        answer = page(
             "console/login.html",
-            401,
+            refused.status_code,
             title="登录",
             next=_safe_next(next),
-            problem=refusal_text(outcome),
+            problem=refused.text,
             username=username,
         )
-    client = request.client.host if request.client else ""
+        answer.headers.update(
+            {name: value for name, value in refused.headers.items() if name == "Retry-After"}
+        )
+        return answer
     token = open_session(session=session, grant=outcome, now=now, client_address=client)
     session.commit()
     response = RedirectResponse(_safe_next(next), status_code=303)

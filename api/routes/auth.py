@@ -1,10 +1,14 @@
 """/api/auth: log in and out, who am I, change the password, enrol the TOTP second factor."""
 
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 
 from api.deps import ClockDep, SealerDep, SessionDep
 from api.inbox import PersonNotice
-from api.ratelimit import TOO_MANY_RESPONSE, rate_limited
+from api.ratelimit import rate_limited
 from api.schemas.auth import (
     LoginAnswer,
     LoginRequest,
@@ -19,7 +23,6 @@ from api.security import (
     clear_codec_cookie,
     field_error,
     set_codec_cookie,
-    unauthorized,
 )
 from domain.workdays import beijing_minute
 from store.accounts import AccountError, change_password, get_policy
@@ -30,6 +33,7 @@ from store.logins import (
     authenticate,
     begin_totp_enrolment,
     confirm_totp,
+    open_codec_token,
     open_session,
     revoke_session,
 )
@@ -40,23 +44,46 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
 LOGIN_FAILED = "登录失败：用户名、密码或动态验证码不正确"
 
 
-def refusal_text(refused: LoginRefused) -> str:
-    """Why a login was refused, in words the person can act on (the console says the same)."""
-    if refused.reason == "locked" and refused.locked_until is not None:
-        until = beijing_minute(refused.locked_until)
-        return f"账号因连续登录失败已被锁定，请于 {until}（北京时间）后再试"
-    return LOGIN_FAILED
+@dataclass(frozen=True)
+class Refusal:
+    """The answer to a refused login, the same from the JSON route and the console's form."""
+
+    status_code: int
+    text: str
+    headers: dict[str, str]
 
 
-def _refusal(refused: LoginRefused) -> HTTPException:
-    if refused.reason == "locked" and refused.locked_until is not None:
-        return HTTPException(status.HTTP_423_LOCKED, detail=refusal_text(refused))
-    return unauthorized(refusal_text(refused))
+def refusal(refused: LoginRefused, now: datetime) -> Refusal:
+    """Why a login was refused, in words the person can act on: wrong credentials (401, never
+    which), the account locked (423), or the caller's address slowed (429, `Retry-After`);
+    never different for a name with an account and one without."""
+    until = refused.locked_until
+    if refused.reason == "locked" and until is not None:
+        text = f"账号因连续登录失败已被锁定，请于 {beijing_minute(until)}（北京时间）后再试"
+        return Refusal(status.HTTP_423_LOCKED, text, {})
+    if refused.reason == "slowed" and until is not None:
+        text = f"登录失败次数过多，请于 {beijing_minute(until)}（北京时间）后再试"
+        seconds = max(1, math.ceil((until - now).total_seconds()))
+        return Refusal(status.HTTP_429_TOO_MANY_REQUESTS, text, {"Retry-After": str(seconds)})
+    return Refusal(status.HTTP_401_UNAUTHORIZED, LOGIN_FAILED, {"WWW-Authenticate": "Bearer"})
+
+
+def client_address(request: Request) -> str:
+    """The caller's address as the server sees it (behind a trusted proxy, the proxy's
+    forwarded address; see api/main.py)."""
+    return request.client.host if request.client else ""
 
 
 @router.post(
     "/login",
-    responses={401: {}, 423: {}, **TOO_MANY_RESPONSE},
+    responses={
+        401: {},
+        423: {"description": "账号（或该用户名）因多个地址的连续登录失败被锁定"},
+        429: {
+            "description": "请求过于频繁（按地址限流），或本地址登录失败次数过多"
+            "（先于账号锁定）；Retry-After 给出等待秒数"
+        },
+    },
     dependencies=[Depends(rate_limited("login", "login"))],
 )
 def login(
@@ -68,10 +95,10 @@ def login(
     clock: ClockDep,
 ) -> LoginAnswer:
     """Log in; the token goes in `Authorization: Bearer ...` of every later request. The
-    answer also sets it as a cookie that only the codec endpoint accepts (for the Temporal
-    Web UI in the same browser)."""
+    answer also sets a cookie with a codec token of the session, which only the codec
+    endpoint accepts (for the Temporal Web UI in the same browser), never the token itself."""
     now = clock()
-    client = request.client.host if request.client else ""
+    client = client_address(request)
     request.state.audit_actor = body.username  # the audit record names the attempted account
     outcome = authenticate(
         session=session,
@@ -80,10 +107,12 @@ def login(
         totp_code=body.totp_code,
         sealer=sealer,
         now=now,
+        client_address=client,
         totp_by_default=request.app.state.settings.environment == "production",
     )
     if isinstance(outcome, Granted):
         token = open_session(session=session, grant=outcome, now=now, client_address=client)
+        codec_token = open_codec_token(session=session, token=token)
         answer = LoginAnswer(
             token=token,
             expires_after_idle_minutes=get_policy(session=session).idle_minutes,
@@ -92,9 +121,10 @@ def login(
             user=UserPublic.of(outcome.user),
         )
     session.commit()
-    if isinstance(outcome, LoginRefused):
-        raise _refusal(outcome)  # after the commit: the failure count is kept
-    set_codec_cookie(response, answer.token, secure=request.url.scheme == "https")
+    if isinstance(outcome, LoginRefused):  # after the commit: the failure count is kept
+        refused = refusal(outcome, now)
+        raise HTTPException(refused.status_code, detail=refused.text, headers=refused.headers)
+    set_codec_cookie(response, codec_token, secure=request.url.scheme == "https")
     return answer
 
 

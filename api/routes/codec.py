@@ -10,9 +10,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from temporalio.api.common.v1 import Payload, Payloads
 
-from api.deps import CaseStaffDep, SessionDep, TreeDep
+from api.deps import SessionDep, TreeDep
 from api.schemas.codec import PayloadsBody
-from api.security import field_error
+from api.security import Authenticated, Staff, check_role, codec_session, field_error, usable
 from core.codec import (
     EncryptionCodec,
     bound_workflow_id,
@@ -21,10 +21,18 @@ from core.codec import (
     payloads_from_json,
     payloads_to_json,
 )
+from domain.roles import CASE_STAFF
 from store.queries import readable_workflows
 
 router = APIRouter(prefix="/api/codec", tags=["codec"])
 MAX_NAMED = 20  # workflows named in one decode's audit record
+
+
+def _reader(authenticated: Annotated[Authenticated, Depends(codec_session)]) -> Staff:
+    """A clerk, handler or leader of a bureau, by bearer token or by the codec cookie."""
+    staff = usable(authenticated)
+    check_role(staff, CASE_STAFF)
+    return staff
 
 
 async def _codec(request: Request) -> EncryptionCodec:
@@ -38,7 +46,7 @@ async def _codec(request: Request) -> EncryptionCodec:
 def decode(
     request: Request,
     body: PayloadsBody,
-    staff: CaseStaffDep,
+    staff: Annotated[Staff, Depends(_reader)],
     codec: Annotated[EncryptionCodec, Depends(_codec)],
     session: SessionDep,
     tree: TreeDep,

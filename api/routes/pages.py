@@ -1,16 +1,17 @@
-"""GET /directory, GET /faq and GET /track: the public directory (投诉电话和邮箱), FAQ
-(常见问题解答) and progress look-up (办理进度查询) as plain, accessible HTML pages in Chinese,
-no login and no JavaScript needed."""
+"""GET /directory, GET /faq and /track: the public directory (投诉电话和邮箱), FAQ
+(常见问题解答) and progress look-up (办理进度查询, a form posted to itself, so that the query
+code never sits in an address) as plain, accessible HTML pages in Chinese, no login and no
+JavaScript needed."""
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Form, Query
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
-from api.deps import ClockDep, SealerDep, SessionDep
+from api.deps import ClockDep, SealerDep, SessionDep, SettingsDep
 from api.faq_scope import PROVINCE, SEARCH, UNIT, find_published
 from api.html import local_date, local_minute, refusal, render, tel_href
 from api.public_filters import LEVEL_NAMES, SEARCH_MAX, FilterError, check_code, check_level
@@ -26,6 +27,7 @@ router = APIRouter(tags=["pages"], default_response_class=HTMLResponse)
 DIRECTORY_TITLE = "各级教育行政部门投诉电话和邮箱"
 FAQ_TITLE = "常见问题解答"
 TRACK_TITLE = "投诉办理进度查询"
+CODE_NOT_IN_ADDRESS_PAGE = "为保护查询码，查询码不再放在网址中：请在下方输入查询码后点击“查询”"
 _PAGE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/html": {}}},
     404: {"content": {"text/html": {}}, "description": "受理编号或查询码不正确（查询页）"},
@@ -141,7 +143,28 @@ def faq_page(
 
 @router.get(
     "/track",
-    # Counted with GET /api/track: the two together are one limit on guessing query codes.
+    dependencies=[Depends(rate_limited("public", "track-form", page=TRACK_TITLE))],
+    responses=_PAGE,
+)
+def track_form(
+    tracking_no: str | None = Query(None, description="受理编号（填入表单）"),
+    code: str | None = Query(None, description="不再接受：查询码只能以表单提交"),
+) -> HTMLResponse:
+    """The form (POST /track). An old address with the query code in it looks nothing up:
+    the form again, the number filled in, saying why."""
+    if code is None:
+        return render("track.html", title=TRACK_TITLE, tracking_no=(tracking_no or "")[:40])
+    return render(
+        "track.html",
+        title=TRACK_TITLE,
+        tracking_no=(tracking_no or "")[:40],
+        problem=CODE_NOT_IN_ADDRESS_PAGE,
+    )
+
+
+@router.post(
+    "/track",
+    # Counted with POST /api/track: the two together are one limit on guessing query codes.
     dependencies=[Depends(rate_limited("public", "track", page=TRACK_TITLE))],
     responses=_PAGE,
 )
@@ -149,24 +172,24 @@ def track_page(
     session: SessionDep,
     clock: ClockDep,
     sealer: SealerDep,
-    tracking_no: str | None = Query(None, description="受理编号"),
-    code: str | None = Query(None, description="查询码（6 位数字）"),
+    settings: SettingsDep,
+    tracking_no: Annotated[str, Form()] = "",
+    code: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
-    """The form; with a tracking number and its query code, the step and dates of the
-    complaint (no names, no findings), as GET /api/track gives them."""
-    if not tracking_no and not code:
-        return render("track.html", title=TRACK_TITLE)
+    """With a tracking number and its query code, the step and dates of the complaint (no
+    names, no findings), as POST /api/track gives them; the form again above them."""
     try:
-        number = normalize_tracking_no(tracking_no or "")
+        number = normalize_tracking_no(tracking_no)
     except InvalidIdentifier as exc:  # the form again, saying which field is wrong and why
-        typed = (tracking_no or "")[:40]
-        return render("track.html", 422, title=TRACK_TITLE, tracking_no=typed, problem=exc)
-    if not re.fullmatch(QUERY_CODE, code or ""):
+        return render(
+            "track.html", 422, title=TRACK_TITLE, tracking_no=tracking_no[:40], problem=exc
+        )
+    if not re.fullmatch(QUERY_CODE, code):
         problem = "查询码无效：应为 6 位数字"
         return render("track.html", 422, title=TRACK_TITLE, tracking_no=number, problem=problem)
     now = clock()
     try:
-        found = progress(session, number, code or "", now, sealer)
+        found = progress(session, number, code, now, sealer, settings.lookup_key_bytes)
     except GuessesUsedUp as exc:
         problem, seconds = used_up(exc, now)
         page = render("track.html", 429, title=TRACK_TITLE, tracking_no=number, problem=problem)

@@ -25,6 +25,13 @@ class DirectoryUnit(Reply):
     confirmed_at: datetime | None = Field(description="电话和邮箱最近确认的时间；未确认时为空")
 
 
+class TrackQuery(BaseModel):
+    """A progress look-up: the query code goes in the body, never in the address."""
+
+    tracking_no: str = Field(max_length=40, description="受理编号", examples=["20300304-K7QX3M"])
+    code: str = Field(pattern=r"^\d{6}$", description="查询码（登记时告知投诉人的 6 位数字）")
+
+
 class Progress(Reply):
     tracking_no: str
     stage: str

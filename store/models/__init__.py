@@ -3,6 +3,7 @@ migration. Import the tables from here (Alembic reads the metadata of them all).
 
 from store.models.accounts import (
     AccountRequest,
+    LoginFailure,
     LoginGuess,
     PasswordHistory,
     PasswordPolicy,
@@ -24,6 +25,7 @@ from store.models.cases import (
     Intake,
     OutboxRow,
     TimelineRow,
+    TrackGuess,
 )
 from store.models.columns import AwareDateTime
 from store.models.org import Faq, OrgImport, School, SchoolBase, Unit, UnitBase
@@ -45,6 +47,7 @@ __all__ = [
     "CaseTextToken",
     "Faq",
     "Intake",
+    "LoginFailure",
     "LoginGuess",
     "OrgImport",
     "OutboxRow",
@@ -56,6 +59,7 @@ __all__ = [
     "StaffSession",
     "StaffUser",
     "TimelineRow",
+    "TrackGuess",
     "Unit",
     "UnitBase",
 ]

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import Column, LargeBinary
 from sqlmodel import Field, SQLModel
 
-from store.models.columns import at_
+from store.models.columns import AwareDateTime, at_
 
 # ---------------------------------------------------------------- staff accounts (DESIGN §7)
 # Passwords only as argon2 hashes, session tokens only as SHA-256 hashes, the TOTP secret
@@ -47,6 +47,18 @@ class LoginGuess(SQLModel, table=True):
     locked_until: datetime | None = at_(nullable=True)
 
 
+class LoginFailure(SQLModel, table=True):
+    """One failed login: the name tried (its hash, as in login_guess) and the client address,
+    kept for the policy's `lock_minutes`, in the store so that every API process and a
+    restart see them (store/logins.py: the address is slowed before the account locks)."""
+
+    __tablename__ = "login_failure"
+    id: int | None = Field(default=None, primary_key=True)
+    name_hash: str = Field(max_length=64, index=True)
+    address: str = Field(max_length=64, index=True)
+    at: datetime = Field(sa_column=Column(AwareDateTime(), nullable=False, index=True))
+
+
 class PasswordHistory(SQLModel, table=True):
     """A password a user has had, current one included (for the no-reuse rule)."""
 
@@ -69,6 +81,9 @@ class StaffSession(SQLModel, table=True):
     client_address: str = Field(default="", max_length=64)
     must_change_password: bool = False
     must_enrol_totp: bool = False
+    # The hash of the session's codec token (store/logins.py), the cookie of the Temporal Web
+    # UI's codec calls: it opens /api/codec/decode only, and lives and dies with the session.
+    codec_token_hash: str | None = Field(default=None, max_length=64, unique=True, index=True)
 
 
 class PasswordPolicyBase(SQLModel):

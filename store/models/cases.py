@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import Column, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from store.models.columns import at_
+from store.models.columns import AwareDateTime, at_
 
 # ---------------------------------------------------------------- the cases (read model)
 # Written only by the workflows' `record_case` activity; every write is an idempotent upsert
@@ -169,13 +169,23 @@ class Intake(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("registered_by", "idempotency_key"),)
     complaint_id: str = Field(primary_key=True, max_length=64)
     tracking_no: str = Field(unique=True, max_length=32)
-    query_code_hash: str = Field(max_length=64)
+    query_code_hash: str = Field(max_length=80)  # store/intake.py: keyed, or plain before 0025
     sealed_query_code: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     registered_by: str = Field(max_length=64)
     receiving_unit: str = Field(max_length=10)
     idempotency_key: str | None = Field(default=None, max_length=128)
     request_hash: str = Field(max_length=64)  # the request body's, to refuse a reused key
     created_at: datetime = at_()
-    # Wrong query codes tried since `wrong_codes_since` (public tracking; store/intake.py).
+
+
+class TrackGuess(SQLModel, table=True):
+    """Wrong query codes tried for a tracking number since `wrong_codes_since` (public
+    tracking; store/intake.py), whether a complaint has the number or not: the two are
+    counted and refused alike. Rows whose window is over are deleted on the way."""
+
+    __tablename__ = "track_guess"
+    tracking_no: str = Field(primary_key=True, max_length=40)
     wrong_codes: int = 0
-    wrong_codes_since: datetime | None = at_(nullable=True)
+    wrong_codes_since: datetime = Field(
+        sa_column=Column(AwareDateTime(), nullable=False, index=True)
+    )

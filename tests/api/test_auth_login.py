@@ -4,12 +4,18 @@ import hashlib
 import logging
 import subprocess
 import sys
+from collections.abc import Callable
+from functools import partial
 
+import httpx
 import pytest
+from fastapi.testclient import TestClient
 from sqlmodel import select
 
+from api.main import create_app
 from api.routes.auth import LOGIN_FAILED
 from store.db import session_scope
+from store.logins import LOCK_FACTOR
 from store.models import StaffSession
 from tests.support.api_support import PASSWORD, Api, bearer
 
@@ -58,20 +64,81 @@ def test_a_disabled_user_gets_the_generic_answer(api: Api) -> None:
     assert (response.status_code, response.json()) == (401, {"detail": LOGIN_FAILED})
 
 
-def test_five_failures_lock_the_account_for_fifteen_minutes(api: Api) -> None:
+def from_address(api: Api, address: str) -> Callable[..., httpx.Response]:
+    return partial(api.login_from, address)
+
+
+def test_five_failures_slow_that_address_for_fifteen_minutes_not_the_owner(api: Api) -> None:
     api.add_user("wang.li")
     for _ in range(4):
         assert api.login("wang.li", "Not-The-Password-1").status_code == 401
 
     fifth = api.login("wang.li", "Not-The-Password-1")
-    assert fifth.status_code == 423
-    assert "锁定" in fifth.json()["detail"]
-    assert "2030-03-04 09:15" in fifth.json()["detail"]  # 01:15 UTC, in Beijing time
+    assert fifth.status_code == 429
+    assert fifth.json()["detail"] == "登录失败次数过多，请于 2030-03-04 09:15（北京时间）后再试"
+    assert fifth.headers["Retry-After"] == "900"
+    # The owner, from their own address, signs in: one address cannot lock the account.
+    assert from_address(api, "198.51.100.9")("wang.li").status_code == 200
+    assert api.user("wang.li").locked_until is None
 
     api.clock.advance(minutes=14, seconds=59)
-    assert api.login("wang.li").status_code == 423  # even the right password
+    slowed = api.login("wang.li")  # even the right password: nothing is checked
+    assert (slowed.status_code, slowed.headers["Retry-After"]) == (429, "1")
     api.clock.advance(seconds=1)
     assert api.login("wang.li").status_code == 200
+
+
+def test_an_address_is_slowed_before_it_can_lock_and_a_restart_keeps_it(api: Api) -> None:
+    """Guessing on: the address stays refused, the account stays open to its owner, and the
+    failures are in the store, not in the process."""
+    api.add_user("wang.li")
+    answers = []
+    for _ in range(30):
+        answers.append(api.login("wang.li", "Not-The-Password-1").status_code)
+        api.clock.advance(seconds=20)
+    # 5 tried in the first 100 seconds, then refused until the first of them is 15 minutes old.
+    assert answers[:5] == [401] * 4 + [429] and set(answers[5:]) == {429}
+    assert api.user("wang.li").locked_until is None
+    assert from_address(api, "198.51.100.9")("wang.li").status_code == 200
+
+    restarted = TestClient(create_app(api.client.app.state.settings, clock=api.clock))
+    with restarted:  # a new process on the same store: the address is still refused
+        body = {"username": "wang.li", "password": PASSWORD, "totp_code": None}
+        refused = restarted.post("/api/auth/login", json=body)
+        assert (refused.status_code, refused.json()["detail"][:8]) == (429, "登录失败次数过多")
+
+
+def test_an_address_failing_for_many_names_is_refused_for_all(api: Api) -> None:
+    api.add_user("wang.li")
+    state = api.client.app.state  # the per-process limit (10 a minute) would come first
+    state.settings = state.settings.model_copy(update={"login_rate_limit": "100/minute"})
+    names = [f"name{n}" for n in range(LOCK_FACTOR * 5)]
+    answers = [api.login(name, "Not-The-Password-1").status_code for name in names]
+    assert answers == [401] * (len(names) - 1) + [429]
+    refused = api.login("wang.li")  # no more names from here
+    assert refused.json()["detail"] == "登录失败次数过多，请于 2030-03-04 09:15（北京时间）后再试"
+    assert from_address(api, "198.51.100.9")("wang.li").status_code == 200
+
+
+def test_failures_from_many_addresses_lock_the_account_for_fifteen_minutes(api: Api) -> None:
+    api.add_user("wang.li")
+    owner = from_address(api, "198.51.100.9")
+    answers = []
+    for n in range(LOCK_FACTOR):
+        attacker = from_address(api, f"203.0.113.{n + 1}")
+        answers += [attacker("wang.li", "Not-The-Password-1").status_code for _ in range(5)]
+    assert answers == ([401] * 4 + [429]) * (LOCK_FACTOR - 1) + [401] * 4 + [423]
+
+    locked = owner("wang.li")  # even the right password, from anywhere
+    assert locked.status_code == 423
+    assert (
+        locked.json()["detail"]
+        == "账号因连续登录失败已被锁定，请于 2030-03-04 09:15（北京时间）后再试"
+    )
+    api.clock.advance(minutes=14, seconds=59)
+    assert owner("wang.li").status_code == 423
+    api.clock.advance(seconds=1)
+    assert owner("wang.li").status_code == 200
 
 
 def test_a_name_without_an_account_answers_and_locks_exactly_as_an_account(api: Api) -> None:
@@ -79,10 +146,15 @@ def test_a_name_without_an_account_answers_and_locks_exactly_as_an_account(api: 
     api.add_user("wang.li")
     answers = {}
     for name in ("wang.li", "nobody"):
-        tries = [api.login(name, "Not-The-Password-1") for _ in range(5)]  # 10 a minute
-        answers[name] = [(t.status_code, t.json()) for t in tries]
+        tries = []
+        for n in range(LOCK_FACTOR):
+            attacker = from_address(api, f"203.0.113.{n + 1}")
+            tries += [attacker(name, "Not-The-Password-1") for _ in range(5)]
+        tries.append(from_address(api, "198.51.100.9")(name, PASSWORD))
+        answers[name] = [(t.status_code, t.json(), t.headers.get("Retry-After")) for t in tries]
     assert answers["wang.li"] == answers["nobody"]
-    assert [status for status, _ in answers["nobody"]] == [401] * 4 + [423]
+    statuses = [status for status, _, _ in answers["nobody"]]
+    assert statuses == ([401] * 4 + [429]) * (LOCK_FACTOR - 1) + [401] * 4 + [423, 423]
 
 
 def test_a_right_password_without_the_dynamic_code_tells_nothing(api: Api) -> None:
@@ -251,3 +323,22 @@ def test_a_process_that_is_not_a_test_hashes_with_argon2s_recommended_parameters
     used, recommended = run.stdout.splitlines()
     assert used == recommended
     assert used != "1 8 1"
+
+
+def test_the_console_sign_in_shares_the_count_and_the_answers(api: Api) -> None:
+    """The console's form and the JSON login are one login: failures of either slow the
+    address for both, with the same words (api.routes.auth.refusal)."""
+    api.add_user("wang.li")
+    form = {"username": "wang.li", "password": "Not-The-Password-1", "next": "/console"}
+    for _ in range(2):
+        assert api.login("wang.li", "Not-The-Password-1").status_code == 401
+        wrong = api.client.post("/console/login", data=form, follow_redirects=False)
+        assert wrong.status_code == 401 and LOGIN_FAILED in wrong.text
+
+    slowed = api.client.post("/console/login", data=form, follow_redirects=False)
+    assert (slowed.status_code, slowed.headers["Retry-After"]) == (429, "900")
+    assert "登录失败次数过多，请于 2030-03-04 09:15（北京时间）后再试" in slowed.text
+    assert api.login("wang.li").status_code == 429
+    owner = TestClient(api.client.app, client=("198.51.100.9", 50000))
+    right = form | {"password": PASSWORD}
+    assert owner.post("/console/login", data=right, follow_redirects=False).status_code == 303

@@ -122,8 +122,8 @@ async def test_every_text_written_comes_back_with_unit_names_and_persons(system:
     assert (slip["assignee"], slip["returned_by"]) == ("ca_handler", "ca_handler")
     assert slip["response"] == "长安区已核查，确有重复登记"
 
-    tracked = await system.http.get(
-        f"/api/track/{case.tracking_no}", params={"code": case.query_code}
+    tracked = await system.http.post(
+        "/api/track", json={"tracking_no": case.tracking_no, "code": case.query_code}
     )
     assert (tracked.json()["outcome"], tracked.json()["reply"]) == ("closed", "重复学籍已注销")
     assert "张" not in tracked.text
@@ -163,8 +163,8 @@ async def test_confirmation_rework_and_withdrawal_keep_what_was_written(system: 
     } <= written
     withdrawn = await case.entry("withdrawn")
     assert withdrawn["unit_name"] == "石家庄市教育局"
-    tracked = await system.http.get(
-        f"/api/track/{case.tracking_no}", params={"code": case.query_code}
+    tracked = await system.http.post(
+        "/api/track", json={"tracking_no": case.tracking_no, "code": case.query_code}
     )
     assert (tracked.json()["outcome_name"], tracked.json()["reply"]) == ("投诉人已撤回投诉", "")
 

@@ -2,8 +2,10 @@
 and only for the cases their unit may see."""
 
 import base64
+import hashlib
 
 import pytest
+from sqlmodel import select
 from temporalio.api.common.v1 import Payload, Payloads
 
 from api.security import CODEC_COOKIE
@@ -11,7 +13,7 @@ from core.codec import codec_from_spec, payloads_to_json
 from core.keys import DEV_KEY_SPEC
 from domain.records import CaseRecord
 from store.db import session_scope
-from store.models import Campaign, CampaignUnit
+from store.models import Campaign, CampaignUnit, StaffSession
 from tests.support.api_support import T0, Api
 from tests.support.case_support import snapshot, write
 
@@ -168,24 +170,57 @@ def test_the_web_ui_origin_may_call_the_codec_only(api: Api) -> None:
 def test_the_web_ui_decodes_with_the_login_cookie_and_nothing_else_does(api: Api) -> None:
     api.add_user("wang.li", role="handler")
     login = api.login("wang.li")
+    token = login.json()["token"]
     cookie = login.headers["set-cookie"]
-    assert cookie.startswith(f"{CODEC_COOKIE}={login.json()['token']};")
+    assert cookie.startswith(f"{CODEC_COOKIE}=")
     assert all(part in cookie for part in ("HttpOnly", "Path=/api/codec", "SameSite=lax"))
+    assert "Secure" not in cookie  # plain http here; see test_transport.py for https
+    # The cookie holds a codec token of its own, never the bearer token.
+    codec_token = cookie.split(";")[0].split("=", 1)[1]
+    assert codec_token and codec_token != token and token not in cookie
     # The browser keeps it; the UI's call carries only the cookie, from the UI's origin.
-    api.client.cookies.set(CODEC_COOKIE, login.json()["token"])
+    api.client.cookies.set(CODEC_COOKIE, codec_token)
 
     answer = api.client.post("/api/codec/decode", json=sealed_body(), headers={"Origin": UI})
 
     assert answer.status_code == 200, answer.text
     assert answer.headers["access-control-allow-credentials"] == "true"
     assert answer.json()["payloads"][0]["data"] == base64.b64encode(PLAIN.data).decode()
-    # Anywhere else the cookie is no login at all.
+    # Anywhere else the cookie is no login at all, nor is its token as a bearer token.
     assert api.client.get("/api/auth/me").status_code == 401
     assert api.client.get("/api/complaints").status_code == 401
+    as_bearer = {"Authorization": f"Bearer {codec_token}"}
+    assert api.client.get("/api/auth/me", headers=as_bearer).status_code == 401
+    assert api.client.get("/api/complaints", headers=as_bearer).status_code == 401
+    assert (
+        api.client.post("/api/codec/decode", json=sealed_body(), headers=as_bearer).status_code
+        == 401
+    )
+    # The bearer token in the cookie opens nothing either.
+    api.client.cookies.set(CODEC_COOKIE, token)
+    assert api.client.post("/api/codec/decode", json=sealed_body()).status_code == 401
     # Logging out (with the token) ends it for the codec too.
-    bearer = {"Authorization": f"Bearer {login.json()['token']}"}
+    api.client.cookies.set(CODEC_COOKIE, codec_token)
+    bearer = {"Authorization": f"Bearer {token}"}
     logout = api.client.post("/api/auth/logout", headers=bearer)
     assert logout.status_code == 204 and f"{CODEC_COOKIE}=" in logout.headers["set-cookie"]
-    api.client.cookies.set(CODEC_COOKIE, login.json()["token"])
+    api.client.cookies.set(CODEC_COOKIE, codec_token)
     after = api.client.post("/api/codec/decode", json=sealed_body(), headers={"Origin": UI})
     assert after.status_code == 401
+
+
+def test_the_codec_cookie_lives_and_dies_with_its_session(api: Api) -> None:
+    api.add_user("wang.li", role="handler")
+    cookie = api.login("wang.li").headers["set-cookie"]
+    api.client.cookies.set(CODEC_COOKIE, cookie.split(";")[0].split("=", 1)[1])
+    with session_scope(api.engine) as session:  # only its hash is stored, beside the session
+        [row] = session.exec(select(StaffSession)).all()
+        codec_token = cookie.split(";")[0].split("=", 1)[1]
+        assert row.codec_token_hash == hashlib.sha256(codec_token.encode()).hexdigest()
+
+    api.clock.advance(minutes=29)
+    assert api.client.post("/api/codec/decode", json=sealed_body()).status_code == 200
+    api.clock.advance(minutes=29)  # its use kept the session alive, as a bearer's does
+    assert api.client.post("/api/codec/decode", json=sealed_body()).status_code == 200
+    api.clock.advance(minutes=31)  # idle too long: the session is dead, and the codec token
+    assert api.client.post("/api/codec/decode", json=sealed_body()).status_code == 401

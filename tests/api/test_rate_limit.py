@@ -18,7 +18,8 @@ from tests.support.process_support import prepare_store
 from tests.support.stores import MIGRATED, copy_sqlite
 
 PASSWORD = "Correct-Horse-7"
-TRACK = f"/api/track/{new_tracking_no(date(2030, 3, 4), 'K7QX3M')}?code=123456"
+TRACK = "/api/track"
+ASKED = {"tracking_no": new_tracking_no(date(2030, 3, 4), "K7QX3M"), "code": "123456"}
 
 Client = Callable[[str], httpx.AsyncClient]
 
@@ -109,10 +110,10 @@ async def test_the_faq_is_limited_too(client_from: Client, path: str) -> None:
 async def test_tracking_is_limited_apart_from_the_directory(client_from: Client) -> None:
     busy, other = client_from("203.0.113.7"), client_from("198.51.100.9")
     for _ in range(3):
-        assert (await busy.get(TRACK)).status_code == 404  # no such complaint: still counted
+        assert (await busy.post(TRACK, json=ASKED)).status_code == 404  # none: still counted
 
-    assert_refused(await busy.get(TRACK))
-    assert (await other.get(TRACK)).status_code == 404
+    assert_refused(await busy.post(TRACK, json=ASKED))
+    assert (await other.post(TRACK, json=ASKED)).status_code == 404
     assert (await busy.get("/api/directory")).status_code == 200  # a count of its own
 
 
@@ -120,14 +121,15 @@ async def test_the_tracking_page_and_api_share_one_limit_on_guessing_codes(
     client_from: Client,
 ) -> None:
     busy = client_from("203.0.113.7")
-    page = TRACK.replace("/api/track/", "/track?tracking_no=").replace("?code", "&code")
-    for path in (TRACK, page, TRACK):
-        assert (await busy.get(path)).status_code == 404
+    assert (await busy.post(TRACK, json=ASKED)).status_code == 404
+    assert (await busy.post("/track", data=ASKED)).status_code == 404
+    assert (await busy.post(TRACK, json=ASKED)).status_code == 404
 
-    refused = await busy.get(page)
+    refused = await busy.post("/track", data=ASKED)
     assert refused.status_code == 429 and "投诉办理进度查询" in refused.text
-    assert_refused(await busy.get(TRACK))
-    assert (await client_from("198.51.100.9").get(page)).status_code == 404
+    assert_refused(await busy.post(TRACK, json=ASKED))
+    assert (await client_from("198.51.100.9").post("/track", data=ASKED)).status_code == 404
+    assert (await busy.get("/track")).status_code == 200  # the empty form: a count of its own
 
 
 async def test_login_attempts_are_limited_per_address(client_from: Client) -> None:
@@ -172,7 +174,7 @@ def test_documented_in_openapi(tmp_path: Path) -> None:
     schema = create_app(Settings(data_dir=tmp_path)).openapi()
     for path, method in [
         ("/api/directory", "get"),
-        ("/api/track/{tracking_no}", "get"),
+        ("/api/track", "post"),
         ("/api/auth/login", "post"),
     ]:
         assert "429" in schema["paths"][path][method]["responses"]

@@ -54,6 +54,7 @@ def test_unset_the_second_factor_is_required_where_the_caller_says_production(ap
             totp_code=None,
             sealer=Sealer(DEV_KEY_SPEC),
             now=api.clock(),
+            client_address="192.0.2.7",
             totp_by_default=True,
         )
     assert isinstance(outcome, Granted) and outcome.must_enrol_totp

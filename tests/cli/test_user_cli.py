@@ -49,6 +49,7 @@ def test_the_first_sysadmin_is_created_and_can_log_in(store: str) -> None:
                 totp_code=None,
                 sealer=SEALER,
                 now=T0.replace(year=2099),  # long expired: the password must be changed
+                client_address="192.0.2.7",
             )
             assert isinstance(outcome, Granted)
             assert outcome.must_enrol_totp and outcome.must_change_password

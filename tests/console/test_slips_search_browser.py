@@ -139,6 +139,7 @@ async def test_track_on_a_phone_and_the_directory(console: Console) -> None:
     await phone.get_by_role("button", name="查询").click()
     await phone.get_by_text("当前环节").wait_for()
     assert "下发核查单" in await phone.get_by_role("table").inner_text()
+    assert phone.url == f"{console.url}/track"  # the code was posted: no address holds it
     await fits(phone)
     await accessible(phone)
     await screenshot(phone, "track-mobile")

@@ -218,7 +218,7 @@ async def test_a_complaint_goes_every_way_over_http_through_restarts(
     await city.act(f"/api/complaints/{case_id}/confirmation", {"conclusion": "已落实"})
 
     number, code = created["tracking_no"], created["query_code"]
-    tracked = await http.get(f"/api/track/{number}", params={"code": code})
+    tracked = await http.post("/api/track", json={"tracking_no": number, "code": code})
     assert (tracked.status_code, tracked.json()["stage"]) == (200, "informing")
     informing = {
         "channel": "letter",
@@ -227,7 +227,7 @@ async def test_a_complaint_goes_every_way_over_http_through_restarts(
     }
     await city.act(f"/api/complaints/{case_id}/informing", informing)
     case = await city.until(case_id, stage_is("closed"))
-    tracked = await http.get(f"/api/track/{number}", params={"code": code})
+    tracked = await http.post("/api/track", json={"tracking_no": number, "code": code})
     assert (tracked.json()["stage"], tracked.json()["finished"]) == ("closed", True)
     assert tracked.json()["reply"] == "重复学籍已注销"
     assert "赵" not in tracked.text

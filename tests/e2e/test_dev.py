@@ -178,9 +178,13 @@ async def test_dev_runs_three_processes_keeps_data_and_stops_on_ctrl_c(tmp_path:
             ("disputed", "130102"),
         ]
         # Each complaint's public progress page, as its complainant would open it.
-        progress = re.findall(r"^      投诉人查询进度: (\S+)$", scenario.stdout, re.M)
+        line = r"^      投诉人查询进度: (\S+)\?tracking_no=(\w+)  查询码 (\d{6})$"
+        progress = re.findall(line, scenario.stdout, re.M)
         assert len(progress) == len(stages)
-        closed_page = httpx.get(progress[0], timeout=5)
+        page, number, code = progress[0]
+        form = httpx.get(f"{page}?tracking_no={number}", timeout=5)  # the number filled in
+        assert f'value="{number}"' in form.text
+        closed_page = httpx.post(page, data={"tracking_no": number, "code": code}, timeout=5)
         assert closed_page.status_code == 200
         assert "<td>已办结，处理结果已告知投诉人</td>" in closed_page.text
         assert "<td>您反映的问题已处理：学校已补办学籍接续手续。</td>" in closed_page.text

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
-from core.keys import DEV_KEY_SPEC
+from core.keys import DEV_KEY_SPEC, DEV_LOOKUP_KEY, parse_lookup_key
 from domain.ids import normalize_tracking_no
 from domain.workdays import SHANGHAI
 from store.intake import (
@@ -21,6 +21,7 @@ from store.intake import (
 from store.sealing import Sealer
 
 SEALER = Sealer(DEV_KEY_SPEC)
+KEY = parse_lookup_key(DEV_LOOKUP_KEY)
 NOW = datetime(2030, 3, 4, 9, 30, tzinfo=SHANGHAI)
 
 
@@ -34,6 +35,7 @@ def ticket(engine: Engine, key: str | None, body: str = "body-1", user: str = "c
             idempotency_key=key,
             request_hash=body,
             now=NOW,
+            lookup_key=KEY,
         )
 
 
@@ -64,14 +66,22 @@ def test_the_query_code_opens_its_own_case_only(engine: Engine) -> None:
     code, number = issued.query_code, issued.tracking_no
     wrong = "000000" if code != "000000" else "111111"
     with Session(engine) as session:
-        found = find_by_query_code(session=session, tracking_no=number, code=code, now=NOW)
+        found = find_by_query_code(
+            session=session, tracking_no=number, code=code, now=NOW, lookup_key=KEY
+        )
         assert found is not None and found.complaint_id == issued.complaint_id
-        assert find_by_query_code(session=session, tracking_no=number, code=wrong, now=NOW) is None
+        assert look(session, number, wrong) is None
     with engine.connect() as connection:
         row = connection.execute(text("SELECT * FROM complaint_intake")).one()
     cells = [bytes(v) if isinstance(v, bytes | memoryview) else str(v).encode() for v in row]
     assert not any(code.encode() == cell for cell in cells)
     assert not any(code.encode() in cell for cell in cells if cell != number.encode())
+
+
+def look(session: Session, number: str, code: str) -> object:
+    return find_by_query_code(
+        session=session, tracking_no=number, code=code, now=NOW, lookup_key=KEY
+    )
 
 
 def test_wrong_codes_for_one_number_are_used_up_whoever_sends_them(engine: Engine) -> None:
@@ -82,7 +92,7 @@ def test_wrong_codes_for_one_number_are_used_up_whoever_sends_them(engine: Engin
     def look_up(tracking_no: str, query_code: str, at: datetime) -> str | None:
         with Session(engine) as session:  # a new session each time, as each request has
             found = find_by_query_code(
-                session=session, tracking_no=tracking_no, code=query_code, now=at
+                session=session, tracking_no=tracking_no, code=query_code, now=at, lookup_key=KEY
             )
         return None if found is None else found.complaint_id
 

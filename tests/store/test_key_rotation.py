@@ -17,6 +17,7 @@ from core.settings import get_settings
 from domain.workdays import SHANGHAI
 from store.cases import cases_by_complainant, registration
 from store.db import make_engine, session_scope
+from store.intake import code_hash
 from store.models import (
     Campaign,
     CampaignUnit,
@@ -315,6 +316,7 @@ def test_a_move_from_aes_to_sm4_and_hmac_sm3_by_rotation(engine: Engine) -> None
 
     assert sum(r.resealed for r in reports) == len(wanted)
     assert (lookups.cases, lookups.changed, lookups.failed) == (3, 3, [])
+    assert (lookups.codes, lookups.codes_changed, lookups.codes_failed) == (1, 1, [])
     with Session(engine) as session:
         for model, key, column, value in wanted:
             row = session.get(model, key if len(key) > 1 else key[0])
@@ -324,5 +326,8 @@ def test_a_move_from_aes_to_sm4_and_hmac_sm3_by_rotation(engine: Engine) -> None
             session=session, kind="phone", value="138 1234 5678", lookup_key=sm3_lookup
         )
         assert sorted(case.id for case in found) == ["c-1", "c-2", "c-3"]
+        intake = session.get(Intake, "c-1")  # the complainant's query code still answers
+        assert intake is not None
+        assert intake.query_code_hash == code_hash("Tc-1", "123456", sm3_lookup)
     again = rehash_lookups(engine, Sealer(sm4), sm3_lookup)
-    assert (again.cases, again.changed) == (3, 0)
+    assert (again.cases, again.changed, again.codes_changed) == (3, 0, 0)

@@ -14,6 +14,7 @@ from core.keys import DEV_AUDIT_KEY_SPEC, DEV_KEY_SPEC, DEV_LOOKUP_KEY, AuditKey
 from core.settings import get_settings
 from store import audit, audit_chain
 from store.db import make_engine, session_scope
+from store.intake import code_hash, legacy_code_hash
 from store.migrate import alembic_config, upgrade
 from store.models import AuditRecord
 from store.sealing import Sealer, binding
@@ -295,5 +296,59 @@ def test_0023_keeps_the_entries_written_before_the_key_verifying(store_url: str)
             assert third is not None and third.key_id == "dev" and third.prev_hash == prev
         downgrade(alembic_config(store_url), "0022_login_guesses")
         assert "key_id" not in {c["name"] for c in inspect(engine).get_columns("audit_log")}
+    finally:
+        engine.dispose()
+
+
+def test_0025_keys_the_query_codes_the_store_keys_open_and_moves_the_wrong_code_counts(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    upgrade(store_url, "0024_account_requests")
+    sealer = Sealer(DEV_KEY_SPEC)
+    # (complaint, number, code, sealed code, wrong codes so far): one the keys open with two
+    # wrong codes counted, one sealed with a key no longer configured.
+    rows = [
+        ("c-open", "20300304-AAAAAA", "123456", sealer.seal("123456"), 2),
+        ("c-lost", "20300304-BBBBBB", "654321", b"garbled", 0),
+    ]
+    engine = make_engine(store_url)
+    try:
+        with engine.begin() as connection:
+            for complaint_id, number, code, sealed, wrong in rows:
+                connection.execute(
+                    text(
+                        "INSERT INTO complaint_intake (complaint_id, tracking_no,"
+                        " query_code_hash, sealed_query_code, registered_by, receiving_unit,"
+                        " request_hash, created_at, wrong_codes, wrong_codes_since) VALUES"
+                        " (:id, :no, :hash, :sealed, 'clerk', '130102', '0',"
+                        " '2030-03-04 09:00:00+08:00', :wrong, :since)"
+                    ),
+                    {
+                        "id": complaint_id, "no": number, "sealed": sealed, "wrong": wrong,
+                        "hash": legacy_code_hash(number, code),
+                        "since": "2030-03-04 10:00:00+08:00" if wrong else None,
+                    },
+                )  # fmt: skip
+        monkeypatch.setenv("XUEJI_STORE_KEYS", DEV_KEY_SPEC)
+        monkeypatch.setenv("XUEJI_LOOKUP_KEY", DEV_LOOKUP_KEY)
+        get_settings.cache_clear()
+        try:
+            upgrade(store_url)
+        finally:
+            get_settings.cache_clear()
+        with engine.connect() as connection:
+            query = "SELECT complaint_id, query_code_hash FROM complaint_intake"
+            hashes = {row[0]: row[1] for row in connection.execute(text(query))}
+            counts = connection.execute(
+                text("SELECT tracking_no, wrong_codes FROM track_guess")
+            ).all()
+        key = parse_lookup_key(DEV_LOOKUP_KEY)
+        assert hashes == {
+            "c-open": code_hash("20300304-AAAAAA", "123456", key),
+            "c-lost": legacy_code_hash("20300304-BBBBBB", "654321"),  # re-keyed at its next use
+        }
+        assert counts == [("20300304-AAAAAA", 2)]
+        downgrade(alembic_config(store_url), "0024_account_requests")
+        assert "track_guess" not in inspect(engine).get_table_names()
     finally:
         engine.dispose()

@@ -143,6 +143,20 @@ class Api:
         body = {"username": username, "password": password, "totp_code": totp_code}
         return self.client.post("/api/auth/login", json=body)
 
+    def login_from(self, address: str, username: str, password: str = PASSWORD) -> httpx.Response:
+        """Log in as `login` does, from another client address."""
+        client = TestClient(self.client.app, client=(address, 50000))
+        body = {"username": username, "password": password, "totp_code": None}
+        return client.post("/api/auth/login", json=body)
+
+    def lock_out(self, username: str, *, addresses: int = 4, each: int = 5) -> None:
+        """Wrong passwords for `username`, `each` from every one of `addresses` addresses:
+        one address alone is slowed and never locks an account (store/logins.py), the
+        default policy's account locks after 4 × 5 from any addresses."""
+        for n in range(addresses):
+            for _ in range(each):
+                self.login_from(f"203.0.113.{n + 1}", username, "Not-The-Password-1")
+
     def token(self, username: str, password: str = PASSWORD, secret: str | None = None) -> str:
         """Log in (with the current TOTP code when `secret` is given) and return the token."""
         code = totp_code(secret, self.clock()) if secret else None

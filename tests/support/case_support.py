@@ -60,4 +60,5 @@ def registered_only(
             idempotency_key=None,
             request_hash=request * 64,
             now=now,
+            lookup_key=LOOKUP_KEY,
         )

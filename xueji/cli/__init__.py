@@ -76,7 +76,8 @@ def api(
     refusal = settings.exposure_refusal(listen)
     if refusal:
         raise fail(refusal)
-    uvicorn.run("api.main:app", host=listen, port=port or settings.api_port)
+    # The app believes forwarded headers from XUEJI_TRUSTED_PROXIES itself (api/main.py).
+    uvicorn.run("api.main:app", host=listen, port=port or settings.api_port, proxy_headers=False)
 
 
 @app.command()

@@ -45,8 +45,8 @@ def demo_scenario(
         )
         typer.echo(f"      工作台: {base_url}/console/cases/{case.complaint_id}")
         typer.echo(f"      {workflow_link(settings, case.complaint_id)}")
-        query = urlencode({"tracking_no": case.tracking_no, "code": case.query_code})
-        typer.echo(f"      投诉人查询进度: {base_url}/track?{query}")
+        query = urlencode({"tracking_no": case.tracking_no})
+        typer.echo(f"      投诉人查询进度: {base_url}/track?{query}  查询码 {case.query_code}")
     reported = "、".join(u["unit"] for u in campaign["units"] if u["reported"])
     typer.echo("\n演示人员信息报送（附件3）：")
     typer.echo(

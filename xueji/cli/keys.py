@@ -55,6 +55,13 @@ def keys_rotate(
         typer.echo(line)
     typer.echo(f"查询哈希：重新计算 {lookups.cases} 个案件，其中 {lookups.changed} 个有变化")
     failed += [f"complaint_case.sealed 行 {case_id}（查询哈希）" for case_id in lookups.failed]
+    typer.echo(
+        f"查询码哈希：重新计算 {lookups.codes} 个登记，其中 {lookups.codes_changed} 个有变化"
+    )
+    failed += [
+        f"complaint_intake.sealed_query_code 行 {complaint_id}（查询码哈希）"
+        for complaint_id in lookups.codes_failed
+    ]
     total = sum(report.resealed for report in reports)
     current = sum(report.current for report in reports)
     typer.echo(f"合计：重新封存 {total} 个，原已是当前密钥 {current} 个，无法打开 {len(failed)} 个")
