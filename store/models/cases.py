@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Column, LargeBinary, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from store.models.columns import at_
@@ -71,6 +71,8 @@ class CaseClock(SQLModel, table=True):
     """One working-day clock of a case: a step of the handling unit or a slip's addressee."""
 
     __tablename__ = "case_step"
+    # A unit's inbox reads its open clocks (store/inbox.py).
+    __table_args__ = (Index("ix_case_step_unit_status", "unit", "status"),)
     case_id: str = Field(primary_key=True, max_length=64)
     key: str = Field(primary_key=True, max_length=64)
     label: str
