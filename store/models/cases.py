@@ -16,6 +16,8 @@ class Case(SQLModel, table=True):
     """A complaint (投诉案件) as staff lists show it."""
 
     __tablename__ = "complaint_case"
+    # The lists show the newest first (store/queries.py).
+    __table_args__ = (Index("ix_complaint_case_received_at", "received_at", "id"),)
     id: str = Field(primary_key=True, max_length=64)
     tracking_no: str = Field(unique=True, max_length=32)
     channel: str = Field(max_length=16)

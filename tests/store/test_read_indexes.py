@@ -1,5 +1,7 @@
-"""A unit's open steps (待办, store/inbox.py) on both stores: only its own running clocks,
-soonest due first, read through the index of the clocks by unit and status."""
+"""The indexes the console's busiest reads need with 100,000 cases (bench/pages.py), on both
+stores: a unit's open steps (待办, store/inbox.py), only its own running clocks, soonest due
+first, read by the clocks' unit and status; and the case lists, newest first, by received
+time."""
 
 from collections.abc import Iterator
 from datetime import timedelta
@@ -13,6 +15,7 @@ from domain.process import SlipKind
 from domain.records import CaseRecord, Clock, ClockStatus, SlipRecord, SlipState
 from store.db import make_engine
 from store.inbox import open_steps
+from store.queries import CaseFilter, visible_cases
 from tests.support.case_support import T0, snapshot, write
 
 SHIJIAZHUANG, CHANG_AN = "130100", "130102"
@@ -115,3 +118,36 @@ def test_the_open_steps_are_read_by_the_index_of_unit_and_status(engine: Engine)
     details = " ".join(str(row[-1]) for row in plan)
     assert "case_step USING INDEX ix_case_step_unit_status" in details, details
     assert "SCAN case_step" not in details, details
+
+
+def test_the_case_lists_have_an_index_by_received_time_and_keep_their_order(
+    engine: Engine,
+) -> None:
+    """PostgreSQL walks it backwards to the newest 50 cases a unit may see instead of sorting
+    them all (84 ms to 12 ms for a city seeing 9,800 of 100,000 cases); SQLite's plan keeps
+    starting from the unit's access rows."""
+    fill(engine)
+    indexes = {
+        ix["name"]: ix["column_names"] for ix in inspect(engine).get_indexes("complaint_case")
+    }
+    assert indexes["ix_complaint_case_received_at"] == ["received_at", "id"]
+    write(
+        engine,
+        CaseRecord(
+            complaint_id="city-newer",
+            case=snapshot(SHIJIAZHUANG, tracking_no="T4", received_at=T0 + timedelta(hours=1)),
+        ),
+    )
+    with Session(engine) as session:
+        page = visible_cases(session=session, unit_code=SHIJIAZHUANG, filters=CaseFilter())
+        first = visible_cases(
+            session=session, unit_code=SHIJIAZHUANG, filters=CaseFilter(), limit=2
+        )
+        rest = visible_cases(
+            session=session, unit_code=SHIJIAZHUANG, filters=CaseFilter(), offset=2, limit=2
+        )
+    # Newest first; cases received at the same time by id.
+    expected = ["city-newer", "city-late", "city-soon", "county"]
+    assert [case.id for case in page.cases] == expected
+    assert [case.id for case in first.cases + rest.cases] == expected
+    assert page.total == first.total == rest.total == 4
