@@ -2,8 +2,8 @@
 show the newest first, 50 a page, and without it PostgreSQL sorted every case a unit may see
 to show 50 (84 ms for a city seeing 9,800 of 100,000 cases; 12 ms with it, bench/pages.py).
 
-Revision ID: 0025_cases_by_received
-Revises: 0024_open_steps_index
+Revision ID: 0029_cases_by_received
+Revises: 0028_open_steps_index
 Create Date: 2026-12-04
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0025_cases_by_received"
-down_revision: str | None = "0024_open_steps_index"
+revision: str = "0029_cases_by_received"
+down_revision: str | None = "0028_open_steps_index"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,8 +2,8 @@
 reads its open clocks, which without it meant reading every clock of every case (half a
 million with 100,000 cases, bench/pages.py).
 
-Revision ID: 0024_open_steps_index
-Revises: 0023_audit_keyed
+Revision ID: 0028_open_steps_index
+Revises: 0027_codec_tokens
 Create Date: 2026-12-04
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0024_open_steps_index"
-down_revision: str | None = "0023_audit_keyed"
+revision: str = "0028_open_steps_index"
+down_revision: str | None = "0027_codec_tokens"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
