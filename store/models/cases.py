@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Column, LargeBinary, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from store.models.columns import AwareDateTime, at_
@@ -16,6 +16,8 @@ class Case(SQLModel, table=True):
     """A complaint (投诉案件) as staff lists show it."""
 
     __tablename__ = "complaint_case"
+    # The lists show the newest first (store/queries.py).
+    __table_args__ = (Index("ix_complaint_case_received_at", "received_at", "id"),)
     id: str = Field(primary_key=True, max_length=64)
     tracking_no: str = Field(unique=True, max_length=32)
     channel: str = Field(max_length=16)
@@ -71,6 +73,8 @@ class CaseClock(SQLModel, table=True):
     """One working-day clock of a case: a step of the handling unit or a slip's addressee."""
 
     __tablename__ = "case_step"
+    # A unit's inbox reads its open clocks (store/inbox.py).
+    __table_args__ = (Index("ix_case_step_unit_status", "unit", "status"),)
     case_id: str = Field(primary_key=True, max_length=64)
     key: str = Field(primary_key=True, max_length=64)
     label: str
