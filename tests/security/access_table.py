@@ -109,7 +109,9 @@ ROUTES: dict[str, Access] = {
     "GET /faq": Access(EVERYONE),
     "GET /api/faq": Access(EVERYONE),
     "GET /track": Access(EVERYONE),
-    "GET /api/track/{tracking_no}": Access(EVERYONE),  # without the query code: 422
+    "GET /api/track/{tracking_no}": Access(EVERYONE),  # the code is posted now: 410
+    "POST /api/track": Access(EVERYONE, json={"tracking_no": "不是编号", "code": "0"}),  # 422
+    "POST /track": Access(EVERYONE),  # an empty form: the page again, naming the fields
     # ---------------------------------------------------------------- one's own session
     "POST /api/auth/login": Access(EVERYONE, json={}),
     "POST /api/auth/logout": Access(SIGNED_IN, fresh_session=True),

@@ -305,10 +305,11 @@ def test_0025_keys_the_query_codes_the_store_keys_open_and_moves_the_wrong_code_
 ) -> None:
     upgrade(store_url, "0024_account_requests")
     sealer = Sealer(DEV_KEY_SPEC)
+    code_place = binding("complaint_intake", "sealed_query_code", "c-open")
     # (complaint, number, code, sealed code, wrong codes so far): one the keys open with two
     # wrong codes counted, one sealed with a key no longer configured.
     rows = [
-        ("c-open", "20300304-AAAAAA", "123456", sealer.seal("123456"), 2),
+        ("c-open", "20300304-AAAAAA", "123456", sealer.seal("123456", bound_to=code_place), 2),
         ("c-lost", "20300304-BBBBBB", "654321", b"garbled", 0),
     ]
     engine = make_engine(store_url)
