@@ -3,7 +3,7 @@ browser download), the app served over real HTTP on 127.0.0.1, axe-core for acce
 and screenshots at 1366×768 saved under test-screenshots/ for a reviewer to look at."""
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from tests.support.http_support import PASSWORD, System, running_system
 from tests.support.local import free_port
+from tests.support.stores import DEMO_TREE, FreshStore
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-screenshots"
@@ -87,14 +88,27 @@ async def serving(system_app: Any) -> AsyncIterator[str]:
 
 
 @pytest.fixture
+def browser_store_url(tmp_path: Path) -> Iterator[str]:
+    """A SQLite store holding the demo tree. The browser tests drive the pages, whose store
+    calls are the ones the console's HTTP tests (tests/console/test_console_*.py,
+    test_case_page.py) run on both SQLite and PostgreSQL; running each browser flow twice
+    would add a minute to the suite and nothing to what it checks."""
+    store = FreshStore("sqlite", tmp_path)
+    try:
+        yield store.make(DEMO_TREE)
+    finally:
+        store.drop()
+
+
+@pytest.fixture
 async def console(
-    demo_store_url: str,
+    browser_store_url: str,
     tmp_path: Path,
     dev_server: WorkflowEnvironment,
     api_clock: Callable[[], datetime],
 ) -> AsyncIterator[Console]:
     async with (
-        running_system(demo_store_url, tmp_path, dev_server, api_clock) as system,
+        running_system(browser_store_url, tmp_path, dev_server, api_clock) as system,
         serving(system.app) as url,
         async_playwright() as playwright,
     ):
