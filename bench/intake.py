@@ -359,24 +359,33 @@ async def start_dev_server() -> WorkflowEnvironment:
     )
 
 
+@contextlib.contextmanager
+def bench_system(store: str, prefix: str, client: Client) -> Iterator[tuple[Path, Settings]]:
+    """A temporary folder and a store of the kind `store` in it, prepared (migrated, the demo
+    tree), and the settings of a system on them that reaches the dev server of `client` on a
+    task queue of its own."""
+    with (
+        tempfile.TemporaryDirectory(prefix=prefix) as tmp,
+        temporary_store(store, Path(tmp)) as store_url,
+    ):
+        settings = Settings(
+            data_dir=Path(tmp),
+            database_url=store_url,
+            temporal_address=client.service_client.config.target_host,
+            temporal_task_queue=f"bench-{uuid.uuid4().hex[:8]}",
+        )
+        prepare_store(settings)
+        yield Path(tmp), settings
+
+
 async def bench(complaints: int, concurrency: int, store: str) -> None:
     env = await start_dev_server()
     client = env.client
     try:
-        with (
-            tempfile.TemporaryDirectory(prefix="xueji-intake-") as tmp,
-            temporary_store(store, Path(tmp)) as store_url,
-        ):
-            settings = Settings(
-                data_dir=Path(tmp),
-                database_url=store_url,
-                temporal_address=client.service_client.config.target_host,
-                temporal_task_queue=f"bench-{uuid.uuid4().hex[:8]}",
-            )
-            prepare_store(settings)
+        with bench_system(store, "xueji-intake-", client) as (tmp, settings):
             port = free_port()
-            api = start_api(settings, port, Path(tmp) / "api.log")
-            worker = start_worker(settings, Path(tmp) / "worker.log")
+            api = start_api(settings, port, tmp / "api.log")
+            worker = start_worker(settings, tmp / "worker.log")
             try:
                 base_url = f"http://127.0.0.1:{port}"
                 await wait_for_api(base_url, api)

@@ -42,17 +42,15 @@ import random
 import re
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
 from intake import (
     PASSWORD,
+    bench_system,
     complaint_input,
     free_port,
     prepare_store,
@@ -62,7 +60,6 @@ from intake import (
     start_worker,
     stop,
     table,
-    temporary_store,
     wait_for_api,
 )
 from sqlalchemy import delete, insert
@@ -105,9 +102,12 @@ from store.models import (
     TimelineRow,
     Unit,
 )
-from store.sealing import Sealer
+from store.sealing import Sealer, binding
 from store.search_index import student_name_hash, token_hashes
 from workflows.complaint import ComplaintWorkflow
+
+# The columns of the case row that sealing the registration writes (store.cases).
+REGISTRATION_COLUMNS = ("sealed", "phone_masked", "complainant_phone_hash", "complainant_id_hash")
 
 P95_GOAL_MS = 150.0
 WEIGHT_GOAL_KB = 300.0
@@ -387,9 +387,10 @@ class Rows:
         case_id, sealer, key = record.complaint_id, self.sealer, self.key
         snapshot = shallow(record.case)
         snapshot.pop("public_reply")  # empty: nothing sealed
-        sealed = SimpleNamespace(sealed=None)  # what seal_registration sets on the case row
-        seal_registration(sealed, record.registration, sealer, key)  # type: ignore[arg-type]
-        case = {"id": case_id, **snapshot, **vars(sealed), "sealed_public_reply": None}
+        row = Case(id=case_id)  # a row for seal_registration to set its columns on
+        seal_registration(row, record.registration, sealer, key)
+        sealed = {name: getattr(row, name) for name in REGISTRATION_COLUMNS}
+        case = {"id": case_id, **snapshot, **sealed, "sealed_public_reply": None}
         self.rows[Case].append(case)
         for code in dict.fromkeys(record.registration.school_codes):
             self.rows[CaseSchool].append({"case_id": case_id, "school_code": code})
@@ -405,6 +406,10 @@ class Rows:
             self.rows[CaseClock].append({"case_id": case_id, **values})
         for entry in record.slips:
             slip = entry.slip
+
+            def on_slip(column: str, slip_id: str = slip.slip_id) -> bytes:
+                return binding(CaseSlip.__tablename__, column, case_id, slip_id)
+
             self.rows[CaseSlip].append(
                 {
                     "case_id": case_id,
@@ -422,10 +427,10 @@ class Rows:
                     "returned_by": slip.returned_by,
                     "sealed_instructions": None
                     if entry.instructions is None
-                    else sealer.seal(entry.instructions),
+                    else sealer.seal(entry.instructions, bound_to=on_slip("sealed_instructions")),
                     "sealed_response": None
                     if entry.response is None
-                    else sealer.seal(entry.response),
+                    else sealer.seal(entry.response, bound_to=on_slip("sealed_response")),
                 }
             )
         handling, receiving = case["handling_unit"], case["receiving_unit"]
@@ -439,7 +444,8 @@ class Rows:
         for item in {item.key: item for item in reversed(record.timeline)}.values():
             values = shallow(item)
             note = values.pop("note")
-            values["sealed_note"] = sealer.seal(note) if note else None
+            place = binding(TimelineRow.__tablename__, "sealed_note", case_id, item.key)
+            values["sealed_note"] = sealer.seal(note, bound_to=place) if note else None
             self.rows[TimelineRow].append({"case_id": case_id, **values})
 
     def write(self, session: Session) -> None:
@@ -529,7 +535,7 @@ def dump(session: Session, sealer: Sealer) -> dict[str, list[tuple[Any, ...]]]:
             values = row.model_dump()
             for name, value in values.items():
                 if name.startswith("sealed") and value is not None:
-                    values[name] = repr(sealer.open(value))
+                    values[name] = repr(sealer.open_column(row, name))
             found.append(tuple(sorted((k, repr(v)) for k, v in values.items())))
         tables[model.__tablename__] = sorted(found)
     return tables
@@ -666,24 +672,14 @@ async def bench(cases: int, requests: int, store: str, seed: int) -> None:
     env = await start_dev_server()
     client = env.client
     try:
-        with (
-            tempfile.TemporaryDirectory(prefix="xueji-pages-") as tmp,
-            temporary_store(store, Path(tmp)) as store_url,
-        ):
-            settings = Settings(
-                data_dir=Path(tmp),
-                database_url=store_url,
-                temporal_address=client.service_client.config.target_host,
-                temporal_task_queue=f"bench-{uuid.uuid4().hex[:8]}",
-            )
-            prepare_store(settings)
+        with bench_system(store, "xueji-pages-", client) as (tmp, settings):
             add_handler(settings)
             same_as_apply_record(settings)
             print(f"filling the {store} store with {cases:,} cases", flush=True)
             fill_seconds = fill(settings, cases, seed)
-            worker = start_worker(settings, Path(tmp) / "worker.log")
+            worker = start_worker(settings, tmp / "worker.log")
             port = free_port()
-            api = start_api(settings, port, Path(tmp) / "api.log")
+            api = start_api(settings, port, tmp / "api.log")
             try:
                 case_ids = []
                 for _ in range(REAL_CASES):
