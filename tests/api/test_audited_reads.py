@@ -7,6 +7,7 @@ from temporalio.api.common.v1 import Payload, Payloads
 
 from core.codec import codec_from_spec, payloads_to_json
 from core.keys import DEV_KEY_SPEC
+from domain.ids import new_tracking_no
 from domain.process import SlipKind
 from domain.records import CaseRecord, Complainant, Registration, SlipRecord, SlipState, Student
 from tests.support.api_support import T0, Api
@@ -79,3 +80,14 @@ def test_a_decode_names_the_workflows_it_opened(api: Api) -> None:
     assert records_since(api.engine, start) == [
         ("sjz.handler", "decode", f"POST /api/codec/decode opened={CASE},{CASE}.V1", "ok")
     ]
+
+
+def test_the_publics_tracking_leaves_no_record(api: Api) -> None:
+    start = last_seq(api.engine)
+    number = new_tracking_no(T0.date(), "ABCDEF")
+    guess = {"tracking_no": number, "code": "000000"}
+
+    assert api.client.post("/api/track", json=guess).status_code == 404  # no such complaint
+    assert api.client.get(f"/api/track/{number}").status_code == 410
+
+    assert records_since(api.engine, start) == []
