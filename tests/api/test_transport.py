@@ -2,7 +2,6 @@
 the caller's address believed from X-Forwarded-* only when a trusted proxy sends them."""
 
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -16,6 +15,7 @@ from store.accounts import create_user
 from store.db import engine_for, session_scope
 from store.logins import name_hash
 from store.models import LoginFailure
+from tests.support.api_support import Clock
 from tests.support.process_support import prepare_store
 
 PASSWORD = "Correct-Horse-7"
@@ -35,14 +35,15 @@ async def client_from(tmp_path: Path) -> AsyncIterator[Client]:
         trusted_proxies=f"{PROXY}, 10.1.0.0/16",
     )
     prepare_store(settings)
+    clock = Clock()  # the app's and the account's time: pinned, not the day the test runs
     engine = engine_for(settings)
     with session_scope(engine) as session:
         create_user(
             session=session, username="wang.li", unit_code="130000", role="handler",
-            password=PASSWORD, now=datetime.now(UTC),
+            password=PASSWORD, now=clock(),
         )  # fmt: skip
     engine.dispose()
-    app = create_app(settings)
+    app = create_app(settings, clock=clock)
     clients: list[httpx.AsyncClient] = []
 
     def make(address: str, scheme: str = "http") -> httpx.AsyncClient:
