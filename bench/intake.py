@@ -177,15 +177,23 @@ def temporary_store(kind: str, folder: Path) -> Iterator[str]:
 def prepare_store(settings: Settings) -> None:
     upgrade(settings.store_url)
     load_demo_tree_if_empty(settings)
+    add_account(settings, *CLERK, "clerk")
+
+
+def add_account(
+    settings: Settings, username: str, unit_code: str, role: str, display_name: str = ""
+) -> None:
+    """An account of the bench, with the bench's password."""
     engine = engine_for(settings)
     with session_scope(engine) as session:
         create_user(
             session=session,
-            username=CLERK[0],
-            unit_code=CLERK[1],
-            role="clerk",
+            username=username,
+            unit_code=unit_code,
+            role=role,
             password=PASSWORD,
             now=datetime.now(UTC),
+            display_name=display_name,
         )
     engine.dispose()
 

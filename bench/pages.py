@@ -50,6 +50,7 @@ from typing import Any
 import aiohttp
 from intake import (
     PASSWORD,
+    add_account,
     bench_system,
     complaint_input,
     free_port,
@@ -86,7 +87,6 @@ from domain.records import (
     TimelineEntry,
 )
 from domain.workdays import SHANGHAI
-from store.accounts import create_user
 from store.cases import _seal_registration as seal_registration
 from store.cases import apply_record
 from store.db import engine_for, session_scope
@@ -558,21 +558,6 @@ def sizes(settings: Settings) -> str:
     return f"石家庄市: {steps} open steps in its inbox, {seen:,} cases it may see; {rows:,} clocks"
 
 
-def add_handler(settings: Settings) -> None:
-    engine = engine_for(settings)
-    with session_scope(engine) as session:
-        create_user(
-            session=session,
-            username=HANDLER[0],
-            unit_code=HANDLER[1],
-            role="handler",
-            password=PASSWORD,
-            now=datetime.now(UTC),
-            display_name="石家庄承办人",
-        )
-    engine.dispose()
-
-
 # ---------------------------------------------------------------- measuring
 
 
@@ -673,7 +658,7 @@ async def bench(cases: int, requests: int, store: str, seed: int) -> None:
     client = env.client
     try:
         with bench_system(store, "xueji-pages-", client) as (tmp, settings):
-            add_handler(settings)
+            add_account(settings, *HANDLER, "handler", "石家庄承办人")
             same_as_apply_record(settings)
             print(f"filling the {store} store with {cases:,} cases", flush=True)
             fill_seconds = fill(settings, cases, seed)
