@@ -200,13 +200,7 @@ def test_0019_fills_the_search_index_from_the_registrations_the_store_keys_open(
     engine = make_engine(store_url)
     try:
         _insert_cases(engine, cases)
-        monkeypatch.setenv("XUEJI_STORE_KEYS", DEV_KEY_SPEC)
-        monkeypatch.setenv("XUEJI_LOOKUP_KEY", DEV_LOOKUP_KEY)
-        get_settings.cache_clear()
-        try:
-            upgrade(store_url)
-        finally:
-            get_settings.cache_clear()
+        _upgrade_with_the_development_keys(store_url, monkeypatch)
         with engine.connect() as connection:
             names = connection.execute(text("SELECT case_id, name_hash FROM case_student_name"))
             tokens = connection.execute(text("SELECT case_id, token_hash FROM case_text_token"))
@@ -216,6 +210,18 @@ def test_0019_fills_the_search_index_from_the_registrations_the_store_keys_open(
     key = parse_lookup_key(DEV_LOOKUP_KEY)
     assert names_held == [("c-open", student_name_hash("王小红", key))]
     assert sorted(tokens_held) == sorted(("c-open", h) for h in token_hashes("学籍重复", key))
+
+
+def _upgrade_with_the_development_keys(store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The newest revision, the migrations reading the settings' store and look-up keys (the
+    development ones here) to open what they backfill from."""
+    monkeypatch.setenv("XUEJI_STORE_KEYS", DEV_KEY_SPEC)
+    monkeypatch.setenv("XUEJI_LOOKUP_KEY", DEV_LOOKUP_KEY)
+    get_settings.cache_clear()
+    try:
+        upgrade(store_url)
+    finally:
+        get_settings.cache_clear()
 
 
 def _insert_cases(engine: Engine, cases: list[tuple[str, bytes | None]]) -> None:
@@ -330,13 +336,7 @@ def test_0025_keys_the_query_codes_the_store_keys_open_and_moves_the_wrong_code_
                         "since": "2030-03-04 10:00:00+08:00" if wrong else None,
                     },
                 )  # fmt: skip
-        monkeypatch.setenv("XUEJI_STORE_KEYS", DEV_KEY_SPEC)
-        monkeypatch.setenv("XUEJI_LOOKUP_KEY", DEV_LOOKUP_KEY)
-        get_settings.cache_clear()
-        try:
-            upgrade(store_url)
-        finally:
-            get_settings.cache_clear()
+        _upgrade_with_the_development_keys(store_url, monkeypatch)
         with engine.connect() as connection:
             query = "SELECT complaint_id, query_code_hash FROM complaint_intake"
             hashes = {row[0]: row[1] for row in connection.execute(text(query))}
