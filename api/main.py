@@ -12,9 +12,12 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import audit_trail
 from api.body_limit import BodyLimit, limits
+from api.console import audit as console_audit
+from api.console import calendar as console_calendar
 from api.console import case_page as console_case_page
 from api.console import errors as console_errors
 from api.console import pages as console_pages
+from api.console import policy as console_policy
 from api.console import registration as console_registration
 from api.console import search as console_search
 from api.console import slips as console_slips
@@ -118,6 +121,9 @@ def create_app(
         console_slips.router,
         console_search.router,
         console_case_page.router,
+        console_policy.router,
+        console_calendar.router,
+        console_audit.router,
     ):
         app.include_router(console_router, include_in_schema=False)
     app.include_router(health.router)

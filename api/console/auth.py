@@ -37,6 +37,7 @@ class ConsoleUser:
     csrf: str  # the token every form of this session carries
     must_change_password: bool
     idle_minutes: int
+    must_enrol_totp: bool = False  # an administrator without its second factor yet
 
 
 class SignInFirst(Exception):
@@ -83,6 +84,7 @@ def _console_user(request: Request, *, touch: bool = True) -> ConsoleUser:
             csrf=csrf_token(state.settings.lookup_key_bytes, token_hash(token)),
             must_change_password=row.must_change_password,
             idle_minutes=idle,
+            must_enrol_totp=row.must_enrol_totp,
         )
     request.state.staff = console_user.staff  # for the audit record of the request
     return console_user
@@ -125,10 +127,14 @@ PostedByDep = Annotated[ConsoleUser, Depends(_posted_by)]
 
 
 SCHOOL_CONSOLE_REFUSAL = "学校账号只能查看和反馈发给本校的单据，请在“收到的单据”中办理"
+TOTP_FIRST = "须先绑定动态口令（POST /api/auth/totp/enrol 与 /confirm），再使用工作台办理"
 
 
 def acting_as(user: ConsoleUser, roles: Collection[str], at_school: Collection[str] = ()) -> Staff:
     """The signed-in staff member when their role may do this (the JSON routes' role groups,
-    `api.security.check_role`); 403 otherwise, a school's account told where its work is."""
+    `api.security.check_role`); 403 otherwise, a school's account told where its work is,
+    and a session that must still enrol its second factor (as `api.security.usable`)."""
+    if user.must_enrol_totp:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=TOTP_FIRST)
     check_role(user.staff, roles, at_school, school_refusal=SCHOOL_CONSOLE_REFUSAL)
     return user.staff

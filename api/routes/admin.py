@@ -14,8 +14,9 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from sqlmodel import Session
 
-from api.admin_scope import in_scope, require_national
+from api.admin_scope import in_scope
 from api.deps import AccountAdminDep, ClockDep, SecadminDep, SessionDep, SysadminDep
+from api.password_policy import change_policy, current_policy
 from api.schemas.admin import AccountRequestView, NewUser, Policy, UserChange, UserView
 from api.security import Staff, field_error
 from domain.roles import Role
@@ -33,13 +34,11 @@ from store.account_requests import (
 from store.accounts import (
     AccountError,
     find_user,
-    get_policy,
     list_users,
     revoke_user_sessions,
     unlock,
-    update_policy,
 )
-from store.models import AccountRequest, PasswordPolicyBase
+from store.models import AccountRequest
 from store.org import ancestor_path, subtree_codes
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
@@ -49,16 +48,13 @@ RequestId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 @router.get("/password-policy")
 def read_policy(_: SecadminDep, session: SessionDep) -> Policy:
-    return Policy.model_validate(get_policy(session=session), from_attributes=True)
+    return current_policy(session)
 
 
 @router.put("/password-policy", responses={403: {}})
 def write_policy(body: Policy, admin: SecadminDep, session: SessionDep) -> Policy:
     """The one national policy: a secadmin of the Ministry (the top unit) only."""
-    require_national(session, admin)
-    update_policy(session=session, values=PasswordPolicyBase(**body.model_dump()))
-    session.commit()
-    return body
+    return change_policy(session, admin, body)
 
 
 def _audit(request: Request, username: str, role: str, changes: list[str], *extra: str) -> None:

@@ -154,6 +154,10 @@ ROUTES: dict[str, Access] = {
     "POST /api/calendar/years": Access(
         who(("top",), ("secadmin", "sysadmin")), json={"year": "这不是年份"}
     ),
+    "POST /api/calendar/years/preview": Access(
+        who(("top",), ("secadmin", "sysadmin")), json={"year": "这不是年份"}
+    ),
+    "GET /api/calendar/years": Access(SIGNED_IN),
     "GET /api/calendar/years/{year}": Access(SIGNED_IN),
     "GET /api/audit": Access(who(roles=("auditor",))),
     "GET /api/audit/export": Access(who(roles=("auditor",))),
@@ -230,6 +234,16 @@ ROUTES: dict[str, Access] = {
         SLIP_ADDRESSEE, form=own_name, case="slip_case"
     ),
     "GET /console/cases": Access(BUREAU_CASE_STAFF),
+    # The administrators' pages: the same rules as their JSON routes (national settings: the
+    # Ministry's); an empty form is a 422 that changes nothing.
+    "GET /console/policy": Access(who(roles=("secadmin",))),
+    "POST /console/policy": Access(who(("top",), ("secadmin",)), form={}),
+    "GET /console/calendar": Access(SIGNED_IN),
+    "POST /console/calendar/preview": Access(who(("top",), ("secadmin", "sysadmin")), form={}),
+    "POST /console/calendar/load": Access(who(("top",), ("secadmin", "sysadmin")), form={}),
+    "GET /console/audit": Access(who(roles=("auditor",))),
+    "GET /console/audit.csv": Access(who(roles=("auditor",))),
+    "GET /console/audit/verify": Access(who(roles=("auditor",))),
     "GET /console/cases.xlsx": Access(BUREAU_CASE_STAFF),
     "GET /console/cases/{complaint_id}": Access(CASE_READERS),
     "GET /console/cases/{complaint_id}/live": Access(CASE_READERS),
