@@ -53,7 +53,7 @@ def preview_year(
                 unit=clock.unit,
                 old_due=clock.due,
                 new_due=plan.due,
-                working_days=_shift(proposed, _day(clock.due), _day(plan.due)),
+                working_days=_shift(current, _day(clock.due), _day(plan.due)),
                 calendar_days=(_day(plan.due) - _day(clock.due)).days,
                 overdue_now=clock.due < now,
                 overdue_after=plan.due < now,
@@ -65,13 +65,17 @@ def preview_year(
         workdays=len(arrangement.workdays),
         checked=checked,
         deadlines=sorted(deadlines, key=lambda moved: (moved.old_due, moved.tracking_no)),
-        reminders=_reminders(session, proposed, first, after),
+        reminders=_reminders(session, current, proposed, first, after),
         estimates_ended=ended,
     )
 
 
 def _reminders(
-    session: Session, proposed: WorkdayCalendar, first: datetime, after: datetime
+    session: Session,
+    current: WorkdayCalendar,
+    proposed: WorkdayCalendar,
+    first: datetime,
+    after: datetime,
 ) -> list[MovedReminder]:
     """The reminders of open campaigns not yet sent that the year would move."""
     query = (
@@ -93,7 +97,7 @@ def _reminders(
                 due=campaign.due,
                 old_remind_at=campaign.remind_at,
                 new_remind_at=plan.remind_at,
-                working_days=_shift(proposed, _day(campaign.remind_at), _day(plan.remind_at)),
+                working_days=_shift(current, _day(campaign.remind_at), _day(plan.remind_at)),
                 calendar_days=(_day(plan.remind_at) - _day(campaign.remind_at)).days,
             )
         )
@@ -106,15 +110,12 @@ def _day(at: datetime) -> date:
 
 def _working_days_between(calendar: WorkdayCalendar, start: date, end: date) -> int:
     """The working days after `start` up to and including `end` (at least 1: an allowance)."""
-    count, day = 0, start + timedelta(days=1)
-    while day <= end:
-        count += calendar.is_workday(day)
-        day += timedelta(days=1)
-    return max(count, 1)
+    return max(_shift(calendar, start, end), 1)
 
 
 def _shift(calendar: WorkdayCalendar, old: date, new: date) -> int:
-    """How many working days later (positive) or earlier (negative) `new` is than `old`."""
+    """How many working days later (positive) or earlier (negative) `new` is than `old`,
+    counted as the calendar in force counts them (the days staff had planned by)."""
     if new == old:
         return 0
     earlier, later = sorted((old, new))

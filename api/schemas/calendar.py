@@ -31,7 +31,7 @@ class MovedDeadline(BaseModel):
     unit: str = Field(description="须办理的单位代码")
     old_due: datetime
     new_due: datetime
-    working_days: int = Field(description="推迟（正）或提前（负）的工作日数，按新安排计")
+    working_days: int = Field(description="推迟（正）或提前（负）的工作日数，按现行安排计")
     calendar_days: int
     overdue_now: bool = Field(description="按现在的期限已经超期")
     overdue_after: bool = Field(description="按新的期限超期")
