@@ -198,6 +198,14 @@ async def test_a_year_is_previewed_with_what_it_moves_then_loaded_and_the_cases_
         work_problem = "调休上班日期：字段“workdays”中的 2031-03-05 是星期三"
         assert f'<a href="#workdays">{work_problem}' in refused.text
 
+        files = {"file": ("2031.json", b'{"year": 2031, "holidays": [', "application/json")}
+        upload = await ministry.post("/console/calendar/preview", data={"csrf": token}, files=files)
+        assert upload.status_code == 422
+        assert (
+            '<a href="#file">年度安排文件：不是有效的 JSON，第 1 行第 29 列有语法错误'
+            in upload.text
+        )
+
         # The JSON dry run: the same figures, nothing saved.
         document = {"year": 2031, "source": "国办发明电〔2030〕1号", "workdays": []}
         document["holidays"] = ["2031-03-04", "2031-03-06"]
