@@ -43,7 +43,8 @@ def preview_year(
         allowance = _working_days_between(current, _day(clock.started_at), _day(clock.due))
         plan = deadline_plan(proposed, PlanRequest(start=clock.started_at, working_days=allowance))
         if plan.due == clock.due:
-            ended += plan.estimated != clock.estimated
+            if plan.estimated != clock.estimated:
+                ended += 1
             continue
         deadlines.append(
             MovedDeadline(

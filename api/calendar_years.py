@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.schemas.calendar import Retiming, YearRow
+from api.schemas.calendar import Retiming, YearRow, YearSource
 from domain.workdays import WorkdayCalendar
 from domain.year_files import parse_year_document
 from store.models import CalendarYear
@@ -53,6 +53,7 @@ def calendar_years(session: Session, calendar: WorkdayCalendar, today: date) -> 
         weekday_rest, weekend_work = _days(calendar, year)
         row = loaded.get(year)
         status = calendar.year_status(year)
+        source: YearSource
         if row is not None:
             source, notice = "loaded", _source_of(row.document)
         elif year in calendar.overrides:
@@ -63,7 +64,7 @@ def calendar_years(session: Session, calendar: WorkdayCalendar, today: date) -> 
             YearRow(
                 year=year,
                 status=status,
-                source=source,  # type: ignore[arg-type]
+                source=source,
                 notice=notice,
                 loaded_at=row.loaded_at if row else None,
                 loaded_by=row.loaded_by if row else "",

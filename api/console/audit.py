@@ -4,7 +4,7 @@ found as CSV and checks the chain, through the service functions of `/api/audit`
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import get_args
+from typing import cast, get_args
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -149,7 +149,7 @@ def _browse(request: Request, session: Session, staff: Staff) -> Browse:
         since=days.get("from"),
         until=days.get("to"),
         target=typed["target"],
-        result=result or None,  # type: ignore[arg-type]  # checked against ResultClass above
+        result=cast(ResultClass, result) if result else None,  # checked above
     )
     return browse
 

@@ -12,7 +12,9 @@ re-timing operation (issue 20) would show the same `Retiming` with `state` runni
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, UploadFile
@@ -28,7 +30,7 @@ from api.console.render import page
 from api.deps import CalendarDep, ClockDep, SessionDep, TemporalDep, store_call
 from api.routes.calendar import load_and_retime, save_year
 from domain.roles import CALENDAR_ADMINS, SCHOOL_ROLES, Role
-from domain.workdays import SHANGHAI
+from domain.workdays import SHANGHAI, WorkdayCalendar
 from domain.year_files import CalendarFileError, YearArrangement, parse_year_document
 
 router = APIRouter(prefix=PATH, tags=["console"], default_response_class=HTMLResponse)
@@ -62,7 +64,7 @@ def calendar_page(
 ) -> HTMLResponse:
     """The years; the form to load one for the Ministry's administrators."""
     acting_as(user, EVERY_ROLE, SCHOOL_ROLES)
-    return _page(user, session, calendar, clock, _may_load(session, user), values={}, errors=[])
+    return _page(user, session, calendar, clock, may_load=_may_load(session, user))
 
 
 @router.post("/calendar/preview")
@@ -82,9 +84,7 @@ async def preview(
     await store_call(session, require_national, session, staff)
     typed = await _typed(year, source, holidays, workdays, file)
     if typed.arrangement is None:
-        return await store_call(
-            session, _page, user, session, calendar, clock, True, typed.values, typed.errors, 422
-        )
+        return await store_call(session, _refused, user, session, calendar, clock, typed)
     arrangement = typed.arrangement
 
     def previewed() -> HTMLResponse:
@@ -122,25 +122,15 @@ async def load(
     await store_call(session, require_national, session, staff)
     typed = await _typed(year, source, holidays, workdays, None)
     if typed.arrangement is None:
-        return await store_call(
-            session, _page, user, session, calendar, clock, True, typed.values, typed.errors, 422
-        )
+        return await store_call(session, _refused, user, session, calendar, clock, typed)
     arrangement = typed.arrangement
     await store_call(session, save_year, session, arrangement, staff.username, clock())
     loaded = await load_and_retime(arrangement, temporal, clock)
-    return await store_call(
-        session,
-        _page,
-        user,
-        session,
-        calendar,
-        clock,
-        True,
-        {},
-        [],
-        200,
-        loaded=loaded,
-    )
+
+    def answer() -> HTMLResponse:
+        return _page(user, session, calendar, clock, may_load=True, loaded=loaded)
+
+    return await store_call(session, answer)
 
 
 def _may_load(session: Session, user: ConsoleUser) -> bool:
@@ -216,14 +206,35 @@ def _field_of(problem: str) -> str:
     return name if position >= 0 else "file"
 
 
+def _refused(
+    user: ConsoleUser,
+    session: Session,
+    calendar: Callable[[], WorkdayCalendar],
+    clock: Callable[[], datetime],
+    typed: Arrangement,
+) -> HTMLResponse:
+    """The page again with the year as typed and its problems beside their fields (422)."""
+    return _page(
+        user,
+        session,
+        calendar,
+        clock,
+        may_load=True,
+        values=typed.values,
+        errors=typed.errors,
+        status_code=422,
+    )
+
+
 def _page(
     user: ConsoleUser,
     session: Session,
-    calendar: CalendarDep,
-    clock: ClockDep,
+    calendar: Callable[[], WorkdayCalendar],
+    clock: Callable[[], datetime],
+    *,
     may_load: bool,
-    values: dict[str, str],
-    errors: list[tuple[str, str]],
+    values: dict[str, str] | None = None,
+    errors: list[tuple[str, str]] | None = None,
     status_code: int = 200,
     **more: Any,
 ) -> HTMLResponse:
@@ -236,8 +247,8 @@ def _page(
         active="calendar",
         years=calendar_years(session, calendar(), today),
         may_load=may_load,
-        values=values,
-        errors=errors,
+        values=values or {},
+        errors=errors or [],
         labels=LABELS,
         **more,
     )

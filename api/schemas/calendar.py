@@ -6,13 +6,15 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+YearSource = Literal["loaded", "package", "file", "rules"]
+
 
 class YearRow(BaseModel):
     """One year as the calendar has it: official or estimated, and where its data comes from."""
 
     year: int
     status: Literal["official", "estimated"]
-    source: Literal["loaded", "package", "file", "rules"] = Field(
+    source: YearSource = Field(
         description="loaded: 管理员载入；package: 随软件提供；file: 覆盖文件；rules: 按规则预计"
     )
     notice: str = Field("", description="载入的文件所注的来源，如国办发明电")
