@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Literal
 
 from fastapi import HTTPException
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from api.admin_scope import is_national
 from api.schemas.audit import AuditEntry, AuditPage, Verification
 from api.security import Staff
 from core.keys import AuditKeys
 from store import audit, audit_chain, audit_heads
+from store.models import Case
 from store.org import subtree_codes
 
 ResultClass = Literal["ok", "refused", "failed"]
@@ -44,7 +45,13 @@ def audit_filter(
     target: str | None = None,
     result: ResultClass | None = None,
 ) -> audit.AuditFilter:
-    """The store's filter of what the auditor asked, within what the auditor may read."""
+    """The store's filter of what the auditor asked, within what the auditor may read. A
+    `target` that is a case's tracking number (受理编号) stands for the case's id, which is
+    what the entries' targets name."""
+    target = (target or "").strip()
+    if target:
+        case_id = session.exec(select(Case.id).where(Case.tracking_no == target.upper())).first()
+        target = case_id or target
     return audit.AuditFilter(
         actor=actor or None,
         action=action or None,

@@ -68,7 +68,7 @@ def calendar_page(
 
 
 @router.post("/calendar/preview")
-async def preview(
+async def preview_calendar_year(
     user: PostedByDep,
     session: SessionDep,
     calendar: CalendarDep,
@@ -106,7 +106,7 @@ async def preview(
 
 
 @router.post("/calendar/load")
-async def load(
+async def load_calendar_year(
     user: PostedByDep,
     session: SessionDep,
     calendar: CalendarDep,

@@ -32,7 +32,7 @@ def policy_page(user: ConsoleUserDep, session: SessionDep, saved: bool = False) 
 
 
 @router.post("/policy")
-def change(
+def change_policy_form(
     user: PostedByDep,
     session: SessionDep,
     min_length: Annotated[str, Form(max_length=20)] = "",

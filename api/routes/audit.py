@@ -34,7 +34,7 @@ def _wanted(
     since: Annotated[AwareDatetime | None, Query(alias="from", description="起（含）")] = None,
     until: Annotated[AwareDatetime | None, Query(alias="to", description="止（不含）")] = None,
     target: Annotated[
-        str | None, Query(max_length=200, description="对象中包含的文字，如案件编号")
+        str | None, Query(max_length=200, description="对象中包含的文字；受理编号则查该案件的记录")
     ] = None,
     result: Annotated[
         ResultClass | None, Query(description="ok 成功、refused 拒绝、failed 失败")

@@ -62,7 +62,7 @@ def years(
 
 
 @router.post("/years/preview", responses={403: {}, 422: {}})
-async def preview(
+async def preview_load(
     document: Annotated[Any, YEAR_DOCUMENT],
     staff: CalendarAdminDep,
     session: SessionDep,

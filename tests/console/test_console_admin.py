@@ -377,6 +377,15 @@ async def test_the_auditor_browses_filters_exports_and_finds_a_broken_record(
         wrong = await system.http.get("/api/audit", params={"result": "maybe"}, headers=auditor)
         assert wrong.status_code == 422 and wrong.json()["detail"][0]["loc"] == ["query", "result"]
 
+        # A case's tracking number finds the entries of the case (their targets name its id).
+        case = await register(system)
+        await visible(system, "sjz_handler", case["id"])  # a read of the case, audited
+        by_case = await ministry.get("/console/audit", params={"target": case["tracking_no"]})
+        assert f"GET /api/complaints/{case['id']}</td>" in by_case.text
+        assert (
+            "<td>sjz_handler</td>" in by_case.text and "POST /api/complaints<" not in by_case.text
+        )
+
         intact = await ministry.get("/console/audit/verify")
         assert intact.status_code == 200 and "审计日志完整" in intact.text
         seq = int(rows[1][0])
