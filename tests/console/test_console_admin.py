@@ -222,11 +222,17 @@ async def test_a_year_is_previewed_with_what_it_moves_then_loaded_and_the_cases_
         assert datetime.fromisoformat(moved["old_due"]) == beijing(2031, 3, 6, 23, 59, 59)
         assert datetime.fromisoformat(moved["new_due"]) == beijing(2031, 3, 10, 23, 59, 59)
         assert (moved["working_days"], moved["calendar_days"]) == (2, 4)
+        assert (moved["overdue_now"], moved["overdue_after"]) == (False, False)
         [reminder] = found["reminders"]
         assert reminder["campaign_id"] == campaign["id"]
         assert datetime.fromisoformat(reminder["old_remind_at"]) == beijing(2031, 3, 6, 9, 0)
         assert datetime.fromisoformat(reminder["new_remind_at"]) == beijing(2031, 3, 5, 9, 0)
         assert (reminder["working_days"], reminder["calendar_days"]) == (-1, -1)
+        # The same days as the estimate around the case: nothing moves, the estimate ends.
+        same = await system.post(
+            "moe_secadmin", "/api/calendar/years/preview", {**document, "holidays": []}
+        )
+        assert (same.json()["deadlines"], same.json()["estimates_ended"]) == ([], 1)
         no_year = await system.post("moe_secadmin", "/api/calendar/years/preview", {"year": 2031})
         assert no_year.status_code == 422 and "缺少字段“holidays”" in no_year.text
         county_json = await system.post("hb_clerk", "/api/calendar/years/preview", document)
