@@ -175,6 +175,15 @@ class Settings(BaseSettings):
     sms_dev_port: int = Field(
         8026, description="port of the local SMS gateway that `xueji dev` starts on 127.0.0.1"
     )
+    smtp_dev_port: int = Field(
+        8025, description="port of the local mail sink that `xueji dev` starts on 127.0.0.1"
+    )
+    outbox_every_seconds: int = Field(
+        60,
+        ge=5,
+        le=3600,
+        description="how often the outbox schedule (xueji schedules ensure) sends what waits",
+    )
 
     max_body_bytes: int = Field(
         1024 * 1024, ge=1024, description="the largest request body of any route but imports"

@@ -16,7 +16,9 @@ from temporalio.worker import Worker
 
 import workflows
 from activities.calendar import CalendarActivities
+from activities.notify import OutboxActivities, SmtpNotifier
 from activities.org import OrgActivities
+from activities.sms import SmsNotifier
 from activities.store import StoreActivities
 from core.settings import Settings, SettingsError, get_settings
 from core.temporal import connect_with_retry, end_process
@@ -26,6 +28,7 @@ from store.sealing import Sealer
 from store.tree import StoreTree
 from workflows.campaign import CampaignWorkflow
 from workflows.complaint import ComplaintWorkflow
+from workflows.outbox import OutboxDeliveryWorkflow
 from workflows.slip import SlipWorkflow
 
 log = logging.getLogger("xueji.worker")
@@ -39,11 +42,14 @@ def build_worker(client: Client, settings: Settings) -> Worker:
     engine = engine_for(settings)
     calendar = CalendarActivities(StoreCalendar(engine, settings.calendar_path))
     org = OrgActivities(StoreTree(engine))
-    store = StoreActivities(engine, Sealer(settings.store_keys), settings.lookup_key_bytes)
+    sealer = Sealer(settings.store_keys)
+    store = StoreActivities(engine, sealer, settings.lookup_key_bytes)
+    mail, sms = SmtpNotifier.from_settings(settings), SmsNotifier.from_settings(settings)
+    outbox = OutboxActivities(engine, sealer, mail, sms)
     return Worker(
         client,
         task_queue=settings.temporal_task_queue,
-        workflows=[ComplaintWorkflow, SlipWorkflow, CampaignWorkflow],
+        workflows=[ComplaintWorkflow, SlipWorkflow, CampaignWorkflow, OutboxDeliveryWorkflow],
         activities=[
             calendar.plan_deadline,
             calendar.plan_campaign,
@@ -52,6 +58,7 @@ def build_worker(client: Client, settings: Settings) -> Worker:
             org.ruling_unit,
             store.record_case,
             store.record_campaign,
+            outbox.deliver_notifications,
         ],
         graceful_shutdown_timeout=timedelta(seconds=20),
     )
