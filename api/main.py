@@ -21,6 +21,7 @@ from api.console import slips as console_slips
 from api.console.auth import SignInFirst
 from api.cors import PrefixCORS
 from api.errors import temporal_unavailable, too_many_page, validation_error
+from api.metrics import Metrics, MetricsMiddleware
 from api.ratelimit import TooManyOnPage, new_limiter
 from api.routes import (
     admin,
@@ -45,6 +46,7 @@ from api.security_headers import SecurityHeaders
 from api.temporal_link import TemporalLink, TemporalUnavailable
 from core.keys import AuditKeys
 from core.settings import Settings, get_settings
+from core.telemetry import temporal_interceptors, tracer_provider
 from store import audit_heads
 from store.calendar import StoreCalendar
 from store.db import engine_for, hand_over_the_interpreter_sooner, make_engine
@@ -85,13 +87,20 @@ def create_app(
         )
         app.state.audit_keys = AuditKeys(settings.audit_keys)
         app.state.audit_heads = settings.audit_heads_path
-        app.state.temporal = TemporalLink(settings)
+        tracing = tracer_provider(settings, "xueji-api")
+        app.state.tracer = tracing.get_tracer("xueji") if tracing else None
+        app.state.temporal = TemporalLink(settings, temporal_interceptors(tracing))
         app.state.sealer = Sealer(settings.store_keys)
         app.state.clock = clock
         app.state.tree = StoreTree(app.state.engine)
         app.state.calendar = StoreCalendar(app.state.engine, settings.calendar_path)
         app.state.limiter = new_limiter()
+        if settings.api_metrics_port:
+            metrics.serve(app.state.engine, settings.metrics_host, settings.api_metrics_port)
         yield
+        metrics.stop()
+        if tracing is not None:
+            tracing.shutdown()  # the last spans sent
         app.state.engine.dispose()
         app.state.audit_engine.dispose()
 
@@ -105,6 +114,8 @@ def create_app(
         redoc_url=None if production else "/redoc",
         openapi_url=None if production else "/openapi.json",
     )
+    metrics = Metrics()
+    app.state.metrics = metrics
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(TemporalUnavailable, temporal_unavailable)
     app.add_exception_handler(TooManyOnPage, too_many_page)
@@ -146,6 +157,8 @@ def create_app(
     # Outermost: what every layer sees as the caller's address and scheme. Only a proxy of
     # XUEJI_TRUSTED_PROXIES is believed; uvicorn's own copy of this is off (xueji/cli, dev).
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+    # Around everything: each request counted and timed, and traced when tracing is on.
+    app.add_middleware(MetricsMiddleware, metrics=metrics, state=app.state)
     return app
 
 

@@ -56,7 +56,25 @@ def required_ports(settings: Settings) -> list[Port]:
         Port(settings.api_host, settings.api_port, "API (XUEJI_API_PORT)"),
         Port("127.0.0.1", settings.sms_dev_port, "本地短信网关 (XUEJI_SMS_DEV_PORT)"),
         Port("127.0.0.1", settings.smtp_dev_port, "本地邮件服务器 (XUEJI_SMTP_DEV_PORT)"),
+        Port(
+            settings.metrics_host,
+            metrics_ports(settings)[0],
+            "worker 指标 (XUEJI_WORKER_METRICS_PORT)",
+        ),
+        Port(
+            settings.metrics_host, metrics_ports(settings)[1], "API 指标 (XUEJI_API_METRICS_PORT)"
+        ),
     ]
+
+
+DEV_METRICS_PORTS = (9464, 9465)
+
+
+def metrics_ports(settings: Settings) -> tuple[int, int]:
+    """The worker's and the API's Prometheus ports in the local system: the configured ones,
+    else 9464 and 9465."""
+    worker, api = DEV_METRICS_PORTS
+    return settings.worker_metrics_port or worker, settings.api_metrics_port or api
 
 
 def busy_ports(ports: list[Port]) -> list[Port]:
@@ -206,8 +224,7 @@ class Supervisor:
 def local_commands(settings: Settings) -> dict[str, list[str]]:
     """The processes of the local system, in the order they start: Temporal, the worker, the
     API, the local SMS gateway and mail server."""
-    # The app believes forwarded headers from XUEJI_TRUSTED_PROXIES itself (api/main.py).
-    api = [sys.executable, "-m", "uvicorn", "api.main:app", "--no-proxy-headers"]
+    api = [sys.executable, "-m", "xueji.cli", "api"]  # `xueji api`
     return {
         "temporal": temporal_command(settings),
         "worker": [sys.executable, "-m", "xueji.worker"],
@@ -229,6 +246,10 @@ def child_env(settings: Settings) -> dict[str, str]:
     no SMTP server or SMS gateway is configured, the worker sends through the local ones, so
     notices leave with no command (the outbox schedule, xueji/schedules.py)."""
     env = dict(os.environ)
+    worker_metrics, api_metrics = metrics_ports(settings)
+    env.update(
+        XUEJI_WORKER_METRICS_PORT=str(worker_metrics), XUEJI_API_METRICS_PORT=str(api_metrics)
+    )
     if not settings.smtp_host:
         env.update(XUEJI_SMTP_HOST="127.0.0.1", XUEJI_SMTP_PORT=str(settings.smtp_dev_port))
     if not settings.sms_url:
@@ -242,6 +263,7 @@ def child_env(settings: Settings) -> dict[str, str]:
             "XUEJI_DATABASE_URL": settings.store_url,
             "XUEJI_CALENDAR_DIR": str(settings.calendar_path),
             "XUEJI_SMS_DEV_PORT": str(settings.sms_dev_port),
+            "XUEJI_LOG_FORMAT": settings.log_format,
             "PATH": _venv_path(),
         }
     )
@@ -283,6 +305,11 @@ def banner(settings: Settings) -> str:
     lines.append(f"  本地短信网关:    {local_sms_url(settings)}（只显示收到的短信，手机号已遮盖）")
     lines.append(
         f"  本地邮件服务器:  127.0.0.1:{settings.smtp_dev_port}（只显示收件人（已遮盖）和主题）"
+    )
+    worker_metrics, api_metrics = metrics_ports(settings)
+    lines.append(
+        f"  指标 (Prometheus): worker http://{settings.metrics_host}:{worker_metrics}/metrics，"
+        f"API http://{settings.metrics_host}:{api_metrics}/metrics"
     )
     every = settings.outbox_every_seconds
     lines.append(f"  通知发送:        定时任务 {outbox_schedule_id(settings)} 每 {every} 秒一次")

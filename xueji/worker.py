@@ -21,6 +21,12 @@ from activities.org import OrgActivities
 from activities.sms import SmsNotifier
 from activities.store import StoreActivities
 from core.settings import Settings, SettingsError, get_settings
+from core.telemetry import (
+    configure_logging,
+    temporal_interceptors,
+    tracer_provider,
+    worker_runtime,
+)
 from core.temporal import connect_with_retry, end_process
 from store.calendar import StoreCalendar
 from store.db import engine_for, hand_over_the_interpreter_sooner
@@ -77,7 +83,10 @@ def cache_workflow_bytecode() -> None:
 
 
 async def run(settings: Settings) -> None:
-    client = await connect_with_retry(settings)
+    tracing = tracer_provider(settings, "xueji-worker")
+    client = await connect_with_retry(
+        settings, interceptors=temporal_interceptors(tracing), runtime=worker_runtime(settings)
+    )
     worker = build_worker(client, settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -92,6 +101,8 @@ async def run(settings: Settings) -> None:
     async with worker:
         await stop.wait()
         log.info("stopping: finishing the tasks in hand")
+    if tracing is not None:
+        tracing.shutdown()  # the last spans sent
     log.info("worker stopped")
 
 
@@ -102,6 +113,7 @@ def main() -> None:
     except SettingsError as exc:
         log.error("refusing to start: %s", exc)
         raise SystemExit(1) from None
+    configure_logging(settings)
     problems = settings.production_problems()
     if problems:
         for problem in problems:

@@ -45,6 +45,8 @@ def _env(data_dir: Path, temporal: int, ui: int, api: int) -> dict[str, str]:
         XUEJI_API_PORT=str(api),
         XUEJI_SMS_DEV_PORT=str(free_port()),
         XUEJI_SMTP_DEV_PORT=str(free_port()),
+        XUEJI_WORKER_METRICS_PORT=str(free_port()),
+        XUEJI_API_METRICS_PORT=str(free_port()),
         XUEJI_OUTBOX_EVERY_SECONDS="5",
         XUEJI_TEMPORAL_TASK_QUEUE=f"xueji-{uuid.uuid4().hex[:8]}",
     )

@@ -72,13 +72,25 @@ def api(
     """启动 HTTP API（uvicorn）。"""
     import uvicorn
 
+    from core.telemetry import configure_logging
+
     settings = get_settings()
     listen = host or settings.api_host
     refusal = settings.exposure_refusal(listen)
     if refusal:
         raise fail(refusal)
-    # The app believes forwarded headers from XUEJI_TRUSTED_PROXIES itself (api/main.py).
-    uvicorn.run("api.main:app", host=listen, port=port or settings.api_port, proxy_headers=False)
+    configure_logging(settings)
+    # The app believes forwarded headers from XUEJI_TRUSTED_PROXIES itself (api/main.py), and
+    # logs each request by its route template (api/metrics.py): uvicorn's access log would
+    # write query strings, which may hold a searched phone number or a child's name.
+    uvicorn.run(
+        "api.main:app",
+        host=listen,
+        port=port or settings.api_port,
+        proxy_headers=False,
+        access_log=False,
+        log_config=None,
+    )
 
 
 @app.command()
