@@ -71,6 +71,9 @@ def ask_for_account(
     path = ancestor_path(session=session, code=unit_code)
     if path and admin.unit_code not in path:
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail=OUT_OF_SCOPE)
+    display_name = display_name.strip()
+    if not 1 <= len(display_name) <= 64 or any(ord(c) < 32 or ord(c) == 127 for c in display_name):
+        raise AccountError("display_name", ["姓名须为 1 至 64 个字，不含控制字符"])
     row = request_account(
         session=session,
         requested_by=admin.username,
