@@ -13,6 +13,7 @@ import pyotp
 from fastapi.testclient import TestClient
 
 from tests.support.api_support import PASSWORD, Api, totp_code
+from tests.support.audit_support import records_since
 from tests.support.console_support import csrf_of
 
 _addresses = itertools.count(1)
@@ -102,6 +103,12 @@ def test_an_ask_shows_its_password_once_and_the_approval_opens_a_forced_change(a
     assert changed.status_code == 303
     inbox = owner.get("/console").text
     assert "由 hebei.sysadmin 申请、hebei.secadmin 批准" in inbox
+    assert {
+        f"POST /console/accounts/new user=new.clerk role=clerk changed=created request={number} "
+        "pending",
+        f"POST /console/accounts/requests/{number}/approve user=new.clerk role=clerk "
+        f"changed=created request={number} approved requested_by=hebei.sysadmin",
+    } <= {target for _, _, target, _ in records_since(api.engine, 0)}
 
 
 def test_each_administrator_is_refused_what_is_not_theirs(api: Api) -> None:
