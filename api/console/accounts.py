@@ -10,6 +10,7 @@ in the answer to the ask: it is kept only hashed, the page is not cached, and a 
 for the same credential while the first is pending is refused, so a resent form shows none.
 """
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
@@ -186,7 +187,7 @@ def _account_page(
     user: ConsoleUser,
     session: Session,
     account: StaffUser,
-    now: object,
+    now: datetime,
     status_code: int = 200,
     problem: AccountError | None = None,
     done: str = "",

@@ -80,6 +80,11 @@ async def test_an_account_is_asked_approved_and_its_password_changed_at_first_us
     await expect(asked.filter(has_text="sjz_liuyang")).to_contain_text("已批准")
     await expect(asked.filter(has_text="sjz_liuyang")).to_contain_text("吴敏（hb_secadmin）")
     await screenshot(sysadmin, "accounts-sysadmin-decided")
+    await sysadmin.get_by_role("link", name="sjz_liuyang", exact=True).click()
+    await expect(sysadmin.get_by_role("button", name="申请设置临时密码")).to_be_visible()
+    await expect(sysadmin.get_by_role("button", name="停用账号")).to_be_visible()  # at once
+    await accessible(sysadmin)
+    await screenshot(sysadmin, "account-one")
 
     clerk = await signed_in(console, "sjz_liuyang", password, None)
     await clerk.wait_for_url(f"{console.url}/console/password")
@@ -102,6 +107,7 @@ async def test_an_auditor_binds_an_authenticator_from_the_qr_page(console: Conso
     await page.wait_for_url(f"{console.url}/console/totp")
     await expect(page.get_by_text("管理员账号须先绑定动态口令")).to_be_visible()
     await accessible(page)
+    await screenshot(page, "totp-start")
     await page.get_by_role("button", name="开始绑定，显示二维码").click()
     qr = page.get_by_role("img", name="动态口令绑定二维码")
     await expect(qr).to_be_visible()
