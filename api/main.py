@@ -12,12 +12,14 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import audit_trail
 from api.body_limit import BodyLimit, limits
+from api.console import accounts as console_accounts
 from api.console import case_page as console_case_page
 from api.console import errors as console_errors
 from api.console import pages as console_pages
 from api.console import registration as console_registration
 from api.console import search as console_search
 from api.console import slips as console_slips
+from api.console import totp as console_totp
 from api.console.auth import SignInFirst
 from api.cors import PrefixCORS
 from api.errors import temporal_unavailable, too_many_page, validation_error
@@ -129,6 +131,8 @@ def create_app(
         console_slips.router,
         console_search.router,
         console_case_page.router,
+        console_accounts.router,
+        console_totp.router,
     ):
         app.include_router(console_router, include_in_schema=False)
     app.include_router(health.router)

@@ -39,6 +39,9 @@ def _stage(value: str) -> str:
 templates.filters["minute"] = _minute
 templates.filters["stage_name"] = _stage
 templates.globals["ROLE_NAMES"] = ROLE_NAMES
+# The nav's administrator entries: 账号 for those who manage accounts, 动态口令 for all three.
+templates.globals["ACCOUNT_ADMIN_ROLES"] = ("sysadmin", "secadmin")
+templates.globals["ADMIN_ROLE_NAMES"] = ("sysadmin", "secadmin", "auditor")  # no case work
 
 
 def page(template: str, status_code: int = 200, **context: Any) -> HTMLResponse:

@@ -256,4 +256,24 @@ ROUTES: dict[str, Access] = {
         CASE_STEP, form={"reason": "投诉人撤回"}, case="withdrawn_case"
     ),
     "POST /console/cases/{complaint_id}/assignee": Access(CASE_STEP, form=own_name),
+    # 账号 (三员): the sysadmin asks and unlocks in its subtree, a secadmin in scope decides
+    # (the request was decided by the JSON route's walk before: 409 from here on).
+    "GET /console/accounts": Access(who(roles=("sysadmin", "secadmin"))),  # each its subtree
+    "GET /console/accounts/new": Access(who(roles=("sysadmin",))),
+    "POST /console/accounts/new": Access(  # 422: no name given
+        who(SEES_THE_CASE, ("sysadmin",)),
+        form={"username": "new.user", "display_name": "", "unit_code": CITY, "role": "clerk"},
+    ),
+    "GET /console/accounts/users/{username}": Access(who(SEES_THE_CASE, ("sysadmin",))),
+    "POST /console/accounts/users/{username}": Access(who(SEES_THE_CASE, ("sysadmin",)), form={}),
+    "POST /console/accounts/requests/{request_id}/approve": Access(
+        who(SEES_THE_CASE, ("secadmin",)), form={}
+    ),
+    "POST /console/accounts/requests/{request_id}/refuse": Access(
+        who(SEES_THE_CASE, ("secadmin",)) | {"handling.sysadmin"}, form={}
+    ),
+    # 动态口令: one's own enrolment (bound already: 409; a wrong code: 422).
+    "GET /console/totp": Access(SIGNED_IN),
+    "POST /console/totp": Access(SIGNED_IN, form={}, fresh_session=True),
+    "POST /console/totp/confirm": Access(SIGNED_IN, form={}),
 }
