@@ -96,7 +96,9 @@ async def test_a_province_opens_a_campaign_after_checking_its_reminder_day(
         assert "2030-03-15 23:59" in preview.text
         assert "2030-03-12 09:00" in preview.text and "预计" in preview.text
         assert "石家庄市教育局（130100）" in preview.text and "唐山市教育局" in preview.text
-        assert (await leader.get("/console/campaigns")).text.count("/console/campaigns/campaign-") == 0
+        assert (await leader.get("/console/campaigns")).text.count(
+            "/console/campaigns/campaign-"
+        ) == 0
 
         everyone = opening(token, units=[], all_units="1")
         opened = await leader.post("/console/campaigns", data=everyone)
@@ -175,7 +177,9 @@ async def test_a_unit_reports_and_corrects_until_the_due_time_and_the_opener_clo
         assert forged.status_code == 403
 
         # Without JavaScript: another row, then that row removed, keeping what was typed.
-        more = await city.post(f"{path}/report/form", data={**REPORT, "csrf": token, "add_row": "1"})
+        more = await city.post(
+            f"{path}/report/form", data={**REPORT, "csrf": token, "add_row": "1"}
+        )
         assert 'id="name_1"' in more.text and 'value="赵敏"' in more.text
         fewer = {**REPORT, "name": ["赵敏", "钱进"], "csrf": token, "remove_row": "0"}
         fewer_page = await city.post(f"{path}/report/form", data=fewer)
@@ -242,7 +246,9 @@ async def test_a_unit_reports_and_corrects_until_the_due_time_and_the_opener_clo
 
         await eventually(compiled)
         book = load_workbook(BytesIO((await leader.get(f"{path}/workbook.xlsx")).content))
-        rows = [[c.value for c in line] for line in book["内部工作协调人员名单"].iter_rows(min_row=4)]
+        rows = [
+            [c.value for c in line] for line in book["内部工作协调人员名单"].iter_rows(min_row=4)
+        ]
         assert rows[0][1:4] == [CITY, "石家庄市教育局", "赵敏"]
         assert "下载内部工作协调人员名单" in (await leader.get(path)).text
     finally:

