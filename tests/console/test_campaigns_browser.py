@@ -90,7 +90,9 @@ async def test_a_campaign_from_opening_to_the_compiled_list(
     await city.get_by_role("button", name="再添加一人").click()
     await expect(city.get_by_label("第 2 行的姓名")).to_be_focused()
     await expect(city.get_by_label("第 1 行的姓名")).to_have_value("赵敏")  # kept
-    await fill_row(city, 2, ["钱进", "基础教育处", "科员", "0311-86001235", "13803110001", "q@x.cn"])
+    await fill_row(
+        city, 2, ["钱进", "基础教育处", "科员", "0311-86001235", "13803110001", "q@x.cn"]
+    )
     await city.get_by_label("对外受理投诉电话 *").fill("0311-86001000")
     await city.get_by_label("对外受理投诉邮箱 *").fill("xueji@130100.example.cn")
     await accessible(city)
