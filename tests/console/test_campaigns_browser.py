@@ -2,7 +2,7 @@
 cities, sees the reminder day (预计) before opening; the city's handler adds a row, is told of a
 wrong mobile number as it is typed, reports and corrects; after the due time the correction is
 refused with the reason, and the leader sees who is missing, closes and downloads the list.
-axe-core on every page; screenshots campaign-new, campaign-preview, campaign-report,
+axe-core on every page; screenshots campaign-new, campaign-preview, campaign-list, campaign-report,
 campaign-reported, campaign-refused, campaign-opener, campaign-closed."""
 
 from collections.abc import AsyncIterator
@@ -77,6 +77,7 @@ async def test_a_campaign_from_opening_to_the_compiled_list(
         timeout=10_000
     )
     await accessible(city)
+    await screenshot(city, "campaign-list")
     await city.get_by_role("link", name="2030年学籍投诉处理人员信息报送").click()
     await city.get_by_role("link", name="填写人员信息表").click()
     await fill_row(
