@@ -18,7 +18,14 @@ from activities.calendar import campaign_plan
 from api import workflow_calls
 from api.campaign_workbook import NotCompiled, compiled_workbook, unit_name
 from api.deps import store_call
-from api.schemas.campaigns import CampaignDetail, CampaignOut, ReportIn, UnitStatusOut
+from api.schemas.campaigns import (
+    CampaignDetail,
+    CampaignOut,
+    CampaignPlanOut,
+    PlannedUnit,
+    ReportIn,
+    UnitStatusOut,
+)
 from api.security import Staff, field_error, has_role
 from api.temporal_link import TemporalLink
 from core.settings import Settings
@@ -111,6 +118,17 @@ def plan_opening(
         opened_at=now,
         units=checked,
         plan=campaign_plan(calendar, due_date),
+    )
+
+
+def plan_out(state_input: CampaignInput, tree: OrgTree) -> CampaignPlanOut:
+    """The planned campaign as the page and POST /api/campaigns/plan show it."""
+    return CampaignPlanOut(
+        title=state_input.title,
+        due=state_input.plan.due,
+        remind_at=state_input.plan.remind_at,
+        remind_estimated=state_input.plan.estimated,
+        units=[PlannedUnit(code=code, name=unit_name(tree, code)) for code in state_input.units],
     )
 
 

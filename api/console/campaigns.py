@@ -211,8 +211,7 @@ def opening_preview(
         title="核对报送要求",
         active="campaigns",
         form=form,
-        planned=planned,
-        names=campaign_service.names(org, planned.units),
+        planned=campaign_service.plan_out(planned, org),
     )
 
 

@@ -25,7 +25,13 @@ from api.deps import (
     TemporalDep,
     TreeDep,
 )
-from api.schemas.campaigns import CampaignDetail, CampaignNew, CampaignOut, ReportIn
+from api.schemas.campaigns import (
+    CampaignDetail,
+    CampaignNew,
+    CampaignOut,
+    CampaignPlanOut,
+    ReportIn,
+)
 
 router = APIRouter(prefix="/api/campaigns", tags=["campaigns"])
 
@@ -58,6 +64,29 @@ async def open_campaign(
     )
     await campaign_service.start(state_input, settings=settings, temporal=temporal)
     return campaign_service.opened(state_input, org)
+
+
+@router.post("/plan", responses={403: {}, 422: {}})
+def plan_campaign(
+    body: CampaignNew,
+    staff: CaseActorDep,
+    tree: TreeDep,
+    calendar: CalendarDep,
+    clock: ClockDep,
+) -> CampaignPlanOut:
+    """What opening this campaign would do, nothing opened: its due time, the reminder time
+    (and whether that day is estimated) and the units checked, with the refusals of opening."""
+    org = tree()
+    state_input = campaign_service.plan_opening(
+        title=body.title,
+        due_date=body.due_date,
+        units=body.units,
+        staff=staff,
+        tree=org,
+        calendar=calendar(),
+        now=clock(),
+    )
+    return campaign_service.plan_out(state_input, org)
 
 
 @router.get("")

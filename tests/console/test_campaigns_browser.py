@@ -1,6 +1,6 @@
 """人员信息报送 in real Chromium, on the time-skipping server: the province's leader ticks the
 cities, sees the reminder day (预计) before opening; the city's handler adds a row, is told of a
-wrong mobile number as it is typed, reports and corrects; after the due time the correction is
+wrong mobile number as it is typed, removes a row, reports; after the due time the correction is
 refused with the reason, and the leader sees who is missing, closes and downloads the list.
 axe-core on every page; screenshots campaign-new, campaign-preview, campaign-list, campaign-report,
 campaign-reported, campaign-refused, campaign-opener, campaign-closed."""
@@ -94,6 +94,12 @@ async def test_a_campaign_from_opening_to_the_compiled_list(
     await fill_row(
         city, 2, ["钱进", "基础教育处", "科员", "0311-86001235", "13803110001", "q@x.cn"]
     )
+    # A third row, removed again (htmx swaps the rows; what was typed stays).
+    await city.get_by_role("button", name="再添加一人").click()
+    await city.get_by_label("第 3 行的姓名").fill("孙立")
+    await city.get_by_role("button", name="删除第 3 行").click()
+    await expect(city.get_by_label("第 3 行的姓名")).to_have_count(0)
+    await expect(city.get_by_label("第 2 行的姓名")).to_have_value("钱进")
     await city.get_by_label("对外受理投诉电话 *").fill("0311-86001000")
     await city.get_by_label("对外受理投诉邮箱 *").fill("xueji@130100.example.cn")
     await accessible(city)

@@ -200,8 +200,11 @@ ROUTES: dict[str, Access] = {
     # ---------------------------------------------------------------- campaigns, FAQ
     # The Ministry and the provinces (the other province too, for its own units) open them.
     "POST /api/campaigns": Access(
-        who(("above", "top", "outside"), ACTORS),
+        OPENERS,
         json={"title": "报送", "due_date": "2000-01-01", "units": [CITY]},
+    ),
+    "POST /api/campaigns/plan": Access(
+        OPENERS, json={"title": "报送", "due_date": "2000-01-01", "units": [CITY]}
     ),
     "GET /api/campaigns": Access(BUREAU_CASE_STAFF),
     "GET /api/campaigns/{campaign_id}": Access(who(("above", "handling"), CASE_ROLES)),
