@@ -8,11 +8,13 @@ reports, corrections and closing, and its refusals come back as pages with the r
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
+from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from api import campaign_service
@@ -35,6 +37,8 @@ from api.schemas.campaigns import CampaignDetail, CampaignNew
 from api.security import has_role
 from domain.orgtree import OrgTree, OrgUnit
 from domain.roles import CASE_ACTORS, CASE_STAFF
+from domain.workdays import WorkdayCalendar
+from store.sealing import Sealer
 from workflows.messages.campaign import CampaignInput
 
 router = APIRouter(
@@ -164,8 +168,8 @@ def _opening_page(
 
 
 def _planned(
-    user: ConsoleUser, tree: OrgTree, form: OpeningForm, calendar: CalendarDep, clock: ClockDep
-) -> tuple[CampaignNew, CampaignInput]:
+    user: ConsoleUser, tree: OrgTree, form: OpeningForm, calendar: WorkdayCalendar, now: datetime
+) -> CampaignInput:
     """The campaign the form opens, planned by the service; FormRefused naming the field."""
     below = campaign_service.units_below(tree, user.staff.unit_code)
     body = form.campaign(below)
@@ -176,8 +180,8 @@ def _planned(
             units=body.units,
             staff=user.staff,
             tree=tree,
-            calendar=calendar(),
-            now=clock(),
+            calendar=calendar,
+            now=now,
         )
     except HTTPException as exc:
         if exc.status_code != 422 or not isinstance(exc.detail, list):
@@ -186,7 +190,7 @@ def _planned(
         for item in exc.detail:
             errors.setdefault(_control(item["loc"]), []).append(str(item["msg"]))
         raise FormRefused(errors) from None
-    return body, planned
+    return planned
 
 
 @router.post("/preview")
@@ -202,7 +206,7 @@ def opening_preview(
     org = tree()
     form = OpeningForm.posted(posted)
     try:
-        _, planned = _planned(user, org, form, calendar, clock)
+        planned = _planned(user, org, form, calendar(), clock())
     except FormRefused as refused:
         return _opening_page(user, org, form, refused.errors, 422)
     return page(
@@ -229,7 +233,7 @@ async def open_campaign(
     org = tree()
     form = OpeningForm.posted(posted)
     try:
-        _, planned = _planned(user, org, form, calendar, clock)
+        planned = _planned(user, org, form, calendar(), clock())
     except FormRefused as refused:
         return _opening_page(user, org, form, refused.errors, 422)
     await campaign_service.start(planned, settings=settings, temporal=temporal)
@@ -354,8 +358,8 @@ async def submit_report(
 
 async def _refused_report(
     user: ConsoleUser,
-    session: SessionDep,
-    sealer: SealerDep,
+    session: Session,
+    sealer: Sealer,
     tree: OrgTree,
     campaign_id: str,
     form: ReportForm,

@@ -3,22 +3,24 @@ FAQ page shows it), publish and withdraw the questions and answers of their unit
 units below it, through api.faq_service as POST/PATCH /api/faq and GET /api/faq/unit do."""
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from api import faq_service
 from api.case_names import Names
 from api.console.auth import PATH, ConsoleUser, ConsoleUserDep, PostedByDep, acting_as
-from api.console.registration_form import Errors, form_reason
+from api.console.registration_form import Errors, FormRefused, form_reason
 from api.console.render import page
 from api.deps import ClockDep, SessionDep
 from api.html import local_date
 from api.schemas.faq import ANSWER_MAX, QUESTION_MAX, FaqChange, FaqNew
 from domain.roles import CASE_ACTORS
+
+Entry = TypeVar("Entry", FaqNew, FaqChange)
 
 router = APIRouter(prefix=f"{PATH}/faq", tags=["console"], default_response_class=HTMLResponse)
 
@@ -63,27 +65,20 @@ class FaqForm:
         faq_id = text("faq_id")
         return cls(text("question"), text("answer"), int(faq_id) if faq_id.isdigit() else 0)
 
-    def validated(self, published: bool | None = None) -> FaqNew | FaqChange:
-        """The entry (FaqNew) or the change (FaqChange) the form makes; FormErrors naming the
-        field otherwise."""
-        body = {"question": self.question, "answer": self.answer}
-        model: type[BaseModel] = FaqChange if self.faq_id else FaqNew
+    def validated(self, model: type[Entry], published: bool | None = None) -> Entry:
+        """The entry (FaqNew) or the change (FaqChange) the form makes, both texts required;
+        FormRefused naming the field otherwise."""
+        body: dict[str, object] = {"question": self.question, "answer": self.answer}
         if published is not None:
-            body["published"] = published  # type: ignore[assignment]
+            body["published"] = published
         try:
-            return model.model_validate(body)  # type: ignore[return-value]
+            return model.model_validate(body)
         except ValidationError as exc:
             errors: Errors = {}
             for error in exc.errors():
                 place = str(error["loc"][0]) if error["loc"] else "question"
                 errors.setdefault(place, []).append(form_reason(dict(error)))
-            raise FormErrors(errors) from None
-
-
-class FormErrors(Exception):
-    def __init__(self, errors: Errors) -> None:
-        super().__init__(errors)
-        self.errors = errors
+            raise FormRefused(errors) from None
 
 
 @router.get("")
@@ -156,8 +151,8 @@ def preview(
         faq = faq_service.editable(session, user.staff, form.faq_id)
         unit_code, published = faq.unit_code, faq.published
     try:
-        entry = form.validated()
-    except FormErrors as refused:
+        entry = form.validated(FaqNew)
+    except FormRefused as refused:
         return _form_page(user, form, published=published, errors=refused.errors, status_code=422)
     return page(
         "console/faq_preview.html",
@@ -187,10 +182,9 @@ def create(
     form = FaqForm.posted(posted)
     form.faq_id = 0
     try:
-        body = form.validated(published=posted.get("published") == "1")
-    except FormErrors as refused:
+        body = form.validated(FaqNew, published=posted.get("published") == "1")
+    except FormRefused as refused:
         return _form_page(user, form, errors=refused.errors, status_code=422)
-    assert isinstance(body, FaqNew)
     faq_service.create(session, user.staff, body, clock())
     return RedirectResponse(f"{PATH}/faq", status_code=303)
 
@@ -209,12 +203,13 @@ def save(
     form.faq_id = faq_id
     publishing = posted.get("published")
     try:
-        body = form.validated(published=None if publishing is None else publishing == "1")
-    except FormErrors as refused:
+        body = form.validated(
+            FaqChange, published=None if publishing is None else publishing == "1"
+        )
+    except FormRefused as refused:
         return _form_page(
             user, form, published=faq.published, errors=refused.errors, status_code=422
         )
-    assert isinstance(body, FaqChange)
     faq_service.change(session, user.staff, faq_id, body, clock())
     return RedirectResponse(f"{PATH}/faq", status_code=303)
 

@@ -15,7 +15,11 @@ from api.schemas.common import Mobile, Phone
 MAX_ENTRIES = 50  # as ReportIn takes
 COLUMNS = ("name", "workplace", "position", "office_phone", "mobile", "email")
 # Fields whose number is checked as it is typed (POST …/check/{name}).
-PHONE_FIELDS = {"office_phone": Phone, "mobile": Mobile, "public_phone": Phone}
+PHONE_FIELDS: dict[str, TypeAdapter[str]] = {
+    "office_phone": TypeAdapter(Phone),
+    "mobile": TypeAdapter(Mobile),
+    "public_phone": TypeAdapter(Phone),
+}
 
 
 @dataclass
@@ -135,7 +139,7 @@ def phone_reason(name: str, value: str) -> tuple[str, str]:
     if not value.strip():  # every phone of the table must be given
         return "不能为空", ""
     try:
-        return "", str(TypeAdapter(PHONE_FIELDS[name]).validate_python(value))
+        return "", str(PHONE_FIELDS[name].validate_python(value))
     except ValidationError as exc:
         return form_reason(dict(exc.errors()[0])), ""
 
