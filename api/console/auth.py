@@ -36,16 +36,18 @@ class ConsoleUser:
     unit_name: str
     csrf: str  # the token every form of this session carries
     must_change_password: bool
+    must_enrol_totp: bool  # an administrator (or anyone, as the policy says) without TOTP
     idle_minutes: int
-    must_enrol_totp: bool = False  # an administrator without its second factor yet
 
 
 class SignInFirst(Exception):
     """The browser has no live console session: answered with a redirect to the login."""
 
-    def __init__(self, next_path: str, *, change_password: bool = False) -> None:
+    def __init__(self, next_path: str, *, change_password: bool = False, first: str = "") -> None:
         self.next_path = next_path
-        self.change_password = change_password  # signed in, but the password must change
+        # Signed in, but something must be done first ("password", "totp"): go there at once.
+        self.first = first or ("password" if change_password else "")
+        self.change_password = bool(self.first)
 
 
 def set_session_cookie(response: Response, token: str, *, secure: bool) -> None:
@@ -83,18 +85,26 @@ def _console_user(request: Request, *, touch: bool = True) -> ConsoleUser:
             unit_name=Names(session).unit(user.unit_code),
             csrf=csrf_token(state.settings.lookup_key_bytes, token_hash(token)),
             must_change_password=row.must_change_password,
-            idle_minutes=idle,
             must_enrol_totp=row.must_enrol_totp,
+            idle_minutes=idle,
         )
     request.state.staff = console_user.staff  # for the audit record of the request
     return console_user
 
 
+TOTP_PATH = f"{PATH}/totp"
+# What a session that must still enrol its TOTP may open (as /api/auth lets it do there).
+_BEFORE_TOTP = (f"{PATH}/password", f"{PATH}/logout", TOTP_PATH, f"{TOTP_PATH}/confirm")
+
+
 def _signed_in(request: Request) -> ConsoleUser:
-    """The console user, sent to change the password first when the session must."""
+    """The console user, sent to change the password first when the session must, then to
+    enrol the TOTP when it must (as the JSON routes refuse such a session)."""
     user = _console_user(request)
     if user.must_change_password and request.url.path != f"{PATH}/password":
         raise SignInFirst(f"{PATH}/password", change_password=True)
+    if user.must_enrol_totp and request.url.path not in _BEFORE_TOTP:
+        raise SignInFirst(TOTP_PATH, first="totp")
     return user
 
 
@@ -106,6 +116,8 @@ def _refreshing(request: Request) -> ConsoleUser:
     user = _console_user(request, touch=False)
     if user.must_change_password:
         raise SignInFirst(f"{PATH}/password", change_password=True)
+    if user.must_enrol_totp:
+        raise SignInFirst(TOTP_PATH, first="totp")
     return user
 
 
@@ -127,14 +139,10 @@ PostedByDep = Annotated[ConsoleUser, Depends(_posted_by)]
 
 
 SCHOOL_CONSOLE_REFUSAL = "学校账号只能查看和反馈发给本校的单据，请在“收到的单据”中办理"
-TOTP_FIRST = "须先绑定动态口令（POST /api/auth/totp/enrol 与 /confirm），再使用工作台办理"
 
 
 def acting_as(user: ConsoleUser, roles: Collection[str], at_school: Collection[str] = ()) -> Staff:
     """The signed-in staff member when their role may do this (the JSON routes' role groups,
-    `api.security.check_role`); 403 otherwise, a school's account told where its work is,
-    and a session that must still enrol its second factor (as `api.security.usable`)."""
-    if user.must_enrol_totp:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=TOTP_FIRST)
+    `api.security.check_role`); 403 otherwise, a school's account told where its work is."""
     check_role(user.staff, roles, at_school, school_refusal=SCHOOL_CONSOLE_REFUSAL)
     return user.staff

@@ -141,16 +141,6 @@ async def test_the_policy_is_changed_by_the_ministrys_secadmin_and_read_by_the_o
             await client.aclose()
 
 
-async def test_an_administrator_without_a_second_factor_is_sent_to_enrol_it(system: System) -> None:
-    system.add_account("moe_secadmin2", unit_code=MINISTRY, role="secadmin")  # no TOTP yet
-    answer = await system.http.post(
-        "/console/login", data={"username": "moe_secadmin2", "password": "Correct-Horse-7"}
-    )
-    assert answer.status_code == 303, answer.text
-    refused = await system.http.get("/console/policy")
-    assert refused.status_code == 403 and "须先绑定动态口令" in refused.text
-
-
 async def case_and_campaign(system: System) -> tuple[dict[str, Any], dict[str, Any]]:
     """A case received at the pinned time (its first step due on Thursday 6 March 2031) and a
     campaign due on Tuesday 11 March (its reminder at 09:00 on Thursday 6 March)."""
