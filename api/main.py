@@ -13,7 +13,9 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from api import audit_trail
 from api.body_limit import BodyLimit, limits
 from api.console import case_page as console_case_page
+from api.console import contacts as console_contacts
 from api.console import errors as console_errors
+from api.console import org as console_org
 from api.console import pages as console_pages
 from api.console import registration as console_registration
 from api.console import search as console_search
@@ -118,6 +120,8 @@ def create_app(
         console_slips.router,
         console_search.router,
         console_case_page.router,
+        console_org.router,
+        console_contacts.router,
     ):
         app.include_router(console_router, include_in_schema=False)
     app.include_router(health.router)
