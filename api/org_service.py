@@ -76,8 +76,8 @@ def find_in_subtree(session: Session, admin: Staff, text: str) -> list[Found]:
     if not text:
         return []
     codes = subtree_codes(session=session, code=admin.unit_code)
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    prefix = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern, prefix = f"%{escaped}%", f"{escaped}%"  # LIKE's wildcards typed are literal
     units = select(Unit).where(
         or_(col(Unit.name).like(pattern, escape="\\"), col(Unit.code).like(prefix, escape="\\"))
     )

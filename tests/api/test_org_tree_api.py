@@ -218,6 +218,8 @@ def test_a_sysadmin_browses_and_searches_its_own_subtree(api: Api) -> None:
     ]
     by_code = api.client.get("/api/org/search", params={"q": "1301"}, headers=headers).json()
     assert by_code == []  # Hebei's units are another province's
+    wildcard = api.client.get("/api/org/search", params={"q": "%"}, headers=headers).json()
+    assert wildcard == []  # a wildcard typed is a character looked for
     too_long = api.client.get("/api/org/search", params={"q": "城" * 51}, headers=headers)
     assert too_long.status_code == 422 and too_long.json()["detail"][0]["loc"] == ["query", "q"]
     clerk = api.headers_for("bj.clerk", unit_code="110000")
