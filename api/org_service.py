@@ -108,14 +108,16 @@ def preview_import(session: Session, admin: Staff, tree: OrgTree) -> TreeChanges
 
 def apply_import(
     session: Session, admin: Staff, tree: OrgTree, digest: str | None, now: datetime
-) -> tuple[int, int]:
+) -> TreeChanges:
     """Replace the stored tree with `tree` (store.org.replace_tree: removals something still
-    depends on raise TreeInUseError). With `digest`, only if the stored tree and `tree` are
-    still those that preview gave that digest for (TreeChangedError otherwise)."""
+    depends on raise TreeInUseError) and say what changed. With `digest`, only if the stored
+    tree and `tree` are still those that preview gave that digest for (TreeChangedError)."""
     require_importer(session, admin)
-    if digest is not None and tree_changes(session=session, tree=tree).digest != digest:
+    changes = tree_changes(session=session, tree=tree)
+    if digest is not None and changes.digest != digest:
         raise TreeChangedError
-    return replace_tree(session=session, tree=tree, now=now)
+    replace_tree(session=session, tree=tree, now=now)
+    return changes
 
 
 def require_importer(session: Session, admin: Staff) -> None:

@@ -99,6 +99,17 @@ class TreeChanges:
     def unchanged(self) -> bool:
         return not self.contacts_changed and not any(getattr(self, k).total for k in KINDS)
 
+    def summary(self) -> str:
+        """The import in one line for the audit log: the new tree's size and each change's
+        count (units/schools), e.g. `units=342 schools=1362 added=0/0 renamed=1/0 …`."""
+        words = [f"units={self.units}", f"schools={self.schools}"]
+        for kind in ("added", "renamed", "moved", "removed"):
+            units, schools = getattr(self, f"units_{kind}"), getattr(self, f"schools_{kind}")
+            words.append(f"{kind}={units.total}/{schools.total}")
+        words.append(f"relevelled={self.units_relevelled.total}")
+        words.append(f"contacts={self.contacts_changed}")
+        return " ".join(words)
+
 
 class TreeInUseError(ValueError):
     """The new tree lacks units or schools that something still depends on (staff accounts,

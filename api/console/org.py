@@ -9,7 +9,17 @@ the stored tree changed meanwhile. The rules are api.org_service's, as for /api/
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, HTTPException, Path, Query, UploadFile, status
+from fastapi import (
+    APIRouter,
+    File,
+    Form,
+    HTTPException,
+    Path,
+    Query,
+    Request,
+    UploadFile,
+    status,
+)
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
@@ -180,6 +190,7 @@ def _preview(
 
 @router.post("/import/{draft_id}")
 def apply(
+    request: Request,
     user: PostedByDep,
     session: SessionDep,
     clock: ClockDep,
@@ -194,7 +205,7 @@ def apply(
     if draft is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=NO_DRAFT)
     try:
-        units, schools = apply_import(session, user.staff, draft.tree, digest, now)
+        changes = apply_import(session, user.staff, draft.tree, digest, now)
     except TreeChangedError as exc:
         session.rollback()
         return _preview(session, user, now, draft_id, 409, str(exc))
@@ -203,4 +214,6 @@ def apply(
         return _preview(session, user, now, draft_id, 422, str(exc))
     drop_draft(session=session, draft_id=draft_id)
     session.commit()
-    return RedirectResponse(f"{PATH}/org?imported={units}-{schools}", status_code=303)
+    request.state.audit_detail = changes.summary()
+    imported = f"{changes.units}-{changes.schools}"
+    return RedirectResponse(f"{PATH}/org?imported={imported}", status_code=303)

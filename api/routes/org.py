@@ -5,7 +5,7 @@ The rules are api.org_service's, which the console's pages use too."""
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 
 from api.deps import ClockDep, SessionDep, SysadminDep
 from api.org_service import (
@@ -68,21 +68,23 @@ def preview_tree(body: TreeImport, admin: SysadminDep, session: SessionDep) -> I
 
 @router.post("/import", responses={403: {}, 409: {}, 422: {}})
 def import_tree(
-    body: TreeImport, admin: SysadminDep, session: SessionDep, clock: ClockDep
+    request: Request, body: TreeImport, admin: SysadminDep, session: SessionDep, clock: ClockDep
 ) -> dict[str, int]:
     """Replace the whole tree, all or nothing: a system administrator of the root unit only.
     With `digest` (from the preview), 409 when the stored tree or the body is not the one
-    previewed; 422 naming the units and schools that are still in use."""
+    previewed; 422 naming the units and schools that are still in use. The audit record
+    counts the changes."""
     require_importer(session, admin)  # before the body is looked at
     tree = _tree(body)
     try:
-        units, schools = apply_import(session, admin, tree, body.digest, clock())
+        changes = apply_import(session, admin, tree, body.digest, clock())
         session.commit()
     except TreeInUseError as exc:
         raise field_error("units", [str(exc)]) from None
     except TreeChangedError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
-    return {"units": units, "schools": schools}
+    request.state.audit_detail = changes.summary()
+    return {"units": changes.units, "schools": changes.schools}
 
 
 @router.get("/units/{code}", responses={404: {}})

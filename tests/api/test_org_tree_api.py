@@ -12,6 +12,7 @@ from sqlmodel import select
 from store.db import session_scope
 from store.models import Campaign, CampaignUnit, Case, School, Unit
 from tests.support.api_support import T0, UNITS, Api
+from tests.support.audit_support import last_seq, records_since
 
 
 def tree(*, drop: tuple[str, ...] = (), **changes: dict[str, str]) -> dict[str, Any]:
@@ -86,6 +87,7 @@ def test_the_preview_says_what_changes_and_the_import_applies_exactly_that(api: 
     assert preview["in_use"] == [] and len(preview["digest"]) == 64
     assert "110102" in unit_names(api)  # a preview changes nothing
 
+    seq = last_seq(api.engine)
     answer = api.client.post(
         "/api/org/import", json=new | {"digest": preview["digest"]}, headers=headers
     )
@@ -93,6 +95,12 @@ def test_the_preview_says_what_changes_and_the_import_applies_exactly_that(api: 
     assert answer.status_code == 200, answer.text
     names = unit_names(api)
     assert "110102" not in names and names["110101"] == "北京市东城区教育委员会"
+    [(actor, _, target, result)] = records_since(api.engine, seq)
+    assert (actor, result) == ("root.admin", "ok")
+    assert target == (
+        "POST /api/org/import units=7 schools=2 added=1/1 renamed=1/0 moved=1/0 removed=1/1"
+        " relevelled=0 contacts=0"
+    )
     again = api.client.post("/api/org/import/preview", json=new, headers=headers).json()
     assert again["digest"] != preview["digest"]  # the stored tree is another now
     assert all(
