@@ -209,9 +209,9 @@ def apply(
     except TreeChangedError as exc:
         session.rollback()
         return _preview(session, user, now, draft_id, 409, str(exc))
-    except TreeInUseError as exc:
+    except TreeInUseError:  # the fresh preview names them
         session.rollback()
-        return _preview(session, user, now, draft_id, 422, str(exc))
+        return _preview(session, user, now, draft_id, 422)
     drop_draft(session=session, draft_id=draft_id)
     session.commit()
     request.state.audit_detail = changes.summary()
