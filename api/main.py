@@ -17,8 +17,10 @@ from api.console import audit as console_audit
 from api.console import calendar as console_calendar
 from api.console import campaigns as console_campaigns
 from api.console import case_page as console_case_page
+from api.console import contacts as console_contacts
 from api.console import errors as console_errors
 from api.console import faq as console_faq
+from api.console import org as console_org
 from api.console import pages as console_pages
 from api.console import policy as console_policy
 from api.console import registration as console_registration
@@ -143,6 +145,8 @@ def create_app(
         console_totp.router,
         console_campaigns.router,
         console_faq.router,
+        console_org.router,
+        console_contacts.router,
     ):
         app.include_router(console_router, include_in_schema=False)
     app.include_router(health.router)

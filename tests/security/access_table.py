@@ -151,6 +151,15 @@ ROUTES: dict[str, Access] = {
     ),
     "POST /api/org/import": Access(who(("top",), ("sysadmin",)), json={"units": [], "schools": []}),
     "PATCH /api/org/units/{code}": Access(who(SEES_THE_CASE, ("sysadmin",)), json={}),
+    # The tree: each sysadmin its own subtree; a new tree is the Ministry's sysadmin's.
+    "GET /api/org/units/{code}": Access(who(SEES_THE_CASE, ("sysadmin",))),
+    "GET /api/org/search": Access(who(roles=("sysadmin",)), params={"q": "长安"}),
+    "POST /api/org/import/preview": Access(
+        who(("top",), ("sysadmin",)), json={"units": [], "schools": []}
+    ),
+    "POST /api/org/units/{code}/confirm": Access(who(SEES_THE_CASE, ("sysadmin",))),
+    # The contacts to confirm: for a province's subtree and above (the city is prefectural).
+    "GET /api/org/contacts/stale": Access(who(("above", "top", "outside"), ("sysadmin",))),
     # National settings: the Ministry's administrators load the working-day calendar.
     "POST /api/calendar/years": Access(
         who(("top",), ("secadmin", "sysadmin")), json={"year": "这不是年份"}
@@ -322,4 +331,18 @@ ROUTES: dict[str, Access] = {
     "GET /console/faq/{faq_id}": Access(who(SEES_THE_CASE, ACTORS)),
     "POST /console/faq/{faq_id}": Access(who(SEES_THE_CASE, ACTORS), form={}),
     "POST /console/faq/{faq_id}/publication": Access(who(SEES_THE_CASE, ACTORS), form={}),
+    # 组织机构 and 投诉电话和邮箱: the sysadmins, each its own subtree (the unit is the city).
+    "GET /console/org": Access(who(roles=("sysadmin",))),
+    "GET /console/org/units/{code}": Access(who(SEES_THE_CASE, ("sysadmin",))),
+    "GET /console/org/import": Access(who(("top",), ("sysadmin",))),
+    "POST /console/org/import": Access(who(("top",), ("sysadmin",)), form={}),  # 422: no files
+    # The Ministry sysadmin's upload; a digest that is not the preview's is 409.
+    "GET /console/org/import/{draft_id}": Access(who(("top",), ("sysadmin",))),
+    "POST /console/org/import/{draft_id}": Access(who(("top",), ("sysadmin",)), form={}),
+    "GET /console/contacts": Access(who(roles=("sysadmin",))),
+    "GET /console/contacts/{code}": Access(who(SEES_THE_CASE, ("sysadmin",))),
+    "POST /console/contacts/{code}": Access(
+        who(SEES_THE_CASE, ("sysadmin",)), form={"phone": "call me"}
+    ),
+    "POST /console/contacts/{code}/confirm": Access(who(SEES_THE_CASE, ("sysadmin",)), form={}),
 }
