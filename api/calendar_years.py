@@ -2,18 +2,19 @@
 re-timing of running cases after a year is loaded (shared by all three)."""
 
 import json
-from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, select
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.schemas.calendar import Retiming, YearRow, YearSource
 from domain.workdays import WorkdayCalendar
 from domain.year_files import parse_year_document
 from store.models import CalendarYear
+from workflows.retime import PAGE_SIZE, RetimeProgress, RetimeWorkflow
 
 RETIME_HINT = "服务恢复后请运行 xueji calendar retime"
 
@@ -83,34 +84,59 @@ def _source_of(document: str) -> str:
         return ""
 
 
-# Cases re-plan their deadlines, campaigns their reminder; both take the same signal.
-RUNNING_CASES = (
-    'WorkflowType IN ("ComplaintWorkflow", "CampaignWorkflow") AND ExecutionStatus = "Running"'
-)
+def retime_id(task_queue: str) -> str:
+    """The one re-timing operation of a task queue's cases (workflows/retime.py)."""
+    return f"{task_queue}-retime"
 
 
-async def retime_running_cases(
-    client: Client, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+async def start_retiming(
+    client: Client, task_queue: str, now: datetime, *, page_size: int = PAGE_SIZE
 ) -> Retiming:
-    """Tell every running case and campaign that the calendar changed; they re-compute their
-    open deadlines and reminder times.
+    """Start telling every running case and campaign that the calendar changed, as durable
+    work (RetimeWorkflow); one still running is replaced and the count starts again, since
+    the cases it told before this load must hear again. Raises ConnectionError or RPCError
+    when Temporal is out of reach."""
+    handle = await client.start_workflow(
+        RetimeWorkflow.run,
+        RetimeProgress(started_at=now, page_size=page_size),
+        id=retime_id(task_queue),
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.TERMINATE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+    )
+    return Retiming(state="running", operation=handle.id, started_at=now, signalled=0)
 
-    Says how many were told, how many had ended before they could be, and which could not be
-    told (to run `xueji calendar retime` for). Safe to repeat: a case whose deadlines did not
-    move changes nothing. A Temporal out of reach raises (ConnectionError or RPCError).
-    """
-    report = Retiming(signalled=0)
-    async for execution in client.list_workflows(RUNNING_CASES):
-        try:
-            await client.get_workflow_handle(execution.id).signal("calendar_changed")
-        except RPCError as exc:
-            if exc.status == RPCStatusCode.NOT_FOUND:  # ended since it was listed
-                report.closed += 1
-            elif exc.status == RPCStatusCode.UNAVAILABLE and not report.signalled:
-                raise
-            else:
-                report.failed.append(execution.id)
-            continue
-        report.signalled += 1
-    report.finished_at = clock()
-    return report
+
+async def retiming_status(client: Client, task_queue: str) -> Retiming | None:
+    """The last re-timing: running with its counts so far, done, or stopped (replaced by a
+    newer one, or ended by ops); None when none has run."""
+    handle = client.get_workflow_handle_for(RetimeWorkflow.run, retime_id(task_queue))
+    try:
+        described = await handle.describe()
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise
+    if described.status == WorkflowExecutionStatus.COMPLETED:
+        progress: RetimeProgress | None = await handle.result()
+    elif described.status == WorkflowExecutionStatus.RUNNING:
+        progress = await handle.query(RetimeWorkflow.progress)
+    else:
+        progress = None
+    if progress is None:  # its first task has not run yet, or it did not end by itself
+        running = described.status == WorkflowExecutionStatus.RUNNING
+        return Retiming(
+            state="running" if running else "stopped",
+            operation=handle.id,
+            started_at=described.start_time,
+            signalled=0,
+        )
+    return Retiming(
+        state="done" if progress.state == "done" else "running",
+        operation=handle.id,
+        started_at=progress.started_at,
+        signalled=progress.signalled,
+        closed=progress.closed,
+        failed=progress.failed,
+        finished_at=progress.finished_at,
+    )

@@ -21,6 +21,11 @@ class TemporalLink:
         self._client: Client | None = None
         self._lock = asyncio.Lock()
 
+    @property
+    def task_queue(self) -> str:
+        """The task queue the workers serve: where the API starts its workflows."""
+        return self._settings.temporal_task_queue
+
     async def client(self) -> Client:
         """The connected client; raise TemporalUnavailable when Temporal cannot be reached."""
         async with self._lock:

@@ -23,6 +23,9 @@ from workflows.messages.activities import (
     RouteRequest,
     Routing,
     RulingRequest,
+    RunningPage,
+    RunningRequest,
+    SignalledPage,
 )
 
 
@@ -79,4 +82,18 @@ class OutboxActivityInterface:
     @activity.defn(name="deliver_notifications")
     async def deliver_notifications(self, limit: int) -> DeliveryReport:
         """Send up to `limit` unsent notices by the configured e-mail and SMS channels."""
+        raise NotImplementedError
+
+
+class RetimeActivityInterface:
+    """Telling the running cases that the calendar changed (activities/retime.py)."""
+
+    @activity.defn(name="running_workflows")
+    async def running_workflows(self, request: RunningRequest) -> RunningPage:
+        """One page of the running cases and campaigns."""
+        raise NotImplementedError
+
+    @activity.defn(name="signal_calendar_changed")
+    async def signal_calendar_changed(self, workflow_ids: list[str]) -> SignalledPage:
+        """Signal each workflow `calendar_changed`."""
         raise NotImplementedError

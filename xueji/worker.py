@@ -18,6 +18,7 @@ import workflows
 from activities.calendar import CalendarActivities
 from activities.notify import OutboxActivities, SmtpNotifier
 from activities.org import OrgActivities
+from activities.retime import RetimeActivities
 from activities.sms import SmsNotifier
 from activities.store import StoreActivities
 from core.settings import Settings, SettingsError, get_settings
@@ -35,6 +36,7 @@ from store.tree import StoreTree
 from workflows.campaign import CampaignWorkflow
 from workflows.complaint import ComplaintWorkflow
 from workflows.outbox import OutboxDeliveryWorkflow
+from workflows.retime import RetimeWorkflow
 from workflows.slip import SlipWorkflow
 
 log = logging.getLogger("xueji.worker")
@@ -52,10 +54,17 @@ def build_worker(client: Client, settings: Settings) -> Worker:
     store = StoreActivities(engine, sealer, settings.lookup_key_bytes)
     mail, sms = SmtpNotifier.from_settings(settings), SmsNotifier.from_settings(settings)
     outbox = OutboxActivities(engine, sealer, mail, sms)
+    retime = RetimeActivities(client, settings.temporal_task_queue)
     return Worker(
         client,
         task_queue=settings.temporal_task_queue,
-        workflows=[ComplaintWorkflow, SlipWorkflow, CampaignWorkflow, OutboxDeliveryWorkflow],
+        workflows=[
+            ComplaintWorkflow,
+            SlipWorkflow,
+            CampaignWorkflow,
+            OutboxDeliveryWorkflow,
+            RetimeWorkflow,
+        ],
         activities=[
             calendar.plan_deadline,
             calendar.plan_campaign,
@@ -65,6 +74,8 @@ def build_worker(client: Client, settings: Settings) -> Worker:
             store.record_case,
             store.record_campaign,
             outbox.deliver_notifications,
+            retime.running_workflows,
+            retime.signal_calendar_changed,
         ],
         graceful_shutdown_timeout=timedelta(seconds=20),
     )

@@ -6,8 +6,9 @@ type or upload it, see which running deadlines it would move and by how much (th
 `xueji calendar load`; a bad one shows the form again, as typed, with every problem beside
 its field (422), and changes nothing.
 
-Re-timing runs inside the load's request today, so its result is shown at once; a durable
-re-timing operation (issue 20) would show the same `Retiming` with `state` running instead.
+Re-timing is durable work (workflows/retime.py) that goes on after the load's answer: the page
+shows the last one's progress (`GET /api/calendar/retime`), refreshed every two seconds while
+it runs.
 """
 
 import json
@@ -20,15 +21,25 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
+from temporalio.service import RPCError
 
 from api.admin_scope import is_national, require_national
 from api.calendar_preview import preview_year
-from api.calendar_years import calendar_years
+from api.calendar_years import calendar_years, retiming_status
 from api.case_names import Names
-from api.console.auth import PATH, ConsoleUser, ConsoleUserDep, PostedByDep, acting_as
+from api.console.auth import (
+    PATH,
+    ConsoleUser,
+    ConsoleUserDep,
+    PostedByDep,
+    RefreshDep,
+    acting_as,
+)
 from api.console.render import page
 from api.deps import CalendarDep, ClockDep, SessionDep, TemporalDep, store_call
 from api.routes.calendar import load_and_retime, save_year
+from api.schemas.calendar import Retiming
+from api.temporal_link import TemporalLink
 from domain.roles import CALENDAR_ADMINS, SCHOOL_ROLES, Role
 from domain.workdays import SHANGHAI, WorkdayCalendar
 from domain.year_files import CalendarFileError, YearArrangement, parse_year_document
@@ -59,12 +70,37 @@ class Arrangement:
 
 
 @router.get("/calendar")
-def calendar_page(
-    user: ConsoleUserDep, session: SessionDep, calendar: CalendarDep, clock: ClockDep
+async def calendar_page(
+    user: ConsoleUserDep,
+    session: SessionDep,
+    calendar: CalendarDep,
+    clock: ClockDep,
+    temporal: TemporalDep,
 ) -> HTMLResponse:
-    """The years; the form to load one for the Ministry's administrators."""
+    """The years, the last re-timing; the form to load one for the Ministry's administrators."""
     acting_as(user, EVERY_ROLE, SCHOOL_ROLES)
-    return _page(user, session, calendar, clock, may_load=_may_load(session, user))
+    retiming = await _last_retiming(temporal)
+
+    def shown() -> HTMLResponse:
+        may_load = _may_load(session, user)
+        return _page(user, session, calendar, clock, may_load=may_load, retiming=retiming)
+
+    return await store_call(session, shown)
+
+
+@router.get("/calendar/retiming")
+async def retiming_progress(user: RefreshDep, temporal: TemporalDep) -> HTMLResponse:
+    """The last re-timing's progress alone, for the page's refresh while it runs."""
+    acting_as(user, EVERY_ROLE, SCHOOL_ROLES)
+    return page("console/calendar_retiming.html", retiming=await _last_retiming(temporal))
+
+
+async def _last_retiming(temporal: TemporalLink) -> Retiming | None:
+    """The last re-timing, or None when none has run or Temporal cannot say now."""
+    try:
+        return await retiming_status(await temporal.client(), temporal.task_queue)
+    except (ConnectionError, RPCError):
+        return None
 
 
 @router.post("/calendar/preview")

@@ -11,7 +11,13 @@ from temporalio.service import RPCError
 
 from api.admin_scope import require_national
 from api.calendar_preview import preview_year
-from api.calendar_years import RETIME_HINT, calendar_years, retime_running_cases, year_view
+from api.calendar_years import (
+    RETIME_HINT,
+    calendar_years,
+    retiming_status,
+    start_retiming,
+    year_view,
+)
 from api.deps import (
     CalendarAdminDep,
     CalendarDep,
@@ -21,8 +27,9 @@ from api.deps import (
     TemporalDep,
     store_call,
 )
-from api.schemas.calendar import YearLoaded, YearPreview, YearRow
+from api.schemas.calendar import Retiming, YearLoaded, YearPreview, YearRow
 from api.temporal_link import TemporalLink
+from api.workflow_calls import UNAVAILABLE
 from domain.workdays import SHANGHAI
 from domain.year_files import (
     MAX_FILE_YEAR,
@@ -100,10 +107,10 @@ async def load_year(
 async def load_and_retime(
     arrangement: YearArrangement, temporal: TemporalLink, clock: Callable[[], datetime]
 ) -> YearLoaded:
-    """Tell the running cases of a year just saved; 503 (saying what to run later) when
-    Temporal is out of reach."""
+    """Start re-timing the running cases of a year just saved (durable: it goes on after this
+    answer); 503 (saying what to run later) when Temporal is out of reach."""
     try:
-        report = await retime_running_cases(await temporal.client(), clock)
+        retiming = await start_retiming(await temporal.client(), temporal.task_queue, clock())
     except (ConnectionError, RPCError):
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
@@ -114,8 +121,7 @@ async def load_and_retime(
         year=arrangement.year,
         holidays=len(arrangement.holidays),
         workdays=len(arrangement.workdays),
-        cases_retimed=report.signalled,
-        retiming=report,
+        retiming=retiming,
     )
 
 
@@ -125,6 +131,30 @@ def save_year(
     """Save the year (replacing the one loaded before) and commit."""
     save_calendar_year(session, arrangement, loaded_by=loaded_by, now=now)
     session.commit()
+
+
+@router.get("/retime", responses={503: {}})
+async def retime_status(_: StaffDep, temporal: TemporalDep) -> Retiming:
+    """How the last re-timing of the running cases goes: running with the counts so far,
+    done, stopped, or `none` when none has run."""
+    try:
+        found = await retiming_status(await temporal.client(), temporal.task_queue)
+    except RPCError:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=UNAVAILABLE) from None
+    return found or Retiming(state="none", signalled=0)
+
+
+@router.post("/retime", status_code=status.HTTP_202_ACCEPTED, responses={403: {}, 503: {}})
+async def retime(
+    staff: CalendarAdminDep, session: SessionDep, clock: ClockDep, temporal: TemporalDep
+) -> Retiming:
+    """Start re-timing the running cases again (after a load while Temporal was away, or a
+    calendar package raised by hand): the administrators who load years."""
+    await store_call(session, require_national, session, staff)
+    try:
+        return await start_retiming(await temporal.client(), temporal.task_queue, clock())
+    except RPCError:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=UNAVAILABLE) from None
 
 
 @router.get("/years/{year}")

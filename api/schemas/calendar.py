@@ -4,12 +4,14 @@ the re-timing of running cases after a load."""
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from api.answers import Reply
 
 YearSource = Literal["loaded", "package", "file", "rules"]
 
 
-class YearRow(BaseModel):
+class YearRow(Reply):
     """One year as the calendar has it: official or estimated, and where its data comes from."""
 
     year: int
@@ -24,7 +26,7 @@ class YearRow(BaseModel):
     weekend_workdays: int
 
 
-class MovedDeadline(BaseModel):
+class MovedDeadline(Reply):
     """A running deadline of a case (a step or a slip) that the load would move."""
 
     complaint_id: str
@@ -39,7 +41,7 @@ class MovedDeadline(BaseModel):
     overdue_after: bool = Field(description="按新的期限超期")
 
 
-class MovedReminder(BaseModel):
+class MovedReminder(Reply):
     """A campaign's reminder to units not yet reported that the load would move (its due date
     is a date and never moves)."""
 
@@ -52,7 +54,7 @@ class MovedReminder(BaseModel):
     calendar_days: int
 
 
-class YearPreview(BaseModel):
+class YearPreview(Reply):
     """What loading the year would change, before it is loaded (dry run): nothing is saved."""
 
     year: int
@@ -64,21 +66,22 @@ class YearPreview(BaseModel):
     estimates_ended: int = Field(description="期限不变、只是不再是预计的")
 
 
-class Retiming(BaseModel):
-    """How the re-timing of the running cases went. Today it is done inside the load's request
-    (`state` done); a durable re-timing operation will report `running` with the counts so
-    far."""
+class Retiming(Reply):
+    """The re-timing of the running cases and campaigns after a calendar load: durable work
+    (workflows/retime.py) that tells them page by page; `running` with the counts so far,
+    `done`, `stopped` (replaced by a newer load's, or ended by ops), or `none` (none has run)."""
 
-    state: Literal["done", "running"] = "done"
+    state: Literal["running", "done", "stopped", "none"] = "done"
+    operation: str = Field("", description="重新计算的流程编号（Temporal Web UI 中可查）")
+    started_at: datetime | None = None
     signalled: int = Field(description="已通知重新计算期限的案件与报送活动数")
     closed: int = Field(0, description="通知前已结束的，无须重新计算")
     failed: list[str] = Field(default_factory=list, description="未能通知的流程编号")
     finished_at: datetime | None = None
 
 
-class YearLoaded(BaseModel):
+class YearLoaded(Reply):
     year: int
     holidays: int
     workdays: int
-    cases_retimed: int = Field(description="同 retiming.signalled")
-    retiming: Retiming
+    retiming: Retiming = Field(description="已开始的重新计算（进度见 GET /api/calendar/retime）")

@@ -1,7 +1,7 @@
 """/api/calendar over HTTP: load a year as `xueji calendar load` does, and show it; a loaded
 year re-times the running cases (the real app, worker and dev server)."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,17 @@ async def test_a_loaded_year_is_saved_shown_and_moves_a_running_case_deadline(
 
     assert answer.status_code == 200, answer.text
     assert (answer.json()["year"], answer.json()["holidays"]) == (holiday.year, 1)
-    assert answer.json()["cases_retimed"] >= 1  # the dev server is shared with other tests
+    retiming = answer.json()["retiming"]
+    assert (retiming["state"], retiming["signalled"]) == ("running", 0)  # durable: it goes on
+    assert retiming["operation"] == f"{system.settings.temporal_task_queue}-retime"
+
+    async def retimed() -> Any:
+        found = (await system.get("hb_clerk", "/api/calendar/retime")).json()
+        return found if found["state"] == "done" else None
+
+    done = await eventually(retimed)
+    assert (done["signalled"], done["closed"], done["failed"]) == (1, 0, [])  # this test's case
+    assert datetime.fromisoformat(done["finished_at"]).utcoffset() == timedelta(hours=8)
     shown = (await system.get("hb_clerk", f"/api/calendar/years/{holiday.year}")).json()
     assert (shown["status"], shown["weekday_holidays"]) == ("official", [holiday.isoformat()])
     # In the store, which every worker reads, wherever it runs: no file is written.

@@ -3,7 +3,9 @@
 import asyncio
 import json
 import os
+import re
 import subprocess
+import uuid
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -41,6 +43,7 @@ def data_dir(
     monkeypatch.setenv(
         "XUEJI_TEMPORAL_ADDRESS", dev_server.client.service_client.config.target_host
     )
+    monkeypatch.setenv("XUEJI_TEMPORAL_TASK_QUEUE", f"calendar-{uuid.uuid4().hex[:8]}")
     get_settings.cache_clear()
     yield tmp_path / "data"
     get_settings.cache_clear()
@@ -136,7 +139,7 @@ async def test_load_re_times_running_cases(tmp_path: Path, dev_server: WorkflowE
         result = await asyncio.to_thread(runner.invoke, app, ["calendar", "load", str(file)])
 
         assert result.exit_code == 0, result.output
-        assert "件运行中的案件重新计算期限" in result.output
+        assert "已开始重新计算运行中案件的期限" in result.output
         moved = datetime(2031, 3, 7, 23, 59, 59, tzinfo=SHANGHAI)
 
         async def re_timed() -> bool:
@@ -178,12 +181,32 @@ def xueji_command(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_retime_from_the_command_line_ends_with_its_own_exit_code(tmp_path: Path) -> None:
+async def test_retime_from_the_command_line_waits_for_the_durable_run_and_shows_it(
+    dev_server: WorkflowEnvironment,
+) -> None:
     # The console script ends a process that connected to Temporal itself (xueji.cli.main),
     # passing on the command's exit code and everything it printed.
-    done = xueji_command("calendar", "retime")
+    settings = get_settings()
+    prepare_store(settings)
+    async with build_worker(dev_server.client, settings):
+        received = datetime(2031, 3, 3, 10, 0, tzinfo=SHANGHAI)
+        case = await start_case(dev_server.client, settings, received_at=received)
+        await settled(case, Stage.VERIFY_ISSUE)
+        done = await asyncio.to_thread(xueji_command, "calendar", "retime")
+        shown = await asyncio.to_thread(xueji_command, "calendar", "retime", "--status")
+        await case.signal(ComplaintWorkflow.withdraw, Withdraw())
     assert (done.returncode, done.stderr) == (0, "")
-    assert done.stdout.startswith("已通知 ") and "件运行中的案件重新计算期限" in done.stdout
+    queue = settings.temporal_task_queue
+    assert done.stdout.splitlines() == [
+        f"已开始重新计算运行中案件的期限（{queue}-retime），等待完成…",
+        "已通知 1 件运行中的案件重新计算期限",
+    ]
+    assert shown.returncode == 0, shown.stderr
+    assert re.fullmatch(
+        rf"已完成：{queue}-retime，\S+ \S+ 开始，已通知 1 件，通知前已结束 0 件，"
+        r"未能通知 0 件，\S+ \S+ 完成\n",
+        shown.stdout,
+    ), shown.stdout
 
 
 def test_retime_without_temporal_fails_with_the_reason(monkeypatch: pytest.MonkeyPatch) -> None:

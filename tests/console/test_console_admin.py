@@ -258,11 +258,20 @@ async def test_a_year_is_previewed_with_what_it_moves_then_loaded_and_the_cases_
             "/console/calendar/load", data={**carried, "workdays": "", "csrf": token}
         )
         assert loaded.status_code == 200, loaded.text
-        assert (
-            "已载入 2031 年安排" in loaded.text
-            and "<dd>已完成（2031-03-03 10:00）</dd>" in loaded.text
-        )
-        assert "<dt>未能通知</dt><dd>0 件</dd>" in loaded.text
+        assert "已载入 2031 年安排" in loaded.text
+        # The re-timing goes on after the answer (durable); its fragment is refreshed until
+        # it is done: the case and the campaign told.
+        assert '<dd><span role="status">进行中（页面每 2 秒更新）</span></dd>' in loaded.text
+        assert "<dt>开始</dt><dd>2031-03-03 10:00</dd>" in loaded.text
+
+        async def retimed() -> str | None:
+            shown = (await ministry.get("/console/calendar/retiming")).text
+            return shown if '<span role="status">已完成' in shown else None
+
+        done = await eventually(retimed, failure="the re-timing never finished")
+        assert "<dt>已通知</dt><dd>2 件案件和报送活动</dd>" in done
+        assert "<dt>未能通知</dt><dd>0 件</dd>" in done
+        assert 'hx-trigger="every 2s"' not in done  # done: no more refreshing
         official = '<th scope="row">2031</th>\n<td>官方安排</td>\n<td>管理员载入'
         assert official + "（国办发明电〔2030〕1号）</td>" in loaded.text
         assert "2031-03-03 10:00 moe_sysadmin" in loaded.text

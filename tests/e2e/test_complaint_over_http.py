@@ -15,7 +15,7 @@ import re
 import signal
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,40 +29,16 @@ from store.db import engine_for, session_scope
 from store.migrate import upgrade
 from tests.support.demo import CHANG_AN, CHANG_AN_SCHOOL, CITY, PROVINCE, QIAO_XI
 from tests.support.local import WHOLE_SYSTEM, free_port
+from tests.support.local_system import System
 from tests.support.waiting import eventually
 from xueji.demo import accounts_path, create_demo_accounts, read_accounts
-from xueji.dev import Supervisor, child_env, load_demo_tree_if_empty, local_commands
+from xueji.dev import load_demo_tree_if_empty
 
 pytestmark = WHOLE_SYSTEM
 
 QIAO_XI_PASSWORD = "Qiaoxi-Handler-2026"
 DASHBOARD = Path(__file__).resolve().parents[2] / "deploy/grafana/dashboards/xueji.json"
 WAIT_SECONDS = 60.0
-
-
-@dataclass
-class System:
-    """The three processes of the local system as `xueji dev` starts them, each startable and
-    stoppable on its own, their output in one log file each."""
-
-    settings: Settings
-    logs: Path
-    supervisor: Supervisor = field(default_factory=Supervisor)
-
-    def start(self, name: str) -> None:
-        command = local_commands(self.settings)[name]
-        log = self.logs / f"{name}.log"
-        self.supervisor.start(name, command, child_env(self.settings), log=log)
-
-    def stop(self, name: str, sig: int = signal.SIGTERM) -> None:
-        self.supervisor.stop(name, sig)
-
-    def log(self, name: str) -> str:
-        return (self.logs / f"{name}.log").read_text(errors="replace")
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.settings.api_port}"
 
 
 @pytest.fixture

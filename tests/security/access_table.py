@@ -167,6 +167,9 @@ ROUTES: dict[str, Access] = {
     "POST /api/calendar/years/preview": Access(
         who(("top",), ("secadmin", "sysadmin")), json={"year": "这不是年份"}
     ),
+    # Re-timing the running cases again (202: a durable run starts) / how the last one went.
+    "POST /api/calendar/retime": Access(who(("top",), ("secadmin", "sysadmin"))),
+    "GET /api/calendar/retime": Access(SIGNED_IN),
     "GET /api/calendar/years": Access(SIGNED_IN),
     "GET /api/calendar/years/{year}": Access(SIGNED_IN),
     "GET /api/audit": Access(who(roles=("auditor",))),
@@ -252,6 +255,7 @@ ROUTES: dict[str, Access] = {
     "GET /console/policy": Access(who(roles=("secadmin",))),
     "POST /console/policy": Access(who(("top",), ("secadmin",)), form={}),
     "GET /console/calendar": Access(SIGNED_IN),
+    "GET /console/calendar/retiming": Access(SIGNED_IN),
     "POST /console/calendar/preview": Access(who(("top",), ("secadmin", "sysadmin")), form={}),
     "POST /console/calendar/load": Access(who(("top",), ("secadmin", "sysadmin")), form={}),
     "GET /console/audit": Access(who(roles=("auditor",))),

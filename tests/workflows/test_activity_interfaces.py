@@ -9,11 +9,13 @@ from temporalio.activity import _Definition
 from activities.calendar import CalendarActivities
 from activities.notify import OutboxActivities
 from activities.org import OrgActivities
+from activities.retime import RetimeActivities
 from activities.store import StoreActivities
 from workflows.activity_interfaces import (
     CalendarActivityInterface,
     OrgActivityInterface,
     OutboxActivityInterface,
+    RetimeActivityInterface,
     StoreActivityInterface,
 )
 
@@ -22,6 +24,7 @@ PAIRS = [
     (OrgActivityInterface, OrgActivities),
     (StoreActivityInterface, StoreActivities),
     (OutboxActivityInterface, OutboxActivities),
+    (RetimeActivityInterface, RetimeActivities),
 ]
 
 

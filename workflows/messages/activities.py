@@ -61,3 +61,26 @@ class DeliveryReport:
     failed: int
     no_address: int
     no_channel: int = 0  # waiting for a channel this run has not got (SMTP or SMS)
+
+
+@dataclass(kw_only=True)
+class RunningRequest:
+    page_token: str  # base64 of visibility's token; "": the first page
+    page_size: int
+
+
+@dataclass(kw_only=True)
+class RunningPage:
+    """One page of the running cases and campaigns (visibility), and where the next begins."""
+
+    workflow_ids: list[str]
+    next_page_token: str | None  # base64; None: this was the last page
+
+
+@dataclass(kw_only=True)
+class SignalledPage:
+    """What telling one page of workflows that the calendar changed did."""
+
+    signalled: int
+    closed: int  # ended since they were listed
+    failed: list[str]

@@ -34,29 +34,49 @@ def calendar_load(
         f"已载入 {arrangement.year} 年安排：{len(arrangement.holidays)} 个放假日、"
         f"{len(arrangement.workdays)} 个调休上班日，已存入数据库，各 worker 与 API 随即采用"
     )
-    _retime()
+    _retime(wait=False)
 
 
 @app.command("retime")
-def calendar_retime() -> None:
-    """通知所有运行中的案件按当前工作日安排重新计算期限（calendar load 会自动执行）。"""
-    _retime()
+def calendar_retime(
+    status: Annotated[
+        bool, typer.Option("--status", help="只显示最近一次重新计算的进度，不重新开始")
+    ] = False,
+) -> None:
+    """通知所有运行中的案件按当前工作日安排重新计算期限（calendar load 会自动执行），并等到完成。
+
+    这是 Temporal 中的持久任务：中途 worker 或服务重启后从中断处继续；本命令中断也不影响它。
+    """
+    if status:
+        _show_status()
+    else:
+        _retime()
 
 
-def _retime() -> None:
+def _retime(*, wait: bool = True) -> None:
+    """Start the re-timing and, with `wait`, follow it until it is done."""
     import asyncio
 
     from temporalio.service import RPCError
 
-    from api.calendar_years import RETIME_HINT, retime_running_cases
+    from api.calendar_years import RETIME_HINT, retiming_status, start_retiming
     from api.schemas.calendar import Retiming
     from core.temporal import connect
 
     settings = get_settings()
+    queue = settings.temporal_task_queue
 
     async def run() -> Retiming:
         client = await connect(settings, timeout=3.0)
-        return await retime_running_cases(client)
+        started = await start_retiming(client, queue, datetime.now(UTC))
+        if not wait:
+            return started
+        typer.echo(f"已开始重新计算运行中案件的期限（{started.operation}），等待完成…")
+        while True:
+            found = await retiming_status(client, queue)
+            if found is not None and found.state != "running":
+                return found
+            await asyncio.sleep(1.0)
 
     try:
         report = asyncio.run(run())
@@ -65,9 +85,47 @@ def _retime() -> None:
             f"Temporal 服务 {settings.temporal_address} 无法连接，运行中的案件尚未重新计算期限；"
             + RETIME_HINT
         ) from None
+    if not wait:
+        typer.echo(
+            f"已开始重新计算运行中案件的期限（{report.operation}），"
+            "进度：xueji calendar retime --status"
+        )
+        return
+    if report.state == "stopped":
+        raise fail("重新计算被新的一次取代或被中止；用 xueji calendar retime --status 查看")
     typer.echo(f"已通知 {report.signalled} 件运行中的案件重新计算期限")
     if report.failed:
         raise fail(f"{len(report.failed)} 件未能通知（{', '.join(report.failed)}）；" + RETIME_HINT)
+
+
+def _show_status() -> None:
+    import asyncio
+
+    from api.calendar_years import retiming_status
+    from api.schemas.calendar import Retiming
+    from core.temporal import connect
+    from domain.workdays import beijing_minute
+
+    settings = get_settings()
+
+    async def look() -> Retiming | None:
+        client = await connect(settings, timeout=3.0)
+        return await retiming_status(client, settings.temporal_task_queue)
+
+    try:
+        found = asyncio.run(look())
+    except ConnectionError as exc:
+        raise fail(str(exc)) from None
+    if found is None:
+        typer.echo("尚未进行过期限重新计算")
+        return
+    state = {"running": "进行中", "done": "已完成", "stopped": "已中止", "none": ""}[found.state]
+    started = beijing_minute(found.started_at) if found.started_at else "—"
+    line = f"{state}：{found.operation}，{started} 开始，已通知 {found.signalled} 件"
+    line += f"，通知前已结束 {found.closed} 件，未能通知 {len(found.failed)} 件"
+    if found.finished_at:
+        line += f"，{beijing_minute(found.finished_at)} 完成"
+    typer.echo(line)
 
 
 @app.command("show")
