@@ -39,6 +39,7 @@ from api.routes import (
     pages,
     schools,
     slips,
+    stats,
     track,
 )
 from api.security_headers import SecurityHeaders
@@ -137,6 +138,7 @@ def create_app(
     app.include_router(org.router)
     app.include_router(schools.router)
     app.include_router(audit.router)
+    app.include_router(stats.router)
     audit_trail.install(app)
     app.add_middleware(PrefixCORS, prefix="/api/codec/", origin=settings.temporal_ui_origin)
     app.add_middleware(
