@@ -18,6 +18,7 @@ from api.console import pages as console_pages
 from api.console import registration as console_registration
 from api.console import search as console_search
 from api.console import slips as console_slips
+from api.console import stats as console_stats
 from api.console.auth import SignInFirst
 from api.cors import PrefixCORS
 from api.errors import temporal_unavailable, too_many_page, validation_error
@@ -119,6 +120,7 @@ def create_app(
         console_slips.router,
         console_search.router,
         console_case_page.router,
+        console_stats.router,
     ):
         app.include_router(console_router, include_in_schema=False)
     app.include_router(health.router)

@@ -197,6 +197,8 @@ ROUTES: dict[str, Access] = {
     "GET /api/stats/summary": Access(STATS_OF_CITY, params={"unit": CITY}),
     "GET /api/stats/summary.xlsx": Access(STATS_OF_CITY, params={"unit": CITY}),
     "GET /api/stats/backlog": Access(STATS_OF_CITY, params={"unit": CITY}),
+    "GET /console/stats": Access(STATS_OF_CITY, params={"unit": CITY}),
+    "GET /console/stats.xlsx": Access(STATS_OF_CITY, params={"unit": CITY}),
     "GET /api/inbox": Access(SLIP_STAFF),
     "GET /api/slips": Access(SLIP_STAFF),
     "GET /api/slips/{complaint_id}/{slip_id}": Access(SLIP_READERS, case="slip_case"),

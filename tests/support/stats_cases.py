@@ -208,6 +208,18 @@ def oversight_cases() -> list[Case | CaseClock | CaseSlip]:
     ]
 
 
-def add_oversight_cases(session: Session) -> None:
+# The same cases on the demo tree (xueji/data), for the browser: the province becomes 石家庄市,
+# its counties 长安区 and 桥西区, the other province's county 上城区 (浙江).
+ON_THE_DEMO_TREE = {"110000": "130100", "110101": "130102", "110102": "130104", "130102": "330102"}
+
+
+def add_oversight_cases(session: Session, units: dict[str, str] | None = None) -> None:
+    """The cases above; `units` moves them to other units (ON_THE_DEMO_TREE)."""
+    moved = units or {}
     for row in oversight_cases():
+        for name in ("receiving_unit", "handling_unit", "unit", "issuer", "addressee"):
+            if hasattr(row, name):
+                setattr(row, name, moved.get(getattr(row, name), getattr(row, name)))
+        if isinstance(row, Case):
+            row.province = row.handling_unit[:2] + "0000"
         session.add(row)
