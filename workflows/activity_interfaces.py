@@ -23,6 +23,7 @@ from workflows.messages.activities import (
     Routing,
     RulingRequest,
 )
+from workflows.messages.digest import DigestRequest, DigestResult
 
 
 class CalendarActivityInterface:
@@ -69,4 +70,13 @@ class StoreActivityInterface:
     @activity.defn(name="record_campaign")
     async def record_campaign(self, record: CampaignRecord) -> None:
         """Upsert the campaign and its units; add notifications once; publish on closing."""
+        raise NotImplementedError
+
+
+class DigestActivityInterface:
+    """The daily oversight digest (activities/digest.py)."""
+
+    @activity.defn(name="send_digest")
+    async def send_digest(self, request: DigestRequest) -> DigestResult:
+        """On a working day, queue each unit's digest; on any other day, nothing."""
         raise NotImplementedError

@@ -292,6 +292,21 @@ def load_demo_tree_if_empty(settings: Settings) -> bool:
         engine.dispose()
 
 
+def schedule_digest(settings: Settings) -> None:
+    """Create (or update) the daily oversight digest's Temporal Schedule (督办日报)."""
+    import asyncio
+
+    from core.temporal import connect_with_retry
+    from xueji.digest_schedule import SCHEDULE_ID, ensure_digest_schedule
+
+    async def run() -> None:
+        client = await connect_with_retry(settings, attempts=30)
+        await ensure_digest_schedule(client, settings.temporal_task_queue)
+
+    asyncio.run(run())
+    print(f"督办日报 Schedule {SCHEDULE_ID}：每天 08:30（北京时间），非工作日不发送", flush=True)
+
+
 def run_dev(settings: Settings, *, migrate: bool = True) -> int:
     """Start everything, wait until Ctrl-C or a child dies; return the exit code."""
     refusal = settings.exposure_refusal(settings.api_host)
@@ -328,6 +343,7 @@ def run_dev(settings: Settings, *, migrate: bool = True) -> int:
         host, port = split_address(settings.temporal_address)
         wait_for_port(host, port, timeout=60, process=temporal)
         supervisor.start("worker", commands["worker"], env)
+        schedule_digest(settings)
         supervisor.start("api", commands["api"], env)
         supervisor.start("sms", commands["sms"], env)
         print(banner(settings), flush=True)

@@ -16,6 +16,7 @@ from temporalio.worker import Worker
 
 import workflows
 from activities.calendar import CalendarActivities
+from activities.digest import DigestActivities
 from activities.org import OrgActivities
 from activities.store import StoreActivities
 from core.settings import Settings, SettingsError, get_settings
@@ -26,6 +27,7 @@ from store.sealing import Sealer
 from store.tree import StoreTree
 from workflows.campaign import CampaignWorkflow
 from workflows.complaint import ComplaintWorkflow
+from workflows.digest import DigestWorkflow
 from workflows.slip import SlipWorkflow
 
 log = logging.getLogger("xueji.worker")
@@ -37,13 +39,15 @@ def build_worker(client: Client, settings: Settings) -> Worker:
     `client` must use xueji's data converter (core.temporal.connect does).
     """
     engine = engine_for(settings)
-    calendar = CalendarActivities(StoreCalendar(engine, settings.calendar_path))
+    store_calendar = StoreCalendar(engine, settings.calendar_path)
+    calendar = CalendarActivities(store_calendar)
+    digest = DigestActivities(engine, store_calendar)
     org = OrgActivities(StoreTree(engine))
     store = StoreActivities(engine, Sealer(settings.store_keys), settings.lookup_key_bytes)
     return Worker(
         client,
         task_queue=settings.temporal_task_queue,
-        workflows=[ComplaintWorkflow, SlipWorkflow, CampaignWorkflow],
+        workflows=[ComplaintWorkflow, SlipWorkflow, CampaignWorkflow, DigestWorkflow],
         activities=[
             calendar.plan_deadline,
             calendar.plan_campaign,
@@ -52,6 +56,7 @@ def build_worker(client: Client, settings: Settings) -> Worker:
             org.ruling_unit,
             store.record_case,
             store.record_campaign,
+            digest.send_digest,
         ],
         graceful_shutdown_timeout=timedelta(seconds=20),
     )

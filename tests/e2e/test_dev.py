@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client, ScheduleActionStartWorkflow, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
@@ -31,6 +31,7 @@ from tests.support.waiting import eventually, eventually_blocking
 from workflows.messages.activities import DeadlinePlan, PlanRequest
 from xueji.demo import read_accounts
 from xueji.dev import ALERT_FILTERS, filter_link, load_demo_tree_if_empty
+from xueji.digest_schedule import SCHEDULE_ID as DIGEST_SCHEDULE
 
 pytestmark = WHOLE_SYSTEM
 
@@ -156,6 +157,11 @@ async def test_dev_runs_three_processes_keeps_data_and_stops_on_ctrl_c(tmp_path:
             estimated=False,
         )
         assert httpx.get(f"http://127.0.0.1:{ui}/", timeout=5).status_code == 200
+        # The daily oversight digest's Schedule (督办日报), on the worker's task queue.
+        digest = await client.get_schedule_handle(DIGEST_SCHEDULE).describe()
+        assert isinstance(digest.schedule.action, ScheduleActionStartWorkflow)
+        assert digest.schedule.action.task_queue == env["XUEJI_TEMPORAL_TASK_QUEUE"]
+        assert "督办日报 Schedule xueji-oversight-digest" in log.read_text()
 
         # The demo: accounts of every role at four levels and of a school, and complaints filed
         # over HTTP.

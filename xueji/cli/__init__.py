@@ -8,7 +8,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from core.settings import SettingsError, get_settings
-from xueji.cli import audit, backup, calendar, db, demo, keys, notify, org, user
+from xueji.cli import audit, backup, calendar, db, demo, digest, keys, notify, org, user
 from xueji.cli.common import fail
 
 app = typer.Typer(help="xueji 学籍投诉处理系统：运维命令", no_args_is_help=True)
@@ -21,6 +21,7 @@ app.add_typer(user.app, name="user")
 app.add_typer(demo.app, name="demo")
 app.add_typer(backup.app, name="backup")
 app.add_typer(keys.app, name="keys")
+app.add_typer(digest.app, name="digest")
 
 
 def main() -> NoReturn:
