@@ -284,6 +284,10 @@ def figures(session: Session, scope: Scope, period: Period) -> Figures:
     start, end = period.bounds()
     came = counts.received(session, scope, start, end)
     went = counts.ended(session, scope, start, end)
+    return _figures(came, went, counts.disputes_raised(session, scope, start, end))
+
+
+def _figures(came: list[counts.Received], went: list[counts.Ended], disputes: int) -> Figures:
     closed = [row for row in went if row.outcome == "closed"]
     on_time = counts.sum_cases([row for row in closed if not row.late])
     reworked = counts.sum_cases([row for row in closed if row.reworked])
@@ -297,7 +301,7 @@ def figures(session: Session, scope: Scope, period: Period) -> Figures:
         referred=counts.sum_cases([row for row in came if row.referred]),
         reworked=reworked,
         rework_rate=rate(reworked, total_closed),
-        disputes_raised=counts.disputes_raised(session, scope, start, end),
+        disputes_raised=disputes,
     )
 
 
@@ -326,7 +330,7 @@ def report(
         period=period,
         previous_period=period.previous(),
         as_of=now,
-        figures=figures(session, scope, period),
+        figures=_figures(came, went, counts.disputes_raised(session, scope, start, end)),
         previous=figures(session, scope, period.previous()),
         by_channel=_by_channel(came),
         by_level=_by_level(tree, came, went),

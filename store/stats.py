@@ -104,7 +104,7 @@ def received(session: Session, scope: Scope, start: datetime, end: datetime) -> 
         .where(*scope.conditions(), *_between(Case.received_at, start, end))
         .group_by(col(Case.handling_unit), col(Case.channel), referred)
     )
-    return [Received(u, c, bool(r), n) for u, c, r, n in session.exec(query)]
+    return [Received(u, c, bool(r), n) for u, c, r, n in session.exec(query).all()]
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,7 @@ def ended(session: Session, scope: Scope, start: datetime, end: datetime) -> lis
         .where(*scope.conditions(), _ENDED, *_between(Case.updated_at, start, end))
         .group_by(col(Case.handling_unit), col(Case.outcome), late, reworked)
     )
-    found = session.connection().execute(query)
+    found = session.connection().execute(query).all()
     return [Ended(u, o, bool(la), bool(r), n) for u, o, la, r, n in found]
 
 
@@ -162,7 +162,7 @@ def steps_done(session: Session, scope: Scope, start: datetime, end: datetime) -
         .where(*_between(CaseClock.finished_at, start, end))
         .group_by(_STEP_KIND, started, finished, late)
     )
-    found = session.connection().execute(query)
+    found = session.connection().execute(query).all()
     return [StepsDone(k, _day(s), _day(f), bool(la), n) for k, s, f, la, n in found]
 
 
@@ -196,7 +196,7 @@ def open_by_unit(session: Session, scope: Scope) -> list[OpenCases]:
         .where(*scope.conditions(), _OPEN)
         .group_by(col(Case.handling_unit), overdue)
     )
-    return [OpenCases(u, bool(o), n) for u, o, n in session.exec(query)]
+    return [OpenCases(u, bool(o), n) for u, o, n in session.exec(query).all()]
 
 
 def open_by_stage_and_day(session: Session, scope: Scope) -> list[tuple[str, date, int]]:
@@ -207,7 +207,7 @@ def open_by_stage_and_day(session: Session, scope: Scope) -> list[tuple[str, dat
         .where(*scope.conditions(), _OPEN)
         .group_by(col(Case.stage), day)
     )
-    return [(stage, _day(received_on), n) for stage, received_on, n in session.exec(query)]
+    return [(stage, _day(received_on), n) for stage, received_on, n in session.exec(query).all()]
 
 
 def overdue_by_level(session: Session, scope: Scope) -> list[tuple[int, int]]:
@@ -217,7 +217,7 @@ def overdue_by_level(session: Session, scope: Scope) -> list[tuple[int, int]]:
         .where(*scope.conditions(), _OPEN, col(Case.overdue))
         .group_by(col(Case.escalation_level))
     )
-    return [(level, n) for level, n in session.exec(query)]
+    return [(level, n) for level, n in session.exec(query).all()]
 
 
 def received_by_day(
@@ -229,7 +229,7 @@ def received_by_day(
         .where(*scope.conditions(), *_between(Case.received_at, start, end))
         .group_by(day)
     )
-    return [(_day(d), n) for d, n in session.exec(query)]
+    return [(_day(d), n) for d, n in session.exec(query).all()]
 
 
 def closed_by_day(
@@ -242,7 +242,7 @@ def closed_by_day(
         .where(*_between(Case.updated_at, start, end))
         .group_by(day)
     )
-    return [(_day(d), n) for d, n in session.exec(query)]
+    return [(_day(d), n) for d, n in session.exec(query).all()]
 
 
 def sum_cases(rows: Sequence[Any]) -> int:
