@@ -2,6 +2,7 @@
 loaded from outside): cases received and closed per week, and 按时办结率 per unit. The page
 puts a table with the same figures beside each; the template draws the shapes."""
 
+import math
 from dataclasses import dataclass
 
 from api import stats
@@ -10,6 +11,7 @@ from api.stats_workbook import percent
 WIDTH = 640
 PLOT_TOP, PLOT_BOTTOM, PLOT_LEFT = 16, 170, 44
 HEIGHT = 215
+MAX_LABELS = 14  # week labels under the bars; more weeks label every n-th
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ def weekly(rows: list[stats.WeekRow]) -> Chart:
         Text(PLOT_LEFT - 6, PLOT_BOTTOM + 4, "0", "end"),
         Text(PLOT_LEFT - 6, PLOT_TOP + 4, str(top), "end"),
     ]
+    every = math.ceil(len(rows) / MAX_LABELS) if rows else 1  # a long period: fewer labels
     for index, row in enumerate(rows):
         middle = PLOT_LEFT + slot * index + slot / 2
         week = f"{row.week_start:%m-%d} 起的一周"
@@ -68,8 +71,10 @@ def weekly(rows: list[stats.WeekRow]) -> Chart:
                     f"{week}{name} {value} 件",
                 )
             )
-            texts.append(Text(middle + offset + bar / 2, PLOT_BOTTOM - height - 3, str(value)))
-        texts.append(Text(middle, PLOT_BOTTOM + 18, f"{row.week_start:%m-%d}"))
+            if every == 1:
+                texts.append(Text(middle + offset + bar / 2, PLOT_BOTTOM - height - 3, str(value)))
+        if index % every == 0:
+            texts.append(Text(middle, PLOT_BOTTOM + 18, f"{row.week_start:%m-%d}"))
     return Chart(WIDTH, HEIGHT, bars, texts, [PLOT_TOP, PLOT_BOTTOM])
 
 

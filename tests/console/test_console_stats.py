@@ -62,6 +62,13 @@ def test_the_page_shows_the_figures_and_leads_one_level_down(
     assert '<span aria-current="page">北京市教育委员会</span>' in drilled.text
     assert '<a href="/console/stats?unit=000000&amp;from=2030-03-01' in drilled.text
 
+    year = province.get("/console/stats", params={"from": "2029-04-01", "to": "2030-03-31"})
+    assert year.status_code == 200
+    chart = year.text.split('aria-labelledby="weekly-chart')[1].split("</svg>")[0]
+    assert chart.count("<rect") == 2 * 53  # a bar each for received and closed, 53 weeks
+    assert chart.count("<text") <= 2 + 14  # the scale and every few weeks' date, no crowd
+    assert '<th scope="row">2030-03-25</th>' in year.text  # every week in the table
+
     workbook = province.get("/console/stats.xlsx", params={"from": "2030-03-11"})
     assert workbook.status_code == 200
     sheet = load_workbook(BytesIO(workbook.content)).active
