@@ -363,7 +363,7 @@ def backlog(
         by_stage=[
             StageBacklog(
                 stage=stage,
-                name=STAGE_NAMES.get(Stage(stage), stage) if stage in known else stage,
+                name=STAGE_NAMES[Stage(stage)] if stage in set(Stage) else stage,
                 open=sum(by_stage[stage]),
                 by_age=list(by_stage[stage]),
             )
