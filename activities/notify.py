@@ -62,6 +62,7 @@ KIND_LABELS = {
     "campaign_opened": "人员信息报送通知",
     "campaign_reminder": "人员信息报送提醒",
     "campaign_overdue": "人员信息报送逾期",
+    "digest": "督办日报",
 }
 OTHER_KIND_LABEL = "通知"
 CLAIM_FOR = timedelta(minutes=10)  # how long a run holds a row it is sending

@@ -26,6 +26,7 @@ from api.console import policy as console_policy
 from api.console import registration as console_registration
 from api.console import search as console_search
 from api.console import slips as console_slips
+from api.console import stats as console_stats
 from api.console import totp as console_totp
 from api.console.auth import SignInFirst
 from api.cors import PrefixCORS
@@ -49,6 +50,7 @@ from api.routes import (
     pages,
     schools,
     slips,
+    stats,
     track,
 )
 from api.security_headers import SecurityHeaders
@@ -147,6 +149,7 @@ def create_app(
         console_faq.router,
         console_org.router,
         console_contacts.router,
+        console_stats.router,
     ):
         app.include_router(console_router, include_in_schema=False)
     app.include_router(health.router)
@@ -166,6 +169,7 @@ def create_app(
     app.include_router(org.router)
     app.include_router(schools.router)
     app.include_router(audit.router)
+    app.include_router(stats.router)
     audit_trail.install(app)
     app.add_middleware(PrefixCORS, prefix="/api/codec/", origin=settings.temporal_ui_origin)
     app.add_middleware(

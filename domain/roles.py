@@ -17,6 +17,7 @@ ADMIN_ROLES = frozenset({Role.SYSADMIN, Role.SECADMIN, Role.AUDITOR})  # must us
 CASE_STAFF = (Role.CLERK, Role.HANDLER, Role.LEADER)  # register, read cases, slips, campaigns
 CASE_ACTORS = (Role.HANDLER, Role.LEADER)  # act on cases, report to campaigns, write the FAQ
 CALENDAR_ADMINS = (Role.SECADMIN, Role.SYSADMIN)  # load working-day calendar years
+STATS_READERS = (Role.LEADER,)  # oversight figures of the unit's subtree (督办统计)
 # A school's staff work only the slips addressed to their school (DESIGN §7): the clerk reads
 # and prints them, the handler also returns them. No other role belongs to a school.
 SCHOOL_ROLES = (Role.CLERK, Role.HANDLER)

@@ -27,6 +27,7 @@ from workflows.messages.activities import (
     RunningRequest,
     SignalledPage,
 )
+from workflows.messages.digest import DigestRequest, DigestResult
 
 
 class CalendarActivityInterface:
@@ -96,4 +97,13 @@ class RetimeActivityInterface:
     @activity.defn(name="signal_calendar_changed")
     async def signal_calendar_changed(self, workflow_ids: list[str]) -> SignalledPage:
         """Signal each workflow `calendar_changed`."""
+        raise NotImplementedError
+
+
+class DigestActivityInterface:
+    """The daily oversight digest (activities/digest.py)."""
+
+    @activity.defn(name="send_digest")
+    async def send_digest(self, request: DigestRequest) -> DigestResult:
+        """On a working day, queue each unit's digest; on any other day, nothing."""
         raise NotImplementedError

@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from core.settings import Settings
 from workflows.search_attributes import cli_registrations
-from xueji.schedules import outbox_schedule_id
+from xueji.schedules import digest_schedule_id, outbox_schedule_id
 
 # The alert board of the Temporal Web UI (DESIGN §6): ready-made filters of running cases.
 ALERT_FILTERS = (
@@ -313,6 +313,10 @@ def banner(settings: Settings) -> str:
     )
     every = settings.outbox_every_seconds
     lines.append(f"  通知发送:        定时任务 {outbox_schedule_id(settings)} 每 {every} 秒一次")
+    lines.append(
+        f"  督办日报:        定时任务 {digest_schedule_id(settings)} 每天 08:30（北京时间），"
+        "非工作日不发送"
+    )
     return "\n".join(lines)
 
 

@@ -16,6 +16,7 @@ from temporalio.worker import Worker
 
 import workflows
 from activities.calendar import CalendarActivities
+from activities.digest import DigestActivities
 from activities.notify import OutboxActivities, SmtpNotifier
 from activities.org import OrgActivities
 from activities.retime import RetimeActivities
@@ -35,6 +36,7 @@ from store.sealing import Sealer
 from store.tree import StoreTree
 from workflows.campaign import CampaignWorkflow
 from workflows.complaint import ComplaintWorkflow
+from workflows.digest import DigestWorkflow
 from workflows.outbox import OutboxDeliveryWorkflow
 from workflows.retime import RetimeWorkflow
 from workflows.slip import SlipWorkflow
@@ -48,7 +50,9 @@ def build_worker(client: Client, settings: Settings) -> Worker:
     `client` must use xueji's data converter (core.temporal.connect does).
     """
     engine = engine_for(settings)
-    calendar = CalendarActivities(StoreCalendar(engine, settings.calendar_path))
+    store_calendar = StoreCalendar(engine, settings.calendar_path)
+    calendar = CalendarActivities(store_calendar)
+    digest = DigestActivities(engine, store_calendar)
     org = OrgActivities(StoreTree(engine))
     sealer = Sealer(settings.store_keys)
     store = StoreActivities(engine, sealer, settings.lookup_key_bytes)
@@ -64,6 +68,7 @@ def build_worker(client: Client, settings: Settings) -> Worker:
             CampaignWorkflow,
             OutboxDeliveryWorkflow,
             RetimeWorkflow,
+            DigestWorkflow,
         ],
         activities=[
             calendar.plan_deadline,
@@ -76,6 +81,7 @@ def build_worker(client: Client, settings: Settings) -> Worker:
             outbox.deliver_notifications,
             retime.running_workflows,
             retime.signal_calendar_changed,
+            digest.send_digest,
         ],
         graceful_shutdown_timeout=timedelta(seconds=20),
     )

@@ -16,8 +16,15 @@ class Case(SQLModel, table=True):
     """A complaint (投诉案件) as staff lists show it."""
 
     __tablename__ = "complaint_case"
-    # The lists show the newest first (store/queries.py).
-    __table_args__ = (Index("ix_complaint_case_received_at", "received_at", "id"),)
+    # The lists show the newest first (store/queries.py); the oversight figures count a
+    # province's or a unit's cases received or ended in a period (store/stats.py).
+    __table_args__ = (
+        Index("ix_complaint_case_received_at", "received_at", "id"),
+        Index("ix_complaint_case_province_received", "province", "received_at"),
+        Index("ix_complaint_case_unit_received", "handling_unit", "received_at"),
+        Index("ix_complaint_case_province_updated", "province", "updated_at"),
+        Index("ix_complaint_case_unit_updated", "handling_unit", "updated_at"),
+    )
     id: str = Field(primary_key=True, max_length=64)
     tracking_no: str = Field(unique=True, max_length=32)
     channel: str = Field(max_length=16)
@@ -73,8 +80,13 @@ class CaseClock(SQLModel, table=True):
     """One working-day clock of a case: a step of the handling unit or a slip's addressee."""
 
     __tablename__ = "case_step"
-    # A unit's inbox reads its open clocks (store/inbox.py).
-    __table_args__ = (Index("ix_case_step_unit_status", "unit", "status"),)
+    # A unit's inbox reads its open clocks (store/inbox.py); the oversight figures, the
+    # clocks ended or begun in a period (store/stats.py).
+    __table_args__ = (
+        Index("ix_case_step_unit_status", "unit", "status"),
+        Index("ix_case_step_finished_at", "finished_at"),
+        Index("ix_case_step_started_at", "started_at"),
+    )
     case_id: str = Field(primary_key=True, max_length=64)
     key: str = Field(primary_key=True, max_length=64)
     label: str

@@ -389,7 +389,7 @@ def test_temporal_takes_mutual_tls_only_and_every_client_presents_its_certificat
 
     # xueji (API and workers) with its settings, fixed by compose, naming mounted files.
     settings = setting_names()
-    for container in ("api", "worker"):
+    for container in ("api", "worker", "schedules"):
         env, files = environment(container), tls_files(container)
         for field, file in {
             "temporal_tls_ca": "ca.crt",

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client, ScheduleActionStartWorkflow, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
@@ -162,6 +162,12 @@ async def test_dev_runs_three_processes_keeps_data_and_stops_on_ctrl_c(tmp_path:
             estimated=False,
         )
         assert httpx.get(f"http://127.0.0.1:{ui}/", timeout=5).status_code == 200
+        # The daily oversight digest's Schedule (督办日报), on the worker's task queue.
+        digest_schedule = f"{env['XUEJI_TEMPORAL_TASK_QUEUE']}-oversight-digest"
+        digest = await client.get_schedule_handle(digest_schedule).describe()
+        assert isinstance(digest.schedule.action, ScheduleActionStartWorkflow)
+        assert digest.schedule.action.task_queue == env["XUEJI_TEMPORAL_TASK_QUEUE"]
+        assert f"督办日报:        定时任务 {digest_schedule} 每天 08:30" in log.read_text()
 
         # The demo: accounts of every role at four levels and of a school, and complaints filed
         # over HTTP.

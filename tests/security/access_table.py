@@ -96,6 +96,7 @@ CASE_READERS = who(SEES_THE_CASE, CASE_ROLES)
 SLIP_READERS = who(("handling", "route"), CASE_ROLES) | who(("school",))
 SLIP_ADDRESSEE = who(("school",), ("handler",))
 OPENERS = who(("above", "top", "outside"), ACTORS)  # the Ministry and the provinces
+STATS_OF_CITY = who(SEES_THE_CASE, ("leader",))  # the handling unit (the city) and above
 
 ROUTES: dict[str, Access] = {
     # ---------------------------------------------------------------- public
@@ -207,6 +208,14 @@ ROUTES: dict[str, Access] = {
     "POST /api/complaints/{complaint_id}/slips/{slip_id}/assignee": Access(
         SLIP_ADDRESSEE, json=own_name, case="slip_case"
     ),
+    # ---------------------------------------------------------------- oversight (督办统计)
+    # Leaders, for their unit and the bureaus below it: the city's figures by its own leader
+    # and those above; every other unit's leader gets 404, as for a unit that does not exist.
+    "GET /api/stats/summary": Access(STATS_OF_CITY, params={"unit": CITY}),
+    "GET /api/stats/summary.xlsx": Access(STATS_OF_CITY, params={"unit": CITY}),
+    "GET /api/stats/backlog": Access(STATS_OF_CITY, params={"unit": CITY}),
+    "GET /console/stats": Access(STATS_OF_CITY, params={"unit": CITY}),
+    "GET /console/stats.xlsx": Access(STATS_OF_CITY, params={"unit": CITY}),
     "GET /api/inbox": Access(SLIP_STAFF),
     "GET /api/slips": Access(SLIP_STAFF),
     "GET /api/slips/{complaint_id}/{slip_id}": Access(SLIP_READERS, case="slip_case"),

@@ -14,7 +14,7 @@ app = typer.Typer(
 
 @app.command("ensure")
 def schedules_ensure() -> None:
-    """创建或更新系统的定时任务（每分钟发送发件箱中的通知）；已暂停的保持暂停。"""
+    """创建或更新系统的定时任务（每分钟发送通知；每天 08:30 督办日报）；已暂停的保持暂停。"""
     from core.temporal import connect
     from xueji.schedules import ensure_schedules
 
