@@ -105,7 +105,10 @@ async def test_status_names_each_part_and_what_waits_on_people(
     setup = subprocess.run(
         [XUEJI, "schedules", "ensure"], env=_env(settings), capture_output=True, text=True
     )
-    assert setup.stdout == f"已创建定时任务 {queue}-outbox\n", setup.stderr
+    assert setup.stdout.splitlines() == [
+        f"已创建定时任务 {queue}-outbox",
+        f"已创建定时任务 {queue}-oversight-digest",
+    ], setup.stderr
     async with build_worker(client, settings):
         seen: list[Check] = []
 
@@ -119,7 +122,8 @@ async def test_status_names_each_part_and_what_waits_on_people(
         command = subprocess.run(
             [XUEJI, "status"], env=_env(settings), capture_output=True, text=True, timeout=60
         )
-    await client.get_schedule_handle(f"{queue}-outbox").delete()
+    for schedule in ("outbox", "oversight-digest"):
+        await client.get_schedule_handle(f"{queue}-{schedule}").delete()
     engine.dispose()
 
     assert command.returncode == 0, command.stderr
