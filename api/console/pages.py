@@ -26,8 +26,8 @@ from api.deps import ClockDep, SealerDep, SessionDep
 from api.inbox import Inbox, work_of
 from api.ratelimit import rate_limited
 from api.routes.auth import client_address, refusal
-from store.accounts import AccountError, change_password
 from api.security import clear_codec_cookie, set_codec_cookie
+from store.accounts import AccountError, change_password
 from store.logins import (
     LoginRefused,
     authenticate,
