@@ -16,17 +16,10 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import quote
 
+from api.web_ui import alert_links
 from core.settings import Settings
 from workflows.search_attributes import cli_registrations
-
-# The alert board of the Temporal Web UI (DESIGN §6): ready-made filters of running cases.
-ALERT_FILTERS = (
-    ("全部逾期", 'ExecutionStatus = "Running" AND Overdue = true'),
-    ("河北省逾期", 'ExecutionStatus = "Running" AND Overdue = true AND ProvinceCode = "130000"'),
-    ("已逐级上报两级以上", 'ExecutionStatus = "Running" AND EscalationLevel >= 2'),
-)
 
 
 class DevError(RuntimeError):
@@ -236,21 +229,6 @@ def child_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def web_ui(settings: Settings) -> str:
-    host, _ = split_address(settings.temporal_address)
-    return f"http://{host}:{settings.temporal_ui_port}/namespaces/{settings.temporal_namespace}"
-
-
-def filter_link(settings: Settings, query: str) -> str:
-    """The Web UI's workflow list filtered by a visibility query."""
-    return f"{web_ui(settings)}/workflows?query={quote(query)}"
-
-
-def workflow_link(settings: Settings, workflow_id: str) -> str:
-    """The Web UI's list showing the one case (its row opens the history)."""
-    return filter_link(settings, f'WorkflowId = "{workflow_id}"')
-
-
 def banner(settings: Settings) -> str:
     host, _ = split_address(settings.temporal_address)
     api = f"http://{settings.api_host}:{settings.api_port}"
@@ -266,7 +244,7 @@ def banner(settings: Settings) -> str:
         f"  数据目录:        {settings.data_dir.resolve()}",
         "  告警筛选 (Web UI):",
     ]
-    lines += [f"    {name}: {filter_link(settings, query)}" for name, query in ALERT_FILTERS]
+    lines += [f"    {name}: {link}" for name, link in alert_links(settings)]
     lines.append("  演示投诉: xueji demo scenario（账号见 data/demo-accounts.txt）")
     lines.append(f"  本地短信网关:    {local_sms_url(settings)}（只显示收到的短信，手机号已遮盖）")
     lines.append(f"    发送通知: XUEJI_SMS_URL={local_sms_url(settings)} xueji notify send")

@@ -1,8 +1,12 @@
-"""`xueji status`: what ops look at first when something seems wrong, in one command: the store
-and whether its schema is current, Temporal, the workers polling the task queue, and what waits
-on people (overdue cases, unsent notifications). No personal data is shown.
+"""The system's state (运行状态): what ops look at first when something seems wrong, in one look:
+the store and whether its schema is current, Temporal, the workers polling the task queue, and
+what waits on people (overdue cases, unsent notifications). No personal data is shown.
+`xueji status` prints it; the console's /console/status and GET /api/status show it to the
+system administrator of the top unit. Each look at Temporal is bounded, so a Temporal that is
+down or does not answer is named within seconds rather than holding the page.
 """
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,8 +19,10 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
+from api.security import Staff
+from api.temporal_link import TemporalLink
 from core.settings import Settings
-from core.temporal import connect
+from domain.roles import Role
 from domain.workdays import beijing_minute
 from store.db import engine_for
 from store.migrate import alembic_config
@@ -24,6 +30,9 @@ from store.models import Case, OutboxRow
 
 # A worker long-polls about once a minute when idle; one unseen for longer has stopped.
 POLLED_WITHIN = timedelta(minutes=2)
+# How long each look at Temporal may take (connecting, its health, the task queue's pollers).
+ANSWER_WITHIN = 2.0  # seconds
+OPS_ONLY = "只有最上级单位（教育部）的系统管理员可以查看系统运行状态"
 
 
 @dataclass(frozen=True)
@@ -33,18 +42,41 @@ class Check:
     detail: str
 
 
-async def system_status(settings: Settings, now: datetime) -> list[Check]:
-    """The checks, in the order ops read them."""
-    checks = _store_checks(settings)
+def runs_the_system(staff: Staff, top_unit: str) -> bool:
+    """Whether this person looks after the running system (运维): the system administrator of
+    the top unit of the tree. The state is the whole installation's (every unit's overdue
+    cases counted, the store's address, the workers' hosts), so no lower unit's administrator,
+    and no security administrator or auditor (三员: running the system is the sysadmin's)."""
+    return staff.role == Role.SYSADMIN and staff.unit_code == top_unit
+
+
+async def system_status(
+    settings: Settings, now: datetime, *, temporal: TemporalLink | None = None
+) -> list[Check]:
+    """The checks, in the order ops read them; `temporal` is the caller's link (the API's,
+    connected once), else a new one."""
+    checks = await asyncio.to_thread(_store_checks, settings)
+    link = temporal or TemporalLink(settings)
     try:
-        client = await connect(settings, timeout=3.0)
-    except ConnectionError as exc:
-        checks.append(Check("Temporal", False, str(exc)))
+        async with asyncio.timeout(ANSWER_WITHIN):
+            client = await link.client()
+            await link.check()
+    except (ConnectionError, TimeoutError) as exc:
+        reason = (
+            str(exc)
+            or f"Temporal 服务 {settings.temporal_address} 在 {ANSWER_WITHIN:g} 秒内没有回应"
+        )
+        checks.append(Check("Temporal", False, reason))
         checks.append(Check("worker", False, "无法检查：Temporal 无法连接"))
         return checks
     address = f"{settings.temporal_address}，命名空间 {settings.temporal_namespace}"
     checks.append(Check("Temporal", True, address))
-    checks.append(await _worker_check(client, settings, now))
+    try:
+        async with asyncio.timeout(ANSWER_WITHIN):
+            checks.append(await _worker_check(client, settings, now))
+    except Exception as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else f"{ANSWER_WITHIN:g} 秒内没有回应"
+        checks.append(Check("worker", False, f"无法检查：{reason}"))
     return checks
 
 
