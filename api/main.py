@@ -18,6 +18,7 @@ from api.console import pages as console_pages
 from api.console import registration as console_registration
 from api.console import search as console_search
 from api.console import slips as console_slips
+from api.console import status as console_status
 from api.console.auth import SignInFirst
 from api.cors import PrefixCORS
 from api.errors import temporal_unavailable, too_many_page, validation_error
@@ -39,6 +40,7 @@ from api.routes import (
     pages,
     schools,
     slips,
+    system,
     track,
 )
 from api.security_headers import SecurityHeaders
@@ -117,6 +119,7 @@ def create_app(
         console_registration.router,
         console_slips.router,
         console_search.router,
+        console_status.router,
         console_case_page.router,
     ):
         app.include_router(console_router, include_in_schema=False)
@@ -137,6 +140,7 @@ def create_app(
     app.include_router(org.router)
     app.include_router(schools.router)
     app.include_router(audit.router)
+    app.include_router(system.router)
     audit_trail.install(app)
     app.add_middleware(PrefixCORS, prefix="/api/codec/", origin=settings.temporal_ui_origin)
     app.add_middleware(

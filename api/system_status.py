@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from fastapi import HTTPException, status
 from sqlalchemy import func, make_url
 from sqlmodel import Session, col, select
 from temporalio.api.enums.v1 import TaskQueueType
@@ -19,10 +20,12 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
-from api.security import Staff
+from api.admin_scope import is_national
+from api.security import Staff, has_role
 from api.temporal_link import TemporalLink
+from api.web_ui import alert_links, web_ui
 from core.settings import Settings
-from domain.roles import Role
+from domain.roles import CASE_STAFF, Role
 from domain.workdays import beijing_minute
 from store.db import engine_for
 from store.migrate import alembic_config
@@ -42,12 +45,41 @@ class Check:
     detail: str
 
 
-def runs_the_system(staff: Staff, top_unit: str) -> bool:
+def runs_the_system(session: Session, staff: Staff) -> bool:
     """Whether this person looks after the running system (运维): the system administrator of
     the top unit of the tree. The state is the whole installation's (every unit's overdue
     cases counted, the store's address, the workers' hosts), so no lower unit's administrator,
     and no security administrator or auditor (三员: running the system is the sysadmin's)."""
-    return staff.role == Role.SYSADMIN and staff.unit_code == top_unit
+    return staff.role == Role.SYSADMIN and is_national(session, staff)
+
+
+def check_runs_the_system(session: Session, staff: Staff) -> None:
+    """403 naming who may, unless `runs_the_system`."""
+    if not runs_the_system(session, staff):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=OPS_ONLY)
+
+
+def uses_the_web_ui(staff: Staff, *, runs_system: bool) -> bool:
+    """Whether the Web UI is of use to this person: the case staff of a bureau, who read the
+    histories of their unit's cases there (the codec's readers, api/routes/codec.py), and ops,
+    who watch the alert board."""
+    return runs_system or has_role(staff, CASE_STAFF)
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """What the status page and GET /api/status show."""
+
+    checked_at: datetime
+    checks: list[Check]
+    web_ui: str  # the Web UI's page of the namespace
+    alert_links: list[tuple[str, str]]  # (name, link) of the board's ready-made filters
+
+
+async def status_report(settings: Settings, now: datetime, temporal: TemporalLink) -> StatusReport:
+    """The checks and where the alert board is, as of `now`."""
+    checks = await system_status(settings, now, temporal=temporal)
+    return StatusReport(now, checks, web_ui(settings), alert_links(settings))
 
 
 async def system_status(
