@@ -1,7 +1,8 @@
 """`xueji dev`: the whole local system in one terminal (what `make run` calls).
 
 Starts the Temporal dev server (state in data/temporal.db, search attributes registered,
-Web UI), the worker, the API and a local SMS gateway (`xueji.sms_gateway`, printing what it
+its Web UI served through `xueji.web_ui_front`, which has the UI send the console's codec
+cookie), the worker, the API and a local SMS gateway (`xueji.sms_gateway`, printing what it
 receives with the numbers masked) as child processes, and stops them all on Ctrl-C or when
 any one of them dies.
 """
@@ -20,6 +21,7 @@ from pathlib import Path
 from api.web_ui import alert_links
 from core.settings import Settings
 from workflows.search_attributes import cli_registrations
+from xueji.web_ui_front import inner_ui_port
 
 
 class DevError(RuntimeError):
@@ -45,6 +47,11 @@ def required_ports(settings: Settings) -> list[Port]:
     return [
         Port(host, port, "Temporal 服务 (XUEJI_TEMPORAL_ADDRESS)"),
         Port(host, settings.temporal_ui_port, "Temporal Web UI (XUEJI_TEMPORAL_UI_PORT)"),
+        Port(
+            "127.0.0.1",
+            inner_ui_port(settings),
+            "Temporal Web UI 的内部端口 (XUEJI_TEMPORAL_UI_PORT + 1)",
+        ),
         Port(settings.api_host, settings.api_port, "API (XUEJI_API_PORT)"),
         Port("127.0.0.1", settings.sms_dev_port, "本地短信网关 (XUEJI_SMS_DEV_PORT)"),
     ]
@@ -97,8 +104,11 @@ def temporal_command(settings: Settings) -> list[str]:
         host,
         "--port",
         str(port),
+        # The UI on an inner port; staff reach it through xueji.web_ui_front on the public one.
+        "--ui-ip",
+        "127.0.0.1",
         "--ui-port",
-        str(settings.temporal_ui_port),
+        str(inner_ui_port(settings)),
         "--namespace",
         settings.temporal_namespace,
         "--log-level",
@@ -192,12 +202,13 @@ class Supervisor:
 
 
 def local_commands(settings: Settings) -> dict[str, list[str]]:
-    """The processes of the local system, in the order they start: Temporal, the worker, the
-    API, the local SMS gateway."""
+    """The processes of the local system, in the order they start: Temporal (its Web UI on an
+    inner port), the Web UI's front, the worker, the API, the local SMS gateway."""
     # The app believes forwarded headers from XUEJI_TRUSTED_PROXIES itself (api/main.py).
     api = [sys.executable, "-m", "uvicorn", "api.main:app", "--no-proxy-headers"]
     return {
         "temporal": temporal_command(settings),
+        "web-ui": [sys.executable, "-m", "xueji.web_ui_front"],
         "worker": [sys.executable, "-m", "xueji.worker"],
         "api": [*api, "--host", settings.api_host, "--port", str(settings.api_port)],
         "sms": [sys.executable, "-m", "xueji.sms_gateway"],
@@ -220,6 +231,8 @@ def child_env(settings: Settings) -> dict[str, str]:
             "XUEJI_TEMPORAL_ADDRESS": settings.temporal_address,
             "XUEJI_TEMPORAL_NAMESPACE": settings.temporal_namespace,
             "XUEJI_TEMPORAL_TASK_QUEUE": settings.temporal_task_queue,
+            "XUEJI_TEMPORAL_UI_PORT": str(settings.temporal_ui_port),
+            "XUEJI_TEMPORAL_UI_ORIGIN": settings.temporal_ui_origin,
             "XUEJI_DATABASE_URL": settings.store_url,
             "XUEJI_CALENDAR_DIR": str(settings.calendar_path),
             "XUEJI_SMS_DEV_PORT": str(settings.sms_dev_port),
@@ -305,6 +318,7 @@ def run_dev(settings: Settings, *, migrate: bool = True) -> int:
         temporal = supervisor.start("temporal", commands["temporal"], env)
         host, port = split_address(settings.temporal_address)
         wait_for_port(host, port, timeout=60, process=temporal)
+        supervisor.start("web-ui", commands["web-ui"], env)
         supervisor.start("worker", commands["worker"], env)
         supervisor.start("api", commands["api"], env)
         supervisor.start("sms", commands["sms"], env)
