@@ -76,6 +76,9 @@ def check_ports_free(ports: list[Port]) -> None:
 
 def _can_bind(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As the servers bind: a port whose last connections linger in TIME_WAIT (the Web UI's
+        # to its front) is free; one that a process listens on is not.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:
