@@ -21,7 +21,6 @@ from pathlib import Path
 from api.web_ui import alert_links
 from core.settings import Settings
 from workflows.search_attributes import cli_registrations
-from xueji.web_ui_front import inner_ui_port
 
 
 class DevError(RuntimeError):
@@ -47,14 +46,19 @@ def required_ports(settings: Settings) -> list[Port]:
     return [
         Port(host, port, "Temporal 服务 (XUEJI_TEMPORAL_ADDRESS)"),
         Port(host, settings.temporal_ui_port, "Temporal Web UI (XUEJI_TEMPORAL_UI_PORT)"),
-        Port(
-            "127.0.0.1",
-            inner_ui_port(settings),
-            "Temporal Web UI 的内部端口 (XUEJI_TEMPORAL_UI_PORT + 1)",
-        ),
         Port(settings.api_host, settings.api_port, "API (XUEJI_API_PORT)"),
         Port("127.0.0.1", settings.sms_dev_port, "本地短信网关 (XUEJI_SMS_DEV_PORT)"),
     ]
+
+
+def dev_ports(settings: Settings) -> list[Port]:
+    """What `xueji dev` binds: the ports a running system holds, and its Web UI's inner one."""
+    inner = Port(
+        "127.0.0.1",
+        settings.temporal_ui_inner_port,
+        "Temporal Web UI 的内部端口 (XUEJI_TEMPORAL_UI_INNER_PORT)",
+    )
+    return [*required_ports(settings), inner]
 
 
 def busy_ports(ports: list[Port]) -> list[Port]:
@@ -111,7 +115,7 @@ def temporal_command(settings: Settings) -> list[str]:
         "--ui-ip",
         "127.0.0.1",
         "--ui-port",
-        str(inner_ui_port(settings)),
+        str(settings.temporal_ui_inner_port),
         "--namespace",
         settings.temporal_namespace,
         "--log-level",
@@ -235,6 +239,7 @@ def child_env(settings: Settings) -> dict[str, str]:
             "XUEJI_TEMPORAL_NAMESPACE": settings.temporal_namespace,
             "XUEJI_TEMPORAL_TASK_QUEUE": settings.temporal_task_queue,
             "XUEJI_TEMPORAL_UI_PORT": str(settings.temporal_ui_port),
+            "XUEJI_TEMPORAL_UI_INNER_PORT": str(settings.temporal_ui_inner_port),
             "XUEJI_TEMPORAL_UI_ORIGIN": settings.temporal_ui_origin,
             "XUEJI_DATABASE_URL": settings.store_url,
             "XUEJI_CALENDAR_DIR": str(settings.calendar_path),
@@ -291,7 +296,7 @@ def run_dev(settings: Settings, *, migrate: bool = True) -> int:
     refusal = settings.exposure_refusal(settings.api_host)
     if refusal:
         raise DevError(refusal)
-    check_ports_free(required_ports(settings))
+    check_ports_free(dev_ports(settings))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.calendar_path.mkdir(parents=True, exist_ok=True)
     if migrate:

@@ -5,11 +5,12 @@ small proxy that makes it send the browser's cookies to the codec endpoint.
 for the UI server's `codec.includeCredentials` (what the temporalio/ui image reads from
 TEMPORAL_CODEC_INCLUDE_CREDENTIALS, see docker-compose.yml). Without it the UI calls the codec
 without cookies, and each person would have to switch on "Include cross-origin credentials" in
-the UI's settings by hand. So `xueji dev` runs the UI on an inner port of 127.0.0.1 and serves it
-on the public one (XUEJI_TEMPORAL_UI_PORT) through this proxy, which passes every request and
-answer through unchanged, except the UI's settings (GET /api/v1/settings), where it turns that
-one setting on. Signing in to the console then is all a member of staff needs: its codec cookie
-goes with the UI's calls to /api/codec/decode, which the API allows from the UI's origin only.
+the UI's settings by hand. So `xueji dev` runs the UI on an inner port of 127.0.0.1
+(XUEJI_TEMPORAL_UI_INNER_PORT) and serves it on the public one (XUEJI_TEMPORAL_UI_PORT) through
+this proxy, which passes every request and answer through unchanged, except the UI's settings
+(GET /api/v1/settings), where it turns that one setting on. Signing in to the console then is
+all a member of staff needs: its codec cookie goes with the UI's calls to /api/codec/decode,
+which the API allows from the UI's origin only.
 """
 
 import json
@@ -21,8 +22,6 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-
-from core.settings import Settings
 
 SETTINGS_PATH = "/api/v1/settings"
 # Headers that belong to one connection, not to the request or answer passed on.
@@ -39,11 +38,6 @@ HOP_BY_HOP = {
     "content-encoding",
 }
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-
-
-def inner_ui_port(settings: Settings) -> int:
-    """Where the dev server's own UI listens, on 127.0.0.1: the public port + 1."""
-    return settings.temporal_ui_port + 1
 
 
 def with_credentials(settings_answer: bytes) -> bytes:
@@ -99,7 +93,7 @@ def main() -> None:
 
     settings = get_settings()
     host, _ = split_address(settings.temporal_address)
-    app = front(f"http://127.0.0.1:{inner_ui_port(settings)}")
+    app = front(f"http://127.0.0.1:{settings.temporal_ui_inner_port}")
     uvicorn.run(app, host=host, port=settings.temporal_ui_port, log_level="warning")
 
 

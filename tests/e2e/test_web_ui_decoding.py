@@ -52,6 +52,7 @@ def local_system(tmp_path: Path) -> Iterator[LocalSystem]:
         data_dir=tmp_path / "data",
         temporal_address=f"127.0.0.1:{free_port()}",
         temporal_ui_port=free_port(),
+        temporal_ui_inner_port=free_port(),
         api_port=free_port(),
     )
     upgrade(settings.store_url)
