@@ -38,6 +38,7 @@ class ConsoleUser:
     unit_name: str
     csrf: str  # the token every form of this session carries
     must_change_password: bool
+    must_enrol_totp: bool  # an administrator without a second factor yet (api.security.usable)
     idle_minutes: int
     runs_system: bool  # sees the system's state (api.system_status.runs_the_system)
     web_ui: str  # the Temporal Web UI, for those who use it; empty for the rest
@@ -89,6 +90,7 @@ def _console_user(request: Request, *, touch: bool = True) -> ConsoleUser:
             unit_name=Names(session).unit(user.unit_code),
             csrf=csrf_token(state.settings.lookup_key_bytes, token_hash(token)),
             must_change_password=row.must_change_password,
+            must_enrol_totp=row.must_enrol_totp,
             idle_minutes=idle,
             runs_system=runs_system,
             web_ui=web_ui(state.settings) if uses_web_ui else "",

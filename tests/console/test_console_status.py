@@ -163,3 +163,17 @@ async def test_with_temporal_up_the_page_sees_the_worker_polling(system: System)
     assert checks[3] == ["Temporal", "正常", address]
     assert checks[4][:2] == ["worker", "正常"]
     assert checks[4][2].startswith(f"1 个在轮询任务队列 {queue}：")
+
+
+def test_an_administrator_without_a_second_factor_is_told_to_enrol_it_first(api: Api) -> None:
+    api.add_user("ops", unit_code="000000", role="sysadmin")  # no TOTP enrolled yet
+    console_as(api.client, "ops", None, api.clock())
+
+    refused = api.client.get("/console/status")
+
+    assert refused.status_code == 403
+    assert "管理员账号须先绑定动态口令" in refused.text
+    token = api.token("ops")
+    answer = api.client.get("/api/status", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 403
+    assert answer.json()["detail"].startswith("管理员账号须先绑定动态口令")
