@@ -7,23 +7,42 @@ TEMPORAL_CODEC_INCLUDE_CREDENTIALS, see docker-compose.yml). Without it the UI c
 without cookies, and each person would have to switch on "Include cross-origin credentials" in
 the UI's settings by hand. So `xueji dev` runs the UI on an inner port of 127.0.0.1
 (XUEJI_TEMPORAL_UI_INNER_PORT) and serves it on the public one (XUEJI_TEMPORAL_UI_PORT) through
-this proxy, which passes every request and answer through unchanged, except the UI's settings
-(GET /api/v1/settings), where it turns that one setting on. Signing in to the console then is
-all a member of staff needs: its codec cookie goes with the UI's calls to /api/codec/decode,
-which the API allows from the UI's origin only.
+this proxy, which passes every read and its answer through unchanged, except the UI's settings
+(GET /api/v1/settings), where it turns that one setting on; like the compose stack's proxy, it
+also keeps the UI read-only (writes refused, and the UI told to offer none). Signing in to the
+console then is all a member of staff needs: its codec cookie goes with the UI's calls to
+/api/codec/decode, which the API allows from the UI's origin only.
 """
 
 import json
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 SETTINGS_PATH = "/api/v1/settings"
+# Read-only, as under docker-compose (deploy/temporal-ui-proxy.conf, DESIGN §7): reads, and the
+# workflow queries the UI posts (the call stack); every write is refused here, and the UI is
+# told to offer none.
+QUERY = re.compile(r"^/api/v1/namespaces/[^/]+/workflows/[^/]+/query/[^/]+$")
+READ_ONLY = (
+    "DisableWriteActions",
+    "WorkflowTerminateDisabled",
+    "WorkflowCancelDisabled",
+    "WorkflowSignalDisabled",
+    "WorkflowUpdateDisabled",
+    "WorkflowResetDisabled",
+    "WorkflowPauseDisabled",
+    "BatchActionsDisabled",
+    "StartWorkflowDisabled",
+    "ActivityCommandsDisabled",
+)
+READ_ONLY_REFUSAL = "Temporal Web UI 只读：案件只能在工作台办理"
 # Headers that belong to one connection, not to the request or answer passed on.
 HOP_BY_HOP = {
     "connection",
@@ -41,11 +60,18 @@ METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 def with_credentials(settings_answer: bytes) -> bytes:
-    """The UI server's settings with the codec told to send the browser's cookies."""
+    """The UI server's settings with the codec told to send the browser's cookies, and every
+    write action switched off."""
     document = json.loads(settings_answer)
     if (document.get("Codec") or {}).get("Endpoint"):
         document["Codec"]["IncludeCredentials"] = True
+    document.update(dict.fromkeys(READ_ONLY, True))
     return json.dumps(document).encode()
+
+
+def reads(method: str, path: str) -> bool:
+    """Whether the request only reads: what the front passes."""
+    return method in ("GET", "HEAD") or (method == "POST" and QUERY.match(path) is not None)
 
 
 def front(inner: str) -> Starlette:
@@ -53,6 +79,8 @@ def front(inner: str) -> Starlette:
     client = httpx.AsyncClient(base_url=inner, timeout=60.0, follow_redirects=False)
 
     async def forward(request: Request) -> Response:
+        if not reads(request.method, request.url.path):
+            return PlainTextResponse(READ_ONLY_REFUSAL, status_code=403)
         headers = [
             (name, value)
             for name, value in request.headers.items()

@@ -149,3 +149,17 @@ async def test_signing_in_to_the_console_lets_the_web_ui_decode(
     await expect(page.get_by_text(COMPLAINANT).first).to_be_visible(timeout=WAIT_MS)
     assert not await page.get_by_text("Codec Server could not connect").count()
     await screenshot(page, "web-ui-decoded")
+
+    # Read-only, as in production: no write offered, and none passes the front.
+    await expect(page.get_by_role("button", name="Request Cancellation")).to_be_disabled()
+    ui = f"http://127.0.0.1:{local_system.settings.temporal_ui_port}"
+    async with httpx.AsyncClient(base_url=ui, timeout=10) as http:
+        signal = f"/api/v1/namespaces/default/workflows/{workflow_id}/signal/withdraw"
+        refused = await http.post(signal, json={})
+        assert (refused.status_code, refused.text) == (
+            403,
+            "Temporal Web UI 只读：案件只能在工作台办理",
+        )
+        settings = (await http.get("/api/v1/settings")).json()
+        assert settings["DisableWriteActions"] is True
+        assert settings["Codec"]["IncludeCredentials"] is True
