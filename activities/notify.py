@@ -8,6 +8,7 @@ configured (a parent reads a text message sooner than a mail), else by e-mail to
 address, both unsealed from the registration for this one message.
 """
 
+import asyncio
 import logging
 import smtplib
 import ssl
@@ -23,6 +24,7 @@ import httpx
 from google.protobuf.message import DecodeError
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, or_, select
+from temporalio import activity
 
 from activities.sms import OutgoingSms, SmsRefused, is_mobile, sms_for
 from core.settings import Settings
@@ -30,6 +32,8 @@ from domain.ids import InvalidIdentifier, normalize_phone
 from store.cases import registration
 from store.models import Case, OutboxRow, Unit
 from store.sealing import Sealer
+from workflows.activity_interfaces import OutboxActivityInterface
+from workflows.messages.activities import DeliveryReport
 
 log = logging.getLogger(__name__)
 
@@ -179,14 +183,6 @@ class SmtpNotifier:
             if self._username:
                 smtp.login(self._username, self._password)
             smtp.send_message(message)
-
-
-@dataclass(frozen=True)
-class DeliveryReport:
-    sent: int
-    failed: int
-    no_address: int
-    no_channel: int = 0  # waiting for a channel this run has not got (SMTP or SMS)
 
 
 class _Outcome(Enum):
@@ -370,3 +366,24 @@ def failure_reason(exc: BaseException) -> str:
     elif isinstance(exc, SmsRefused) and exc.code:
         codes = [exc.code]
     return " ".join(["发送失败：" + type(exc).__name__, *map(str, codes)])
+
+
+class OutboxActivities(OutboxActivityInterface):
+    """The outbox's delivery as an activity of the worker (workflows/outbox.py), with the
+    channels the worker is configured with; without any, notices wait in the outbox."""
+
+    def __init__(
+        self, engine: Engine, sealer: Sealer, mail: Notifier | None, sms: SmsSender | None
+    ) -> None:
+        self._engine, self._sealer, self._mail, self._sms = engine, sealer, mail, sms
+
+    @activity.defn(name="deliver_notifications")
+    async def deliver_notifications(self, limit: int) -> DeliveryReport:
+        if self._mail is None and self._sms is None:
+            return DeliveryReport(sent=0, failed=0, no_address=0)
+        report = await asyncio.to_thread(
+            deliver_outbox, self._engine, self._mail, self._sealer, sms=self._sms, limit=limit
+        )
+        if report.sent or report.failed:
+            log.info("outbox: %d sent, %d failed", report.sent, report.failed)
+        return report

@@ -10,7 +10,7 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-IMPORTS = ("/api/org/import",)
+IMPORTS = ("/api/org/import", "/api/org/import/preview", "/console/org/import")
 
 
 def too_large(limit: int) -> str:

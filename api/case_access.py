@@ -11,7 +11,7 @@ from api import workflow_calls
 from api.answers import in_beijing_time
 from api.deps import store_call
 from api.security import Staff
-from store.models import CaseSlip
+from store.models import Case, CaseSlip
 from store.queries import visible_case, visible_slip
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages.complaint import CaseView
@@ -20,13 +20,14 @@ NO_CASE = "没有这个案件"
 NO_SLIP = "没有这张单据"
 
 
-async def visible_or_404(session: Session, staff: Staff, complaint_id: str) -> None:
-    """404 for a case the caller's unit may not see."""
+async def visible_or_404(session: Session, staff: Staff, complaint_id: str) -> Case:
+    """The case as the store shows it; 404 for a case the caller's unit may not see."""
     found = await store_call(
         session, visible_case, session=session, unit_code=staff.unit_code, case_id=complaint_id
     )
     if found is None:
         raise HTTPException(404, detail=NO_CASE)
+    return found
 
 
 def slip_on_route(session: Session, staff: Staff, complaint_id: str, slip_id: str) -> CaseSlip:

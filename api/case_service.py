@@ -7,6 +7,8 @@ or role may not act, 404 a case or slip the unit may not see, 409 the wrong step
 422 bad input. The workflow checks the acting unit again.
 """
 
+import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +53,12 @@ NOT_A_PARTY = "只有处理责任单位或相关单位可以提出层级争议"
 NO_OPEN_DISPUTE = "该案件没有待裁定的层级争议"
 ONLY_LEADERS_RULE = "层级争议由上级教育行政部门的负责人（领导）裁定，请提交本单位领导办理"
 ONLY_SELF = "学籍管理员只能将本案（本单）指定给自己；指定他人须由领导办理"
+CATCHING_UP = (
+    "本案的办理流程正在恢复（服务刚刚重启），页面显示的环节尚未载入流程，请稍后重试；"
+    "您填写的内容没有提交"
+)
+CATCH_UP_SECONDS = 15.0  # longer than a workflow task's timeout (10 s) and its replay
+CATCH_UP_POLL_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -175,6 +183,30 @@ async def live_state(call: CaseCall) -> CaseView:
     return await case_state(await call.temporal.client(), call.complaint_id)
 
 
+async def acting_state(call: CaseCall) -> CaseView:
+    """The live state to act on, once the workflow holds the step the store shows (404 for a
+    case the caller may not see).
+
+    The store is written inside the workflow task that moves a case on, so a worker that dies
+    before that task completes leaves the store a step ahead of the history until another
+    worker replays the task (after the task's timeout). Acting then would be refused for the
+    step before, or for the unit that handled it, though the caller was shown the new one: the
+    action waits for the replay instead, up to CATCH_UP_SECONDS, then is answered 503 with
+    Retry-After. The workflow is never ahead of the store, so once the step and the handling
+    unit agree any refusal is the workflow's own.
+    """
+    deadline = time.monotonic() + CATCH_UP_SECONDS
+    while True:
+        call.session.expire_all()  # the store as it is now, not as first read
+        shown = await visible_or_404(call.session, call.staff, call.complaint_id)
+        view = await live_state(call)
+        if (view.stage, view.handling_unit) == (shown.stage, shown.handling_unit):
+            return view
+        if time.monotonic() >= deadline:
+            raise HTTPException(503, detail=CATCHING_UP, headers=workflow_calls.RETRY_LATER)
+        await asyncio.sleep(CATCH_UP_POLL_SECONDS)
+
+
 def within_subtree(tree: OrgTree, handling: str, field_name: str, units: list[str]) -> None:
     """A 422 naming the first unit or school outside the handling unit's subtree: a slip's
     route shows the case (the complainant's name included) to every bureau on it, and the
@@ -205,8 +237,7 @@ async def _update(
     refusal); `slips_to` (field, units, tree): units that slips will be addressed to, which
     must lie in the handling unit's subtree."""
     check_role(call.staff, CASE_ACTORS)
-    await ensure_visible(call)
-    handling_unit = (await live_state(call)).handling_unit
+    handling_unit = (await acting_state(call)).handling_unit
     if call.staff.unit_code != handling_unit:
         raise HTTPException(403, detail=wrong_unit(handling_unit, call.staff.unit_code))
     if slips_to is not None:
@@ -322,8 +353,7 @@ async def _signal(
 ) -> CaseView:
     """Send a Signal once `refusal` finds nothing against it in the live state; answer the
     state (the workflow applies the Signal a moment later)."""
-    await ensure_visible(call)
-    refused = refusal(await live_state(call))
+    refused = refusal(await acting_state(call))
     if refused is not None:
         raise refused
     client = await call.temporal.client()
@@ -390,8 +420,7 @@ async def assign_case(call: CaseCall, *, assignee: str, reason: str = "") -> Cas
     """Name the handling unit's person in charge of the case (指定承办人)."""
     staff, session = call.staff, call.session
     check_role(staff, CASE_ACTORS)
-
-    await ensure_visible(call)
+    await acting_state(call)
     await store_call(session, check_assignee, session, staff, assignee)
     action = AssignCase(
         actor_unit=staff.unit_code, actor=staff.username, assignee=assignee, reason=reason

@@ -12,16 +12,26 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import audit_trail
 from api.body_limit import BodyLimit, limits
+from api.console import accounts as console_accounts
+from api.console import audit as console_audit
+from api.console import calendar as console_calendar
+from api.console import campaigns as console_campaigns
 from api.console import case_page as console_case_page
+from api.console import contacts as console_contacts
 from api.console import errors as console_errors
+from api.console import faq as console_faq
+from api.console import org as console_org
 from api.console import pages as console_pages
+from api.console import policy as console_policy
 from api.console import registration as console_registration
 from api.console import search as console_search
 from api.console import slips as console_slips
 from api.console import status as console_status
+from api.console import totp as console_totp
 from api.console.auth import SignInFirst
 from api.cors import PrefixCORS
 from api.errors import temporal_unavailable, too_many_page, validation_error
+from api.metrics import Metrics, MetricsMiddleware
 from api.ratelimit import TooManyOnPage, new_limiter
 from api.routes import (
     admin,
@@ -47,6 +57,7 @@ from api.security_headers import SecurityHeaders
 from api.temporal_link import TemporalLink, TemporalUnavailable
 from core.keys import AuditKeys
 from core.settings import Settings, get_settings
+from core.telemetry import temporal_interceptors, tracer_provider
 from store import audit_heads
 from store.calendar import StoreCalendar
 from store.db import engine_for, hand_over_the_interpreter_sooner, make_engine
@@ -87,13 +98,20 @@ def create_app(
         )
         app.state.audit_keys = AuditKeys(settings.audit_keys)
         app.state.audit_heads = settings.audit_heads_path
-        app.state.temporal = TemporalLink(settings)
+        tracing = tracer_provider(settings, "xueji-api")
+        app.state.tracer = tracing.get_tracer("xueji") if tracing else None
+        app.state.temporal = TemporalLink(settings, temporal_interceptors(tracing))
         app.state.sealer = Sealer(settings.store_keys)
         app.state.clock = clock
         app.state.tree = StoreTree(app.state.engine)
         app.state.calendar = StoreCalendar(app.state.engine, settings.calendar_path)
         app.state.limiter = new_limiter()
+        if settings.api_metrics_port:
+            metrics.serve(app.state.engine, settings.metrics_host, settings.api_metrics_port)
         yield
+        metrics.stop()
+        if tracing is not None:
+            tracing.shutdown()  # the last spans sent
         app.state.engine.dispose()
         app.state.audit_engine.dispose()
 
@@ -107,6 +125,8 @@ def create_app(
         redoc_url=None if production else "/redoc",
         openapi_url=None if production else "/openapi.json",
     )
+    metrics = Metrics()
+    app.state.metrics = metrics
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(TemporalUnavailable, temporal_unavailable)
     app.add_exception_handler(TooManyOnPage, too_many_page)
@@ -121,6 +141,15 @@ def create_app(
         console_search.router,
         console_status.router,
         console_case_page.router,
+        console_policy.router,
+        console_calendar.router,
+        console_audit.router,
+        console_accounts.router,
+        console_totp.router,
+        console_campaigns.router,
+        console_faq.router,
+        console_org.router,
+        console_contacts.router,
     ):
         app.include_router(console_router, include_in_schema=False)
     app.include_router(health.router)
@@ -150,6 +179,8 @@ def create_app(
     # Outermost: what every layer sees as the caller's address and scheme. Only a proxy of
     # XUEJI_TRUSTED_PROXIES is believed; uvicorn's own copy of this is off (xueji/cli, dev).
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+    # Around everything: each request counted and timed, and traced when tracing is on.
+    app.add_middleware(MetricsMiddleware, metrics=metrics, state=app.state)
     return app
 
 

@@ -121,9 +121,6 @@ async def current_staff(authenticated: SessionAuthDep) -> Staff:
     return usable(authenticated)
 
 
-ENROL_TOTP_FIRST = "管理员账号须先绑定动态口令（POST /api/auth/totp/enrol 与 /confirm）"
-
-
 def usable(authenticated: Authenticated) -> Staff:
     """The staff member of a session that may work: 403 while it must change its password or
     enrol TOTP."""
@@ -135,7 +132,7 @@ def usable(authenticated: Authenticated) -> Staff:
     if authenticated.must_enrol_totp:
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,
-            detail=ENROL_TOTP_FIRST,
+            detail="管理员账号须先绑定动态口令（POST /api/auth/totp/enrol 与 /confirm）",
         )
     return authenticated.staff
 

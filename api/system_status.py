@@ -1,9 +1,10 @@
 """The system's state (运行状态): what ops look at first when something seems wrong, in one look:
-the store and whether its schema is current, Temporal, the workers polling the task queue, and
-what waits on people (overdue cases, unsent notifications). No personal data is shown.
-`xueji status` prints it; the console's /console/status and GET /api/status show it to the
-system administrator of the top unit. Each look at Temporal is bounded, so a Temporal that is
-down or does not answer is named within seconds rather than holding the page.
+the store and whether its schema is current, Temporal, the workers polling the task queue, the
+schedule that sends notifications, and what waits on people (overdue cases, unsent
+notifications). No personal data is shown. `xueji status` prints it; the console's
+/console/status and GET /api/status show it to the system administrator of the top unit. Each
+look at Temporal is bounded, so a Temporal that is down or does not answer is named within
+seconds rather than holding the page.
 """
 
 import asyncio
@@ -19,6 +20,7 @@ from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.admin_scope import is_national
 from api.security import Staff, has_role
@@ -103,12 +105,16 @@ async def system_status(
         return checks
     address = f"{settings.temporal_address}，命名空间 {settings.temporal_namespace}"
     checks.append(Check("Temporal", True, address))
-    try:
-        async with asyncio.timeout(ANSWER_WITHIN):
-            checks.append(await _worker_check(client, settings, now))
-    except Exception as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else f"{ANSWER_WITHIN:g} 秒内没有回应"
-        checks.append(Check("worker", False, f"无法检查：{reason}"))
+    for name, look in (
+        ("worker", _worker_check(client, settings, now)),
+        ("通知发送", _outbox_schedule(client, settings)),
+    ):
+        try:
+            async with asyncio.timeout(ANSWER_WITHIN):
+                checks.append(await look)
+        except Exception as exc:  # whatever stops the look is what ops read: its first line
+            reason = str(exc).splitlines()[0] if str(exc) else f"{ANSWER_WITHIN:g} 秒内没有回应"
+            checks.append(Check(name, False, f"无法检查：{reason}"))
     return checks
 
 
@@ -167,10 +173,34 @@ def _outbox(session: Session, settings: Settings) -> Check:
         )
     if not count:
         return Check("待发通知", None, "没有")
-    failed = session.exec(select(func.count()).where(unsent, col(OutboxRow.attempts) > 0)).one()
-    sent_by = "（xueji notify send 发送）"
-    detail = f"{count} 条，最早 {beijing_minute(oldest)} 生成，{failed} 条曾发送失败{sent_by}"
+    tried = (unsent, col(OutboxRow.attempts) > 0)
+    failed = session.exec(select(func.count()).where(*tried)).one()
+    detail = f"{count} 条，最早 {beijing_minute(oldest)} 生成，{failed} 条曾发送失败"
+    if failed:
+        latest = select(OutboxRow.last_error).where(*tried).order_by(col(OutboxRow.created_at))
+        detail += f"（最早一条的原因：{session.exec(latest.limit(1)).one()}）"
     return Check("待发通知", None, detail)
+
+
+async def _outbox_schedule(client: Client, settings: Settings) -> Check:
+    """The Temporal Schedule that sends the outbox: there, running, and when it last ran."""
+    schedule_id = settings.outbox_schedule_id
+    try:
+        described = await client.get_schedule_handle(schedule_id).describe()
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            return Check(
+                "通知发送", False, f"定时任务 {schedule_id} 不存在：请运行 xueji schedules ensure"
+            )
+        raise
+    if described.schedule.state.paused:
+        return Check("通知发送", False, f"定时任务 {schedule_id} 已暂停：在 Temporal Web UI 中恢复")
+    every = settings.outbox_every_seconds
+    detail = f"定时任务 {schedule_id} 每 {every} 秒运行"
+    recent = described.info.recent_actions
+    if recent:
+        detail += f"，最近一次 {beijing_minute(recent[-1].started_at)}"
+    return Check("通知发送", True, detail)
 
 
 async def _worker_check(client: Client, settings: Settings, now: datetime) -> Check:

@@ -1,9 +1,10 @@
 """The API's link to Temporal: connects lazily and again after the server comes back."""
 
 import asyncio
+from collections.abc import Sequence
 from datetime import timedelta
 
-from temporalio.client import Client
+from temporalio.client import Client, Interceptor
 
 from core.settings import Settings
 from core.temporal import connect
@@ -14,8 +15,9 @@ class TemporalUnavailable(ConnectionError):
 
 
 class TemporalLink:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, interceptors: Sequence[Interceptor] = ()) -> None:
         self._settings = settings
+        self._interceptors = interceptors  # tracing (core/telemetry.py)
         self._client: Client | None = None
         self._lock = asyncio.Lock()
 
@@ -24,7 +26,9 @@ class TemporalLink:
         async with self._lock:
             if self._client is None:
                 try:
-                    self._client = await connect(self._settings, timeout=3.0)
+                    self._client = await connect(
+                        self._settings, timeout=3.0, interceptors=self._interceptors
+                    )
                 except ConnectionError as exc:
                     raise TemporalUnavailable(str(exc)) from exc
             return self._client

@@ -23,6 +23,7 @@ STATUS_OF_REFUSAL = {
 }
 CLOSED = "该案件（或单据）已办结，不能再办理"
 UNAVAILABLE = "流程服务暂时不可用，请稍后重试"
+RETRY_LATER = {"Retry-After": "10"}  # a worker that died is replaced within about that
 
 
 async def update(client: Client, workflow_id: str, method: Any, argument: Any) -> Any:
@@ -54,10 +55,10 @@ async def query(client: Client, workflow_id: str, method: Any) -> Any:
 def refuse(cause: BaseException | None) -> NoReturn:
     if isinstance(cause, ApplicationError) and cause.type in STATUS_OF_REFUSAL:
         raise HTTPException(STATUS_OF_REFUSAL[cause.type], detail=cause.message)
-    raise HTTPException(503, detail=UNAVAILABLE)
+    raise HTTPException(503, detail=UNAVAILABLE, headers=RETRY_LATER)
 
 
 def _rpc(exc: RPCError) -> NoReturn:
     if exc.status is RPCStatusCode.NOT_FOUND:  # the workflow has finished (and was visible)
         raise HTTPException(409, detail=CLOSED)
-    raise HTTPException(503, detail=UNAVAILABLE)
+    raise HTTPException(503, detail=UNAVAILABLE, headers=RETRY_LATER)

@@ -182,6 +182,15 @@ class Settings(BaseSettings):
     sms_dev_port: int = Field(
         8026, description="port of the local SMS gateway that `xueji dev` starts on 127.0.0.1"
     )
+    smtp_dev_port: int = Field(
+        8025, description="port of the local mail sink that `xueji dev` starts on 127.0.0.1"
+    )
+    outbox_every_seconds: int = Field(
+        60,
+        ge=5,
+        le=3600,
+        description="how often the outbox schedule (xueji schedules ensure) sends what waits",
+    )
 
     max_body_bytes: int = Field(
         1024 * 1024, ge=1024, description="the largest request body of any route but imports"
@@ -201,6 +210,25 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+
+    # What ops can watch (core/telemetry.py, api/metrics.py).
+    metrics_host: str = Field(
+        "127.0.0.1", description="address the Prometheus metrics endpoints listen on"
+    )
+    api_metrics_port: int = Field(
+        0, ge=0, le=65535, description="port of the API's Prometheus metrics; 0: none"
+    )
+    worker_metrics_port: int = Field(
+        0, ge=0, le=65535, description="port of a worker's Prometheus metrics (the SDK's); 0: none"
+    )
+    otlp_endpoint: str = Field(
+        "",
+        description="OpenTelemetry collector (OTLP over HTTP, e.g. http://collector:4318) the"
+        " API and workers send traces to; empty: no traces",
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text", description="the worker's and API's log lines: text, or JSON (one object a line)"
+    )
 
     calendar_dir: Path | None = Field(
         None, description="per-year working-day override files; empty means data_dir/calendar"
@@ -333,6 +361,11 @@ class Settings(BaseSettings):
             if public:
                 problems.append(f"{name} 使用了公开的开发密钥，{why}")
         return problems
+
+    @property
+    def outbox_schedule_id(self) -> str:
+        """The id of the Temporal Schedule that sends the outbox (xueji/schedules.py)."""
+        return f"{self.temporal_task_queue}-outbox"
 
     @property
     def codec_requires_sealed(self) -> bool:

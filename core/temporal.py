@@ -5,11 +5,13 @@ import logging
 import os
 import sys
 import threading
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import NoReturn
 
-from temporalio.client import Client
+from temporalio.client import Client, Interceptor
 from temporalio.converter import DataConverter
+from temporalio.runtime import Runtime
 from temporalio.service import TLSConfig
 
 from core.codec import codec_from_spec, encrypted_data_converter
@@ -48,9 +50,16 @@ def data_converter(
     return encrypted_data_converter(codec_from_spec(payload_keys, require_sealed=require_sealed))
 
 
-async def connect(settings: Settings, *, timeout: float = 5.0) -> Client:
+async def connect(
+    settings: Settings,
+    *,
+    timeout: float = 5.0,
+    interceptors: Sequence[Interceptor] = (),
+    runtime: Runtime | None = None,
+) -> Client:
     """Connect once; raise ConnectionError naming the address if Temporal does not answer (or
-    its TLS does not match the settings)."""
+    its TLS does not match the settings). `interceptors` and `runtime` (core/telemetry.py):
+    tracing, and the SDK's metrics."""
     CONNECTED.set()
     api_key = settings.temporal_api_key.get_secret_value()
     try:
@@ -64,6 +73,8 @@ async def connect(settings: Settings, *, timeout: float = 5.0) -> Client:
                 tls=tls_of(settings),
                 api_key=api_key or None,
                 connect_timeout=timedelta(seconds=timeout),
+                interceptors=interceptors,
+                runtime=runtime,
             ),
             timeout=timeout,
         )
@@ -87,12 +98,17 @@ def tls_of(settings: Settings) -> TLSConfig | bool:
 
 
 async def connect_with_retry(
-    settings: Settings, *, attempts: int = 60, pause: float = 1.0
+    settings: Settings,
+    *,
+    attempts: int = 60,
+    pause: float = 1.0,
+    interceptors: Sequence[Interceptor] = (),
+    runtime: Runtime | None = None,
 ) -> Client:
     """Wait for a Temporal server that is still starting (the dev server takes a few seconds)."""
     for attempt in range(1, attempts + 1):
         try:
-            return await connect(settings)
+            return await connect(settings, interceptors=interceptors, runtime=runtime)
         except ConnectionError:
             if attempt == attempts:
                 raise

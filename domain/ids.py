@@ -244,6 +244,14 @@ def mask_phone(value: str) -> str:
     return f"{area}-{_mask_tail(local)}"
 
 
+def mask_email(value: str) -> str:
+    """``z***@example.com``: the first character of the mailbox and the domain."""
+    local, at, domain = value.strip().rpartition("@")
+    if not at or not local:
+        return _mask_tail(value.strip())
+    return f"{local[0]}***@{domain}"
+
+
 def mask_id_card(value: str) -> str:
     """First 6 and last 4 characters, e.g. ``110105********002X``."""
     number = _strip(value).upper()

@@ -81,6 +81,26 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
+def read_uploads(
+    units_name: str, units_data: bytes, schools_name: str, schools_data: bytes
+) -> OrgTree:
+    """Validate both files as uploaded (their names say .csv or .json); raise OrgTreeError.
+    The same reading as :func:`read_files`, from bytes instead of paths."""
+    builder = TreeBuilder()
+    with _no_gc():
+        unit_rows = _parse(units_data, Path(units_name).suffix, units_name, UNIT_COLUMNS, builder)
+        if unit_rows is None:
+            builder.units_unusable = True
+        else:
+            builder.add_units(unit_rows, units_name)
+        school_rows = _parse(
+            schools_data, Path(schools_name).suffix, schools_name, SCHOOL_COLUMNS, builder
+        )
+        if school_rows is not None:
+            builder.add_schools(school_rows, schools_name)
+        return builder.finish(units_name)
+
+
 def _read_file(
     path: Path, file: str, columns: tuple[str, ...], builder: TreeBuilder
 ) -> Iterator[Any] | None:
@@ -96,16 +116,22 @@ def _read_file(
     except OSError:
         builder.file_error(file, "无法读取文件（请检查读取权限）")
         return None
+    return _parse(data, path.suffix, file, columns, builder)
+
+
+def _parse(
+    data: bytes, suffix: str, file: str, columns: tuple[str, ...], builder: TreeBuilder
+) -> Iterator[Any] | None:
+    """Rows of one file's content, or None (the reason added to the builder's errors)."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         builder.file_error(file, "文件不是 UTF-8 编码，请另存为 UTF-8 后再导入", line)
         return None
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
+    if suffix.lower() == ".csv":
         return _csv_rows(text, file, columns, builder)
-    if suffix == ".json":
+    if suffix.lower() == ".json":
         try:
             records = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -115,7 +141,7 @@ def _read_file(
             builder.file_error(file, "JSON 文件应为对象的列表")
             return None
         return _record_rows(records, file, columns, builder)
-    builder.file_error(file, f"不支持的文件类型“{path.suffix}”，应为 .csv 或 .json")
+    builder.file_error(file, f"不支持的文件类型“{suffix}”，应为 .csv 或 .json")
     return None
 
 

@@ -12,7 +12,7 @@ Every function works in the caller's session (the caller commits) and takes an a
 """
 
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
@@ -34,6 +34,7 @@ from store.logins import reset_totp
 from store.models import AccountRequest, OutboxRow, School, StaffUser
 
 REQUEST_LIFETIME = timedelta(days=7)  # an approval long after the request is a new decision
+ASKED_SHOWN = timedelta(days=30)  # how long the asker's list shows a decided request
 NOTICE_KIND = "account"
 APPROVER_ROLE = Role.SECADMIN
 
@@ -69,6 +70,9 @@ def request_account(
     check_new_user(
         session=session, username=username, unit_code=unit_code, role=role, password=password
     )
+    _check_not_pending(
+        session, username, now, field="username", asking=col(AccountRequest.kind) == "create"
+    )
     row = AccountRequest(
         kind="create",
         username=username,
@@ -96,6 +100,12 @@ def request_change(
     now: datetime,
 ) -> AccountRequest:
     """A request to change the account so; AccountError when the password is refused."""
+    if password is not None:
+        asking = col(AccountRequest.password_hash).is_not(None)
+        _check_not_pending(session, user.username, now, field="password", asking=asking)
+    if reset_totp:
+        asking = col(AccountRequest.reset_totp).is_(True)
+        _check_not_pending(session, user.username, now, field="reset_totp", asking=asking)
     password_hash = None
     if password is not None:
         problems = check_password_policy(
@@ -120,6 +130,27 @@ def request_change(
     session.add(row)
     session.flush()
     return row
+
+
+def _check_not_pending(
+    session: Session, username: str, now: datetime, *, field: str, asking: Any
+) -> None:
+    """One pending request at a time for the same credential (a new account, a temporary
+    password, a TOTP reset): a second ask, or a form sent twice, is refused (422 naming
+    `field`), so the first ask's password stays the only one."""
+    query = (
+        select(AccountRequest.id)
+        .where(AccountRequest.username == username)
+        .where(AccountRequest.status == "pending")
+        .where(col(AccountRequest.requested_at) > now - REQUEST_LIFETIME)
+        .where(asking)
+    )
+    pending = session.exec(query).first()
+    if pending is not None:
+        raise AccountError(
+            field,
+            [f"账号 {username} 已有同类待批准的申请（编号 {pending}），请等待处理或撤回后再申请"],
+        )
 
 
 def changes_of(row: AccountRequest) -> list[str]:
@@ -162,6 +193,25 @@ def pending_requests(
     return list(session.exec(query))
 
 
+def asked_by(*, session: Session, requested_by: str, now: datetime) -> list[AccountRequest]:
+    """The requests this administrator asked, pending or decided within ASKED_SHOWN, newest
+    first: what became of each."""
+    query = (
+        select(AccountRequest)
+        .where(AccountRequest.requested_by == requested_by)
+        .where(col(AccountRequest.requested_at) > now - ASKED_SHOWN)
+        .order_by(col(AccountRequest.requested_at).desc(), col(AccountRequest.id).desc())
+    )
+    return list(session.exec(query))
+
+
+def state_of(row: AccountRequest, now: datetime) -> str:
+    """pending, approved, refused, or lapsed (pending past REQUEST_LIFETIME)."""
+    if row.status == "pending" and row.requested_at <= now - REQUEST_LIFETIME:
+        return "lapsed"
+    return row.status
+
+
 def approve(
     *, session: Session, row: AccountRequest, approver: str, approver_role: str, now: datetime
 ) -> StaffUser:
@@ -179,10 +229,13 @@ def approve(
     return user
 
 
-def refuse(*, session: Session, row: AccountRequest, by: str, now: datetime) -> None:
-    """Drop the request unapplied (the requester may withdraw it too)."""
+def refuse(
+    *, session: Session, row: AccountRequest, by: str, now: datetime, reason: str = ""
+) -> None:
+    """Drop the request unapplied (the requester may withdraw it too), saying why."""
     _check_decidable(row, now)
     row.status, row.decided_by, row.decided_at = "refused", by, now
+    row.reason = reason
     session.add(row)
     session.flush()
 

@@ -93,6 +93,25 @@ def check_password_policy(
     return problems
 
 
+# Letters and digits that read aloud and copy without confusion (no 0/O, 1/l/I), and symbols.
+_TEMPORARY_ALPHABETS = ("abcdefghijkmnpqrstuvwxyz", "ABCDEFGHJKLMNPQRSTUVWXYZ", "23456789", "-_.")
+
+
+def temporary_password(*, session: Session, username: str) -> str:
+    """A random temporary password (临时密码) the policy accepts for `username`: at least 16
+    characters, every kind of character in it, for an administrator to hand over once."""
+    policy = get_policy(session=session)
+    length = max(16, policy.min_length)
+    everything = "".join(_TEMPORARY_ALPHABETS)
+    while True:
+        chosen = [secrets.choice(alphabet) for alphabet in _TEMPORARY_ALPHABETS]
+        chosen += [secrets.choice(everything) for _ in range(length - len(chosen))]
+        secrets.SystemRandom().shuffle(chosen)
+        password = "".join(chosen)
+        if not check_password_policy(session=session, username=username, password=password):
+            return password
+
+
 def matches_password(password_hash: str, password: str) -> bool:
     try:
         return _hasher.verify(password_hash, password)

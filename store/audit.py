@@ -8,10 +8,12 @@ verification continues.
 """
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, or_, text
 from sqlmodel import Session, col, delete, func, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from core.keys import AuditKeys
 from domain.workdays import SHANGHAI, beijing_minute
@@ -114,14 +116,47 @@ def by_units(units: set[str]) -> ColumnElement[bool]:
     )
 
 
-def export(*, session: Session, units: set[str] | None = None) -> Iterator[list[str]]:
-    """The log as CSV rows, the header first; times in Beijing time. `units`: only the
-    entries of those units' actors (`by_units`); None: every entry."""
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which entries to read: `since` inclusive, `until` exclusive; actor and action match
+    exactly; `target` is a part of the target (a case's id, a path); `result` a class of
+    RESULTS (`refused` finds `refused:403`...); `units` as for `by_units`, None: every entry."""
+
+    actor: str | None = None
+    action: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    target: str | None = None
+    result: str | None = None
+    units: set[str] | None = None
+
+
+def _where(query: SelectOfScalar[AuditRecord], wanted: AuditFilter) -> SelectOfScalar[AuditRecord]:
+    if wanted.units is not None:
+        query = query.where(by_units(wanted.units))
+    if wanted.actor is not None:
+        query = query.where(AuditRecord.actor == wanted.actor)
+    if wanted.action is not None:
+        query = query.where(AuditRecord.action == wanted.action)
+    if wanted.since is not None:
+        query = query.where(col(AuditRecord.at) >= wanted.since)
+    if wanted.until is not None:
+        query = query.where(col(AuditRecord.at) < wanted.until)
+    if wanted.target:
+        query = query.where(col(AuditRecord.target).contains(wanted.target, autoescape=True))
+    if wanted.result == "ok":
+        query = query.where(AuditRecord.result == "ok")
+    elif wanted.result is not None:
+        query = query.where(col(AuditRecord.result).startswith(f"{wanted.result}:"))
+    return query
+
+
+def export(*, session: Session, wanted: AuditFilter | None = None) -> Iterator[list[str]]:
+    """The matching entries as CSV rows, oldest first, the header first; times in Beijing
+    time."""
     yield EXPORT_HEADER
     query = select(AuditRecord).order_by(col(AuditRecord.seq)).execution_options(yield_per=1000)
-    if units is not None:
-        query = query.where(by_units(units))
-    for r in session.exec(query):
+    for r in session.exec(_where(query, wanted or AuditFilter())):
         at = r.at.astimezone(SHANGHAI).isoformat(timespec="seconds")
         yield [
             str(r.seq),
@@ -142,30 +177,21 @@ def export(*, session: Session, units: set[str] | None = None) -> Iterator[list[
 def search(
     *,
     session: Session,
-    actor: str | None = None,
-    action: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    wanted: AuditFilter | None = None,
     offset: int = 0,
     limit: int = 50,
-    units: set[str] | None = None,
 ) -> tuple[int, list[AuditRecord]]:
-    """How many entries match, and one page of them, newest first. `since` is inclusive,
-    `until` exclusive; actor and action match exactly; `units` as for `export`."""
-    query = select(AuditRecord)
-    if units is not None:
-        query = query.where(by_units(units))
-    if actor is not None:
-        query = query.where(AuditRecord.actor == actor)
-    if action is not None:
-        query = query.where(AuditRecord.action == action)
-    if since is not None:
-        query = query.where(col(AuditRecord.at) >= since)
-    if until is not None:
-        query = query.where(col(AuditRecord.at) < until)
+    """How many entries match, and one page of them, newest first."""
+    query = _where(select(AuditRecord), wanted or AuditFilter())
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     page = query.order_by(col(AuditRecord.seq).desc()).offset(offset).limit(limit)
     return total, list(session.exec(page))
+
+
+def find(*, session: Session, seq: int, units: set[str] | None = None) -> AuditRecord | None:
+    """The entry `seq` if it exists and, with `units`, is one of those units' actors'."""
+    query = _where(select(AuditRecord), AuditFilter(units=units)).where(AuditRecord.seq == seq)
+    return session.exec(query).first()
 
 
 def csv_safe(cell: str) -> str:

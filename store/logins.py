@@ -220,8 +220,12 @@ def begin_totp_enrolment(*, user: StaffUser, sealer: Sealer) -> tuple[str, str]:
         raise AccountError("totp", ["已绑定动态口令；如需更换，请联系系统管理员重置"])
     secret = pyotp.random_base32()
     sealer.seal_column(user, "totp_secret", secret)
-    uri = pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=TOTP_ISSUER)
-    return secret, uri
+    return secret, provisioning_uri(secret=secret, username=user.username)
+
+
+def provisioning_uri(*, secret: str, username: str) -> str:
+    """The otpauth:// URI an authenticator app reads (from a QR code) to add the account."""
+    return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=TOTP_ISSUER)
 
 
 def confirm_totp(

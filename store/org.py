@@ -7,19 +7,8 @@ from sqlalchemy import insert, inspect, update
 from sqlmodel import Session, col, delete, func, select
 
 from domain.orgtree import OrgTree, is_school_code
-from store.models import Faq, OrgImport, School, StaffUser, Unit
-
-
-class TreeInUseError(ValueError):
-    """The new tree lacks units or schools that staff accounts or FAQ entries belong to;
-    nothing was changed."""
-
-    def __init__(self, codes: list[str]) -> None:
-        self.codes = codes
-        super().__init__(
-            f"新的组织机构树缺少仍有工作人员账号或常见问题解答的单位或学校：{'、'.join(codes)}；"
-            "请先调整这些账号的单位、删除或移交这些问答，或在导入文件中保留这些单位和学校"
-        )
+from store.models import OrgImport, School, Unit
+from store.org_changes import TreeInUseError, in_use
 
 
 def replace_tree(
@@ -28,17 +17,17 @@ def replace_tree(
     """Make the stored tree exactly `tree` (the caller's transaction makes it all or nothing).
 
     Units are updated in place, so staff accounts and FAQ entries keep their unit or school;
-    a tree without a unit or school they still belong to raises TreeInUseError. With `now`,
+    a tree without a unit or school that something still depends on (store.org_changes.in_use:
+    accounts, FAQ entries, running cases, open campaigns) raises TreeInUseError. With `now`,
     a unit whose public phone or e-mail the import changes counts as confirmed at `now`.
     """
     keep = {u.code for u in tree.units()} | {s.code for s in tree.schools()}
-    in_use: set[str] = set()
+    names = {code: name for code, name in session.exec(select(Unit.code, Unit.name))}
+    names.update((code, name) for code, name in session.exec(select(School.code, School.name)))
+    used = in_use(session=session, removed=set(names) - keep, names=names)
+    if used:
+        raise TreeInUseError(used)
     tables = inspect(session.connection())
-    for model in (StaffUser, Faq):  # older revisions lack these tables
-        if tables.has_table(model.__tablename__):  # type: ignore[arg-type]
-            in_use |= set(session.exec(select(model.unit_code).distinct()))
-    if in_use - keep:
-        raise TreeInUseError(sorted(in_use - keep))
     # The date last confirmed came with revision 0008; older stores are imported without it.
     confirms = any(
         column["name"] == "contact_confirmed_at"

@@ -17,6 +17,7 @@ from domain.records import CampaignRecord, CaseRecord
 from workflows.messages.activities import (
     CampaignPlan,
     DeadlinePlan,
+    DeliveryReport,
     PathRequest,
     PlanRequest,
     RouteRequest,
@@ -69,4 +70,13 @@ class StoreActivityInterface:
     @activity.defn(name="record_campaign")
     async def record_campaign(self, record: CampaignRecord) -> None:
         """Upsert the campaign and its units; add notifications once; publish on closing."""
+        raise NotImplementedError
+
+
+class OutboxActivityInterface:
+    """Delivery of the notification outbox (activities/notify.py)."""
+
+    @activity.defn(name="deliver_notifications")
+    async def deliver_notifications(self, limit: int) -> DeliveryReport:
+        """Send up to `limit` unsent notices by the configured e-mail and SMS channels."""
         raise NotImplementedError

@@ -21,6 +21,7 @@ from pathlib import Path
 from api.web_ui import alert_links
 from core.settings import Settings
 from workflows.search_attributes import cli_registrations
+from xueji.schedules import outbox_schedule_id
 
 
 class DevError(RuntimeError):
@@ -48,6 +49,15 @@ def required_ports(settings: Settings) -> list[Port]:
         Port(host, settings.temporal_ui_port, "Temporal Web UI (XUEJI_TEMPORAL_UI_PORT)"),
         Port(settings.api_host, settings.api_port, "API (XUEJI_API_PORT)"),
         Port("127.0.0.1", settings.sms_dev_port, "本地短信网关 (XUEJI_SMS_DEV_PORT)"),
+        Port("127.0.0.1", settings.smtp_dev_port, "本地邮件服务器 (XUEJI_SMTP_DEV_PORT)"),
+        Port(
+            settings.metrics_host,
+            metrics_ports(settings)[0],
+            "worker 指标 (XUEJI_WORKER_METRICS_PORT)",
+        ),
+        Port(
+            settings.metrics_host, metrics_ports(settings)[1], "API 指标 (XUEJI_API_METRICS_PORT)"
+        ),
     ]
 
 
@@ -59,6 +69,16 @@ def dev_ports(settings: Settings) -> list[Port]:
         "Temporal Web UI 的内部端口 (XUEJI_TEMPORAL_UI_INNER_PORT)",
     )
     return [*required_ports(settings), inner]
+
+
+DEV_METRICS_PORTS = (9464, 9465)
+
+
+def metrics_ports(settings: Settings) -> tuple[int, int]:
+    """The worker's and the API's Prometheus ports in the local system: the configured ones,
+    else 9464 and 9465."""
+    worker, api = DEV_METRICS_PORTS
+    return settings.worker_metrics_port or worker, settings.api_metrics_port or api
 
 
 def busy_ports(ports: list[Port]) -> list[Port]:
@@ -79,9 +99,9 @@ def check_ports_free(ports: list[Port]) -> None:
 
 
 def _can_bind(host: str, port: int) -> bool:
+    """Whether a server could listen on the port now: another listener makes it busy; the
+    closed connections of the last run (TIME_WAIT) do not, as servers bind with SO_REUSEADDR."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        # As the servers bind: a port whose last connections linger in TIME_WAIT (the Web UI's
-        # to its front) is free; one that a process listens on is not.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
@@ -210,15 +230,15 @@ class Supervisor:
 
 def local_commands(settings: Settings) -> dict[str, list[str]]:
     """The processes of the local system, in the order they start: Temporal (its Web UI on an
-    inner port), the Web UI's front, the worker, the API, the local SMS gateway."""
-    # The app believes forwarded headers from XUEJI_TRUSTED_PROXIES itself (api/main.py).
-    api = [sys.executable, "-m", "uvicorn", "api.main:app", "--no-proxy-headers"]
+    inner port), the Web UI's front, the worker, the API, the local SMS gateway and mail server."""
+    api = [sys.executable, "-m", "xueji.cli", "api"]  # `xueji api`
     return {
         "temporal": temporal_command(settings),
         "web-ui": [sys.executable, "-m", "xueji.web_ui_front"],
         "worker": [sys.executable, "-m", "xueji.worker"],
         "api": [*api, "--host", settings.api_host, "--port", str(settings.api_port)],
         "sms": [sys.executable, "-m", "xueji.sms_gateway"],
+        "mail": [sys.executable, "-m", "xueji.mail_sink"],
     }
 
 
@@ -230,8 +250,18 @@ def local_sms_url(settings: Settings) -> str:
 
 
 def child_env(settings: Settings) -> dict[str, str]:
-    """The environment the worker and API get: the supervisor's settings, made explicit."""
+    """The environment the worker and API get: the supervisor's settings, made explicit. Where
+    no SMTP server or SMS gateway is configured, the worker sends through the local ones, so
+    notices leave with no command (the outbox schedule, xueji/schedules.py)."""
     env = dict(os.environ)
+    worker_metrics, api_metrics = metrics_ports(settings)
+    env.update(
+        XUEJI_WORKER_METRICS_PORT=str(worker_metrics), XUEJI_API_METRICS_PORT=str(api_metrics)
+    )
+    if not settings.smtp_host:
+        env.update(XUEJI_SMTP_HOST="127.0.0.1", XUEJI_SMTP_PORT=str(settings.smtp_dev_port))
+    if not settings.sms_url:
+        env["XUEJI_SMS_URL"] = local_sms_url(settings)
     env.update(
         {
             "XUEJI_DATA_DIR": str(settings.data_dir),
@@ -244,6 +274,7 @@ def child_env(settings: Settings) -> dict[str, str]:
             "XUEJI_DATABASE_URL": settings.store_url,
             "XUEJI_CALENDAR_DIR": str(settings.calendar_path),
             "XUEJI_SMS_DEV_PORT": str(settings.sms_dev_port),
+            "XUEJI_LOG_FORMAT": settings.log_format,
             "PATH": _venv_path(),
         }
     )
@@ -268,8 +299,40 @@ def banner(settings: Settings) -> str:
     lines += [f"    {name}: {link}" for name, link in alert_links(settings)]
     lines.append("  演示投诉: xueji demo scenario（账号见 data/demo-accounts.txt）")
     lines.append(f"  本地短信网关:    {local_sms_url(settings)}（只显示收到的短信，手机号已遮盖）")
-    lines.append(f"    发送通知: XUEJI_SMS_URL={local_sms_url(settings)} xueji notify send")
+    lines.append(
+        f"  本地邮件服务器:  127.0.0.1:{settings.smtp_dev_port}（只显示收件人（已遮盖）和主题）"
+    )
+    worker_metrics, api_metrics = metrics_ports(settings)
+    lines.append(
+        f"  指标 (Prometheus): worker http://{settings.metrics_host}:{worker_metrics}/metrics，"
+        f"API http://{settings.metrics_host}:{api_metrics}/metrics"
+    )
+    every = settings.outbox_every_seconds
+    lines.append(f"  通知发送:        定时任务 {outbox_schedule_id(settings)} 每 {every} 秒一次")
     return "\n".join(lines)
+
+
+def ensure_schedules_now(settings: Settings) -> None:
+    """Create or update the Temporal Schedules (the outbox's delivery), as the compose file's
+    setup service does with `xueji schedules ensure`."""
+    import asyncio
+
+    from temporalio.service import RPCError
+
+    from core.temporal import connect_with_retry
+    from xueji.schedules import ensure_schedules
+
+    async def ensure() -> None:
+        client = await connect_with_retry(settings)
+        for _ in range(30):  # the dev server answers a moment before its namespace is ready
+            try:
+                await ensure_schedules(client, settings)
+                return
+            except RPCError:
+                await asyncio.sleep(1.0)
+        await ensure_schedules(client, settings)
+
+    asyncio.run(ensure())
 
 
 def load_demo_tree_if_empty(settings: Settings) -> bool:
@@ -330,6 +393,8 @@ def run_dev(settings: Settings, *, migrate: bool = True) -> int:
         supervisor.start("worker", commands["worker"], env)
         supervisor.start("api", commands["api"], env)
         supervisor.start("sms", commands["sms"], env)
+        supervisor.start("mail", commands["mail"], env)
+        ensure_schedules_now(settings)
         print(banner(settings), flush=True)
         while not stop_requested:
             exited = supervisor.first_exited()

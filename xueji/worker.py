@@ -16,9 +16,17 @@ from temporalio.worker import Worker
 
 import workflows
 from activities.calendar import CalendarActivities
+from activities.notify import OutboxActivities, SmtpNotifier
 from activities.org import OrgActivities
+from activities.sms import SmsNotifier
 from activities.store import StoreActivities
 from core.settings import Settings, SettingsError, get_settings
+from core.telemetry import (
+    configure_logging,
+    temporal_interceptors,
+    tracer_provider,
+    worker_runtime,
+)
 from core.temporal import connect_with_retry, end_process
 from store.calendar import StoreCalendar
 from store.db import engine_for, hand_over_the_interpreter_sooner
@@ -26,6 +34,7 @@ from store.sealing import Sealer
 from store.tree import StoreTree
 from workflows.campaign import CampaignWorkflow
 from workflows.complaint import ComplaintWorkflow
+from workflows.outbox import OutboxDeliveryWorkflow
 from workflows.slip import SlipWorkflow
 
 log = logging.getLogger("xueji.worker")
@@ -39,11 +48,14 @@ def build_worker(client: Client, settings: Settings) -> Worker:
     engine = engine_for(settings)
     calendar = CalendarActivities(StoreCalendar(engine, settings.calendar_path))
     org = OrgActivities(StoreTree(engine))
-    store = StoreActivities(engine, Sealer(settings.store_keys), settings.lookup_key_bytes)
+    sealer = Sealer(settings.store_keys)
+    store = StoreActivities(engine, sealer, settings.lookup_key_bytes)
+    mail, sms = SmtpNotifier.from_settings(settings), SmsNotifier.from_settings(settings)
+    outbox = OutboxActivities(engine, sealer, mail, sms)
     return Worker(
         client,
         task_queue=settings.temporal_task_queue,
-        workflows=[ComplaintWorkflow, SlipWorkflow, CampaignWorkflow],
+        workflows=[ComplaintWorkflow, SlipWorkflow, CampaignWorkflow, OutboxDeliveryWorkflow],
         activities=[
             calendar.plan_deadline,
             calendar.plan_campaign,
@@ -52,6 +64,7 @@ def build_worker(client: Client, settings: Settings) -> Worker:
             org.ruling_unit,
             store.record_case,
             store.record_campaign,
+            outbox.deliver_notifications,
         ],
         graceful_shutdown_timeout=timedelta(seconds=20),
     )
@@ -70,7 +83,10 @@ def cache_workflow_bytecode() -> None:
 
 
 async def run(settings: Settings) -> None:
-    client = await connect_with_retry(settings)
+    tracing = tracer_provider(settings, "xueji-worker")
+    client = await connect_with_retry(
+        settings, interceptors=temporal_interceptors(tracing), runtime=worker_runtime(settings)
+    )
     worker = build_worker(client, settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -85,6 +101,8 @@ async def run(settings: Settings) -> None:
     async with worker:
         await stop.wait()
         log.info("stopping: finishing the tasks in hand")
+    if tracing is not None:
+        tracing.shutdown()  # the last spans sent
     log.info("worker stopped")
 
 
@@ -95,6 +113,7 @@ def main() -> None:
     except SettingsError as exc:
         log.error("refusing to start: %s", exc)
         raise SystemExit(1) from None
+    configure_logging(settings)
     problems = settings.production_problems()
     if problems:
         for problem in problems:

@@ -38,7 +38,7 @@ class ConsoleUser:
     unit_name: str
     csrf: str  # the token every form of this session carries
     must_change_password: bool
-    must_enrol_totp: bool  # an administrator without a second factor yet (api.security.usable)
+    must_enrol_totp: bool  # an administrator (or anyone, as the policy says) without TOTP
     idle_minutes: int
     runs_system: bool  # sees the system's state (api.system_status.runs_the_system)
     web_ui: str  # the Temporal Web UI, for those who use it; empty for the rest
@@ -47,9 +47,11 @@ class ConsoleUser:
 class SignInFirst(Exception):
     """The browser has no live console session: answered with a redirect to the login."""
 
-    def __init__(self, next_path: str, *, change_password: bool = False) -> None:
+    def __init__(self, next_path: str, *, change_password: bool = False, first: str = "") -> None:
         self.next_path = next_path
-        self.change_password = change_password  # signed in, but the password must change
+        # Signed in, but something must be done first ("password", "totp"): go there at once.
+        self.first = first or ("password" if change_password else "")
+        self.change_password = bool(self.first)
 
 
 def set_session_cookie(response: Response, token: str, *, secure: bool) -> None:
@@ -99,11 +101,19 @@ def _console_user(request: Request, *, touch: bool = True) -> ConsoleUser:
     return console_user
 
 
+TOTP_PATH = f"{PATH}/totp"
+# What a session that must still enrol its TOTP may open (as /api/auth lets it do there).
+_BEFORE_TOTP = (f"{PATH}/password", f"{PATH}/logout", TOTP_PATH, f"{TOTP_PATH}/confirm")
+
+
 def _signed_in(request: Request) -> ConsoleUser:
-    """The console user, sent to change the password first when the session must."""
+    """The console user, sent to change the password first when the session must, then to
+    enrol the TOTP when it must (as the JSON routes refuse such a session)."""
     user = _console_user(request)
     if user.must_change_password and request.url.path != f"{PATH}/password":
         raise SignInFirst(f"{PATH}/password", change_password=True)
+    if user.must_enrol_totp and request.url.path not in _BEFORE_TOTP:
+        raise SignInFirst(TOTP_PATH, first="totp")
     return user
 
 
@@ -115,6 +125,8 @@ def _refreshing(request: Request) -> ConsoleUser:
     user = _console_user(request, touch=False)
     if user.must_change_password:
         raise SignInFirst(f"{PATH}/password", change_password=True)
+    if user.must_enrol_totp:
+        raise SignInFirst(TOTP_PATH, first="totp")
     return user
 
 

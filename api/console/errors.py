@@ -18,7 +18,7 @@ async def sign_in_first(request: Request, exc: Exception) -> Response:
     (htmx, which names the page in HX-Current-URL) found the session gone."""
     assert isinstance(exc, SignInFirst)
     # A redirect, but a refusal all the same: the audit record must not read "ok".
-    request.state.audit_result = "refused:password" if exc.change_password else "refused:401"
+    request.state.audit_result = f"refused:{exc.first}" if exc.first else "refused:401"
     back = exc.next_path
     refreshing = bool(request.headers.get("HX-Request"))
     if refreshing and not exc.change_password:

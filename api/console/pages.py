@@ -25,7 +25,7 @@ from api.console.render import page
 from api.deps import ClockDep, SealerDep, SessionDep
 from api.inbox import Inbox, work_of
 from api.ratelimit import rate_limited
-from api.routes.auth import client_address, refusal
+from api.routes.auth import client_address, refused_login
 from api.security import clear_codec_cookie, set_codec_cookie
 from store.accounts import AccountError, change_password
 from store.logins import (
@@ -84,7 +84,7 @@ def login(
     )
     if isinstance(outcome, LoginRefused):
         session.commit()  # the failure count is kept
-        refused = refusal(outcome, now)
+        refused = refused_login(request, outcome, now)
         answer = page(
             "console/login.html",
             refused.status_code,

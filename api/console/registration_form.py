@@ -124,7 +124,7 @@ class RegistrationForm:
             errors: Errors = {}
             for error in exc.errors():
                 place = self.control_of(error["loc"])
-                errors.setdefault(place, []).append(_reason(dict(error)))
+                errors.setdefault(place, []).append(form_reason(dict(error)))
             raise FormRefused(errors) from None
 
     def control_of(self, location: tuple[Any, ...] | list[Any]) -> str:
@@ -151,7 +151,7 @@ class RegistrationForm:
         return "summary"
 
 
-def _reason(error: dict[str, Any]) -> str:
+def form_reason(error: dict[str, Any]) -> str:
     """The API's reason, but an empty required field is said to be empty (a form has no
     "at least one character")."""
     if error["type"] == "string_too_short" and error.get("ctx", {}).get("min_length") == 1:

@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse
 
 from api.html import templates
 from domain.process import STAGE_NAMES, Stage
+from domain.roles import CASE_ACTORS, CASE_STAFF
 from domain.workdays import beijing_minute
 
 POLICY = (
@@ -39,6 +40,12 @@ def _stage(value: str) -> str:
 templates.filters["minute"] = _minute
 templates.filters["stage_name"] = _stage
 templates.globals["ROLE_NAMES"] = ROLE_NAMES
+# The nav's administrator entries: 账号 for those who manage accounts, 动态口令 for all three.
+templates.globals["ACCOUNT_ADMIN_ROLES"] = ("sysadmin", "secadmin")
+templates.globals["ADMIN_ROLE_NAMES"] = ("sysadmin", "secadmin", "auditor")  # no case work
+# The role groups of domain.roles, for the navigation to offer only what a role may use.
+templates.globals["CASE_STAFF"] = tuple(role.value for role in CASE_STAFF)
+templates.globals["CASE_ACTORS"] = tuple(role.value for role in CASE_ACTORS)
 
 
 def page(template: str, status_code: int = 200, **context: Any) -> HTMLResponse:

@@ -68,6 +68,12 @@ def refusal(refused: LoginRefused, now: datetime) -> Refusal:
     return Refusal(status.HTTP_401_UNAUTHORIZED, LOGIN_FAILED, {"WWW-Authenticate": "Bearer"})
 
 
+def refused_login(request: Request, refused: LoginRefused, now: datetime) -> Refusal:
+    """The refusal of a login (`refusal`), counted for ops by its reason (api/metrics.py)."""
+    request.app.state.metrics.logins_refused.labels(refused.reason).inc()
+    return refusal(refused, now)
+
+
 def client_address(request: Request) -> str:
     """The caller's address as the server sees it (behind a trusted proxy, the proxy's
     forwarded address; see api/main.py)."""
@@ -122,7 +128,7 @@ def login(
         )
     session.commit()
     if isinstance(outcome, LoginRefused):  # after the commit: the failure count is kept
-        refused = refusal(outcome, now)
+        refused = refused_login(request, outcome, now)
         raise HTTPException(refused.status_code, detail=refused.text, headers=refused.headers)
     set_codec_cookie(response, codec_token, secure=request.url.scheme == "https")
     return answer

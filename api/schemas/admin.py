@@ -8,7 +8,7 @@ from pydantic import Field
 from api.answers import Reply
 from api.schemas.common import RequestBody
 from domain.roles import Role
-from store.account_requests import changes_of
+from store.account_requests import changes_of, state_of
 from store.accounts import PASSWORD_HISTORY_MAX
 from store.models import AccountRequest, StaffUser
 
@@ -80,12 +80,16 @@ class AccountRequestView(Reply):
     active: bool | None = Field(description="the account's state asked for; null: unchanged")
     requested_by: str
     requested_at: datetime
-    status: str = Field(description="pending, approved or refused")
+    status: str = Field(
+        description="pending, approved, refused, or lapsed (undecided within 7 days)"
+    )
     decided_by: str
     decided_at: datetime | None
+    reason: str = Field(description="why it was refused or withdrawn; '' when none was given")
 
     @classmethod
-    def of(cls, row: AccountRequest) -> "AccountRequestView":
+    def of(cls, row: AccountRequest, now: datetime | None = None) -> "AccountRequestView":
+        """The request as it stands (at `now`, a pending one may have lapsed)."""
         assert row.id is not None
         return cls(
             id=row.id,
@@ -98,7 +102,12 @@ class AccountRequestView(Reply):
             active=row.active,
             requested_by=row.requested_by,
             requested_at=row.requested_at,
-            status=row.status,
+            status=state_of(row, now) if now else row.status,
             decided_by=row.decided_by,
             decided_at=row.decided_at,
+            reason=row.reason,
         )
+
+
+class RequestRefusal(RequestBody):
+    reason: str = Field("", max_length=200, description="why: shown to the administrator who asked")

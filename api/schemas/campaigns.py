@@ -47,6 +47,23 @@ class UnitStatusOut(Reply):
     corrections: int
 
 
+class PlannedUnit(Reply):
+    code: str
+    name: str
+
+
+class CampaignPlanOut(Reply):
+    """What opening a campaign would do, before it is opened."""
+
+    title: str
+    due: datetime = Field(description="报送截止时间（截止日期当天 23:59:59）")
+    remind_at: datetime = Field(description="提醒时间：截止前第三个工作日 9:00")
+    remind_estimated: bool = Field(
+        description="提醒日按预计的节假日安排推算（该年官方安排尚未发布，发布后自动更正）"
+    )
+    units: list[PlannedUnit]
+
+
 class CampaignOut(Reply):
     id: str
     title: str

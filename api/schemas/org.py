@@ -29,6 +29,49 @@ class TreeImport(RequestBody):
 
     units: list[Any] = Field(description="code、name、level、parent_code、phone、email")
     schools: list[Any] = Field(description="code、name、unit_code")
+    digest: str | None = Field(
+        None,
+        pattern=r"^[0-9a-f]{64}$",
+        description="POST /api/org/import/preview 给出的 digest：给出时，只有组织机构树和导入"
+        "内容都与预览时相同才导入（否则 409）",
+    )
+
+
+class ChangeOut(Reply):
+    code: str
+    name: str
+    before: str = Field(description="改名前的名称，或调整前的上级单位；新增和删除为空")
+    after: str = Field(description="改名后的名称，或调整后的上级单位；新增和删除为空")
+
+
+class ChangesOut(Reply):
+    total: int
+    items: list[ChangeOut] = Field(description="按代码排列，最多列出 200 个")
+
+
+class InUseOut(Reply):
+    code: str
+    name: str
+    reasons: list[str] = Field(description="仍依赖它的账号、问答、在办案件、报送任务")
+
+
+class ImportPreview(Reply):
+    """What the import would change; `in_use` lists the removals it refuses."""
+
+    digest: str
+    units: int
+    schools: int
+    units_added: ChangesOut
+    units_renamed: ChangesOut
+    units_moved: ChangesOut
+    units_relevelled: ChangesOut
+    units_removed: ChangesOut
+    schools_added: ChangesOut
+    schools_renamed: ChangesOut
+    schools_moved: ChangesOut
+    schools_removed: ChangesOut
+    contacts_changed: int
+    in_use: list[InUseOut]
 
 
 class UnitContacts(RequestBody):
@@ -46,6 +89,26 @@ class UnitView(Reply):
     phone: str
     email: str
     contact_confirmed_at: datetime | None
+
+
+class SchoolRow(Reply):
+    code: str
+    name: str
+
+
+class UnitDetail(UnitView):
+    """A unit of the caller's subtree, the units directly below it and its schools."""
+
+    parent_name: str | None
+    children: list[UnitView]
+    schools: list[SchoolRow]
+
+
+class FoundOut(Reply):
+    kind: str = Field(description="unit（教育行政部门）或 school（学校）")
+    code: str
+    name: str
+    unit_code: str = Field(description="单位自己的代码；学校的直接教育行政主管部门")
 
 
 class SchoolOut(Reply):

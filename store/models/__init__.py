@@ -28,7 +28,15 @@ from store.models.cases import (
     TrackGuess,
 )
 from store.models.columns import AwareDateTime
-from store.models.org import Faq, OrgImport, School, SchoolBase, Unit, UnitBase
+from store.models.org import (
+    Faq,
+    OrgImport,
+    OrgImportDraft,
+    School,
+    SchoolBase,
+    Unit,
+    UnitBase,
+)
 
 __all__ = [
     "AccountRequest",
@@ -50,6 +58,7 @@ __all__ = [
     "LoginFailure",
     "LoginGuess",
     "OrgImport",
+    "OrgImportDraft",
     "OutboxRow",
     "PasswordHistory",
     "PasswordPolicy",

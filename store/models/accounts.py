@@ -127,3 +127,4 @@ class AccountRequest(SQLModel, table=True):
     status: str = Field(default="pending", max_length=12)  # pending, approved, refused
     decided_by: str = Field(default="", max_length=32)
     decided_at: datetime | None = at_(nullable=True)
+    reason: str = Field(default="", max_length=200)  # why it was refused

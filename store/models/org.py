@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from sqlalchemy import Column, LargeBinary
 from sqlmodel import Field, SQLModel
 
 from store.models.columns import at_
@@ -45,6 +46,20 @@ class OrgImport(SQLModel, table=True):
     imported_at: datetime | None = at_(nullable=True)  # None: the demo tree of `make run`
     units: int
     schools: int
+
+
+class OrgImportDraft(SQLModel, table=True):
+    """A new tree uploaded in the console and checked, waiting to be applied after its preview
+    (导入预览): kept in the store so any API process can apply it; deleted when applied."""
+
+    __tablename__ = "org_import_draft"
+    id: str = Field(primary_key=True, max_length=32)
+    created_by: str = Field(max_length=32)
+    created_at: datetime = at_()
+    units_file: str = Field(max_length=255)
+    schools_file: str = Field(max_length=255)
+    # The checked records as zlib-compressed JSON {"units": [...], "schools": [...]}.
+    records: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class Faq(SQLModel, table=True):

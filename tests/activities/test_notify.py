@@ -152,7 +152,9 @@ def test_each_notice_is_mailed_once_in_chinese(
     handler, port = mailbox
     notifier = SmtpNotifier("127.0.0.1", port, SENDER)
 
-    assert deliver_outbox(engine, notifier, SEALER) == DeliveryReport(3, 0, 1)
+    assert deliver_outbox(engine, notifier, SEALER) == DeliveryReport(
+        sent=3, failed=0, no_address=1
+    )
 
     assert handler.by_recipient() == {
         CITY: ("【学籍投诉】超期督办", OVERDUE),
@@ -175,7 +177,9 @@ def test_each_notice_is_mailed_once_in_chinese(
         sent_at = [row.sent_at for row in outbox(session, "case-1") if row.sent_at]
     assert all(at.utcoffset() == timedelta(0) for at in sent_at)
 
-    assert deliver_outbox(engine, notifier, SEALER) == DeliveryReport(0, 0, 0)
+    assert deliver_outbox(engine, notifier, SEALER) == DeliveryReport(
+        sent=0, failed=0, no_address=0
+    )
     assert len(handler.received) == 3
     assert _rows(engine)["2130100001"] == (False, 0, "无邮箱地址")
 
@@ -187,12 +191,18 @@ def test_a_row_without_address_is_sent_when_the_address_appears(
     notifier = SmtpNotifier("127.0.0.1", port, SENDER)
     _set_unit_email(engine, "130000", "")
 
-    assert deliver_outbox(engine, notifier, SEALER) == DeliveryReport(2, 0, 2)
+    assert deliver_outbox(engine, notifier, SEALER) == DeliveryReport(
+        sent=2, failed=0, no_address=2
+    )
     assert _rows(engine)["130000"] == (False, 0, "无邮箱地址")
-    assert deliver_outbox(engine, notifier, SEALER) == DeliveryReport(0, 0, 0)
+    assert deliver_outbox(engine, notifier, SEALER) == DeliveryReport(
+        sent=0, failed=0, no_address=0
+    )
 
     _set_unit_email(engine, "130000", PROVINCE)
-    assert deliver_outbox(engine, notifier, SEALER) == DeliveryReport(1, 0, 0)
+    assert deliver_outbox(engine, notifier, SEALER) == DeliveryReport(
+        sent=1, failed=0, no_address=0
+    )
     assert _rows(engine)["130000"] == (True, 1, "")
     assert [item.rcpt_tos for item in handler.received].count([PROVINCE]) == 1
 
@@ -203,7 +213,7 @@ def test_an_unreachable_server_leaves_the_rows_for_the_next_run(
     handler, port = mailbox
     nowhere = SmtpNotifier("127.0.0.1", free_port(), SENDER, timeout=3)
 
-    assert deliver_outbox(engine, nowhere, SEALER) == DeliveryReport(0, 3, 1)
+    assert deliver_outbox(engine, nowhere, SEALER) == DeliveryReport(sent=0, failed=3, no_address=1)
     rows = _rows(engine)
     for unit in ("130100", "130000", ""):
         sent, attempts, error = rows[unit]
@@ -214,7 +224,9 @@ def test_an_unreachable_server_leaves_the_rows_for_the_next_run(
             assert personal not in error
 
     notifier = SmtpNotifier("127.0.0.1", port, SENDER)
-    assert deliver_outbox(engine, notifier, SEALER) == DeliveryReport(3, 0, 0)
+    assert deliver_outbox(engine, notifier, SEALER) == DeliveryReport(
+        sent=3, failed=0, no_address=0
+    )
     assert _rows(engine)[""] == (True, 2, "")
     assert len(handler.received) == 3
 
@@ -226,11 +238,15 @@ def test_a_refused_recipient_is_recorded_by_code_not_by_address(
     handler.refuse = {PARENT}
     notifier = SmtpNotifier("127.0.0.1", port, SENDER)
 
-    assert deliver_outbox(engine, notifier, SEALER) == DeliveryReport(2, 1, 1)
+    assert deliver_outbox(engine, notifier, SEALER) == DeliveryReport(
+        sent=2, failed=1, no_address=1
+    )
     assert _rows(engine)[""] == (False, 1, "发送失败：SMTPRecipientsRefused 550")
 
     handler.refuse = set()
-    assert deliver_outbox(engine, notifier, SEALER) == DeliveryReport(1, 0, 0)
+    assert deliver_outbox(engine, notifier, SEALER) == DeliveryReport(
+        sent=1, failed=0, no_address=0
+    )
     assert _rows(engine)[""] == (True, 2, "")
 
 
@@ -245,13 +261,19 @@ def test_the_limit_takes_the_oldest_rows_first(
     with session_scope(engine) as session:
         apply_record(session, later, SEALER, T0 + timedelta(hours=1), lookup_key=LOOKUP_KEY)
 
-    assert deliver_outbox(engine, notifier, SEALER, limit=2) == DeliveryReport(2, 0, 0)
+    assert deliver_outbox(engine, notifier, SEALER, limit=2) == DeliveryReport(
+        sent=2, failed=0, no_address=0
+    )
     assert handler.by_recipient() == {
         CITY: ("【学籍投诉】超期督办", OVERDUE),
         PROVINCE: ("【学籍投诉】超期督办", OVERDUE),
     }
-    assert deliver_outbox(engine, notifier, SEALER, limit=2) == DeliveryReport(1, 0, 1)
-    assert deliver_outbox(engine, notifier, SEALER, limit=2) == DeliveryReport(1, 0, 0)
+    assert deliver_outbox(engine, notifier, SEALER, limit=2) == DeliveryReport(
+        sent=1, failed=0, no_address=1
+    )
+    assert deliver_outbox(engine, notifier, SEALER, limit=2) == DeliveryReport(
+        sent=1, failed=0, no_address=0
+    )
     assert handler.by_recipient()[CITY] == ("【学籍投诉】待办", "待办")
 
 
@@ -262,7 +284,7 @@ def test_a_registration_sealed_with_another_key_fails_without_sending(
     notifier = SmtpNotifier("127.0.0.1", port, SENDER)
 
     assert deliver_outbox(engine, notifier, Sealer(f"other:{generate_key()}")) == DeliveryReport(
-        2, 1, 1
+        sent=2, failed=1, no_address=1
     )
     assert _rows(engine)[""] == (False, 1, "投诉人信息无法解密（请检查 XUEJI_STORE_KEYS）")
     assert PARENT not in handler.by_recipient()

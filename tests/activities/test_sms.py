@@ -191,7 +191,7 @@ def test_a_phone_only_complainant_is_told_by_sms(
     handler, mail = mailbox
     report = deliver_outbox(phone_only, mail, SEALER, sms=_sms(gateway))
 
-    assert report == DeliveryReport(3, 0, 0)
+    assert report == DeliveryReport(sent=3, failed=0, no_address=0)
     [sms] = gateway.received
     assert sms.phone == MOBILE and sms.out_id == "case-1:n3:complainant"
     assert sms.template_code == "XUEJI_INFORMED"
@@ -247,11 +247,17 @@ def test_without_the_channel_it_needs_a_row_waits_until_it_is_configured(
     phone_only: Engine, gateway: SmsGateway, mailbox: tuple[Mailbox, SmtpNotifier]
 ) -> None:
     _, mail = mailbox
-    assert deliver_outbox(phone_only, mail, SEALER) == DeliveryReport(2, 0, 0, no_channel=1)
+    assert deliver_outbox(phone_only, mail, SEALER) == DeliveryReport(
+        sent=2, failed=0, no_address=0, no_channel=1
+    )
     assert _rows(phone_only)[""] == (None, False, 0, "未配置短信网关（XUEJI_SMS_URL）")
-    assert deliver_outbox(phone_only, mail, SEALER) == DeliveryReport(0, 0, 0)  # counted once
+    assert deliver_outbox(phone_only, mail, SEALER) == DeliveryReport(
+        sent=0, failed=0, no_address=0
+    )  # counted once
 
-    assert deliver_outbox(phone_only, None, SEALER, sms=_sms(gateway)) == DeliveryReport(1, 0, 0)
+    assert deliver_outbox(phone_only, None, SEALER, sms=_sms(gateway)) == DeliveryReport(
+        sent=1, failed=0, no_address=0
+    )
     assert _rows(phone_only)[""] == ("sms", True, 1, "")
     assert len(gateway.received) == 1
 
@@ -262,7 +268,7 @@ def test_a_complainant_without_phone_or_e_mail_is_named_so(
     engine = _store(demo_store_url, Complainant(name=NAME, phone=LANDLINE))
     try:
         assert deliver_outbox(engine, None, SEALER, sms=_sms(gateway)) == DeliveryReport(
-            0, 0, 1, no_channel=2
+            sent=0, failed=0, no_address=1, no_channel=2
         )
         rows = _rows(engine)
     finally:
@@ -315,7 +321,9 @@ def test_a_repeated_send_reaches_the_phone_once(phone_only: Engine, gateway: Sms
     assert gateway.requests == 2  # sent again, with the same out-id…
     assert [item.out_id for item in gateway.received] == ["case-1:n3:complainant"]  # …dropped
 
-    assert deliver_outbox(phone_only, None, SEALER, sms=sms) == DeliveryReport(0, 0, 0)
+    assert deliver_outbox(phone_only, None, SEALER, sms=sms) == DeliveryReport(
+        sent=0, failed=0, no_address=0
+    )
     assert gateway.requests == 2
 
 

@@ -232,3 +232,42 @@ def test_the_audit_record_of_an_account_change_names_the_account_its_role_and_th
         "PATCH /api/admin/users/h.one user=h.one role=handler changed=active",
         "PATCH /api/admin/users/h.one user=h.one role=handler changed=password",  # refused: 422
     ]
+
+
+def test_the_asker_lists_its_requests_with_their_state_and_a_refusals_reason(api: Api) -> None:
+    sysadmin, sysadmin_secret = sign_in(api, "hebei.sysadmin", "130000", "sysadmin")
+    secadmin, _ = sign_in(api, "hebei.secadmin", "130000", "secadmin")
+    api.add_user("h.one", unit_code="130100", role="handler")
+    made = api.client.post("/api/admin/users", json=account("x.clerk", "clerk"), headers=sysadmin)
+    reset = api.client.patch(
+        "/api/admin/users/h.one", json={"password": TEMPORARY}, headers=sysadmin
+    ).json()["id"]
+
+    twice = api.client.patch(
+        "/api/admin/users/h.one", json={"password": "Another-Pass-42"}, headers=sysadmin
+    )
+    made_twice = api.client.post(
+        "/api/admin/users", json=account("x.clerk", "clerk"), headers=sysadmin
+    )
+    too_long = api.client.post(
+        f"/api/admin/account-requests/{reset}/refuse", json={"reason": "长" * 201}, headers=secadmin
+    )
+    refused = api.client.post(
+        f"/api/admin/account-requests/{reset}/refuse",
+        json={"reason": "本人未提出"},
+        headers=secadmin,
+    )
+    api.clock.advance(days=8)  # the request to make x.clerk has lapsed meanwhile
+    sysadmin = bearer(api.token("hebei.sysadmin", secret=sysadmin_secret))
+    mine = api.client.get("/api/admin/account-requests?mine=true", headers=sysadmin)
+
+    assert twice.status_code == 422 and twice.json()["detail"][0]["loc"] == ["body", "password"]
+    assert made_twice.status_code == 422
+    assert made_twice.json()["detail"][0]["loc"] == ["body", "username"]
+    assert too_long.status_code == 422
+    assert refused.json()["reason"] == "本人未提出"
+    assert [(row["id"], row["status"], row["reason"]) for row in mine.json()] == [
+        (reset, "refused", "本人未提出"),
+        (made.json()["id"], "lapsed", ""),
+    ]
+    assert api.client.get("/api/admin/account-requests", headers=sysadmin).json() == []

@@ -154,6 +154,18 @@ async def test_who_may_open_and_report_and_what_is_refused(system: System) -> No
         assert answer.status_code == 422, (change, answer.text)
         error = answer.json()["detail"][0]
         assert error["loc"] == location and words in error["msg"], (change, error)
+    # What opening would do, asked first: the same refusals, and nothing is opened.
+    plan = {"title": "人员信息报送", "due_date": "2099-01-02", "units": [CITY, CHANG_AN]}
+    planned = await system.post("hb_leader", "/api/campaigns/plan", plan)
+    assert planned.status_code == 200, planned.text
+    assert datetime.fromisoformat(planned.json()["remind_at"]) == datetime(
+        2098, 12, 26, 9, 0, tzinfo=SHANGHAI
+    )
+    assert planned.json()["remind_estimated"] is True
+    assert planned.json()["units"][1] == {"code": CHANG_AN, "name": "长安区教育局"}
+    wrong = await system.post("hb_leader", "/api/campaigns/plan", {**plan, "units": ["110000"]})
+    assert wrong.status_code == 422 and wrong.json()["detail"][0]["loc"] == ["body", "units", 0]
+    assert (await system.post("sjz_handler", "/api/campaigns/plan", plan)).status_code == 403
     assert (await system.get("hb_leader", "/api/campaigns")).json() == []  # nothing opened
 
     # Due on Friday 2 January 2099: the count back crosses into an estimated year (DESIGN §4),

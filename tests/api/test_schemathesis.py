@@ -56,6 +56,8 @@ def role_for(path: str, method: str) -> str:
         return "secadmin"
     if path.startswith("/api/faq") and method != "GET":
         return "handler"
+    if path == "/api/campaigns/plan":
+        return "handler"  # of the province, which may open campaigns
     return "clerk"
 
 

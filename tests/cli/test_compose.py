@@ -522,3 +522,38 @@ def test_the_certificate_recipe_of_the_operations_docs_makes_working_mutual_tls(
     connect_in_memory(folder, "temporal")  # the server's own CLI
     with pytest.raises(ssl.SSLError):
         connect_in_memory(folder, None)  # a client without a certificate is refused
+
+
+def test_prometheus_scrapes_the_metrics_ports_compose_sets() -> None:
+    scrape = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text("utf-8"))
+    jobs = {job["job_name"]: job for job in scrape["scrape_configs"]}
+    env = compose()["x-xueji-environment"]
+    assert jobs["xueji-api"]["static_configs"] == [
+        {"targets": [f"api:{env['XUEJI_API_METRICS_PORT']}"]}
+    ]
+    # Every worker container, however many are scaled: the service name resolves to each.
+    assert jobs["xueji-worker"]["dns_sd_configs"] == [
+        {"names": ["worker"], "type": "A", "port": env["XUEJI_WORKER_METRICS_PORT"]}
+    ]
+    assert env["XUEJI_METRICS_HOST"] == "0.0.0.0"
+    for name in ("api", "worker"):  # the metrics are for the compose network, not published
+        published = " ".join(service(name).get("ports", []))
+        assert "9464" not in published and "9465" not in published
+    mounted = [volume.split(":")[0] for volume in service("prometheus")["volumes"]]
+    assert "./deploy/prometheus/prometheus.yml" in mounted
+
+
+def test_grafana_loads_the_dashboard_on_the_provisioned_data_source() -> None:
+    provisioning = ROOT / "deploy/grafana/provisioning"
+    [source] = yaml.safe_load((provisioning / "datasources/prometheus.yml").read_text())[
+        "datasources"
+    ]
+    assert source["url"] == "http://prometheus:9090"
+    [provider] = yaml.safe_load((provisioning / "dashboards/xueji.yml").read_text())["providers"]
+    mounts = dict(volume.split(":")[:2] for volume in service("grafana")["volumes"])
+    assert mounts["./deploy/grafana/dashboards"] == provider["options"]["path"]
+    assert mounts["./deploy/grafana/provisioning"] == "/etc/grafana/provisioning"
+    dashboard = json.loads((ROOT / "deploy/grafana/dashboards/xueji.json").read_text("utf-8"))
+    targets = [target for panel in dashboard["panels"] for target in panel["targets"]]
+    assert targets
+    assert {target["datasource"]["uid"] for target in targets} == {source["uid"]}

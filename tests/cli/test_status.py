@@ -90,7 +90,7 @@ async def test_status_names_each_part_and_what_waits_on_people(
         Check(
             "待发通知",
             None,
-            "2 条，最早 2030-03-04 10:00 生成，1 条曾发送失败（xueji notify send 发送）",
+            "2 条，最早 2030-03-04 10:00 生成，1 条曾发送失败（最早一条的原因：SMTP 450）",
         ),
         Check("Temporal", True, address),
         Check(
@@ -98,22 +98,28 @@ async def test_status_names_each_part_and_what_waits_on_people(
             False,
             f"两分钟内没有 worker 轮询任务队列 {queue}：请启动 worker（xueji worker）",
         ),
+        Check("通知发送", False, f"定时任务 {queue}-outbox 不存在：请运行 xueji schedules ensure"),
     ]
 
     client = await connect(settings)
+    setup = subprocess.run(
+        [XUEJI, "schedules", "ensure"], env=_env(settings), capture_output=True, text=True
+    )
+    assert setup.stdout == f"已创建定时任务 {queue}-outbox\n", setup.stderr
     async with build_worker(client, settings):
         seen: list[Check] = []
 
         async def worker_seen() -> list[Check] | None:  # the worker's first polls reach the server
             checks = await system_status(settings, datetime.now(UTC))
             seen[:] = checks
-            return checks if checks[-1].ok else None
+            return checks if checks[-2].ok else None
 
         checks = await eventually(worker_seen, timeout=10, interval=0.2, failure=lambda: str(seen))
-        assert checks[-1] == Check("worker", True, f"1 个在轮询任务队列 {queue}：{client.identity}")
+        assert checks[-2] == Check("worker", True, f"1 个在轮询任务队列 {queue}：{client.identity}")
         command = subprocess.run(
             [XUEJI, "status"], env=_env(settings), capture_output=True, text=True, timeout=60
         )
+    await client.get_schedule_handle(f"{queue}-outbox").delete()
     engine.dispose()
 
     assert command.returncode == 0, command.stderr
@@ -121,9 +127,10 @@ async def test_status_names_each_part_and_what_waits_on_people(
         f"[正常] 业务数据库：{store}，结构为最新版本（{HEAD}）",
         "[信息] 超期案件：2 件，最早的期限 2030-03-07 23:59（北京时间）",
         "[信息] 待发通知：2 条，最早 2030-03-04 10:00 生成，1 条曾发送失败"
-        "（xueji notify send 发送）",
+        "（最早一条的原因：SMTP 450）",
         f"[正常] Temporal：{address}",
         f"[正常] worker：1 个在轮询任务队列 {queue}：{client.identity}",
+        f"[正常] 通知发送：定时任务 {queue}-outbox 每 60 秒运行",
     ]
 
 

@@ -13,6 +13,7 @@ from domain.orgtree import (
     TreeRecordError,
     UnknownCodeError,
 )
+from domain.orgtree_files import read_uploads
 
 UNITS_CSV = """\
 code,name,level,parent_code,phone,email
@@ -93,6 +94,21 @@ def test_load_json_gives_the_same_tree(tmp_path: Path) -> None:
     from_csv = load_csv(tmp_path)
     assert list(from_json.units()) == list(from_csv.units())
     assert list(from_json.schools()) == list(from_csv.schools())
+
+
+def test_uploaded_files_read_as_the_same_files_on_disk(tmp_path: Path) -> None:
+    """The console's upload (bytes and the file's name) reads as `xueji org import` does."""
+    units = json.dumps(_records(UNITS_CSV), ensure_ascii=False).encode()
+    uploaded = read_uploads("units.json", units, "schools.csv", SCHOOLS_CSV.encode("utf-8-sig"))
+    from_csv = load_csv(tmp_path)
+    assert list(uploaded.units()) == list(from_csv.units())
+    assert list(uploaded.schools()) == list(from_csv.schools())
+    with pytest.raises(OrgTreeError) as caught:
+        read_uploads("units.xlsx", b"", "schools.csv", b"code,name\xff\xfe")
+    assert [str(error) for error in caught.value.errors] == [
+        "units.xlsx:1: 不支持的文件类型“.xlsx”，应为 .csv 或 .json",
+        "schools.csv:1: 文件不是 UTF-8 编码，请另存为 UTF-8 后再导入",
+    ]
 
 
 def test_json_root_may_have_a_null_parent_and_no_phone(tmp_path: Path) -> None:

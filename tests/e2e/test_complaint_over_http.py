@@ -10,6 +10,8 @@ server is restarted; the case finishes with every step recorded once.
 
 from __future__ import annotations
 
+import json
+import re
 import signal
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -34,6 +36,7 @@ from xueji.dev import Supervisor, child_env, load_demo_tree_if_empty, local_comm
 pytestmark = WHOLE_SYSTEM
 
 QIAO_XI_PASSWORD = "Qiaoxi-Handler-2026"
+DASHBOARD = Path(__file__).resolve().parents[2] / "deploy/grafana/dashboards/xueji.json"
 WAIT_SECONDS = 60.0
 
 
@@ -69,6 +72,9 @@ def system(tmp_path: Path) -> Iterator[System]:
         temporal_address=f"127.0.0.1:{free_port()}",
         temporal_ui_port=free_port(),
         api_port=free_port(),
+        worker_metrics_port=free_port(),
+        api_metrics_port=free_port(),
+        log_format="json",
     )
     upgrade(settings.store_url)
     load_demo_tree_if_empty(settings)
@@ -253,3 +259,68 @@ async def test_a_complaint_goes_every_way_over_http_through_restarts(
     ]
     # The restarted worker picked the case up: the killed one wrote no personal data either.
     assert "赵" not in system.log("worker") and "13703118642" not in system.log("worker")
+
+    # A search by the complainant's number finds the case; the API logs the route template
+    # only (JSON lines), never the number searched for.
+    found = await http.get("/api/complaints", params={"phone": "13703118642"}, headers=city.headers)
+    assert [item["id"] for item in found.json()["items"]] == [case_id]
+    refused = await http.post("/api/auth/login", json={"username": "sjz.handler", "password": "x"})
+    assert refused.status_code == 401
+    api_log = system.log("api")
+    assert "13703118642" not in api_log and "赵" not in api_log
+    access = [json.loads(line) for line in api_log.splitlines() if '"xueji.access"' in line]
+    assert {"logger": "xueji.access", "level": "INFO"}.items() <= access[0].items()
+    assert any(line["message"].startswith("GET /api/complaints 200 ") for line in access)
+
+    # What ops watch: the API's and the worker's Prometheus metrics, and the dashboard shipped
+    # with the compose file asks only for metrics that are there.
+    settings = system.settings
+    async with httpx.AsyncClient(timeout=10.0) as scraper:
+        api_metrics = (
+            await scraper.get(f"http://127.0.0.1:{settings.api_metrics_port}/metrics")
+        ).text
+        worker_metrics = (
+            await scraper.get(f"http://127.0.0.1:{settings.worker_metrics_port}/metrics")
+        ).text
+    api_samples = samples(api_metrics)
+    assert (
+        api_samples['xueji_http_requests_total{method="POST",route="/api/complaints",status="201"}']
+        == 1
+    )
+    assert api_samples['xueji_logins_refused_total{reason="credentials"}'] == 1
+    assert api_samples["xueji_outbox_unsent"] > 0  # no mail server in this system
+    assert "# TYPE xueji_open_cases gauge" in api_metrics  # none open: the case is closed
+    worker_samples = samples(worker_metrics)
+    queue = settings.temporal_task_queue
+    [slots] = [
+        value
+        for name, value in worker_samples.items()
+        if name.startswith("temporal_worker_task_slots_available{")
+        and f'task_queue="{queue}"' in name
+        and 'worker_type="WorkflowWorker"' in name
+    ]
+    assert slots > 0
+    assert any(
+        name.startswith("temporal_workflow_task_schedule_to_start_latency_bucket")
+        for name in worker_samples
+    )
+    dashboard = json.loads(DASHBOARD.read_text(encoding="utf-8"))
+    exposed = api_metrics + worker_metrics
+    for panel in dashboard["panels"]:
+        for target in panel["targets"]:
+            for metric in re.findall(r"\b(?:xueji|temporal)_\w+", target["expr"]):
+                family = re.sub(r"_(bucket|total)$", "", metric)
+                assert f"# TYPE {family} " in exposed or f"\n{metric}{{" in exposed, (
+                    panel["title"],
+                    metric,
+                )
+
+
+def samples(exposition: str) -> dict[str, float]:
+    """The samples of a Prometheus text exposition: `name{labels}` -> value."""
+    found = {}
+    for line in exposition.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            found[name] = float(value)
+    return found

@@ -96,6 +96,7 @@ CASE_READERS = who(SEES_THE_CASE, CASE_ROLES)
 # the units above see the case (and its slips in it), not the slip on its own.
 SLIP_READERS = who(("handling", "route"), CASE_ROLES) | who(("school",))
 SLIP_ADDRESSEE = who(("school",), ("handler",))
+OPENERS = who(("above", "top", "outside"), ACTORS)  # the Ministry and the provinces
 
 ROUTES: dict[str, Access] = {
     # ---------------------------------------------------------------- public
@@ -151,10 +152,23 @@ ROUTES: dict[str, Access] = {
     ),
     "POST /api/org/import": Access(who(("top",), ("sysadmin",)), json={"units": [], "schools": []}),
     "PATCH /api/org/units/{code}": Access(who(SEES_THE_CASE, ("sysadmin",)), json={}),
+    # The tree: each sysadmin its own subtree; a new tree is the Ministry's sysadmin's.
+    "GET /api/org/units/{code}": Access(who(SEES_THE_CASE, ("sysadmin",))),
+    "GET /api/org/search": Access(who(roles=("sysadmin",)), params={"q": "长安"}),
+    "POST /api/org/import/preview": Access(
+        who(("top",), ("sysadmin",)), json={"units": [], "schools": []}
+    ),
+    "POST /api/org/units/{code}/confirm": Access(who(SEES_THE_CASE, ("sysadmin",))),
+    # The contacts to confirm: for a province's subtree and above (the city is prefectural).
+    "GET /api/org/contacts/stale": Access(who(("above", "top", "outside"), ("sysadmin",))),
     # National settings: the Ministry's administrators load the working-day calendar.
     "POST /api/calendar/years": Access(
         who(("top",), ("secadmin", "sysadmin")), json={"year": "这不是年份"}
     ),
+    "POST /api/calendar/years/preview": Access(
+        who(("top",), ("secadmin", "sysadmin")), json={"year": "这不是年份"}
+    ),
+    "GET /api/calendar/years": Access(SIGNED_IN),
     "GET /api/calendar/years/{year}": Access(SIGNED_IN),
     "GET /api/audit": Access(who(roles=("auditor",))),
     "GET /api/audit/export": Access(who(roles=("auditor",))),
@@ -202,8 +216,11 @@ ROUTES: dict[str, Access] = {
     # ---------------------------------------------------------------- campaigns, FAQ
     # The Ministry and the provinces (the other province too, for its own units) open them.
     "POST /api/campaigns": Access(
-        who(("above", "top", "outside"), ACTORS),
+        OPENERS,
         json={"title": "报送", "due_date": "2000-01-01", "units": [CITY]},
+    ),
+    "POST /api/campaigns/plan": Access(
+        OPENERS, json={"title": "报送", "due_date": "2000-01-01", "units": [CITY]}
     ),
     "GET /api/campaigns": Access(BUREAU_CASE_STAFF),
     "GET /api/campaigns/{campaign_id}": Access(who(("above", "handling"), CASE_ROLES)),
@@ -234,6 +251,16 @@ ROUTES: dict[str, Access] = {
         SLIP_ADDRESSEE, form=own_name, case="slip_case"
     ),
     "GET /console/cases": Access(BUREAU_CASE_STAFF),
+    # The administrators' pages: the same rules as their JSON routes (national settings: the
+    # Ministry's); an empty form is a 422 that changes nothing.
+    "GET /console/policy": Access(who(roles=("secadmin",))),
+    "POST /console/policy": Access(who(("top",), ("secadmin",)), form={}),
+    "GET /console/calendar": Access(SIGNED_IN),
+    "POST /console/calendar/preview": Access(who(("top",), ("secadmin", "sysadmin")), form={}),
+    "POST /console/calendar/load": Access(who(("top",), ("secadmin", "sysadmin")), form={}),
+    "GET /console/audit": Access(who(roles=("auditor",))),
+    "GET /console/audit.csv": Access(who(roles=("auditor",))),
+    "GET /console/audit/verify": Access(who(roles=("auditor",))),
     "GET /console/cases.xlsx": Access(BUREAU_CASE_STAFF),
     "GET /console/cases/{complaint_id}": Access(CASE_READERS),
     "GET /console/cases/{complaint_id}/live": Access(CASE_READERS),
@@ -260,4 +287,66 @@ ROUTES: dict[str, Access] = {
         CASE_STEP, form={"reason": "投诉人撤回"}, case="withdrawn_case"
     ),
     "POST /console/cases/{complaint_id}/assignee": Access(CASE_STEP, form=own_name),
+    # 账号 (三员): the sysadmin asks and unlocks in its subtree, a secadmin in scope decides
+    # (the request was decided by the JSON route's walk before: 409 from here on).
+    "GET /console/accounts": Access(who(roles=("sysadmin", "secadmin"))),  # each its subtree
+    "GET /console/accounts/new": Access(who(roles=("sysadmin",))),
+    "POST /console/accounts/new": Access(  # 422: no name given
+        who(SEES_THE_CASE, ("sysadmin",)),
+        form={"username": "new.user", "display_name": "", "unit_code": CITY, "role": "clerk"},
+    ),
+    "GET /console/accounts/users/{username}": Access(who(SEES_THE_CASE, ("sysadmin",))),
+    "POST /console/accounts/users/{username}": Access(who(SEES_THE_CASE, ("sysadmin",)), form={}),
+    "POST /console/accounts/requests/{request_id}/approve": Access(
+        who(SEES_THE_CASE, ("secadmin",)), form={}
+    ),
+    "POST /console/accounts/requests/{request_id}/refuse": Access(
+        who(SEES_THE_CASE, ("secadmin",)) | {"handling.sysadmin"}, form={}
+    ),
+    # 动态口令: one's own enrolment (bound already: 409; a wrong code: 422).
+    "GET /console/totp": Access(SIGNED_IN),
+    "POST /console/totp": Access(SIGNED_IN, form={}, fresh_session=True),
+    "POST /console/totp/confirm": Access(SIGNED_IN, form={}),
+    # 人员信息报送: as /api/campaigns (empty forms: the form again, 422; closing early, 409).
+    "GET /console/campaigns": Access(BUREAU_CASE_STAFF),
+    "GET /console/campaigns/new": Access(OPENERS),
+    "POST /console/campaigns/new": Access(OPENERS, form={}),
+    "POST /console/campaigns/preview": Access(OPENERS, form={}),
+    "POST /console/campaigns": Access(OPENERS, form={}),
+    "GET /console/campaigns/{campaign_id}": Access(who(("above", "handling"), CASE_ROLES)),
+    "GET /console/campaigns/{campaign_id}/report": Access(who(("handling",), ACTORS)),
+    "POST /console/campaigns/{campaign_id}/report/form": Access(
+        who(("handling",), ACTORS), form={}
+    ),
+    "POST /console/campaigns/{campaign_id}/report": Access(who(("handling",), ACTORS), form={}),
+    "POST /console/campaigns/phone-check": Access(
+        BUREAU_ACTORS, form={"mobile": "12"}, params={"name": "mobile"}
+    ),
+    "POST /console/campaigns/{campaign_id}/close": Access(who(("above",), ACTORS), form={}),
+    "GET /console/campaigns/{campaign_id}/workbook.xlsx": Access(
+        who(("above", "handling"), CASE_ROLES)
+    ),
+    # 常见问题: as /api/faq (the entry is the city's; empty forms are 422).
+    "GET /console/faq": Access(BUREAU_ACTORS),
+    "GET /console/faq/new": Access(BUREAU_ACTORS),
+    "POST /console/faq/edit": Access(BUREAU_ACTORS, form={}),
+    "POST /console/faq/preview": Access(BUREAU_ACTORS, form={}),
+    "POST /console/faq": Access(BUREAU_ACTORS, form={}),
+    "GET /console/faq/{faq_id}": Access(who(SEES_THE_CASE, ACTORS)),
+    "POST /console/faq/{faq_id}": Access(who(SEES_THE_CASE, ACTORS), form={}),
+    "POST /console/faq/{faq_id}/publication": Access(who(SEES_THE_CASE, ACTORS), form={}),
+    # 组织机构 and 投诉电话和邮箱: the sysadmins, each its own subtree (the unit is the city).
+    "GET /console/org": Access(who(roles=("sysadmin",))),
+    "GET /console/org/units/{code}": Access(who(SEES_THE_CASE, ("sysadmin",))),
+    "GET /console/org/import": Access(who(("top",), ("sysadmin",))),
+    "POST /console/org/import": Access(who(("top",), ("sysadmin",)), form={}),  # 422: no files
+    # The Ministry sysadmin's upload; a digest that is not the preview's is 409.
+    "GET /console/org/import/{draft_id}": Access(who(("top",), ("sysadmin",))),
+    "POST /console/org/import/{draft_id}": Access(who(("top",), ("sysadmin",)), form={}),
+    "GET /console/contacts": Access(who(roles=("sysadmin",))),
+    "GET /console/contacts/{code}": Access(who(SEES_THE_CASE, ("sysadmin",))),
+    "POST /console/contacts/{code}": Access(
+        who(SEES_THE_CASE, ("sysadmin",)), form={"phone": "call me"}
+    ),
+    "POST /console/contacts/{code}/confirm": Access(who(SEES_THE_CASE, ("sysadmin",)), form={}),
 }

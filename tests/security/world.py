@@ -24,6 +24,7 @@ from domain.roles import ADMIN_ROLES
 from store.accounts import find_user
 from store.db import engine_for, session_scope
 from store.logins import Granted, open_session, token_hash
+from store.org_drafts import save_draft
 from tests.support.api_support import create_account
 from tests.support.demo import (
     CHANG_AN,
@@ -34,6 +35,7 @@ from tests.support.demo import (
     QIAO_XI_SCHOOL,
     XIN_HUA,
     ZHEJIANG_PROVINCE,
+    demo_tree,
 )
 from tests.support.http_support import COMPLAINT, PASSWORD
 from tests.support.stores import DEMO_TREE, FreshStore
@@ -270,6 +272,16 @@ async def _make_targets(world: World) -> None:
     )
     assert asked.status_code == 202, asked.text
     targets["request_id"] = str(asked.json()["id"])
+    # A new tree the Ministry's sysadmin uploaded in the console, waiting for its preview.
+    with session_scope(world.app.state.engine) as session:
+        targets["draft_id"] = save_draft(
+            session=session,
+            tree=demo_tree(),
+            created_by=world.username("top.sysadmin"),
+            units_file="units.csv",
+            schools_file="schools.csv",
+            now=world.now(),
+        )
     policy = await world.as_("top.secadmin", "GET", "/api/admin/password-policy")
     assert policy.status_code == 200, policy.text
     world.policy = policy.json()

@@ -153,6 +153,7 @@ async def running_system(
     clock: Callable[[], datetime],
     *,
     with_worker: bool = True,
+    **settings_changes: Any,
 ) -> AsyncIterator[System]:
     """The app on the store at `store_url` (holding the demo tree) with its users logged in;
     without a worker, workflows it starts wait unrun (for tests of what the API itself
@@ -162,6 +163,7 @@ async def running_system(
         database_url=store_url,
         temporal_address=dev_server.client.service_client.config.target_host,
         temporal_task_queue=f"api-{uuid.uuid4().hex[:8]}",
+        **settings_changes,
     )
     engine = engine_for(settings)
     with session_scope(engine) as session:

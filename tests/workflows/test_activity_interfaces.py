@@ -7,11 +7,13 @@ import pytest
 from temporalio.activity import _Definition
 
 from activities.calendar import CalendarActivities
+from activities.notify import OutboxActivities
 from activities.org import OrgActivities
 from activities.store import StoreActivities
 from workflows.activity_interfaces import (
     CalendarActivityInterface,
     OrgActivityInterface,
+    OutboxActivityInterface,
     StoreActivityInterface,
 )
 
@@ -19,6 +21,7 @@ PAIRS = [
     (CalendarActivityInterface, CalendarActivities),
     (OrgActivityInterface, OrgActivities),
     (StoreActivityInterface, StoreActivities),
+    (OutboxActivityInterface, OutboxActivities),
 ]
 
 

@@ -51,3 +51,13 @@ class CampaignPlan:
     due: datetime  # 23:59:59 Asia/Shanghai of the due date
     remind_at: datetime  # 09:00 of the third working day before the due date
     estimated: bool  # the reminder day lies in a year without official calendar data
+
+
+@dataclass(kw_only=True)
+class DeliveryReport:
+    """What one delivery run of the notification outbox did (activities/notify.py)."""
+
+    sent: int
+    failed: int
+    no_address: int
+    no_channel: int = 0  # waiting for a channel this run has not got (SMTP or SMS)

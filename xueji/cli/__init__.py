@@ -8,7 +8,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from core.settings import SettingsError, get_settings
-from xueji.cli import audit, backup, calendar, db, demo, keys, notify, org, user
+from xueji.cli import audit, backup, calendar, db, demo, keys, notify, org, schedules, user
 from xueji.cli.common import fail
 
 app = typer.Typer(help="xueji 学籍投诉处理系统：运维命令", no_args_is_help=True)
@@ -21,6 +21,7 @@ app.add_typer(user.app, name="user")
 app.add_typer(demo.app, name="demo")
 app.add_typer(backup.app, name="backup")
 app.add_typer(keys.app, name="keys")
+app.add_typer(schedules.app, name="schedules")
 
 
 def main() -> NoReturn:
@@ -71,13 +72,25 @@ def api(
     """启动 HTTP API（uvicorn）。"""
     import uvicorn
 
+    from core.telemetry import configure_logging
+
     settings = get_settings()
     listen = host or settings.api_host
     refusal = settings.exposure_refusal(listen)
     if refusal:
         raise fail(refusal)
-    # The app believes forwarded headers from XUEJI_TRUSTED_PROXIES itself (api/main.py).
-    uvicorn.run("api.main:app", host=listen, port=port or settings.api_port, proxy_headers=False)
+    configure_logging(settings)
+    # The app believes forwarded headers from XUEJI_TRUSTED_PROXIES itself (api/main.py), and
+    # logs each request by its route template (api/metrics.py): uvicorn's access log would
+    # write query strings, which may hold a searched phone number or a child's name.
+    uvicorn.run(
+        "api.main:app",
+        host=listen,
+        port=port or settings.api_port,
+        proxy_headers=False,
+        access_log=False,
+        log_config=None,
+    )
 
 
 @app.command()

@@ -46,23 +46,28 @@ def calendar_retime() -> None:
 def _retime() -> None:
     import asyncio
 
+    from temporalio.service import RPCError
+
     from api.calendar_years import RETIME_HINT, retime_running_cases
+    from api.schemas.calendar import Retiming
     from core.temporal import connect
 
     settings = get_settings()
 
-    async def run() -> int:
+    async def run() -> Retiming:
         client = await connect(settings, timeout=3.0)
         return await retime_running_cases(client)
 
     try:
-        told = asyncio.run(run())
-    except ConnectionError:
+        report = asyncio.run(run())
+    except (ConnectionError, RPCError):
         raise fail(
             f"Temporal 服务 {settings.temporal_address} 无法连接，运行中的案件尚未重新计算期限；"
             + RETIME_HINT
         ) from None
-    typer.echo(f"已通知 {told} 件运行中的案件重新计算期限")
+    typer.echo(f"已通知 {report.signalled} 件运行中的案件重新计算期限")
+    if report.failed:
+        raise fail(f"{len(report.failed)} 件未能通知（{', '.join(report.failed)}）；" + RETIME_HINT)
 
 
 @app.command("show")
