@@ -27,6 +27,7 @@ from api.console import registration as console_registration
 from api.console import search as console_search
 from api.console import slips as console_slips
 from api.console import stats as console_stats
+from api.console import status as console_status
 from api.console import totp as console_totp
 from api.console.auth import SignInFirst
 from api.cors import PrefixCORS
@@ -51,6 +52,7 @@ from api.routes import (
     schools,
     slips,
     stats,
+    system,
     track,
 )
 from api.security_headers import SecurityHeaders
@@ -139,6 +141,7 @@ def create_app(
         console_registration.router,
         console_slips.router,
         console_search.router,
+        console_status.router,
         console_case_page.router,
         console_policy.router,
         console_calendar.router,
@@ -170,6 +173,7 @@ def create_app(
     app.include_router(schools.router)
     app.include_router(audit.router)
     app.include_router(stats.router)
+    app.include_router(system.router)
     audit_trail.install(app)
     app.add_middleware(PrefixCORS, prefix="/api/codec/", origin=settings.temporal_ui_origin)
     app.add_middleware(

@@ -81,6 +81,13 @@ class Settings(BaseSettings):
         description="API key or JWT sent as 'authorization: Bearer …' on every call to Temporal",
     )
     temporal_ui_port: int = Field(8233, description="port of the Web UI of the embedded dev server")
+    temporal_ui_inner_port: int = Field(
+        0,
+        description=(
+            "port on 127.0.0.1 of the dev server's own Web UI, behind the front that `make run`"
+            " serves on temporal_ui_port; by default temporal_ui_port + 1"
+        ),
+    )
     temporal_ui_origin: str = Field(
         "",
         description=(
@@ -261,6 +268,8 @@ class Settings(BaseSettings):
     def _web_ui_origin_follows_its_port(self) -> "Settings":
         if not self.temporal_ui_origin:
             self.temporal_ui_origin = f"http://127.0.0.1:{self.temporal_ui_port}"
+        if not self.temporal_ui_inner_port:
+            self.temporal_ui_inner_port = self.temporal_ui_port + 1
         return self
 
     @field_validator("lookup_key")
@@ -352,6 +361,11 @@ class Settings(BaseSettings):
             if public:
                 problems.append(f"{name} 使用了公开的开发密钥，{why}")
         return problems
+
+    @property
+    def outbox_schedule_id(self) -> str:
+        """The id of the Temporal Schedule that sends the outbox (xueji/schedules.py)."""
+        return f"{self.temporal_task_queue}-outbox"
 
     @property
     def codec_requires_sealed(self) -> bool:

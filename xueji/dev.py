@@ -1,7 +1,8 @@
 """`xueji dev`: the whole local system in one terminal (what `make run` calls).
 
 Starts the Temporal dev server (state in data/temporal.db, search attributes registered,
-Web UI), the worker, the API and a local SMS gateway (`xueji.sms_gateway`, printing what it
+its Web UI served through `xueji.web_ui_front`, which has the UI send the console's codec
+cookie), the worker, the API and a local SMS gateway (`xueji.sms_gateway`, printing what it
 receives with the numbers masked) as child processes, and stops them all on Ctrl-C or when
 any one of them dies.
 """
@@ -16,18 +17,11 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import quote
 
+from api.web_ui import alert_links
 from core.settings import Settings
 from workflows.search_attributes import cli_registrations
 from xueji.schedules import digest_schedule_id, outbox_schedule_id
-
-# The alert board of the Temporal Web UI (DESIGN §6): ready-made filters of running cases.
-ALERT_FILTERS = (
-    ("全部逾期", 'ExecutionStatus = "Running" AND Overdue = true'),
-    ("河北省逾期", 'ExecutionStatus = "Running" AND Overdue = true AND ProvinceCode = "130000"'),
-    ("已逐级上报两级以上", 'ExecutionStatus = "Running" AND EscalationLevel >= 2'),
-)
 
 
 class DevError(RuntimeError):
@@ -65,6 +59,16 @@ def required_ports(settings: Settings) -> list[Port]:
             settings.metrics_host, metrics_ports(settings)[1], "API 指标 (XUEJI_API_METRICS_PORT)"
         ),
     ]
+
+
+def dev_ports(settings: Settings) -> list[Port]:
+    """What `xueji dev` binds: the ports a running system holds, and its Web UI's inner one."""
+    inner = Port(
+        "127.0.0.1",
+        settings.temporal_ui_inner_port,
+        "Temporal Web UI 的内部端口 (XUEJI_TEMPORAL_UI_INNER_PORT)",
+    )
+    return [*required_ports(settings), inner]
 
 
 DEV_METRICS_PORTS = (9464, 9465)
@@ -127,8 +131,11 @@ def temporal_command(settings: Settings) -> list[str]:
         host,
         "--port",
         str(port),
+        # The UI on an inner port; staff reach it through xueji.web_ui_front on the public one.
+        "--ui-ip",
+        "127.0.0.1",
         "--ui-port",
-        str(settings.temporal_ui_port),
+        str(settings.temporal_ui_inner_port),
         "--namespace",
         settings.temporal_namespace,
         "--log-level",
@@ -222,11 +229,12 @@ class Supervisor:
 
 
 def local_commands(settings: Settings) -> dict[str, list[str]]:
-    """The processes of the local system, in the order they start: Temporal, the worker, the
-    API, the local SMS gateway and mail server."""
+    """The processes of the local system, in the order they start: Temporal (its Web UI on an
+    inner port), the Web UI's front, the worker, the API, the local SMS gateway and mail server."""
     api = [sys.executable, "-m", "xueji.cli", "api"]  # `xueji api`
     return {
         "temporal": temporal_command(settings),
+        "web-ui": [sys.executable, "-m", "xueji.web_ui_front"],
         "worker": [sys.executable, "-m", "xueji.worker"],
         "api": [*api, "--host", settings.api_host, "--port", str(settings.api_port)],
         "sms": [sys.executable, "-m", "xueji.sms_gateway"],
@@ -260,6 +268,9 @@ def child_env(settings: Settings) -> dict[str, str]:
             "XUEJI_TEMPORAL_ADDRESS": settings.temporal_address,
             "XUEJI_TEMPORAL_NAMESPACE": settings.temporal_namespace,
             "XUEJI_TEMPORAL_TASK_QUEUE": settings.temporal_task_queue,
+            "XUEJI_TEMPORAL_UI_PORT": str(settings.temporal_ui_port),
+            "XUEJI_TEMPORAL_UI_INNER_PORT": str(settings.temporal_ui_inner_port),
+            "XUEJI_TEMPORAL_UI_ORIGIN": settings.temporal_ui_origin,
             "XUEJI_DATABASE_URL": settings.store_url,
             "XUEJI_CALENDAR_DIR": str(settings.calendar_path),
             "XUEJI_SMS_DEV_PORT": str(settings.sms_dev_port),
@@ -268,21 +279,6 @@ def child_env(settings: Settings) -> dict[str, str]:
         }
     )
     return env
-
-
-def web_ui(settings: Settings) -> str:
-    host, _ = split_address(settings.temporal_address)
-    return f"http://{host}:{settings.temporal_ui_port}/namespaces/{settings.temporal_namespace}"
-
-
-def filter_link(settings: Settings, query: str) -> str:
-    """The Web UI's workflow list filtered by a visibility query."""
-    return f"{web_ui(settings)}/workflows?query={quote(query)}"
-
-
-def workflow_link(settings: Settings, workflow_id: str) -> str:
-    """The Web UI's list showing the one case (its row opens the history)."""
-    return filter_link(settings, f'WorkflowId = "{workflow_id}"')
 
 
 def banner(settings: Settings) -> str:
@@ -300,7 +296,7 @@ def banner(settings: Settings) -> str:
         f"  数据目录:        {settings.data_dir.resolve()}",
         "  告警筛选 (Web UI):",
     ]
-    lines += [f"    {name}: {filter_link(settings, query)}" for name, query in ALERT_FILTERS]
+    lines += [f"    {name}: {link}" for name, link in alert_links(settings)]
     lines.append("  演示投诉: xueji demo scenario（账号见 data/demo-accounts.txt）")
     lines.append(f"  本地短信网关:    {local_sms_url(settings)}（只显示收到的短信，手机号已遮盖）")
     lines.append(
@@ -367,7 +363,7 @@ def run_dev(settings: Settings, *, migrate: bool = True) -> int:
     refusal = settings.exposure_refusal(settings.api_host)
     if refusal:
         raise DevError(refusal)
-    check_ports_free(required_ports(settings))
+    check_ports_free(dev_ports(settings))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.calendar_path.mkdir(parents=True, exist_ok=True)
     if migrate:
@@ -397,6 +393,7 @@ def run_dev(settings: Settings, *, migrate: bool = True) -> int:
         temporal = supervisor.start("temporal", commands["temporal"], env)
         host, port = split_address(settings.temporal_address)
         wait_for_port(host, port, timeout=60, process=temporal)
+        supervisor.start("web-ui", commands["web-ui"], env)
         supervisor.start("worker", commands["worker"], env)
         supervisor.start("api", commands["api"], env)
         supervisor.start("sms", commands["sms"], env)

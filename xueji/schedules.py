@@ -47,7 +47,7 @@ class Ensured:
 
 
 def outbox_schedule_id(settings: Settings) -> str:
-    return f"{settings.temporal_task_queue}-outbox"
+    return settings.outbox_schedule_id
 
 
 def outbox_schedule(settings: Settings) -> Schedule:

@@ -19,6 +19,8 @@ from fastapi import Depends, Form, HTTPException, Request, Response, status
 
 from api.case_names import Names
 from api.security import Staff, check_role
+from api.system_status import runs_the_system, uses_the_web_ui
+from api.web_ui import web_ui
 from store.accounts import get_policy
 from store.db import session_scope
 from store.logins import get_session_user, token_hash
@@ -38,6 +40,8 @@ class ConsoleUser:
     must_change_password: bool
     must_enrol_totp: bool  # an administrator (or anyone, as the policy says) without TOTP
     idle_minutes: int
+    runs_system: bool  # sees the system's state (api.system_status.runs_the_system)
+    web_ui: str  # the Temporal Web UI, for those who use it; empty for the rest
 
 
 class SignInFirst(Exception):
@@ -79,14 +83,19 @@ def _console_user(request: Request, *, touch: bool = True) -> ConsoleUser:
         row, user = found
         idle = get_policy(session=session).idle_minutes
         assert user.id is not None
+        staff = Staff(user.id, user.username, user.unit_code, user.role)
+        runs_system = runs_the_system(session, staff)
+        uses_web_ui = uses_the_web_ui(staff, runs_system=runs_system)
         console_user = ConsoleUser(
-            staff=Staff(user.id, user.username, user.unit_code, user.role),
+            staff=staff,
             display_name=user.display_name or user.username,
             unit_name=Names(session).unit(user.unit_code),
             csrf=csrf_token(state.settings.lookup_key_bytes, token_hash(token)),
             must_change_password=row.must_change_password,
             must_enrol_totp=row.must_enrol_totp,
             idle_minutes=idle,
+            runs_system=runs_system,
+            web_ui=web_ui(state.settings) if uses_web_ui else "",
         )
     request.state.staff = console_user.staff  # for the audit record of the request
     return console_user

@@ -26,8 +26,16 @@ from api.deps import ClockDep, SealerDep, SessionDep
 from api.inbox import Inbox, work_of
 from api.ratelimit import rate_limited
 from api.routes.auth import client_address, refused_login
+from api.security import clear_codec_cookie, set_codec_cookie
 from store.accounts import AccountError, change_password
-from store.logins import LoginRefused, authenticate, open_session, revoke_session, token_hash
+from store.logins import (
+    LoginRefused,
+    authenticate,
+    open_codec_token,
+    open_session,
+    revoke_session,
+    token_hash,
+)
 from store.models import StaffUser
 
 router = APIRouter(prefix=PATH, tags=["console"], default_response_class=HTMLResponse)
@@ -58,7 +66,9 @@ def login(
 ) -> Response:
     """Sign in with the account's password (and dynamic code); the same refusals as the JSON
     login (api.routes.auth.refusal): whichever was wrong, the same words; a locked account or
-    a slowed address is told until when."""
+    a slowed address is told until when. Like the JSON login, it also sets the codec cookie
+    (api.security.CODEC_COOKIE) of the session, so the Temporal Web UI in the same browser
+    decodes what the person may read, with nothing more to do."""
     now = clock()
     client = client_address(request)
     request.state.audit_actor = username
@@ -88,9 +98,12 @@ def login(
         )
         return answer
     token = open_session(session=session, grant=outcome, now=now, client_address=client)
+    codec_token = open_codec_token(session=session, token=token)
     session.commit()
     response = RedirectResponse(_safe_next(next), status_code=303)
-    set_session_cookie(response, token, secure=request.url.scheme == "https")
+    secure = request.url.scheme == "https"
+    set_session_cookie(response, token, secure=secure)
+    set_codec_cookie(response, codec_token, secure=secure)
     return response
 
 
@@ -101,6 +114,7 @@ def logout(user: PostedByDep, request: Request, session: SessionDep, clock: Cloc
     session.commit()
     response = RedirectResponse(f"{PATH}/login", status_code=303)
     clear_session_cookie(response)
+    clear_codec_cookie(response)  # its token died with the session anyway
     return response
 
 

@@ -350,7 +350,13 @@ def test_web_ui_calls_the_codec_endpoint_of_the_api() -> None:
     assert endpoint.endswith("}" + codec_router.prefix), endpoint
     origin = environment("api")["XUEJI_TEMPORAL_UI_ORIGIN"]
     assert origin.startswith("${XUEJI_TEMPORAL_UI_ORIGIN")
-    # The UI can send no bearer token: it sends the browser's cookie, which the codec takes.
+    # The API allows (CORS) and the console links exactly the origin the UI is reached at, the
+    # login proxy's, whatever `.env` leaves out.
+    assert origin == environment("temporal-ui")["TEMPORAL_CORS_ORIGINS"]
+    proxy_port = service("temporal-ui-proxy")["ports"][0].rsplit(":", 1)[1]
+    assert origin.endswith(f":{proxy_port}}}") and "https://" in origin
+    # The UI can send no bearer token: it sends the browser's cookie (set by the console's
+    # sign-in), which the codec takes.
     assert environment("temporal-ui")["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"] == "true"
 
 

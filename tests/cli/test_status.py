@@ -12,6 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
+from api.system_status import Check, system_status
 from core.settings import Settings
 from core.temporal import connect
 from domain.records import CaseRecord
@@ -23,7 +24,6 @@ from tests.support.case_support import T0, snapshot, write
 from tests.support.local import XUEJI, free_port
 from tests.support.stores import MIGRATED, copy_sqlite
 from tests.support.waiting import eventually
-from xueji.status import Check, system_status
 from xueji.worker import build_worker
 
 DUE = datetime(2030, 3, 7, 23, 59, 59, tzinfo=SHANGHAI)

@@ -19,6 +19,7 @@ from temporalio.client import Client, ScheduleActionStartWorkflow, WorkflowExecu
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
+from api.web_ui import ALERT_FILTERS, filter_link
 from core.settings import Settings
 from core.temporal import data_converter
 from domain.workdays import SHANGHAI
@@ -30,7 +31,7 @@ from tests.support.probe_workflows import DeadlineProbe, TimerProbe
 from tests.support.waiting import eventually, eventually_blocking
 from workflows.messages.activities import DeadlinePlan, PlanRequest
 from xueji.demo import read_accounts
-from xueji.dev import ALERT_FILTERS, filter_link, load_demo_tree_if_empty
+from xueji.dev import load_demo_tree_if_empty
 
 pytestmark = WHOLE_SYSTEM
 

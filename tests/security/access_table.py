@@ -49,6 +49,7 @@ NOBODY: frozenset[str] = frozenset()
 BUREAU_CASE_STAFF = who(BUREAUS, CASE_ROLES)
 BUREAU_ACTORS = who(BUREAUS, ACTORS)
 SLIP_STAFF = BUREAU_CASE_STAFF | who(SCHOOLS)
+OPS = who(("top",), ("sysadmin",))  # runs the system (api/system_status.py)
 
 Body = Callable[[World, str], Any] | Any  # a value, or made from the world and the principal
 
@@ -222,6 +223,8 @@ ROUTES: dict[str, Access] = {
     "GET /api/slips/{complaint_id}/{slip_id}.pdf": Access(SLIP_READERS, case="slip_case"),
     "GET /api/schools": Access(BUREAU_CASE_STAFF, params={"q": "长安"}),
     "POST /api/codec/decode": Access(BUREAU_CASE_STAFF, json={"payloads": []}),
+    # The whole installation's state: ops, the sysadmin of the top unit (三员).
+    "GET /api/status": Access(OPS),
     # ---------------------------------------------------------------- campaigns, FAQ
     # The Ministry and the provinces (the other province too, for its own units) open them.
     "POST /api/campaigns": Access(
@@ -244,6 +247,7 @@ ROUTES: dict[str, Access] = {
     # ---------------------------------------------------------------- the console
     "GET /console": Access(SIGNED_IN),
     "GET /console/inbox/items": Access(SIGNED_IN),
+    "GET /console/status": Access(OPS),
     "GET /console/register": Access(BUREAU_CASE_STAFF),
     "POST /console/register/form": Access(BUREAU_CASE_STAFF, form={}),
     "GET /console/register/schools": Access(BUREAU_CASE_STAFF, params={"q": "长安"}),

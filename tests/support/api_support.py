@@ -174,15 +174,16 @@ def totp_code(secret: str, at: datetime) -> str:
 
 
 @contextmanager
-def open_api(store_url: str, data_dir: Path) -> Iterator[Api]:
-    """The real app on the store at `store_url`, made from the SMALL_TREE template."""
+def open_api(store_url: str, data_dir: Path, *, temporal_address: str = "") -> Iterator[Api]:
+    """The real app on the store at `store_url`, made from the SMALL_TREE template; Temporal
+    at `temporal_address`, by default a port nobody listens on."""
     engine = make_engine(store_url)
     clock = Clock()
     settings = Settings(
         data_dir=data_dir,
         database_url=store_url,
         store_keys=DEV_KEY_SPEC,
-        temporal_address=f"127.0.0.1:{free_port()}",  # nothing listens: Temporal is down
+        temporal_address=temporal_address or f"127.0.0.1:{free_port()}",  # nothing listens
     )
     try:
         with TestClient(create_app(settings, clock=clock)) as client:

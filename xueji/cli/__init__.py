@@ -98,7 +98,7 @@ def status() -> None:
     """检查系统状态：数据库、Temporal、worker、超期案件与待发通知；有异常时退出码为 1。"""
     import asyncio
 
-    from xueji.status import system_status
+    from api.system_status import system_status
 
     checks = asyncio.run(system_status(get_settings(), datetime.now(UTC)))
     for check in checks:

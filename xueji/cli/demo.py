@@ -22,8 +22,8 @@ def demo_scenario(
 
     import httpx
 
+    from api.web_ui import workflow_link
     from xueji.demo import DemoError, Filed, accounts_path, read_accounts, run_scenario
-    from xueji.dev import workflow_link
 
     settings = get_settings()
     base_url = api_url or f"http://{settings.api_host}:{settings.api_port}"

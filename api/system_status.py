@@ -1,14 +1,19 @@
-"""`xueji status`: what ops look at first when something seems wrong, in one command: the store
-and whether its schema is current, Temporal, the workers polling the task queue, the schedule
-that sends notifications, and what waits on people (overdue cases, unsent notifications). No
-personal data is shown.
+"""The system's state (运行状态): what ops look at first when something seems wrong, in one look:
+the store and whether its schema is current, Temporal, the workers polling the task queue, the
+schedule that sends notifications, and what waits on people (overdue cases, unsent
+notifications). No personal data is shown. `xueji status` prints it; the console's
+/console/status and GET /api/status show it to the system administrator of the top unit. Each
+look at Temporal is bounded, so a Temporal that is down or does not answer is named within
+seconds rather than holding the page.
 """
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from fastapi import HTTPException, status
 from sqlalchemy import func, make_url
 from sqlmodel import Session, col, select
 from temporalio.api.enums.v1 import TaskQueueType
@@ -17,16 +22,22 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.admin_scope import is_national
+from api.security import Staff, has_role
+from api.temporal_link import TemporalLink
+from api.web_ui import alert_links, web_ui
 from core.settings import Settings
-from core.temporal import connect
+from domain.roles import CASE_STAFF, Role
 from domain.workdays import beijing_minute
 from store.db import engine_for
 from store.migrate import alembic_config
 from store.models import Case, OutboxRow
-from xueji.schedules import outbox_schedule_id
 
 # A worker long-polls about once a minute when idle; one unseen for longer has stopped.
 POLLED_WITHIN = timedelta(minutes=2)
+# How long each look at Temporal may take (connecting, its health, the task queue's pollers).
+ANSWER_WITHIN = 2.0  # seconds
+OPS_ONLY = "只有最上级单位（教育部）的系统管理员可以查看系统运行状态"
 
 
 @dataclass(frozen=True)
@@ -36,19 +47,74 @@ class Check:
     detail: str
 
 
-async def system_status(settings: Settings, now: datetime) -> list[Check]:
-    """The checks, in the order ops read them."""
-    checks = _store_checks(settings)
+def runs_the_system(session: Session, staff: Staff) -> bool:
+    """Whether this person looks after the running system (运维): the system administrator of
+    the top unit of the tree. The state is the whole installation's (every unit's overdue
+    cases counted, the store's address, the workers' hosts), so no lower unit's administrator,
+    and no security administrator or auditor (三员: running the system is the sysadmin's)."""
+    return staff.role == Role.SYSADMIN and is_national(session, staff)
+
+
+def check_runs_the_system(session: Session, staff: Staff) -> None:
+    """403 naming who may, unless `runs_the_system`."""
+    if not runs_the_system(session, staff):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=OPS_ONLY)
+
+
+def uses_the_web_ui(staff: Staff, *, runs_system: bool) -> bool:
+    """Whether the Web UI is of use to this person: the case staff of a bureau, who read the
+    histories of their unit's cases there (the codec's readers, api/routes/codec.py), and ops,
+    who watch the alert board."""
+    return runs_system or has_role(staff, CASE_STAFF)
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """What the status page and GET /api/status show."""
+
+    checked_at: datetime
+    checks: list[Check]
+    web_ui: str  # the Web UI's page of the namespace
+    alert_links: list[tuple[str, str]]  # (name, link) of the board's ready-made filters
+
+
+async def status_report(settings: Settings, now: datetime, temporal: TemporalLink) -> StatusReport:
+    """The checks and where the alert board is, as of `now`."""
+    checks = await system_status(settings, now, temporal=temporal)
+    return StatusReport(now, checks, web_ui(settings), alert_links(settings))
+
+
+async def system_status(
+    settings: Settings, now: datetime, *, temporal: TemporalLink | None = None
+) -> list[Check]:
+    """The checks, in the order ops read them; `temporal` is the caller's link (the API's,
+    connected once), else a new one."""
+    checks = await asyncio.to_thread(_store_checks, settings)
+    link = temporal or TemporalLink(settings)
     try:
-        client = await connect(settings, timeout=3.0)
-    except ConnectionError as exc:
-        checks.append(Check("Temporal", False, str(exc)))
+        async with asyncio.timeout(ANSWER_WITHIN):
+            client = await link.client()
+            await link.check()
+    except (ConnectionError, TimeoutError) as exc:
+        reason = (
+            str(exc)
+            or f"Temporal 服务 {settings.temporal_address} 在 {ANSWER_WITHIN:g} 秒内没有回应"
+        )
+        checks.append(Check("Temporal", False, reason))
         checks.append(Check("worker", False, "无法检查：Temporal 无法连接"))
         return checks
     address = f"{settings.temporal_address}，命名空间 {settings.temporal_namespace}"
     checks.append(Check("Temporal", True, address))
-    checks.append(await _worker_check(client, settings, now))
-    checks.append(await _outbox_schedule(client, settings))
+    for name, look in (
+        ("worker", _worker_check(client, settings, now)),
+        ("通知发送", _outbox_schedule(client, settings)),
+    ):
+        try:
+            async with asyncio.timeout(ANSWER_WITHIN):
+                checks.append(await look)
+        except Exception as exc:  # whatever stops the look is what ops read: its first line
+            reason = str(exc).splitlines()[0] if str(exc) else f"{ANSWER_WITHIN:g} 秒内没有回应"
+            checks.append(Check(name, False, f"无法检查：{reason}"))
     return checks
 
 
@@ -118,7 +184,7 @@ def _outbox(session: Session, settings: Settings) -> Check:
 
 async def _outbox_schedule(client: Client, settings: Settings) -> Check:
     """The Temporal Schedule that sends the outbox: there, running, and when it last ran."""
-    schedule_id = outbox_schedule_id(settings)
+    schedule_id = settings.outbox_schedule_id
     try:
         described = await client.get_schedule_handle(schedule_id).describe()
     except RPCError as exc:
