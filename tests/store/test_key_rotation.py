@@ -182,7 +182,10 @@ def test_every_sealed_column_of_the_store_is_rotated() -> None:
         for column in table.columns
         if isinstance(column.type, LargeBinary)
     }
-    assert binary == listed
+    # Binary but not sealed: an uploaded organisation tree waiting for its preview to be
+    # applied, zlib-compressed (units' and schools' names, codes and public contacts only).
+    compressed = {("org_import_draft", "records")}
+    assert binary - compressed == listed
     assert {(type(row).__tablename__, column) for row, column, _ in rows()} == listed
 
 

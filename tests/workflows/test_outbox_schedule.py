@@ -70,15 +70,15 @@ async def test_the_schedule_sends_each_notice_once_with_no_command(
         apply_record(session, _case(), SEALER, T0, lookup_key=settings.lookup_key_bytes)
     client = await connect(settings)
 
-    [made] = await ensure_schedules(client, settings)
-    assert made.created
-    assert made.schedule_id == f"{settings.temporal_task_queue}-outbox"
-    handle = client.get_schedule_handle(made.schedule_id)
+    made = {each.schedule_id: each.created for each in await ensure_schedules(client, settings)}
+    queue = settings.temporal_task_queue
+    assert made == {f"{queue}-outbox": True, f"{queue}-oversight-digest": True}
+    handle = client.get_schedule_handle(f"{queue}-outbox")
     try:
         # A second setup run (every `make run`, every compose start) keeps what ops did.
         await handle.pause()
-        [again] = await ensure_schedules(client, settings)
-        assert not again.created
+        again = await ensure_schedules(client, settings)
+        assert [each.created for each in again] == [False, False]
         described = await handle.describe()
         assert described.schedule.state.paused
         assert described.schedule.spec.intervals == [
@@ -104,7 +104,8 @@ async def test_the_schedule_sends_each_notice_once_with_no_command(
 
                 await eventually(finished, timeout=30, failure="the delivery run never finished")
     finally:
-        await handle.delete()
+        for schedule_id in made:
+            await client.get_schedule_handle(schedule_id).delete()
 
     assert handler.by_recipient().keys() == {CITY, PROVINCE, PARENT}
     assert len(handler.received) == 3  # each once, though two runs came
