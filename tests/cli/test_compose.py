@@ -693,32 +693,38 @@ def interpolated(name: str, given: dict[str, str]) -> dict[str, str]:
 
 
 STAND_IN = """#!/bin/sh
-# Stands in for {tool}, which only the admin-tools image has: logs its arguments; fails as
-# told by the files of $STATE.
+# Stands in for {tool}, which only the job's image has (no Docker engine here): logs its
+# arguments, fails as told by the files of $STATE, prints $STATE/output.
 echo "$*" >> "$STATE/calls"
 for failing in "$STATE"/fail-*; do
   [ -e "$failing" ] || continue
   case " $* " in *" $(cat "$failing") "*) echo "{tool}: refused" >&2; exit 1 ;; esac
 done
+[ ! -e "$STATE/output" ] || cat "$STATE/output"
 """
 
 
-def run_job(name: str, tool: str, tmp_path: Path, failing: list[str]) -> tuple[int, list[str]]:
-    """Runs a one-shot service's script as its `sh -ec` entrypoint would, with `tool` on the
-    PATH standing in for the image's binary; `failing`: the calls (a word sequence) it refuses."""
+def run_job(
+    name: str, tool: str, tmp_path: Path, failing: list[str], output: str = ""
+) -> tuple[int, list[str]]:
+    """Runs a one-shot service's script with `sh -ec` as compose would, with `tool` on the PATH
+    standing in for the image's binary (and `sleep` returning at once); `failing`: the calls (a
+    word sequence) it refuses; `output`: what it prints."""
     bin_dir, state = tmp_path / "bin", tmp_path / "state"
     bin_dir.mkdir(exist_ok=True)
     state.mkdir(exist_ok=True)
     (state / "calls").write_text("")
+    (state / "output").write_text(output)
     for old in state.glob("fail-*"):
         old.unlink()
     for number, words in enumerate(failing):
         (state / f"fail-{number}").write_text(words)
-    stand_in = bin_dir / tool
-    stand_in.write_text(STAND_IN.replace("{tool}", tool))
-    stand_in.chmod(0o755)
-    assert service(name)["entrypoint"] == ["/bin/sh", "-ec"]
-    [text] = service(name)["command"]
+    for program, text in ((tool, STAND_IN.replace("{tool}", tool)), ("sleep", "#!/bin/sh\n")):
+        (bin_dir / program).write_text(text)
+        (bin_dir / program).chmod(0o755)
+    command = service(name).get("entrypoint", []) + service(name)["command"]
+    assert command[:-1] in (["/bin/sh", "-ec"], ["sh", "-ec"]), command
+    text = command[-1]
     env = interpolated(name, {"POSTGRES_PASSWORD": "pw-1"})
     env |= {"PATH": f"{bin_dir}:/usr/bin:/bin", "STATE": str(state)}
     done = subprocess.run(
@@ -788,3 +794,33 @@ def test_the_namespace_job_creates_the_namespace_with_its_retention_once(tmp_pat
     env = environment("temporal-namespace")
     assert env["TEMPORAL_NAMESPACE"] == environment("api")["XUEJI_TEMPORAL_NAMESPACE"]
     assert env["TEMPORAL_RETENTION"] == "${TEMPORAL_RETENTION:-720h}"
+
+
+def test_the_search_attribute_job_registers_each_attribute_and_waits_for_a_new_namespace(
+    tmp_path: Path,
+) -> None:
+    tls = (
+        "--tls-ca-path /etc/xueji/tls/ca.crt --tls-cert-path /etc/xueji/tls/xueji.crt"
+        " --tls-key-path /etc/xueji/tls/xueji.key --tls-server-name temporal"
+    )
+    listing = f"operator search-attribute list --address temporal:7233 {tls} --namespace default"
+    registered = "".join(f"  {pair.replace('=', '  ')}\n" for pair in cli_registrations())
+
+    def create(pair: str) -> str:
+        name, kind = pair.split("=")
+        return (
+            f"operator search-attribute create --address temporal:7233 {tls}"
+            f" --namespace default --name {name} --type {kind}"
+        )
+
+    expected = [call for pair in cli_registrations() for call in (create(pair), listing)]
+    # Registered, or already there (create refused): the listing with its type decides.
+    assert run_job("search-attributes", "temporal", tmp_path, [], registered) == (0, expected)
+    code, calls = run_job("search-attributes", "temporal", tmp_path, ["create"], registered)
+    assert (code, calls) == (0, expected)
+    # Listed with another type: tried ten times, then the job fails (and the API and the
+    # workers, which wait for it, never start on a namespace that would fail their tasks).
+    first, kind = cli_registrations()[0].split("=")
+    wrong = registered.replace(f"  {first}  {kind}\n", f"  {first}  Text\n")
+    code, calls = run_job("search-attributes", "temporal", tmp_path, [], wrong)
+    assert code != 0 and calls == [create(cli_registrations()[0]), listing] * 10
