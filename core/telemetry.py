@@ -80,3 +80,4 @@ def configure_logging(settings: Settings) -> None:
         handler.setFormatter(logging.Formatter(TEXT_FORMAT))
     handler.addFilter(CaseIdFilter())
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its plugin set-up, at each start
