@@ -413,6 +413,12 @@ def _level_of(tree: OrgTree, code: str) -> str:
         return ""
 
 
+def _level(tree: OrgTree, row: counts.Received | counts.Ended) -> str:
+    """The handling unit's level: the summary tables' rows carry it (their unit is the one
+    below the scope, not the handling unit)."""
+    return row.level if row.level is not None else _level_of(tree, row.handling_unit)
+
+
 def _by_level(
     tree: OrgTree, came: list[counts.Received], went: list[counts.Ended]
 ) -> list[LevelRow]:
@@ -420,10 +426,10 @@ def _by_level(
     closed: Counter[str] = Counter()
     on_time: Counter[str] = Counter()
     for row in came:
-        received[_level_of(tree, row.handling_unit)] += row.cases
+        received[_level(tree, row)] += row.cases
     for ended in went:
         if ended.outcome == "closed":
-            level = _level_of(tree, ended.handling_unit)
+            level = _level(tree, ended)
             closed[level] += ended.cases
             on_time[level] += 0 if ended.late else ended.cases
     levels = [level for level in Level if level is not Level.SCHOOL]

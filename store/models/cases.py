@@ -1,6 +1,6 @@
 """The cases (read model) and the intake tickets of registrations."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -205,3 +205,40 @@ class TrackGuess(SQLModel, table=True):
     wrong_codes_since: datetime = Field(
         sa_column=Column(AwareDateTime(), nullable=False, index=True)
     )
+
+
+# ---------------------------------------------------------------- oversight summaries
+# Daily counts behind the oversight figures of the Ministry and the provinces (督办统计,
+# store/summary.py), kept by `store.cases.apply_record` in the same transaction as the case
+# rows they count, and rebuilt or checked against a recount by `xueji stats check`. `scope`
+# is "*" for the whole country's rows, else the case's province.
+
+
+class CaseDay(SQLModel, table=True):
+    """Cases received, closed, withdrawn, and rulings asked (level disputes), by Beijing day."""
+
+    __tablename__ = "stats_case_day"
+    scope: str = Field(primary_key=True, max_length=6)
+    event: str = Field(primary_key=True, max_length=16)  # received, closed, withdrawn, dispute
+    day: date = Field(primary_key=True)
+    # The unit directly below the scope the handling unit belongs to (itself when it is the
+    # scope's own unit, or unknown): the ranking's rows.
+    branch: str = Field(primary_key=True, max_length=10)
+    level: str = Field(primary_key=True, max_length=16)  # the handling unit's
+    channel: str = Field(primary_key=True, max_length=16)
+    referred: bool = Field(primary_key=True)
+    late: bool = Field(primary_key=True)  # a clock of the case was late (ended cases)
+    reworked: bool = Field(primary_key=True)  # sent back at least once (ended cases)
+    cases: int = 0
+
+
+class StepDay(SQLModel, table=True):
+    """Clocks met (steps done), by Beijing day finished, kind of step and day started."""
+
+    __tablename__ = "stats_step_day"
+    scope: str = Field(primary_key=True, max_length=6)
+    day: date = Field(primary_key=True)
+    kind: str = Field(primary_key=True, max_length=16)
+    started: date = Field(primary_key=True)
+    late: bool = Field(primary_key=True)
+    steps: int = 0

@@ -1,0 +1,56 @@
+"""Summary tables of the oversight figures (督办统计, store/summary.py): daily counts of the
+cases received, ended and disputed, and of the steps done, for the Ministry's and the
+provinces' figures; filled from the cases already written (the same recount `xueji stats
+check` compares them with).
+
+Revision ID: 0033_oversight_summaries
+Revises: 0032_oversight_indexes
+Create Date: 2026-12-04
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0033_oversight_summaries"
+down_revision: str | None = "0032_oversight_indexes"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "stats_case_day",
+        sa.Column("scope", sa.String(6), primary_key=True),
+        sa.Column("event", sa.String(16), primary_key=True),
+        sa.Column("day", sa.Date(), primary_key=True),
+        sa.Column("branch", sa.String(10), primary_key=True),
+        sa.Column("level", sa.String(16), primary_key=True),
+        sa.Column("channel", sa.String(16), primary_key=True),
+        sa.Column("referred", sa.Boolean(), primary_key=True),
+        sa.Column("late", sa.Boolean(), primary_key=True),
+        sa.Column("reworked", sa.Boolean(), primary_key=True),
+        sa.Column("cases", sa.Integer(), nullable=False),
+    )
+    op.create_table(
+        "stats_step_day",
+        sa.Column("scope", sa.String(6), primary_key=True),
+        sa.Column("day", sa.Date(), primary_key=True),
+        sa.Column("kind", sa.String(16), primary_key=True),
+        sa.Column("started", sa.Date(), primary_key=True),
+        sa.Column("late", sa.Boolean(), primary_key=True),
+        sa.Column("steps", sa.Integer(), nullable=False),
+    )
+    from sqlmodel import Session
+
+    from store.summary import rebuild
+
+    with Session(bind=op.get_bind()) as session:
+        rebuild(session)
+        session.flush()
+
+
+def downgrade() -> None:
+    op.drop_table("stats_step_day")
+    op.drop_table("stats_case_day")
