@@ -152,22 +152,29 @@ def nearest_rank(histogram: Counter[int], share: float) -> int | None:
 
 
 class WorkingDays:
-    """Working days between two Beijing days by the calendar, counted once a day."""
+    """Working days between two Beijing days by the calendar, each day looked up once: the
+    running count of working days since a first day, so that a difference answers."""
 
     def __init__(self, calendar: WorkdayCalendar) -> None:
         self._calendar = calendar
-        self._working: dict[date, bool] = {}
+        self._first = date.max
+        self._counts: list[int] = []  # working days in (first, first + i]
 
     def between(self, first: date, last: date) -> int:
         """Working days after `first` up to and including `last` (0 on the same day): the
         count a deadline of N working days runs over."""
-        used, day = 0, first
-        while day < last:
-            day += timedelta(days=1)
-            if day not in self._working:
-                self._working[day] = self._calendar.is_workday(day)
-            used += self._working[day]
-        return used
+        if last <= first:
+            return 0
+        return self._count(last) - self._count(first)
+
+    def _count(self, day: date) -> int:
+        if day < self._first:  # begin a year earlier, counting again from there
+            self._first, self._counts = day - timedelta(days=366), [0]
+        offset = (day - self._first).days
+        while len(self._counts) <= offset:
+            following = self._first + timedelta(days=len(self._counts))
+            self._counts.append(self._counts[-1] + self._calendar.is_workday(following))
+        return self._counts[offset]
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,10 @@ leader sees. Days are Beijing days, computed by the database (`beijing_day`), so
 year is a few thousand groups, never a million rows in Python.
 """
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Date, and_, case, exists, func, or_
@@ -20,7 +21,8 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col, select
 
 from domain.workdays import SHANGHAI
-from store.models import Case, CaseClock, CaseDay, CaseSlip, StepDay
+from store.models import Case, CaseClock, CaseDay, CaseMonth, CaseSlip, StepDay
+from store.models.cases import CaseCounts
 
 COUNTRY = "*"  # the summary tables' scope of the whole country (store/summary.py)
 
@@ -104,8 +106,8 @@ def received(session: Session, scope: Scope, start: datetime, end: datetime) -> 
     """Cases received in [start, end), by handling unit, channel and whether referred (from
     the summary tables, the Ministry's and a province's: by the unit below and level)."""
     if days := _summary_days(scope, start, end):
-        query = _summed(CaseDay, days, "received", "branch", "level", "channel", "referred")
-        found = session.connection().execute(query).all()
+        columns = ("branch", "level", "channel", "referred")
+        found = _summary_rows(session, CaseDay, days, "received", *columns)
         return [Received(b, c, bool(r), n, level=lv) for b, lv, c, r, n in found]
     referred = flag(col(Case.stage) == "referred")
     query = (
@@ -133,11 +135,9 @@ def ended(session: Session, scope: Scope, start: datetime, end: datetime) -> lis
     """Cases closed or withdrawn in [start, end) (the case row's last change is its end), by
     handling unit, outcome, whether a clock was late and whether it was reworked."""
     if days := _summary_days(scope, start, end):
-        query = _summed(CaseDay, days, ("closed", "withdrawn"), "branch", "level", "event")
-        query = query.add_columns(col(CaseDay.late), col(CaseDay.reworked))
-        query = query.group_by(col(CaseDay.late), col(CaseDay.reworked))
-        found = session.connection().execute(query).all()
-        return [Ended(b, o, bool(la), bool(r), n, level=lv) for b, lv, o, n, la, r in found]
+        columns = ("branch", "level", "event", "late", "reworked")
+        summed = _summary_rows(session, CaseDay, days, ("closed", "withdrawn"), *columns)
+        return [Ended(b, o, bool(la), bool(r), n, level=lv) for b, lv, o, la, r, n in summed]
     late = flag(exists().where(CASE_CLOCK, LATE_CLOCK))
     reworked = flag(
         exists().where(
@@ -169,9 +169,8 @@ def steps_done(session: Session, scope: Scope, start: datetime, end: datetime) -
     Beijing day started and finished, and whether late. Stopped clocks (the case moved on
     without the unit: a dispute, a withdrawal, a cancelled slip) are not steps done."""
     if days := _summary_days(scope, start, end):
-        query = _summed(StepDay, days, None, "kind", "started", "day", "late")
-        found = session.connection().execute(query).all()
-        return [StepsDone(k, as_date(s), as_date(f), bool(la), n) for k, s, f, la, n in found]
+        summed = _summary_rows(session, StepDay, days, None, "kind", "started", "day", "late")
+        return [StepsDone(k, as_date(s), as_date(f), bool(la), n) for k, s, f, la, n in summed]
     started, finished = beijing_day(CaseClock.started_at), beijing_day(CaseClock.finished_at)
     late = flag(LATE_CLOCK)
     query = (
@@ -189,8 +188,7 @@ def steps_done(session: Session, scope: Scope, start: datetime, end: datetime) -
 def disputes_raised(session: Session, scope: Scope, start: datetime, end: datetime) -> int:
     """Level disputes raised in [start, end): ruling clocks started then."""
     if days := _summary_days(scope, start, end):
-        found = session.connection().execute(_summed(CaseDay, days, "dispute")).all()
-        return sum(int(n or 0) for (n,) in found)
+        return sum(n for (n,) in _summary_rows(session, CaseDay, days, "dispute"))
     query = (
         select(func.count())
         .select_from(CaseClock)
@@ -247,7 +245,7 @@ def received_by_day(
     session: Session, scope: Scope, start: datetime, end: datetime
 ) -> list[tuple[date, int]]:
     if days := _summary_days(scope, start, end):
-        found = session.connection().execute(_summed(CaseDay, days, "received", "day")).all()
+        found = _summary_rows(session, CaseDay, days, "received", "day", by_month=False)
         return [(as_date(d), n) for d, n in found]
     day = beijing_day(Case.received_at)
     query = (
@@ -262,7 +260,7 @@ def closed_by_day(
     session: Session, scope: Scope, start: datetime, end: datetime
 ) -> list[tuple[date, int]]:
     if days := _summary_days(scope, start, end):
-        found = session.connection().execute(_summed(CaseDay, days, "closed", "day")).all()
+        found = _summary_rows(session, CaseDay, days, "closed", "day", by_month=False)
         return [(as_date(d), n) for d, n in found]
     day = beijing_day(Case.updated_at)
     query = (
@@ -310,25 +308,66 @@ def _summary_days(scope: Scope, start: datetime, end: datetime) -> _Days | None:
     return _Days(scope.province or COUNTRY, begin.date(), after.date())
 
 
-def _summed(
+def _summary_rows(
+    session: Session,
     table: type[CaseDay] | type[StepDay],
     days: _Days,
     events: str | tuple[str, ...] | None,
     *columns: str,
+    by_month: bool = True,
+) -> list[tuple[Any, ...]]:
+    """The sums of the scope's rows of the days (of `events`), by `columns`: the cases' whole
+    months in the period from their monthly rows (unless `by_month` is off), the days around
+    them from the daily ones."""
+    parts: list[tuple[type[CaseCounts] | type[StepDay], date, date]] = [
+        (table, days.first, days.following)
+    ]
+    if table is CaseDay and by_month:
+        months = _whole_months(days.first, days.following)
+        if months is not None:
+            start, following = months
+            parts = [
+                (CaseDay, days.first, start),
+                (CaseMonth, start, following),
+                (CaseDay, following, days.following),
+            ]
+    total: Counter[tuple[Any, ...]] = Counter()
+    for source, first, following in parts:
+        if first < following:
+            query = _summed(source, days.scope, first, following, events, columns)
+            for *group, n in session.connection().execute(query):
+                total[tuple(group)] += int(n or 0)
+    return [(*group, n) for group, n in total.items() if n]
+
+
+def _whole_months(first: date, following: date) -> tuple[date, date] | None:
+    """The calendar months wholly within [first, following), as [start, following)."""
+    start = first if first.day == 1 else (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    end = following.replace(day=1)
+    return (start, end) if start < end else None
+
+
+def _summed(
+    table: type[CaseCounts] | type[StepDay],
+    scope: str,
+    first: date,
+    following: date,
+    events: str | tuple[str, ...] | None,
+    columns: Sequence[str],
 ) -> Any:
-    """sum(count) of the scope's rows of the days (of `events`), grouped by `columns`."""
-    count = col(CaseDay.cases) if table is CaseDay else col(StepDay.steps)
+    """sum(count) of the scope's rows of [first, following) (of `events`), by `columns`."""
+    count = col(StepDay.steps) if table is StepDay else col(table.cases)  # type: ignore[union-attr]
     grouped = [col(getattr(table, name)) for name in columns]
     query = (
         select_columns(*grouped, func.sum(count))
-        .where(col(table.scope) == days.scope)
-        .where(col(table.day) >= days.first, col(table.day) < days.following)
+        .where(col(table.scope) == scope)
+        .where(col(table.day) >= first, col(table.day) < following)
     )
     if grouped:
-        query = query.group_by(*grouped).having(func.sum(count) != 0)
+        query = query.group_by(*grouped)
     if events is not None:
         wanted = (events,) if isinstance(events, str) else events
-        query = query.where(col(CaseDay.event).in_(wanted))
+        query = query.where(col(table.event).in_(wanted))  # type: ignore[union-attr]
     return query
 
 

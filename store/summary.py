@@ -29,7 +29,7 @@ from sqlmodel import Session, col, select
 
 from domain.workdays import SHANGHAI
 from store import stats
-from store.models import Case, CaseClock, CaseDay, CaseSlip, StepDay, Unit
+from store.models import Case, CaseClock, CaseDay, CaseMonth, CaseSlip, StepDay, Unit
 
 COUNTRY = stats.COUNTRY
 # The kinds of step (a clock's key names its stage or its slip), as store/stats.py counts them.
@@ -57,6 +57,20 @@ class CaseKey(NamedTuple):
     reworked: bool
 
 
+class MonthKey(NamedTuple):
+    """A CaseKey's row of its month (`day` the first of it)."""
+
+    scope: str
+    event: str
+    day: date
+    branch: str
+    level: str
+    channel: str
+    referred: bool
+    late: bool
+    reworked: bool
+
+
 class StepKey(NamedTuple):
     scope: str
     day: date
@@ -65,7 +79,8 @@ class StepKey(NamedTuple):
     late: bool
 
 
-Rows = Counter[CaseKey | StepKey]
+Key = CaseKey | MonthKey | StepKey
+Rows = Counter[Key]
 
 
 def beijing_date(moment: datetime) -> date:
@@ -152,6 +167,7 @@ def _dispute(scope: str, day: date) -> CaseKey:
 
 ENDED = ("closed", "withdrawn")
 CASE_DAY: Table = CaseDay.__table__  # type: ignore[attr-defined]
+CASE_MONTH: Table = CaseMonth.__table__  # type: ignore[attr-defined]
 STEP_DAY: Table = StepDay.__table__  # type: ignore[attr-defined]
 
 
@@ -183,25 +199,46 @@ def _stored_path(session: Session, code: str) -> list[str]:
     return path or [code]
 
 
-def difference(after: Rows, before: Rows) -> dict[CaseKey | StepKey, int]:
+def with_months(rows: Mapping[Key, int]) -> Rows:
+    """The rows and, for each case row, its month's row."""
+    found: Rows = Counter(rows)
+    for key, n in rows.items():
+        if isinstance(key, CaseKey):
+            found[MonthKey(*key._replace(day=key.day.replace(day=1)))] += n
+    return found
+
+
+def difference(after: Rows, before: Rows) -> dict[Key, int]:
     """after − before, keeping the negative counts (Counter's own subtraction drops them)."""
     changed = {key: after[key] - before[key] for key in set(after) | set(before)}
     return {key: n for key, n in changed.items() if n}
 
 
-def add(session: Session, changes: Mapping[CaseKey | StepKey, int]) -> None:
-    """Add the counts to the summary rows, creating them as needed: one upsert a row, in a
-    fixed order (two cases' records may meet on the same rows on PostgreSQL)."""
+def add(session: Session, changes: Mapping[Key, int]) -> None:
+    """Add the counts to the summary rows (and their months'), creating them as needed: one
+    upsert a row, in a fixed order (two cases' records may meet on the same rows on
+    PostgreSQL)."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    for key in sorted(changes, key=lambda k: (type(k).__name__, tuple(map(str, k)))):
-        table, count = (CASE_DAY, "cases") if isinstance(key, CaseKey) else (STEP_DAY, "steps")
-        statement = insert(table).values(**key._asdict(), **{count: changes[key]})
+    every = with_months(changes)
+    for key in sorted(every, key=lambda k: (type(k).__name__, tuple(map(str, k)))):
+        if not every[key]:
+            continue
+        table, count = _table_of(key)
+        statement = insert(table).values(**key._asdict(), **{count: every[key]})
         statement = statement.on_conflict_do_update(
             index_elements=list(key._fields),
             set_={count: table.c[count] + statement.excluded[count]},
         )
         session.connection().execute(statement)
+
+
+def _table_of(key: Key) -> tuple[Table, str]:
+    if isinstance(key, CaseKey):
+        return CASE_DAY, "cases"
+    if isinstance(key, MonthKey):
+        return CASE_MONTH, "cases"
+    return STEP_DAY, "steps"
 
 
 # ---------------------------------------------------------------- recount, check, rebuild
@@ -212,6 +249,8 @@ def held(session: Session) -> Rows:
     rows: Rows = Counter()
     for day in session.exec(select(CaseDay).where(col(CaseDay.cases) != 0)):
         rows[CaseKey(**{name: getattr(day, name) for name in CaseKey._fields})] = day.cases
+    for month in session.exec(select(CaseMonth).where(col(CaseMonth.cases) != 0)):
+        rows[MonthKey(**{name: getattr(month, name) for name in MonthKey._fields})] = month.cases
     for step in session.exec(select(StepDay).where(col(StepDay.steps) != 0)):
         rows[StepKey(**{name: getattr(step, name) for name in StepKey._fields})] = step.steps
     return rows
@@ -316,12 +355,12 @@ def recount(session: Session) -> Rows:
                     scope, stats.as_date(finished), kind, stats.as_date(started), bool(was)
                 )
                 rows[done] += n
-    return rows
+    return with_months(rows)
 
 
 @dataclass(frozen=True)
 class Mismatch:
-    key: CaseKey | StepKey
+    key: Key
     held: int
     counted: int
 
@@ -339,15 +378,13 @@ def check(session: Session) -> list[Mismatch]:
 def rebuild(session: Session) -> int:
     """Replace the summary tables' rows by a recount; how many rows they hold now."""
     counted = recount(session)
-    session.connection().execute(delete(CaseDay))
-    session.connection().execute(delete(StepDay))
-    case_rows = [
-        {**key._asdict(), "cases": n} for key, n in counted.items() if isinstance(key, CaseKey)
-    ]
-    step_rows = [
-        {**key._asdict(), "steps": n} for key, n in counted.items() if isinstance(key, StepKey)
-    ]
-    for table, batch in ((CASE_DAY, case_rows), (STEP_DAY, step_rows)):
+    for table in (CASE_DAY, CASE_MONTH, STEP_DAY):
+        session.connection().execute(delete(table))
+    batches: dict[Table, list[dict[str, object]]] = {CASE_DAY: [], CASE_MONTH: [], STEP_DAY: []}
+    for key, n in counted.items():
+        table, count = _table_of(key)
+        batches[table].append({**key._asdict(), count: n})
+    for table, batch in batches.items():
         for first in range(0, len(batch), 5000):
             session.connection().execute(plain_insert(table), batch[first : first + 5000])
     return len(counted)

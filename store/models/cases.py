@@ -214,10 +214,9 @@ class TrackGuess(SQLModel, table=True):
 # is "*" for the whole country's rows, else the case's province.
 
 
-class CaseDay(SQLModel, table=True):
-    """Cases received, closed, withdrawn, and rulings asked (level disputes), by Beijing day."""
+class CaseCounts(SQLModel):
+    """Cases received, closed, withdrawn, and rulings asked (level disputes)."""
 
-    __tablename__ = "stats_case_day"
     scope: str = Field(primary_key=True, max_length=6)
     event: str = Field(primary_key=True, max_length=16)  # received, closed, withdrawn, dispute
     day: date = Field(primary_key=True)
@@ -230,6 +229,18 @@ class CaseDay(SQLModel, table=True):
     late: bool = Field(primary_key=True)  # a clock of the case was late (ended cases)
     reworked: bool = Field(primary_key=True)  # sent back at least once (ended cases)
     cases: int = 0
+
+
+class CaseDay(CaseCounts, table=True):
+    """The counts by Beijing day."""
+
+    __tablename__ = "stats_case_day"
+
+
+class CaseMonth(CaseCounts, table=True):
+    """The same counts by calendar month (`day` its first day): a year is twelve of them."""
+
+    __tablename__ = "stats_case_month"
 
 
 class StepDay(SQLModel, table=True):

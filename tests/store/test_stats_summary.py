@@ -205,11 +205,16 @@ def apply_all(engine: Engine) -> None:
 
 
 MARCH = (datetime(2030, 3, 1, tzinfo=SHANGHAI), datetime(2030, 4, 1, tzinfo=SHANGHAI))
+# Parts of two months: the days around the whole month are read from the daily rows.
+FEB_TO_APRIL = (datetime(2030, 2, 20, tzinfo=SHANGHAI), datetime(2030, 4, 3, tzinfo=SHANGHAI))
+MID_MARCH = (datetime(2030, 3, 7, tzinfo=SHANGHAI), datetime(2030, 3, 21, tzinfo=SHANGHAI))
 
 
-def counted(engine: Engine, scope: Scope) -> tuple[object, ...]:
-    """Everything store/stats.py answers for the scope and March, in a comparable order."""
-    start, end = MARCH
+def counted(
+    engine: Engine, scope: Scope, period: tuple[datetime, datetime] = MARCH
+) -> tuple[object, ...]:
+    """Everything store/stats.py answers for the scope and period, in a comparable order."""
+    start, end = period
     with session_scope(engine) as session:
         return (
             sorted(
@@ -232,21 +237,28 @@ def test_the_records_keep_the_summaries_equal_to_a_recount(engine: Engine) -> No
         assert summary.check(session) == []
         held = summary.held(session)
         bureaus = tuple(session.exec(select(Unit.code)))
-    country = {key: n for key, n in held.items() if key.scope == summary.COUNTRY}
-    received = {key: n for key, n in country.items() if getattr(key, "event", "") == "received"}
+    days = {k: n for k, n in held.items() if isinstance(k, summary.CaseKey)}
+    country = {key: n for key, n in days.items() if key.scope == summary.COUNTRY}
+    received = {key: n for key, n in country.items() if key.event == "received"}
     assert sum(received.values()) == 5  # each case once, though every record came twice
-    closed = [key for key in country if getattr(key, "event", "") == "closed"]
+    march = (summary.COUNTRY, "received", date(2030, 3, 1), "130000")  # by month as well
+    assert (
+        sum(n for k, n in held.items() if isinstance(k, summary.MonthKey) and k[:4] == march) == 5
+    )
+    closed = [key for key in country if key.event == "closed"]
     assert sorted((k.day, k.branch, k.level, k.late, k.reworked) for k in closed) == [
         (date(2030, 3, 20), "130000", "prefectural", True, True),  # 石家庄市's, by its province
         (date(2030, 3, 27), "130000", "provincial", False, False),  # the ruling moved it up
     ]
-    hebei = {key for key in held if key.scope == "130000" and getattr(key, "event", "") == "closed"}
+    hebei = {key for key in days if key.scope == "130000" and key.event == "closed"}
     assert sorted(k.branch for k in hebei) == ["130000", "130100"]
     # The summaries give the Ministry's and 河北省's figures exactly as counting the cases does
     # (a scope of unit codes is counted from the cases).
     hebei_units = tuple(code for code in bureaus if code.startswith("13"))
-    assert counted(engine, Scope()) == counted(engine, Scope(units=bureaus))
-    assert counted(engine, Scope(province="130000")) == counted(engine, Scope(units=hebei_units))
+    for period in (MARCH, FEB_TO_APRIL, MID_MARCH):
+        assert counted(engine, Scope(), period) == counted(engine, Scope(units=bureaus), period)
+        hebei_counted = counted(engine, Scope(units=hebei_units), period)
+        assert counted(engine, Scope(province="130000"), period) == hebei_counted
     assert counted(engine, Scope())[3] == 1  # the dispute
 
 

@@ -8,7 +8,7 @@ from core.settings import get_settings
 from xueji.cli.common import fail, store_session
 
 if TYPE_CHECKING:
-    from store.summary import CaseKey, StepKey
+    from store.summary import Key
 
 app = typer.Typer(help="督办统计（汇总表）", no_args_is_help=True)
 
@@ -41,6 +41,6 @@ def stats_check(
     raise fail(f"汇总表与重新统计的结果有 {len(differences)} 行不一致（可加 --rebuild 重建）")
 
 
-def _key(key: "CaseKey | StepKey") -> str:
+def _key(key: "Key") -> str:
     fields = key._asdict()
     return "，".join(f"{name}={value}" for name, value in fields.items())

@@ -1,5 +1,5 @@
 """Summary tables of the oversight figures (督办统计, store/summary.py): daily counts of the
-cases received, ended and disputed, and of the steps done, for the Ministry's and the
+cases received, ended and disputed (and by month), and of the steps done, for the Ministry's and the
 provinces' figures; filled from the cases already written (the same recount `xueji stats
 check` compares them with).
 
@@ -20,19 +20,20 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "stats_case_day",
-        sa.Column("scope", sa.String(6), primary_key=True),
-        sa.Column("event", sa.String(16), primary_key=True),
-        sa.Column("day", sa.Date(), primary_key=True),
-        sa.Column("branch", sa.String(10), primary_key=True),
-        sa.Column("level", sa.String(16), primary_key=True),
-        sa.Column("channel", sa.String(16), primary_key=True),
-        sa.Column("referred", sa.Boolean(), primary_key=True),
-        sa.Column("late", sa.Boolean(), primary_key=True),
-        sa.Column("reworked", sa.Boolean(), primary_key=True),
-        sa.Column("cases", sa.Integer(), nullable=False),
-    )
+    for name in ("stats_case_day", "stats_case_month"):
+        op.create_table(
+            name,
+            sa.Column("scope", sa.String(6), primary_key=True),
+            sa.Column("event", sa.String(16), primary_key=True),
+            sa.Column("day", sa.Date(), primary_key=True),
+            sa.Column("branch", sa.String(10), primary_key=True),
+            sa.Column("level", sa.String(16), primary_key=True),
+            sa.Column("channel", sa.String(16), primary_key=True),
+            sa.Column("referred", sa.Boolean(), primary_key=True),
+            sa.Column("late", sa.Boolean(), primary_key=True),
+            sa.Column("reworked", sa.Boolean(), primary_key=True),
+            sa.Column("cases", sa.Integer(), nullable=False),
+        )
     op.create_table(
         "stats_step_day",
         sa.Column("scope", sa.String(6), primary_key=True),
@@ -53,4 +54,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("stats_step_day")
+    op.drop_table("stats_case_month")
     op.drop_table("stats_case_day")
