@@ -329,7 +329,7 @@ def report(
     days = WorkingDays(calendar)
     came = counts.received(session, scope, start, end)
     went = counts.ended(session, scope, start, end)
-    steps, rulings = _steps(counts.steps_done(session, scope, start, end), days)
+    steps, rulings = _steps(counts.steps_used(session, scope, start, end, days.between))
     trail = tree.path(code)[tree.path(code).index(caller_unit) :]
     return Report(
         unit=_ref(tree, code),
@@ -387,11 +387,11 @@ def _bucket(age: int) -> int:
     return len(AGE_BUCKETS) - 1
 
 
-def _steps(rows: Iterable[counts.StepsDone], days: WorkingDays) -> tuple[list[StepRow], Rulings]:
+def _steps(rows: Iterable[counts.StepsUsed]) -> tuple[list[StepRow], Rulings]:
     used: dict[str, Counter[int]] = defaultdict(Counter)
     late: Counter[str] = Counter()
     for row in rows:
-        used[row.kind][days.between(row.started, row.finished)] += row.steps
+        used[row.kind][row.used] += row.steps
         late[row.kind] += row.steps if row.late else 0
 
     def of(kind: str) -> tuple[int, int, float | None, int | None, int | None]:

@@ -8,12 +8,24 @@ year is a few thousand groups, never a million rows in Python.
 """
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Date, and_, case, exists, func, or_
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    and_,
+    case,
+    column,
+    exists,
+    func,
+    literal,
+    or_,
+    values,
+)
 from sqlalchemy import select as select_columns  # sqlmodel's select types four columns at most
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -155,8 +167,7 @@ def ended(session: Session, scope: Scope, start: datetime, end: datetime) -> lis
     return [Ended(u, o, bool(la), bool(r), n) for u, o, la, r, n in found]
 
 
-@dataclass(frozen=True)
-class StepsDone:
+class StepsDone(NamedTuple):  # a national year has some 45,000 of them: a light record
     kind: str  # of STEP_KINDS
     started: date  # Beijing days
     finished: date
@@ -183,6 +194,60 @@ def steps_done(session: Session, scope: Scope, start: datetime, end: datetime) -
     )
     found = session.connection().execute(query).all()
     return [StepsDone(k, as_date(s), as_date(f), bool(la), n) for k, s, f, la, n in found]
+
+
+class StepsUsed(NamedTuple):
+    kind: str  # of STEP_KINDS
+    used: int  # working days used
+    late: bool
+    steps: int
+
+
+def steps_used(
+    session: Session,
+    scope: Scope,
+    start: datetime,
+    end: datetime,
+    working_days: Callable[[date, date], int],
+) -> list[StepsUsed]:
+    """The steps done in [start, end) (as `steps_done`) by kind, working days used (by
+    `working_days(started, finished)`) and whether late. From the summary tables the database
+    does the counting, given each day's running count of working days: a national year's
+    45,000 pairs of days never come to Python."""
+    used: Counter[tuple[str, int, bool]] = Counter()
+    if (days := _summary_days(scope, start, end)) is None:
+        for row in steps_done(session, scope, start, end):
+            used[row.kind, working_days(row.started, row.finished), row.late] += row.steps
+        return [StepsUsed(*key, steps) for key, steps in used.items()]
+    period = [col(StepDay.scope) == days.scope, col(StepDay.day) >= days.first]
+    period.append(col(StepDay.day) < days.following)
+    earliest = session.exec(select(func.min(StepDay.started)).where(*period)).one()
+    if earliest is None:
+        return []
+    first = as_date(earliest)
+    span = range((days.following - first).days)
+    running = [
+        (first + timedelta(days=n), working_days(first, first + timedelta(days=n))) for n in span
+    ]
+    began, ended = (
+        values(column("day", Date()), column("count", Integer()), name=name)
+        .data(running)
+        .cte(name)  # WITH began(day, count) AS (VALUES …): SQLite names no VALUES' columns
+        for name in ("began", "ended")
+    )
+    spent = case((ended.c.count > began.c.count, ended.c.count - began.c.count), else_=literal(0))
+    query = (
+        select_columns(col(StepDay.kind), spent, col(StepDay.late), func.sum(col(StepDay.steps)))
+        .select_from(StepDay)
+        .join(began, began.c.day == col(StepDay.started))
+        .join(ended, ended.c.day == col(StepDay.day))
+        .where(*period)
+        .group_by(col(StepDay.kind), spent, col(StepDay.late))
+    )
+    found = session.connection().execute(query).all()
+    return [
+        StepsUsed(kind, int(n), bool(late), int(steps)) for kind, n, late, steps in found if steps
+    ]
 
 
 def disputes_raised(session: Session, scope: Scope, start: datetime, end: datetime) -> int:
@@ -245,7 +310,7 @@ def received_by_day(
     session: Session, scope: Scope, start: datetime, end: datetime
 ) -> list[tuple[date, int]]:
     if days := _summary_days(scope, start, end):
-        found = _summary_rows(session, CaseDay, days, "received", "day", by_month=False)
+        found = _summary_rows(session, CaseDay, days, "received_all", "day", by_month=False)
         return [(as_date(d), n) for d, n in found]
     day = beijing_day(Case.received_at)
     query = (
@@ -260,7 +325,7 @@ def closed_by_day(
     session: Session, scope: Scope, start: datetime, end: datetime
 ) -> list[tuple[date, int]]:
     if days := _summary_days(scope, start, end):
-        found = _summary_rows(session, CaseDay, days, "closed", "day", by_month=False)
+        found = _summary_rows(session, CaseDay, days, "closed_all", "day", by_month=False)
         return [(as_date(d), n) for d, n in found]
     day = beijing_day(Case.updated_at)
     query = (
@@ -331,6 +396,9 @@ def _summary_rows(
                 (CaseMonth, start, following),
                 (CaseDay, following, days.following),
             ]
+    if len(parts) == 1:  # one query's groups: nothing to add up
+        query = _summed(table, days.scope, days.first, days.following, events, columns)
+        return [tuple(row) for row in session.connection().execute(query).all() if row[-1]]
     total: Counter[tuple[Any, ...]] = Counter()
     for source, first, following in parts:
         if first < following:

@@ -200,12 +200,24 @@ def _stored_path(session: Session, code: str) -> list[str]:
 
 
 def with_months(rows: Mapping[Key, int]) -> Rows:
-    """The rows and, for each case row, its month's row."""
+    """The rows, each day's totals of cases received and closed (the weekly chart's), and for
+    each case row its month's row."""
     found: Rows = Counter(rows)
     for key, n in rows.items():
+        if isinstance(key, CaseKey) and key.event in DAY_TOTALS:
+            found[_day_total(key.scope, DAY_TOTALS[key.event], key.day)] += n
+    for key, n in list(found.items()):
         if isinstance(key, CaseKey):
             found[MonthKey(*key._replace(day=key.day.replace(day=1)))] += n
     return found
+
+
+# The events whose day totals the weekly chart reads, and the event of those totals.
+DAY_TOTALS = {"received": "received_all", "closed": "closed_all"}
+
+
+def _day_total(scope: str, event: str, day: date) -> CaseKey:
+    return CaseKey(scope, event, day, "", "", "", False, False, False)
 
 
 def difference(after: Rows, before: Rows) -> dict[Key, int]:
@@ -376,14 +388,15 @@ def check(session: Session) -> list[Mismatch]:
 
 
 def rebuild(session: Session) -> int:
-    """Replace the summary tables' rows by a recount; how many rows they hold now."""
+    """Replace the summary tables' rows by a recount; how many rows they hold now. The rows
+    go in in key order, so that a scope's days lie together as if written day by day."""
     counted = recount(session)
     for table in (CASE_DAY, CASE_MONTH, STEP_DAY):
         session.connection().execute(delete(table))
     batches: dict[Table, list[dict[str, object]]] = {CASE_DAY: [], CASE_MONTH: [], STEP_DAY: []}
-    for key, n in counted.items():
+    for key in sorted(counted, key=lambda k: (k.scope, k.day, tuple(map(str, k)))):
         table, count = _table_of(key)
-        batches[table].append({**key._asdict(), count: n})
+        batches[table].append({**key._asdict(), count: counted[key]})
     for table, batch in batches.items():
         for first in range(0, len(batch), 5000):
             session.connection().execute(plain_insert(table), batch[first : first + 5000])

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from store.models.columns import AwareDateTime, at_
@@ -10,6 +10,16 @@ from store.models.columns import AwareDateTime, at_
 # ---------------------------------------------------------------- the cases (read model)
 # Written only by the workflows' `record_case` activity; every write is an idempotent upsert
 # by natural key. Personal data sits only in the `sealed_*` columns, encrypted (store/sealing).
+
+
+OPEN_CASE_COLUMNS = (
+    "province",
+    "handling_unit",
+    "stage",
+    "received_at",
+    "overdue",
+    "escalation_level",
+)
 
 
 class Case(SQLModel, table=True):
@@ -24,6 +34,14 @@ class Case(SQLModel, table=True):
         Index("ix_complaint_case_unit_received", "handling_unit", "received_at"),
         Index("ix_complaint_case_province_updated", "province", "updated_at"),
         Index("ix_complaint_case_unit_updated", "handling_unit", "updated_at"),
+        # The open cases alone, with every column the backlog and the ranking's open counts
+        # read (store/stats.py): the Ministry's backlog reads this index, not every case.
+        Index(
+            "ix_complaint_case_open",
+            *OPEN_CASE_COLUMNS,
+            postgresql_where=text("outcome = ''"),
+            sqlite_where=text("outcome = ''"),
+        ),
     )
     id: str = Field(primary_key=True, max_length=64)
     tracking_no: str = Field(unique=True, max_length=32)

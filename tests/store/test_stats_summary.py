@@ -12,6 +12,7 @@ from sqlalchemy import Engine, update
 from sqlmodel import select
 from typer.testing import CliRunner
 
+from api.stats import WorkingDays
 from core.keys import DEV_KEY_SPEC, DEV_LOOKUP_KEY, parse_lookup_key
 from core.settings import get_settings
 from domain.process import Channel, SlipKind, Stage
@@ -25,7 +26,7 @@ from domain.records import (
     SlipState,
     SlipStatus,
 )
-from domain.workdays import SHANGHAI
+from domain.workdays import SHANGHAI, WorkdayCalendar
 from store import stats, summary
 from store.cases import apply_record
 from store.db import make_engine, session_scope
@@ -204,6 +205,7 @@ def apply_all(engine: Engine) -> None:
                 apply_record(session, entry, SEALER, at(28), lookup_key=LOOKUP_KEY)
 
 
+WORKING_DAYS = WorkingDays(WorkdayCalendar())
 MARCH = (datetime(2030, 3, 1, tzinfo=SHANGHAI), datetime(2030, 4, 1, tzinfo=SHANGHAI))
 # Parts of two months: the days around the whole month are read from the daily rows.
 FEB_TO_APRIL = (datetime(2030, 2, 20, tzinfo=SHANGHAI), datetime(2030, 4, 3, tzinfo=SHANGHAI))
@@ -225,6 +227,7 @@ def counted(
                 for r in stats.ended(session, scope, start, end)
             ),
             sorted(stats.steps_done(session, scope, start, end), key=repr),
+            sorted(stats.steps_used(session, scope, start, end, WORKING_DAYS.between)),
             stats.disputes_raised(session, scope, start, end),
             sorted(stats.received_by_day(session, scope, start, end)),
             sorted(stats.closed_by_day(session, scope, start, end)),
@@ -259,7 +262,7 @@ def test_the_records_keep_the_summaries_equal_to_a_recount(engine: Engine) -> No
         assert counted(engine, Scope(), period) == counted(engine, Scope(units=bureaus), period)
         hebei_counted = counted(engine, Scope(units=hebei_units), period)
         assert counted(engine, Scope(province="130000"), period) == hebei_counted
-    assert counted(engine, Scope())[3] == 1  # the dispute
+    assert counted(engine, Scope())[4] == 1  # the dispute
 
 
 def test_stats_check_finds_a_changed_row_and_rebuilds(
