@@ -1,6 +1,7 @@
-"""Summary tables of the oversight figures (督办统计, docs/oversight.md#summary-tables): daily
-counts for the Ministry's and the provinces' figures, so that a national year reads a few
-ten thousand summary rows instead of every case and clock of the year.
+"""Summary tables of the oversight figures (督办统计, docs/oversight.md#summary-tables-汇总表):
+daily and monthly counts for the Ministry's and the provinces' figures, so that a national
+year reads twelve months of case rows and a year's step rows instead of every case and clock
+of the year.
 
 A case **contributes** rows to the summaries, derived from its state alone (the case row,
 its clocks, whether it was sent back): received on its day, ended (closed or withdrawn) on
@@ -8,7 +9,8 @@ its day with its late and rework marks, a ruling asked per dispute, and a step d
 met. `store.cases.apply_record` takes the case's contribution before and after it writes and
 adds the difference, in the same transaction: a record applied twice adds nothing, a ruling
 that moves the case to another unit moves its rows. Each contribution counts twice, once in
-the whole country's rows (scope "*") and once in its province's.
+the whole country's rows (scope "*") and once in its province's; each case row also counts in
+its month's row, and a day's cases received and closed in that day's totals.
 
 `recount` derives the same rows from the read model with grouped queries; `check` compares
 the two and `rebuild` replaces the tables with the recount (the migration's backfill, and
