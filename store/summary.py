@@ -229,22 +229,25 @@ def difference(after: Rows, before: Rows) -> dict[Key, int]:
 
 
 def add(session: Session, changes: Mapping[Key, int]) -> None:
-    """Add the counts to the summary rows (and their months'), creating them as needed: one
-    upsert a row, in a fixed order (two cases' records may meet on the same rows on
-    PostgreSQL)."""
+    """Add the counts to the summary rows (and their months' and days' totals), creating them
+    as needed: one upsert statement a table, its rows in key order (two cases' records may
+    meet on the same rows on PostgreSQL)."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     every = with_months(changes)
-    for key in sorted(every, key=lambda k: (type(k).__name__, tuple(map(str, k)))):
-        if not every[key]:
-            continue
-        table, count = _table_of(key)
-        statement = insert(table).values(**key._asdict(), **{count: every[key]})
+    batches: dict[Table, list[dict[str, object]]] = {}
+    for key in sorted(every, key=lambda k: tuple(map(str, k))):
+        if every[key]:
+            table, count = _table_of(key)
+            batches.setdefault(table, []).append({**key._asdict(), count: every[key]})
+    for table, rows in batches.items():
+        count = "steps" if table is STEP_DAY else "cases"
+        statement = insert(table)
         statement = statement.on_conflict_do_update(
-            index_elements=list(key._fields),
+            index_elements=[column.name for column in table.primary_key.columns],
             set_={count: table.c[count] + statement.excluded[count]},
         )
-        session.connection().execute(statement)
+        session.connection().execute(statement, rows)
 
 
 def _table_of(key: Key) -> tuple[Table, str]:
