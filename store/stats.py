@@ -4,7 +4,10 @@ model: cases (complaint_case) and their clocks (case_step).
 Each function is one aggregate query grouped by what the figure needs (the handling unit, a
 day in Beijing, a kind of step); api/stats.py rolls the groups up to the units and figures a
 leader sees. Days are Beijing days, computed by the database (`beijing_day`), so a national
-year is a few thousand groups, never a million rows in Python.
+year is a few thousand groups, never a million rows in Python. The Ministry's and a
+province's period counts are read from the summary tables instead (store/summary.py), for
+whole Beijing days: the same groups, with the unit below the scope in place of the handling
+unit and the handling unit's level beside it.
 """
 
 from collections import Counter
