@@ -152,22 +152,29 @@ def nearest_rank(histogram: Counter[int], share: float) -> int | None:
 
 
 class WorkingDays:
-    """Working days between two Beijing days by the calendar, counted once a day."""
+    """Working days between two Beijing days by the calendar, each day looked up once: the
+    running count of working days since a first day, so that a difference answers."""
 
     def __init__(self, calendar: WorkdayCalendar) -> None:
         self._calendar = calendar
-        self._working: dict[date, bool] = {}
+        self._first = date.max
+        self._counts: list[int] = []  # working days in (first, first + i]
 
     def between(self, first: date, last: date) -> int:
         """Working days after `first` up to and including `last` (0 on the same day): the
         count a deadline of N working days runs over."""
-        used, day = 0, first
-        while day < last:
-            day += timedelta(days=1)
-            if day not in self._working:
-                self._working[day] = self._calendar.is_workday(day)
-            used += self._working[day]
-        return used
+        if last <= first:
+            return 0
+        return self._count(last) - self._count(first)
+
+    def _count(self, day: date) -> int:
+        if day < self._first:  # begin a year earlier, counting again from there
+            self._first, self._counts = day - timedelta(days=366), [0]
+        offset = (day - self._first).days
+        while len(self._counts) <= offset:
+            following = self._first + timedelta(days=len(self._counts))
+            self._counts.append(self._counts[-1] + self._calendar.is_workday(following))
+        return self._counts[offset]
 
 
 @dataclass(frozen=True)
@@ -322,7 +329,7 @@ def report(
     days = WorkingDays(calendar)
     came = counts.received(session, scope, start, end)
     went = counts.ended(session, scope, start, end)
-    steps, rulings = _steps(counts.steps_done(session, scope, start, end), days)
+    steps, rulings = _steps(counts.steps_used(session, scope, start, end, days.between))
     trail = tree.path(code)[tree.path(code).index(caller_unit) :]
     return Report(
         unit=_ref(tree, code),
@@ -380,11 +387,11 @@ def _bucket(age: int) -> int:
     return len(AGE_BUCKETS) - 1
 
 
-def _steps(rows: Iterable[counts.StepsDone], days: WorkingDays) -> tuple[list[StepRow], Rulings]:
+def _steps(rows: Iterable[counts.StepsUsed]) -> tuple[list[StepRow], Rulings]:
     used: dict[str, Counter[int]] = defaultdict(Counter)
     late: Counter[str] = Counter()
     for row in rows:
-        used[row.kind][days.between(row.started, row.finished)] += row.steps
+        used[row.kind][row.used] += row.steps
         late[row.kind] += row.steps if row.late else 0
 
     def of(kind: str) -> tuple[int, int, float | None, int | None, int | None]:
@@ -413,6 +420,12 @@ def _level_of(tree: OrgTree, code: str) -> str:
         return ""
 
 
+def _level(tree: OrgTree, row: counts.Received | counts.Ended) -> str:
+    """The handling unit's level: the summary tables' rows carry it (their unit is the one
+    below the scope, not the handling unit)."""
+    return row.level if row.level is not None else _level_of(tree, row.handling_unit)
+
+
 def _by_level(
     tree: OrgTree, came: list[counts.Received], went: list[counts.Ended]
 ) -> list[LevelRow]:
@@ -420,10 +433,10 @@ def _by_level(
     closed: Counter[str] = Counter()
     on_time: Counter[str] = Counter()
     for row in came:
-        received[_level_of(tree, row.handling_unit)] += row.cases
+        received[_level(tree, row)] += row.cases
     for ended in went:
         if ended.outcome == "closed":
-            level = _level_of(tree, ended.handling_unit)
+            level = _level(tree, ended)
             closed[level] += ended.cases
             on_time[level] += 0 if ended.late else ended.cases
     levels = [level for level in Level if level is not Level.SCHOOL]

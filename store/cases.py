@@ -1,7 +1,8 @@
 """Writing and reading the cases (the read model the API lists from).
 
 `apply_record` is idempotent: the same record applied twice leaves the same rows, so a retried
-activity never makes a second slip, timeline entry or notification.
+activity never makes a second slip, timeline entry or notification, nor counts the case twice
+in the oversight summaries (store/summary.py), which it keeps in the same transaction.
 """
 
 import json
@@ -16,6 +17,7 @@ from domain.ids import InvalidIdentifier, mask_phone, normalize_phone
 from domain.orgtree import is_school_code
 from domain.process import escalation_recipients
 from domain.records import CaseRecord, Complainant, Notice, Registration, Student
+from store import summary
 from store.lookup import Kind, lookup_hash
 from store.models import (
     Case,
@@ -50,6 +52,8 @@ def apply_record(
     """
     case_id = record.complaint_id
     _take_turns(session, case_id)
+    counts = record.case is not None or bool(record.clocks) or bool(record.slips)
+    counted = summary.of_case(session, case_id) if counts else None
     with session.no_autoflush:
         case = session.get(Case, case_id)
         if record.case is not None:
@@ -76,6 +80,9 @@ def apply_record(
         _add_timeline(session, record, sealer)
         _add_notices(session, record, sealer, now)
     session.flush()
+    if counted is not None:
+        # The oversight summaries move by what this record changed of the case's counts.
+        summary.add(session, summary.difference(summary.of_case(session, case_id), counted))
 
 
 def _upsert_steps(session: Session, record: CaseRecord) -> None:

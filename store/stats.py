@@ -4,22 +4,42 @@ model: cases (complaint_case) and their clocks (case_step).
 Each function is one aggregate query grouped by what the figure needs (the handling unit, a
 day in Beijing, a kind of step); api/stats.py rolls the groups up to the units and figures a
 leader sees. Days are Beijing days, computed by the database (`beijing_day`), so a national
-year is a few thousand groups, never a million rows in Python.
+year is a few thousand groups, never a million rows in Python. The Ministry's and a
+province's period counts are read from the summary tables instead (store/summary.py), for
+whole Beijing days: the same groups, with the unit below the scope in place of the handling
+unit and the handling unit's level beside it.
 """
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
+from datetime import date, datetime, time, timedelta
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Date, and_, case, exists, func, or_
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    and_,
+    case,
+    column,
+    exists,
+    func,
+    literal,
+    or_,
+    values,
+)
 from sqlalchemy import select as select_columns  # sqlmodel's select types four columns at most
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col, select
 
-from store.models import Case, CaseClock, CaseSlip
+from domain.workdays import SHANGHAI
+from store.models import Case, CaseClock, CaseDay, CaseMonth, CaseSlip, StepDay
+from store.models.cases import CaseCounts
+
+COUNTRY = "*"  # the summary tables' scope of the whole country (store/summary.py)
 
 
 class beijing_day(FunctionElement[date]):
@@ -40,7 +60,7 @@ def _beijing_day_postgresql(element: beijing_day, compiler: SQLCompiler, **kw: A
     return f"(timezone('Asia/Shanghai', {compiler.process(element.clauses, **kw)}))::date"
 
 
-def _day(value: object) -> date:
+def as_date(value: object) -> date:
     """SQLite answers a day as text, PostgreSQL as a date."""
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
@@ -76,11 +96,11 @@ _STEP_KIND = case(
     *[(col(CaseClock.key).like(pattern), kind) for kind, pattern in STEP_KINDS], else_=""
 )
 # A clock was late when its alert rang (overdue) or it ended after the due time in force then.
-_LATE_CLOCK = or_(col(CaseClock.overdue), col(CaseClock.finished_at) > col(CaseClock.due))
-_CASE_CLOCK = col(CaseClock.case_id) == col(Case.id)
+LATE_CLOCK = or_(col(CaseClock.overdue), col(CaseClock.finished_at) > col(CaseClock.due))
+CASE_CLOCK = col(CaseClock.case_id) == col(Case.id)
 
 
-def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
+def flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return case((condition, 1), else_=0)
 
 
@@ -94,11 +114,17 @@ class Received:
     channel: str
     referred: bool
     cases: int
+    level: str | None = None  # from the summary tables (whose handling_unit is the branch)
 
 
 def received(session: Session, scope: Scope, start: datetime, end: datetime) -> list[Received]:
-    """Cases received in [start, end), by handling unit, channel and whether referred."""
-    referred = _flag(col(Case.stage) == "referred")
+    """Cases received in [start, end), by handling unit, channel and whether referred (from
+    the summary tables, the Ministry's and a province's: by the unit below and level)."""
+    if days := _summary_days(scope, start, end):
+        columns = ("branch", "level", "channel", "referred")
+        found = _summary_rows(session, CaseDay, days, "received", *columns)
+        return [Received(b, c, bool(r), n, level=lv) for b, lv, c, r, n in found]
+    referred = flag(col(Case.stage) == "referred")
     query = (
         select(Case.handling_unit, Case.channel, referred, func.count())
         .where(*scope.conditions(), *_between(Case.received_at, start, end))
@@ -114,6 +140,7 @@ class Ended:
     late: bool  # a clock of the case was late
     reworked: bool  # sent back at least once (a supervision slip of round 2 or later)
     cases: int
+    level: str | None = None  # from the summary tables (whose handling_unit is the branch)
 
 
 _ENDED = and_(col(Case.outcome).in_(("closed", "withdrawn")))
@@ -122,8 +149,12 @@ _ENDED = and_(col(Case.outcome).in_(("closed", "withdrawn")))
 def ended(session: Session, scope: Scope, start: datetime, end: datetime) -> list[Ended]:
     """Cases closed or withdrawn in [start, end) (the case row's last change is its end), by
     handling unit, outcome, whether a clock was late and whether it was reworked."""
-    late = _flag(exists().where(_CASE_CLOCK, _LATE_CLOCK))
-    reworked = _flag(
+    if days := _summary_days(scope, start, end):
+        columns = ("branch", "level", "event", "late", "reworked")
+        summed = _summary_rows(session, CaseDay, days, ("closed", "withdrawn"), *columns)
+        return [Ended(b, o, bool(la), bool(r), n, level=lv) for b, lv, o, la, r, n in summed]
+    late = flag(exists().where(CASE_CLOCK, LATE_CLOCK))
+    reworked = flag(
         exists().where(
             col(CaseSlip.case_id) == col(Case.id),
             col(CaseSlip.kind) == "supervision",
@@ -139,8 +170,7 @@ def ended(session: Session, scope: Scope, start: datetime, end: datetime) -> lis
     return [Ended(u, o, bool(la), bool(r), n) for u, o, la, r, n in found]
 
 
-@dataclass(frozen=True)
-class StepsDone:
+class StepsDone(NamedTuple):  # a national year has some 45,000 of them: a light record
     kind: str  # of STEP_KINDS
     started: date  # Beijing days
     finished: date
@@ -152,26 +182,85 @@ def steps_done(session: Session, scope: Scope, start: datetime, end: datetime) -
     """Clocks met (the unit acted) in [start, end) of the scope's cases, by kind of step,
     Beijing day started and finished, and whether late. Stopped clocks (the case moved on
     without the unit: a dispute, a withdrawal, a cancelled slip) are not steps done."""
+    if days := _summary_days(scope, start, end):
+        summed = _summary_rows(session, StepDay, days, None, "kind", "started", "day", "late")
+        return [StepsDone(k, as_date(s), as_date(f), bool(la), n) for k, s, f, la, n in summed]
     started, finished = beijing_day(CaseClock.started_at), beijing_day(CaseClock.finished_at)
-    late = _flag(_LATE_CLOCK)
+    late = flag(LATE_CLOCK)
     query = (
         select_columns(_STEP_KIND, started, finished, late, func.count())
         .select_from(CaseClock)
-        .join(Case, _CASE_CLOCK)
+        .join(Case, CASE_CLOCK)
         .where(*scope.conditions(), col(CaseClock.status) == "met")
         .where(*_between(CaseClock.finished_at, start, end))
         .group_by(_STEP_KIND, started, finished, late)
     )
     found = session.connection().execute(query).all()
-    return [StepsDone(k, _day(s), _day(f), bool(la), n) for k, s, f, la, n in found]
+    return [StepsDone(k, as_date(s), as_date(f), bool(la), n) for k, s, f, la, n in found]
+
+
+class StepsUsed(NamedTuple):
+    kind: str  # of STEP_KINDS
+    used: int  # working days used
+    late: bool
+    steps: int
+
+
+def steps_used(
+    session: Session,
+    scope: Scope,
+    start: datetime,
+    end: datetime,
+    working_days: Callable[[date, date], int],
+) -> list[StepsUsed]:
+    """The steps done in [start, end) (as `steps_done`) by kind, working days used (by
+    `working_days(started, finished)`) and whether late. From the summary tables the database
+    does the counting, given each day's running count of working days: a national year's
+    45,000 pairs of days never come to Python."""
+    used: Counter[tuple[str, int, bool]] = Counter()
+    if (days := _summary_days(scope, start, end)) is None:
+        for row in steps_done(session, scope, start, end):
+            used[row.kind, working_days(row.started, row.finished), row.late] += row.steps
+        return [StepsUsed(*key, steps) for key, steps in used.items()]
+    period = [col(StepDay.scope) == days.scope, col(StepDay.day) >= days.first]
+    period.append(col(StepDay.day) < days.following)
+    earliest = session.exec(select(func.min(StepDay.started)).where(*period)).one()
+    if earliest is None:
+        return []
+    first = as_date(earliest)
+    span = range((days.following - first).days)
+    running = [
+        (first + timedelta(days=n), working_days(first, first + timedelta(days=n))) for n in span
+    ]
+    began, ended = (
+        values(column("day", Date()), column("count", Integer()), name=name)
+        .data(running)
+        .cte(name)  # WITH began(day, count) AS (VALUES …): SQLite names no VALUES' columns
+        for name in ("began", "ended")
+    )
+    spent = case((ended.c.count > began.c.count, ended.c.count - began.c.count), else_=literal(0))
+    query = (
+        select_columns(col(StepDay.kind), spent, col(StepDay.late), func.sum(col(StepDay.steps)))
+        .select_from(StepDay)
+        .join(began, began.c.day == col(StepDay.started))
+        .join(ended, ended.c.day == col(StepDay.day))
+        .where(*period)
+        .group_by(col(StepDay.kind), spent, col(StepDay.late))
+    )
+    found = session.connection().execute(query).all()
+    return [
+        StepsUsed(kind, int(n), bool(late), int(steps)) for kind, n, late, steps in found if steps
+    ]
 
 
 def disputes_raised(session: Session, scope: Scope, start: datetime, end: datetime) -> int:
     """Level disputes raised in [start, end): ruling clocks started then."""
+    if days := _summary_days(scope, start, end):
+        return sum(n for (n,) in _summary_rows(session, CaseDay, days, "dispute"))
     query = (
         select(func.count())
         .select_from(CaseClock)
-        .join(Case, _CASE_CLOCK)
+        .join(Case, CASE_CLOCK)
         .where(*scope.conditions(), col(CaseClock.key).like("disputed-%"))
         .where(*_between(CaseClock.started_at, start, end))
     )
@@ -190,7 +279,7 @@ _OPEN = col(Case.outcome) == ""
 
 def open_by_unit(session: Session, scope: Scope) -> list[OpenCases]:
     """Cases open now, by handling unit and whether overdue now."""
-    overdue = _flag(col(Case.overdue).is_(True))
+    overdue = flag(col(Case.overdue).is_(True))
     query = (
         select(Case.handling_unit, overdue, func.count())
         .where(*scope.conditions(), _OPEN)
@@ -207,7 +296,7 @@ def open_by_stage_and_day(session: Session, scope: Scope) -> list[tuple[str, dat
         .where(*scope.conditions(), _OPEN)
         .group_by(col(Case.stage), day)
     )
-    return [(stage, _day(received_on), n) for stage, received_on, n in session.exec(query).all()]
+    return [(stage, as_date(received_on), n) for stage, received_on, n in session.exec(query).all()]
 
 
 def overdue_by_level(session: Session, scope: Scope) -> list[tuple[int, int]]:
@@ -223,18 +312,24 @@ def overdue_by_level(session: Session, scope: Scope) -> list[tuple[int, int]]:
 def received_by_day(
     session: Session, scope: Scope, start: datetime, end: datetime
 ) -> list[tuple[date, int]]:
+    if days := _summary_days(scope, start, end):
+        found = _summary_rows(session, CaseDay, days, "received_all", "day", by_month=False)
+        return [(as_date(d), n) for d, n in found]
     day = beijing_day(Case.received_at)
     query = (
         select(day, func.count())
         .where(*scope.conditions(), *_between(Case.received_at, start, end))
         .group_by(day)
     )
-    return [(_day(d), n) for d, n in session.exec(query).all()]
+    return [(as_date(d), n) for d, n in session.exec(query).all()]
 
 
 def closed_by_day(
     session: Session, scope: Scope, start: datetime, end: datetime
 ) -> list[tuple[date, int]]:
+    if days := _summary_days(scope, start, end):
+        found = _summary_rows(session, CaseDay, days, "closed_all", "day", by_month=False)
+        return [(as_date(d), n) for d, n in found]
     day = beijing_day(Case.updated_at)
     query = (
         select(day, func.count())
@@ -242,7 +337,109 @@ def closed_by_day(
         .where(*_between(Case.updated_at, start, end))
         .group_by(day)
     )
-    return [(_day(d), n) for d, n in session.exec(query).all()]
+    return [(as_date(d), n) for d, n in session.exec(query).all()]
+
+
+def steps_query() -> Any:
+    """Every clock met, by kind, day started and finished, late, and its case's province: the
+    recount of the steps' summary rows (store/summary.py)."""
+    started, finished = beijing_day(CaseClock.started_at), beijing_day(CaseClock.finished_at)
+    late = flag(LATE_CLOCK)
+    return (
+        select_columns(_STEP_KIND, started, finished, late, col(Case.province), func.count())
+        .select_from(CaseClock)
+        .join(Case, CASE_CLOCK)
+        .where(col(CaseClock.status) == "met", col(CaseClock.finished_at).is_not(None))
+        .group_by(_STEP_KIND, started, finished, late, col(Case.province))
+    )
+
+
+# ---------------------------------------------------------------- from the summary tables
+
+
+@dataclass(frozen=True)
+class _Days:
+    scope: str  # COUNTRY or a province
+    first: date
+    following: date  # the day after the last
+
+
+def _summary_days(scope: Scope, start: datetime, end: datetime) -> _Days | None:
+    """The summary rows that answer for the scope and [start, end): the Ministry's and a
+    province's, for whole Beijing days; None for a smaller subtree (its own cases are few
+    and found by index) or a period that does not begin and end at midnight."""
+    if scope.units is not None:
+        return None
+    begin, after = start.astimezone(SHANGHAI), end.astimezone(SHANGHAI)
+    if begin.time() != time() or after.time() != time():
+        return None
+    return _Days(scope.province or COUNTRY, begin.date(), after.date())
+
+
+def _summary_rows(
+    session: Session,
+    table: type[CaseDay] | type[StepDay],
+    days: _Days,
+    events: str | tuple[str, ...] | None,
+    *columns: str,
+    by_month: bool = True,
+) -> list[tuple[Any, ...]]:
+    """The sums of the scope's rows of the days (of `events`), by `columns`: the cases' whole
+    months in the period from their monthly rows (unless `by_month` is off), the days around
+    them from the daily ones."""
+    parts: list[tuple[type[CaseCounts] | type[StepDay], date, date]] = [
+        (table, days.first, days.following)
+    ]
+    if table is CaseDay and by_month:
+        months = _whole_months(days.first, days.following)
+        if months is not None:
+            start, following = months
+            parts = [
+                (CaseDay, days.first, start),
+                (CaseMonth, start, following),
+                (CaseDay, following, days.following),
+            ]
+    if len(parts) == 1:  # one query's groups: nothing to add up
+        query = _summed(table, days.scope, days.first, days.following, events, columns)
+        return [tuple(row) for row in session.connection().execute(query).all() if row[-1]]
+    total: Counter[tuple[Any, ...]] = Counter()
+    for source, first, following in parts:
+        if first < following:
+            query = _summed(source, days.scope, first, following, events, columns)
+            for *group, n in session.connection().execute(query):
+                total[tuple(group)] += int(n or 0)
+    return [(*group, n) for group, n in total.items() if n]
+
+
+def _whole_months(first: date, following: date) -> tuple[date, date] | None:
+    """The calendar months wholly within [first, following), as [start, following)."""
+    start = first if first.day == 1 else (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    end = following.replace(day=1)
+    return (start, end) if start < end else None
+
+
+def _summed(
+    table: type[CaseCounts] | type[StepDay],
+    scope: str,
+    first: date,
+    following: date,
+    events: str | tuple[str, ...] | None,
+    columns: Sequence[str],
+) -> Any:
+    """sum(count) of the scope's rows of [first, following) (of `events`), by `columns`."""
+    count = col(StepDay.steps) if table is StepDay else col(table.cases)  # type: ignore[union-attr]
+    grouped = [col(getattr(table, name)) for name in columns]
+    query = (
+        select_columns(*grouped, func.sum(count))
+        .where(col(table.scope) == scope)
+        .where(col(table.day) >= first, col(table.day) < following)
+    )
+    if grouped:
+        query = query.group_by(*grouped)
+    if events is not None:
+        wanted = (events,) if isinstance(events, str) else events
+        query = query.where(col(table.event).in_(wanted))  # type: ignore[union-attr]
+    return query
 
 
 def sum_cases(rows: Sequence[Any]) -> int:

@@ -1,8 +1,8 @@
 """The cases (read model) and the intake tickets of registrations."""
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from store.models.columns import AwareDateTime, at_
@@ -10,6 +10,16 @@ from store.models.columns import AwareDateTime, at_
 # ---------------------------------------------------------------- the cases (read model)
 # Written only by the workflows' `record_case` activity; every write is an idempotent upsert
 # by natural key. Personal data sits only in the `sealed_*` columns, encrypted (store/sealing).
+
+
+OPEN_CASE_COLUMNS = (
+    "province",
+    "handling_unit",
+    "stage",
+    "received_at",
+    "overdue",
+    "escalation_level",
+)
 
 
 class Case(SQLModel, table=True):
@@ -24,6 +34,14 @@ class Case(SQLModel, table=True):
         Index("ix_complaint_case_unit_received", "handling_unit", "received_at"),
         Index("ix_complaint_case_province_updated", "province", "updated_at"),
         Index("ix_complaint_case_unit_updated", "handling_unit", "updated_at"),
+        # The open cases alone, with every column the backlog and the ranking's open counts
+        # read (store/stats.py): the Ministry's backlog reads this index, not every case.
+        Index(
+            "ix_complaint_case_open",
+            *OPEN_CASE_COLUMNS,
+            postgresql_where=text("outcome = ''"),
+            sqlite_where=text("outcome = ''"),
+        ),
     )
     id: str = Field(primary_key=True, max_length=64)
     tracking_no: str = Field(unique=True, max_length=32)
@@ -205,3 +223,51 @@ class TrackGuess(SQLModel, table=True):
     wrong_codes_since: datetime = Field(
         sa_column=Column(AwareDateTime(), nullable=False, index=True)
     )
+
+
+# ---------------------------------------------------------------- oversight summaries
+# Daily counts behind the oversight figures of the Ministry and the provinces (督办统计,
+# store/summary.py), kept by `store.cases.apply_record` in the same transaction as the case
+# rows they count, and rebuilt or checked against a recount by `xueji stats check`. `scope`
+# is "*" for the whole country's rows, else the case's province.
+
+
+class CaseCounts(SQLModel):
+    """Cases received, closed, withdrawn, and rulings asked (level disputes)."""
+
+    scope: str = Field(primary_key=True, max_length=6)
+    event: str = Field(primary_key=True, max_length=16)  # received, closed, withdrawn, dispute
+    day: date = Field(primary_key=True)
+    # The unit directly below the scope the handling unit belongs to (itself when it is the
+    # scope's own unit, or unknown): the ranking's rows.
+    branch: str = Field(primary_key=True, max_length=10)
+    level: str = Field(primary_key=True, max_length=16)  # the handling unit's
+    channel: str = Field(primary_key=True, max_length=16)
+    referred: bool = Field(primary_key=True)
+    late: bool = Field(primary_key=True)  # a clock of the case was late (ended cases)
+    reworked: bool = Field(primary_key=True)  # sent back at least once (ended cases)
+    cases: int = 0
+
+
+class CaseDay(CaseCounts, table=True):
+    """The counts by Beijing day."""
+
+    __tablename__ = "stats_case_day"
+
+
+class CaseMonth(CaseCounts, table=True):
+    """The same counts by calendar month (`day` its first day): a year is twelve of them."""
+
+    __tablename__ = "stats_case_month"
+
+
+class StepDay(SQLModel, table=True):
+    """Clocks met (steps done), by Beijing day finished, kind of step and day started."""
+
+    __tablename__ = "stats_step_day"
+    scope: str = Field(primary_key=True, max_length=6)
+    day: date = Field(primary_key=True)
+    kind: str = Field(primary_key=True, max_length=16)
+    started: date = Field(primary_key=True)
+    late: bool = Field(primary_key=True)
+    steps: int = 0

@@ -8,7 +8,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from core.settings import SettingsError, get_settings
-from xueji.cli import audit, backup, calendar, db, demo, keys, notify, org, schedules, user
+from xueji.cli import audit, backup, calendar, db, demo, keys, notify, org, schedules, stats, user
 from xueji.cli.common import fail
 
 app = typer.Typer(help="xueji 学籍投诉处理系统：运维命令", no_args_is_help=True)
@@ -22,6 +22,7 @@ app.add_typer(demo.app, name="demo")
 app.add_typer(backup.app, name="backup")
 app.add_typer(keys.app, name="keys")
 app.add_typer(schedules.app, name="schedules")
+app.add_typer(stats.app, name="stats")
 
 
 def main() -> NoReturn:
