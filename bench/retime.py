@@ -32,7 +32,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bare_workflows import BareRetime
@@ -100,7 +100,12 @@ def open_clocks_due(settings: Settings, due: datetime) -> int:
 
 
 def stage_due(due: datetime) -> str:
-    return due.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The visibility filter of StageDue at `due` (to the second)."""
+
+    def moment(at: datetime) -> str:
+        return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    return f'StageDue >= "{moment(due)}" AND StageDue < "{moment(due + timedelta(seconds=1))}"'
 
 
 @dataclass
@@ -147,8 +152,7 @@ async def xueji_retime(
         await until(waiting, n, 60 + 0.5 * n, "cases waiting at their first step")
         running = visibility_count(
             client,
-            f'WorkflowType = "ComplaintWorkflow" AND TaskQueue = "{queue}" '
-            f'AND StageDue = "{stage_due(DUE)}"',
+            f'WorkflowType = "ComplaintWorkflow" AND TaskQueue = "{queue}" AND {stage_due(DUE)}',
         )
         await until(running, n, 60, "cases listed in visibility")
         set_up = time.monotonic() - began
@@ -167,8 +171,7 @@ async def xueji_retime(
 
         shown = visibility_count(
             client,
-            f'WorkflowType = "ComplaintWorkflow" AND TaskQueue = "{queue}" '
-            f'AND StageDue = "{stage_due(MOVED)}"',
+            f'WorkflowType = "ComplaintWorkflow" AND TaskQueue = "{queue}" AND {stage_due(MOVED)}',
         )
 
         async def finished() -> int:
@@ -209,9 +212,12 @@ async def bare_retime(
                 await client.get_workflow_handle(workflow_id).signal("calendar_changed")
 
         fan_out = asyncio.gather(*(tell(workflow_id) for workflow_id in ids))
-        shown = visibility_count(client, f'{ours} AND StageDue = "{stage_due(MOVED)}"')
+        shown = visibility_count(client, f"{ours} AND {stage_due(MOVED)}")
         seconds = await watch(began, n, {"visibility": shown}, 120 + n)
         await fan_out
+        if seconds["visibility"] is None:
+            described = await client.get_workflow_handle(ids[0]).describe()
+            print(described.status, described.typed_search_attributes, await shown())
     finally:
         supervisor.stop("bare")
     return Result(set_up, seconds)
