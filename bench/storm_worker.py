@@ -1,4 +1,4 @@
-"""The workers of bench/storm.py and bench/retime.py, each its own process as in production.
+"""The workers of bench/storm.py, each its own process as in production.
 
     python bench/storm_worker.py          the real worker (xueji.worker.main), one activity
                                           replaced: plan_deadline (see below)
@@ -62,14 +62,14 @@ class StormCalendarActivities(CalendarActivities):
 
 
 async def run_bare() -> None:
-    from bare_workflows import BareDeadline, BareRetime, bare_alarm
+    from bare_workflows import BareDeadline, bare_alarm
 
     settings = get_settings()
     client = await connect_with_retry(settings, runtime=worker_runtime(settings))
     worker = Worker(
         client,
         task_queue=settings.temporal_task_queue,
-        workflows=[BareDeadline, BareRetime],
+        workflows=[BareDeadline],
         activities=[bare_alarm],
     )
     async with worker:
