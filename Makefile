@@ -56,6 +56,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/lifecycle.py
 	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/storm.py
+	$(BIN)/python bench/retime.py
 
 clean:
 	rm -rf $(VENV) *.egg-info

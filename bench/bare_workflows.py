@@ -3,15 +3,21 @@
 The same client round trips as ComplaintWorkflow's happy path: four updates on the parent, a
 child for each slip with one update each (two, then one), a query to see the step move on
 once the children are back, and the result. No activities, no store, no clocks, no search
-attributes: what remains is Temporal itself. In a module of its own: a workflow defined in a
-script fails the sandbox's validation.
+attributes: what remains is Temporal itself. The baselines of storm.py and retime.py below:
+the same timers, one local activity and one search-attribute upsert per alarm or re-timing.
+In a module of its own: a workflow defined in a script fails the sandbox's validation.
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
-from temporalio import workflow
+from temporalio import activity, workflow
+
+with workflow.unsafe.imports_passed_through():
+    from workflows import search_attributes as sa
 
 
 @workflow.defn(name="BareSlip")
@@ -113,3 +119,75 @@ class BareIntake:
     @workflow.run
     async def run(self) -> str:
         return "registered"
+
+
+@activity.defn(name="bare_alarm")
+async def bare_alarm(kind: str) -> str:
+    """The baselines' one activity per alarm or re-timing: it does nothing but answer."""
+    return kind
+
+
+@dataclass
+class BareClock:
+    remind_at: datetime
+    due: datetime
+
+
+@workflow.defn(name="BareDeadline")
+class BareDeadline:
+    """The baseline of storm.py: a clock's two alarms, each a timer, one local activity (as
+    xueji's side effects are local activities) and one search-attribute upsert: the reminder
+    marks ComplaintStage "reminded", the due time Overdue = true (ComplaintStage "waiting"
+    from the start shows the bench that the timers are armed). No store, no notices. It then
+    waits, as a case waits for its next escalation."""
+
+    @workflow.run
+    async def run(self, clock: BareClock) -> str:
+        workflow.upsert_search_attributes([sa.COMPLAINT_STAGE.value_set("waiting")])
+        await self._alarm(clock.remind_at, "reminder")
+        workflow.upsert_search_attributes([sa.COMPLAINT_STAGE.value_set("reminded")])
+        await self._alarm(clock.due, "overdue")
+        workflow.upsert_search_attributes([sa.OVERDUE.value_set(True)])
+        await workflow.wait_condition(lambda: False)
+        return "overdue"
+
+    async def _alarm(self, moment: datetime, kind: str) -> None:
+        await workflow.sleep(max(timedelta(seconds=0), moment - workflow.now()))
+        await workflow.execute_local_activity(
+            bare_alarm, kind, start_to_close_timeout=timedelta(seconds=30)
+        )
+
+
+@workflow.defn(name="BareRetime")
+class BareRetime:
+    """The baseline of retime.py: a timer armed for a due time; the signal `calendar_changed`
+    runs one local activity (the re-plan), upserts the new due time (StageDue) and arms the
+    timer again."""
+
+    @workflow.init
+    def __init__(self, due: datetime) -> None:
+        self._due = due
+        self._told = 0
+
+    @workflow.run
+    async def run(self, due: datetime) -> str:
+        while True:
+            told = self._told
+            try:
+                await workflow.wait_condition(
+                    lambda told=told: self._told != told,  # type: ignore[misc]
+                    timeout=self._due - workflow.now(),
+                )
+            except TimeoutError:
+                return "due"
+            await workflow.execute_local_activity(
+                bare_alarm, "retime", start_to_close_timeout=timedelta(seconds=30)
+            )
+            self._due += timedelta(days=1)
+            # In UTC, as xueji's due times come: the dev server's visibility compares the text.
+            due = self._due.astimezone(UTC)
+            workflow.upsert_search_attributes([sa.STAGE_DUE.value_set(due)])
+
+    @workflow.signal
+    def calendar_changed(self) -> None:
+        self._told += 1
