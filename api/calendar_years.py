@@ -110,7 +110,7 @@ async def start_retiming(
 async def retiming_status(client: Client, task_queue: str) -> Retiming | None:
     """The last re-timing: running with its counts so far, done, or stopped (replaced by a
     newer one, or ended by ops); None when none has run."""
-    handle = client.get_workflow_handle_for(RetimeWorkflow.run, retime_id(task_queue))
+    handle = client.get_workflow_handle(retime_id(task_queue), result_type=RetimeProgress)
     try:
         described = await handle.describe()
     except RPCError as exc:
