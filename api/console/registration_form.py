@@ -4,10 +4,11 @@ control it is about."""
 
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
 from api.errors import chinese_message
@@ -24,6 +25,7 @@ _STUDENT_CONTROLS = {
 }
 
 Errors = dict[str, list[str]]
+Model = TypeVar("Model", bound=BaseModel)
 """Reasons by the id of the control they are about."""
 
 
@@ -118,14 +120,7 @@ class RegistrationForm:
             "summary": self.summary.strip(),
             "refer_to_hotline": self.refer_to_hotline,
         }
-        try:
-            return ComplaintIn.model_validate(body)
-        except ValidationError as exc:
-            errors: Errors = {}
-            for error in exc.errors():
-                place = self.control_of(error["loc"])
-                errors.setdefault(place, []).append(form_reason(dict(error)))
-            raise FormRefused(errors) from None
+        return validated(ComplaintIn, body, self.control_of)
 
     def control_of(self, location: tuple[Any, ...] | list[Any]) -> str:
         """The id of the control a refusal at `location` (a ComplaintIn field path, with or
@@ -165,6 +160,18 @@ class FormRefused(Exception):
     def __init__(self, errors: Errors) -> None:
         super().__init__(errors)
         self.errors = errors
+
+
+def validated(model: type[Model], body: dict[str, Any], control_of: Callable[[Any], str]) -> Model:
+    """`body` as the JSON route's request model; FormRefused with each reason under the form
+    control `control_of` names for its field path."""
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        errors: Errors = {}
+        for error in exc.errors():
+            errors.setdefault(control_of(error["loc"]), []).append(form_reason(dict(error)))
+        raise FormRefused(errors) from None
 
 
 def refusal_of(detail: Any, form: RegistrationForm) -> FormRefused | None:

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from starlette.datastructures import FormData
 
-from api.console.registration_form import Errors, FormRefused, form_reason
+from api.console.registration_form import Errors, FormRefused, form_reason, validated
 from api.schemas.campaigns import ReportIn
 from api.schemas.common import Mobile, Phone
 
@@ -91,14 +91,7 @@ class ReportForm:
             "public_phone": self.public_phone,
             "public_email": self.public_email,
         }
-        try:
-            return ReportIn.model_validate(body)
-        except ValidationError as exc:
-            errors: Errors = {}
-            for error in exc.errors():
-                place = self.control_of(error["loc"])
-                errors.setdefault(place, []).append(form_reason(dict(error)))
-            raise FormRefused(errors) from None
+        return validated(ReportIn, body, self.control_of)
 
     def control_of(self, location: tuple[Any, ...] | list[Any]) -> str:
         """The id of the control a refusal at `location` (a ReportIn field path, with or
