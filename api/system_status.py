@@ -29,7 +29,7 @@ from api.web_ui import alert_links, web_ui
 from core.settings import Settings
 from domain.roles import CASE_STAFF, Role
 from domain.workdays import beijing_minute
-from store.db import engine_for
+from store.db import engine_for, make_engine
 from store.migrate import alembic_config
 from store.models import Case, OutboxRow
 
@@ -37,6 +37,9 @@ from store.models import Case, OutboxRow
 POLLED_WITHIN = timedelta(minutes=2)
 # How long each look at Temporal may take (connecting, its health, the task queue's pollers).
 ANSWER_WITHIN = 2.0  # seconds
+# How long the look at a PostgreSQL store may take to connect, and each of its queries: an
+# unreachable or stuck server is reported instead of holding the page for the driver's default.
+STORE_WITHIN = 3  # seconds
 OPS_ONLY = "只有最上级单位（教育部）的系统管理员可以查看系统运行状态"
 
 
@@ -128,7 +131,7 @@ def _store_checks(settings: Settings) -> list[Check]:
         return [
             Check("业务数据库", False, f"{where} 不存在：XUEJI_DATA_DIR 或 DATABASE_URL 是否正确？")
         ]
-    engine = engine_for(settings)
+    engine = make_engine(_bounded(settings.store_url)) if sqlite is None else engine_for(settings)
     try:
         with Session(engine) as session:
             current = MigrationContext.configure(session.connection()).get_current_revision()
@@ -149,6 +152,15 @@ def _store_checks(settings: Settings) -> list[Check]:
         return [Check("业务数据库", False, f"{where} 无法访问：{reason}")]
     finally:
         engine.dispose()
+
+
+def _bounded(url: str) -> str:
+    """`url` with a connect timeout and a statement timeout of STORE_WITHIN seconds."""
+    bounds = {
+        "connect_timeout": str(STORE_WITHIN),
+        "options": f"-c statement_timeout={STORE_WITHIN * 1000}",
+    }
+    return make_url(url).update_query_dict(bounds).render_as_string(hide_password=False)
 
 
 def _overdue(session: Session) -> Check:

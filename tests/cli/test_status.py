@@ -2,6 +2,7 @@
 and the overdue cases and unsent notifications, as ops read them at night."""
 
 import os
+import socket
 import subprocess
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -207,3 +208,23 @@ def _env(settings: Settings) -> dict[str, str]:
         XUEJI_SMTP_HOST=settings.smtp_host,
     )
     return env
+
+
+async def test_a_postgresql_server_that_does_not_answer_is_named_within_the_bound(
+    tmp_path: Path,
+) -> None:
+    # A port that takes connections (the kernel completes them) and never answers, as a hung
+    # or overloaded server does: the look gives up after STORE_WITHIN seconds and says so.
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        port = silent.getsockname()[1]
+        settings = Settings(
+            data_dir=tmp_path,
+            database_url=f"postgresql+psycopg://xueji@127.0.0.1:{port}/xueji",
+            temporal_address=f"127.0.0.1:{free_port()}",
+        )
+
+        [store, *_] = await system_status(settings, datetime.now(UTC))
+
+    assert store.name == "业务数据库" and store.ok is False
+    assert store.detail.startswith(f"postgresql+psycopg://xueji@127.0.0.1:{port}/xueji 无法访问：")
+    assert "timeout" in store.detail
