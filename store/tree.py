@@ -1,4 +1,5 @@
-"""The organisation tree as every process reads it: from the store, reloaded when it changes."""
+"""The organisation tree as every process reads it: from the store, reloaded when it changes;
+and the few rows of it one transaction needs (`TreeRows`)."""
 
 import hashlib
 import time
@@ -58,3 +59,41 @@ class StoreTree:
             digest.update("\x1f".join(fields).encode() + b"\x1e")
         signature.append(digest.hexdigest())
         return tuple(signature)
+
+
+class TreeRows:
+    """Bureaus and schools of the stored tree as one transaction reads them: each row by its
+    code, at most once.
+
+    A case's record asks for the same few paths several times (the access rule, each notice's
+    recipients, the oversight summaries before and after), and the session forgets a row as
+    soon as nothing holds it, so each ask was a query again: this holds them for the record.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._units: dict[str, Unit | None] = {}
+        self._schools: dict[str, School | None] = {}
+
+    def unit(self, code: str) -> Unit | None:
+        if code not in self._units:
+            self._units[code] = self._session.get(Unit, code) if code else None
+        return self._units[code]
+
+    def school(self, code: str) -> School | None:
+        if code not in self._schools:
+            self._schools[code] = self._session.get(School, code)
+        return self._schools[code]
+
+    def chain(self, code: str) -> list[str]:
+        """Root-to-bureau codes of `code`; empty when the tree does not know it."""
+        path: list[str] = []
+        current = self.unit(code)
+        while current is not None and current.code not in path:
+            path.insert(0, current.code)
+            current = self.unit(current.parent_code) if current.parent_code else None
+        return path
+
+    def path(self, code: str) -> list[str]:
+        """Root-to-bureau codes of `code`; [code] when the tree does not know it."""
+        return self.chain(code) or [code]
