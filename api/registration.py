@@ -4,7 +4,7 @@ first deadline, the hotline of a referred call), and the saving itself.
 
 Refusals are HTTPExceptions as the JSON route answers them: a 422 naming the body field, 403
 when the caller's unit has left the tree, 409 for a reused idempotency key or for a complaint
-that may repeat cases and does not say why it is new (api.repeats), 503 without
+that may repeat cases and does not say why it is new (api.repeat_check), 503 without
 Temporal.
 """
 
@@ -21,7 +21,7 @@ from temporalio.service import RPCError
 
 from activities.calendar import deadline_plan
 from activities.org import routing_of
-from api import repeats, workflow_calls
+from api import repeat_check, workflow_calls
 from api.deps import store_call
 from api.schemas.complaints import ComplaintCreated, ComplaintIn, DeadlineOut
 from api.security import Staff, field_error
@@ -96,7 +96,7 @@ async def register(
     )
     found = await store_call(
         session,
-        repeats.possible_repeats,
+        repeat_check.possible_repeats,
         complaint,
         staff,
         session=session,
@@ -105,7 +105,7 @@ async def register(
         now=now,
     )
     if not retried:  # a retry's first request made a case that matches it
-        repeats.refuse_unacknowledged(found, complaint)
+        repeat_check.refuse_unacknowledged(found, complaint)
     try:
         issued = await store_call(
             session,
@@ -123,7 +123,7 @@ async def register(
         raise HTTPException(409, detail=str(exc)) from None
     await store_call(
         session,
-        repeats.record_reason,
+        repeat_check.record_reason,
         found,
         complaint,
         staff,
@@ -232,7 +232,7 @@ def _planned(
 def _workflow_input(
     complaint: ComplaintIn, staff: Staff, issued: Ticket, policy: DeadlinePolicy
 ) -> ComplaintInput:
-    given = repeats.registration_of(complaint)
+    given = repeat_check.registration_of(complaint)
     return ComplaintInput(
         complaint_id=issued.complaint_id,
         tracking_no=issued.tracking_no,

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
-from api import registration, repeats
+from api import registration, repeat_check, repeats
 from api.console.auth import PATH, ConsoleUser, ConsoleUserDep, PostedByDep
 from api.console.registration_form import (
     CHOOSE,
@@ -197,7 +197,7 @@ def _preview_page(
         settings=checked.settings,
         received_at=checked.now,
     )
-    found = repeats.possible_repeats(
+    found = repeat_check.possible_repeats(
         complaint, user.staff, session=session, settings=checked.settings, tree=org, now=checked.now
     )
     return page(
@@ -262,7 +262,7 @@ async def save(
         )
     except FormRefused as refused:
         return _form_page(user, form, tree=org, errors=refused.errors, status_code=422)
-    except repeats.RepeatsUnacknowledged:  # a case matched since the preview, or no choice
+    except repeat_check.RepeatsUnacknowledged:  # a case matched since the preview, or no choice
         errors = {"repeat_choice": [CHOOSE]}
         return _preview_page(user, form, checked, session, choice=choice, errors=errors)
     except HTTPException as exc:
@@ -294,7 +294,6 @@ def _joined_page(
 ) -> HTMLResponse:
     """Join the complaint to the chosen case as its repeat: the receipt gives the case's
     tracking number and query code."""
-    registration.checked_routing(checked.tree, checked.complaint, user.staff)
     joined = repeats.join_repeat(
         checked.complaint,
         user.staff,
@@ -302,6 +301,7 @@ def _joined_page(
         session=session,
         sealer=sealer,
         settings=checked.settings,
+        tree=checked.tree,
         now=checked.now,
         idempotency_key=form.idempotency_key,
     )

@@ -98,7 +98,6 @@ def join_repeat(
     entry with the channel and the clerk), starts no workflow, and the answer gives the case's
     tracking number and query code for the complainant. 404 for a case the caller's unit may
     not see; 409 for a withdrawn case or one answered before the window."""
-    registration.checked_routing(tree(), complaint, staff)
     return repeats.join_repeat(
         complaint,
         staff,
@@ -106,6 +105,7 @@ def join_repeat(
         session=session,
         sealer=sealer,
         settings=settings,
+        tree=tree(),
         now=clock(),
         idempotency_key=idempotency_key,
     )
