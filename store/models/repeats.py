@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import Column, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from store.models.columns import at_
+from store.models.columns import AwareDateTime, at_
 
 
 class CaseRepeat(SQLModel, table=True):
@@ -20,7 +20,8 @@ class CaseRepeat(SQLModel, table=True):
     channel: str = Field(max_length=16)
     receiving_unit: str = Field(max_length=10, index=True)
     registered_by: str = Field(max_length=64)
-    received_at: datetime = at_()
+    # The oversight figures count a scope's repeats joined in a period (store/stats.py).
+    received_at: datetime = Field(sa_column=Column(AwareDateTime(), nullable=False, index=True))
     idempotency_key: str | None = Field(default=None, max_length=128)
     request_hash: str = Field(max_length=64)  # the request body's, to refuse a reused key
     sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # the registration

@@ -222,6 +222,13 @@ def test_a_repeat_joins_the_case_record_and_gets_its_tracking_number(api: Api) -
         assert b"\xe5\xad\xa6\xe7\xb1\x8d" not in row.sealed  # 学籍
     assert registered(api) == 1  # no new complaint: the open case's own ticket only
 
+    # The oversight figures count it as a repeat, not as a case received (this month's).
+    leader = staff(api, CHANG_AN, "leader")
+    figures = api.client.get("/api/stats/summary", headers=leader).json()["figures"]
+    assert (figures["repeats"], figures["received"]) == (1, 0)
+    province = api.client.get("/api/stats/summary", headers=staff(api, "130000", "leader"))
+    assert province.json()["figures"]["repeats"] == 1
+
 
 def test_what_a_repeat_may_join(api: Api) -> None:
     """Not a withdrawn case, nor one answered before the window; not an unseen case."""

@@ -34,6 +34,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_case_repeat_case_id", "case_repeat", ["case_id"])
     op.create_index("ix_case_repeat_receiving_unit", "case_repeat", ["receiving_unit"])
+    op.create_index("ix_case_repeat_received_at", "case_repeat", ["received_at"])
     op.create_table(
         "case_link",
         sa.Column("case_id", sa.String(64), primary_key=True),
