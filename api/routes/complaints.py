@@ -34,8 +34,7 @@ from api.schemas.complaints import (
     ComplaintIn,
     PersonalData,
 )
-from api.schemas.repeats import LinkIn, LinksOut, RepeatJoined
-from api.schemas.repeats import PossibleRepeats as PossibleRepeatsAnswer
+from api.schemas.repeats import LinkIn, LinksOut, PossibleRepeatsAnswer, RepeatJoined
 from store.intake import take_ticket
 from store.queries import visible_case
 

@@ -39,6 +39,12 @@ class PossibleRepeats(BaseModel):
     matches_key: str
 
 
+class PossibleRepeatsAnswer(BaseModel):
+    """The body of that 409."""
+
+    detail: PossibleRepeats
+
+
 class RepeatJoined(Reply):
     """A complaint joined to a case as its repeat (重复件): give the complainant the case's
     tracking number and query code."""
