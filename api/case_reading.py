@@ -8,6 +8,7 @@ from fastapi import HTTPException, status
 from sqlmodel import Session, col, select
 
 from api.case_names import Names
+from api.repeats import linked_cases
 from api.schemas.complaints import (
     CaseDetail,
     CasePending,
@@ -30,6 +31,7 @@ from domain.records import SlipState
 from domain.roles import CASE_STAFF
 from store.cases import registration, slips, timeline
 from store.models import Case, CaseClock, CaseSlip, Intake, TimelineRow
+from store.repeats import repeats_of
 from store.sealing import Sealer
 
 PENDING_TEXT = "投诉已登记，办理流程正在建立，请稍后刷新"
@@ -37,7 +39,8 @@ PERSONAL_REFUSED = "只有本案处理单位的办案人员可以查看完整的
 PRIVATE_IN_REPLY = "公开答复不得包含投诉人或学生的姓名、电话、邮箱或证件号码"
 
 
-def case_detail(session: Session, case: Case, sealer: Sealer) -> CaseDetail:
+def case_detail(session: Session, case: Case, sealer: Sealer, viewer: str) -> CaseDetail:
+    """The case as the unit `viewer` reads it (which linked cases it may see)."""
     registered = registration(session, case.id, sealer)
     names = Names(session)
     steps = session.exec(
@@ -69,6 +72,8 @@ def case_detail(session: Session, case: Case, sealer: Sealer) -> CaseDetail:
         steps=[ClockOut.model_validate(step, from_attributes=True) for step in steps],
         slips=[slip_out(row) for row in slips(session, case.id)],
         timeline=[timeline_out(row, names, sealer) for row in timeline(session, case.id)],
+        repeats=repeats_of(session, case.id),
+        links=linked_cases(session, case.id, viewer),
     )
 
 

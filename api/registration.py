@@ -3,7 +3,8 @@ a complaint against the organisation tree, the plan it will follow (handling uni
 first deadline, the hotline of a referred call), and the saving itself.
 
 Refusals are HTTPExceptions as the JSON route answers them: a 422 naming the body field, 403
-when the caller's unit has left the tree, 409 for a reused idempotency key, 503 without
+when the caller's unit has left the tree, 409 for a reused idempotency key or for a complaint
+that may repeat cases and does not say why it is new (api.repeat_check), 503 without
 Temporal.
 """
 
@@ -20,7 +21,7 @@ from temporalio.service import RPCError
 
 from activities.calendar import deadline_plan
 from activities.org import routing_of
-from api import workflow_calls
+from api import repeat_check, workflow_calls
 from api.deps import store_call
 from api.schemas.complaints import ComplaintCreated, ComplaintIn, DeadlineOut
 from api.security import Staff, field_error
@@ -28,10 +29,9 @@ from api.temporal_link import TemporalLink
 from core.settings import Settings
 from domain.orgtree import OrgTree, UnknownCodeError
 from domain.process import STAGE_NAMES, DeadlinePolicy, Stage, first_stage
-from domain.records import Complainant, Student
 from domain.routing import RoutingError
 from domain.workdays import WorkdayCalendar
-from store.intake import ReusedKey, Ticket, take_ticket
+from store.intake import ReusedKey, Ticket, has_ticket, take_ticket
 from store.sealing import Sealer
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages.activities import PlanRequest, RouteRequest, Routing
@@ -91,6 +91,21 @@ async def register(
     `issue_ticket` is the store's `take_ticket`, or a test's stand-in for it."""
     decision = _decided(tree, complaint, staff)
     body_hash = hashlib.sha256(complaint.model_dump_json().encode()).hexdigest()
+    retried = idempotency_key is not None and await store_call(
+        session, has_ticket, session=session, registered_by=staff.username, key=idempotency_key
+    )
+    found = await store_call(
+        session,
+        repeat_check.possible_repeats,
+        complaint,
+        staff,
+        session=session,
+        settings=settings,
+        tree=tree,
+        now=now,
+    )
+    if not retried:  # a retry's first request made a case that matches it
+        repeat_check.refuse_unacknowledged(found, complaint)
     try:
         issued = await store_call(
             session,
@@ -106,6 +121,17 @@ async def register(
         )
     except ReusedKey as exc:
         raise HTTPException(409, detail=str(exc)) from None
+    await store_call(
+        session,
+        repeat_check.record_reason,
+        found,
+        complaint,
+        staff,
+        session=session,
+        sealer=sealer,
+        case_id=issued.complaint_id,
+        now=issued.received_at,
+    )
     plan = _planned(decision, calendar, issued.received_at, settings)
     client = await temporal.client()
     try:
@@ -206,7 +232,7 @@ def _planned(
 def _workflow_input(
     complaint: ComplaintIn, staff: Staff, issued: Ticket, policy: DeadlinePolicy
 ) -> ComplaintInput:
-    person = complaint.complainant
+    given = repeat_check.registration_of(complaint)
     return ComplaintInput(
         complaint_id=issued.complaint_id,
         tracking_no=issued.tracking_no,
@@ -215,14 +241,9 @@ def _workflow_input(
         channel=complaint.channel,
         school_codes=complaint.school_codes,
         unit_codes=complaint.unit_codes,
-        complainant=Complainant(
-            name=person.name, phone=person.phone, email=person.email, id_card=person.id_card
-        ),
+        complainant=given.complainant,
         content=complaint.summary,
         refer_to_hotline=complaint.refer_to_hotline,
         policy=policy,
-        students=[
-            Student(name=s.name, id_card=s.id_card, student_no=s.student_no)
-            for s in complaint.students
-        ],
+        students=given.students,
     )

@@ -190,6 +190,7 @@ class Figures:
     reworked: int
     rework_rate: float | None
     disputes_raised: int
+    repeats: int  # 重复件: joined to a case of the scope, not counted as received
 
 
 @dataclass(frozen=True)
@@ -291,10 +292,16 @@ def figures(session: Session, scope: Scope, period: Period) -> Figures:
     start, end = period.bounds()
     came = counts.received(session, scope, start, end)
     went = counts.ended(session, scope, start, end)
-    return _figures(came, went, counts.disputes_raised(session, scope, start, end))
+    return _figures(session, scope, (start, end), came, went)
 
 
-def _figures(came: list[counts.Received], went: list[counts.Ended], disputes: int) -> Figures:
+def _figures(
+    session: Session,
+    scope: Scope,
+    bounds: tuple[datetime, datetime],
+    came: list[counts.Received],
+    went: list[counts.Ended],
+) -> Figures:
     closed = [row for row in went if row.outcome == "closed"]
     on_time = counts.sum_cases([row for row in closed if not row.late])
     reworked = counts.sum_cases([row for row in closed if row.reworked])
@@ -308,7 +315,8 @@ def _figures(came: list[counts.Received], went: list[counts.Ended], disputes: in
         referred=counts.sum_cases([row for row in came if row.referred]),
         reworked=reworked,
         rework_rate=rate(reworked, total_closed),
-        disputes_raised=disputes,
+        disputes_raised=counts.disputes_raised(session, scope, *bounds),
+        repeats=counts.repeats_received(session, scope, *bounds),
     )
 
 
@@ -337,7 +345,7 @@ def report(
         period=period,
         previous_period=period.previous(),
         as_of=now,
-        figures=_figures(came, went, counts.disputes_raised(session, scope, start, end)),
+        figures=_figures(session, scope, (start, end), came, went),
         previous=figures(session, scope, period.previous()),
         by_channel=_by_channel(came),
         by_level=_by_level(tree, came, went),

@@ -47,6 +47,7 @@ def figure_rows(found: stats.Report) -> list[tuple[str, object, object]]:
         ("返工办结", now.reworked, before.reworked),
         ("返工率", percent(now.rework_rate), percent(before.rework_rate)),
         ("层级争议", now.disputes_raised, before.disputes_raised),
+        ("重复件（并入已有案件，不计受理）", now.repeats, before.repeats),
     ]
 
 

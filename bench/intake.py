@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import os
 import socket
 import subprocess
@@ -311,9 +312,13 @@ async def register_complaints(
     async with aiohttp.ClientSession(
         base_url, headers=headers, timeout=timeout, connector=limit
     ) as http:
+        phones = itertools.count(13800000000)
 
         async def register(number: int) -> None:
-            async with http.post("/api/complaints", json=COMPLAINT) as response:
+            # A complainant each: one complainant's second complaint would be a repeat (409).
+            person = {**COMPLAINT["complainant"], "phone": str(next(phones))}
+            body = {**COMPLAINT, "complainant": person, "students": []}
+            async with http.post("/api/complaints", json=body) as response:
                 if response.status != 201:
                     text = await response.text()
                     raise RuntimeError(f"registration {number}: {response.status} {text}")

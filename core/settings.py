@@ -240,6 +240,14 @@ class Settings(BaseSettings):
         "the first one installed of api.slip_pdf.EMBEDDABLE_FONTS (Debian fonts-arphic-uming)",
     )
 
+    repeat_window_days: int = Field(
+        90,
+        ge=1,
+        le=3650,
+        description="days after a case is answered during which a new complaint of the same"
+        " complainant or student about the same school is offered as its repeat (重复件)",
+    )
+
     deadline_policy: DeadlinePolicy = Field(
         default_factory=DeadlinePolicy,
         description='working days per step, JSON, e.g. {"opinion": 7}; the notice\'s by default',

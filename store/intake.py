@@ -159,6 +159,11 @@ def _count_wrong_code(session: Session, tracking_no: str, now: datetime) -> None
     session.commit()
 
 
+def has_ticket(*, session: Session, registered_by: str, key: str) -> bool:
+    """Whether this user registered a complaint with this idempotency key already."""
+    return _by_key(session, registered_by, key) is not None
+
+
 def _by_key(session: Session, registered_by: str, key: str) -> Intake | None:
     query = select(Intake).where(
         Intake.registered_by == registered_by, Intake.idempotency_key == key

@@ -28,6 +28,7 @@ from store.intake import code_hash
 from store.models import (
     CampaignUnit,
     Case,
+    CaseRepeat,
     CaseSlip,
     Intake,
     OutboxRow,
@@ -46,6 +47,7 @@ SEALED_COLUMNS: tuple[tuple[type[SQLModel], str], ...] = (
     (OutboxRow, "sealed_text"),
     (Intake, "sealed_query_code"),
     (CampaignUnit, "sealed_report"),
+    (CaseRepeat, "sealed"),
     (StaffUser, "totp_secret"),
 )
 

@@ -36,7 +36,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col, select
 
 from domain.workdays import SHANGHAI
-from store.models import Case, CaseClock, CaseDay, CaseMonth, CaseSlip, StepDay
+from store.models import Case, CaseClock, CaseDay, CaseMonth, CaseRepeat, CaseSlip, StepDay
 from store.models.cases import CaseCounts
 
 COUNTRY = "*"  # the summary tables' scope of the whole country (store/summary.py)
@@ -263,6 +263,18 @@ def disputes_raised(session: Session, scope: Scope, start: datetime, end: dateti
         .join(Case, CASE_CLOCK)
         .where(*scope.conditions(), col(CaseClock.key).like("disputed-%"))
         .where(*_between(CaseClock.started_at, start, end))
+    )
+    return int(session.exec(query).one())
+
+
+def repeats_received(session: Session, scope: Scope, start: datetime, end: datetime) -> int:
+    """Repeat complaints (重复件) joined in [start, end) to a case of the scope: not cases of
+    their own, so never in `received` (docs/oversight.md#the-figures)."""
+    query = (
+        select(func.count())
+        .select_from(CaseRepeat)
+        .join(Case, col(Case.id) == col(CaseRepeat.case_id))
+        .where(*scope.conditions(), *_between(CaseRepeat.received_at, start, end))
     )
     return int(session.exec(query).one())
 

@@ -215,11 +215,23 @@ async def log_in(http: httpx.AsyncClient, account: DemoAccount) -> Staff:
     return Staff(http, answer.json()["token"])
 
 
+# One family a complaint: the demo's complaints share schools, and one family's second
+# complaint about a school would be offered as a repeat (重复件) of its first.
+_FAMILIES = {
+    "visit": ("王丽", "139 0311 2468", "李小明"),
+    "web": ("陈静", "139 0311 2469", "陈思远"),
+    "letter": ("刘洋", "139 0311 2470", "刘子涵"),
+    "phone": ("赵敏", "139 0311 2471", "赵一诺"),
+    "email": ("孙伟", "139 0311 2472", "孙浩然"),
+}
+
+
 def _complaint(channel: str, schools: list[str], summary: str, **extra: Any) -> dict[str, Any]:
+    name, phone, student = _FAMILIES[channel]
     return {
         "channel": channel,
-        "complainant": {"name": "王丽", "phone": "139 0311 2468"},
-        "students": [{"name": "李小明"}],
+        "complainant": {"name": name, "phone": phone},
+        "students": [{"name": student}],
         "school_codes": schools,
         "summary": summary,
         **extra,

@@ -100,7 +100,7 @@ def read_case(session: Session, unit_code: str, complaint_id: str, sealer: Seale
     """The read-only parts of the page, from the read model."""
     case = seen_case(session, unit_code, complaint_id)
     return CasePage(
-        detail=case_detail(session, case, sealer),
+        detail=case_detail(session, case, sealer, unit_code),
         names=Names(session),
         version=version_of(session, case),
         handles=case.handling_unit == unit_code,

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
 
-from api import case_service
+from api import case_service, repeats
 from api.audit_trail import PERSONAL_READ
 from api.case_reading import pending_case, personal_data
 from api.case_service import CaseCall
@@ -31,7 +31,7 @@ from api.console.case_context import (
 )
 from api.console.reasons import FIELD_NAMES, field_message, reason_of
 from api.console.render import page
-from api.deps import SealerDep, SessionDep, TemporalDep, TreeDep, store_call
+from api.deps import ClockDep, SealerDep, SessionDep, TemporalDep, TreeDep, store_call
 from api.schemas.actions import (
     AssigneeIn,
     ConfirmationIn,
@@ -44,6 +44,7 @@ from api.schemas.actions import (
     VerificationIn,
     WithdrawalIn,
 )
+from api.schemas.repeats import LinkIn
 from api.security import check_role
 from api.temporal_link import TemporalUnavailable
 from api.workflow_calls import UNAVAILABLE
@@ -65,7 +66,9 @@ Picker = Annotated[str, Query(pattern=r"^(verification|opinion|rework)?$")]
 Unit = Annotated[str, Form(max_length=10)]
 # Signals are applied by the workflow a moment after they are sent.
 SIGNALS = frozenset({"dispute", "ruling", "withdrawal"})
-ACTIONS = "verification|opinion|confirmation|rework|informing|assignee|dispute|ruling|withdrawal"
+ACTIONS = (
+    "verification|opinion|confirmation|rework|informing|assignee|dispute|ruling|withdrawal|link"
+)
 DONE = rf"^({ACTIONS}|return-[VS]\d{{1,4}})?$"
 SCHOOL_REFUSAL = "学校账号只能办理发给本校的单据，不能查看案件"
 
@@ -399,3 +402,29 @@ async def assign_case(
 
     values = {"assignee": assignee, "reason": reason}
     return await _act(desk, "assignee", values, assign, AssigneeIn)
+
+
+@router.post("/{complaint_id}/link")
+async def link_case(
+    desk: DeskDep,
+    clock: ClockDep,
+    tracking_no: Annotated[str, Form(max_length=40)] = "",
+    reason: Text = "",
+) -> Response:
+    """Link the case with another the unit sees (关联案件), as POST /api/complaints/{id}/links."""
+    values = {"tracking_no": tracking_no, "reason": reason}
+
+    def link(call: CaseCall) -> Awaitable[Any]:
+        body = LinkIn(tracking_no=tracking_no, reason=reason)
+        return store_call(
+            desk.session,
+            repeats.link_cases,
+            desk.complaint_id,
+            body,
+            call.staff,
+            session=desk.session,
+            sealer=desk.sealer,
+            now=clock(),
+        )
+
+    return await _act(desk, "link", values, link, LinkIn)

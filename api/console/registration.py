@@ -8,31 +8,39 @@ first shown, makes a double submit register once.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
+from sqlmodel import Session
 from starlette.datastructures import FormData
 
-from api import registration
+from api import registration, repeat_check, repeats
 from api.console.auth import PATH, ConsoleUser, ConsoleUserDep, PostedByDep
 from api.console.registration_form import (
+    CHOOSE,
     MAX_STUDENTS,
     FormRefused,
     RegistrationForm,
+    RepeatChoice,
     StudentRow,
     refusal_of,
 )
 from api.console.render import page
 from api.deps import CalendarDep, ClockDep, SealerDep, SessionDep, SettingsDep, TemporalDep, TreeDep
+from api.schemas.complaints import ComplaintIn
 from api.schemas.org import SchoolOut
 from api.school_search import LIMIT, schools_for
 from api.security import check_role
 from api.temporal_link import TemporalUnavailable
 from api.workflow_calls import UNAVAILABLE
+from core.settings import Settings
 from domain.orgtree import OrgTree, UnknownCodeError
 from domain.process import Channel
 from domain.roles import CASE_STAFF
+from domain.workdays import WorkdayCalendar
+from store.sealing import Sealer
 
 router = APIRouter(prefix=f"{PATH}/register", tags=["console"], default_response_class=HTMLResponse)
 
@@ -137,37 +145,74 @@ def student_row(
 def preview(
     user: PostingRegistrarDep,
     posted: PostedForm,
+    session: SessionDep,
     tree: TreeDep,
     calendar: CalendarDep,
     settings: SettingsDep,
     clock: ClockDep,
 ) -> HTMLResponse:
-    """What registering the form would do (handling unit, route, first deadline, hotline), to
-    confirm; the form again with the reasons (422) when it cannot be registered."""
+    """What registering the form would do (handling unit, route, first deadline, hotline), and
+    the cases it may repeat (重复件), to confirm; the form again with the reasons (422) when it
+    cannot be registered."""
     form = RegistrationForm.posted(posted, _channel(str(posted.get("channel", ""))))
     org = tree()
     try:
         complaint = form.complaint()
-        plan = registration.plan_of(
-            complaint,
-            user.staff,
-            tree=org,
-            calendar=calendar(),
-            settings=settings,
-            received_at=clock(),
-        )
+        checked = _Checked(complaint, org, calendar(), settings, clock())
+        return _preview_page(user, form, checked, session)
     except FormRefused as refused:
         return _form_page(user, form, tree=org, errors=refused.errors, status_code=422)
     except HTTPException as exc:
         return _refused_form(user, form, org, exc)
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """A complaint the form makes, with what the preview is computed from."""
+
+    complaint: ComplaintIn
+    tree: OrgTree
+    calendar: WorkdayCalendar
+    settings: Settings
+    now: datetime
+
+
+def _preview_page(
+    user: ConsoleUser,
+    form: RegistrationForm,
+    checked: _Checked,
+    session: Session,
+    *,
+    choice: RepeatChoice | None = None,
+    errors: dict[str, list[str]] | None = None,
+) -> HTMLResponse:
+    """The preview (422 with `errors`): the plan, the cases the complaint may repeat (with the
+    clerk's choice between joining one and registering it as new), and what was typed."""
+    complaint, org = checked.complaint, checked.tree
+    plan = registration.plan_of(
+        complaint,
+        user.staff,
+        tree=org,
+        calendar=checked.calendar,
+        settings=checked.settings,
+        received_at=checked.now,
+    )
+    found = repeat_check.possible_repeats(
+        complaint, user.staff, session=session, settings=checked.settings, tree=org, now=checked.now
+    )
     return page(
         "console/register_preview.html",
+        422 if errors else 200,
         user=user,
         title="核对登记内容",
         active="register",
         form=form,
         complaint=complaint,
         plan=plan,
+        found=found,
+        choice=choice or RepeatChoice(),
+        errors=errors or {},
+        window_days=checked.settings.repeat_window_days,
         names=_Names(org),
     )
 
@@ -191,8 +236,18 @@ async def save(
     if len(key) > 128 or not key.isprintable():
         raise HTTPException(400, detail="表单已失效，请重新打开“受理登记”")
     org = tree()
+    choice = RepeatChoice.posted(posted)
     try:
         complaint = form.complaint()
+        checked = _Checked(complaint, org, calendar(), settings, clock())
+        if choice.joins:
+            return _joined_page(user, form, checked, choice, session=session, sealer=sealer)
+        if choice.registers_new:
+            try:
+                complaint = choice.acknowledged(complaint)
+            except FormRefused as refused:
+                errors = refused.errors
+                return _preview_page(user, form, checked, session, choice=choice, errors=errors)
         created = await registration.register(
             complaint,
             user.staff,
@@ -201,14 +256,17 @@ async def save(
             settings=settings,
             temporal=temporal,
             tree=org,
-            calendar=calendar(),
-            now=clock(),
+            calendar=checked.calendar,
+            now=checked.now,
             idempotency_key=key,
         )
     except FormRefused as refused:
         return _form_page(user, form, tree=org, errors=refused.errors, status_code=422)
+    except repeat_check.RepeatsUnacknowledged:  # a case matched since the preview, or no choice
+        errors = {"repeat_choice": [CHOOSE]}
+        return _preview_page(user, form, checked, session, choice=choice, errors=errors)
     except HTTPException as exc:
-        if exc.status_code == 409:
+        if exc.status_code == 409 and not choice.joins:  # a join's 409 says why itself
             raise HTTPException(409, detail=FORM_USED) from None
         return _refused_form(user, form, org, exc)
     except TemporalUnavailable:
@@ -222,6 +280,40 @@ async def save(
         channel=form.channel,
         created=created,
         names=_Names(org),
+    )
+
+
+def _joined_page(
+    user: ConsoleUser,
+    form: RegistrationForm,
+    checked: _Checked,
+    choice: RepeatChoice,
+    *,
+    session: Session,
+    sealer: Sealer,
+) -> HTMLResponse:
+    """Join the complaint to the chosen case as its repeat: the receipt gives the case's
+    tracking number and query code."""
+    joined = repeats.join_repeat(
+        checked.complaint,
+        user.staff,
+        choice.value,
+        session=session,
+        sealer=sealer,
+        settings=checked.settings,
+        tree=checked.tree,
+        now=checked.now,
+        idempotency_key=form.idempotency_key,
+    )
+    return page(
+        "console/register_joined.html",
+        201,
+        user=user,
+        title="已作为重复件并入",
+        active="register",
+        channel=form.channel,
+        joined=joined,
+        names=_Names(checked.tree),
     )
 
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
 from api.errors import chinese_message
-from api.schemas.complaints import ComplaintIn
+from api.schemas.complaints import ComplaintIn, NotRepeatIn
 from domain.process import Channel
 
 ROWS_WITHOUT_SCRIPT = 3  # student rows a browser without JavaScript always gets
@@ -185,3 +185,42 @@ def refusal_of(detail: Any, form: RegistrationForm) -> FormRefused | None:
             place = form.control_of(item.get("loc", []))
             errors.setdefault(place, []).append(str(item.get("msg", "")))
     return FormRefused(errors)
+
+
+CHOOSE = "这份投诉可能是已有案件的重复件：请选择并入其中一件，或作为新件登记并填写理由"
+
+
+@dataclass(frozen=True)
+class RepeatChoice:
+    """The clerk's answer, on the preview, to the cases the complaint may repeat: nothing yet
+    (""), "new" with a reason, or the id of the case to join as a repeat (重复件)."""
+
+    value: str = ""
+    reason: str = ""
+    matches_key: str = ""
+
+    @classmethod
+    def posted(cls, form: FormData) -> "RepeatChoice":
+        def text(name: str, limit: int) -> str:
+            value = form.get(name, "")
+            return value[:limit] if isinstance(value, str) else ""
+
+        return cls(
+            value=text("repeat_choice", 64),
+            reason=text("not_repeat_reason", 1000),
+            matches_key=text("matches_key", 64),
+        )
+
+    @property
+    def joins(self) -> bool:
+        return self.value not in ("", "new")
+
+    @property
+    def registers_new(self) -> bool:
+        return self.value == "new"
+
+    def acknowledged(self, complaint: ComplaintIn) -> ComplaintIn:
+        """The complaint registered as new with the clerk's reason; FormRefused without one."""
+        body = {"reason": self.reason.strip(), "matches_key": self.matches_key}
+        not_repeat = validated(NotRepeatIn, body, lambda _: "not_repeat_reason")
+        return complaint.model_copy(update={"not_repeat": not_repeat})

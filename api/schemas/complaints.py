@@ -2,6 +2,7 @@
 the case, its slips."""
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -33,6 +34,13 @@ class StudentIn(RequestBody):
     student_no: StudentNo = ""
 
 
+class NotRepeatIn(RequestBody):
+    """Why a complaint that may repeat the cases a 409 listed is registered as new."""
+
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    matches_key: Annotated[str, Field(min_length=1, max_length=64)]
+
+
 class ComplaintIn(RequestBody):
     """A complaint as the receiving clerk registers it (受理登记)."""
 
@@ -58,6 +66,11 @@ class ComplaintIn(RequestBody):
     summary: Text
     refer_to_hotline: bool = Field(
         False, description="phone calls only: give the caller the handling unit's hotline"
+    )
+    not_repeat: NotRepeatIn | None = Field(
+        None,
+        description="register as a new case although it may repeat others: the reason, and the"
+        " `matches_key` of the 409 that listed them",
     )
 
     @model_validator(mode="after")
@@ -211,6 +224,18 @@ class ComplainantOut(BaseModel):
     id_card_masked: str
 
 
+class LinkedCaseOut(Reply):
+    """A case linked to this one; of a case the caller's unit may not see, only that it
+    exists (`seen` false, nothing else)."""
+
+    seen: bool
+    id: str | None = None
+    tracking_no: str | None = None
+    stage: str | None = None
+    outcome: str | None = None
+    linked_at: datetime
+
+
 class CaseDetail(CaseSummary):
     complainant: ComplainantOut | None
     students: list[StudentOut]
@@ -220,3 +245,5 @@ class CaseDetail(CaseSummary):
     steps: list[ClockOut]
     slips: list[SlipOut]
     timeline: list[TimelineOut]
+    repeats: int = Field(0, description="repeat complaints (重复件) joined to the case")
+    links: list[LinkedCaseOut] = Field(default_factory=list, description="linked cases (关联案件)")

@@ -40,6 +40,7 @@ from store.models.org import (
     Unit,
     UnitBase,
 )
+from store.models.repeats import CaseLink, CaseRepeat
 
 __all__ = [
     "AccountRequest",
@@ -53,7 +54,9 @@ __all__ = [
     "CaseAccess",
     "CaseClock",
     "CaseDay",
+    "CaseLink",
     "CaseMonth",
+    "CaseRepeat",
     "CaseSchool",
     "CaseSlip",
     "CaseStudentName",

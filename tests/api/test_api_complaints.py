@@ -295,10 +295,10 @@ async def test_withdrawal_closes_the_case(system: System) -> None:
     answer = await system.post("sjz_handler", path, {"reason": "已解决"})
     assert answer.status_code == 202
     # The city's clerk may, for a case the city received and handles itself.
-    own = await system.post("sjz_clerk", "/api/complaints", COMPLAINT)
-    assert own.status_code == 201 and own.json()["handling_unit"] == CITY
-    await visible(system, "sjz_clerk", own.json()["id"])
-    own_path = f"/api/complaints/{own.json()['id']}/withdrawal"
+    own = await register(system, username="sjz_clerk")
+    assert own["handling_unit"] == CITY
+    await visible(system, "sjz_clerk", own["id"])
+    own_path = f"/api/complaints/{own['id']}/withdrawal"
     assert (await system.post("sjz_clerk", own_path, {"reason": "已解决"})).status_code == 202
 
     async def withdrawn() -> bool:

@@ -52,6 +52,7 @@ def test_a_province_sees_its_subtree_figures_for_this_month(
         "reworked": 1,  # B
         "rework_rate": 0.5,
         "disputes_raised": 1,  # D
+        "repeats": 0,
     }
     assert found["previous"] == {
         "received": 2,  # G I
@@ -63,6 +64,7 @@ def test_a_province_sees_its_subtree_figures_for_this_month(
         "reworked": 0,
         "rework_rate": 0.0,
         "disputes_raised": 0,
+        "repeats": 0,
     }
     channels = {row["key"]: row["received"] for row in found["by_channel"]}
     assert channels == {"phone": 3, "web": 1, "email": 0, "letter": 1, "visit": 1}

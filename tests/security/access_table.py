@@ -90,6 +90,13 @@ REPORT = {
     "public_email": "xueji@130100.example.cn",
 }
 
+UNKNOWN_SCHOOL_CALL = {
+    "channel": "phone",
+    "complainant": {"name": "张晓明"},
+    "school_codes": ["2999999999"],
+    "summary": "又来电反映",
+}
+
 CASE_STEP = who(("handling",), ACTORS)  # the handling unit's own steps
 CASE_READERS = who(SEES_THE_CASE, CASE_ROLES)
 # A slip is seen by the units on its route, from the handling unit down to its addressee;
@@ -182,6 +189,11 @@ ROUTES: dict[str, Access] = {
     "GET /api/complaints": Access(BUREAU_CASE_STAFF),
     "GET /api/complaints/{complaint_id}": Access(CASE_READERS),
     "GET /api/complaints/{complaint_id}/personal": Access(who(("handling",), CASE_ROLES)),
+    # A school the tree does not hold: a reader is refused it (422), joining nothing.
+    "POST /api/complaints/{complaint_id}/repeats": Access(CASE_READERS, json=UNKNOWN_SCHOOL_CALL),
+    "POST /api/complaints/{complaint_id}/links": Access(
+        CASE_READERS, json={"tracking_no": "NO-SUCH-CASE"}
+    ),
     "POST /api/complaints/{complaint_id}/verification": Access(
         CASE_STEP, json={"addressees": [OUTSIDE_THE_CASE]}
     ),
@@ -278,6 +290,9 @@ ROUTES: dict[str, Access] = {
     "GET /console/cases/{complaint_id}": Access(CASE_READERS),
     "GET /console/cases/{complaint_id}/live": Access(CASE_READERS),
     "GET /console/cases/{complaint_id}/personal": Access(who(("handling",), CASE_ROLES)),
+    "POST /console/cases/{complaint_id}/link": Access(
+        CASE_READERS, form={"tracking_no": "NO-SUCH-CASE"}
+    ),
     "GET /console/cases/{complaint_id}/addressees": Access(CASE_READERS, params={"find": "长安"}),
     "POST /console/cases/{complaint_id}/verification": Access(
         CASE_STEP, form={"addressees": OUTSIDE_THE_CASE}

@@ -22,6 +22,7 @@ from store.models import (
     Campaign,
     CampaignUnit,
     Case,
+    CaseRepeat,
     CaseSlip,
     Intake,
     OutboxRow,
@@ -96,6 +97,16 @@ def rows() -> list[tuple[SQLModel, str, object]]:
         request_hash="r",
         created_at=T0,
     )
+    repeat = CaseRepeat(
+        id="r-1",
+        case_id="c-1",
+        channel="phone",
+        receiving_unit="130100",
+        registered_by="clerk",
+        received_at=T0,
+        request_hash="r",
+        sealed=b"",
+    )
     unit = CampaignUnit(campaign_id="p-1", unit_code="130100", position=0)
     user = StaffUser(
         username="handler",
@@ -115,6 +126,7 @@ def rows() -> list[tuple[SQLModel, str, object]]:
         (intake, "sealed_query_code", "123456"),
         (unit, "sealed_report", {"entries": [], "public_phone": "0311-1", "public_email": ""}),
         (user, "totp_secret", "JBSWY3DPEHPK3PXP"),
+        (repeat, "sealed", {**REGISTRATION, "content": "又来电询问"}),  # last: its key is set
     ]
 
 
