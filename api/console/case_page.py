@@ -65,7 +65,10 @@ Picker = Annotated[str, Query(pattern=r"^(verification|opinion|rework)?$")]
 Unit = Annotated[str, Form(max_length=10)]
 # Signals are applied by the workflow a moment after they are sent.
 SIGNALS = frozenset({"dispute", "ruling", "withdrawal"})
-ACTIONS = "verification|opinion|confirmation|rework|informing|assignee|dispute|ruling|withdrawal"
+ACTIONS = (
+    "verification|opinion|confirmation|rework|informing|assignee|dispute|ruling|withdrawal"
+    "|follow-up|review-request|review"  # after informing: api/console/aftercare.py
+)
 DONE = rf"^({ACTIONS}|return-[VS]\d{{1,4}})?$"
 SCHOOL_REFUSAL = "学校账号只能办理发给本校的单据，不能查看案件"
 

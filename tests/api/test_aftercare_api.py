@@ -76,3 +76,26 @@ async def test_nothing_after_informing_before_the_case_is_closed(system: System)
     refused: Any = await case.act("sjz_handler", "/follow-up", {"result": "satisfied"}, status=409)
     assert "尚未办结" in refused["detail"]
     await case.act("hb_leader", "/review", {"uphold": True, "reason": "维持"}, status=409)
+
+
+async def test_the_complainant_asks_for_a_review_on_the_tracking_page(system: System) -> None:
+    case = await closed_case(system)
+    fields = {"tracking_no": case.tracking_no, "code": case.query_code}
+    page = await system.http.post("/track", data=fields)
+    assert page.status_code == 200 and 'action="/track/review"' in page.text
+
+    async def ask(status: int, **changes: str) -> str:
+        answer = await system.http.post("/track/review", data={**fields, **changes})
+        assert answer.status_code == status, answer.text
+        return answer.text
+
+    wrong = "000000" if case.query_code != "000000" else "111111"
+    assert "受理编号或查询码不正确" in await ask(404, code=wrong, reason="不满意")
+    assert "请写明您对处理结果不满意的原因" in await ask(422, reason=" ")
+    assert "已收到您的复核申请" in await ask(200, reason="学籍仍未更正")
+    assert "已申请过复核" in await ask(409, reason="再次申请")
+    entry = await case.entry("review_requested")
+    assert (entry["note"], entry["actor"]) == ("学籍仍未更正", "")
+    # The unit above sees the request and decides it: upheld, the case stays closed.
+    view = await case.act("hb_leader", "/review", {"uphold": True, "reason": "处理结果符合规定"})
+    assert (view["stage"], [r["channel"] for r in view["reviews"]]) == ("closed", ["web"])
