@@ -17,6 +17,12 @@ from fastapi import HTTPException
 from sqlmodel import Session
 
 from api import slip_work, workflow_calls
+from api.aftercare_rules import (
+    follow_up_refusal,
+    open_review,
+    review_refusal,
+    review_request_refusal,
+)
 from api.answers import in_beijing_time
 from api.case_access import case_state, slip_on_route, visible_or_404
 from api.case_reading import check_public_reply
@@ -40,6 +46,7 @@ from workflows.messages.complaint import (
     InformComplainant,
     IssueSlips,
     RaiseDispute,
+    Review,
     Rework,
     RuleDispute,
     Withdraw,
@@ -131,11 +138,19 @@ class Actions:
     ruling: Dispute | None = None  # the open dispute this unit rules
     withdrawal: bool = False
     assign: str = ""  # "anyone" (a leader), "self" (a handler), "" neither
+    # After informing (api/aftercare_rules.py): record the follow-up call, register a review
+    # the complainant asked for, decide the open review.
+    follow_up: bool = False
+    review_request: bool = False
+    review: Review | None = None
 
     @property
     def any(self) -> bool:
         return bool(
-            self.step
+            self.follow_up
+            or self.review_request
+            or self.review
+            or self.step
             or self.slips_to_return
             or self.dispute
             or self.ruling
@@ -147,7 +162,11 @@ class Actions:
 def actions_of(staff: Staff, view: CaseView) -> Actions:
     """The actions `staff` may take on the case in its live state `view`; none for a school
     (schools work their slips only) or an ended case."""
-    if staff.at_school or view.stage in TERMINAL:
+    if staff.at_school:
+        return Actions()
+    if view.stage is Stage.CLOSED:
+        return aftercare_actions(staff, view)
+    if view.stage in TERMINAL:
         return Actions()
     actor = staff.role in CASE_ACTORS
     handling = actor and staff.unit_code == view.handling_unit
@@ -167,6 +186,18 @@ def actions_of(staff: Staff, view: CaseView) -> Actions:
         ruling=open_dispute(view) if actor and ruling_refusal(staff, view) is None else None,
         withdrawal=staff.role in CASE_STAFF and withdrawal_refusal(staff, view) is None,
         assign=assign,
+    )
+
+
+def aftercare_actions(staff: Staff, view: CaseView) -> Actions:
+    """A closed case in its follow-up and review period (none once it is over)."""
+    reviewing = view.reviewing_unit
+    review = open_review(view)
+    return Actions(
+        follow_up=view.follow_up_due and follow_up_refusal(staff, view) is None,
+        review_request=view.review_until is not None
+        and review_request_refusal(staff, view, reviewing) is None,
+        review=review if review and review_refusal(staff, view, reviewing) is None else None,
     )
 
 

@@ -13,6 +13,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from api import audit_trail
 from api.body_limit import BodyLimit, limits
 from api.console import accounts as console_accounts
+from api.console import aftercare as console_aftercare
 from api.console import audit as console_audit
 from api.console import calendar as console_calendar
 from api.console import campaigns as console_campaigns
@@ -36,6 +37,7 @@ from api.metrics import Metrics, MetricsMiddleware
 from api.ratelimit import TooManyOnPage, new_limiter
 from api.routes import (
     admin,
+    aftercare,
     assignments,
     audit,
     auth,
@@ -54,6 +56,7 @@ from api.routes import (
     stats,
     system,
     track,
+    track_review,
 )
 from api.security_headers import SecurityHeaders
 from api.temporal_link import TemporalLink, TemporalUnavailable
@@ -143,6 +146,7 @@ def create_app(
         console_search.router,
         console_status.router,
         console_case_page.router,
+        console_aftercare.router,
         console_policy.router,
         console_calendar.router,
         console_audit.router,
@@ -163,10 +167,12 @@ def create_app(
     app.include_router(faq.router)
     app.include_router(complaints.router)
     app.include_router(case_actions.router)
+    app.include_router(aftercare.router)
     app.include_router(assignments.router)
     app.include_router(slips.router)
     app.include_router(campaigns.router)
     app.include_router(track.router)
+    app.include_router(track_review.router)
     app.include_router(codec.router)
     app.include_router(calendar.router)
     app.include_router(org.router)

@@ -29,6 +29,8 @@ STEP_NAMES = {
     "execution": "督办落实",
     "confirmation": "确认处理结果",
     "informing": "告知投诉人",
+    "follow_up": "回访投诉人",
+    "review": "复核",
 }
 RULING = "ruling"
 # Age of open cases in working days since receipt: (label, up to and including).

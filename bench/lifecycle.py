@@ -128,10 +128,10 @@ async def complaint_path(client: Client, task_queue: str, trips: Trips) -> str:
     await return_slip(*SUPERVISION)
     await until(stage, Stage.CONFIRMATION.value, trips)
     await case.execute_update(ComplaintWorkflow.confirm_result, ConfirmResult(actor_unit=CITY))
-    await case.execute_update(
+    # Closed: the workflow itself stays open for the follow-up and the review period.
+    result = await case.execute_update(
         ComplaintWorkflow.inform_complainant, InformComplainant(actor_unit=CITY, message="已恢复")
     )
-    result = await case.result()
     if result.stage is not Stage.CLOSED:
         raise RuntimeError(f"{complaint_id} ended {result.stage}")
     trips.count += 1 + 4 + 3 + 1  # start, the case's updates, the slips' updates, the result

@@ -86,6 +86,27 @@ def first_stage(
     return Stage.VERIFY_ISSUE
 
 
+class Satisfaction(StrEnum):
+    """What the follow-up call (回访) found."""
+
+    SATISFIED = "satisfied"  # 满意
+    BASICALLY = "basically_satisfied"  # 基本满意
+    NOT_SATISFIED = "not_satisfied"  # 不满意
+    NOT_REACHED = "not_reached"  # 未联系上
+
+
+SATISFACTION_NAMES = {
+    Satisfaction.SATISFIED: "满意",
+    Satisfaction.BASICALLY: "基本满意",
+    Satisfaction.NOT_SATISFIED: "不满意",
+    Satisfaction.NOT_REACHED: "未联系上",
+}
+
+# How a review (复核) may be asked: by phone or letter, registered by staff, or on the public
+# tracking page (web).
+REVIEW_CHANNELS = (Channel.PHONE, Channel.LETTER, Channel.VISIT, Channel.EMAIL, Channel.WEB)
+
+
 class SlipKind(StrEnum):
     VERIFICATION = "verification"  # 核查单 (attachment 1)
     SUPERVISION = "supervision"  # 督办单 (attachment 2)
@@ -109,6 +130,9 @@ class DeadlinePolicy:
     inform: int = 2  # inform the complainant and close, from confirmation
     ruling: int = 3  # rule a level dispute, from the dispute
     escalate_every: int = 5  # an overdue alert climbs one level every this many working days
+    follow_up: int = 5  # call the complainant back (回访), from informing
+    review: int = 10  # the unit above decides a review (复核), from the request
+    review_window: int = 30  # calendar days after informing in which a review may be asked
 
     def __post_init__(self) -> None:
         for name, value in self.__dict__.items():

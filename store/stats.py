@@ -26,6 +26,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    not_,
     or_,
     values,
 )
@@ -91,6 +92,8 @@ STEP_KINDS = (
     ("confirmation", "confirmation-%"),  # 确认处理结果
     ("informing", "informing-%"),  # 告知投诉人
     ("ruling", "disputed-%"),  # 层级争议裁定
+    ("follow_up", "follow_up-%"),  # 回访投诉人 (after informing)
+    ("review", "review-%"),  # 复核 (the unit above, on the complainant's request)
 )
 _STEP_KIND = case(
     *[(col(CaseClock.key).like(pattern), kind) for kind, pattern in STEP_KINDS], else_=""
@@ -98,6 +101,12 @@ _STEP_KIND = case(
 # A clock was late when its alert rang (overdue) or it ended after the due time in force then.
 LATE_CLOCK = or_(col(CaseClock.overdue), col(CaseClock.finished_at) > col(CaseClock.due))
 CASE_CLOCK = col(CaseClock.case_id) == col(Case.id)
+# The follow-up and the review come after the closing: they never make the closing late.
+AFTER_CLOSING = or_(col(CaseClock.key).like("follow_up-%"), col(CaseClock.key).like("review-%"))
+CLOSING_LATE = and_(LATE_CLOCK, not_(AFTER_CLOSING))
+# A case reopened by a review (复核) decides its opinion again: its opinion-2, opinion-3 ...
+# (an opinion is decided once per round, and a dispute can only come before the first).
+REOPENED = and_(col(CaseClock.key).like("opinion-%"), col(CaseClock.key) != "opinion-1")
 
 
 def flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -138,7 +147,7 @@ class Ended:
     handling_unit: str
     outcome: str  # closed, withdrawn (a referral ends at registration: counted as received)
     late: bool  # a clock of the case was late
-    reworked: bool  # sent back at least once (a supervision slip of round 2 or later)
+    reworked: bool  # sent back at least once (a supervision slip of round 2 or later), or reopened
     cases: int
     level: str | None = None  # from the summary tables (whose handling_unit is the branch)
 
@@ -153,12 +162,15 @@ def ended(session: Session, scope: Scope, start: datetime, end: datetime) -> lis
         columns = ("branch", "level", "event", "late", "reworked")
         summed = _summary_rows(session, CaseDay, days, ("closed", "withdrawn"), *columns)
         return [Ended(b, o, bool(la), bool(r), n, level=lv) for b, lv, o, la, r, n in summed]
-    late = flag(exists().where(CASE_CLOCK, LATE_CLOCK))
+    late = flag(exists().where(CASE_CLOCK, CLOSING_LATE))
     reworked = flag(
-        exists().where(
-            col(CaseSlip.case_id) == col(Case.id),
-            col(CaseSlip.kind) == "supervision",
-            col(CaseSlip.round) > 1,
+        or_(
+            exists().where(
+                col(CaseSlip.case_id) == col(Case.id),
+                col(CaseSlip.kind) == "supervision",
+                col(CaseSlip.round) > 1,
+            ),
+            exists().where(CASE_CLOCK, REOPENED),
         )
     )
     query = (

@@ -44,7 +44,10 @@ STEP_PREFIXES = (
     ("confirmation", "confirmation-"),  # 确认处理结果
     ("informing", "informing-"),  # 告知投诉人
     ("ruling", "disputed-"),  # 层级争议裁定
+    ("follow_up", "follow_up-"),  # 回访投诉人
+    ("review", "review-"),  # 复核
 )
+AFTER_CLOSING = ("follow_up-", "review-")  # never make the closing late (store/stats.py)
 DISPUTE_PREFIX = "disputed-"
 
 
@@ -144,7 +147,7 @@ def contribution(
     if case is None:
         return rows
     clocks = list(clocks)
-    late = any(_late(clock) for clock in clocks)
+    late = any(_late(clock) for clock in clocks if not clock.key.startswith(AFTER_CLOSING))
     referred = case.stage == "referred"
     for scope, branch in branches(path, case.handling_unit, case.province):
         came = beijing_date(case.received_at)
@@ -185,7 +188,10 @@ def of_case(
     unit's path and level."""
     if case is None:
         return Counter()
-    reworked = any(slip.kind == "supervision" and slip.round > 1 for slip in slips)
+    clocks = list(clocks)
+    sent_back = any(slip.kind == "supervision" and slip.round > 1 for slip in slips)
+    reopened = any(c.key.startswith("opinion-") and c.key != "opinion-1" for c in clocks)
+    reworked = sent_back or reopened
     unit = tree.unit(case.handling_unit)
     path = tree.path(case.handling_unit)
     return contribution(case, clocks, reworked, path, unit.level if unit else "")
@@ -294,14 +300,16 @@ def recount(session: Session) -> Rows:
             )
             rows[key] += n
     late = (
-        select_columns(col(CaseClock.case_id), func.max(stats.flag(stats.LATE_CLOCK)).label("late"))
+        select_columns(
+            col(CaseClock.case_id), func.max(stats.flag(stats.CLOSING_LATE)).label("late")
+        )
         .group_by(col(CaseClock.case_id))
         .subquery()
     )
     sent_back = (
         select_columns(col(CaseSlip.case_id))
         .where(col(CaseSlip.kind) == "supervision", col(CaseSlip.round) > 1)
-        .distinct()
+        .union(select_columns(col(CaseClock.case_id)).where(stats.REOPENED))
         .subquery()
     )
     went_on = stats.beijing_day(Case.updated_at)

@@ -19,7 +19,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from domain.process import SlipKind, Stage
     from domain.records import ClockStatus, SlipStatus
-    from workflows import clocks, complaint_signals
+    from workflows import clocks, complaint_aftercare, complaint_signals
     from workflows import complaint_wording as wording
     from workflows.complaint_people import assign, check_assignment, check_channel, inform
     from workflows.complaint_publishing import publish
@@ -34,9 +34,12 @@ with workflow.unsafe.imports_passed_through():
         ComplaintInput,
         ConfirmResult,
         DecideOpinion,
+        DecideReview,
         InformComplainant,
         IssueSlips,
         RaiseDispute,
+        RecordFollowUp,
+        RequestReview,
         Rework,
         RuleDispute,
         Withdraw,
@@ -57,24 +60,41 @@ class ComplaintWorkflow:
     async def run(self, input: ComplaintInput) -> CaseView:
         case = self._case
         await register(case)
-        while not case.ended:
+        while True:
+            await self._work()
+            # A closed case stays open for its follow-up and review (complaint_aftercare).
+            if not await complaint_aftercare.begin(case):
+                break
+        await workflow.wait_condition(lambda: case.settled == set(case.slips))
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return case.view()
+
+    async def _work(self) -> None:
+        """Handle the signals in turn and ring the open clock, until the case is done (or,
+        after informing, the follow-up and review period is over)."""
+        case = self._case
+        while not case.done:
             if self._inbox:
                 name, message = self._inbox.pop(0)
                 async with case.lock:
                     await complaint_signals.handle(case, name, message)
                 continue
             clock, seen = case.clock, case.version
+            alarm = clocks.next_alarm(clock) if clock else None
+            window = complaint_aftercare.next_moment(case)
+            moment = alarm if window is None or (alarm is not None and alarm < window) else window
             woken = await clocks.wait_until(
-                clocks.next_alarm(clock) if clock else None,
+                moment,
                 lambda seen=seen: case.version != seen or bool(self._inbox),  # type: ignore[misc]
             )
-            if not woken and clock is not None:
-                async with case.lock:
-                    if clock is case.clock and clock.status == ClockStatus.OPEN:
-                        await sound_alarm(case, clock)
-        await workflow.wait_condition(lambda: case.settled == set(case.slips))
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return case.view()
+            if woken:
+                continue
+            async with case.lock:
+                rang = alarm is not None and workflow.now() >= alarm
+                ringing = clock if rang and clock is case.clock else None
+                if ringing is not None and ringing.status == ClockStatus.OPEN:
+                    await sound_alarm(case, ringing)
+                await complaint_aftercare.settle(case)
 
     # ------------------------------------------------------------------ queries and signals
 
@@ -107,7 +127,8 @@ class ComplaintWorkflow:
 
     def _post(self, name: str, message: Any) -> None:
         """Signals wait in the inbox; the run loop handles them in turn, under the lock."""
-        if not self._case.ended:
+        case = self._case
+        if not case.ended or (name == "calendar_changed" and not case.done):
             self._inbox.append((name, message))
 
     # ------------------------------------------------------------------ updates
@@ -220,3 +241,38 @@ class ComplaintWorkflow:
     @assign.validator
     def _check_assign(self, action: AssignCase) -> None:
         check_assignment(self._case, action)
+
+    # ------------------------------------------------------------------ after informing
+
+    @workflow.update
+    async def record_follow_up(self, action: RecordFollowUp) -> CaseView:
+        async with self._case.lock:
+            self._check_follow_up(action)
+            await complaint_aftercare.follow_up(self._case, action)
+            return self._case.view()
+
+    @record_follow_up.validator
+    def _check_follow_up(self, action: RecordFollowUp) -> None:
+        complaint_aftercare.check_follow_up(self._case, action)
+
+    @workflow.update
+    async def request_review(self, request: RequestReview) -> CaseView:
+        async with self._case.lock:
+            self._check_review_request(request)
+            await complaint_aftercare.request_review(self._case, request)
+            return self._case.view()
+
+    @request_review.validator
+    def _check_review_request(self, request: RequestReview) -> None:
+        complaint_aftercare.check_request(self._case, request)
+
+    @workflow.update
+    async def decide_review(self, action: DecideReview) -> CaseView:
+        async with self._case.lock:
+            self._check_review_decision(action)
+            await complaint_aftercare.decide(self._case, action)
+            return self._case.view()
+
+    @decide_review.validator
+    def _check_review_decision(self, action: DecideReview) -> None:
+        complaint_aftercare.check_decision(self._case, action)

@@ -48,6 +48,8 @@ async def inform(case: CaseState, action: InformComplainant) -> None:
         return
     finish_clock(case, ClockStatus.MET)
     case.outcome = Outcome.CLOSED
+    case.closings += 1
+    case.closed_at = workflow.now()
     case.public_reply = action.public_reply.strip()
     notices = []
     if channel is None or channel in SENT_BY_SYSTEM:

@@ -1,5 +1,6 @@
 """The Signals a complaint takes in turn from its inbox: disputes, withdrawal, calendar
-changes. Each is handled under the case's lock, and not at all once the case has ended."""
+changes. Each is handled under the case's lock, and not at all once the case has ended (but
+for a calendar change during the follow-up and review period)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ with workflow.unsafe.imports_passed_through():
 
 async def handle(case: CaseState, name: str, message: Any) -> None:
     if case.ended:
+        if name == "calendar_changed":  # the follow-up's or the review's clock
+            await retime_clock(case)
         return
     if name == "raise_dispute":
         await raise_dispute(case, message)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -30,7 +31,13 @@ with workflow.unsafe.imports_passed_through():
         WRONG_UNIT,
         ActionRefused,
     )
-    from workflows.messages.complaint import CaseView, ComplaintInput, Dispute
+    from workflows.messages.complaint import (
+        CaseView,
+        ComplaintInput,
+        Dispute,
+        FollowUp,
+        Review,
+    )
     from workflows.messages.slip import SlipResult
 
 _UNIT_OR_SCHOOL = re.compile(r"\d{6}|\d{10}")
@@ -50,6 +57,20 @@ def check_codes(field: str, codes: list[str], *, required: bool) -> None:
             raise ActionRefused(wording.not_a_code(field, code), INVALID_INPUT)
     if len(set(codes)) != len(codes):
         raise ActionRefused(wording.repeated_units(field), INVALID_INPUT)
+
+
+@dataclass(kw_only=True)
+class Aftercare:
+    """A closed case's follow-up and review period (workflows/complaint_aftercare.py)."""
+
+    closing: int  # which closing of the case it follows (a reopened case closes again)
+    closed_at: datetime
+    window_end: datetime  # a review may be asked until then
+    reviewing_unit: str
+    follow_up_clock: Clock
+    followed_up: bool = False
+    review: Review | None = None
+    over: bool = False
 
 
 class CaseState:
@@ -77,10 +98,21 @@ class CaseState:
         self.version = 0  # +1 whenever the stage or the open clock changes: the run loop wakes
         self.published: dict[str, object] = {}
         self.lock = asyncio.Lock()
+        self.closings = 0  # times the complainant was told the result and the case closed
+        self.closed_at: datetime | None = None  # the latest closing
+        self.after: Aftercare | None = None
+        self.follow_ups: list[FollowUp] = []
+        self.reviews: list[Review] = []
+        self.reopened = 0
 
     @property
     def ended(self) -> bool:
         return self.stage in TERMINAL
+
+    @property
+    def done(self) -> bool:
+        """Ended, and no follow-up or review period is running."""
+        return self.ended and (self.after is None or self.after.over)
 
     def key(self, prefix: str) -> str:
         """A key unique within the case, for a timeline entry ("t") or a notice ("n")."""
@@ -151,7 +183,7 @@ class CaseState:
     def alerts(self) -> tuple[datetime | None, bool, int]:
         """Due time of the open stage, and whether any open clock (own or a slip's) is
         overdue, and how far its alert has climbed."""
-        if self.ended:
+        if self.ended and self.clock is None:
             return None, False, 0
         open_clocks = [c for c in self.clocks if c.status == ClockStatus.OPEN] + [
             s.clock
@@ -176,7 +208,8 @@ class CaseState:
             handling_unit=self.handling,
             province=self.province,
             received_at=input.received_at,
-            updated_at=workflow.now(),
+            # A closed case keeps its closing time through the follow-up and review period.
+            updated_at=self.after.closed_at if self.ended and self.after else workflow.now(),
             due=due,
             overdue=overdue,
             escalation_level=level,
@@ -206,4 +239,17 @@ class CaseState:
             escalation_level=level,
             outcome=self.outcome,
             assignee=self.assignee,
+            follow_ups=list(self.follow_ups),
+            reviews=list(self.reviews),
+            reviewing_unit=self.after.reviewing_unit if self.after else "",
+            review_until=self.review_until(),
+            follow_up_due=bool(self.after and not self.after.over and not self.after.followed_up),
+            reopened=self.reopened,
         )
+
+    def review_until(self) -> datetime | None:
+        """Until when a review may be asked now; None when it may not (once per closing)."""
+        after = self.after
+        if after is None or after.over or after.review is not None:
+            return None
+        return after.window_end

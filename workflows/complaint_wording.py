@@ -12,9 +12,11 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from domain.process import (
         INFORM_CHANNEL_NAMES,
+        SATISFACTION_NAMES,
         SLIP_NAMES,
         STAGE_NAMES,
         InformChannel,
+        Satisfaction,
         SlipKind,
         Stage,
     )
@@ -203,3 +205,58 @@ def withdrawn(stage: Stage) -> str:
 
 def withdrawn_notice(tracking_no: str) -> str:
     return f"投诉 {tracking_no} 已由投诉人撤回"
+
+
+# ---------------------------------------------------------------- follow-up and review
+
+FOLLOW_UP_LABEL = "回访投诉人"
+REVIEW_LABEL = "复核"
+NOT_CLOSED = "本案尚未办结，不能回访或申请复核"
+FOLLOWED_UP = "本轮已登记回访结果"
+NO_REVIEW_NOW = "本案现在不能申请复核（复核申请期已过，或已申请过复核）"
+NO_OPEN_REVIEW = "本案没有待办的复核申请"
+EMPTY_REVIEW_REASON = "reason：请填写复核申请的理由"
+EMPTY_DECISION = "reason：请填写复核意见（维持的理由，或重新办理的要求）"
+REVIEW_CHANNEL_BY_STAFF = "channel：工作人员登记的复核申请应为电话、来信、来访或邮件"
+FOLLOW_UP_STOPPED = "投诉人已申请复核，回访期限停止计算"
+WINDOW_PASSED = "复核申请期已过，本案办理结束"
+
+
+def follow_up_started(unit: str, due: datetime) -> str:
+    return f"{unit} 应于 {_minute(due)} 前回访投诉人"
+
+
+def followed_up(unit: str, result: Satisfaction) -> str:
+    return f"{unit} 回访投诉人：{SATISFACTION_NAMES[result]}"
+
+
+def review_requested(reviewing_unit: str, due: datetime) -> str:
+    return f"投诉人申请复核，由 {reviewing_unit} 于 {_minute(due)} 前复核"
+
+
+def review_notice(tracking_no: str, due: datetime) -> str:
+    return f"投诉 {tracking_no} 申请复核，期限 {_minute(due)}"
+
+
+def review_upheld(reviewing_unit: str) -> str:
+    return f"{reviewing_unit} 复核：维持原处理结果"
+
+
+def review_reopened(reviewing_unit: str, handling_unit: str) -> str:
+    return f"{reviewing_unit} 复核：重新办理，由 {handling_unit} 重新研究办理意见"
+
+
+def upheld_to_complainant(tracking_no: str, reason: str) -> str:
+    return f"您的投诉（受理编号 {tracking_no}）经复核，维持原处理结果。{reason}"
+
+
+def reopened_to_complainant(tracking_no: str) -> str:
+    return f"您的投诉（受理编号 {tracking_no}）经复核，已重新办理，办理结果将另行告知。"
+
+
+def not_the_reviewing_unit(reviewing_unit: str) -> str:
+    return f"应由 {reviewing_unit} 复核"
+
+
+def review_registered_by(handling_unit: str, reviewing_unit: str) -> str:
+    return f"复核申请应由处理单位 {handling_unit} 或复核单位 {reviewing_unit} 登记"

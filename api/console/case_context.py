@@ -12,15 +12,17 @@ from fastapi import HTTPException
 from sqlmodel import Session, col, func, select
 
 from api import case_service
+from api.aftercare_rules import STAFF_REVIEW_CHANNELS
 from api.case_access import NO_CASE
 from api.case_names import Names
 from api.case_reading import case_detail
+from api.case_rows import CHANNEL_NAMES
 from api.case_service import Actions, CaseCall
 from api.deps import store_call
 from api.schemas.complaints import CaseDetail
 from api.temporal_link import TemporalUnavailable
 from domain.orgtree import OrgTree, OrgUnit, UnknownCodeError
-from domain.process import INFORM_CHANNEL_NAMES, TERMINAL, Stage
+from domain.process import INFORM_CHANNEL_NAMES, SATISFACTION_NAMES, TERMINAL, Stage
 from store.models import Case, CaseClock, CaseSlip, TimelineRow
 from store.queries import schools_matching, visible_case
 from store.sealing import Sealer
@@ -61,7 +63,8 @@ class CasePage:
     proposals: list[Choice] = field(default_factory=list)
     rulings: list[Choice] = field(default_factory=list)
     staff_choices: list[Choice] = field(default_factory=list)
-    channels: dict[str, str] = field(default_factory=dict)
+    channels: dict[str, str] = field(default_factory=dict)  # informing's, or the follow-up's
+    review_channels: dict[str, str] = field(default_factory=dict)
 
     def unit(self, code: str) -> str:
         return self.names.unit(code)
@@ -118,7 +121,8 @@ async def case_page(call: CaseCall, sealer: Sealer, tree: OrgTree, *, find: str 
     unit, complaint_id = staff.unit_code, call.complaint_id
     shown = await store_call(session, read_case, session, unit, complaint_id, sealer)
     shown.find, shown.tree = find, tree
-    if Stage(shown.detail.stage) in TERMINAL:
+    stage = Stage(shown.detail.stage)
+    if stage in TERMINAL and stage is not Stage.CLOSED:  # closed: follow-up and review
         return shown
     try:
         shown.view = await case_service.live_state(call)
@@ -152,6 +156,10 @@ def _choices(shown: CasePage, session: Session, tree: OrgTree, unit_code: str) -
         ]
     if actions.step == "informing":
         shown.channels = {str(k): v for k, v in INFORM_CHANNEL_NAMES.items()}
+    if actions.follow_up:
+        shown.channels = {str(k): v for k, v in SATISFACTION_NAMES.items()}
+    if actions.review_request:
+        shown.review_channels = {str(k): CHANNEL_NAMES[k] for k in STAFF_REVIEW_CHANNELS}
 
 
 def addressee_choices(

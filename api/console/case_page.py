@@ -68,6 +68,7 @@ Unit = Annotated[str, Form(max_length=10)]
 SIGNALS = frozenset({"dispute", "ruling", "withdrawal"})
 ACTIONS = (
     "verification|opinion|confirmation|rework|informing|assignee|dispute|ruling|withdrawal|link"
+    "|follow-up|review-request|review"  # after informing: api/console/aftercare.py
 )
 DONE = rf"^({ACTIONS}|return-[VS]\d{{1,4}})?$"
 SCHOOL_REFUSAL = "学校账号只能办理发给本校的单据，不能查看案件"

@@ -22,6 +22,8 @@ FIELD_NAMES = {
     "handling_unit": "裁定处理单位",
     "reason": "理由",
     "assignee": "承办人",
+    "result": "回访结果",
+    "uphold": "复核结论",
 }
 
 

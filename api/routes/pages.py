@@ -5,6 +5,7 @@ JavaScript needed."""
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query
@@ -208,4 +209,15 @@ def track_page(
         "outcome_name": found.outcome_name,
         "reply": found.reply,
     }
-    return render("track.html", title=TRACK_TITLE, tracking_no=number, progress=shown)
+    # Closed within the review period: the form to ask for a review (POST /track/review),
+    # which the workflow refuses once a review was asked or the period is over.
+    window = timedelta(days=settings.deadline_policy.review_window)
+    review = found.outcome == "closed" and now < found.updated_at + window
+    return render(
+        "track.html",
+        title=TRACK_TITLE,
+        tracking_no=number,
+        progress=shown,
+        review_code=code if review else "",
+        review_days=settings.deadline_policy.review_window,
+    )

@@ -61,8 +61,8 @@ def test_a_province_sees_its_subtree_figures_for_this_month(
         "on_time_rate": 1.0,
         "withdrawn": 0,
         "referred": 0,
-        "reworked": 0,
-        "rework_rate": 0.0,
+        "reworked": 1,  # G, reopened by a review (复核)
+        "rework_rate": 1.0,
         "disputes_raised": 0,
         "repeats": 0,
     }
@@ -95,6 +95,8 @@ def test_a_province_sees_its_subtree_figures_for_this_month(
         "execution": (3, 3, 2, 3),  # A 3, B 2 and its rework's 2
         "confirmation": (3, 3, 1, 1),
         "informing": (2, 1, 2, 3),  # A 2, B 3 late
+        "follow_up": (1, 0, 6, 6),  # A's, late (its closing stays on time)
+        "review": (1, 1, 1, 1),  # A's, upheld
     }
     assert {
         step: (row["done"], row["on_time"], row["median_days"], row["p90_days"])

@@ -35,7 +35,15 @@ from store.db import engine_for, session_scope
 from store.sealing import Sealer
 from tests.support.demo import CHANG_AN, CHANG_AN_SCHOOL, CITY, PROVINCE, QIAO_XI
 from tests.support.local import WHOLE_SYSTEM, WORKER_SCRIPT
-from tests.support.process_support import CONTENT, ID_CARD, NAME, PHONE, prepare_store, start_case
+from tests.support.process_support import (
+    CONTENT,
+    ID_CARD,
+    NAME,
+    PHONE,
+    following_up,
+    prepare_store,
+    start_case,
+)
 from tests.support.waiting import eventually
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages.complaint import (
@@ -230,7 +238,8 @@ async def test_complaint_closed_by_the_worker_process(
         ComplaintWorkflow.inform_complainant, InformComplainant(actor_unit=CITY, message=INFORMED)
     )
 
-    result: CaseView = await case.result()
+    # Closed: the workflow stays open for the follow-up and the review period (30 days).
+    result: CaseView = await following_up(case)
     assert (result.stage, result.outcome, result.handling_unit) == (Stage.CLOSED, "closed", CITY)
     assert {(s.slip_id, s.kind, s.addressee, s.status) for s in result.slips} == {
         ("V1", SlipKind.VERIFICATION, CHANG_AN, "returned"),
@@ -242,8 +251,9 @@ async def test_complaint_closed_by_the_worker_process(
         "opinion-1",
         "confirmation-1",
         "informing-1",
+        "follow_up-1",
     ]
-    assert all(c.status == "met" and not c.overdue for c in result.clocks)
+    assert all(c.status == "met" and not c.overdue for c in result.clocks[:-1])
     assert not result.overdue
 
     # The read model the staff lists come from.
@@ -265,7 +275,7 @@ async def test_complaint_closed_by_the_worker_process(
         ("S1", "supervision", CHANG_AN_SCHOOL, "returned"),
     }
     kinds = [entry.kind for entry in row.timeline]
-    assert (kinds[0], kinds[-1]) == ("registered", "closed")
+    assert (kinds[0], kinds[-2:]) == ("registered", ["closed", "follow_up_due"])
     assert kinds.count("slip_answered") == 3
     assert not [e.text for e in row.timeline if any(s in e.text for s in PERSONAL)]
 

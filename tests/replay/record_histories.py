@@ -19,9 +19,9 @@ from typing import Any
 
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 
-from domain.process import Channel, InformChannel, Stage
+from domain.process import Channel, InformChannel, Satisfaction, Stage
 from tests.support.demo import CHANG_AN_SCHOOL
-from tests.support.process_support import Process, at, running_process, settled
+from tests.support.process_support import Process, at, following_up, running_process, settled
 from tests.workflows.test_campaign_workflow import QIAO_XI, open_campaign, report, submit
 from tests.workflows.test_complaint_workflow import (
     CHANG_AN,
@@ -37,9 +37,12 @@ from workflows.messages.complaint import (
     AssignCase,
     ConfirmResult,
     DecideOpinion,
+    DecideReview,
     InformComplainant,
     IssueSlips,
     RaiseDispute,
+    RecordFollowUp,
+    RequestReview,
     Rework,
     RuleDispute,
     Withdraw,
@@ -135,6 +138,41 @@ async def at_a_school(process: Process, case: Case) -> None:
         )
 
 
+async def reviewed(process: Process, case: Case) -> None:
+    """Closed, then (patch follow-up-and-review) the follow-up call runs late, the complainant
+    asks for a review by phone, the province reopens the case, the city closes it again, a
+    review asked on the tracking page is upheld, and the review period ends."""
+    await closed(process, case)
+    await following_up(case)
+    await process.sleep_until(at(13, 10, 0, 0))  # the follow-up reminded and overdue
+    await case.execute_update(
+        ComplaintWorkflow.record_follow_up,
+        RecordFollowUp(actor_unit=CITY, actor="sjz.handler", result=Satisfaction.NOT_SATISFIED),
+    )
+    await case.execute_update(
+        ComplaintWorkflow.request_review,
+        RequestReview(channel=Channel.PHONE, reason="不满意", actor_unit=CITY, actor="sjz.clerk"),
+    )
+    await case.execute_update(
+        ComplaintWorkflow.decide_review,
+        DecideReview(actor_unit=PROVINCE, actor="hb.leader", uphold=False, reason="请重新核查"),
+    )
+    await case.execute_update(
+        ComplaintWorkflow.decide_opinion, DecideOpinion(actor_unit=CITY, opinion="经重新核查无误")
+    )
+    await case.execute_update(
+        ComplaintWorkflow.inform_complainant, InformComplainant(actor_unit=CITY, message="已复查")
+    )
+    await following_up(case)
+    await case.execute_update(
+        ComplaintWorkflow.request_review, RequestReview(channel=Channel.WEB, reason="仍不满意")
+    )
+    await case.execute_update(
+        ComplaintWorkflow.decide_review,
+        DecideReview(actor_unit=PROVINCE, uphold=True, reason="处理符合规定"),
+    )
+
+
 async def overdue(process: Process, case: Case) -> None:
     await process.sleep_until(at(22, 0, 0, 0))  # reminder, overdue, two escalations
     await to_verification(process, case)
@@ -158,6 +196,7 @@ PATHS: dict[str, tuple[dict[str, Any], Callable[[Process, Case], Awaitable[None]
         None,
     ),
     "school": ({}, at_a_school),  # recorded with the slip-hops-in-turn patch
+    "reviewed": ({}, reviewed),  # recorded with the follow-up-and-review patch
 }
 
 

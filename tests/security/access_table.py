@@ -104,6 +104,10 @@ CASE_READERS = who(SEES_THE_CASE, CASE_ROLES)
 SLIP_READERS = who(("handling", "route"), CASE_ROLES) | who(("school",))
 SLIP_ADDRESSEE = who(("school",), ("handler",))
 OPENERS = who(("above", "top", "outside"), ACTORS)  # the Ministry and the provinces
+# The unit above the handling unit reviews (复核); its staff or the handling unit's register
+# a review the complainant asked for by phone or letter.
+REVIEWERS = who(("above",), ACTORS)
+REVIEW_REGISTRARS = who(("handling", "above"), CASE_ROLES)
 STATS_OF_CITY = who(SEES_THE_CASE, ("leader",))  # the handling unit (the city) and above
 
 ROUTES: dict[str, Access] = {
@@ -122,6 +126,7 @@ ROUTES: dict[str, Access] = {
     "GET /api/track/{tracking_no}": Access(EVERYONE),  # the code is posted now: 410
     "POST /api/track": Access(EVERYONE, json={"tracking_no": "不是编号", "code": "0"}),  # 422
     "POST /track": Access(EVERYONE),  # an empty form: the page again, naming the fields
+    "POST /track/review": Access(EVERYONE),  # an empty form: the page again, naming the field
     # ---------------------------------------------------------------- one's own session
     "POST /api/auth/login": Access(EVERYONE, json={}),
     "POST /api/auth/logout": Access(SIGNED_IN, fresh_session=True),
@@ -218,6 +223,16 @@ ROUTES: dict[str, Access] = {
         CASE_STEP, json={"reason": "投诉人撤回"}, case="withdrawn_case"
     ),
     "POST /api/complaints/{complaint_id}/assignee": Access(CASE_STEP, json=own_name),
+    # After informing (the walk's case is still open: 409 for those let through).
+    "POST /api/complaints/{complaint_id}/follow-up": Access(
+        CASE_STEP, json={"result": "satisfied"}
+    ),
+    "POST /api/complaints/{complaint_id}/review-request": Access(
+        REVIEW_REGISTRARS, json={"channel": "letter", "reason": "来信申请复核"}
+    ),
+    "POST /api/complaints/{complaint_id}/review": Access(
+        REVIEWERS, json={"uphold": True, "reason": "维持原处理结果"}
+    ),
     "POST /api/complaints/{complaint_id}/slips/{slip_id}/assignee": Access(
         SLIP_ADDRESSEE, json=own_name, case="slip_case"
     ),
@@ -310,6 +325,13 @@ ROUTES: dict[str, Access] = {
     "POST /console/cases/{complaint_id}/dispute": Access(CASE_STEP, form={"proposed_unit": CITY}),
     "POST /console/cases/{complaint_id}/ruling": Access(
         who(("above",), ("leader",)), form={"handling_unit": SHANG_CHENG}, case="disputed_case"
+    ),
+    "POST /console/cases/{complaint_id}/follow-up": Access(CASE_STEP, form={"result": "satisfied"}),
+    "POST /console/cases/{complaint_id}/review-request": Access(
+        REVIEW_REGISTRARS, form={"channel": "letter", "reason": "来信申请复核"}
+    ),
+    "POST /console/cases/{complaint_id}/review": Access(
+        REVIEWERS, form={"decision": "uphold", "reason": "维持原处理结果"}
     ),
     "POST /console/cases/{complaint_id}/withdrawal": Access(
         CASE_STEP, form={"reason": "投诉人撤回"}, case="withdrawn_case"

@@ -146,6 +146,18 @@ async def settled(case: WorkflowHandle[Any, Any], stage: Stage) -> CaseView:
     )
 
 
+async def following_up(case: WorkflowHandle[Any, Any]) -> CaseView:
+    """The state once a case just informed is closed with its follow-up clock running (the
+    workflow starts it just after the informing's answer)."""
+
+    async def there() -> CaseView | None:
+        view = await state(case)
+        ready = view.stage is Stage.CLOSED and view.follow_up_due
+        return view if ready and await _published(case, view) else None
+
+    return await eventually(there, interval=0.02, failure="the follow-up never started")
+
+
 async def _published(case: WorkflowHandle[Any, Any], view: CaseView) -> bool:
     shown = await attributes(case)
     return (shown["ComplaintStage"], shown["Overdue"], shown["EscalationLevel"]) == (

@@ -5,7 +5,8 @@ must see are written out in tests/api/test_stats.py (docs/oversight.md defines t
 March 2030 (no holiday: every Monday to Friday a working day) is the period; "now" is Friday
 29 March 2030, 10:00 Beijing time. Times are Beijing times.
 
-- A 东城区 (110101), phone, received 4 Mar, closed 20 Mar, every step on time.
+- A 东城区 (110101), phone, received 4 Mar, closed 20 Mar, every step on time; then a late
+  follow-up call (回访) and a review (复核) the province upheld.
 - B 东城区, web, received 5 Mar, issued its verification slip late (overdue), sent back once
   (rework: a second supervision slip), informed late, closed 27 Mar.
 - C 西城区 (110102), letter, received 6 Mar, its first step re-timed by a calendar load (due 12
@@ -14,7 +15,8 @@ March 2030 (no holiday: every Monday to Friday a working day) is the period; "no
   came late (14 Mar, due 13 Mar), its new first step is overdue now (alert at level 2).
 - E 东城区, phone, received 4 Mar, referred to the hotline at once.
 - F 西城区, phone, received 25 Mar, open at the opinion, on time.
-- G 东城区, web, received 20 Feb, closed 27 Feb on time (the period before).
+- G 东城区, web, received 20 Feb, closed 21 Feb, reopened by a review (复核) on 22 Feb, closed
+  again 27 Feb on time (the period before): reworked.
 - H 长安区 (130102, 河北), web, received 10 Mar, open and overdue (another province).
 - I 东城区, email, received 25 Feb, open at execution, overdue (alert at level 3).
 """
@@ -124,6 +126,10 @@ def oversight_cases() -> list[Case | CaseClock | CaseSlip]:
         _supervision("A", "S1", 1, at(3, 12)),
         _step("A", "confirmation-1", at(3, 15), end_of(3, 20), at(3, 18)),
         _step("A", "informing-1", at(3, 18), end_of(3, 20), at(3, 20)),
+        # After the closing: a late follow-up (which leaves the closing on time) and a review
+        # the province upheld in time (A stays closed on 20 Mar).
+        _step("A", "follow_up-1", at(3, 20), end_of(3, 27), at(3, 28), overdue=True, level=1),
+        _step("A", "review-1", at(3, 28), end_of(4, 11), at(3, 29, 9), unit="110000"),
         _case("B", "110101", "web", at(3, 5, 9), stage="closed", outcome="closed", ended=at(3, 27)),
         _step(
             "B", "verify_issue-1", at(3, 5, 9), end_of(3, 8), at(3, 11, 9), overdue=True, level=1
@@ -192,7 +198,12 @@ def oversight_cases() -> list[Case | CaseClock | CaseSlip]:
         _step("F", "slip-V1", at(3, 26), end_of(4, 2), at(3, 27)),
         _step("F", "opinion-1", at(3, 27), end_of(4, 3), None, unit="110102"),
         _case("G", "110101", "web", at(2, 20), stage="closed", outcome="closed", ended=at(2, 27)),
-        _step("G", "informing-1", at(2, 26), end_of(2, 28), at(2, 27)),
+        # G was closed once on 21 Feb, reopened by a review on 22 Feb (its opinion decided
+        # again), closed again on 27 Feb: a rework.
+        _step("G", "informing-1", at(2, 20), end_of(2, 22), at(2, 21)),
+        _step("G", "review-1", at(2, 21), end_of(3, 7), at(2, 22), unit="110000"),
+        _step("G", "opinion-2", at(2, 22), end_of(3, 1), at(2, 25)),
+        _step("G", "informing-2", at(2, 26), end_of(2, 28), at(2, 27)),
         _case("H", "130102", "web", at(3, 10), stage="verify_issue", overdue=True, level=1),
         _step(
             "H",

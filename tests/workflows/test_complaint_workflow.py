@@ -12,7 +12,7 @@ import pytest
 from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.process import Channel, SlipKind, Stage
+from domain.process import Channel, Satisfaction, SlipKind, Stage
 from domain.records import SlipState
 from store.models import Case, CaseClock, OutboxRow, TimelineRow
 from tests.support.demo import CHANG_AN, CHANG_AN_SCHOOL, CITY, PROVINCE, QIAO_XI
@@ -25,6 +25,7 @@ from tests.support.process_support import (
     Process,
     at,
     attributes,
+    following_up,
     refusal,
     running_process,
     settled,
@@ -42,18 +43,13 @@ from workflows.messages.complaint import (
     InformComplainant,
     IssueSlips,
     RaiseDispute,
+    RecordFollowUp,
     Rework,
     RuleDispute,
     Withdraw,
 )
 from workflows.messages.slip import AssignSlip, ReturnSlip
 from workflows.slip import SlipWorkflow
-
-
-@pytest.fixture
-async def process(tmp_path: Path) -> Any:
-    async with running_process(tmp_path / "data") as running:
-        yield running
 
 
 async def return_slip(
@@ -188,16 +184,28 @@ async def test_happy_path_every_due_time_and_alert(process: Process) -> None:
         InformComplainant(actor_unit=CITY, message="已恢复您孩子的学籍"),
     )
     assert (view.stage, view.outcome) == (Stage.CLOSED, "closed")
-    result = await case.result()
+    view = await following_up(case)
+    assert clock(view, "follow_up-1").due == at(15)  # 5 working days from informing
+    await alerts_are(case, "closed", at(15))
+    await case.execute_update(
+        ComplaintWorkflow.record_follow_up,
+        RecordFollowUp(actor_unit=CITY, result=Satisfaction.SATISFIED),
+    )
+    result = await case.result()  # at the end of the review period (30 days)
     assert all(c.status == "met" and not c.overdue for c in result.clocks)
-    await alerts_are(case, "closed", at(12))  # a finished case keeps its last due time
+    await alerts_are(case, "closed", at(15))  # a finished case keeps its last due time
 
     # The read model has every step, hop and notice, once.
     entries = process.rows(TimelineRow, case_id=case.id)
     kinds = [row.kind for row in entries]
     assert kinds.count("forwarded") == 1 and kinds.count("slip_sent") == 4
     assert kinds.count("slip_returned") == 4
-    assert max(entries, key=lambda row: row.at).kind == "closed"
+    assert [row.kind for row in sorted(entries, key=lambda row: row.at)][-4:] == [
+        "closed",
+        "follow_up_due",
+        "followed_up",
+        "aftercare_over",
+    ]
     steps = {row.key: row.status for row in process.rows(CaseClock, case_id=case.id)}
     assert steps == dict.fromkeys(
         [
@@ -205,6 +213,7 @@ async def test_happy_path_every_due_time_and_alert(process: Process) -> None:
             "opinion-1",
             "confirmation-1",
             "informing-1",
+            "follow_up-1",
             "slip-V1",
             "slip-V2",
             "slip-S1",

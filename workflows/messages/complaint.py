@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from domain.process import Channel, DeadlinePolicy, InformChannel, Stage
+from domain.process import Channel, DeadlinePolicy, InformChannel, Satisfaction, Stage
 from domain.records import Clock, Complainant, Outcome, SlipState, Student
 
 # ---------------------------------------------------------------- starting a complaint
@@ -83,6 +83,38 @@ class InformComplainant:
     public_reply: str = ""  # for the public tracking page: no names (checked by the API)
 
 
+@dataclass(kw_only=True)
+class RecordFollowUp:
+    """The handling unit's follow-up call (回访) after informing, and what it found."""
+
+    actor_unit: str
+    result: Satisfaction
+    note: str = ""  # PII possible
+    actor: str = ""
+
+
+@dataclass(kw_only=True)
+class RequestReview:
+    """The complainant asks for a review (复核) of a closed case: by phone, letter or visit,
+    registered by staff (`actor_unit` theirs), or on the public tracking page (`channel`
+    web, no actor)."""
+
+    channel: Channel
+    reason: str  # PII possible: why the complainant is not satisfied
+    actor_unit: str = ""
+    actor: str = ""
+
+
+@dataclass(kw_only=True)
+class DecideReview:
+    """The reviewing unit upholds the answer, or reopens the case with instructions."""
+
+    actor_unit: str
+    uphold: bool
+    reason: str  # PII possible: why upheld, or what the new round must do
+    actor: str = ""
+
+
 # ---------------------------------------------------------------- Signals
 
 
@@ -142,6 +174,28 @@ class Dispute:
 
 
 @dataclass(kw_only=True)
+class FollowUp:
+    result: Satisfaction
+    at: datetime
+    unit: str
+    note: str = ""  # PII possible
+    actor: str = ""
+
+
+@dataclass(kw_only=True)
+class Review:
+    channel: Channel
+    requested_at: datetime
+    reviewing_unit: str
+    reason: str = ""  # PII possible
+    requested_by: str = ""  # the staff member who registered it; "" on the tracking page
+    decided_at: datetime | None = None
+    upheld: bool | None = None
+    decision: str = ""  # PII possible: the reasons, or the instructions of the new round
+    decided_by: str = ""
+
+
+@dataclass(kw_only=True)
 class CaseView:
     """The live state of a case, without personal data."""
 
@@ -162,3 +216,11 @@ class CaseView:
     escalation_level: int
     outcome: Outcome = Outcome.PENDING
     assignee: str = ""
+    # After informing (回访 and 复核): the follow-ups and reviews of every round, the unit
+    # that reviews, until when a review may be asked ("None" once it may not), reopenings.
+    follow_ups: list[FollowUp] = field(default_factory=list)
+    reviews: list[Review] = field(default_factory=list)
+    reviewing_unit: str = ""
+    review_until: datetime | None = None
+    follow_up_due: bool = False  # the follow-up of this round is still to be recorded
+    reopened: int = 0
