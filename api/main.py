@@ -37,6 +37,7 @@ from api.ratelimit import TooManyOnPage, new_limiter
 from api.routes import (
     admin,
     assignments,
+    attachments,
     audit,
     auth,
     calendar,
@@ -61,6 +62,7 @@ from core.keys import AuditKeys
 from core.settings import Settings, get_settings
 from core.telemetry import temporal_interceptors, tracer_provider
 from store import audit_heads
+from store.blobs import blob_store
 from store.calendar import StoreCalendar
 from store.db import engine_for, hand_over_the_interpreter_sooner, make_engine
 from store.sealing import Sealer
@@ -104,6 +106,7 @@ def create_app(
         app.state.tracer = tracing.get_tracer("xueji") if tracing else None
         app.state.temporal = TemporalLink(settings, temporal_interceptors(tracing))
         app.state.sealer = Sealer(settings.store_keys)
+        app.state.blobs = blob_store(settings)
         app.state.clock = clock
         app.state.tree = StoreTree(app.state.engine)
         app.state.calendar = StoreCalendar(app.state.engine, settings.calendar_path)
@@ -163,6 +166,7 @@ def create_app(
     app.include_router(faq.router)
     app.include_router(complaints.router)
     app.include_router(case_actions.router)
+    app.include_router(attachments.router)
     app.include_router(assignments.router)
     app.include_router(slips.router)
     app.include_router(campaigns.router)
@@ -177,7 +181,10 @@ def create_app(
     audit_trail.install(app)
     app.add_middleware(PrefixCORS, prefix="/api/codec/", origin=settings.temporal_ui_origin)
     app.add_middleware(
-        BodyLimit, limit_of=limits(settings.max_body_bytes, settings.max_import_bytes)
+        BodyLimit,
+        limit_of=limits(
+            settings.max_body_bytes, settings.max_import_bytes, settings.attachment_max_bytes
+        ),
     )
     app.add_middleware(SecurityHeaders)
     # Outermost: what every layer sees as the caller's address and scheme. Only a proxy of

@@ -26,6 +26,7 @@ from store.cases import rehash_case
 from store.db import session_scope
 from store.intake import code_hash
 from store.models import (
+    Attachment,
     CampaignUnit,
     Case,
     CaseSlip,
@@ -47,6 +48,7 @@ SEALED_COLUMNS: tuple[tuple[type[SQLModel], str], ...] = (
     (Intake, "sealed_query_code"),
     (CampaignUnit, "sealed_report"),
     (StaffUser, "totp_secret"),
+    (Attachment, "sealed_name"),
 )
 
 
