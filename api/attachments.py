@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from api.answers import in_beijing_time
+from api.body_limit import size_text
 from api.security import Staff
 from store import attachments
 from store.blobs import BlobStore
@@ -94,7 +95,7 @@ def read_limited(stream: BinaryIO, max_bytes: int) -> bytes:
     """At most `max_bytes` of the upload: 413 when there is more, 422 when there is nothing."""
     data = stream.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise HTTPException(413, detail=f"file：文件不得超过 {max_bytes / (1024 * 1024):g} MB")
+        raise HTTPException(413, detail=f"file：文件不得超过 {size_text(max_bytes)}")
     if not data:
         raise HTTPException(422, detail="file：文件为空")
     return data

@@ -19,10 +19,10 @@ FORM_ROOM = 64 * 1024
 
 
 def too_large(limit: int) -> str:
-    return f"请求内容过大：不得超过 {_size(limit)}"
+    return f"请求内容过大：不得超过 {size_text(limit)}"
 
 
-def _size(limit: int) -> str:
+def size_text(limit: int) -> str:
     if limit >= 1024 * 1024:
         return f"{limit / (1024 * 1024):g} MB"
     return f"{limit / 1024:g} KB"
