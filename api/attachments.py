@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 from api.answers import in_beijing_time
 from api.body_limit import size_text
 from api.security import Staff
+from domain.records import AttachmentRef
 from store import attachments
 from store.blobs import BlobStore
 from store.models import Attachment, CaseSlip
@@ -220,15 +221,16 @@ def download(
 
 def references(
     session: Session, staff: Staff, complaint_id: str, ids: list[str], *, slip_id: str = ""
-) -> list[tuple[str, str]]:
-    """(id, sha256) of the files an action names, each uploaded by the caller's unit to this
-    case (to that slip, for a slip return); 422 naming the first that is not."""
-    found: list[tuple[str, str]] = []
+) -> list[AttachmentRef]:
+    """What an action carries into the history for the files it names: each uploaded by the
+    caller's unit to this case (to that slip, for a slip return); 422 naming the first that
+    is not."""
+    found: list[AttachmentRef] = []
     for attachment_id in dict.fromkeys(ids):
         row = attachments.get(
             session=session, complaint_id=complaint_id, attachment_id=attachment_id
         )
         if row is None or row.unit_code != staff.unit_code or row.slip_id != slip_id:
-            raise HTTPException(422, detail=f"attachments：没有可用的附件 {attachment_id[:32]}")
-        found.append((row.id, row.sha256))
+            raise HTTPException(422, detail=f"attachments：没有可用的附件 {attachment_id}")
+        found.append(AttachmentRef(attachment_id=row.id, sha256=row.sha256))
     return found
