@@ -16,6 +16,7 @@ from api.console import accounts as console_accounts
 from api.console import audit as console_audit
 from api.console import calendar as console_calendar
 from api.console import campaigns as console_campaigns
+from api.console import case_files as console_case_files
 from api.console import case_page as console_case_page
 from api.console import contacts as console_contacts
 from api.console import errors as console_errors
@@ -146,6 +147,7 @@ def create_app(
         console_search.router,
         console_status.router,
         console_case_page.router,
+        console_case_files.router,
         console_policy.router,
         console_calendar.router,
         console_audit.router,
