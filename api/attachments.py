@@ -165,11 +165,11 @@ def upload(
     return out(row, sealer)
 
 
-def visible(session: Session, staff: Staff, complaint_id: str) -> list[Attachment]:
-    """The case's files the caller may see: all of a case its unit sees, else those of the
-    slips addressed to it; 404 when that is nothing of a case it cannot see at all."""
+def reachable(session: Session, staff: Staff, complaint_id: str) -> list[str] | None:
+    """How much of the case's files the caller may reach: None for all (its unit sees the
+    case), else the ids of the slips addressed to it; 404 when it is neither."""
     if visible_case(session=session, unit_code=staff.unit_code, case_id=complaint_id):
-        return attachments.of_case(session=session, complaint_id=complaint_id)
+        return None
     own_slips = list(
         session.exec(
             select(CaseSlip.slip_id).where(
@@ -179,7 +179,14 @@ def visible(session: Session, staff: Staff, complaint_id: str) -> list[Attachmen
     )
     if not own_slips:
         raise HTTPException(404, detail="没有这个案件")
-    return attachments.of_case(session=session, complaint_id=complaint_id, slip_ids=own_slips)
+    return own_slips
+
+
+def visible(session: Session, staff: Staff, complaint_id: str) -> list[Attachment]:
+    """The case's files the caller may see: all of a case its unit sees, else those of the
+    slips addressed to it; 404 when that is nothing of a case it cannot see at all."""
+    slip_ids = reachable(session, staff, complaint_id)
+    return attachments.of_case(session=session, complaint_id=complaint_id, slip_ids=slip_ids)
 
 
 def listed(

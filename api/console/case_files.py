@@ -4,7 +4,7 @@ refused upload shows the page again with the reason beside the form and keeps no
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, HTTPException, Path, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from api import attachments
@@ -13,9 +13,20 @@ from api.console.auth import PATH, ConsoleUserDep
 from api.console.case_page import CaseId, DeskDep, refused_page
 from api.console.reasons import reason_of
 from api.deps import BlobsDep, ClockDep, SealerDep, SessionDep, SettingsDep, store_call
+from api.security import check_role
+from domain.roles import CASE_STAFF, SCHOOL_ROLES
 
-router = APIRouter(prefix=f"{PATH}/cases", tags=["console"])
 FileId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
+
+
+def _reachable(complaint_id: CaseId, user: ConsoleUserDep, session: SessionDep) -> None:
+    """403 for a role without cases (administrators), 404 before the form is read for a case
+    the caller has nothing of."""
+    check_role(user.staff, CASE_STAFF, SCHOOL_ROLES)
+    attachments.reachable(session, user.staff, complaint_id)
+
+
+router = APIRouter(prefix=f"{PATH}/cases", tags=["console"], dependencies=[Depends(_reachable)])
 
 
 @router.post("/{complaint_id}/attachments")

@@ -3,16 +3,27 @@ api/attachments.py, which the console uses too."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Path, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Request, Response, UploadFile
 
 from api import attachments
 from api.attachments import AttachmentOut
 from api.audit_trail import PERSONAL_READ
 from api.deps import BlobsDep, ClockDep, SealerDep, SessionDep, SettingsDep, SlipStaffDep
 
-router = APIRouter(prefix="/api/complaints/{complaint_id}/attachments", tags=["attachments"])
 CaseId = Annotated[str, Path(max_length=64)]
 FileId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
+
+
+def _reachable(complaint_id: CaseId, staff: SlipStaffDep, session: SessionDep) -> None:
+    """404 before the body is read, for a case the caller has nothing of."""
+    attachments.reachable(session, staff, complaint_id)
+
+
+router = APIRouter(
+    prefix="/api/complaints/{complaint_id}/attachments",
+    tags=["attachments"],
+    dependencies=[Depends(_reachable)],
+)
 
 
 @router.post("", status_code=201, response_model=AttachmentOut)
