@@ -97,7 +97,7 @@ CASE_READERS = who(SEES_THE_CASE, CASE_ROLES)
 SLIP_READERS = who(("handling", "route"), CASE_ROLES) | who(("school",))
 SLIP_ADDRESSEE = who(("school",), ("handler",))
 # A case's files: the units that see the case, and the school of a slip (its own slip's).
-FILE_READERS = who(SEES_THE_CASE + ("route",), CASE_ROLES) | who(("school",))
+FILE_READERS = who((*SEES_THE_CASE, "route"), CASE_ROLES) | who(("school",))
 OPENERS = who(("above", "top", "outside"), ACTORS)  # the Ministry and the provinces
 STATS_OF_CITY = who(SEES_THE_CASE, ("leader",))  # the handling unit (the city) and above
 
