@@ -16,9 +16,12 @@ import pypdfium2
 from PIL import ImageOps
 
 from api.slip_pdf import SlipDocument, StudentLine, content_disposition, embeddable_font, render
+from core.temporal import connect
+from domain.records import AttachmentRef
 from tests.support.demo import CHANG_AN, CITY, QIAO_XI
 from tests.support.http_support import COMPLAINT, System, register, visible
 from tests.support.waiting import eventually
+from workflows.messages.slip import ReturnSlip
 
 # The font the API embeds: Debian's fonts-arphic-uming, which `make test` installs.
 FONT = embeddable_font(None)
@@ -132,6 +135,19 @@ async def pdf_of(system: System, username: str, case_id: str, slip_id: str) -> s
     return text_of(answer.content)
 
 
+async def returned_with(system: System, workflow_id: str) -> list[AttachmentRef]:
+    """The files named by the return recorded in the slip workflow's history."""
+    client = await connect(system.settings)
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    for event in history.events:
+        if event.HasField("workflow_execution_update_accepted_event_attributes"):
+            accepted = event.workflow_execution_update_accepted_event_attributes
+            payloads = accepted.accepted_request.input.args.payloads
+            (action,) = await client.data_converter.decode(payloads, [ReturnSlip])
+            return list(action.attachments)
+    raise AssertionError("no return in the history")
+
+
 async def test_slips_as_pdf_over_http(system: System) -> None:
     student = {"name": "张小雨", "id_card": ID_CARD}
     created = await register(system, {**COMPLAINT, "students": [student]})
@@ -159,6 +175,10 @@ async def test_slips_as_pdf_over_http(system: System) -> None:
     answer = await system.post("ca_handler", f"/api/complaints/{case_id}/slips/V1/return", returned)
     assert answer.status_code == 200, answer.text
     slip = await slip_when(system, case_id, "V1", "returned")
+    # The slip's history holds the file's id and hash as the return named it, not the file.
+    assert await returned_with(system, f"{case_id}.V1") == [
+        AttachmentRef(attachment_id=voucher.json()["id"], sha256=voucher.json()["sha256"])
+    ]
     answer = await system.get("sjz_handler", f"/api/slips/{case_id}/V1.pdf")
     assert answer.status_code == 200
     assert f'filename="{tracking_no}-V1.pdf"' in answer.headers["content-disposition"]
