@@ -1,8 +1,10 @@
 """Request bodies have a size limit, checked before anything reads them (authentication
 included): by the declared Content-Length at once, and by counting a body sent in chunks as
-it arrives. Imports of the organisation tree have a larger limit of their own. Over the limit:
+it arrives. Imports of the organisation tree and evidence file uploads have larger limits of
+their own. Over the limit:
 413, in Chinese, and nothing is done."""
 
+import re
 from collections.abc import Callable
 
 from fastapi import HTTPException
@@ -11,13 +13,16 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 IMPORTS = ("/api/org/import", "/api/org/import/preview", "/console/org/import")
+# Evidence file uploads (附件): the file's own limit, plus room for the form around it.
+UPLOADS = re.compile(r"/(api/complaints|console/cases)/[^/]+/attachments")
+FORM_ROOM = 64 * 1024
 
 
 def too_large(limit: int) -> str:
-    return f"请求内容过大：不得超过 {_size(limit)}"
+    return f"请求内容过大：不得超过 {size_text(limit)}"
 
 
-def _size(limit: int) -> str:
+def size_text(limit: int) -> str:
     if limit >= 1024 * 1024:
         return f"{limit / (1024 * 1024):g} MB"
     return f"{limit / 1024:g} KB"
@@ -53,10 +58,15 @@ class BodyLimit:
         await self.app(scope, counted, send)
 
 
-def limits(body: int, imports: int) -> Callable[[str], int]:
-    """The limit of a path: `imports` for the import routes, `body` for every other."""
+def limits(body: int, imports: int, uploads: int = 0) -> Callable[[str], int]:
+    """The limit of a path: `imports` for the import routes, `uploads` (and room for the form)
+    for the evidence file uploads, `body` for every other."""
 
     def limit_of(path: str) -> int:
-        return imports if path in IMPORTS else body
+        if path in IMPORTS:
+            return imports
+        if uploads and UPLOADS.fullmatch(path):
+            return uploads + FORM_ROOM
+        return body
 
     return limit_of

@@ -24,11 +24,12 @@ from api.schemas.complaints import (
     TimelineOut,
 )
 from api.security import Staff, field_error
-from api.slip_pdf import SlipDocument, StudentLine
+from api.slip_pdf import SlipDocument, StudentLine, file_line
 from domain.ids import InvalidIdentifier, mask_id_card, mask_student_no
 from domain.process import Stage
 from domain.records import SlipState
 from domain.roles import CASE_STAFF
+from store import attachments
 from store.cases import registration, slips, timeline
 from store.models import Case, CaseClock, CaseSlip, Intake, TimelineRow
 from store.repeats import repeats_of
@@ -224,6 +225,12 @@ def slip_document(session: Session, row: CaseSlip, sealer: Sealer) -> SlipDocume
         response=detail.response,
         returned_at=row.returned_at,
         returned_by=_returned_by(names, row),
+        files=[
+            file_line(attachments.name_of(file, sealer), file.size, file.sha256)
+            for file in attachments.of_case(
+                session=session, complaint_id=row.case_id, slip_ids=[row.slip_id]
+            )
+        ],
     )
 
 

@@ -24,13 +24,14 @@ from api.aftercare_rules import (
     review_request_refusal,
 )
 from api.answers import in_beijing_time
+from api.attachments import references
 from api.case_access import case_state, slip_on_route, visible_or_404
 from api.case_reading import check_public_reply
 from api.deps import store_call
 from api.security import Staff, check_role, field_error
 from domain.orgtree import OrgTree, UnknownCodeError
 from domain.process import DISPUTABLE, TERMINAL, InformChannel, SlipKind, Stage
-from domain.records import SlipState, SlipStatus
+from domain.records import AttachmentRef, SlipState, SlipStatus
 from domain.roles import CASE_ACTORS, CASE_STAFF, SCHOOL_SLIP_ACTORS, Role
 from store.accounts import find_user, list_users
 from store.models import StaffUser
@@ -298,8 +299,23 @@ async def issue_verification(
     )
 
 
+async def _references(call: CaseCall, ids: list[str], slip_id: str = "") -> list[AttachmentRef]:
+    """The files an action names, as the history refers to them (422 for one it may not)."""
+    if not ids:
+        return []
+    session, staff = call.session, call.staff
+    return await store_call(
+        session, references, session, staff, call.complaint_id, ids, slip_id=slip_id
+    )
+
+
 async def decide_opinion(
-    call: CaseCall, *, tree: OrgTree, opinion: str, executing_units: list[str]
+    call: CaseCall,
+    *,
+    tree: OrgTree,
+    opinion: str,
+    executing_units: list[str],
+    attachments: list[str] | None = None,
 ) -> CaseView:
     """The handling opinion (办理意见), with supervision slips (督办单) to executing units."""
     staff = call.staff
@@ -308,6 +324,7 @@ async def decide_opinion(
         actor=staff.username,
         opinion=opinion,
         executing_units=executing_units,
+        attachments=await _references(call, attachments or []),
     )
     units = ("executing_units", executing_units, tree)
     return await _update(call, ComplaintWorkflow.decide_opinion, action, slips_to=units)
@@ -342,6 +359,7 @@ async def inform_complainant(
     message: str,
     reached: bool = True,
     public_reply: str = "",
+    attachments: list[str] | None = None,
 ) -> CaseView:
     """The complainant told the result by `channel`; a public reply naming them is a 422."""
     check_role(call.staff, CASE_ACTORS)
@@ -356,6 +374,7 @@ async def inform_complainant(
         channel=channel,
         reached=reached,
         public_reply=public_reply,
+        attachments=await _references(call, attachments or []),
     )
     return await _update(call, ComplaintWorkflow.inform_complainant, action)
 
@@ -363,13 +382,21 @@ async def inform_complainant(
 # ---------------------------------------------------------------- slips
 
 
-async def return_slip(call: CaseCall, *, slip_id: str, response: str) -> CaseView | SlipState:
+async def return_slip(
+    call: CaseCall, *, slip_id: str, response: str, attachments: list[str] | None = None
+) -> CaseView | SlipState:
     """The addressee returns its slip: a bureau gets the case's state, a school (which sees
     the slip but not the case) the slip as returned (404 for one not addressed to it)."""
     staff = call.staff
     check_role(staff, CASE_ACTORS, SCHOOL_SLIP_ACTORS)
     returned = await slip_work.return_slip(
-        staff, call.session, call.temporal, call.complaint_id, slip_id, response
+        staff,
+        call.session,
+        call.temporal,
+        call.complaint_id,
+        slip_id,
+        response,
+        await _references(call, attachments or [], slip_id),
     )
     if staff.at_school:
         return returned

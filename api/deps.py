@@ -25,6 +25,7 @@ from domain.roles import (
     SCHOOL_SLIP_ACTORS,
     Role,
 )
+from store.blobs import BlobStore
 from store.calendar import StoreCalendar
 from store.sealing import Sealer
 from store.tree import StoreTree
@@ -124,3 +125,10 @@ CalendarDep = Annotated[StoreCalendar, Depends(_calendar)]
 # Paging: the database takes a 64-bit offset at most; beyond 2^31 nothing is ever there.
 MAX_OFFSET = 2**31 - 1
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="跳过的条数")]
+
+
+async def _blobs(request: Request) -> BlobStore:
+    return request.app.state.blobs  # type: ignore[no-any-return]
+
+
+BlobsDep = Annotated[BlobStore, Depends(_blobs)]

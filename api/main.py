@@ -17,6 +17,7 @@ from api.console import aftercare as console_aftercare
 from api.console import audit as console_audit
 from api.console import calendar as console_calendar
 from api.console import campaigns as console_campaigns
+from api.console import case_files as console_case_files
 from api.console import case_page as console_case_page
 from api.console import contacts as console_contacts
 from api.console import errors as console_errors
@@ -39,6 +40,7 @@ from api.routes import (
     admin,
     aftercare,
     assignments,
+    attachments,
     audit,
     auth,
     calendar,
@@ -64,6 +66,7 @@ from core.keys import AuditKeys
 from core.settings import Settings, get_settings
 from core.telemetry import temporal_interceptors, tracer_provider
 from store import audit_heads
+from store.blobs import blob_store
 from store.calendar import StoreCalendar
 from store.db import engine_for, hand_over_the_interpreter_sooner, make_engine
 from store.sealing import Sealer
@@ -107,6 +110,7 @@ def create_app(
         app.state.tracer = tracing.get_tracer("xueji") if tracing else None
         app.state.temporal = TemporalLink(settings, temporal_interceptors(tracing))
         app.state.sealer = Sealer(settings.store_keys)
+        app.state.blobs = blob_store(settings)
         app.state.clock = clock
         app.state.tree = StoreTree(app.state.engine)
         app.state.calendar = StoreCalendar(app.state.engine, settings.calendar_path)
@@ -147,6 +151,7 @@ def create_app(
         console_status.router,
         console_case_page.router,
         console_aftercare.router,
+        console_case_files.router,
         console_policy.router,
         console_calendar.router,
         console_audit.router,
@@ -168,6 +173,7 @@ def create_app(
     app.include_router(complaints.router)
     app.include_router(case_actions.router)
     app.include_router(aftercare.router)
+    app.include_router(attachments.router)
     app.include_router(assignments.router)
     app.include_router(slips.router)
     app.include_router(campaigns.router)
@@ -183,7 +189,10 @@ def create_app(
     audit_trail.install(app)
     app.add_middleware(PrefixCORS, prefix="/api/codec/", origin=settings.temporal_ui_origin)
     app.add_middleware(
-        BodyLimit, limit_of=limits(settings.max_body_bytes, settings.max_import_bytes)
+        BodyLimit,
+        limit_of=limits(
+            settings.max_body_bytes, settings.max_import_bytes, settings.attachment_max_bytes
+        ),
     )
     app.add_middleware(SecurityHeaders)
     # Outermost: what every layer sees as the caller's address and scheme. Only a proxy of

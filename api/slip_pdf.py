@@ -72,6 +72,7 @@ class SlipDocument:
     returned_at: datetime | None = None
     returned_by: str = ""  # the unit that filled in the response
     students: list[StudentLine] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)  # evidence files, as `file_line` puts them
 
     @property
     def title(self) -> str:
@@ -87,6 +88,13 @@ def file_names(document: SlipDocument) -> tuple[str, str]:
 def content_disposition(document: SlipDocument) -> str:
     plain, chinese = file_names(document)
     return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(chinese)}"
+
+
+def file_line(name: str, size: int, sha256: str) -> str:
+    """An evidence file (附件) as the slip lists it: name, size and the start of its hash,
+    enough to tell a printed copy's file from another."""
+    amount = f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{size / 1024:.1f} KB"
+    return f"{name}（{amount}，SHA-256 {sha256[:12]}）"
 
 
 def beijing_time(at: datetime | None) -> str:
@@ -199,6 +207,7 @@ def _form(document: SlipDocument, t: _Type) -> Table:
         ["涉及学生", students or "无"],
         [ASKED[document.kind], document.instructions or "无"],
         [ANSWERED[document.kind], answered],
+        ["附件", "\n".join(document.files) or "无"],
         ["填写单位", document.returned_by, "填写时间", beijing_time(document.returned_at)],
     ]
     value_width = (PAGE_WIDTH - 2 * LABEL_WIDTH) / 2

@@ -18,7 +18,7 @@ from api.deps import store_call
 from api.security import Staff, has_role
 from api.slip_pdf import content_disposition, embeddable_font, render
 from domain.process import SLIP_NAMES, SlipKind
-from domain.records import SlipState, SlipStatus
+from domain.records import AttachmentRef, SlipState, SlipStatus
 from domain.roles import CASE_ACTORS, SCHOOL_SLIP_ACTORS
 from store.inbox import SLIP_CLOCK
 from store.models import Case, CaseClock, CaseSlip
@@ -164,6 +164,7 @@ async def return_slip(
     complaint_id: str,
     slip_id: str,
     response: str,
+    attachments: list[AttachmentRef] | None = None,
 ) -> SlipState:
     """The addressee returns its slip with the findings or the result; the slip as returned.
     404 for a case (a school: a slip) the caller may not see; the workflow's refusals (wrong
@@ -175,7 +176,11 @@ async def return_slip(
         await visible_or_404(session, staff, complaint_id)
     client = await temporal.client()
     action = ReturnSlip(
-        actor_unit=staff.unit_code, actor=staff.username, slip_id=slip_id, response=response
+        actor_unit=staff.unit_code,
+        actor=staff.username,
+        slip_id=slip_id,
+        response=response,
+        attachments=attachments or [],
     )
     returned: SlipState = await workflow_calls.update(
         client, f"{complaint_id}.{slip_id}", SlipWorkflow.return_slip, action

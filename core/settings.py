@@ -200,6 +200,26 @@ class Settings(BaseSettings):
         ge=1024,
         description="the largest request body of an import (the organisation tree)",
     )
+    # Evidence files (附件, store/blobs.py): sealed with the store keys, kept outside the history.
+    attachment_max_bytes: int = Field(
+        20 * 1024 * 1024, ge=1024, description="the largest evidence file (附件) staff may upload"
+    )
+    attachment_dir: Path | None = Field(
+        None,
+        description="folder of the sealed evidence files when no S3 bucket is configured;"
+        " empty means data_dir/attachments",
+    )
+    attachment_s3_endpoint: str = Field(
+        "",
+        description="S3-compatible object store for the sealed evidence files, e.g."
+        " https://s3.example.cn:9000; empty: the local folder (attachment_dir)",
+    )
+    attachment_s3_bucket: str = Field("xueji-attachments", description="the bucket of the files")
+    attachment_s3_region: str = Field("", description="the bucket's region, if the store asks")
+    attachment_s3_access_key: str = Field("", description="access key id of the object store")
+    attachment_s3_secret_key: SecretStr = Field(
+        SecretStr(""), description="secret key of that access key"
+    )
     public_rate_limit: str = Field(
         "30/minute",
         description="requests per client address to each public endpoint (tracking, directory)",
@@ -408,6 +428,10 @@ class Settings(BaseSettings):
     @property
     def calendar_path(self) -> Path:
         return self.calendar_dir or self.data_dir / "calendar"
+
+    @property
+    def attachment_path(self) -> Path:
+        return self.attachment_dir or self.data_dir / "attachments"
 
     @property
     def temporal_db_path(self) -> Path:

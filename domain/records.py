@@ -99,6 +99,15 @@ class Hop:
     at: datetime
 
 
+@dataclass(frozen=True, kw_only=True)
+class AttachmentRef:
+    """An evidence file (附件) as an action names it in the history: its id and SHA-256 only;
+    the file itself is sealed in the blob store (store/blobs.py), never in the history."""
+
+    attachment_id: str
+    sha256: str
+
+
 @dataclass(kw_only=True)
 class SlipState:
     slip_id: str

@@ -26,6 +26,7 @@ from store.cases import rehash_case
 from store.db import session_scope
 from store.intake import code_hash
 from store.models import (
+    Attachment,
     CampaignUnit,
     Case,
     CaseRepeat,
@@ -49,6 +50,7 @@ SEALED_COLUMNS: tuple[tuple[type[SQLModel], str], ...] = (
     (CampaignUnit, "sealed_report"),
     (CaseRepeat, "sealed"),
     (StaffUser, "totp_secret"),
+    (Attachment, "sealed_name"),
 )
 
 

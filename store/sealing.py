@@ -58,13 +58,22 @@ class Sealer:
         plain = json.dumps(value, ensure_ascii=False).encode("utf-8")
         if current and current.startswith(MAGIC) and self._plain(current, bound_to) == plain:
             return current
-        key_id = self._keyring.active_key_id.encode("ascii")
-        return MAGIC + bytes([len(key_id)]) + key_id + self._keyring.seal(plain, bound_to)
+        return self.seal_bytes(plain, bound_to=bound_to)
 
     def open(self, blob: bytes, *, bound_to: bytes) -> Any:
         """The sealed value; DecryptionError if the key is missing, the data altered, or the
         value was sealed for another place than `bound_to`."""
         return json.loads(self._open_bytes(blob, bound_to))
+
+    def seal_bytes(self, plain: bytes, *, bound_to: bytes) -> bytes:
+        """`plain` (a file's bytes, not JSON) sealed the same way as `seal`, bound to
+        `bound_to`; `open_bytes` opens it."""
+        key_id = self._keyring.active_key_id.encode("ascii")
+        return MAGIC + bytes([len(key_id)]) + key_id + self._keyring.seal(plain, bound_to)
+
+    def open_bytes(self, blob: bytes, *, bound_to: bytes) -> bytes:
+        """The bytes `seal_bytes` sealed; DecryptionError as `open`."""
+        return self._open_bytes(blob, bound_to)
 
     def seal_column(self, row: SQLModel, column: str, value: Any) -> None:
         """Seal `value` into `column` of `row`, bound to that row and column."""

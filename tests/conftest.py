@@ -23,6 +23,7 @@ pytest_plugins = [
     "tests.support.api_support",  # the `api` fixture: the app alone, on a store with a small tree
     "tests.support.http_support",  # `system`: the app, a worker, a store with the demo tree
     "tests.support.browser",  # `console`: that system over real HTTP, and Chromium
+    "tests.support.s3_server",  # `s3_store`: a real S3-compatible server (SeaweedFS)
 ]
 
 # Property tests check behaviour, not speed (speed is for bench/): no per-example deadline,

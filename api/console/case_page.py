@@ -16,8 +16,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
 
-from api import case_service, repeats
+from api import attachments, case_service, repeats
 from api.audit_trail import PERSONAL_READ
+from api.body_limit import size_text
 from api.case_reading import pending_case, personal_data
 from api.case_service import CaseCall
 from api.console.auth import PATH, ConsoleUser, ConsoleUserDep, PostedByDep, RefreshDep
@@ -31,7 +32,7 @@ from api.console.case_context import (
 )
 from api.console.reasons import FIELD_NAMES, field_message, reason_of
 from api.console.render import page
-from api.deps import ClockDep, SealerDep, SessionDep, TemporalDep, TreeDep, store_call
+from api.deps import ClockDep, SealerDep, SessionDep, SettingsDep, TemporalDep, TreeDep, store_call
 from api.schemas.actions import (
     AssigneeIn,
     ConfirmationIn,
@@ -58,6 +59,7 @@ CaseId = Annotated[str, Path(max_length=64)]
 SlipId = Annotated[str, Path(pattern=r"^[VS]\d{1,4}$")]
 Text = Annotated[str, Form(max_length=4000)]
 Codes = Annotated[list[str], Form(max_length=50, default_factory=list)]
+Files = Annotated[list[str], Form(max_length=20, default_factory=list)]  # attachment ids
 Find = Annotated[str, Query(max_length=40)]
 Picked = Annotated[list[str], Query(max_length=50, default_factory=list)]
 # The forms with a picker of units and schools, and the field each picks into.
@@ -68,7 +70,7 @@ Unit = Annotated[str, Form(max_length=10)]
 SIGNALS = frozenset({"dispute", "ruling", "withdrawal"})
 ACTIONS = (
     "verification|opinion|confirmation|rework|informing|assignee|dispute|ruling|withdrawal|link"
-    "|follow-up|review-request|review"  # after informing: api/console/aftercare.py
+    "|files|follow-up|review-request|review"  # after informing: api/console/aftercare.py
 )
 DONE = rf"^({ACTIONS}|return-[VS]\d{{1,4}})?$"
 SCHOOL_REFUSAL = "学校账号只能办理发给本校的单据，不能查看案件"
@@ -87,6 +89,7 @@ async def show_case(
     temporal: TemporalDep,
     sealer: SealerDep,
     tree: TreeDep,
+    settings: SettingsDep,
     done: Annotated[str, Query(pattern=DONE)] = "",
     find: Find = "",
     picker: Picker = "",
@@ -96,7 +99,15 @@ async def show_case(
     and schools of `picker` (a browser without JavaScript; htmx asks `addressees`)."""
     try:
         return await _page(
-            user, session, temporal, sealer, tree(), complaint_id, done=done, find=(picker, find)
+            user,
+            session,
+            temporal,
+            sealer,
+            tree(),
+            complaint_id,
+            done=done,
+            find=(picker, find),
+            file_limit=settings.attachment_max_bytes,
         )
     except HTTPException as exc:
         if exc.status_code != 404:
@@ -127,11 +138,13 @@ async def _page(
     done: str = "",
     refused: dict[str, Any] | None = None,
     find: tuple[str, str] = ("", ""),
+    file_limit: int,
 ) -> HTMLResponse:
     _case_staff(user)
     call = CaseCall(user.staff, session, temporal, complaint_id)
     picker, text = find
     shown = await case_page(call, sealer, tree, find=text if picker else "")
+    files = await store_call(session, attachments.listed, session, user.staff, sealer, complaint_id)
     return page(
         "console/case.html",
         status_code,
@@ -144,6 +157,8 @@ async def _page(
         refused=refused,
         field_names=FIELD_NAMES,
         find_for=picker,
+        files=files,
+        file_limit=size_text(file_limit),
     )
 
 
@@ -223,6 +238,7 @@ class Desk:
     temporal: Any
     sealer: Sealer
     tree: OrgTree
+    file_limit: int  # the largest evidence file, shown beside the upload form
 
     @property
     def call(self) -> CaseCall:
@@ -236,9 +252,11 @@ async def _desk(
     temporal: TemporalDep,
     sealer: SealerDep,
     tree: TreeDep,
+    settings: SettingsDep,
 ) -> Desk:
     _case_staff(user)
-    return Desk(user, complaint_id, session, temporal, sealer, tree())
+    limit = settings.attachment_max_bytes
+    return Desk(user, complaint_id, session, temporal, sealer, tree(), limit)
 
 
 DeskDep = Annotated[Desk, Depends(_desk)]
@@ -259,18 +277,18 @@ async def _act(
         await action(desk.call)
     except ValidationError as exc:
         reason = "；".join(field_message(error) for error in exc.errors())
-        return await _refused(desk, name, 422, reason, values)
+        return await refused_page(desk, name, 422, reason, values)
     except HTTPException as exc:
         if exc.status_code == 404:
             raise
-        return await _refused(desk, name, exc.status_code, reason_of(exc), values)
+        return await refused_page(desk, name, exc.status_code, reason_of(exc), values)
     except TemporalUnavailable:
-        return await _refused(desk, name, 503, UNAVAILABLE, values)
+        return await refused_page(desk, name, 503, UNAVAILABLE, values)
     location = f"{PATH}/cases/{quote(desk.complaint_id)}?done={name}"
     return RedirectResponse(location, status_code=303)
 
 
-async def _refused(
+async def refused_page(
     desk: Desk, name: str, status_code: int, reason: str, values: dict[str, Any]
 ) -> HTMLResponse:
     refused = {"action": name, "reason": reason, "values": values}
@@ -283,6 +301,7 @@ async def _refused(
         desk.complaint_id,
         status_code=status_code,
         refused=refused,
+        file_limit=desk.file_limit,
     )
 
 
@@ -299,12 +318,18 @@ async def issue_verification(desk: DeskDep, addressees: Codes, instructions: Tex
 
 
 @router.post("/{complaint_id}/opinion")
-async def decide_opinion(desk: DeskDep, executing_units: Codes, opinion: Text = "") -> Response:
-    values = {"opinion": opinion, "executing_units": executing_units}
+async def decide_opinion(
+    desk: DeskDep, executing_units: Codes, attachments: Files, opinion: Text = ""
+) -> Response:
+    values = {"opinion": opinion, "executing_units": executing_units, "attachments": attachments}
 
     def decide(call: CaseCall) -> Awaitable[Any]:
         return case_service.decide_opinion(
-            call, tree=desk.tree, opinion=opinion, executing_units=executing_units
+            call,
+            tree=desk.tree,
+            opinion=opinion,
+            executing_units=executing_units,
+            attachments=attachments,
         )
 
     return await _act(desk, "opinion", values, decide, OpinionIn)
@@ -333,6 +358,7 @@ async def rework(desk: DeskDep, executing_units: Codes, instructions: Text = "")
 @router.post("/{complaint_id}/informing")
 async def inform_complainant(
     desk: DeskDep,
+    attachments: Files,
     channel: Annotated[str, Form(max_length=16)] = "",
     message: Text = "",
     reached: Annotated[bool, Form()] = False,
@@ -343,6 +369,7 @@ async def inform_complainant(
         "message": message,
         "reached": reached,
         "public_reply": public_reply,
+        "attachments": attachments,
     }
 
     def inform(call: CaseCall) -> Awaitable[Any]:
@@ -354,17 +381,22 @@ async def inform_complainant(
             message=body.message,
             reached=body.reached,
             public_reply=body.public_reply,
+            attachments=body.attachments,
         )
 
     return await _act(desk, "informing", values, inform)
 
 
 @router.post("/{complaint_id}/slips/{slip_id}/return")
-async def return_slip(desk: DeskDep, slip_id: SlipId, response: Text = "") -> Response:
+async def return_slip(
+    desk: DeskDep, slip_id: SlipId, attachments: Files, response: Text = ""
+) -> Response:
     def answer(call: CaseCall) -> Awaitable[Any]:
-        return case_service.return_slip(call, slip_id=slip_id, response=response)
+        return case_service.return_slip(
+            call, slip_id=slip_id, response=response, attachments=attachments
+        )
 
-    values = {"response": response}
+    values = {"response": response, "attachments": attachments}
     return await _act(desk, f"return-{slip_id}", values, answer, SlipReturnIn)
 
 

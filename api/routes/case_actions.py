@@ -75,6 +75,7 @@ async def decide_opinion(
         tree=tree(),
         opinion=body.opinion,
         executing_units=body.executing_units,
+        attachments=body.attachments,
     )
 
 
@@ -130,6 +131,7 @@ async def inform_complainant(
         message=body.message,
         reached=body.reached,
         public_reply=body.public_reply,
+        attachments=body.attachments,
     )
 
 
@@ -146,7 +148,9 @@ async def return_slip(
     state; a school's handler, whose school sees the slip but not the case, gets the slip as
     returned (404 for a slip not addressed to the school)."""
     call = CaseCall(staff, session, temporal, complaint_id)
-    answer = await case_service.return_slip(call, slip_id=slip_id, response=body.response)
+    answer = await case_service.return_slip(
+        call, slip_id=slip_id, response=body.response, attachments=body.attachments
+    )
     if isinstance(answer, CaseView):
         return answer
     return slip_state_out(complaint_id, answer)

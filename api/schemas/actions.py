@@ -7,6 +7,12 @@ from pydantic import Field, model_validator
 from api.schemas.common import Addressee, OptionalText, RequestBody, Text, UnitCode
 from domain.process import InformChannel
 
+# Evidence files (附件) an action carries: ids that the upload route answered.
+AttachmentIds = Annotated[
+    list[Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]],
+    Field(max_length=20, description="ids of files uploaded to this case for this action"),
+]
+
 # Slips go to bureaus or schools of the handling unit's subtree (DESIGN §7).
 Units = Annotated[list[Addressee], Field(min_length=1, max_length=50)]
 
@@ -21,6 +27,7 @@ class OpinionIn(RequestBody):
     executing_units: Annotated[list[Addressee], Field(max_length=50)] = Field(
         default_factory=list, description="empty: nothing is to be done"
     )
+    attachments: AttachmentIds = Field(default_factory=list)
 
 
 class ConfirmationIn(RequestBody):
@@ -44,6 +51,7 @@ class InformingIn(RequestBody):
     public_reply: OptionalText = Field(
         "", description="the answer the public tracking page shows; no names, no numbers"
     )
+    attachments: AttachmentIds = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _reply_when_closing(self) -> "InformingIn":
@@ -61,6 +69,7 @@ class AssigneeIn(RequestBody):
 
 class SlipReturnIn(RequestBody):
     response: Text
+    attachments: AttachmentIds = Field(default_factory=list)
 
 
 class DisputeIn(RequestBody):

@@ -11,6 +11,7 @@ from store.models.accounts import (
     StaffSession,
     StaffUser,
 )
+from store.models.attachments import Attachment
 from store.models.audit import AuditAnchor, AuditRecord
 from store.models.calendar import CalendarYear
 from store.models.campaigns import Campaign, CampaignUnit
@@ -44,6 +45,7 @@ from store.models.repeats import CaseLink, CaseRepeat
 
 __all__ = [
     "AccountRequest",
+    "Attachment",
     "AuditAnchor",
     "AuditRecord",
     "AwareDateTime",

@@ -16,12 +16,16 @@ import pypdfium2
 from PIL import ImageOps
 
 from api.slip_pdf import SlipDocument, StudentLine, content_disposition, embeddable_font, render
+from core.temporal import connect
+from domain.records import AttachmentRef
 from tests.support.demo import CHANG_AN, CITY, QIAO_XI
 from tests.support.http_support import COMPLAINT, System, register, visible
 from tests.support.waiting import eventually
+from workflows.messages.slip import ReturnSlip
 
 # The font the API embeds: Debian's fonts-arphic-uming, which `make test` installs.
 FONT = embeddable_font(None)
+VOUCHER = b"%PDF-1.4\n" + b"%" * 100 + b"\n%%EOF\n"
 ID_CARD, ID_MASKED = "11010519491231002X", "110105********002X"
 CITY_NAME, CHANG_AN_NAME = "石家庄市教育局", "长安区教育局"
 
@@ -64,7 +68,7 @@ def test_the_builder_marks_an_estimated_deadline_and_leaves_blank_lines() -> Non
     assert "学籍管理投诉核查单" in text
     assert "2027年1月11日 23:59（预计）" in text  # due 15:59:59 UTC is 23:59 in Beijing
     assert "2027年1月4日 10:30" in text
-    assert "核查情况\n填写单位\n填写时间\n" in text  # nothing filled in yet
+    assert "核查情况\n附件\n无\n填写单位\n填写时间\n" in text  # nothing filled in yet
     exact = text_of(render_slip(open_slip(estimated=False)))
     assert "2027年1月11日 23:59" in exact
     assert "预计" not in exact
@@ -131,6 +135,19 @@ async def pdf_of(system: System, username: str, case_id: str, slip_id: str) -> s
     return text_of(answer.content)
 
 
+async def returned_with(system: System, workflow_id: str) -> list[AttachmentRef]:
+    """The files named by the return recorded in the slip workflow's history."""
+    client = await connect(system.settings)
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    for event in history.events:
+        if event.HasField("workflow_execution_update_accepted_event_attributes"):
+            accepted = event.workflow_execution_update_accepted_event_attributes
+            payloads = accepted.accepted_request.input.args.payloads
+            (action,) = await client.data_converter.decode(payloads, [ReturnSlip])
+            return list(action.attachments)
+    raise AssertionError("no return in the history")
+
+
 async def test_slips_as_pdf_over_http(system: System) -> None:
     student = {"name": "张小雨", "id_card": ID_CARD}
     created = await register(system, {**COMPLAINT, "students": [student]})
@@ -144,12 +161,24 @@ async def test_slips_as_pdf_over_http(system: System) -> None:
 
     slip = await slip_when(system, case_id, "V1", "open")
     text = await pdf_of(system, "ca_handler", case_id, "V1")
-    assert "核查情况\n填写单位\n填写时间\n" in text  # not returned: left blank
+    assert "核查情况\n附件\n无\n填写单位\n填写时间\n" in text  # not returned: left blank
 
-    await system.post(
-        "ca_handler", f"/api/complaints/{case_id}/slips/V1/return", {"response": "重复登记属实"}
+    # The county attaches the cancellation voucher (注销凭证) to its return.
+    voucher = await system.http.post(
+        f"/api/complaints/{case_id}/attachments",
+        headers=system.as_("ca_handler"),
+        files={"file": ("注销凭证.pdf", VOUCHER, "application/pdf")},
+        data={"purpose": "slip_return", "slip_id": "V1"},
     )
+    assert voucher.status_code == 201, voucher.text
+    returned = {"response": "重复登记属实", "attachments": [voucher.json()["id"]]}
+    answer = await system.post("ca_handler", f"/api/complaints/{case_id}/slips/V1/return", returned)
+    assert answer.status_code == 200, answer.text
     slip = await slip_when(system, case_id, "V1", "returned")
+    # The slip's history holds the file's id and hash as the return named it, not the file.
+    assert await returned_with(system, f"{case_id}.V1") == [
+        AttachmentRef(attachment_id=voucher.json()["id"], sha256=voucher.json()["sha256"])
+    ]
     answer = await system.get("sjz_handler", f"/api/slips/{case_id}/V1.pdf")
     assert answer.status_code == 200
     assert f'filename="{tracking_no}-V1.pdf"' in answer.headers["content-disposition"]
@@ -167,6 +196,7 @@ async def test_slips_as_pdf_over_http(system: System) -> None:
         f"涉及学生\n张小雨 身份证号：{ID_MASKED}",
         "核查事项\n请核查两校登记情况",
         "核查情况\n重复登记属实",
+        f"附件\n注销凭证.pdf（0.1 KB，SHA-256 {voucher.json()['sha256'][:12]}）",
         f"填写单位\n{CHANG_AN} {CHANG_AN_NAME}（赵强）",  # and who filled it in
         f"填写时间\n{beijing(slip['returned_at'])}",
         "经办人签字：",

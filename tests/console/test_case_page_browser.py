@@ -3,6 +3,8 @@ by the city and a county each from their own page, a dispute ruled by the provin
 shown beside their form, and one browser seeing another's action without reloading; axe on
 each state, screenshots for a reviewer."""
 
+from pathlib import Path
+
 from playwright.async_api import Page, expect
 
 from store.db import engine_for
@@ -12,6 +14,10 @@ from tests.support.case_support import registered_only
 from tests.support.demo import CHANG_AN, PROVINCE
 from tests.support.http_support import COMPLAINT, register, visible
 
+VOUCHER = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d4944415478da63f8cfc0f01f0005000201a7e5a1b40000000049454e44ae426082"
+)
 REFRESH_MS = 30_000  # the page refreshes every 10 seconds; leave room for a busy machine
 
 
@@ -79,11 +85,26 @@ async def test_the_city_and_a_county_carry_a_case_to_its_closing(console: Consol
     await rework.get_by_role("button", name="退回重办").click()
     await stage_shown(city, "督办落实")
 
+    # The county uploads the cancellation voucher (注销凭证) and returns it with the slip.
     await county.reload()
+    await county.get_by_label("附于").select_option(label="反馈单据 S2")
+    await county.locator("#files-file").set_input_files(
+        files=[{"name": "注销凭证.png", "mimeType": "image/png", "buffer": VOUCHER}]
+    )
+    await county.get_by_role("button", name="上传附件").click()
+    await expect(county.get_by_role("status")).to_contain_text("已上传附件")
+    await expect(county.get_by_role("checkbox", name="注销凭证.png")).to_be_checked()
     await county.get_by_label("办理结果").fill("凭证已附")
     await county.get_by_role("button", name="反馈督办单").click()
     await city.reload()
     await stage_shown(city, "确认处理结果")
+    await accessible(city)
+    await screenshot(city, "case-files")
+    async with city.expect_download() as downloading:
+        await city.get_by_role("link", name="注销凭证.png").click()
+    download = await downloading.value
+    assert download.suggested_filename == "注销凭证.png"
+    assert Path(await download.path()).read_bytes() == VOUCHER
     await city.get_by_label("确认意见（可不填）").fill("凭证齐全，属实")
     await city.get_by_role("button", name="确认处理结果").click()
     await stage_shown(city, "告知投诉人")

@@ -103,6 +103,8 @@ CASE_READERS = who(SEES_THE_CASE, CASE_ROLES)
 # the units above see the case (and its slips in it), not the slip on its own.
 SLIP_READERS = who(("handling", "route"), CASE_ROLES) | who(("school",))
 SLIP_ADDRESSEE = who(("school",), ("handler",))
+# A case's files: the units that see the case, and the school of a slip (its own slip's).
+FILE_READERS = who((*SEES_THE_CASE, "route"), CASE_ROLES) | who(("school",))
 OPENERS = who(("above", "top", "outside"), ACTORS)  # the Ministry and the provinces
 # The unit above the handling unit reviews (复核); its staff or the handling unit's register
 # a review the complainant asked for by phone or letter.
@@ -248,6 +250,14 @@ ROUTES: dict[str, Access] = {
     "GET /api/slips": Access(SLIP_STAFF),
     "GET /api/slips/{complaint_id}/{slip_id}": Access(SLIP_READERS, case="slip_case"),
     "GET /api/slips/{complaint_id}/{slip_id}.pdf": Access(SLIP_READERS, case="slip_case"),
+    # Evidence files: an upload without a file is a harmless 422 once the case is reachable.
+    "POST /api/complaints/{complaint_id}/attachments": Access(
+        FILE_READERS, json={}, case="slip_case"
+    ),
+    "GET /api/complaints/{complaint_id}/attachments": Access(FILE_READERS, case="slip_case"),
+    "GET /api/complaints/{complaint_id}/attachments/{attachment_id}": Access(
+        FILE_READERS, case="slip_case"
+    ),
     "GET /api/schools": Access(BUREAU_CASE_STAFF, params={"q": "长安"}),
     "POST /api/codec/decode": Access(BUREAU_CASE_STAFF, json={"payloads": []}),
     # The whole installation's state: ops, the sysadmin of the top unit (三员).
@@ -307,6 +317,13 @@ ROUTES: dict[str, Access] = {
     "GET /console/cases/{complaint_id}/personal": Access(who(("handling",), CASE_ROLES)),
     "POST /console/cases/{complaint_id}/link": Access(
         CASE_READERS, form={"tracking_no": "NO-SUCH-CASE"}
+    ),
+    # A school uploads from its slip's page, not the case page (which refuses schools).
+    "POST /console/cases/{complaint_id}/attachments": Access(
+        FILE_READERS - who(SCHOOLS), form={}, case="slip_case"
+    ),
+    "GET /console/cases/{complaint_id}/attachments/{attachment_id}": Access(
+        FILE_READERS, case="slip_case"
     ),
     "GET /console/cases/{complaint_id}/addressees": Access(CASE_READERS, params={"find": "长安"}),
     "POST /console/cases/{complaint_id}/verification": Access(

@@ -223,6 +223,16 @@ async def _make_targets(world: World) -> None:
     targets.update(slip_id=slips[CHANG_AN_SCHOOL], county_slip_id=slips[CHANG_AN])
     await _seen(world, "school.handler", f"/api/slips/{slipped['id']}/{targets['slip_id']}")
     await _seen(world, "route.handler", f"/api/slips/{slipped['id']}/{targets['county_slip_id']}")
+    # An evidence file (附件) the school attached to its slip's return.
+    uploaded = await world.as_(
+        "school.handler",
+        "POST",
+        f"/api/complaints/{slipped['id']}/attachments",
+        files={"file": ("凭证.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")},
+        data={"purpose": "slip_return", "slip_id": targets["slip_id"]},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    targets["attachment_id"] = uploaded.json()["id"]
     # A case with a level dispute waiting for its ruling (裁定) by the province.
     disputed = await _registered(world)
     targets["disputed_case"] = disputed["id"]

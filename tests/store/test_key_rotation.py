@@ -15,10 +15,13 @@ from typer.testing import CliRunner
 from core.keys import generate_key, parse_lookup_key
 from core.settings import get_settings
 from domain.workdays import SHANGHAI
+from store.attachments import blob_binding
+from store.blobs import LocalBlobs
 from store.cases import cases_by_complainant, registration
 from store.db import make_engine, session_scope
 from store.intake import code_hash
 from store.models import (
+    Attachment,
     Campaign,
     CampaignUnit,
     Case,
@@ -116,6 +119,18 @@ def rows() -> list[tuple[SQLModel, str, object]]:
         password_changed_at=T0,
         created_at=T0,
     )
+    attachment = Attachment(
+        id="a" * 32,
+        complaint_id="c-1",
+        purpose="case",
+        unit_code="130100",
+        uploaded_by="handler",
+        uploaded_at=T0,
+        size=1,
+        content_type="application/pdf",
+        sha256="0" * 64,
+        blob_key="a" * 32,
+    )
     return [
         *((row, "sealed", {**REGISTRATION, "content": f"投诉 {row.id}"}) for row in cases),
         (cases[0], "sealed_public_reply", "已核实并纠正"),
@@ -126,6 +141,7 @@ def rows() -> list[tuple[SQLModel, str, object]]:
         (intake, "sealed_query_code", "123456"),
         (unit, "sealed_report", {"entries": [], "public_phone": "0311-1", "public_email": ""}),
         (user, "totp_secret", "JBSWY3DPEHPK3PXP"),
+        (attachment, "sealed_name", "注销凭证.pdf"),
         (repeat, "sealed", {**REGISTRATION, "content": "又来电询问"}),  # last: its key is set
     ]
 
@@ -268,6 +284,10 @@ def cli_store(
     monkeypatch.setenv("XUEJI_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("DATABASE_URL", fresh_store.url)
     monkeypatch.setenv("XUEJI_STORE_KEYS", f"{NEW},{OLD}")
+    # The file of the attachment row of `rows()`, sealed under the old key in the folder.
+    LocalBlobs(tmp_path / "data" / "attachments").put(
+        "a" * 32, Sealer(OLD).seal_bytes(b"%PDF-1.4", bound_to=blob_binding("a" * 32))
+    )
     get_settings.cache_clear()
     yield engine
     get_settings.cache_clear()
@@ -282,10 +302,12 @@ def test_the_command_reports_counts_and_says_when_the_old_key_may_go(cli_store: 
     assert first.exit_code == 0, first.output
     assert "当前密钥：k2" in first.output
     assert "complaint_case.sealed：重新封存 3 个，原已是当前密钥 0 个" in first.output
-    assert f"合计：重新封存 {len(wanted)} 个，原已是当前密钥 0 个，无法打开 0 个" in first.output
+    assert "case_attachment.blob：重新封存 1 个，原已是当前密钥 0 个" in first.output  # the file
+    files = len(wanted) + 1
+    assert f"合计：重新封存 {files} 个，原已是当前密钥 0 个，无法打开 0 个" in first.output
     assert "旧密钥可以从 XUEJI_STORE_KEYS 中删除" in first.output
     assert second.exit_code == 0, second.output
-    assert f"合计：重新封存 0 个，原已是当前密钥 {len(wanted)} 个" in second.output
+    assert f"合计：重新封存 0 个，原已是当前密钥 {files} 个" in second.output
     assert "张晓明" not in first.output + second.output
 
 

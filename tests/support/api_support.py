@@ -174,9 +174,11 @@ def totp_code(secret: str, at: datetime) -> str:
 
 
 @contextmanager
-def open_api(store_url: str, data_dir: Path, *, temporal_address: str = "") -> Iterator[Api]:
+def open_api(
+    store_url: str, data_dir: Path, *, temporal_address: str = "", **settings_given: object
+) -> Iterator[Api]:
     """The real app on the store at `store_url`, made from the SMALL_TREE template; Temporal
-    at `temporal_address`, by default a port nobody listens on."""
+    at `temporal_address`, by default a port nobody listens on; `settings_given` set more."""
     engine = make_engine(store_url)
     clock = Clock()
     settings = Settings(
@@ -184,6 +186,7 @@ def open_api(store_url: str, data_dir: Path, *, temporal_address: str = "") -> I
         database_url=store_url,
         store_keys=DEV_KEY_SPEC,
         temporal_address=temporal_address or f"127.0.0.1:{free_port()}",  # nothing listens
+        **settings_given,  # type: ignore[arg-type]
     )
     try:
         with TestClient(create_app(settings, clock=clock)) as client:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from domain.process import Channel, DeadlinePolicy, InformChannel, Satisfaction, Stage
-from domain.records import Clock, Complainant, Outcome, SlipState, Student
+from domain.records import AttachmentRef, Clock, Complainant, Outcome, SlipState, Student
 
 # ---------------------------------------------------------------- starting a complaint
 
@@ -49,6 +49,9 @@ class DecideOpinion:
     opinion: str  # PII possible
     executing_units: list[str] = field(default_factory=list)  # empty: nothing is to be done
     actor: str = ""
+    # Evidence files (附件) attached to this action: references and hashes only (optional,
+    # so histories recorded before it still replay).
+    attachments: list[AttachmentRef] = field(default_factory=list)
 
 
 @dataclass(kw_only=True)
@@ -81,6 +84,9 @@ class InformComplainant:
     channel: InformChannel | None = None
     reached: bool = True
     public_reply: str = ""  # for the public tracking page: no names (checked by the API)
+    # Evidence files (附件) attached to this action: references and hashes only (optional,
+    # so histories recorded before it still replay).
+    attachments: list[AttachmentRef] = field(default_factory=list)
 
 
 @dataclass(kw_only=True)

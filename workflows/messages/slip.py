@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from domain.records import Clock, SlipState
+from domain.records import AttachmentRef, Clock, SlipState
 
 
 @dataclass(kw_only=True)
@@ -25,6 +25,9 @@ class ReturnSlip:
     slip_id: str
     response: str  # PII possible
     actor: str = ""
+    # Evidence files (附件) attached to this action: references and hashes only (optional,
+    # so histories recorded before it still replay).
+    attachments: list[AttachmentRef] = field(default_factory=list)
 
 
 @dataclass(kw_only=True)

@@ -17,12 +17,15 @@ def keys_rotate(
     ] = 500,
 ) -> None:
     """用当前密钥（XUEJI_STORE_KEYS 的第一项）重新封存库中全部个人数据，并把每个值绑定到所在的
-    表、行和列；再用 XUEJI_LOOKUP_KEY 重新计算查询用的哈希（手机号、身份证号、学生姓名、摘要）。
+    表、行和列；附件文件（本地目录或 S3 存储桶中）也用当前密钥重新封存；再用 XUEJI_LOOKUP_KEY
+    重新计算查询用的哈希（手机号、身份证号、学生姓名、摘要）。
 
     可重复运行：已是当前密钥且已绑定的值不动；中断后再运行，从未完成处继续。完成且无失败后，
     即可从 XUEJI_STORE_KEYS 中删除旧密钥。有无法打开的值（密钥未配置或数据被篡改）时，列出其
     所在行，退出码 1。
     """
+    from store.attachments import rotate_files
+    from store.blobs import blob_store
     from store.rotation import ColumnReport, LookupReport, rehash_lookups, rotate
     from store.sealing import Sealer
 
@@ -38,6 +41,8 @@ def keys_rotate(
 
     with migrated_store(settings) as engine:
         reports = rotate(engine, sealer, batch_size=batch_size, progress=done)
+        # The evidence files (附件), sealed in the blob store: a folder or an S3 bucket.
+        reports.append(rotate_files(engine, blob_store(settings), sealer, batch_size=batch_size))
         lookups = rehash_lookups(
             engine, sealer, settings.lookup_key_bytes, batch_size=batch_size, progress=hashed
         )
