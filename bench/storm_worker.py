@@ -62,14 +62,14 @@ class StormCalendarActivities(CalendarActivities):
 
 
 async def run_bare() -> None:
-    from bare_workflows import BareDeadline, bare_alarm
+    from bare_workflows import BareDeadline, BareRetime, bare_alarm
 
     settings = get_settings()
     client = await connect_with_retry(settings, runtime=worker_runtime(settings))
     worker = Worker(
         client,
         task_queue=settings.temporal_task_queue,
-        workflows=[BareDeadline],
+        workflows=[BareDeadline, BareRetime],
         activities=[bare_alarm],
     )
     async with worker:
