@@ -18,7 +18,8 @@ app: the public reaches the app, only the monitoring network reaches the metrics
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import Future
 from contextlib import nullcontext
 from typing import Any
 
@@ -73,13 +74,17 @@ class RetimingGauges(Collector):
     app's Temporal client lives) when Prometheus scrapes."""
 
     def __init__(
-        self, status: Callable[[], Awaitable[Retiming | None]], loop: asyncio.AbstractEventLoop
+        self,
+        status: Callable[[], Coroutine[Any, Any, Retiming | None]],
+        loop: asyncio.AbstractEventLoop,
     ) -> None:
         self._status, self._loop = status, loop
 
     def _read(self) -> tuple[bool, Retiming | None]:
         """(answered, the last re-timing or None if none has run)."""
-        future = asyncio.run_coroutine_threadsafe(self._status(), self._loop)
+        future: Future[Retiming | None] = asyncio.run_coroutine_threadsafe(
+            self._status(), self._loop
+        )
         try:
             return True, future.result(timeout=RETIMING_WAIT_SECONDS)
         except Exception as exc:  # Temporal away or slow: the scrape goes on without them
@@ -137,7 +142,7 @@ class Metrics:
         engine: Engine,
         host: str,
         port: int,
-        retiming: Callable[[], Awaitable[Retiming | None]] | None = None,
+        retiming: Callable[[], Coroutine[Any, Any, Retiming | None]] | None = None,
     ) -> None:
         """Count the store's gauges at each scrape (and ask `retiming` for the re-timing's
         progress, on the calling event loop) and answer scrapes on host:port."""

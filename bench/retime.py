@@ -45,8 +45,9 @@ from system import (
     visibility_count,
     watch,
 )
+from temporalio.client import WorkflowExecutionStatus
 
-from api.calendar_years import retiming_status, start_retiming
+from api.calendar_years import retime_id, start_retiming
 from core.settings import Settings
 from domain.workdays import SHANGHAI
 from domain.year_files import parse_year_document
@@ -127,9 +128,9 @@ async def xueji_retime(system: DevSystem, n: int) -> Result:
         async def moved() -> int:
             return open_clocks_due(settings, MOVED)
 
-        async def finished() -> int:
-            status = await retiming_status(client, queue)
-            return n if status is not None and status.state == "done" else 0
+        async def finished() -> int:  # described by the server: a busy worker answers no query
+            described = await client.get_workflow_handle(retime_id(queue)).describe()
+            return n if described.status == WorkflowExecutionStatus.COMPLETED else 0
 
         shown = visibility_count(client, f"{ours} AND {stage_due(MOVED)}")
         checks = {"store": moved, "visibility": shown, "RetimeWorkflow done": finished}
