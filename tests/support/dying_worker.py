@@ -14,7 +14,6 @@ from activities.store import StoreActivities
 from domain.process import Stage
 from domain.records import CaseRecord
 
-
 DIE_AT = Stage(os.environ.get("XUEJI_TEST_DIE_AT", Stage.VERIFY_ISSUE.value))
 
 
