@@ -13,11 +13,11 @@ temporary data folder and store with the demo tree, then:
    the running cases page by page and signals each `calendar_changed`). Measured from the
    start until every case's open clock in the store is due on Friday 7 March 23:59:59, every
    case's StageDue in visibility says so, and the RetimeWorkflow is done;
-2. the baseline in the same run: N bare workflows (bare_workflows.BareRetime, a worker in the
-   bench's own process) waiting on a timer, signalled `calendar_changed` by the bench, 20
-   signals in flight as the re-timing's activity sends them; each runs one local activity,
-   upserts its new due time and arms its timer again. Measured from the first signal until
-   visibility counts N.
+2. the baseline in the same run: N bare workflows (bare_workflows.BareRetime, run by their own
+   worker process as xueji's are: storm_worker.py --bare) waiting on a timer, their due time
+   shown as StageDue, signalled `calendar_changed` by the bench, 20 signals in flight as the
+   re-timing's activity sends them; each runs one local activity, upserts its new due time
+   and arms its timer again. Measured from the first signal until visibility counts N.
 
 Prints both times and the ratio bare / xueji (goal >= 0.5).
 """

@@ -2,7 +2,8 @@
 
     python bench/storm_worker.py          the real worker (xueji.worker.main), one activity
                                           replaced: plan_deadline (see below)
-    python bench/storm_worker.py --bare   the baselines' worker (bare_workflows.py)
+    python bench/storm_worker.py --bare   the baselines' worker (bare_workflows.py: BareDeadline
+                                          for storm.py, BareRetime for retime.py)
 
 Both read their settings from the environment as `xueji worker` does (XUEJI_TEMPORAL_ADDRESS,
 XUEJI_TEMPORAL_TASK_QUEUE, XUEJI_WORKER_METRICS_PORT, ...).
