@@ -61,12 +61,6 @@ NOT_A_PARTY = "只有处理责任单位或相关单位可以提出层级争议"
 NO_OPEN_DISPUTE = "该案件没有待裁定的层级争议"
 ONLY_LEADERS_RULE = "层级争议由上级教育行政部门的负责人（领导）裁定，请提交本单位领导办理"
 ONLY_SELF = "学籍管理员只能将本案（本单）指定给自己；指定他人须由领导办理"
-CATCHING_UP = (
-    "本案的办理流程正在恢复（服务刚刚重启），页面显示的环节尚未载入流程，请稍后重试；"
-    "您填写的内容没有提交"
-)
-CATCH_UP_SECONDS = 15.0  # longer than a workflow task's timeout (10 s) and its replay
-CATCH_UP_POLL_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -223,11 +217,11 @@ async def acting_state(call: CaseCall) -> CaseView:
     before that task completes leaves the store a step ahead of the history until another
     worker replays the task (after the task's timeout). Acting then would be refused for the
     step before, or for the unit that handled it, though the caller was shown the new one: the
-    action waits for the replay instead, up to CATCH_UP_SECONDS, then is answered 503 with
-    Retry-After. The workflow is never ahead of the store, so once the step and the handling
-    unit agree any refusal is the workflow's own.
+    action waits for the replay instead, up to workflow_calls.CATCH_UP_SECONDS, then is
+    answered 503 with Retry-After. The workflow is never ahead of the store, so once the step
+    and the handling unit agree any refusal is the workflow's own.
     """
-    deadline = time.monotonic() + CATCH_UP_SECONDS
+    deadline = time.monotonic() + workflow_calls.CATCH_UP_SECONDS
     while True:
         call.session.expire_all()  # the store as it is now, not as first read
         shown = await visible_or_404(call.session, call.staff, call.complaint_id)
@@ -235,8 +229,8 @@ async def acting_state(call: CaseCall) -> CaseView:
         if (view.stage, view.handling_unit) == (shown.stage, shown.handling_unit):
             return view
         if time.monotonic() >= deadline:
-            raise HTTPException(503, detail=CATCHING_UP, headers=workflow_calls.RETRY_LATER)
-        await asyncio.sleep(CATCH_UP_POLL_SECONDS)
+            raise workflow_calls.catching_up(workflow_calls.CATCHING_UP)
+        await asyncio.sleep(workflow_calls.CATCH_UP_POLL_SECONDS)
 
 
 def within_subtree(tree: OrgTree, handling: str, field_name: str, units: list[str]) -> None:
@@ -506,6 +500,6 @@ async def assign_slip(call: CaseCall, *, slip_id: str, assignee: str, reason: st
         reason=reason,
     )
     client = await call.temporal.client()
-    await workflow_calls.update(
+    await workflow_calls.update_once_started(
         client, f"{call.complaint_id}.{slip_id}", SlipWorkflow.assign, action
     )

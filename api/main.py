@@ -12,6 +12,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import audit_trail
 from api.body_limit import BodyLimit, limits
+from api.calendar_years import retiming_status
 from api.console import accounts as console_accounts
 from api.console import aftercare as console_aftercare
 from api.console import audit as console_audit
@@ -60,6 +61,7 @@ from api.routes import (
     track,
     track_review,
 )
+from api.schemas.calendar import Retiming
 from api.security_headers import SecurityHeaders
 from api.temporal_link import TemporalLink, TemporalUnavailable
 from core.keys import AuditKeys
@@ -116,7 +118,14 @@ def create_app(
         app.state.calendar = StoreCalendar(app.state.engine, settings.calendar_path)
         app.state.limiter = new_limiter()
         if settings.api_metrics_port:
-            metrics.serve(app.state.engine, settings.metrics_host, settings.api_metrics_port)
+            temporal = app.state.temporal
+
+            async def retiming() -> Retiming | None:
+                return await retiming_status(await temporal.client(), temporal.task_queue)
+
+            metrics.serve(
+                app.state.engine, settings.metrics_host, settings.api_metrics_port, retiming
+            )
         yield
         metrics.stop()
         if tracing is not None:

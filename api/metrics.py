@@ -4,15 +4,22 @@
   by route template (`/api/complaints/{complaint_id}`: never an id or a query in a label);
 - `xueji_logins_refused_total{reason}`: credentials, locked, slowed;
 - read from the store at each scrape: `xueji_open_cases{stage}`,
-  `xueji_overdue_cases{escalation_level}`, `xueji_outbox_unsent`, `xueji_outbox_failed`.
+  `xueji_overdue_cases{escalation_level}`, `xueji_outbox_unsent`, `xueji_outbox_failed`;
+- asked of the re-timing's workflow at each scrape (workflows/retime.py, the figures
+  `xueji calendar retime --status` shows): `xueji_retiming_running` (1 while one runs),
+  `xueji_retiming_workflows{outcome}` (the running cases and campaigns it has signalled, found
+  ended, or failed to tell so far, of the last one). Without an answer from Temporal (3 s) the
+  families are there without samples.
 
 Served on their own port (XUEJI_API_METRICS_PORT, bound to XUEJI_METRICS_HOST), not by the
 app: the public reaches the app, only the monitoring network reaches the metrics.
 """
 
+import asyncio
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import Future
 from contextlib import nullcontext
 from typing import Any
 
@@ -24,6 +31,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.schemas.calendar import Retiming
 from store.watch import open_cases_by_stage, outbox_backlog, overdue_cases_by_level
 
 # One line a request, by route template: never the path's ids or the query string, which may
@@ -58,6 +66,51 @@ class StoreGauges(Collector):
         yield GaugeMetricFamily("xueji_outbox_failed", "待发送且曾发送失败的通知", value=failed)
 
 
+RETIMING_WAIT_SECONDS = 3.0
+
+
+class RetimingGauges(Collector):
+    """The re-timing's progress, asked of its workflow (on the app's event loop, where the
+    app's Temporal client lives) when Prometheus scrapes."""
+
+    def __init__(
+        self,
+        status: Callable[[], Coroutine[Any, Any, Retiming | None]],
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        self._status, self._loop = status, loop
+
+    def _read(self) -> tuple[bool, Retiming | None]:
+        """(answered, the last re-timing or None if none has run)."""
+        future: Future[Retiming | None] = asyncio.run_coroutine_threadsafe(
+            self._status(), self._loop
+        )
+        try:
+            return True, future.result(timeout=RETIMING_WAIT_SECONDS)
+        except Exception as exc:  # Temporal away or slow: the scrape goes on without them
+            future.cancel()
+            logging.getLogger(__name__).warning("re-timing progress not read: %r", exc)
+            return False, None
+
+    def collect(self) -> Iterator[Metric]:
+        answered, retiming = self._read()
+        running = GaugeMetricFamily(
+            "xueji_retiming_running", "工作日历变更后的期限重算是否正在进行（1 进行中）"
+        )
+        workflows = GaugeMetricFamily(
+            "xueji_retiming_workflows",
+            "最近一次期限重算已通知的在办案件和专项，按结果（已通知、已结束、失败）",
+            labels=["outcome"],
+        )
+        if answered:
+            running.add_metric([], int(retiming is not None and retiming.state == "running"))
+            workflows.add_metric(["signalled"], retiming.signalled if retiming else 0)
+            workflows.add_metric(["closed"], retiming.closed if retiming else 0)
+            workflows.add_metric(["failed"], len(retiming.failed) if retiming else 0)
+        yield running
+        yield workflows
+
+
 class Metrics:
     """The app's metrics, in a registry of its own (one app, one set of figures)."""
 
@@ -84,9 +137,18 @@ class Metrics:
         )
         self._server: Any = None
 
-    def serve(self, engine: Engine, host: str, port: int) -> None:
-        """Count the store's gauges at each scrape and answer scrapes on host:port."""
+    def serve(
+        self,
+        engine: Engine,
+        host: str,
+        port: int,
+        retiming: Callable[[], Coroutine[Any, Any, Retiming | None]] | None = None,
+    ) -> None:
+        """Count the store's gauges at each scrape (and ask `retiming` for the re-timing's
+        progress, on the calling event loop) and answer scrapes on host:port."""
         self.registry.register(StoreGauges(engine))
+        if retiming is not None:
+            self.registry.register(RetimingGauges(retiming, asyncio.get_running_loop()))
         self._server, _thread = start_http_server(port, addr=host, registry=self.registry)
 
     def stop(self) -> None:

@@ -168,8 +168,9 @@ async def return_slip(
 ) -> SlipState:
     """The addressee returns its slip with the findings or the result; the slip as returned.
     404 for a case (a school: a slip) the caller may not see; the workflow's refusals (wrong
-    unit 403, already returned 409, empty answer 422) as HTTPException. The caller's role is
-    the route's to check."""
+    unit 403, already returned 409, empty answer 422) as HTTPException; a slip the store shows
+    whose workflow has not started yet (the store ahead of the history) is waited for, then
+    503. The caller's role is the route's to check."""
     if staff.at_school:  # a school sees the slip, never the case
         await store_call(session, slip_on_route, session, staff, complaint_id, slip_id)
     else:
@@ -182,7 +183,7 @@ async def return_slip(
         response=response,
         attachments=attachments or [],
     )
-    returned: SlipState = await workflow_calls.update(
+    returned: SlipState = await workflow_calls.update_once_started(
         client, f"{complaint_id}.{slip_id}", SlipWorkflow.return_slip, action
     )
     return in_beijing_time(returned)

@@ -160,9 +160,9 @@ class BareDeadline:
 
 @workflow.defn(name="BareRetime")
 class BareRetime:
-    """The baseline of retime.py: a timer armed for a due time; the signal `calendar_changed`
-    runs one local activity (the re-plan), upserts the new due time (StageDue) and arms the
-    timer again."""
+    """The baseline of retime.py: a timer armed for a due time, shown as StageDue; the signal
+    `calendar_changed` runs one local activity (the re-plan), upserts the new due time and
+    arms the timer again."""
 
     @workflow.init
     def __init__(self, due: datetime) -> None:
@@ -171,6 +171,7 @@ class BareRetime:
 
     @workflow.run
     async def run(self, due: datetime) -> str:
+        self._show_due()  # as a case shows its first deadline
         while True:
             told = self._told
             try:
@@ -184,9 +185,11 @@ class BareRetime:
                 bare_alarm, "retime", start_to_close_timeout=timedelta(seconds=30)
             )
             self._due += timedelta(days=1)
-            # In UTC, as xueji's due times come: the dev server's visibility compares the text.
-            due = self._due.astimezone(UTC)
-            workflow.upsert_search_attributes([sa.STAGE_DUE.value_set(due)])
+            self._show_due()
+
+    def _show_due(self) -> None:
+        # In UTC, as xueji's due times come: the dev server's visibility compares the text.
+        workflow.upsert_search_attributes([sa.STAGE_DUE.value_set(self._due.astimezone(UTC))])
 
     @workflow.signal
     def calendar_changed(self) -> None:

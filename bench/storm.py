@@ -28,66 +28,31 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import secrets
-import shutil
-import sys
-import tempfile
-import time
-import urllib.request
-import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bare_workflows import BareClock, BareDeadline
-from sqlalchemy import Engine, text
-from temporalio.client import Client
+from system import (
+    WORKER,
+    Check,
+    DevSystem,
+    complaint,
+    dev_system,
+    failed_attempts,
+    in_parallel,
+    ratio,
+    seconds,
+    slowest,
+    store_count,
+    until,
+    visibility_count,
+    watch,
+)
 
-from core.settings import Settings
-from core.temporal import connect_with_retry
-from domain.ids import CROCKFORD, new_tracking_no
-from domain.process import Channel
-from domain.records import Complainant
 from domain.workdays import SHANGHAI
 from store.db import engine_for
-from store.migrate import upgrade
 from workflows.complaint import ComplaintWorkflow
-from workflows.messages.complaint import ComplaintInput
-from xueji.dev import Supervisor, child_env, load_demo_tree_if_empty, temporal_command
-
-RATIO_GOAL = 0.5
-HERE = Path(__file__).resolve().parent
-WORKER = str(HERE / "storm_worker.py")
-PROVINCE = "130000"  # received by the province about two schools of 石家庄: the city handles it
-SCHOOLS = ["2130102001", "2130104001"]
-POLL = 0.25  # seconds between two looks at the store and visibility
-AT_ONCE = 20  # workflow starts in flight
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def bench_settings(folder: Path, queue: str) -> Settings:
-    return Settings(
-        data_dir=folder,
-        database_url="",  # the temporary SQLite store, whatever DATABASE_URL says
-        temporal_address=f"127.0.0.1:{free_port()}",
-        temporal_ui_port=free_port(),
-        temporal_ui_inner_port=free_port(),
-        api_port=free_port(),
-        worker_metrics_port=free_port(),
-        api_metrics_port=free_port(),
-        temporal_task_queue=queue,
-    )
-
-
-Check = Callable[[], Awaitable[int]]
 
 
 @dataclass
@@ -99,99 +64,15 @@ class Storm:
 
     @property
     def total(self) -> float | None:
-        values = list(self.seconds.values())
-        return None if None in values else max(v for v in values if v is not None)
+        return slowest(self.seconds)
 
 
-async def watch(name: str, instant: datetime, wanted: int, checks: dict[str, Check]) -> Storm:
-    """Wait for `instant`, then poll each check until it counts `wanted`."""
-    await asyncio.sleep(max(0.0, (instant - datetime.now(UTC)).total_seconds()))
-    done: dict[str, float | None] = dict.fromkeys(checks)
-    patience = 120 + wanted * 0.5
-    while any(v is None for v in done.values()):
-        for label, check in checks.items():
-            if done[label] is None and await check() >= wanted:
-                done[label] = (datetime.now(UTC) - instant).total_seconds()
-        elapsed = (datetime.now(UTC) - instant).total_seconds()
-        if elapsed > patience:
-            break
-        await asyncio.sleep(POLL)
-    return Storm(name, done)
-
-
-async def in_parallel(count: int, start: Callable[[int], Awaitable[object]]) -> None:
-    numbers = iter(range(count))
-
-    async def lane() -> None:
-        for number in numbers:
-            await start(number)
-
-    await asyncio.gather(*(lane() for _ in range(AT_ONCE)))
-
-
-async def until(check: Check, wanted: int, timeout: float, what: str) -> None:
-    ends = time.monotonic() + timeout
-    while (found := await check()) < wanted:
-        if time.monotonic() > ends:
-            raise SystemExit(f"{what}: {found} of {wanted} after {timeout:.0f} s")
-        await asyncio.sleep(0.5)
-
-
-def store_count(engine: Engine, sql: str) -> Check:
-    async def count() -> int:
-        with engine.connect() as connection:
-            return int(connection.execute(text(sql)).scalar_one())
-
-    return count
-
-
-def visibility_count(client: Client, query: str) -> Check:
-    async def count() -> int:
-        return (await client.count_workflows(query)).count
-
-    return count
-
-
-def failed_attempts(settings: Settings) -> dict[str, float]:
-    """Failed task and activity attempts by the worker's Prometheus metrics (each failed
-    activity attempt is retried)."""
-    url = f"http://127.0.0.1:{settings.worker_metrics_port}/metrics"
-    body = urllib.request.urlopen(url, timeout=10).read().decode()
-    wanted = (
-        "temporal_activity_execution_failed",
-        "temporal_local_activity_execution_failed",
-        "temporal_workflow_task_execution_failed",
-        "temporal_local_activity_total",
-    )
-    found = dict.fromkeys(wanted, 0.0)
-    for line in body.splitlines():
-        if line.startswith("#") or not line.strip():
-            continue
-        name = line.split("{", 1)[0].split(" ", 1)[0]
-        for candidate in (name, name.removesuffix("_total")):
-            if candidate in found:
-                found[candidate] += float(line.rsplit(" ", 1)[1])
-                break
-    return found
+async def storm(name: str, instant: datetime, wanted: int, checks: dict[str, Check]) -> Storm:
+    return Storm(name, await watch(instant, wanted, checks, 120 + wanted * 0.5))
 
 
 def write_instants(path: Path, remind_at: datetime, due: datetime) -> None:
     path.write_text(json.dumps({"remind_at": remind_at.isoformat(), "due": due.isoformat()}))
-
-
-def complaint(number: int) -> ComplaintInput:
-    received = datetime.now(SHANGHAI)
-    random_part = "".join(secrets.choice(CROCKFORD) for _ in range(6))
-    return ComplaintInput(
-        complaint_id=f"storm-{number:06d}-{uuid.uuid4().hex[:6]}",
-        tracking_no=new_tracking_no(received.date(), random_part),
-        received_at=received,
-        receiving_unit=PROVINCE,
-        channel=Channel.WEB,
-        school_codes=SCHOOLS,
-        complainant=Complainant(name="测试", phone="13800000000"),
-        content="学籍被错误转出，请核实",
-    )
 
 
 @dataclass
@@ -202,13 +83,11 @@ class Phase:
     failures: dict[str, float]
 
 
-async def xueji_storm(
-    supervisor: Supervisor, client: Client, settings: Settings, folder: Path, args: Args
-) -> Phase:
-    n, queue = args.cases, settings.temporal_task_queue
-    storm_file = folder / "storm.json"
-    env = child_env(settings) | {"XUEJI_BENCH_STORM_FILE": str(storm_file)}
-    supervisor.start("worker", [sys.executable, WORKER], env, log=folder / "worker.log")
+async def xueji_storm(system: DevSystem, args: Args) -> Phase:
+    n, settings, client = args.cases, system.settings, system.client
+    queue = settings.temporal_task_queue
+    storm_file = system.folder / "storm.json"
+    system.start_worker("worker", settings, WORKER, env={"XUEJI_BENCH_STORM_FILE": str(storm_file)})
     engine = engine_for(settings)
     try:
         began = datetime.now(UTC)
@@ -217,7 +96,7 @@ async def xueji_storm(
         write_instants(storm_file, remind_at, due)
 
         async def start(number: int) -> None:
-            case = complaint(number)
+            case = complaint("storm", number, datetime.now(SHANGHAI))
             await client.start_workflow(
                 ComplaintWorkflow.run, case, id=case.complaint_id, task_queue=queue
             )
@@ -235,7 +114,7 @@ async def xueji_storm(
             engine,
             "SELECT count(DISTINCT case_id) FROM notification_outbox WHERE kind = 'reminder'",
         )
-        reminder = await watch(
+        reminder = await storm(
             "reminder", remind_at, n, {"store": reminded, "outbox": reminder_notices}
         )
         overdue_clocks = store_count(
@@ -248,7 +127,7 @@ async def xueji_storm(
             client,
             f'WorkflowType = "ComplaintWorkflow" AND TaskQueue = "{queue}" AND Overdue = true',
         )
-        overdue = await watch(
+        overdue = await storm(
             "overdue",
             due,
             n,
@@ -257,17 +136,14 @@ async def xueji_storm(
         failures = failed_attempts(settings)
     finally:
         engine.dispose()
-        supervisor.stop("worker")
+        system.stop("worker")
     return Phase(set_up, reminder, overdue, failures)
 
 
-async def bare_storm(
-    supervisor: Supervisor, client: Client, settings: Settings, folder: Path, args: Args
-) -> Phase:
+async def bare_storm(system: DevSystem, args: Args) -> Phase:
+    settings, client = system.bare_settings(), system.client
     n, queue = args.cases, settings.temporal_task_queue
-    supervisor.start(
-        "bare", [sys.executable, WORKER, "--bare"], child_env(settings), log=folder / "bare.log"
-    )
+    system.start_worker("bare", settings, WORKER, "--bare")
     try:
         began = datetime.now(UTC)
         remind_at = began + timedelta(seconds=args.lead)
@@ -285,12 +161,12 @@ async def bare_storm(
         await until(waiting, n, args.lead, "bare workflows waiting for their timers")
         set_up = (datetime.now(UTC) - began).total_seconds()
         reminded = visibility_count(client, f'{ours} AND ComplaintStage = "reminded"')
-        reminder = await watch("reminder", remind_at, n, {"visibility": reminded})
+        reminder = await storm("reminder", remind_at, n, {"visibility": reminded})
         overdue_shown = visibility_count(client, f"{ours} AND Overdue = true")
-        overdue = await watch("overdue", due, n, {"visibility": overdue_shown})
+        overdue = await storm("overdue", due, n, {"visibility": overdue_shown})
         failures = failed_attempts(settings)
     finally:
-        supervisor.stop("bare")
+        system.stop("bare")
     return Phase(set_up, reminder, overdue, failures)
 
 
@@ -300,18 +176,6 @@ class Args:
     lead: float
     gap: float
     keep: bool = False
-
-
-def seconds(value: float | None) -> str:
-    return "never" if value is None else f"{value:.1f} s"
-
-
-def ratio(bare: Storm, xueji: Storm) -> str:
-    if bare.total is None or xueji.total is None or xueji.total == 0:
-        return "—"
-    value = bare.total / xueji.total
-    verdict = "met" if value >= RATIO_GOAL else "NOT MET"
-    return f"{value:.2f} (goal >= {RATIO_GOAL}: {verdict})"
 
 
 def report(args: Args, xueji: Phase, bare: Phase) -> None:
@@ -328,7 +192,7 @@ def report(args: Args, xueji: Phase, bare: Phase) -> None:
         print(f"{name} storm:")
         print(f"  xueji: every case marked after {seconds(ours.total)} ({parts})")
         print(f"  bare Temporal: {seconds(theirs.total)} (timer, local activity, upsert)")
-        print(f"  ratio bare / xueji: {ratio(theirs, ours)}")
+        print(f"  ratio bare / xueji: {ratio(theirs.total, ours.total)}")
     for label, phase in (("xueji", xueji), ("bare", bare)):
         failed = phase.failures
         retried = failed["temporal_activity_execution_failed"]
@@ -342,29 +206,9 @@ def report(args: Args, xueji: Phase, bare: Phase) -> None:
 
 
 async def bench(args: Args) -> None:
-    folder = Path(tempfile.mkdtemp(prefix="xueji-storm-"))
-    settings = bench_settings(folder / "data", f"storm-{uuid.uuid4().hex[:8]}")
-    upgrade(settings.store_url)
-    load_demo_tree_if_empty(settings)
-    supervisor = Supervisor()
-    try:
-        command = temporal_command(settings)
-        supervisor.start("temporal", command, child_env(settings), log=folder / "temporal.log")
-        client = await connect_with_retry(settings)
-        xueji = await xueji_storm(supervisor, client, settings, folder, args)
-        bare_settings = settings.model_copy(
-            update={
-                "temporal_task_queue": f"bare-{uuid.uuid4().hex[:8]}",
-                "worker_metrics_port": free_port(),
-            }
-        )
-        bare = await bare_storm(supervisor, client, bare_settings, folder, args)
-    finally:
-        supervisor.stop_all()
-        if args.keep:
-            print(f"data, store and logs kept in {folder}")
-        else:
-            shutil.rmtree(folder, ignore_errors=True)
+    async with dev_system("storm", args.keep) as system:
+        xueji = await xueji_storm(system, args)
+        bare = await bare_storm(system, args)
     report(args, xueji, bare)
 
 

@@ -2,7 +2,8 @@
 
     python bench/storm_worker.py          the real worker (xueji.worker.main), one activity
                                           replaced: plan_deadline (see below)
-    python bench/storm_worker.py --bare   the baselines' worker (bare_workflows.py)
+    python bench/storm_worker.py --bare   the baselines' worker (bare_workflows.py: BareDeadline
+                                          for storm.py, BareRetime for retime.py)
 
 Both read their settings from the environment as `xueji worker` does (XUEJI_TEMPORAL_ADDRESS,
 XUEJI_TEMPORAL_TASK_QUEUE, XUEJI_WORKER_METRICS_PORT, ...).
@@ -62,14 +63,14 @@ class StormCalendarActivities(CalendarActivities):
 
 
 async def run_bare() -> None:
-    from bare_workflows import BareDeadline, bare_alarm
+    from bare_workflows import BareDeadline, BareRetime, bare_alarm
 
     settings = get_settings()
     client = await connect_with_retry(settings, runtime=worker_runtime(settings))
     worker = Worker(
         client,
         task_queue=settings.temporal_task_queue,
-        workflows=[BareDeadline],
+        workflows=[BareDeadline, BareRetime],
         activities=[bare_alarm],
     )
     async with worker:

@@ -1,8 +1,10 @@
 """Re-timing the running cases is durable work: the worker killed in the middle of it and the
 Temporal server restarted, it resumes where it stopped, tells every case once and every first
-deadline moves. The dev server, the worker and the store as `xueji dev` runs them."""
+deadline moves, and the API's metrics show its progress. The dev server, the worker, the API
+and the store as `xueji dev` runs them."""
 
 import signal
+import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -49,6 +51,7 @@ async def test_retiming_resumes_after_a_killed_worker_and_a_server_restart(
         system.start("temporal")
         client = await connect_with_retry(settings)
         system.start("worker")
+        system.start("api")
         cases = [await start_case(client, settings, received_at=RECEIVED) for _ in range(CASES)]
         for case in cases:
             await settled(case, Stage.VERIFY_ISSUE)
@@ -86,6 +89,10 @@ async def test_retiming_resumes_after_a_killed_worker_and_a_server_restart(
 
         finished = await eventually(done, timeout=60, interval=0.5)
         assert (finished.signalled, finished.closed, finished.failed) == (CASES, 0, [])
+        url = f"http://127.0.0.1:{settings.api_metrics_port}/metrics"
+        scraped = urllib.request.urlopen(url, timeout=10).read().decode()
+        assert "xueji_retiming_running 0.0" in scraped.splitlines()
+        assert f'xueji_retiming_workflows{{outcome="signalled"}} {CASES}.0' in scraped
         for case in cases:
             handle = client.get_workflow_handle_for(ComplaintWorkflow.run, case.id)
 
