@@ -52,10 +52,16 @@ class CaseFilter:
     text: TextSearch | None = None  # words of the summary (store.search_index)
 
 
+# The most cases a list counts: beyond it the page says "10,000+" (total_capped) instead of
+# counting a whole province's or the country's cases for every page of 50.
+COUNT_CAP = 10_000
+
+
 @dataclass(frozen=True)
 class CasePage:
-    total: int
+    total: int  # the matching cases, at most COUNT_CAP
     cases: list[Case]
+    total_capped: bool = False  # more than COUNT_CAP cases match; total is COUNT_CAP
 
 
 def visible_cases(
@@ -67,7 +73,8 @@ def visible_cases(
     limit: int = 50,
     sealer: Sealer | None = None,
 ) -> CasePage:
-    """The cases the unit may see that match the filters, newest first (none for a school).
+    """The cases the unit may see that match the filters, newest first (none for a school);
+    counted up to COUNT_CAP.
 
     A free-text filter needs `sealer`: the cases holding all the query's tokens are unsealed,
     only among those the unit may see, and kept when their summary holds the query itself.
@@ -78,14 +85,26 @@ def visible_cases(
         if sealer is None:
             raise ValueError("a free-text search needs the store's sealer")
         return _confirmed_page(session, unit_code, filters, filters.text, sealer, offset, limit)
-    query = select(Case).join(CaseAccess, _ACCESS).where(*_conditions(unit_code, filters))
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    conditions = _conditions(unit_code, filters)
+    # Without a filter on the case itself, the unit's access rows alone are counted.
+    counted = select(CaseAccess.case_id)
+    if filters != CaseFilter():
+        counted = counted.join(Case, _ACCESS)
+    found = session.exec(
+        select(func.count()).select_from(counted.where(*conditions).limit(COUNT_CAP + 1).subquery())
+    ).one()
+    query = select(Case).join(CaseAccess, _ACCESS).where(*conditions)
     page = query.order_by(*_NEWEST_FIRST).offset(offset).limit(limit)
-    return CasePage(total=total, cases=list(session.exec(page)))
+    return CasePage(
+        total=min(found, COUNT_CAP), cases=list(session.exec(page)), total_capped=found > COUNT_CAP
+    )
 
 
 _ACCESS = col(CaseAccess.case_id) == col(Case.id)
-_NEWEST_FIRST = (col(Case.received_at).desc(), col(Case.id))
+# By the access rows' copy of the received time: ix_case_access_unit_received walked
+# backwards, so that a page is a range of that index (the cases received at the same instant,
+# few, sorted by id on the way: PostgreSQL's incremental sort, SQLite's "right part").
+_NEWEST_FIRST = (col(CaseAccess.received_at).desc(), col(CaseAccess.case_id))
 
 
 def _conditions(unit_code: str, filters: CaseFilter) -> list[ColumnElement[bool]]:
@@ -144,7 +163,11 @@ def _confirmed_page(
     ]
     wanted = matched[offset : offset + limit]
     found = {case.id: case for case in session.exec(select(Case).where(col(Case.id).in_(wanted)))}
-    return CasePage(total=len(matched), cases=[found[case_id] for case_id in wanted])
+    return CasePage(
+        total=min(len(matched), COUNT_CAP),
+        cases=[found[case_id] for case_id in wanted],
+        total_capped=len(matched) > COUNT_CAP,
+    )
 
 
 def _cases_of_school(school: str) -> SelectOfScalar[str]:
