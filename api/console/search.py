@@ -89,9 +89,7 @@ def search_cases(
         query=query,
         previous=max(offset - PAGE_SIZE, 0) if offset else None,
         following=(
-            offset + PAGE_SIZE
-            if offset + PAGE_SIZE < found.total or found.total_capped
-            else None
+            offset + PAGE_SIZE if offset + PAGE_SIZE < found.total or found.total_capped else None
         ),
     )
 

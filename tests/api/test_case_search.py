@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from domain.orgtree import OrgTree
 from domain.process import Stage
 from domain.records import CaseRecord, Complainant, Registration, Student
-from store.db import session_scope
 from store import queries
+from store.db import session_scope
 from store.org import replace_tree
 from tests.support.api_support import PASSWORD, UNITS, Api
 from tests.support.case_support import snapshot, write

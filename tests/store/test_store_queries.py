@@ -11,10 +11,10 @@ from sqlmodel import Session
 
 from domain.process import Channel, SlipKind
 from domain.records import CaseRecord, SlipRecord, SlipState
+from store import queries
 from store.db import make_engine, session_scope
 from store.migrate import upgrade
 from store.org import replace_tree
-from store import queries
 from store.queries import CaseFilter, slips_through, visible_case, visible_cases
 from tests.support.case_support import T0, snapshot, write
 from tests.support.demo import demo_tree
