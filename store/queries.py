@@ -86,18 +86,25 @@ def visible_cases(
             raise ValueError("a free-text search needs the store's sealer")
         return _confirmed_page(session, unit_code, filters, filters.text, sealer, offset, limit)
     conditions = _conditions(unit_code, filters)
-    # Without a filter on the case itself, the unit's access rows alone are counted.
-    counted = select(CaseAccess.case_id)
-    if filters != CaseFilter():
-        counted = counted.join(Case, _ACCESS)
-    found = session.exec(
-        select(func.count()).select_from(counted.where(*conditions).limit(COUNT_CAP + 1).subquery())
-    ).one()
-    query = select(Case).join(CaseAccess, _ACCESS).where(*conditions)
-    page = query.order_by(*_NEWEST_FIRST).offset(offset).limit(limit)
-    return CasePage(
-        total=min(found, COUNT_CAP), cases=list(session.exec(page)), total_capped=found > COUNT_CAP
-    )
+    query = select(Case).join(CaseAccess, _ACCESS).where(*conditions).order_by(*_NEWEST_FIRST)
+    if filters == CaseFilter():
+        # The unit's access index alone counts, up to the cap; the page is a range of it.
+        counted = select(CaseAccess.case_id).where(*conditions).limit(COUNT_CAP + 1)
+        found = session.exec(select(func.count()).select_from(counted.subquery())).one()
+        cases = list(session.exec(query.offset(offset).limit(limit)))
+        return CasePage(total=min(found, COUNT_CAP), cases=cases, total_capped=found > COUNT_CAP)
+    # A filter on the case: one pass over the matches gives the count and the page (the ids of
+    # the newest COUNT_CAP + 1), which would otherwise read each case twice.
+    matching = select(CaseAccess.case_id).join(Case, _ACCESS).where(*conditions)
+    ids = list(session.exec(matching.order_by(*_NEWEST_FIRST).limit(COUNT_CAP + 1)))
+    if offset + limit <= COUNT_CAP or len(ids) <= COUNT_CAP:
+        wanted = ids[offset : offset + limit]
+        found_cases = session.exec(select(Case).where(col(Case.id).in_(wanted)))
+        by_id = {case.id: case for case in found_cases}
+        cases = [by_id[case_id] for case_id in wanted]
+    else:  # a page beyond the count's cap
+        cases = list(session.exec(query.offset(offset).limit(limit)))
+    return CasePage(total=min(len(ids), COUNT_CAP), cases=cases, total_capped=len(ids) > COUNT_CAP)
 
 
 _ACCESS = col(CaseAccess.case_id) == col(Case.id)

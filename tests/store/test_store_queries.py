@@ -183,6 +183,8 @@ def test_the_total_stops_counting_at_the_cap_and_the_pages_go_on(
 
         assert page(MINISTRY) == (3, True, ["c0", "c1"])  # received together: by id
         assert page(MINISTRY, offset=4) == (3, True, ["c4"])  # past the cap
+        assert page(MINISTRY, offset=4, handling_unit=CHANG_AN) == (3, True, ["c4"])
+        assert page(MINISTRY, offset=2, handling_unit=CHANG_AN) == (3, True, ["c2", "c3"])
         assert page(CHANG_AN, overdue=True) == (3, False, ["c0", "c1"])  # exactly the cap
         assert page(CHANG_AN, overdue=False) == (2, False, ["c3", "c4"])
         assert page(QIAO_XI) == (0, False, [])
