@@ -1,6 +1,7 @@
 """Benchmark: the oversight figures (督办统计) at national scale on PostgreSQL.
 
-    python bench/oversight.py [--cases N] [--requests N] [--seed N] [--keep]
+    python bench/oversight.py [--cases N] [--requests N] [--seed N] [--keep] [--no-vacuum]
+    python bench/oversight.py --reuse DATABASE [--requests N]   (measure a kept one again)
 
 Makes a fresh database on the server of XUEJI_BENCH_POSTGRES (default the local one),
 migrates it, loads a synthetic national tree (bench/synthetic.py: the Ministry, 32 provinces,
@@ -14,19 +15,22 @@ migrates it, loads a synthetic national tree (bench/synthetic.py: the Ministry, 
    step takes a random number of days around its allowance (about one in eight late), 5 %
    reworked once, 4 % withdrawn during a step, 3 % referred at once; a case whose steps
    reach past "now" is open at the step it is in (overdue, with its escalation level, when
-   that step's due time has passed). Then VACUUM ANALYZE, as autovacuum would, and the
+   that step's due time has passed). Then VACUUM ANALYZE, as autovacuum would (not with
+   --no-vacuum: the store as autovacuum left it), and the
    oversight summary tables filled from those rows (store.summary.rebuild, the migration's
    backfill: the rows go in by COPY, not through the worker's records that keep them).
 2. Times, one call at a time after two warm-up calls, `--requests` calls (default 20) of the
    service functions the JSON routes and the console page call: the Ministry's report for
    the year before "now", the busiest province's report for November 2026, the busiest
-   county's backlog, and the case list's first page (store.queries.visible_cases, 50 newest)
-   of the busiest prefecture; and as the baseline, a full sequential scan of the cases table
+   county's backlog, the case list's first page (store.queries.visible_cases, 50 newest, with
+   its count) of the busiest prefecture and its search page with a typical filter
+   (stage=verify_issue), and the Ministry's list (the count stops at 10,000); and as the
+   baseline, a full sequential scan of the cases table
    (count(*) with index scans switched off) in the same run. Prints p50 and p95 of each and
    each p95 as a multiple of the scan's median.
 
 Goals (the oversight issue): p95 < 500 ms for the national yearly figures, < 100 ms for a
-county's backlog and for a list page, with 1,000,000 cases.
+county's backlog and for a list or search page, with 1,000,000 cases.
 """
 
 from __future__ import annotations
