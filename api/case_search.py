@@ -157,4 +157,10 @@ def listed_cases(
         )
         for case in page.cases
     ]
-    return CaseList(total=page.total, offset=offset, limit=limit, items=items)
+    return CaseList(
+        total=page.total,
+        total_capped=page.total_capped,
+        offset=offset,
+        limit=limit,
+        items=items,
+    )

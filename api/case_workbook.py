@@ -36,6 +36,7 @@ def build_workbook(
     rows: Sequence[CaseRow],
     filters: Sequence[tuple[str, str]],
     total: int,
+    total_capped: bool = False,
     exported_at: datetime,
     exported_by: str,
 ) -> bytes:
@@ -50,7 +51,8 @@ def build_workbook(
     sheet.append(["导出人", exported_by])
     for label, value in filters or [("查询条件", "无（本单位可见的全部案件）")]:
         sheet.append([label, value])
-    count = f"{total} 件" + (f"（本表为最新的 {len(rows)} 件）" if total > len(rows) else "")
+    count = f"{total:,}+ 件" if total_capped else f"{total} 件"
+    count += f"（本表为最新的 {len(rows)} 件）" if total > len(rows) else ""
     sheet.append(["共计", count])
     sheet.append([])
     sheet.append(list(HEADER))

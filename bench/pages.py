@@ -440,7 +440,9 @@ class Rows:
         for entry in record.slips:
             access.update(code for code in entry.slip.route if not is_school_code(code))
         for code in sorted(access):
-            self.rows[CaseAccess].append({"case_id": case_id, "unit_code": code})
+            self.rows[CaseAccess].append(
+                {"case_id": case_id, "unit_code": code, "received_at": case["received_at"]}
+            )
         for item in {item.key: item for item in reversed(record.timeline)}.values():
             values = shallow(item)
             note = values.pop("note")

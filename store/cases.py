@@ -316,8 +316,10 @@ def refresh_access(
     for row in held:
         if row.unit_code not in wanted:
             session.delete(row)
+        elif row.received_at != case.received_at:
+            row.received_at = case.received_at
     for unit_code in wanted - {row.unit_code for row in held}:
-        session.add(CaseAccess(case_id=case.id, unit_code=unit_code))
+        session.add(CaseAccess(case_id=case.id, unit_code=unit_code, received_at=case.received_at))
 
 
 def _hop(hop: Any) -> dict[str, str]:

@@ -52,10 +52,16 @@ class CaseFilter:
     text: TextSearch | None = None  # words of the summary (store.search_index)
 
 
+# The most cases a list counts: beyond it the page says "10,000+" (total_capped) instead of
+# counting a whole province's or the country's cases for every page of 50.
+COUNT_CAP = 10_000
+
+
 @dataclass(frozen=True)
 class CasePage:
-    total: int
+    total: int  # the matching cases, at most COUNT_CAP
     cases: list[Case]
+    total_capped: bool = False  # more than COUNT_CAP cases match; total is COUNT_CAP
 
 
 def visible_cases(
@@ -67,7 +73,8 @@ def visible_cases(
     limit: int = 50,
     sealer: Sealer | None = None,
 ) -> CasePage:
-    """The cases the unit may see that match the filters, newest first (none for a school).
+    """The cases the unit may see that match the filters, newest first (none for a school);
+    counted up to COUNT_CAP.
 
     A free-text filter needs `sealer`: the cases holding all the query's tokens are unsealed,
     only among those the unit may see, and kept when their summary holds the query itself.
@@ -78,14 +85,33 @@ def visible_cases(
         if sealer is None:
             raise ValueError("a free-text search needs the store's sealer")
         return _confirmed_page(session, unit_code, filters, filters.text, sealer, offset, limit)
-    query = select(Case).join(CaseAccess, _ACCESS).where(*_conditions(unit_code, filters))
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    page = query.order_by(*_NEWEST_FIRST).offset(offset).limit(limit)
-    return CasePage(total=total, cases=list(session.exec(page)))
+    conditions = _conditions(unit_code, filters)
+    query = select(Case).join(CaseAccess, _ACCESS).where(*conditions).order_by(*_NEWEST_FIRST)
+    if filters == CaseFilter():
+        # The unit's access index alone counts, up to the cap; the page is a range of it.
+        counted = select(CaseAccess.case_id).where(*conditions).limit(COUNT_CAP + 1)
+        found = session.exec(select(func.count()).select_from(counted.subquery())).one()
+        cases = list(session.exec(query.offset(offset).limit(limit)))
+        return CasePage(total=min(found, COUNT_CAP), cases=cases, total_capped=found > COUNT_CAP)
+    # A filter on the case: one pass over the matches gives the count and the page (the ids of
+    # the newest COUNT_CAP + 1), which would otherwise read each case twice.
+    matching = select(CaseAccess.case_id).join(Case, _ACCESS).where(*conditions)
+    ids = list(session.exec(matching.order_by(*_NEWEST_FIRST).limit(COUNT_CAP + 1)))
+    if offset + limit <= COUNT_CAP or len(ids) <= COUNT_CAP:
+        wanted = ids[offset : offset + limit]
+        found_cases = session.exec(select(Case).where(col(Case.id).in_(wanted)))
+        by_id = {case.id: case for case in found_cases}
+        cases = [by_id[case_id] for case_id in wanted]
+    else:  # a page beyond the count's cap
+        cases = list(session.exec(query.offset(offset).limit(limit)))
+    return CasePage(total=min(len(ids), COUNT_CAP), cases=cases, total_capped=len(ids) > COUNT_CAP)
 
 
 _ACCESS = col(CaseAccess.case_id) == col(Case.id)
-_NEWEST_FIRST = (col(Case.received_at).desc(), col(Case.id))
+# By the access rows' copy of the received time: ix_case_access_unit_received walked
+# backwards, so that a page is a range of that index (the cases received at the same instant,
+# few, sorted by id on the way: PostgreSQL's incremental sort, SQLite's "right part").
+_NEWEST_FIRST = (col(CaseAccess.received_at).desc(), col(CaseAccess.case_id))
 
 
 def _conditions(unit_code: str, filters: CaseFilter) -> list[ColumnElement[bool]]:
@@ -144,7 +170,11 @@ def _confirmed_page(
     ]
     wanted = matched[offset : offset + limit]
     found = {case.id: case for case in session.exec(select(Case).where(col(Case.id).in_(wanted)))}
-    return CasePage(total=len(matched), cases=[found[case_id] for case_id in wanted])
+    return CasePage(
+        total=min(len(matched), COUNT_CAP),
+        cases=[found[case_id] for case_id in wanted],
+        total_capped=len(matched) > COUNT_CAP,
+    )
 
 
 def _cases_of_school(school: str) -> SelectOfScalar[str]:

@@ -88,7 +88,9 @@ def search_cases(
         rows=case_rows(session, found.items),
         query=query,
         previous=max(offset - PAGE_SIZE, 0) if offset else None,
-        following=offset + PAGE_SIZE if offset + PAGE_SIZE < found.total else None,
+        following=(
+            offset + PAGE_SIZE if offset + PAGE_SIZE < found.total or found.total_capped else None
+        ),
     )
 
 
@@ -112,6 +114,7 @@ def export_cases(
         rows=case_rows(session, found.items),
         filters=_described(session, search),
         total=found.total,
+        total_capped=found.total_capped,
         exported_at=now,
         exported_by=f"{user.unit_name} {user.display_name}（{staff.username}）",
     )

@@ -151,7 +151,10 @@ class CaseSummary(Reply):
 
 
 class CaseList(BaseModel):
-    total: int
+    total: int = Field(description="匹配的案件数，最多计到 10,000")
+    total_capped: bool = Field(
+        False, description="true: more than 10,000 cases match and total is 10,000 (10,000+ 件)"
+    )
     offset: int
     limit: int
     items: list[CaseSummary]

@@ -190,8 +190,13 @@ class CaseAccess(SQLModel, table=True):
     addressed to it). Rewritten with each record of the case."""
 
     __tablename__ = "case_access"
+    # A unit's case list, newest first, read straight off this index (store/queries.py): the
+    # case's received time is copied here so that the page never depends on the planner
+    # guessing how many of the unit's cases a walk of all cases by time would meet.
+    __table_args__ = (Index("ix_case_access_unit_received", "unit_code", "received_at", "case_id"),)
     case_id: str = Field(primary_key=True, max_length=64)
-    unit_code: str = Field(primary_key=True, max_length=10, index=True)
+    unit_code: str = Field(primary_key=True, max_length=10)
+    received_at: datetime = at_()  # the case's, which never changes
 
 
 class Intake(SQLModel, table=True):

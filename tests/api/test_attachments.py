@@ -4,6 +4,7 @@ the caller may not see), and that each upload and download is in the audit log."
 
 import hashlib
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,7 @@ def test_files_are_kept_sealed_and_given_to_those_who_see_them(api: Api, tmp_pat
 
     letter = upload(api, city, "来信扫描件.pdf", PDF, purpose="case")
     assert letter.status_code == 201, letter.text
+    api.clock.now += timedelta(minutes=5)  # listed in the order they came
     voucher = upload(api, school, "注销凭证.png", PNG, purpose="slip_return", slip_id="V1")
     assert voucher.status_code == 201, voucher.text
     assert voucher.json()["content_type"] == "image/png"

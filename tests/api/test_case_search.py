@@ -4,13 +4,15 @@ what the caller's unit may see, and GET /api/schools for the registration form."
 from dataclasses import dataclass, field
 
 import pytest
+from fastapi.testclient import TestClient
 
 from domain.orgtree import OrgTree
 from domain.process import Stage
 from domain.records import CaseRecord, Complainant, Registration, Student
+from store import queries
 from store.db import session_scope
 from store.org import replace_tree
-from tests.support.api_support import UNITS, Api
+from tests.support.api_support import PASSWORD, UNITS, Api
 from tests.support.case_support import snapshot, write
 
 # The small tree: 000000 ─ 110000 ─ 110101, 110102 ; 000000 ─ 130000 ─ 130100 ─ 130102
@@ -225,3 +227,31 @@ def test_only_case_staff_find_schools(api: Api) -> None:
     headers = api.headers_for("audit.one", unit_code="130000", role="auditor")
     response = api.client.get("/api/schools", params={"q": "长安"}, headers=headers)
     assert response.status_code == 403
+
+
+def test_the_total_is_capped_and_says_so_in_the_api_and_the_console(
+    staff: Staff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Beyond COUNT_CAP (10,000; 1 here) the list says `total_capped` and the console
+    "1+ 件" with a next page, instead of counting every case for each page."""
+    monkeypatch.setattr(queries, "COUNT_CAP", 1)
+
+    def listed(**params: str | int) -> tuple[int, bool, list[str]]:
+        response = staff.api.client.get(
+            "/api/complaints", params={"limit": 1, **params}, headers=staff.of("130000")
+        )
+        body = response.json()
+        return body["total"], body["total_capped"], [item["id"] for item in body["items"]]
+
+    assert listed() == (1, True, [CHANGAN])
+    assert listed(offset=1) == (1, True, [SJZ])
+    assert listed(q="后学籍") == (1, True, [CHANGAN])
+    assert listed(stage=Stage.VERIFICATION.value) == (1, False, [SJZ])
+    staff.api.add_user("sjz.leader", unit_code="130000", role="leader")
+    console = TestClient(staff.api.client.app, base_url="http://testserver")
+    with console:
+        form = {"username": "sjz.leader", "password": PASSWORD, "next": "/console"}
+        assert console.post("/console/login", data=form, follow_redirects=False).is_redirect
+        page = console.get("/console/cases").text
+        assert "共找到 1+ 件" in page and "共 1+ 页" in page
+        assert 'offset=50" rel="next"' in page

@@ -6,7 +6,7 @@ every page."""
 import pyotp
 from playwright.async_api import Page, expect
 
-from tests.support.browser import VIEWPORT, Console, accessible, screenshot
+from tests.support.browser import VIEWPORT, Console, accessible, phone_screenshot, screenshot
 from tests.support.demo import CITY, PROVINCE
 from tests.support.http_support import PASSWORD
 
@@ -80,6 +80,7 @@ async def test_an_account_is_asked_approved_and_its_password_changed_at_first_us
     await expect(asked.filter(has_text="sjz_liuyang")).to_contain_text("已批准")
     await expect(asked.filter(has_text="sjz_liuyang")).to_contain_text("吴敏（hb_secadmin）")
     await screenshot(sysadmin, "accounts-sysadmin-decided")
+    await phone_screenshot(sysadmin, "accounts-sysadmin-decided")
     await sysadmin.get_by_role("link", name="sjz_liuyang", exact=True).click()
     await expect(sysadmin.get_by_role("button", name="申请设置临时密码")).to_be_visible()
     await expect(sysadmin.get_by_role("button", name="停用账号")).to_be_visible()  # at once
@@ -116,6 +117,7 @@ async def test_an_auditor_binds_an_authenticator_from_the_qr_page(console: Conso
     secret = (await page.locator("#totp-secret").inner_text()).replace(" ", "")
     await accessible(page)
     await screenshot(page, "totp-enrol")
+    await phone_screenshot(page, "totp-enrol")
 
     await page.get_by_label("动态验证码").fill("000000")
     await page.get_by_role("button", name="确认绑定").click()

@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from store.db import engine_for
 from tests.console.test_console_admin import PINNED, case_and_campaign
-from tests.support.browser import VIEWPORT, Console, accessible, screenshot
+from tests.support.browser import VIEWPORT, Console, accessible, phone_screenshot, screenshot
 from tests.support.demo import MINISTRY
 from tests.support.http_support import PASSWORD
 
@@ -65,6 +65,7 @@ async def test_the_ministrys_secadmin_corrects_and_saves_the_policy(console: Con
     assert await page.get_by_label("最短长度").input_value() == "12"
     await accessible(page)
     await screenshot(page, "admin-policy")
+    await phone_screenshot(page, "admin-policy")
     policy = await console.system.get("moe_secadmin", "/api/admin/password-policy")
     assert (policy.json()["min_length"], policy.json()["totp_for_all"]) == (12, True)
 
@@ -101,6 +102,7 @@ async def test_the_ministrys_sysadmin_previews_a_year_then_loads_it(
     assert "提前 1 个工作日（1 天）" in await reminder.inner_text()
     await accessible(page)
     await screenshot(page, "admin-calendar-preview")
+    await phone_screenshot(page, "admin-calendar-preview")
     await page.get_by_role("button", name="载入 2031 年安排并重新计算期限").click()
     await page.get_by_role("status").filter(has_text="2031 年安排已保存").wait_for()
     assert "官方安排" in await page.get_by_role("row").filter(has_text="2031").inner_text()
@@ -128,6 +130,7 @@ async def test_the_ministrys_auditor_filters_the_log_and_finds_a_broken_record(
     assert "/console/login" in await rows.first.inner_text()
     await accessible(page)
     await screenshot(page, "admin-audit")
+    await phone_screenshot(page, "admin-audit")
     seq = int(await rows.first.get_by_role("cell").first.inner_text())
 
     engine = engine_for(system.settings)

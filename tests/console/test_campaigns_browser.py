@@ -18,6 +18,7 @@ from tests.support.browser import (
     CHROMIUM_ARGS,
     Console,
     accessible,
+    phone_screenshot,
     screenshot,
     serving,
 )
@@ -104,6 +105,7 @@ async def test_a_campaign_from_opening_to_the_compiled_list(
     await city.get_by_label("对外受理投诉邮箱 *").fill("xueji@130100.example.cn")
     await accessible(city)
     await screenshot(city, "campaign-report")
+    await phone_screenshot(city, "campaign-report")
     await city.get_by_role("button", name="报送人员信息表").click()
     await expect(city.get_by_role("status")).to_contain_text("本单位的人员信息表已报送")
     await accessible(city)

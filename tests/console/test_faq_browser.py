@@ -4,7 +4,7 @@ it. axe-core on every page; screenshots faq-refused, faq-preview, faq-list."""
 
 from playwright.async_api import expect
 
-from tests.support.browser import Console, accessible, screenshot
+from tests.support.browser import Console, accessible, phone_screenshot, screenshot
 
 QUESTION = "学籍转出后多久能在新学校注册？"
 ANSWER = "转入学校确认后，一般 5 个工作日内完成。\n如有疑问，请拨打本局投诉电话。"
@@ -41,6 +41,7 @@ async def test_a_handler_writes_previews_publishes_and_withdraws(console: Consol
     await expect(row).to_contain_text("已发布")
     await accessible(page)
     await screenshot(page, "faq-list")
+    await phone_screenshot(page, "faq-list")
     public = await page.context.new_page()
     await public.goto(f"{console.url}/faq?unit=130102")
     await expect(public.get_by_role("heading", name=QUESTION)).to_be_visible()

@@ -15,7 +15,7 @@ from sqlmodel import col, select, update
 
 from store.db import session_scope
 from store.models import Unit
-from tests.support.browser import VIEWPORT, Console, accessible, screenshot
+from tests.support.browser import VIEWPORT, Console, accessible, phone_screenshot, screenshot
 from tests.support.demo import (
     CHANG_AN,
     DEMO_SCHOOLS_CSV,
@@ -113,6 +113,7 @@ async def test_the_ministry_browses_the_tree_and_imports_a_new_one(
     assert "长安区特殊教育学校" in await removed.inner_text()
     await accessible(page)
     await screenshot(page, "org-import-preview")
+    await phone_screenshot(page, "org-import-preview")
     await page.get_by_role("button", name="确认导入新的组织机构树").click()
     done = page.get_by_role("status").filter(has_text="已导入新的组织机构树")
     assert "342 个单位、1362 所学校" in await done.inner_text()
@@ -137,6 +138,7 @@ async def test_a_province_confirms_its_units_contacts(console: Console) -> None:
     assert "2029-03-04 00:00（超过一年）" in await stale.inner_text()
     await accessible(page)
     await screenshot(page, "contacts")
+    await phone_screenshot(page, "contacts")
 
     await stale.get_by_role("link", name="长安区教育局（130102）").click()
     await page.get_by_label("投诉电话").fill("0311-8600 转 1000")

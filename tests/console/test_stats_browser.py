@@ -9,7 +9,7 @@ from datetime import datetime
 import pytest
 
 from store.db import engine_for, session_scope
-from tests.support.browser import Console, accessible, screenshot
+from tests.support.browser import Console, accessible, phone_screenshot, screenshot
 from tests.support.stats_cases import NOW, ON_THE_DEMO_TREE, add_oversight_cases
 
 
@@ -44,6 +44,7 @@ async def test_a_leader_reads_the_figures_and_goes_one_level_down(console: Conso
     assert await received.inner_text() == "受理\t6\t2"
     await accessible(page)
     await screenshot(page, "stats-city")
+    await phone_screenshot(page, "stats-city")
 
     await page.get_by_label("起始日（含）").fill("2030-03-20")
     await page.get_by_label("截止日（含）").fill("2030-03-10")

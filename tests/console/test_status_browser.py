@@ -6,7 +6,7 @@ from playwright.async_api import expect
 
 from api.web_ui import ALERT_FILTERS
 from tests.support.api_support import totp_code
-from tests.support.browser import VIEWPORT, Console, accessible, screenshot
+from tests.support.browser import VIEWPORT, Console, accessible, phone_screenshot, screenshot
 from tests.support.demo import MINISTRY
 from tests.support.http_support import PASSWORD
 
@@ -36,3 +36,4 @@ async def test_ops_read_the_systems_state_and_the_board_links(console: Console) 
         await expect(board.get_by_role("link", name=name)).to_be_visible()
     await accessible(page)
     await screenshot(page, "status")
+    await phone_screenshot(page, "status")

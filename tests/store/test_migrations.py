@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.command import downgrade
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col, select
 
 import store.models  # noqa: F401  (registers the tables)
 from core.keys import DEV_AUDIT_KEY_SPEC, DEV_KEY_SPEC, DEV_LOOKUP_KEY, AuditKeys, parse_lookup_key
@@ -16,7 +16,8 @@ from store import audit, audit_chain
 from store.db import make_engine, session_scope
 from store.intake import code_hash, legacy_code_hash
 from store.migrate import alembic_config, upgrade
-from store.models import AuditRecord
+from store.models import AuditRecord, CaseAccess
+from store.queries import CaseFilter, visible_cases
 from store.sealing import Sealer, binding
 from store.search_index import student_name_hash, token_hashes
 
@@ -172,7 +173,7 @@ def test_0017_lets_accounts_belong_to_schools_and_takes_case_access_from_schools
                 [{"c": "c-1", "u": "130102"}, {"c": "c-1", "u": "2130102001"}],
             )
 
-        upgrade(store_url)
+        upgrade(store_url, "0017_school_accounts")  # 0036 drops access rows of no case
         with engine.begin() as connection:
             connection.execute(text(user), {"name": "school", "unit": "2130102001"})
             access = connection.execute(text("SELECT unit_code FROM case_access")).all()
@@ -353,3 +354,43 @@ def test_0025_keys_the_query_codes_the_store_keys_open_and_moves_the_wrong_code_
         assert "track_guess" not in inspect(engine).get_table_names()
     finally:
         engine.dispose()
+
+
+def test_0036_copies_each_cases_received_time_to_its_access_rows(store_url: str) -> None:
+    upgrade(store_url, "0035_files_attachments")
+    engine = make_engine(store_url)
+    cases = [("c-old", "2030-03-04 09:00:00+08:00"), ("c-new", "2030-03-05 09:00:00+08:00")]
+    try:
+        with engine.begin() as connection:
+            for case_id, received in cases:
+                connection.execute(
+                    text(
+                        "INSERT INTO complaint_case (id, tracking_no, channel, stage,"
+                        " receiving_unit, handling_unit, province, received_at, updated_at,"
+                        " overdue, escalation_level, outcome, phone_masked) VALUES (:id, :id,"
+                        " 'phone', 'verify_issue', '130100', '130100', '130000', :at, :at,"
+                        " false, 0, '', '')"
+                    ),
+                    {"id": case_id, "at": received},
+                )
+            for case_id in ("c-old", "c-new", "c-gone"):  # c-gone: no case, shows nothing
+                connection.execute(
+                    text("INSERT INTO case_access (case_id, unit_code) VALUES (:c, '130100')"),
+                    {"c": case_id},
+                )
+
+        upgrade(store_url)
+
+        with Session(engine) as session:
+            page = visible_cases(session=session, unit_code="130100", filters=CaseFilter())
+            access = session.exec(select(CaseAccess).order_by(col(CaseAccess.case_id))).all()
+        downgrade(alembic_config(store_url), "0035_files_attachments")
+        columns = {column["name"] for column in inspect(engine).get_columns("case_access")}
+    finally:
+        engine.dispose()
+    assert columns == {"case_id", "unit_code"}
+    assert (page.total, [case.id for case in page.cases]) == (2, ["c-new", "c-old"])
+    assert [(row.case_id, row.received_at) for row in access] == [
+        ("c-new", datetime(2030, 3, 5, 1, tzinfo=UTC)),
+        ("c-old", datetime(2030, 3, 4, 1, tzinfo=UTC)),
+    ]

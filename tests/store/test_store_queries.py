@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from domain.process import Channel, SlipKind
 from domain.records import CaseRecord, SlipRecord, SlipState
+from store import queries
 from store.db import make_engine, session_scope
 from store.migrate import upgrade
 from store.org import replace_tree
@@ -156,6 +157,37 @@ def test_filters_and_pages(engine: Engine) -> None:
             session=session, unit_code=HEBEI, filters=CaseFilter(), offset=2, limit=2
         )
         assert (page.total, [case.id for case in page.cases]) == (5, ["c2", "c1"])
+        assert not page.total_capped
+
+
+def test_the_total_stops_counting_at_the_cap_and_the_pages_go_on(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A list counts at most COUNT_CAP cases (10,000; 3 here) and says so: a page of the
+    country's cases does not count a million rows."""
+    monkeypatch.setattr(queries, "COUNT_CAP", 3)
+    for day in range(5):
+        case = replace(snapshot(CHANG_AN), tracking_no=f"T{day}", overdue=day < 3)
+        write(engine, CaseRecord(complaint_id=f"c{day}", case=case))
+    with Session(engine) as session:
+
+        def page(unit: str, offset: int = 0, **filters: object) -> tuple[int, bool, list[str]]:
+            found = visible_cases(
+                session=session,
+                unit_code=unit,
+                filters=CaseFilter(**filters),  # type: ignore[arg-type]
+                offset=offset,
+                limit=2,
+            )
+            return found.total, found.total_capped, [case.id for case in found.cases]
+
+        assert page(MINISTRY) == (3, True, ["c0", "c1"])  # received together: by id
+        assert page(MINISTRY, offset=4) == (3, True, ["c4"])  # past the cap
+        assert page(MINISTRY, offset=4, handling_unit=CHANG_AN) == (3, True, ["c4"])
+        assert page(MINISTRY, offset=2, handling_unit=CHANG_AN) == (3, True, ["c2", "c3"])
+        assert page(CHANG_AN, overdue=True) == (3, False, ["c0", "c1"])  # exactly the cap
+        assert page(CHANG_AN, overdue=False) == (2, False, ["c3", "c4"])
+        assert page(QIAO_XI) == (0, False, [])
 
 
 def test_the_migration_opens_cases_stored_before_it(store_url: str) -> None:

@@ -30,6 +30,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 VIEWPORT = {"width": 1366, "height": 768}
+PHONE_VIEWPORT = {"width": 390, "height": 844}
 SERIOUS = {"serious", "critical"}
 
 
@@ -67,6 +68,27 @@ async def accessible(page: Page) -> None:
 async def screenshot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(exist_ok=True)
     await page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+
+
+async def phone_screenshot(page: Page, name: str) -> None:
+    """The page as a phone shows it (390 px wide, `NAME-phone.png`), then back to the
+    desktop viewport: nothing but a table's own scroll box is wider than the screen."""
+    await page.set_viewport_size(PHONE_VIEWPORT)
+    await screenshot(page, f"{name}-phone")
+    overflow = await page.evaluate("document.documentElement.scrollWidth - innerWidth")
+    wide = await page.evaluate(WIDER_THAN_THE_SCREEN) if overflow > 0 else []
+    await page.set_viewport_size(VIEWPORT)
+    assert overflow <= 0, f"{name}: the page is {overflow} px wider than a phone: {wide}"
+
+
+# The elements that reach past the screen's right edge outside any scroll box of their own.
+WIDER_THAN_THE_SCREEN = """() => [...document.querySelectorAll("body *")].filter((element) => {
+  if (element.getBoundingClientRect().right <= innerWidth + 1) return false;
+  for (let up = element.parentElement; up; up = up.parentElement) {
+    if (["auto", "scroll", "hidden"].includes(getComputedStyle(up).overflowX)) return false;
+  }
+  return true;
+}).slice(0, 5).map((element) => element.tagName.toLowerCase() + "." + element.className)"""
 
 
 @asynccontextmanager
