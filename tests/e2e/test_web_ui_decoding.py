@@ -11,18 +11,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from api.web_ui import workflow_link
 from core.settings import Settings
 from store.migrate import upgrade
-from tests.support.browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    VIEWPORT,
-    accessible,
-    screenshot,
-)
+from tests.support.browser import VIEWPORT, accessible, closing_contexts, screenshot
 from tests.support.demo import CHANG_AN_SCHOOL
 from tests.support.local import WHOLE_SYSTEM, free_port
 from tests.support.waiting import eventually
@@ -71,13 +65,9 @@ def local_system(tmp_path: Path) -> Iterator[LocalSystem]:
 
 
 @pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
+async def browser(chromium: Browser) -> AsyncIterator[Browser]:
+    async with closing_contexts(chromium) as shared:
+        yield shared
 
 
 async def register(system: LocalSystem) -> str:
