@@ -22,6 +22,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import psycopg
+import pytest
 from sqlmodel import Session
 
 from domain.year_files import YearArrangement
@@ -53,6 +54,16 @@ def postgres_url(database: str) -> str:
     """The SQLAlchemy URL of `database` on the test server."""
     base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
     return f"{base.replace('postgresql://', 'postgresql+psycopg://', 1)}/{database}"
+
+
+def postgres_or_skip() -> None:
+    """Skip the test when PostgreSQL is unreachable; fail it instead with REQUIRE_POSTGRES=1."""
+    try:
+        psycopg.connect(POSTGRES_ADMIN_URL, connect_timeout=3).close()
+    except psycopg.OperationalError as exc:
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"PostgreSQL is required (REQUIRE_POSTGRES=1) but unreachable: {exc}")
+        pytest.skip(f"PostgreSQL unreachable: {exc}")
 
 
 def _admin(sql: str) -> None:
@@ -184,6 +195,14 @@ class FreshStore:
             self.url = postgres_url(self._database)
         self.exists = False
         self.contents: Template | None = None
+
+    @classmethod
+    def of(cls, kind: str, folder: Path) -> FreshStore:
+        """A store of `kind` ("sqlite" or "postgresql"), the test skipped (or failed, see
+        `postgres_or_skip`) when PostgreSQL is asked for and unreachable."""
+        if kind == "postgresql":
+            postgres_or_skip()
+        return cls(kind, folder)
 
     def make(self, template: Template | None = None) -> str:
         """Make the store (empty when `template` is None) and return its URL; asking again
