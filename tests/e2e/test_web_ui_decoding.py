@@ -18,7 +18,8 @@ from core.settings import Settings
 from store.migrate import upgrade
 from tests.support.browser import VIEWPORT, accessible, closing_contexts, screenshot
 from tests.support.demo import CHANG_AN_SCHOOL
-from tests.support.local import WHOLE_SYSTEM, free_port
+from tests.support.local import WHOLE_SYSTEM
+from tests.support.local_system import local_settings
 from tests.support.waiting import eventually
 from xueji.demo import DemoAccount, create_demo_accounts
 from xueji.dev import Supervisor, child_env, load_demo_tree_if_empty, local_commands
@@ -42,13 +43,7 @@ class LocalSystem:
 @pytest.fixture
 def local_system(tmp_path: Path) -> Iterator[LocalSystem]:
     """The processes `xueji dev` starts, on free ports, their output in tmp_path/*.log."""
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        temporal_address=f"127.0.0.1:{free_port()}",
-        temporal_ui_port=free_port(),
-        temporal_ui_inner_port=free_port(),
-        api_port=free_port(),
-    )
+    settings = local_settings(tmp_path / "data")
     upgrade(settings.store_url)
     load_demo_tree_if_empty(settings)
     accounts = {a.username: a for a in create_demo_accounts(settings, datetime.now(UTC))}
