@@ -20,9 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio.api.enums.v1 import TaskQueueType
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
@@ -35,7 +32,15 @@ from store.db import engine_for, session_scope
 from store.sealing import Sealer
 from tests.support.demo import CHANG_AN, CHANG_AN_SCHOOL, CITY, PROVINCE, QIAO_XI
 from tests.support.local import WHOLE_SYSTEM, WORKER_SCRIPT
-from tests.support.process_support import CONTENT, ID_CARD, NAME, PHONE, prepare_store, start_case
+from tests.support.process_support import (
+    CONTENT,
+    ID_CARD,
+    NAME,
+    PHONE,
+    polled,
+    prepare_store,
+    start_case,
+)
 from tests.support.waiting import eventually
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages.complaint import (
@@ -124,18 +129,13 @@ async def worker(
 
 async def polling(client: Client, task_queue: str, worker: WorkerProcess) -> None:
     """Wait until the worker polls its task queue for workflow tasks."""
-    request = DescribeTaskQueueRequest(
-        namespace=client.namespace,
-        task_queue=TaskQueue(name=task_queue),
-        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-    )
 
-    async def polled() -> bool:
+    async def alive_and_polling() -> bool:
         worker.assert_alive()
-        return bool((await client.workflow_service.describe_task_queue(request)).pollers)
+        return await polled(client, task_queue)
 
     await eventually(
-        polled,
+        alive_and_polling,
         timeout=WAIT_SECONDS,
         interval=0.1,
         failure=lambda: f"the worker never polled {task_queue}:\n{worker.output()}",
