@@ -1,11 +1,9 @@
 """Shared fixtures: both stores (fresh copies of templates), cheap password hashing, and the
 real Temporal servers from the venv."""
 
-import os
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import psycopg
 import pytest
 from argon2 import PasswordHasher
 from hypothesis import settings
@@ -15,7 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 from core.temporal import data_converter
 from store.accounts import use_password_hasher
 from store.db import make_engine
-from tests.support.stores import DEMO_TREE, MIGRATED, POSTGRES_ADMIN_URL, TEMPLATES, FreshStore
+from tests.support.stores import DEMO_TREE, MIGRATED, TEMPLATES, FreshStore
 from workflows.search_attributes import ALL_KEYS
 from xueji.dev import find_executable
 
@@ -51,22 +49,11 @@ def store_templates() -> Iterator[None]:
     TEMPLATES.close()
 
 
-def _postgres_or_skip() -> None:
-    try:
-        psycopg.connect(POSTGRES_ADMIN_URL, connect_timeout=3).close()
-    except psycopg.OperationalError as exc:
-        if os.environ.get("REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"PostgreSQL is required (REQUIRE_POSTGRES=1) but unreachable: {exc}")
-        pytest.skip(f"PostgreSQL unreachable: {exc}")
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def fresh_store(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[FreshStore]:
     """This test's store of each kind, made by the first fixture that asks: a SQLite file,
     and a PostgreSQL database of its own."""
-    if request.param == "postgresql":
-        _postgres_or_skip()
-    store = FreshStore(request.param, tmp_path)
+    store = FreshStore.of(request.param, tmp_path)
     try:
         yield store
     finally:

@@ -1,6 +1,7 @@
 """Finding a case over HTTP (issue 15): the filters of GET /api/complaints, only ever within
 what the caller's unit may see, and GET /api/schools for the registration form."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
@@ -12,7 +13,7 @@ from domain.records import CaseRecord, Complainant, Registration, Student
 from store import queries
 from store.db import session_scope
 from store.org import replace_tree
-from tests.support.api_support import PASSWORD, UNITS, Api
+from tests.support.api_support import PASSWORD, UNITS, Api, api_on_own_store
 from tests.support.case_support import snapshot, write
 
 # The small tree: 000000 ─ 110000 ─ 110101, 110102 ; 000000 ─ 130000 ─ 130100 ─ 130102
@@ -34,8 +35,7 @@ SUMMARY = {
 STUDENTS = {CHANGAN: ["王小红"], SJZ: ["李雷", "韩梅梅"], DONGCHENG: ["王小红"]}
 
 
-@pytest.fixture
-def api(api: Api) -> Api:
+def fill(api: Api) -> Api:
     """The app with schools in the tree and three cases: 长安区's, 石家庄市's (at the
     verification stage) and 东城区's."""
     units = [{"code": c, "name": n, "level": v, "parent_code": p} for c, n, v, p in UNITS]
@@ -46,6 +46,12 @@ def api(api: Api) -> Api:
     write_case(api, SJZ, handling="130100", school="1301000001", stage=Stage.VERIFICATION)
     write_case(api, DONGCHENG, handling="110101", school="1101010001", id_card="")
     return api
+
+
+@pytest.fixture
+def api(api: Api) -> Api:
+    """The filled app of the refusals, whose accounts are their own."""
+    return fill(api)
 
 
 def write_case(
@@ -84,9 +90,14 @@ class Staff:
         return self.headers[username]
 
 
-@pytest.fixture
-def staff(api: Api) -> Staff:
-    return Staff(api)
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def staff(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Staff]:
+    """The searches only read: one filled app and store of each kind, and its staff logged in
+    once, for all of them (a store, an app and logins a test took most of the module's time)."""
+    with api_on_own_store(request.param, tmp_path_factory.mktemp("search")) as api:
+        yield Staff(fill(api))
 
 
 def found(staff: Staff, unit_code: str, **params: str) -> list[str]:

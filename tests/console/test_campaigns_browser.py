@@ -10,14 +10,13 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from domain.workdays import SHANGHAI
 from tests.support.browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     Console,
     accessible,
+    closing_contexts,
     phone_screenshot,
     screenshot,
     serving,
@@ -27,18 +26,14 @@ from tests.support.skipping import Skipping, skipping_system
 
 @pytest.fixture
 async def skipping_console(
-    browser_store_url: str, tmp_path: Path
+    browser_store_url: str, tmp_path: Path, chromium: Browser
 ) -> AsyncIterator[tuple[Console, Skipping]]:
     async with (
         skipping_system(browser_store_url, tmp_path) as skipping,
         serving(skipping.system.app) as url,
-        async_playwright() as playwright,
+        closing_contexts(chromium) as browser,
     ):
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield Console(skipping.system, url, browser), skipping
-        finally:
-            await browser.close()
+        yield Console(skipping.system, url, browser), skipping
 
 
 async def fill_row(page: Page, row: int, values: list[str]) -> None:

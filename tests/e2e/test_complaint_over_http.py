@@ -23,13 +23,12 @@ from typing import Any
 import httpx
 import pytest
 
-from core.settings import Settings
 from store.accounts import create_user
 from store.db import engine_for, session_scope
 from store.migrate import upgrade
 from tests.support.demo import CHANG_AN, CHANG_AN_SCHOOL, CITY, PROVINCE, QIAO_XI
-from tests.support.local import WHOLE_SYSTEM, free_port
-from tests.support.local_system import System
+from tests.support.local import WHOLE_SYSTEM
+from tests.support.local_system import System, local_settings
 from tests.support.waiting import eventually
 from xueji.demo import accounts_path, create_demo_accounts, read_accounts
 from xueji.dev import load_demo_tree_if_empty
@@ -43,15 +42,7 @@ WAIT_SECONDS = 60.0
 
 @pytest.fixture
 def system(tmp_path: Path) -> Iterator[System]:
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        temporal_address=f"127.0.0.1:{free_port()}",
-        temporal_ui_port=free_port(),
-        api_port=free_port(),
-        worker_metrics_port=free_port(),
-        api_metrics_port=free_port(),
-        log_format="json",
-    )
+    settings = local_settings(tmp_path / "data", metrics=True, log_format="json")
     upgrade(settings.store_url)
     load_demo_tree_if_empty(settings)
     create_demo_accounts(settings, datetime.now(UTC))

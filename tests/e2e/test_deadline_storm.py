@@ -20,9 +20,9 @@ from domain.process import Stage
 from domain.workdays import SHANGHAI
 from store.db import engine_for, session_scope
 from store.models.cases import CaseClock, OutboxRow
-from tests.support.local import WHOLE_SYSTEM, free_port
-from tests.support.local_system import System
-from tests.support.process_support import prepare_store, settled, start_case
+from tests.support.local import WHOLE_SYSTEM
+from tests.support.local_system import System, local_settings
+from tests.support.process_support import polled, prepare_store, settled, start_case
 from tests.support.waiting import eventually
 from xueji.dev import child_env
 
@@ -57,15 +57,7 @@ def counts(settings: Settings) -> dict[str, object]:
 async def test_every_case_is_reminded_then_overdue_in_store_visibility_and_outbox(
     tmp_path: Path,
 ) -> None:
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        temporal_address=f"127.0.0.1:{free_port()}",
-        temporal_ui_port=free_port(),
-        temporal_ui_inner_port=free_port(),
-        api_port=free_port(),
-        worker_metrics_port=free_port(),
-        api_metrics_port=free_port(),
-    )
+    settings = local_settings(tmp_path / "data", metrics=True)
     settings.data_dir.mkdir(parents=True)
     prepare_store(settings)
     system = System(settings, tmp_path)
@@ -73,14 +65,17 @@ async def test_every_case_is_reminded_then_overdue_in_store_visibility_and_outbo
         system.start("temporal")
         client = await connect_with_retry(settings, pause=0.2, attempts=100)
         storm_file = tmp_path / "storm.json"
+        env = child_env(settings) | {"XUEJI_BENCH_STORM_FILE": str(storm_file)}
+        worker = [sys.executable, str(ROOT / "bench" / "storm_worker.py")]
+        system.supervisor.start("worker", worker, env, log=tmp_path / "worker.log")
+        # The storm is set once the worker polls (it reads the file when a case plans its
+        # deadline): its start-up, seconds on a busy machine, is not the cases' set-up time.
+        await eventually(lambda: polled(client, settings.temporal_task_queue), timeout=60)
         remind_at = (datetime.now(UTC) + timedelta(seconds=9)).replace(microsecond=0)
         due = remind_at + timedelta(seconds=3)
         storm_file.write_text(
             json.dumps({"remind_at": remind_at.isoformat(), "due": due.isoformat()})
         )
-        env = child_env(settings) | {"XUEJI_BENCH_STORM_FILE": str(storm_file)}
-        worker = [sys.executable, str(ROOT / "bench" / "storm_worker.py")]
-        system.supervisor.start("worker", worker, env, log=tmp_path / "worker.log")
         received = datetime.now(SHANGHAI)
         cases = [await start_case(client, settings, received_at=received) for _ in range(CASES)]
         for case in cases:

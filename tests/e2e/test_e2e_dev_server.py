@@ -20,9 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio.api.enums.v1 import TaskQueueType
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
@@ -41,6 +38,7 @@ from tests.support.process_support import (
     NAME,
     PHONE,
     following_up,
+    polled,
     prepare_store,
     start_case,
 )
@@ -132,18 +130,13 @@ async def worker(
 
 async def polling(client: Client, task_queue: str, worker: WorkerProcess) -> None:
     """Wait until the worker polls its task queue for workflow tasks."""
-    request = DescribeTaskQueueRequest(
-        namespace=client.namespace,
-        task_queue=TaskQueue(name=task_queue),
-        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-    )
 
-    async def polled() -> bool:
+    async def alive_and_polling() -> bool:
         worker.assert_alive()
-        return bool((await client.workflow_service.describe_task_queue(request)).pollers)
+        return await polled(client, task_queue)
 
     await eventually(
-        polled,
+        alive_and_polling,
         timeout=WAIT_SECONDS,
         interval=0.1,
         failure=lambda: f"the worker never polled {task_queue}:\n{worker.output()}",

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from api.calendar_years import retiming_status, start_retiming
-from core.settings import Settings
 from core.temporal import connect_with_retry
 from domain.process import Stage
 from domain.workdays import SHANGHAI
@@ -17,8 +16,8 @@ from domain.year_files import parse_year_document
 from store.calendar import save_calendar_year
 from store.db import engine_for, session_scope
 from store.migrate import upgrade
-from tests.support.local import WHOLE_SYSTEM, free_port
-from tests.support.local_system import System
+from tests.support.local import WHOLE_SYSTEM
+from tests.support.local_system import System, local_settings
 from tests.support.process_support import settled, start_case, state
 from tests.support.waiting import eventually
 from workflows.complaint import ComplaintWorkflow
@@ -36,14 +35,7 @@ MOVED = datetime(2031, 3, 7, 23, 59, 59, tzinfo=SHANGHAI)  # with Tuesday 4 Marc
 async def test_retiming_resumes_after_a_killed_worker_and_a_server_restart(
     tmp_path: Path,
 ) -> None:
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        temporal_address=f"127.0.0.1:{free_port()}",
-        temporal_ui_port=free_port(),
-        api_port=free_port(),
-        worker_metrics_port=free_port(),
-        api_metrics_port=free_port(),
-    )
+    settings = local_settings(tmp_path / "data", metrics=True)
     upgrade(settings.store_url)
     load_demo_tree_if_empty(settings)
     system = System(settings, tmp_path)

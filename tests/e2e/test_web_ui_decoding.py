@@ -11,20 +11,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from api.web_ui import workflow_link
 from core.settings import Settings
 from store.migrate import upgrade
-from tests.support.browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    VIEWPORT,
-    accessible,
-    screenshot,
-)
+from tests.support.browser import VIEWPORT, accessible, closing_contexts, screenshot
 from tests.support.demo import CHANG_AN_SCHOOL
-from tests.support.local import WHOLE_SYSTEM, free_port
+from tests.support.local import WHOLE_SYSTEM
+from tests.support.local_system import local_settings
 from tests.support.waiting import eventually
 from xueji.demo import DemoAccount, create_demo_accounts
 from xueji.dev import Supervisor, child_env, load_demo_tree_if_empty, local_commands
@@ -48,13 +43,7 @@ class LocalSystem:
 @pytest.fixture
 def local_system(tmp_path: Path) -> Iterator[LocalSystem]:
     """The processes `xueji dev` starts, on free ports, their output in tmp_path/*.log."""
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        temporal_address=f"127.0.0.1:{free_port()}",
-        temporal_ui_port=free_port(),
-        temporal_ui_inner_port=free_port(),
-        api_port=free_port(),
-    )
+    settings = local_settings(tmp_path / "data")
     upgrade(settings.store_url)
     load_demo_tree_if_empty(settings)
     accounts = {a.username: a for a in create_demo_accounts(settings, datetime.now(UTC))}
@@ -71,13 +60,9 @@ def local_system(tmp_path: Path) -> Iterator[LocalSystem]:
 
 
 @pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
+async def browser(chromium: Browser) -> AsyncIterator[Browser]:
+    async with closing_contexts(chromium) as shared:
+        yield shared
 
 
 async def register(system: LocalSystem) -> str:

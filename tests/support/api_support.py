@@ -195,6 +195,18 @@ def open_api(
         engine.dispose()
 
 
+@contextmanager
+def api_on_own_store(kind: str, folder: Path) -> Iterator[Api]:
+    """`open_api` on a store of its own of `kind` holding the small tree, for a module's
+    fixture whose tests only read (one app and store for them all, of each kind)."""
+    store = FreshStore.of(kind, folder)
+    try:
+        with open_api(store.make(SMALL_TREE), folder) as api:
+            yield api
+    finally:
+        store.drop()
+
+
 @pytest.fixture
 def api(fresh_store: FreshStore, tmp_path: Path) -> Iterator[Api]:
     """The real app, Temporal down, on a fresh store of each kind holding the small tree."""

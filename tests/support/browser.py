@@ -109,6 +109,29 @@ async def serving(system_app: Any) -> AsyncIterator[str]:
         await task
 
 
+@pytest.fixture(scope="session")
+async def chromium() -> AsyncIterator[Browser]:
+    """One Chromium a test process (an xdist worker): launching it took a second or two a test.
+    Each test opens its pages in contexts of its own (their own cookies and storage), closed
+    when the test ends (`closing_contexts`)."""
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+@asynccontextmanager
+async def closing_contexts(browser: Browser) -> AsyncIterator[Browser]:
+    """The shared browser for one test: the contexts it opened are closed when it ends."""
+    try:
+        yield browser
+    finally:
+        for context in browser.contexts:
+            await context.close()
+
+
 @pytest.fixture
 def browser_store_url(tmp_path: Path) -> Iterator[str]:
     """A SQLite store holding the demo tree. The browser tests drive the pages, whose store
@@ -128,14 +151,11 @@ async def console(
     tmp_path: Path,
     dev_server: WorkflowEnvironment,
     api_clock: Callable[[], datetime],
+    chromium: Browser,
 ) -> AsyncIterator[Console]:
     async with (
         running_system(browser_store_url, tmp_path, dev_server, api_clock) as system,
         serving(system.app) as url,
-        async_playwright() as playwright,
+        closing_contexts(chromium) as browser,
     ):
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield Console(system, url, browser)
-        finally:
-            await browser.close()
+        yield Console(system, url, browser)

@@ -4,9 +4,26 @@ each startable, stoppable and killable on its own, for the end-to-end tests."""
 import signal
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from core.settings import Settings
+from tests.support.local import free_port
 from xueji.dev import Supervisor, child_env, local_commands
+
+
+def local_settings(data_dir: Path, *, metrics: bool = False, **changes: Any) -> Settings:
+    """Settings of a local system in `data_dir` (its SQLite store, its dev server's file) that
+    listens only on free ports: the dev server, its Web UI and the UI's inner port, the API and,
+    with `metrics`, the worker's and the API's Prometheus endpoints (otherwise none)."""
+    ports: dict[str, Any] = {
+        "temporal_address": f"127.0.0.1:{free_port()}",
+        "temporal_ui_port": free_port(),
+        "temporal_ui_inner_port": free_port(),
+        "api_port": free_port(),
+    }
+    if metrics:
+        ports |= {"worker_metrics_port": free_port(), "api_metrics_port": free_port()}
+    return Settings(data_dir=data_dir, **(ports | changes))
 
 
 @dataclass

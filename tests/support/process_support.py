@@ -18,7 +18,10 @@ from typing import Any
 
 import pytest
 from sqlmodel import select
+from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
@@ -123,6 +126,16 @@ def prepare_store(settings: Settings) -> None:
     """Make the settings' SQLite store: migrated, holding the demo tree (a template's copy)."""
     assert settings.store_file is not None, "a SQLite store; other kinds: the fresh_store fixture"
     copy_sqlite(DEMO_TREE, settings.store_file)
+
+
+async def polled(client: Client, task_queue: str) -> bool:
+    """Whether a worker polls `task_queue` for workflow tasks now."""
+    request = DescribeTaskQueueRequest(
+        namespace=client.namespace,
+        task_queue=TaskQueue(name=task_queue),
+        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    )
+    return bool((await client.workflow_service.describe_task_queue(request)).pollers)
 
 
 async def state(handle: WorkflowHandle[Any, Any]) -> CaseView:

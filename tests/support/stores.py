@@ -1,6 +1,11 @@
 """Fresh stores, quickly: a test's store is a copy of a template migrated (and filled) once a
 test session (once per xdist worker): a file copy for SQLite, `CREATE DATABASE … TEMPLATE`
-for PostgreSQL. Migrating a store and loading the demo tree took seconds a test."""
+for PostgreSQL. Migrating a store and loading the demo tree took seconds a test.
+
+A test's PostgreSQL database is dropped off the test's path: DROP DATABASE waits for a
+checkpoint (half a second on a quiet machine, five to twenty on a busy one, measured in the
+teardowns of a whole run), and drops asked for at the same time share one checkpoint, so a
+background thread drops what the tests have let go of, a few at once."""
 
 from __future__ import annotations
 
@@ -8,13 +13,16 @@ import os
 import shutil
 import sqlite3
 import tempfile
+import threading
 import uuid
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 import psycopg
+import pytest
 from sqlmodel import Session
 
 from domain.year_files import YearArrangement
@@ -48,9 +56,70 @@ def postgres_url(database: str) -> str:
     return f"{base.replace('postgresql://', 'postgresql+psycopg://', 1)}/{database}"
 
 
+def postgres_or_skip() -> None:
+    """Skip the test when PostgreSQL is unreachable; fail it instead with REQUIRE_POSTGRES=1."""
+    try:
+        psycopg.connect(POSTGRES_ADMIN_URL, connect_timeout=3).close()
+    except psycopg.OperationalError as exc:
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"PostgreSQL is required (REQUIRE_POSTGRES=1) but unreachable: {exc}")
+        pytest.skip(f"PostgreSQL unreachable: {exc}")
+
+
 def _admin(sql: str) -> None:
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
         admin.execute(sql)  # type: ignore[arg-type]  # names made here, never input
+
+
+def _drop_database(name: str) -> None:
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class Drops:
+    """Databases dropped by a background thread, up to `together` at once (one checkpoint for
+    them all); `wait` returns when every one asked for is gone, and raises what a drop raised."""
+
+    def __init__(self, together: int = 6) -> None:
+        self._together = together
+        self._pending: list[str] = []
+        self._dropping = 0
+        self._failures: list[BaseException] = []
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def drop(self, name: str) -> None:
+        with self._changed:
+            self._pending.append(name)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="drops", daemon=True)
+                self._thread.start()
+            self._changed.notify_all()
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                while not self._pending:
+                    self._changed.wait()
+                batch = self._pending[: self._together]
+                del self._pending[: self._together]
+                self._dropping = len(batch)
+            with ThreadPoolExecutor(len(batch)) as pool:
+                outcomes = [pool.submit(_drop_database, name) for name in batch]
+            with self._changed:
+                self._failures += [e for o in outcomes if (e := o.exception()) is not None]
+                self._dropping = 0
+                self._changed.notify_all()
+
+    def wait(self) -> None:
+        with self._changed:
+            while self._pending or self._dropping:
+                self._changed.wait()
+            failures, self._failures = self._failures, []
+        if failures:
+            raise failures[0]
+
+
+DROPS = Drops()
 
 
 def _build(url: str, template: Template) -> None:
@@ -92,8 +161,10 @@ class Templates:
         return self._databases[template.name]
 
     def close(self) -> None:
+        DROPS.wait()  # the tests' copies first: a template cannot go while copied from
         for name in self._databases.values():
-            _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            DROPS.drop(name)
+        DROPS.wait()
         self._databases.clear()
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
@@ -125,6 +196,14 @@ class FreshStore:
         self.exists = False
         self.contents: Template | None = None
 
+    @classmethod
+    def of(cls, kind: str, folder: Path) -> FreshStore:
+        """A store of `kind` ("sqlite" or "postgresql"), the test skipped (or failed, see
+        `postgres_or_skip`) when PostgreSQL is asked for and unreachable."""
+        if kind == "postgresql":
+            postgres_or_skip()
+        return cls(kind, folder)
+
     def make(self, template: Template | None = None) -> str:
         """Make the store (empty when `template` is None) and return its URL; asking again
         for the same is a no-op, for different contents an error (fixture order matters)."""
@@ -149,8 +228,9 @@ class FreshStore:
         return self.url
 
     def drop(self) -> None:
+        """Let the store go: a PostgreSQL database is dropped in the background (see DROPS)."""
         if self.exists and self._file is None:
-            _admin(f'DROP DATABASE IF EXISTS "{self._database}" WITH (FORCE)')
+            DROPS.drop(self._database)
 
 
 def load_official_year(
