@@ -162,12 +162,12 @@ def contribution(
             if clock.key.startswith(DISPUTE_PREFIX):
                 rows[_dispute(scope, beijing_date(clock.started_at))] += 1
             if clock.key.startswith(AFTER_CLOSING):
-                finished = clock.finished_at
+                ended_at = clock.finished_at
                 for event, day in stats.aftercare_events(
                     step_kind(clock.key),
                     clock.result,
                     beijing_date(clock.started_at),
-                    beijing_date(finished) if finished is not None else None,
+                    beijing_date(ended_at) if ended_at is not None else None,
                 ):
                     rows[_event(scope, event, day)] += 1
             kind = step_kind(clock.key)
@@ -380,9 +380,7 @@ def recount(session: Session) -> Rows:
             rows[_dispute(scope, stats.as_date(day))] += n
     for kind, result, began, ended_on, province, n in connection.execute(stats.aftercare_query()):
         finished_on = stats.as_date(ended_on) if ended_on is not None else None
-        for event, day in stats.aftercare_events(
-            kind, result, stats.as_date(began), finished_on
-        ):
+        for event, day in stats.aftercare_events(kind, result, stats.as_date(began), finished_on):
             for scope in (COUNTRY, province):
                 rows[_event(scope, event, day)] += n
     for kind, started, finished, was, province, n in connection.execute(stats.steps_query()):

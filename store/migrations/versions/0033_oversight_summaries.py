@@ -1,7 +1,8 @@
 """Summary tables of the oversight figures (督办统计, store/summary.py): daily counts of the
 cases received, ended and disputed (and by month), and of the steps done, for the Ministry's and the
 provinces' figures; filled from the cases already written by migration 0037 (the same
-recount `xueji stats check` compares them with). And an index of the open cases alone for the backlog.
+recount `xueji stats check` compares them with). And an index of the open cases alone for
+the backlog.
 
 Revision ID: 0033_oversight_summaries
 Revises: 0032_oversight_indexes
