@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from api.case_rows import CHANNEL_NAMES
 from domain.orgtree import LEVEL_LABELS, Level, OrgTree, UnknownCodeError
-from domain.process import STAGE_NAMES, Channel, Stage
+from domain.process import SATISFACTION_NAMES, STAGE_NAMES, Channel, Stage
 from domain.workdays import SHANGHAI, WorkdayCalendar
 from store import stats as counts
 from store.stats import Scope
@@ -180,6 +180,16 @@ class WorkingDays:
 
 
 @dataclass(frozen=True)
+class FollowUpShare:
+    """Follow-up calls (回访) recorded with one answer, and their share of all recorded."""
+
+    result: str  # a Satisfaction value
+    name: str
+    count: int
+    share: float | None
+
+
+@dataclass(frozen=True)
 class Figures:
     """The period's counts (docs/oversight.md#the-figures)."""
 
@@ -193,6 +203,11 @@ class Figures:
     rework_rate: float | None
     disputes_raised: int
     repeats: int  # 重复件: joined to a case of the scope, not counted as received
+    followed_up: int  # 回访: follow-up calls recorded (every answer)
+    follow_ups: list[FollowUpShare]  # by answer, each Satisfaction in order
+    reviews_requested: int  # 申请复核
+    reviews_upheld: int  # 复核维持
+    reviews_reopened: int  # 复核重新办理
 
 
 @dataclass(frozen=True)
@@ -308,6 +323,8 @@ def _figures(
     on_time = counts.sum_cases([row for row in closed if not row.late])
     reworked = counts.sum_cases([row for row in closed if row.reworked])
     total_closed = counts.sum_cases(closed)
+    after = counts.aftercare(session, scope, *bounds)
+    followed_up = sum(after.follow_ups.values())
     return Figures(
         received=counts.sum_cases(came),
         closed=total_closed,
@@ -319,6 +336,19 @@ def _figures(
         rework_rate=rate(reworked, total_closed),
         disputes_raised=counts.disputes_raised(session, scope, *bounds),
         repeats=counts.repeats_received(session, scope, *bounds),
+        followed_up=followed_up,
+        follow_ups=[
+            FollowUpShare(
+                answer.value,
+                name,
+                after.follow_ups[answer.value],
+                rate(after.follow_ups[answer.value], followed_up),
+            )
+            for answer, name in SATISFACTION_NAMES.items()
+        ],
+        reviews_requested=after.reviews_asked,
+        reviews_upheld=after.upheld,
+        reviews_reopened=after.reopened,
     )
 
 

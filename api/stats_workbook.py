@@ -48,7 +48,19 @@ def figure_rows(found: stats.Report) -> list[tuple[str, object, object]]:
         ("返工率", percent(now.rework_rate), percent(before.rework_rate)),
         ("层级争议", now.disputes_raised, before.disputes_raised),
         ("重复件（并入已有案件，不计受理）", now.repeats, before.repeats),
+        ("回访", now.followed_up, before.followed_up),
+        *(
+            (f"回访{this.name}（占比）", _with_share(this), _with_share(that))
+            for this, that in zip(now.follow_ups, before.follow_ups, strict=True)
+        ),
+        ("申请复核", now.reviews_requested, before.reviews_requested),
+        ("复核维持原办理结果", now.reviews_upheld, before.reviews_upheld),
+        ("复核后重新办理", now.reviews_reopened, before.reviews_reopened),
     ]
+
+
+def _with_share(row: stats.FollowUpShare) -> str:
+    return f"{row.count}（{percent(row.share)}）"
 
 
 def build_workbook(found: stats.Report, *, exported_by: str) -> bytes:

@@ -90,6 +90,9 @@ class Clock:
     next_escalation_at: datetime | None = None
     finished_at: datetime | None = None
     working_days: int = 0  # the clock's allowance, kept to re-time it when the calendar changes
+    # What the unit answered, for the steps that end in a coded answer: a follow-up call's
+    # (回访) Satisfaction value, a review's (复核) "upheld" or "reopened"; "" for the others.
+    result: str = ""
 
 
 @dataclass(kw_only=True)

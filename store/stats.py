@@ -279,6 +279,101 @@ def disputes_raised(session: Session, scope: Scope, start: datetime, end: dateti
     return int(session.exec(query).one())
 
 
+# After informing (docs/oversight.md#the-figures): the follow-up answers (a Satisfaction value
+# on the follow-up's clock) and the reviews' decisions (on the review's clock), each counted
+# in the summary tables as an event of its own (store/summary.py; 16 characters at most).
+FOLLOW_UP_EVENTS = {
+    "satisfied": "fu_satisfied",  # 满意
+    "basically_satisfied": "fu_basically",  # 基本满意
+    "not_satisfied": "fu_not_satisfied",  # 不满意
+    "not_reached": "fu_not_reached",  # 未联系上
+}
+REVIEW_ASKED = "review_asked"  # 申请复核: a review clock started
+REVIEW_EVENTS = {"upheld": "review_upheld", "reopened": "review_reopened"}  # 维持, 重新办理
+AFTERCARE = or_(col(CaseClock.key).like("follow_up-%"), col(CaseClock.key).like("review-%"))
+_AFTERCARE_KIND = case((col(CaseClock.key).like("review-%"), "review"), else_="follow_up")
+
+
+def aftercare_events(
+    kind: str, result: str, started: date, finished: date | None
+) -> list[tuple[str, date]]:
+    """The events a follow-up's or a review's clock counts as, each on its day: a review
+    asked on the day it started; a follow-up answer or a review's decision on the day its
+    clock ended (a follow-up recorded after a review request stopped its clock: that day)."""
+    found = [(REVIEW_ASKED, started)] if kind == "review" else []
+    events = REVIEW_EVENTS if kind == "review" else FOLLOW_UP_EVENTS
+    if result in events and finished is not None:
+        found.append((events[result], finished))
+    return found
+
+
+@dataclass(frozen=True)
+class Aftercare:
+    """Follow-ups and reviews of a period (docs/oversight.md#the-figures)."""
+
+    follow_ups: Counter[str]  # by answer (a Satisfaction value)
+    reviews_asked: int
+    upheld: int
+    reopened: int
+
+
+def aftercare(session: Session, scope: Scope, start: datetime, end: datetime) -> Aftercare:
+    """Follow-up answers recorded and reviews decided in [start, end) (their clocks ended
+    then), and reviews asked then (review clocks started)."""
+    per: Counter[str] = Counter()
+    if days := _summary_days(scope, start, end):
+        wanted = (REVIEW_ASKED, *FOLLOW_UP_EVENTS.values(), *REVIEW_EVENTS.values())
+        for event, n in _summary_rows(session, CaseDay, days, wanted, "event"):
+            per[event] += int(n)
+    else:
+        ended_then = (
+            select_columns(_AFTERCARE_KIND, col(CaseClock.result), func.count())
+            .select_from(CaseClock)
+            .join(Case, CASE_CLOCK)
+            .where(*scope.conditions(), AFTERCARE, col(CaseClock.result) != "")
+            .where(*_between(CaseClock.finished_at, start, end))
+            .group_by(_AFTERCARE_KIND, col(CaseClock.result))
+        )
+        for kind, result, n in session.connection().execute(ended_then):
+            events = REVIEW_EVENTS if kind == "review" else FOLLOW_UP_EVENTS
+            if result in events:
+                per[events[result]] += n
+        asked = (
+            select(func.count())
+            .select_from(CaseClock)
+            .join(Case, CASE_CLOCK)
+            .where(*scope.conditions(), col(CaseClock.key).like("review-%"))
+            .where(*_between(CaseClock.started_at, start, end))
+        )
+        per[REVIEW_ASKED] = int(session.exec(asked).one())
+    return Aftercare(
+        follow_ups=Counter({r: per[e] for r, e in FOLLOW_UP_EVENTS.items()}),
+        reviews_asked=per[REVIEW_ASKED],
+        upheld=per[REVIEW_EVENTS["upheld"]],
+        reopened=per[REVIEW_EVENTS["reopened"]],
+    )
+
+
+def aftercare_query() -> Any:
+    """Every follow-up's and review's clock by kind, answer, day started and ended, and its
+    case's province: the recount of their summary rows (store/summary.py)."""
+    started, finished = beijing_day(CaseClock.started_at), beijing_day(CaseClock.finished_at)
+    return (
+        select_columns(
+            _AFTERCARE_KIND,
+            col(CaseClock.result),
+            started,
+            finished,
+            col(Case.province),
+            func.count(),
+        )
+        .select_from(CaseClock)
+        .join(Case, CASE_CLOCK)
+        .where(AFTERCARE)
+        .group_by(_AFTERCARE_KIND, col(CaseClock.result), started, finished, col(Case.province))
+    )
+
+
 def repeats_received(session: Session, scope: Scope, start: datetime, end: datetime) -> int:
     """Repeat complaints (重复件) joined in [start, end) to a case of the scope: not cases of
     their own, so never in `received` (docs/oversight.md#the-figures)."""

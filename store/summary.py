@@ -5,7 +5,8 @@ of the year.
 
 A case **contributes** rows to the summaries, derived from its state alone (the case row,
 its clocks, whether it was sent back): received on its day, ended (closed or withdrawn) on
-its day with its late and rework marks, a ruling asked per dispute, and a step done per clock
+its day with its late and rework marks, a ruling asked per dispute, a review asked, a
+follow-up's answer and a review's decision (events of their own), and a step done per clock
 met. `store.cases.apply_record` takes the case's contribution before and after it writes and
 adds the difference, in the same transaction: a record applied twice adds nothing, a ruling
 that moves the case to another unit moves its rows. Each contribution counts twice, once in
@@ -160,6 +161,15 @@ def contribution(
         for clock in clocks:
             if clock.key.startswith(DISPUTE_PREFIX):
                 rows[_dispute(scope, beijing_date(clock.started_at))] += 1
+            if clock.key.startswith(AFTER_CLOSING):
+                ended_at = clock.finished_at
+                for event, day in stats.aftercare_events(
+                    step_kind(clock.key),
+                    clock.result,
+                    beijing_date(clock.started_at),
+                    beijing_date(ended_at) if ended_at is not None else None,
+                ):
+                    rows[_event(scope, event, day)] += 1
             kind = step_kind(clock.key)
             if kind and clock.status == "met" and clock.finished_at is not None:
                 started, finished = beijing_date(clock.started_at), beijing_date(clock.finished_at)
@@ -168,7 +178,12 @@ def contribution(
 
 
 def _dispute(scope: str, day: date) -> CaseKey:
-    return CaseKey(scope, "dispute", day, "", "", "", False, False, False)
+    return _event(scope, "dispute", day)
+
+
+def _event(scope: str, event: str, day: date) -> CaseKey:
+    """A row that counts an event of the scope's cases on a day (a dispute, a review ...)."""
+    return CaseKey(scope, event, day, "", "", "", False, False, False)
 
 
 ENDED = ("closed", "withdrawn")
@@ -363,6 +378,11 @@ def recount(session: Session) -> Rows:
     for province, day, n in connection.execute(disputes):
         for scope in (COUNTRY, province):
             rows[_dispute(scope, stats.as_date(day))] += n
+    for kind, result, began, ended_on, province, n in connection.execute(stats.aftercare_query()):
+        finished_on = stats.as_date(ended_on) if ended_on is not None else None
+        for event, day in stats.aftercare_events(kind, result, stats.as_date(began), finished_on):
+            for scope in (COUNTRY, province):
+                rows[_event(scope, event, day)] += n
     for kind, started, finished, was, province, n in connection.execute(stats.steps_query()):
         if kind:
             for scope in (COUNTRY, province):

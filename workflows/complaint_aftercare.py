@@ -34,6 +34,8 @@ with workflow.unsafe.imports_passed_through():
     )
 
 PATCH = "follow-up-and-review"  # workflows closed before it end at informing
+# A review clock's result (domain.records.Clock.result), as the oversight figures count it.
+REVIEW_UPHELD, REVIEW_REOPENED = "upheld", "reopened"
 
 
 async def begin(case: CaseState) -> bool:
@@ -119,6 +121,9 @@ def check_follow_up(case: CaseState, action: RecordFollowUp) -> None:
 async def follow_up(case: CaseState, action: RecordFollowUp) -> None:
     after = _after(case)
     after.followed_up = True
+    # The answer as data on the follow-up's clock, for the oversight figures (also when a
+    # review request stopped the clock before the call was recorded).
+    after.follow_up_clock.result = action.result.value
     if after.follow_up_clock is case.clock:
         finish_clock(case, ClockStatus.MET)
     case.follow_ups.append(
@@ -202,6 +207,8 @@ async def decide(case: CaseState, action: DecideReview) -> None:
     after = _after(case)
     review = open_review(case)
     assert review is not None  # checked by the validator
+    if case.clock is not None:  # the review's clock: its decision as data, for the figures
+        case.clock.result = REVIEW_UPHELD if action.uphold else REVIEW_REOPENED
     finish_clock(case, ClockStatus.MET)
     review.decided_at, review.upheld = workflow.now(), action.uphold
     review.decision, review.decided_by = action.reason, action.actor

@@ -119,6 +119,8 @@ class CaseClock(SQLModel, table=True):
     escalation_level: int
     next_escalation_at: datetime | None = at_(nullable=True)
     finished_at: datetime | None = at_(nullable=True)
+    # A follow-up's answer or a review's decision (domain.records.Clock.result); "" otherwise.
+    result: str = Field(default="", max_length=32)
 
 
 class CaseSlip(SQLModel, table=True):
@@ -241,7 +243,9 @@ class CaseCounts(SQLModel):
     """Cases received, closed, withdrawn, and rulings asked (level disputes)."""
 
     scope: str = Field(primary_key=True, max_length=6)
-    event: str = Field(primary_key=True, max_length=16)  # received, closed, withdrawn, dispute
+    # received, closed, withdrawn, dispute; review_asked and the other after-care events
+    # (store/stats.py FOLLOW_UP_EVENTS, REVIEW_EVENTS)
+    event: str = Field(primary_key=True, max_length=16)
     day: date = Field(primary_key=True)
     # The unit directly below the scope the handling unit belongs to (itself when it is the
     # scope's own unit, or unknown): the ranking's rows.

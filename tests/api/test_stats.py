@@ -34,6 +34,26 @@ def by(rows: list[dict[str, Any]], key: str) -> dict[str, dict[str, Any]]:
     return {row[key]: row for row in rows}
 
 
+def follow_ups(**found: int) -> list[dict[str, Any]]:
+    """The follow-up answers as the figures list them: each answer, its count and share."""
+    names = {
+        "satisfied": "满意",
+        "basically_satisfied": "基本满意",
+        "not_satisfied": "不满意",
+        "not_reached": "未联系上",
+    }
+    total = sum(found.values())
+    return [
+        {
+            "result": result,
+            "name": name,
+            "count": found.get(result, 0),
+            "share": round(found.get(result, 0) / total, 4) if total else None,
+        }
+        for result, name in names.items()
+    ]
+
+
 def test_a_province_sees_its_subtree_figures_for_this_month(
     api: Api, leaders: dict[str, dict[str, str]]
 ) -> None:
@@ -53,6 +73,11 @@ def test_a_province_sees_its_subtree_figures_for_this_month(
         "rework_rate": 0.5,
         "disputes_raised": 1,  # D
         "repeats": 0,
+        "followed_up": 2,  # A 28 Mar, B 28 Mar
+        "follow_ups": follow_ups(satisfied=1, not_satisfied=1),  # B, A
+        "reviews_requested": 1,  # A, asked 28 Mar
+        "reviews_upheld": 1,  # A, 29 Mar
+        "reviews_reopened": 0,
     }
     assert found["previous"] == {
         "received": 2,  # G I
@@ -65,6 +90,11 @@ def test_a_province_sees_its_subtree_figures_for_this_month(
         "rework_rate": 1.0,
         "disputes_raised": 0,
         "repeats": 0,
+        "followed_up": 0,
+        "follow_ups": follow_ups(),
+        "reviews_requested": 1,  # G, asked 21 Feb
+        "reviews_upheld": 0,
+        "reviews_reopened": 1,  # G, 22 Feb
     }
     channels = {row["key"]: row["received"] for row in found["by_channel"]}
     assert channels == {"phone": 3, "web": 1, "email": 0, "letter": 1, "visit": 1}
@@ -95,7 +125,7 @@ def test_a_province_sees_its_subtree_figures_for_this_month(
         "execution": (3, 3, 2, 3),  # A 3, B 2 and its rework's 2
         "confirmation": (3, 3, 1, 1),
         "informing": (2, 1, 2, 3),  # A 2, B 3 late
-        "follow_up": (1, 0, 6, 6),  # A's, late (its closing stays on time)
+        "follow_up": (2, 1, 1, 6),  # A's 6, late (its closing stays on time); B's 1
         "review": (1, 1, 1, 1),  # A's, upheld
     }
     assert {
@@ -160,6 +190,14 @@ def test_the_ministry_sees_every_province_and_a_county_its_own(
     assert county["backlog"]["open"] == 1  # I
     assert [row["code"] for row in county["ranking"]] == ["110101"]
 
+    # A county's figures are counted from its cases, the province's from the summary tables:
+    # the same follow-ups and reviews (A's and B's).
+    province = summary(api, leaders["110000"])["figures"]
+    aftercare = ("followed_up", "follow_ups", "reviews_requested", "reviews_upheld")
+    assert {k: county["figures"][k] for k in aftercare} == {k: province[k] for k in aftercare}
+    assert county["previous"]["reviews_reopened"] == 1  # G
+    assert national["figures"]["follow_ups"] == province["follow_ups"]
+
     drilled = summary(api, leaders["110000"], unit="110101")
     assert drilled["figures"] == county["figures"]
     assert [unit["code"] for unit in drilled["trail"]] == ["110000", "110101"]
@@ -221,5 +259,11 @@ def test_the_workbook_has_the_period_first_and_the_same_figures(
     assert ("按时办结率", "50.0%", "100.0%") in rows
     assert ("下发核查单", 4, 3, "75.0%", 2, 4) in rows
     assert ("层级争议裁定", 1, 0, "0.0%", 4, 4) in rows
+    assert ("回访", 2, 0) in rows
+    assert ("回访满意（占比）", "1（50.0%）", "0（—）") in rows
+    assert ("回访未联系上（占比）", "0（0.0%）", "0（—）") in rows
+    assert ("申请复核", 1, 1) in rows
+    assert ("复核维持原办理结果", 1, 0) in rows
+    assert ("复核后重新办理", 0, 1) in rows
     assert ("东城区教育局", "110101", 3, 2, "50.0%", 1, 1) in rows
     assert ("2030-03-25", 1, 1) in rows

@@ -43,6 +43,12 @@ def test_the_page_shows_the_figures_and_leads_one_level_down(
         '<th scope="row">按时办结率</th><td class="num">50.0%</td><td class="num">100.0%</td>'
         in (html)
     )
+    # The follow-up answers' shares (of the calls recorded) and the reviews (复核).
+    assert (
+        '<th scope="row">回访不满意（占比）</th><td class="num">1（50.0%）</td>'
+        '<td class="num">0（—）</td>'
+    ) in html
+    assert '<th scope="row">复核后重新办理</th><td class="num">0</td><td class="num">1</td>' in html
     assert '<title id="weekly-chart">每周受理与办结件数</title>' in html  # drawn on the server
     assert "<title>东城区教育局按时办结率 50.0%</title>" in html
     # The counties below the province open their cases, the province's own row its cases.

@@ -3,6 +3,7 @@ mixed set of records, each applied twice, they equal a recount of the read model
 Ministry's and a province's figures exactly as counting the cases does; `xueji stats check`
 finds a summary row that was changed and `--rebuild` puts it right."""
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, datetime, timedelta
@@ -106,9 +107,10 @@ MET = ClockStatus.MET
 
 
 def records() -> list[CaseRecord]:
-    """A case closed after a rework with a late slip; a case whose dispute moved it from the
-    prefecture to the province; a withdrawn one; a referred call; an open one re-timed out of
-    its overdue mark; each as the workflow records it, step by step."""
+    """A case closed after a rework with a late slip, then followed up (回访); a case whose
+    dispute moved it from the prefecture to the province, whose review (复核), asked before the
+    follow-up call was recorded, was upheld; a withdrawn one; a referred call; an open one
+    re-timed out of its overdue mark; each as the workflow records it, step by step."""
     a = "case-a"  # 石家庄市 handles it; reworked, a verification slip late, closed 20 Mar
     a_case = snapshot("130100", Channel.WEB, at(4, 9))
     issue = clock("verify_issue-1", "130100", at(4, 9), 3)
@@ -118,6 +120,16 @@ def records() -> list[CaseRecord]:
     b = "case-b"  # 长安区 handles it; the dispute's ruling moves it to 河北省, closed 27 Mar
     b_case = snapshot("130102", Channel.PHONE, at(6, 9))
     disputed = clock("disputed-1", "130100", at(7), 5)
+    b_closed = replace(
+        b_case,
+        handling_unit="130000",
+        stage=Stage.CLOSED,
+        outcome=Outcome.CLOSED,
+        updated_at=at(27),
+    )
+    b_follow_up = clock("follow_up-1", "130000", at(27), 5)
+    b_asked = replace(b_follow_up, status=ClockStatus.STOPPED, finished_at=at(28))
+    b_review = clock("review-1", "000000", at(28), 10)
     c = "case-c"  # 桥西区, withdrawn 12 Mar while its first step ran (the clock stopped)
     c_case = snapshot("130104", Channel.LETTER, at(8, 9))
     c_issue = clock("verify_issue-1", "130104", at(8, 9), 3)
@@ -143,6 +155,20 @@ def records() -> list[CaseRecord]:
             clocks=[clock("informing-1", "130100", at(18), 3, status=MET, finished_at=at(20))],
         ),
         CaseRecord(
+            complaint_id=a,
+            clocks=[
+                clock(
+                    "follow_up-1",
+                    "130100",
+                    at(20),
+                    5,
+                    status=MET,
+                    finished_at=at(21),
+                    result="satisfied",
+                )
+            ],
+        ),
+        CaseRecord(
             complaint_id=b, case=b_case, clocks=[clock("verify_issue-1", "130102", at(6, 9), 3)]
         ),
         CaseRecord(
@@ -166,14 +192,20 @@ def records() -> list[CaseRecord]:
         ),
         CaseRecord(
             complaint_id=b,
-            case=replace(
-                b_case,
-                handling_unit="130000",
-                stage=Stage.CLOSED,
-                outcome=Outcome.CLOSED,
-                updated_at=at(27),
-            ),
-            clocks=[clock("informing-1", "130000", at(24), 3, status=MET, finished_at=at(27))],
+            case=b_closed,
+            clocks=[
+                clock("informing-1", "130000", at(24), 3, status=MET, finished_at=at(27)),
+                b_follow_up,
+            ],
+        ),
+        # The review asked stops the follow-up's clock; the call recorded after counts on
+        # the day its clock stopped; the Ministry upholds the answer.
+        CaseRecord(complaint_id=b, case=b_closed, clocks=[b_asked, b_review]),
+        CaseRecord(complaint_id=b, clocks=[replace(b_asked, result="not_reached")]),
+        CaseRecord(
+            complaint_id=b,
+            case=b_closed,
+            clocks=[replace(b_review, status=MET, finished_at=at(30), result="upheld")],
         ),
         CaseRecord(complaint_id=c, case=c_case, clocks=[c_issue]),
         CaseRecord(
@@ -231,6 +263,7 @@ def counted(
             stats.disputes_raised(session, scope, start, end),
             sorted(stats.received_by_day(session, scope, start, end)),
             sorted(stats.closed_by_day(session, scope, start, end)),
+            stats.aftercare(session, scope, start, end),
         )
 
 
@@ -263,6 +296,15 @@ def test_the_records_keep_the_summaries_equal_to_a_recount(engine: Engine) -> No
         hebei_counted = counted(engine, Scope(units=hebei_units), period)
         assert counted(engine, Scope(province="130000"), period) == hebei_counted
     assert counted(engine, Scope())[4] == 1  # the dispute
+    assert counted(engine, Scope())[7] == stats.Aftercare(
+        follow_ups=Counter(satisfied=1, not_reached=1), reviews_asked=1, upheld=1, reopened=0
+    )
+    # 石家庄市's own figures (counted from its cases) have a's follow-up alone.
+    assert counted(engine, Scope(units=("130100",)))[7] == stats.Aftercare(
+        follow_ups=Counter(satisfied=1), reviews_asked=0, upheld=0, reopened=0
+    )
+    before = (datetime(2030, 3, 1, tzinfo=SHANGHAI), datetime(2030, 3, 28, tzinfo=SHANGHAI))
+    assert counted(engine, Scope(), before)[7].follow_ups == Counter(satisfied=1)
 
 
 def test_each_record_leaves_the_summaries_equal_to_a_recount(engine: Engine) -> None:

@@ -6,9 +6,10 @@ March 2030 (no holiday: every Monday to Friday a working day) is the period; "no
 29 March 2030, 10:00 Beijing time. Times are Beijing times.
 
 - A 东城区 (110101), phone, received 4 Mar, closed 20 Mar, every step on time; then a late
-  follow-up call (回访) and a review (复核) the province upheld.
+  follow-up call (回访, not satisfied) and a review (复核) the province upheld.
 - B 东城区, web, received 5 Mar, issued its verification slip late (overdue), sent back once
-  (rework: a second supervision slip), informed late, closed 27 Mar.
+  (rework: a second supervision slip), informed late, closed 27 Mar; followed up (satisfied)
+  on 28 Mar.
 - C 西城区 (110102), letter, received 6 Mar, its first step re-timed by a calendar load (due 12
   Mar, met 11 Mar: on time), withdrawn 13 Mar while its slip was out (the slip's clock stopped).
 - D 北京市 (110000), visit, received 7 Mar; a level dispute stopped its first step, the ruling
@@ -81,6 +82,7 @@ def _step(
     overdue: bool = False,
     level: int = 0,
     unit: str = "110101",
+    result: str = "",
 ) -> CaseClock:
     return CaseClock(
         case_id=f"case-{name}",
@@ -96,6 +98,7 @@ def _step(
         overdue=overdue,
         escalation_level=level,
         finished_at=finished,
+        result=result,
     )
 
 
@@ -128,8 +131,19 @@ def oversight_cases() -> list[Case | CaseClock | CaseSlip]:
         _step("A", "informing-1", at(3, 18), end_of(3, 20), at(3, 20)),
         # After the closing: a late follow-up (which leaves the closing on time) and a review
         # the province upheld in time (A stays closed on 20 Mar).
-        _step("A", "follow_up-1", at(3, 20), end_of(3, 27), at(3, 28), overdue=True, level=1),
-        _step("A", "review-1", at(3, 28), end_of(4, 11), at(3, 29, 9), unit="110000"),
+        _step(
+            "A",
+            "follow_up-1",
+            at(3, 20),
+            end_of(3, 27),
+            at(3, 28),
+            overdue=True,
+            level=1,
+            result="not_satisfied",
+        ),
+        _step(
+            "A", "review-1", at(3, 28), end_of(4, 11), at(3, 29, 9), unit="110000", result="upheld"
+        ),
         _case("B", "110101", "web", at(3, 5, 9), stage="closed", outcome="closed", ended=at(3, 27)),
         _step(
             "B", "verify_issue-1", at(3, 5, 9), end_of(3, 8), at(3, 11, 9), overdue=True, level=1
@@ -143,6 +157,7 @@ def oversight_cases() -> list[Case | CaseClock | CaseSlip]:
         _supervision("B", "S2", 2, at(3, 19)),
         _step("B", "confirmation-2", at(3, 21), end_of(3, 26), at(3, 22)),
         _step("B", "informing-1", at(3, 22), end_of(3, 26), at(3, 27), overdue=True, level=1),
+        _step("B", "follow_up-1", at(3, 27), end_of(4, 3), at(3, 28), result="satisfied"),
         _case(
             "C",
             "110102",
@@ -201,7 +216,9 @@ def oversight_cases() -> list[Case | CaseClock | CaseSlip]:
         # G was closed once on 21 Feb, reopened by a review on 22 Feb (its opinion decided
         # again), closed again on 27 Feb: a rework.
         _step("G", "informing-1", at(2, 20), end_of(2, 22), at(2, 21)),
-        _step("G", "review-1", at(2, 21), end_of(3, 7), at(2, 22), unit="110000"),
+        _step(
+            "G", "review-1", at(2, 21), end_of(3, 7), at(2, 22), unit="110000", result="reopened"
+        ),
         _step("G", "opinion-2", at(2, 22), end_of(3, 1), at(2, 25)),
         _step("G", "informing-2", at(2, 26), end_of(2, 28), at(2, 27)),
         _case("H", "130102", "web", at(3, 10), stage="verify_issue", overdue=True, level=1),

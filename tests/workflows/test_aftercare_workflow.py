@@ -9,7 +9,9 @@ from typing import Any
 from temporalio.client import WorkflowHandle
 
 from domain.process import Channel, Satisfaction, Stage
-from store.models import Case, OutboxRow, TimelineRow
+from store import summary
+from store.db import session_scope
+from store.models import Case, CaseClock, OutboxRow, TimelineRow
 from tests.support.demo import CHANG_AN_SCHOOL, CITY, MINISTRY, PROVINCE, ZHEJIANG_PROVINCE
 from tests.support.process_support import (
     Process,
@@ -82,6 +84,8 @@ async def test_follow_up_is_due_reminded_overdue_then_done(process: Process) -> 
         (Satisfaction.BASICALLY, CITY, "基本满意")
     ]
     assert clock(view, "follow_up-1").status == "met"
+    [stored_clock] = process.rows(CaseClock, case_id=case.id, key="follow_up-1")
+    assert stored_clock.result == "basically_satisfied"
     again = await refusal(
         case.execute_update(
             ComplaintWorkflow.record_follow_up,
@@ -176,6 +180,25 @@ async def test_review_reopens_then_upholds_the_second_answer(process: Process) -
     ]
     kinds = [row.kind for row in process.rows(TimelineRow, case_id=case.id)]
     assert kinds.count("reopened") == 1 and kinds.count("review_upheld") == 1
+    # The answers and decisions as data on the clocks, which the oversight figures count; the
+    # second call was recorded after the review request had stopped its clock.
+    results = {
+        row.key: (row.status, row.result)
+        for row in process.rows(CaseClock, case_id=case.id)
+        if row.key.startswith(("follow_up-", "review-"))
+    }
+    assert results == {
+        "follow_up-1": ("stopped", ""),
+        "review-1": ("met", "reopened"),
+        "follow_up-2": ("stopped", "not_satisfied"),
+        "review-2": ("met", "upheld"),
+    }
+    engine = process.store()
+    try:
+        with session_scope(engine) as session:
+            assert summary.check(session) == []  # the records kept the summaries exact
+    finally:
+        engine.dispose()
 
 
 async def test_the_ministrys_own_case_is_reviewed_by_the_ministry(process: Process) -> None:
