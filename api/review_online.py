@@ -14,10 +14,13 @@ from api.temporal_link import TemporalLink
 from store.intake import find_by_query_code
 
 NO_REASON = "申请理由：请写明您对处理结果不满意的原因"
+# The result is told to the complainant the case was registered for (a repeat's complainant
+# holding the same number and code is not: docs/process.md, "Repeat complaints").
 RECEIVED = (
-    "已收到您的复核申请。上级教育行政部门将在规定的工作日内复核，复核结果将以短信或电子邮件告知您"
+    "已收到您的复核申请。上级教育行政部门将在规定的工作日内复核，"
+    "复核结果将按登记时留下的联系方式告知投诉人"
 )
-REQUESTED = RECEIVED + "，您也可以在本页查询办理进度。"  # the tracking page's words
+REQUESTED = RECEIVED + "，也可在本页查询办理进度。"  # the tracking page's words
 
 
 async def ask_review(
