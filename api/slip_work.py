@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from api import workflow_calls
 from api.answers import in_beijing_time
+from api.attachments import AttachmentOut, out
 from api.case_access import slip_on_route, visible_or_404
 from api.case_names import Names
 from api.case_reading import slip_document
@@ -20,6 +21,7 @@ from api.slip_pdf import content_disposition, embeddable_font, render
 from domain.process import SLIP_NAMES, SlipKind
 from domain.records import AttachmentRef, SlipState, SlipStatus
 from domain.roles import CASE_ACTORS, SCHOOL_SLIP_ACTORS
+from store.attachments import of_slip_returns
 from store.inbox import SLIP_CLOCK
 from store.models import Case, CaseClock, CaseSlip
 from store.queries import slips_through
@@ -60,6 +62,9 @@ class ReceivedSlip:
     assignee_name: str
     instructions: str  # the issuer's, shown to the addressee only
     may_return: bool
+    # The files of the slip's return, for its addressee (what /api/.../attachments lists a
+    # school: the files of the slips addressed to it); none for a slip passing through.
+    files: tuple[AttachmentOut, ...] = ()
 
 
 def may_return(staff: Staff, row: CaseSlip) -> bool:
@@ -90,6 +95,7 @@ def received_slips(
         )
     }
     names = Names(session)
+    files = _returned_files(session, sealer, staff, rows)
     slips = [
         _received(
             row,
@@ -99,10 +105,26 @@ def received_slips(
             sealer,
             now,
             names,
+            files.get((row.case_id, row.slip_id), ()),
         )
         for row in rows
     ]
     return sorted(slips, key=lambda slip: slip.status != SlipStatus.OPEN)  # stable: newest first
+
+
+def _returned_files(
+    session: Session, sealer: Sealer, staff: Staff, rows: list[CaseSlip]
+) -> dict[tuple[str, str], tuple[AttachmentOut, ...]]:
+    """The files of each slip addressed to the caller's unit, by (case, slip)."""
+    here = {(row.case_id, row.slip_id) for row in rows if row.addressee == staff.unit_code}
+    found: dict[tuple[str, str], tuple[AttachmentOut, ...]] = {}
+    if not here:
+        return found
+    for file in of_slip_returns(session=session, case_ids={case_id for case_id, _ in here}):
+        key = (file.complaint_id, file.slip_id)
+        if key in here:
+            found[key] = (*found.get(key, ()), out(file, sealer))
+    return found
 
 
 def _received(
@@ -113,6 +135,7 @@ def _received(
     sealer: Sealer,
     now: datetime,
     names: Names,
+    files: tuple[AttachmentOut, ...],
 ) -> ReceivedSlip:
     is_open = row.status == SlipStatus.OPEN
     overdue = bool(clock and clock.overdue and is_open)
@@ -144,6 +167,7 @@ def _received(
             else ""
         ),
         may_return=may_return(staff, row),
+        files=files,
     )
 
 

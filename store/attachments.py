@@ -75,6 +75,14 @@ def of_case(
     return list(session.exec(query.order_by(col(Attachment.uploaded_at), col(Attachment.id))))
 
 
+def of_slip_returns(*, session: Session, case_ids: set[str]) -> list[Attachment]:
+    """The files attached to slip returns (反馈单据) of these cases, oldest first."""
+    query = select(Attachment).where(
+        col(Attachment.complaint_id).in_(case_ids), col(Attachment.slip_id) != ""
+    )
+    return list(session.exec(query.order_by(col(Attachment.uploaded_at), col(Attachment.id))))
+
+
 def get(*, session: Session, complaint_id: str, attachment_id: str) -> Attachment | None:
     row = session.get(Attachment, attachment_id)
     return row if row is not None and row.complaint_id == complaint_id else None

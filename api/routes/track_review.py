@@ -9,23 +9,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, HTTPException
 from fastapi.responses import HTMLResponse
 
-from api import aftercare_service
 from api.console.reasons import reason_of
-from api.deps import ClockDep, SessionDep, SettingsDep, TemporalDep, store_call
+from api.deps import ClockDep, SessionDep, SettingsDep, TemporalDep
 from api.html import render
 from api.ratelimit import rate_limited
+from api.review_online import NO_REASON, REQUESTED, ask_review
 from api.routes.pages import TRACK_TITLE
 from api.tracking import NOT_FOUND, QUERY_CODE, used_up
 from domain.ids import InvalidIdentifier, normalize_tracking_no
-from store.intake import GuessesUsedUp, find_by_query_code
+from store.intake import GuessesUsedUp
 
 router = APIRouter(tags=["public"])
-
-NO_REASON = "申请理由：请写明您对处理结果不满意的原因"
-REQUESTED = (
-    "已收到您的复核申请。上级教育行政部门将在规定的工作日内复核，"
-    "复核结果将以短信或电子邮件告知您，您也可以在本页查询办理进度。"
-)
 
 
 @router.post(
@@ -57,12 +51,12 @@ async def request_review(
         return again(422, NO_REASON, number)
     now = clock()
     try:
-        intake = await store_call(
+        found = await ask_review(
             session,
-            find_by_query_code,
-            session=session,
-            tracking_no=number,
+            temporal,
+            number=number,
             code=code,
+            reason=reason,
             now=now,
             lookup_key=settings.lookup_key_bytes,
         )
@@ -71,11 +65,8 @@ async def request_review(
         page = again(429, problem, number)
         page.headers["Retry-After"] = str(seconds)
         return page
-    if intake is None:
-        return again(404, NOT_FOUND, number)
-    try:
-        client = await temporal.client()
-        await aftercare_service.request_review_online(client, intake.complaint_id, reason=reason)
     except HTTPException as exc:
         return again(exc.status_code, reason_of(exc), number)
+    if not found:
+        return again(404, NOT_FOUND, number)
     return render("track.html", title=TRACK_TITLE, tracking_no=number, notice=REQUESTED)

@@ -32,6 +32,17 @@ class TrackQuery(BaseModel):
     code: str = Field(pattern=r"^\d{6}$", description="查询码（登记时告知投诉人的 6 位数字）")
 
 
+class ReviewQuery(TrackQuery):
+    """A review (复核) asked by the complainant: the tracking number, its query code, and why."""
+
+    reason: str = Field(max_length=2000, description="申请理由：对处理结果不满意的原因")
+
+
+class ReviewReceived(Reply):
+    tracking_no: str
+    message: str = Field(description="告知申请人的话")
+
+
 class Progress(Reply):
     tracking_no: str
     stage: str

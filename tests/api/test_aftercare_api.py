@@ -99,3 +99,24 @@ async def test_the_complainant_asks_for_a_review_on_the_tracking_page(system: Sy
     # The unit above sees the request and decides it: upheld, the case stays closed.
     view = await case.act("hb_leader", "/review", {"uphold": True, "reason": "处理结果符合规定"})
     assert (view["stage"], [r["channel"] for r in view["reviews"]]) == ("closed", ["web"])
+
+
+async def test_the_complainant_asks_for_a_review_through_the_json_api(system: System) -> None:
+    case = await closed_case(system)
+    fields = {"tracking_no": case.tracking_no, "code": case.query_code, "reason": "学籍仍未更正"}
+
+    async def ask(status: int, **changes: str) -> Any:
+        answer = await system.http.post("/api/track/review", json={**fields, **changes})
+        assert answer.status_code == status, answer.text
+        return answer.json()
+
+    wrong = "000000" if case.query_code != "000000" else "111111"
+    assert (await ask(404, code=wrong))["detail"] == "受理编号或查询码不正确"
+    assert "reason" in str(await ask(422, reason=" "))
+    assert "tracking_no" in str(await ask(422, tracking_no="不是编号"))
+    received = await ask(202)
+    assert received["tracking_no"] == case.tracking_no
+    assert received["message"].startswith("已收到您的复核申请")
+    assert "已申请过复核" in (await ask(409, reason="再次申请"))["detail"]
+    entry = await case.entry("review_requested")
+    assert (entry["note"], entry["actor"]) == ("学籍仍未更正", "")

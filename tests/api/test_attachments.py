@@ -8,12 +8,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from domain.process import SlipKind
 from domain.records import CaseRecord, SlipRecord, SlipState
 from store.db import session_scope
 from store.models import School
-from tests.support.api_support import SMALL_TREE, T0, Api, open_api
+from tests.support.api_support import PASSWORD, SMALL_TREE, T0, Api, open_api
 from tests.support.audit_support import last_seq, records_since
 from tests.support.case_support import snapshot, write
 from tests.support.stores import FreshStore
@@ -127,6 +128,36 @@ def test_files_are_kept_sealed_and_given_to_those_who_see_them(api: Api, tmp_pat
         ("xx.handler", "download_attachment", f"GET {voucher_path}", "ok"),
         ("yy.handler", "download_attachment", f"GET {voucher_path}", "refused:404"),
     ]
+
+
+def test_the_slips_page_lists_each_slips_files_for_its_addressee(api: Api) -> None:
+    """The console's 收到的单据 links the files of a slip's return for the school it is
+    addressed to (as the JSON list gives them), never the case's other files; a bureau the
+    slip passes through sees no link there (it has the case page)."""
+    city = api.headers_for("sjz.handler", unit_code=CITY, role="handler")
+    school = api.headers_for("xx.handler", unit_code=SCHOOL, role="handler")
+    letter = upload(api, city, "来信扫描件.pdf", PDF, purpose="case").json()
+    voucher = upload(api, school, "注销凭证.png", PNG, purpose="slip_return", slip_id="V1").json()
+    api.add_user("ca.handler", unit_code=COUNTY, role="handler")
+
+    def slips_page(username: str) -> str:
+        with TestClient(api.client.app, follow_redirects=False) as console:
+            form = {"username": username, "password": PASSWORD, "next": "/console"}
+            assert console.post("/console/login", data=form).status_code == 303
+            page = console.get("/console/slips")
+            assert page.status_code == 200, page.text
+            if username == "xx.handler":  # the link downloads the file for the school
+                link = f"/console/cases/{CASE}/attachments/{voucher['id']}"
+                assert console.get(link).content == PNG
+            return page.text
+
+    school_page = slips_page("xx.handler")
+    assert f'href="/console/cases/{CASE}/attachments/{voucher["id"]}" download>注销凭证.png' in (
+        school_page
+    )
+    assert "0.1 KB" in school_page and letter["id"] not in school_page
+    county_page = slips_page("ca.handler")  # V1 and V2 pass through the county
+    assert "T-f" in county_page and voucher["id"] not in county_page
 
 
 def test_refusals_change_nothing(api: Api, tmp_path: Path) -> None:

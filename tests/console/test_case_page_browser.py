@@ -96,6 +96,12 @@ async def test_the_city_and_a_county_carry_a_case_to_its_closing(console: Consol
     await expect(county.get_by_role("checkbox", name="注销凭证.png")).to_be_checked()
     await county.get_by_label("办理结果").fill("凭证已附")
     await county.get_by_role("button", name="反馈督办单").click()
+    # 收到的单据 links the file on the slip's row, for the county the slip is addressed to.
+    await county.goto(f"{console.url}/console/slips")
+    row = county.locator(f"#slip-{case_id}-S2")
+    await expect(row.get_by_role("link", name="注销凭证.png")).to_be_visible()
+    await accessible(county)
+    await screenshot(county, "slips-files")
     await city.reload()
     await stage_shown(city, "确认处理结果")
     await accessible(city)
@@ -115,7 +121,8 @@ async def test_the_city_and_a_county_carry_a_case_to_its_closing(console: Consol
     await city.get_by_label("公开答复").fill("重复学籍已注销")
     await city.get_by_role("button", name="记录告知").click()
     await stage_shown(city, "办结")
-    await expect(city.locator(".case-actions")).to_contain_text("没有")
+    # Closed, the case waits for the follow-up call (回访), the one action left to the city.
+    await expect(city.locator(".case-actions")).to_contain_text("回访投诉人")
     await expect(city.locator(".timeline")).to_contain_text("已电话告知投诉人：重复学籍已注销")
     await accessible(city)
     await screenshot(city, "case-closed")

@@ -73,6 +73,12 @@ async def test_a_repeat_is_shown_before_saving_and_joined_or_registered_as_new(
     joined = await clerk.post(SAVE, data={**CALL, **hidden, "repeat_choice": first_id})
     assert joined.status_code == 201 and "已作为重复件并入已有案件" in joined.text
     assert tracking_no(joined.text) == first_no and intakes(system) == 2
+    assert "不另行以短信或电子邮件通知本次投诉人" in joined.text
+    # The repeat's complainant follows the case on the tracking page with what it was given.
+    code = re.search(r"<dt>查询码</dt><dd>(\d{6})</dd>", joined.text)
+    assert code, joined.text
+    tracked = await system.http.post("/api/track", json={"tracking_no": first_no, "code": code[1]})
+    assert tracked.status_code == 200 and tracked.json()["tracking_no"] == first_no
     assert "重复件</dt><dd>1 件" in await page_of(clerk, first_id, "收到重复件（来电）")
 
     # 新华区 may not see either case: it learns one exists, and to ask the city.

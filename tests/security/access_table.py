@@ -127,6 +127,7 @@ ROUTES: dict[str, Access] = {
     "GET /track": Access(EVERYONE),
     "GET /api/track/{tracking_no}": Access(EVERYONE),  # the code is posted now: 410
     "POST /api/track": Access(EVERYONE, json={"tracking_no": "不是编号", "code": "0"}),  # 422
+    "POST /api/track/review": Access(EVERYONE, json={"tracking_no": "不是编号"}),  # 422
     "POST /track": Access(EVERYONE),  # an empty form: the page again, naming the fields
     "POST /track/review": Access(EVERYONE),  # an empty form: the page again, naming the field
     # ---------------------------------------------------------------- one's own session
