@@ -223,7 +223,7 @@ async def test_a_postgresql_server_that_does_not_answer_is_named_within_the_boun
             temporal_address=f"127.0.0.1:{free_port()}",
         )
 
-        [store, *_] = await system_status(settings, datetime.now(UTC))
+        [store, *_] = await system_status(settings, T0)
 
     assert store.name == "业务数据库" and store.ok is False
     assert store.detail.startswith(f"postgresql+psycopg://xueji@127.0.0.1:{port}/xueji 无法访问：")
