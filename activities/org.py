@@ -14,7 +14,13 @@ from temporalio.exceptions import ApplicationError
 from domain.orgtree import OrgTree, UnknownCodeError
 from domain.routing import RoutingError, responsible_unit, route, ruling_unit
 from workflows.activity_interfaces import OrgActivityInterface
-from workflows.messages.activities import PathRequest, RouteRequest, Routing, RulingRequest
+from workflows.messages.activities import (
+    PathRequest,
+    PathsRequest,
+    RouteRequest,
+    Routing,
+    RulingRequest,
+)
 
 
 def routing_of(tree: OrgTree, request: RouteRequest) -> Routing:
@@ -31,6 +37,7 @@ def routing_of(tree: OrgTree, request: RouteRequest) -> Routing:
         route=[unit.code for unit in path],
         related_units=list(dict.fromkeys([*related, *request.unit_codes])),
         hotline=handling.phone,
+        reviewing_unit=ruling_unit(tree, [handling.code]).code,
     )
 
 
@@ -63,6 +70,15 @@ class OrgActivities(OrgActivityInterface):
         tree = await self._current()
         with _refusals():
             return [unit.code for unit in route(tree, request.from_code, request.to_code)]
+
+    @activity.defn(name="unit_paths")
+    async def unit_paths(self, request: PathsRequest) -> list[list[str]]:
+        tree = await self._current()
+        with _refusals():
+            return [
+                [unit.code for unit in route(tree, request.from_code, code)]
+                for code in request.to_codes
+            ]
 
     @activity.defn(name="ruling_unit")
     async def ruling_unit(self, request: RulingRequest) -> str:

@@ -19,6 +19,7 @@ from workflows.messages.activities import (
     DeadlinePlan,
     DeliveryReport,
     PathRequest,
+    PathsRequest,
     PlanRequest,
     RouteRequest,
     Routing,
@@ -55,6 +56,11 @@ class OrgActivityInterface:
     @activity.defn(name="unit_path")
     async def unit_path(self, request: PathRequest) -> list[str]:
         """The codes from one unit to another, level by level, both ends."""
+        raise NotImplementedError
+
+    @activity.defn(name="unit_paths")
+    async def unit_paths(self, request: PathsRequest) -> list[list[str]]:
+        """`unit_path` to each of several units, in their order."""
         raise NotImplementedError
 
     @activity.defn(name="ruling_unit")

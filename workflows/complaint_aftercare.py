@@ -16,7 +16,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.process import Channel, Stage
-    from domain.records import ClockStatus, Outcome
+    from domain.records import ClockStatus, Notice, Outcome, TimelineEntry
     from workflows import clocks
     from workflows import complaint_wording as wording
     from workflows.activity_interfaces import OrgActivityInterface
@@ -39,18 +39,30 @@ REVIEW_UPHELD, REVIEW_REOPENED = "upheld", "reopened"
 
 
 async def begin(case: CaseState) -> bool:
-    """Start the follow-up and the review period of a case that has just closed; False if
-    there is none (not closed, already begun, or a history from before them)."""
+    """Start the follow-up and the review period of a case that has just closed, in a record
+    of their own; False if there is none (not closed, already begun with the closing's record
+    as informing does now, or a history from before them)."""
     if case.stage is not Stage.CLOSED:
         return False
     if case.after is not None and case.after.closing == case.closings:
         return False
     if not workflow.patched(PATCH):
         return False
+    entry, notice = await opening(case, known_reviewer=False)
+    await save(case, [entry], [notice])
+    case.version += 1
+    return True
+
+
+async def opening(case: CaseState, *, known_reviewer: bool) -> tuple[TimelineEntry, Notice]:
+    """Start the follow-up clock and the review period of the case closing now; the entry and
+    the notice that say so. The reviewing unit is the one routing found (`known_reviewer`) or,
+    for histories from before that, looked up now."""
     now = case.closed_at or workflow.now()
-    reviewing = await clocks.call(
-        OrgActivityInterface.ruling_unit, RulingRequest(parties=[case.handling])
-    )
+    reviewing = case.reviewing if known_reviewer else ""
+    if not reviewing:
+        request = RulingRequest(parties=[case.handling])
+        reviewing = await clocks.call(OrgActivityInterface.ruling_unit, request)
     number = case.closings
     clock = await clocks.start_clock(
         f"follow_up-{number}",
@@ -69,13 +81,9 @@ async def begin(case: CaseState) -> bool:
         follow_up_clock=clock,
     )
     text = wording.follow_up_started(case.handling, clock.due)
-    await save(
-        case,
-        [case.entry("follow_up_due", text, case.handling)],
-        [case.notice("step", text, unit=case.handling)],
+    return case.entry("follow_up_due", text, case.handling), case.notice(
+        "step", text, unit=case.handling
     )
-    case.version += 1
-    return True
 
 
 def next_moment(case: CaseState) -> datetime | None:

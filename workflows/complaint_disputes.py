@@ -101,6 +101,7 @@ async def rule_dispute(case: CaseState, request: RuleDispute) -> None:
         ),
     )
     case.handling, case.province = routing.handling_unit, routing.province
+    case.reviewing = routing.reviewing_unit
     case.route = [*case.route[:-1], *routing.route]
     case.assignee = ""  # the new handling unit names its own
     await to_stage(

@@ -3,15 +3,18 @@ was told the outcome (告知, by which channel, reached or not)."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.process import SENT_BY_SYSTEM, InformChannel, Stage
     from domain.records import ClockStatus, Outcome
+    from workflows import complaint_aftercare
     from workflows import complaint_wording as wording
     from workflows.complaint_publishing import save
     from workflows.complaint_stages import finish_clock, to_terminal
-    from workflows.complaint_state import CaseState
+    from workflows.complaint_state import FEWER_STEPS, CaseState
     from workflows.errors import ALREADY_DONE, INVALID_INPUT, WRONG_UNIT, ActionRefused
     from workflows.messages.complaint import AssignCase, InformComplainant
 
@@ -66,8 +69,20 @@ async def inform(case: CaseState, action: InformComplainant) -> None:
         if channel is None
         else wording.informed(case.handling, channel)
     )
+    # The follow-up and the review period start with the closing's record (histories from
+    # before: in one of their own, complaint_aftercare.begin).
+    then = None
+    if workflow.patched(FEWER_STEPS):
+        then = partial(complaint_aftercare.opening, case, known_reviewer=True)
     await to_terminal(
-        case, Stage.CLOSED, text, "closed", notices, actor=action.actor, note=action.message
+        case,
+        Stage.CLOSED,
+        text,
+        "closed",
+        notices,
+        then=then,
+        actor=action.actor,
+        note=action.message,
     )
 
 

@@ -30,6 +30,7 @@ async def register(case: CaseState) -> None:
     )
     handling = routing.handling_unit
     case.handling, case.province = handling, routing.province
+    case.reviewing = routing.reviewing_unit
     case.route, case.related = routing.route, routing.related_units
     registration = Registration(
         complainant=input.complainant,

@@ -16,9 +16,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.activity_interfaces import OrgActivityInterface
     from workflows.complaint_publishing import publish
     from workflows.complaint_stages import to_stage
-    from workflows.complaint_state import CaseState
+    from workflows.complaint_state import FEWER_STEPS, CaseState
     from workflows.errors import UNKNOWN_UNIT, ActionRefused
-    from workflows.messages.activities import PathRequest
+    from workflows.messages.activities import PathRequest, PathsRequest
     from workflows.messages.slip import SlipInput, SlipResult
     from workflows.slip import SlipWorkflow
 
@@ -36,16 +36,7 @@ async def issue(
 ) -> None:
     """Issue one slip of `kind` to each addressee and enter the stage that waits for them;
     the entry keeps the instructions (or opinion) `actor` wrote."""
-    routes: list[list[str]] = []
-    for addressee in addressees:
-        try:
-            route = await clocks.call(
-                OrgActivityInterface.unit_path,
-                PathRequest(from_code=case.handling, to_code=addressee),
-            )
-        except (ActivityError, ApplicationError) as exc:
-            raise ActionRefused(lookup_reason(exc), UNKNOWN_UNIT) from None
-        routes.append(route)
+    routes = await _routes(case, addressees)
     now = workflow.now()
     days = case.policy.for_slip(kind)
     deadline = await clocks.plan(now, days)
@@ -91,6 +82,23 @@ async def issue(
     stage = Stage.VERIFICATION if kind is SlipKind.VERIFICATION else Stage.EXECUTION
     text = wording.slips_issued(case.handling, kind, case.round, issued)
     await to_stage(case, stage, text, stage.value, actor=actor, note=instructions)
+
+
+async def _routes(case: CaseState, addressees: list[str]) -> list[list[str]]:
+    """The way from the handling unit to each addressee; an unknown code refuses the action."""
+    try:
+        if workflow.patched(FEWER_STEPS):
+            request = PathsRequest(from_code=case.handling, to_codes=addressees)
+            return await clocks.call(OrgActivityInterface.unit_paths, request)
+        return [
+            await clocks.call(
+                OrgActivityInterface.unit_path,
+                PathRequest(from_code=case.handling, to_code=addressee),
+            )
+            for addressee in addressees
+        ]
+    except (ActivityError, ApplicationError) as exc:
+        raise ActionRefused(lookup_reason(exc), UNKNOWN_UNIT) from None
 
 
 async def await_slip(case: CaseState, slip_id: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from temporalio import workflow
@@ -85,14 +86,19 @@ async def to_terminal(
     *,
     registration: Registration | None = None,
     timeline: list[TimelineEntry] | None = None,
+    then: Callable[[], Awaitable[tuple[TimelineEntry, Notice]]] | None = None,
     actor: str = "",
     actor_unit: str = "",
     note: str = "",
 ) -> None:
-    """End the case in a terminal stage (closed, referred, withdrawn)."""
+    """End the case in a terminal stage (closed, referred, withdrawn); what `then` starts
+    (the follow-up of a closed case) goes in the same record, after the ending's entry."""
     case.stage = stage
     entry = case.entry(kind, text, actor_unit or case.handling, actor=actor, note=note)
     entries = [*(timeline or []), entry]
+    if then is not None:
+        after, notice = await then()
+        entries, notices = [*entries, after], [*notices, notice]
     await save(case, entries, notices, registration=registration)
     case.version += 1
 

@@ -41,6 +41,10 @@ with workflow.unsafe.imports_passed_through():
     from workflows.messages.slip import SlipResult
 
 _UNIT_OR_SCHOOL = re.compile(r"\d{6}|\d{10}")
+# Fewer activities per case (histories from before take the old way): the routes of the
+# slips issued together are looked up at once, and informing starts the follow-up in the same
+# record instead of recording it after.
+FEWER_STEPS = "one-look-up-one-record"
 
 
 def is_code(code: str) -> bool:
@@ -84,6 +88,7 @@ class CaseState:
         self.province = ""
         self.route: list[str] = [input.receiving_unit]
         self.related: list[str] = []
+        self.reviewing = ""  # who reviews the case once closed (Routing.reviewing_unit)
         self.clocks: list[Clock] = []
         self.clock: Clock | None = None  # the handling (or ruling) unit's open clock
         self.slips: dict[str, SlipState] = {}

@@ -44,6 +44,9 @@ with workflow.unsafe.imports_passed_through():
 
 # Slips pass each level in turn, every hop recorded at its own time (before: all at once).
 HOPS_IN_TURN = "slip-hops-in-turn"
+# The hops of one passage happen in one workflow task, at one time: one record carries them
+# with the receipt (or the answer) instead of one record per hop (before: one per hop).
+ONE_RECORD = "slip-one-record-per-passage"
 
 
 @workflow.defn(name="SlipWorkflow")
@@ -77,7 +80,13 @@ class SlipWorkflow:
             unit=slip.addressee,
             text=f"请办理{name} {slip.slip_id}，办理期限 {clock.due:%Y-%m-%d %H:%M}",
         )
-        if workflow.patched(HOPS_IN_TURN):
+        notices = [notice]
+        if workflow.patched(ONE_RECORD):
+            timeline, notices = self._passage(list(itertools.pairwise(slip.route)), "sent")
+            received.at = workflow.now()
+            timeline.append(received)
+            notices.append(notice)
+        elif workflow.patched(HOPS_IN_TURN):
             await self._travel(list(itertools.pairwise(slip.route)), "sent")
             received.at = workflow.now()
             timeline = [received]
@@ -93,7 +102,7 @@ class SlipWorkflow:
                 slips=[SlipRecord(slip=slip, instructions=input.instructions)],
                 clocks=[clock],
                 timeline=timeline,
-                notices=[notice],
+                notices=notices,
             )
         )
         while self._answer is None and self._cancel_reason is None:
@@ -241,7 +250,11 @@ class SlipWorkflow:
             slips=[SlipRecord(slip=slip, response=answer.response)],
             clocks=[clock],
         )
-        if workflow.patched(HOPS_IN_TURN):
+        if workflow.patched(ONE_RECORD):
+            hops, record.notices = self._passage(back, "returned", last_notice=returned)
+            record.timeline = [answered, *hops]
+            await clocks.record(record)
+        elif workflow.patched(HOPS_IN_TURN):
             record.timeline = [answered]
             await clocks.record(record)
             await self._travel(back, "returned", last_notice=returned)
@@ -252,20 +265,27 @@ class SlipWorkflow:
             await clocks.record(record)
         return SlipResult(slip=slip, response=answer.response)
 
-    async def _travel(
-        self, hops: list[tuple[str, str]], direction: str, *, last_notice: Notice | None = None
-    ) -> None:
-        """Pass the slip along `hops` one level at a time, each hop recorded when that level
-        has it (逐级), and each bureau in between told; `last_notice` goes with the last hop."""
+    def _passage(
+        self,
+        hops: list[tuple[str, str]],
+        direction: str,
+        *,
+        last_notice: Notice | None = None,
+        start: int = 0,
+    ) -> tuple[list[TimelineEntry], list[Notice]]:
+        """Pass the slip along `hops` level by level (逐级): each hop on the slip and in the
+        timeline, each bureau in between told; `last_notice` goes with the last hop."""
         slip = self._slip
         name = SLIP_NAMES[slip.kind]
         end = slip.addressee if direction == "sent" else slip.issuer
         verb = "下发" if direction == "sent" else "报送"
+        entries: list[TimelineEntry] = []
+        notices: list[Notice] = []
         for index, (from_unit, to_unit) in enumerate(hops):
             hop = Hop(from_unit=from_unit, to_unit=to_unit, at=workflow.now())
             slip.hops.append(hop)
-            (entry,) = self._hop_entries(direction, [hop], start=index)
-            notices = []
+            (entry,) = self._hop_entries(direction, [hop], start=start + index)
+            entries.append(entry)
             if to_unit != end:
                 notices.append(
                     Notice(
@@ -277,14 +297,27 @@ class SlipWorkflow:
                 )
             elif last_notice is not None:
                 notices.append(last_notice)
+        return entries, notices
+
+    async def _travel(
+        self, hops: list[tuple[str, str]], direction: str, *, last_notice: Notice | None = None
+    ) -> None:
+        """Histories from before ONE_RECORD: the same passage, one record per hop."""
+        for index, pair in enumerate(hops):
+            entries, notices = self._passage(
+                [pair],
+                direction,
+                last_notice=last_notice if index == len(hops) - 1 else None,
+                start=index,
+            )
             # Going down, each record carries the instructions: the slip is readable in full
             # by the units it has reached.
             instructions = self._input.instructions if direction == "sent" else None
             await clocks.record(
                 CaseRecord(
                     complaint_id=self._input.complaint_id,
-                    slips=[SlipRecord(slip=slip, instructions=instructions)],
-                    timeline=[entry],
+                    slips=[SlipRecord(slip=self._slip, instructions=instructions)],
+                    timeline=entries,
                     notices=notices,
                 )
             )

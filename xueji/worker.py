@@ -75,6 +75,7 @@ def build_worker(client: Client, settings: Settings) -> Worker:
             calendar.plan_campaign,
             org.route_complaint,
             org.unit_path,
+            org.unit_paths,
             org.ruling_unit,
             store.record_case,
             store.record_campaign,

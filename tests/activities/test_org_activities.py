@@ -15,7 +15,13 @@ from store.models import Unit
 from store.org import replace_tree
 from store.tree import StoreTree
 from tests.support.demo import DEMO_SCHOOLS_CSV, DEMO_UNITS_CSV
-from workflows.messages.activities import PathRequest, RouteRequest, Routing, RulingRequest
+from workflows.messages.activities import (
+    PathRequest,
+    PathsRequest,
+    RouteRequest,
+    Routing,
+    RulingRequest,
+)
 
 
 @pytest.fixture
@@ -40,6 +46,7 @@ async def test_route_complaint_forwards_down_to_the_city(engine: Engine) -> None
         route=["130000", "130100"],
         related_units=["130102", "130104"],
         hotline="0000-6130100",
+        reviewing_unit="130000",
     )
 
 
@@ -52,6 +59,11 @@ async def test_paths_rulings_and_the_corps(engine: Engine) -> None:
         "2130102001",
     ]
     assert await env.run(org.ruling_unit, RulingRequest(parties=["130100", "130102"])) == "130000"
+    both = PathsRequest(from_code="130100", to_codes=["2130102001", "130104"])
+    assert await env.run(org.unit_paths, both) == [
+        ["130100", "130102", "2130102001"],
+        ["130100", "130104"],
+    ]
     corps = await env.run(
         org.route_complaint,
         RouteRequest(receiving_unit="000000", school_codes=[], unit_codes=["660100", "660200"]),
@@ -66,6 +78,10 @@ async def test_unknown_code_is_named_and_not_retried(engine: Engine) -> None:
         await env.run(org.unit_path, PathRequest(from_code="130100", to_code="139999"))
     assert raised.value.non_retryable and "139999" in raised.value.message
     assert raised.value.type == "UnknownCode"
+    with pytest.raises(ApplicationError) as among:
+        request = PathsRequest(from_code="130100", to_codes=["130104", "139999"])
+        await env.run(org.unit_paths, request)
+    assert among.value.non_retryable and "139999" in among.value.message
 
     with pytest.raises(ApplicationError) as school:
         await env.run(

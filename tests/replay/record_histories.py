@@ -197,6 +197,9 @@ PATHS: dict[str, tuple[dict[str, Any], Callable[[Process, Case], Awaitable[None]
     ),
     "school": ({}, at_a_school),  # recorded with the slip-hops-in-turn patch
     "reviewed": ({}, reviewed),  # recorded with the follow-up-and-review patch
+    # recorded with the one-look-up-one-record and slip-one-record-per-passage patches
+    "reviewed_fewer": ({}, reviewed),
+    "school_fewer": ({}, at_a_school),
 }
 
 

@@ -30,6 +30,8 @@ def test_every_main_path_is_recorded() -> None:
         "referred",
         "campaign",
         "reviewed",
+        "reviewed_fewer",
+        "school_fewer",
     }
 
 

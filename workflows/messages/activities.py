@@ -20,12 +20,21 @@ class Routing:
     route: list[str]  # receiving unit ... handling unit, level by level, both ends
     related_units: list[str]  # supervising units of the schools and the named bureaus
     hotline: str  # the handling unit's public phone, for a referral; may be ""
+    # The unit above the handling unit, which reviews its closed cases (复核; the Ministry for
+    # its own); "" in the results of workers from before it (looked up at closing then).
+    reviewing_unit: str = ""
 
 
 @dataclass(kw_only=True)
 class PathRequest:
     from_code: str
     to_code: str
+
+
+@dataclass(kw_only=True)
+class PathsRequest:
+    from_code: str
+    to_codes: list[str]
 
 
 @dataclass(kw_only=True)
