@@ -4,6 +4,7 @@ changes; the case moves on once every slip of its stage is back."""
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -18,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.complaint_stages import to_stage
     from workflows.complaint_state import FEWER_STEPS, CaseState
     from workflows.errors import UNKNOWN_UNIT, ActionRefused
-    from workflows.messages.activities import PathRequest, PathsRequest
+    from workflows.messages.activities import DeadlinePlan, PathRequest, PathsRequest
     from workflows.messages.slip import SlipInput, SlipResult
     from workflows.slip import SlipWorkflow
 
@@ -36,58 +37,91 @@ async def issue(
 ) -> None:
     """Issue one slip of `kind` to each addressee and enter the stage that waits for them;
     the entry keeps the instructions (or opinion) `actor` wrote."""
-    routes = await _routes(case, addressees)
-    now = workflow.now()
     days = case.policy.for_slip(kind)
-    deadline = await clocks.plan(now, days)
+    together = workflow.patched(FEWER_STEPS)  # histories from before: one thing at a time
+    if together:  # the routes and the due time are looked up at once
+        now = workflow.now()
+        routes, deadline = await asyncio.gather(
+            _routes(case, addressees, together=True), clocks.plan(now, days)
+        )
+    else:
+        routes = await _routes(case, addressees, together=False)
+        now = workflow.now()
+        deadline = await clocks.plan(now, days)
     if kind is SlipKind.SUPERVISION:
         case.round += 1
-    issued: list[str] = []
-    for addressee, route in zip(addressees, routes, strict=True):
-        number = sum(1 for s in case.slips.values() if s.kind is kind) + 1
-        slip_id = f"{_SLIP_PREFIX[kind]}{number}"
-        slip = SlipState(
-            slip_id=slip_id,
-            kind=kind,
-            round=case.round if kind is SlipKind.SUPERVISION else 1,
-            issuer=case.handling,
-            addressee=addressee,
-            route=route,
-            sent_at=now,
-            clock=Clock(
-                key=f"slip-{slip_id}",
-                label=wording.slip_label(kind, slip_id),
-                unit=addressee,
-                started_at=now,
-                due=deadline.due,
-                remind_at=deadline.remind_at,
-                estimated=deadline.estimated,
-                working_days=days,
-            ),
-        )
-        case.slips[slip_id] = slip
-        case.children[slip_id] = await workflow.start_child_workflow(
-            SlipWorkflow.run,
-            SlipInput(
-                complaint_id=case.input.complaint_id,
-                slip=slip,
-                instructions=instructions,
-                working_days=days,
-                escalate_every=case.policy.escalate_every,
-            ),
-            id=f"{case.input.complaint_id}.{slip_id}",
-        )
-        asyncio.create_task(await_slip(case, slip_id))  # noqa: RUF006
-        issued.append(slip_id)
+    slips = [
+        _slip(case, kind, addressee, route, now, deadline, days)
+        for addressee, route in zip(addressees, routes, strict=True)
+    ]
+    starts = (_start(case, slip, instructions, days) for slip in slips)
+    if together:  # the slips' workflows are started at once
+        await asyncio.gather(*starts)
+    else:
+        for start in starts:
+            await start
     stage = Stage.VERIFICATION if kind is SlipKind.VERIFICATION else Stage.EXECUTION
+    issued = [slip.slip_id for slip in slips]
     text = wording.slips_issued(case.handling, kind, case.round, issued)
     await to_stage(case, stage, text, stage.value, actor=actor, note=instructions)
 
 
-async def _routes(case: CaseState, addressees: list[str]) -> list[list[str]]:
-    """The way from the handling unit to each addressee; an unknown code refuses the action."""
+def _slip(
+    case: CaseState,
+    kind: SlipKind,
+    addressee: str,
+    route: list[str],
+    now: datetime,
+    deadline: DeadlinePlan,
+    days: int,
+) -> SlipState:
+    """A new slip to `addressee`, numbered after the case's slips of its kind, on the case."""
+    number = sum(1 for s in case.slips.values() if s.kind is kind) + 1
+    slip_id = f"{_SLIP_PREFIX[kind]}{number}"
+    slip = SlipState(
+        slip_id=slip_id,
+        kind=kind,
+        round=case.round if kind is SlipKind.SUPERVISION else 1,
+        issuer=case.handling,
+        addressee=addressee,
+        route=route,
+        sent_at=now,
+        clock=Clock(
+            key=f"slip-{slip_id}",
+            label=wording.slip_label(kind, slip_id),
+            unit=addressee,
+            started_at=now,
+            due=deadline.due,
+            remind_at=deadline.remind_at,
+            estimated=deadline.estimated,
+            working_days=days,
+        ),
+    )
+    case.slips[slip_id] = slip
+    return slip
+
+
+async def _start(case: CaseState, slip: SlipState, instructions: str, days: int) -> None:
+    """Start the slip's workflow, and wait for its return in the background."""
+    case.children[slip.slip_id] = await workflow.start_child_workflow(
+        SlipWorkflow.run,
+        SlipInput(
+            complaint_id=case.input.complaint_id,
+            slip=slip,
+            instructions=instructions,
+            working_days=days,
+            escalate_every=case.policy.escalate_every,
+        ),
+        id=f"{case.input.complaint_id}.{slip.slip_id}",
+    )
+    asyncio.create_task(await_slip(case, slip.slip_id))  # noqa: RUF006
+
+
+async def _routes(case: CaseState, addressees: list[str], *, together: bool) -> list[list[str]]:
+    """The way from the handling unit to each addressee, in one look-up (`together`) or one
+    each; an unknown code refuses the action."""
     try:
-        if workflow.patched(FEWER_STEPS):
+        if together:
             request = PathsRequest(from_code=case.handling, to_codes=addressees)
             return await clocks.call(OrgActivityInterface.unit_paths, request)
         return [

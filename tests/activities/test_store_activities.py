@@ -1,6 +1,8 @@
 """The `record_case` activity on both stores: a retry leaves exactly the same rows, sealed
 fields are never lost, and failures carry no personal data."""
 
+import asyncio
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
@@ -189,3 +191,59 @@ async def test_failures_name_the_case_but_no_personal_data(engine: Engine) -> No
     assert not error.non_retryable and "case-7" in error.message
     assert error.__cause__ is None and error.__suppress_context__
     assert PHONE not in error.message and NAME not in error.message
+
+
+def another_case(number: int) -> CaseRecord:
+    """registered(), as a case of its own."""
+    entry = registered()
+    assert entry.case is not None
+    entry.case = replace(entry.case, tracking_no=f"20300304A1B2C{number:02d}")
+    return replace(entry, complaint_id=f"case-{number}")
+
+
+class HeldStoreActivities(StoreActivities):
+    """The real activities, whose first transaction waits until the test lets it go, and which
+    note which transaction (session) wrote each record."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine, SEALER, LOOKUP_KEY)
+        self.gate = threading.Event()
+        self.sessions: list[tuple[Session, str]] = []  # kept: no two share an id()
+
+    def _apply(self, session: Session, entry: CaseRecord) -> None:
+        if entry.complaint_id == "case-20":
+            assert self.gate.wait(10)
+        self.sessions.append((session, entry.complaint_id))
+        super()._apply(session, entry)
+
+
+async def test_records_that_wait_share_a_transaction_and_a_bad_one_fails_alone(
+    engine: Engine,
+) -> None:
+    activities = HeldStoreActivities(engine)
+    first = asyncio.create_task(ActivityEnvironment().run(activities.record_case, another_case(20)))
+    while not activities._group._busy:
+        await asyncio.sleep(0.01)
+    orphan = CaseRecord(complaint_id="case-29", registration=registered().registration)
+    waiting = [
+        asyncio.create_task(ActivityEnvironment().run(activities.record_case, entry))
+        for entry in (another_case(21), orphan, another_case(22))
+    ]
+    while len(activities._group._waiting) < 3:
+        await asyncio.sleep(0.01)
+    activities.gate.set()
+    results = await asyncio.gather(first, *waiting, return_exceptions=True)
+
+    assert results[0] is None and results[1] is None and results[3] is None
+    refused = results[2]
+    assert isinstance(refused, ApplicationError) and refused.type == "InvalidRecord"
+    with Session(engine) as session:
+        assert {get_case(session, f"case-{n}") is not None for n in (20, 21, 22)} == {True}
+        assert get_case(session, "case-29") is None
+    # case-20 alone; the three that waited in one transaction, in the order of their cases
+    # (the orphan failed it), then each alone.
+    batch = activities.sessions[1][0]
+    together = [case for session, case in activities.sessions if session is batch]
+    assert activities.sessions[0][1] == "case-20"
+    assert together == ["case-21", "case-22", "case-29"]
+    assert [case for _, case in activities.sessions[4:]] == ["case-21", "case-22", "case-29"]

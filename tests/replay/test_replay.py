@@ -16,6 +16,7 @@ from core.temporal import data_converter
 from workflows.campaign import CampaignWorkflow
 from workflows.complaint import ComplaintWorkflow
 from workflows.slip import SlipWorkflow
+from xueji.worker import WORKFLOW_RUNNER
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
@@ -52,5 +53,6 @@ async def test_history_replays(file: Path) -> None:
     replayer = Replayer(
         workflows=[ComplaintWorkflow, SlipWorkflow, CampaignWorkflow],
         data_converter=data_converter(),
+        workflow_runner=WORKFLOW_RUNNER,  # as the worker runs them
     )
     await replayer.replay_workflow(history)
