@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from domain.ids import InvalidIdentifier, mask_phone, normalize_phone
 from domain.orgtree import is_school_code
@@ -362,8 +362,13 @@ def get_case(session: Session, case_id: str) -> Case | None:
 
 
 def timeline(session: Session, case_id: str) -> list[TimelineRow]:
+    """The case's timeline in the order things happened: by time, and entries of the same
+    instant (written in one workflow task) in the order the workflow numbered them: "t9"
+    before "t10", a slip's hop ("V1:sent:0") before its receipt ("V1:received"), the answer
+    ("V1:answered") before the hops back; the case's own entries ("t…") before a slip's."""
     query = select(TimelineRow).where(TimelineRow.case_id == case_id)
-    return list(session.exec(query.order_by(col(TimelineRow.at), col(TimelineRow.key))))
+    order = (col(TimelineRow.at), func.length(TimelineRow.key), col(TimelineRow.key))
+    return list(session.exec(query.order_by(*order)))
 
 
 def slips(session: Session, case_id: str) -> list[CaseSlip]:

@@ -139,6 +139,28 @@ def test_applying_a_record_twice_changes_nothing(engine: Engine) -> None:
         assert [row.key for row in timeline(session, "case-1")] == ["t1"]
 
 
+def test_entries_of_one_instant_read_in_the_order_the_workflow_wrote_them(
+    engine: Engine,
+) -> None:
+    write(engine, record())
+    # What one workflow task writes at one time: a slip passing two levels and received; its
+    # answer going back up; a closing with the follow-up it starts.
+    instants = [
+        (datetime(2030, 3, 5, 10, 0, tzinfo=SHANGHAI), ["V1:sent:0", "V1:sent:1", "V1:received"]),
+        (
+            datetime(2030, 3, 6, 10, 0, tzinfo=SHANGHAI),
+            ["V1:answered", "V1:returned:0", "V1:returned:1"],
+        ),
+        (datetime(2030, 3, 7, 10, 0, tzinfo=SHANGHAI), ["t9", "t10"]),
+    ]
+    for at, keys in instants:
+        entries = [TimelineEntry(key=k, at=at, kind="note", text=k, unit="130100") for k in keys]
+        write(engine, CaseRecord(complaint_id="case-1", timeline=entries[::-1]))
+    with Session(engine) as session:
+        read = [row.key for row in timeline(session, "case-1")]
+    assert read == ["t1", *(key for _, keys in instants for key in keys)]
+
+
 def test_overdue_alert_climbs_and_stops_at_the_ministry(engine: Engine) -> None:
     write(
         engine,
