@@ -58,7 +58,13 @@ async def record(entry: CaseRecord) -> None:
 
 
 async def start_clock(key: str, label: str, unit: str, start: datetime, days: int) -> Clock:
-    deadline = await plan(start, days)
+    return planned_clock(key, label, unit, start, days, await plan(start, days))
+
+
+def planned_clock(
+    key: str, label: str, unit: str, start: datetime, days: int, deadline: DeadlinePlan
+) -> Clock:
+    """A clock of `days` working days from `start`, due as `deadline` says."""
     return Clock(
         key=key,
         label=label,

@@ -11,7 +11,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.process import SlipKind, Stage
-    from domain.records import Clock, SlipState
+    from domain.records import SlipState
     from workflows import clocks
     from workflows import complaint_wording as wording
     from workflows.activity_interfaces import OrgActivityInterface
@@ -86,15 +86,8 @@ def _slip(
         addressee=addressee,
         route=route,
         sent_at=now,
-        clock=Clock(
-            key=f"slip-{slip_id}",
-            label=wording.slip_label(kind, slip_id),
-            unit=addressee,
-            started_at=now,
-            due=deadline.due,
-            remind_at=deadline.remind_at,
-            estimated=deadline.estimated,
-            working_days=days,
+        clock=clocks.planned_clock(
+            f"slip-{slip_id}", wording.slip_label(kind, slip_id), addressee, now, days, deadline
         ),
     )
     case.slips[slip_id] = slip
