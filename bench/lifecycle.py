@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import secrets
 import tempfile
 import time
 import uuid
@@ -29,6 +28,7 @@ from datetime import datetime
 from pathlib import Path
 
 import psutil
+import system
 from bare_workflows import BareCase, BareSlip
 from intake import dev_server_process
 from temporalio.client import Client
@@ -37,14 +37,11 @@ from temporalio.worker import Worker
 
 from core.settings import Settings
 from core.temporal import data_converter
-from domain.ids import CROCKFORD, new_tracking_no
-from domain.process import Channel, Stage
-from domain.records import Complainant
+from domain.process import Stage
 from domain.workdays import SHANGHAI
 from store.migrate import upgrade
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages.complaint import (
-    ComplaintInput,
     ConfirmResult,
     DecideOpinion,
     InformComplainant,
@@ -59,8 +56,8 @@ from xueji.worker import build_worker, prepare_process
 HISTORY_GOAL = 150
 # Received by the province about two schools of 石家庄: handled by the city, which sends the
 # verification slips to both districts and the supervision slip to one school.
-PROVINCE, CITY, CHANG_AN, QIAO_XI = "130000", "130100", "130102", "130104"
-SCHOOLS = ["2130102001", "2130104001"]
+CITY, CHANG_AN, QIAO_XI = "130100", "130102", "130104"
+SCHOOLS = system.SCHOOLS
 SLIPS = [("V1", CHANG_AN), ("V2", QIAO_XI)]
 SUPERVISION = ("S1", SCHOOLS[0])
 PAUSE = 0.02  # between two state queries while a step moves on
@@ -85,21 +82,11 @@ async def until(stage: Callable[[], Awaitable[str]], wanted: str, trips: Trips) 
 
 async def complaint_path(client: Client, task_queue: str, trips: Trips) -> str:
     """One complaint registered now and carried to closing; its id."""
-    complaint_id = f"bench-{uuid.uuid4().hex[:12]}"
-    received = datetime.now(SHANGHAI)
-    random_part = "".join(secrets.choice(CROCKFORD) for _ in range(6))
+    complaint = system.complaint("bench", 0, datetime.now(SHANGHAI))
+    complaint_id = complaint.complaint_id
     case = await client.start_workflow(
         ComplaintWorkflow.run,
-        ComplaintInput(
-            complaint_id=complaint_id,
-            tracking_no=new_tracking_no(received.date(), random_part),
-            received_at=received,
-            receiving_unit=PROVINCE,
-            channel=Channel.WEB,
-            school_codes=SCHOOLS,
-            complainant=Complainant(name="测试", phone="13800000000"),
-            content="学籍被错误转出，请核实",
-        ),
+        complaint,
         id=complaint_id,
         task_queue=task_queue,
     )
