@@ -63,7 +63,9 @@ async def issue(
     stage = Stage.VERIFICATION if kind is SlipKind.VERIFICATION else Stage.EXECUTION
     issued = [slip.slip_id for slip in slips]
     text = wording.slips_issued(case.handling, kind, case.round, issued)
-    await to_stage(case, stage, text, stage.value, actor=actor, note=instructions)
+    # Entered at the moment the slips were sent (their `sent_at`), so that the timeline shows
+    # the issuing before each slip's way down, which the slips' workflows record meanwhile.
+    await to_stage(case, stage, text, stage.value, start=now, actor=actor, note=instructions)
 
 
 def _slip(

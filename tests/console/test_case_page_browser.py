@@ -7,7 +7,9 @@ from pathlib import Path
 
 from playwright.async_api import Page, expect
 
-from store.db import engine_for
+from store.cases import timeline
+from store.db import engine_for, session_scope
+from store.models import CaseSlip
 from store.sealing import Sealer
 from tests.support.browser import Console, accessible, screenshot
 from tests.support.case_support import registered_only
@@ -55,6 +57,14 @@ async def test_the_city_and_a_county_carry_a_case_to_its_closing(console: Consol
     )
     await accessible(city)
     await screenshot(city, "case-verification")
+    # The issuing is entered at the moment the slip was sent, so the timeline shows it before
+    # the slip's way down (which the slip's workflow records meanwhile, on real time here).
+    engine = engine_for(console.system.settings)
+    with session_scope(engine) as session:
+        issuing = next(row for row in timeline(session, case_id) if row.kind == "verification")
+        issued_at, sent_at = issuing.at, session.get_one(CaseSlip, (case_id, "V1")).sent_at
+    engine.dispose()
+    assert issued_at == sent_at
 
     # The county returns its slip from the case page; the city's open page shows it by itself.
     await visible(console.system, "ca_handler", case_id)

@@ -14,6 +14,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.process import Channel, Satisfaction, SlipKind, Stage
 from domain.records import SlipState
+from store.cases import timeline
+from store.db import session_scope
 from store.models import Case, CaseClock, OutboxRow, TimelineRow
 from tests.support.demo import CHANG_AN, CHANG_AN_SCHOOL, CITY, PROVINCE, QIAO_XI
 from tests.support.process_support import (
@@ -206,6 +208,21 @@ async def test_happy_path_every_due_time_and_alert(process: Process) -> None:
         "followed_up",
         "aftercare_over",
     ]
+    # As the case page reads it: the issuing, then each slip's way down and its receipt.
+    engine = process.store()
+    with session_scope(engine) as session:
+        keys = [row.key for row in timeline(session, case.id)]
+    engine.dispose()
+    issuing = next(row.key for row in entries if row.kind == "verification")
+    start = keys.index(issuing)
+    assert sorted(keys[start + 1 : start + 5]) == [
+        "V1:received",
+        "V1:sent:0",
+        "V2:received",
+        "V2:sent:0",
+    ]
+    assert keys.index("V1:sent:0") < keys.index("V1:received")
+    assert keys.index("V2:sent:0") < keys.index("V2:received")
     steps = {row.key: row.status for row in process.rows(CaseClock, case_id=case.id)}
     assert steps == dict.fromkeys(
         [
