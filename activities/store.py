@@ -71,9 +71,14 @@ class _GroupCommit:
             others = [p for p in self._waiting if p is not me][: MAX_BATCH - 1]
             batch = [me, *others]
             self._waiting = [p for p in self._waiting if p not in batch]
+        written = False
         try:
             self._commit(batch)
+            written = True
         finally:
+            if not written:  # interrupted: none of them may think it was written
+                for pending in others:
+                    pending.error = RuntimeError("写入未完成")
             with self._lock:
                 if self._waiting:
                     self._waiting[0].lead = True
