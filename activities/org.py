@@ -67,9 +67,10 @@ class OrgActivities(OrgActivityInterface):
 
     @activity.defn(name="unit_path")
     async def unit_path(self, request: PathRequest) -> list[str]:
-        tree = await self._current()
-        with _refusals():
-            return [unit.code for unit in route(tree, request.from_code, request.to_code)]
+        (path,) = await self.unit_paths(
+            PathsRequest(from_code=request.from_code, to_codes=[request.to_code])
+        )
+        return path
 
     @activity.defn(name="unit_paths")
     async def unit_paths(self, request: PathsRequest) -> list[list[str]]:

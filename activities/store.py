@@ -97,17 +97,12 @@ class _GroupCommit:
             with session_scope(self._engine) as session:
                 for pending in batch:
                     self._write(session, pending.record)
-            return
         except Exception as exc:
             if len(batch) == 1:
                 batch[0].error = exc
                 return
-        for pending in batch:  # one of them failed: find which, keep the others
-            try:
-                with session_scope(self._engine) as session:
-                    self._write(session, pending.record)
-            except Exception as exc:
-                pending.error = exc
+            for pending in batch:  # one of them failed: find which, keep the others
+                self._commit([pending])
 
 
 class StoreActivities(StoreActivityInterface):
