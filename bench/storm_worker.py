@@ -1,22 +1,25 @@
 """The workers of bench/storm.py, each its own process as in production.
 
-    python bench/storm_worker.py          the real worker (xueji.worker.main), one activity
-                                          replaced: plan_deadline (see below)
+    python bench/storm_worker.py          the real worker (xueji.worker.main), the calendar's
+                                          activities replaced (see below)
     python bench/storm_worker.py --bare   the baselines' worker (bare_workflows.py: BareDeadline
                                           for storm.py, BareRetime for retime.py)
 
 Both read their settings from the environment as `xueji worker` does (XUEJI_TEMPORAL_ADDRESS,
 XUEJI_TEMPORAL_TASK_QUEUE, XUEJI_WORKER_METRICS_PORT, ...).
 
-Why plan_deadline is replaced: every deadline of the notice ends at 23:59:59 Beijing time of a
-working day, days after the clock starts, and the dev server runs on the real clock, so N cases
-registered now cannot fall due a few minutes from now by any calendar. The storm instant is
-set instead: XUEJI_BENCH_STORM_FILE names a JSON file {"remind_at": ISO, "due": ISO} which
-the bench writes once the worker is up. A clock that starts before `due` (a case's first
-step) falls due at `due`, with its reminder at `remind_at` (the storm a working day before);
-a plan that starts at or after it (the next escalation after the overdue alert) is the real
-calendar's, days away, as in production. Without the file, every plan is the real one. The
-workflow code, the store, the notices and the search attributes are the real ones.
+Why the calendar's activities are replaced: every deadline of the notice ends at 23:59:59
+Beijing time of a working day, days after the clock starts, and the dev server runs on the real
+clock, so N cases registered now cannot fall due a few minutes from now by any calendar. The
+storm instant is set instead: XUEJI_BENCH_STORM_FILE names a JSON file {"remind_at": ISO,
+"due": ISO} which the bench writes once the worker is up. A clock that starts before `due` (a
+case's first step) falls due at `due`, with its reminder at `remind_at` (the storm a working
+day before); a plan that starts at or after it (the next escalation after the overdue alert) is
+the real calendar's, days away, as in production. A workflow counts its due times in a window
+of working days (workday_window); for a start before the storm instant the window here reaches
+no day, so the workflow asks plan_deadline for that due time, which gives the storm's. Without
+the file, every window and plan is the real one. The workflow code, the store, the notices and
+the search attributes are the real ones.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from activities.calendar import CalendarActivities
 from core.settings import get_settings
 from core.telemetry import worker_runtime
 from core.temporal import connect_with_retry, end_process
+from domain.workdays import WorkdayWindow
 from store.db import hand_over_the_interpreter_sooner
 from workflows.messages.activities import DeadlinePlan, PlanRequest
 
@@ -53,6 +57,13 @@ def storm_instants() -> tuple[datetime, datetime] | None:
 
 
 class StormCalendarActivities(CalendarActivities):
+    @activity.defn(name="workday_window")
+    async def workday_window(self, start: datetime) -> WorkdayWindow:
+        instants = storm_instants()
+        if instants is not None and start < instants[1]:
+            return WorkdayWindow(first=start.date(), days="")  # reaches no day: plan_deadline
+        return await super().workday_window(start)
+
     @activity.defn(name="plan_deadline")
     async def plan_deadline(self, request: PlanRequest) -> DeadlinePlan:
         instants = storm_instants()

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import MAXYEAR, MINYEAR, date, datetime, time
+from dataclasses import dataclass, field
+from datetime import MAXYEAR, MINYEAR, date, datetime, time, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
@@ -202,3 +202,52 @@ class WorkdayCalendar:
         """Whether any year from start's to end's (in either order) is estimated."""
         first, last = sorted((start.year, end.year))
         return any(self.year_status(year) == "estimated" for year in range(first, last + 1))
+
+    def window(self, first: date, days: int) -> WorkdayWindow:
+        """The working days of the `days` days from `first`, as data (see WorkdayWindow)."""
+        _require_date(first)
+        stretch = [first + timedelta(days=i) for i in range(days)]
+        years = range(first.year, stretch[-1].year + 1) if stretch else range(0)
+        return WorkdayWindow(
+            first=first,
+            days="".join("1" if self.is_workday(day) else "0" for day in stretch),
+            estimated_years=[year for year in years if self.year_status(year) == "estimated"],
+        )
+
+
+@dataclass(kw_only=True)
+class WorkdayWindow:
+    """Which days of a stretch are working days, as data: what workflow code counts due times
+    in. Workflow code may not read the calendar (it can change while a case runs); an activity
+    hands it a window (WorkdayCalendar.window), and a new one after a calendar change."""
+
+    first: date
+    days: str  # one character a day from `first`: "1" a working day, "0" a day off
+    estimated_years: list[int] = field(default_factory=list)  # the stretch's estimated years
+
+    def plan(self, start: datetime, n: int) -> tuple[datetime, datetime, bool] | None:
+        """What the calendar gives for n working days from `start` (WorkdayCalendar.deadline):
+        the due time, the reminder time (the end of the working day before it; of start's day
+        for n == 1) and whether a year between is estimated. None where the window does not
+        reach, or for what the calendar refuses (a naive start, n below 1)."""
+        if start.tzinfo is None or start.utcoffset() is None or n < 1:
+            return None
+        day = start.astimezone(SHANGHAI).date()
+        index = (day - self.first).days
+        if index < 0:
+            return None
+        eve = index
+        for _ in range(n - 1):
+            eve = self.days.find("1", eve + 1)
+            if eve < 0:
+                return None
+        due = self.days.find("1", eve + 1)
+        if due < 0:
+            return None
+        due_day = self.first + timedelta(days=due)
+        estimated = any(day.year <= year <= due_day.year for year in self.estimated_years)
+        return (
+            datetime.combine(due_day, END_OF_DAY, tzinfo=SHANGHAI),
+            datetime.combine(self.first + timedelta(days=eve), END_OF_DAY, tzinfo=SHANGHAI),
+            estimated,
+        )

@@ -48,13 +48,13 @@ def apply_record(
     The store's writers take turns, so a record holds the turn for as short as it can: the
     case's clocks and slips are read once, in one query each, and serve the upserts, the
     access rule and the summaries before and after (from the rows as the session holds them,
-    not read again); the tree's rows are read once each (`TreeRows`).
+    not read again); the tree's rows are read once each in a transaction (`TreeRows`).
 
     Raises InvalidCaseRecord for a registration of a case that was never written.
     """
     case_id = record.complaint_id
     _take_turns(session, case_id)
-    tree = TreeRows(session)
+    tree = TreeRows.of(session)
     counts = record.case is not None or bool(record.clocks) or bool(record.slips)
     with session.no_autoflush:
         case = session.get(Case, case_id)

@@ -1,6 +1,8 @@
 """The organisation tree as every process reads it: from the store, reloaded when it changes;
 and the few rows of it one transaction needs (`TreeRows`)."""
 
+from __future__ import annotations
+
 import hashlib
 import time
 
@@ -61,6 +63,9 @@ class StoreTree:
         return tuple(signature)
 
 
+_HELD = "xueji.tree_rows"  # session.info: (the transaction, its TreeRows)
+
+
 class TreeRows:
     """Bureaus and schools of the stored tree as one transaction reads them: each row by its
     code, at most once.
@@ -74,6 +79,17 @@ class TreeRows:
         self._session = session
         self._units: dict[str, Unit | None] = {}
         self._schools: dict[str, School | None] = {}
+
+    @classmethod
+    def of(cls, session: Session) -> TreeRows:
+        """The rows the session's transaction holds: records written together in one
+        transaction (activities/store.py) ask for the same upper levels, read once for all."""
+        transaction = session.get_transaction()
+        held = session.info.get(_HELD)
+        if held is None or held[0] is not transaction:
+            held = session.info[_HELD] = (transaction, cls(session))
+        rows: TreeRows = held[1]
+        return rows
 
     def unit(self, code: str) -> Unit | None:
         if code not in self._units:

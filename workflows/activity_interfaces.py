@@ -9,11 +9,12 @@ each method under the same name (tests/test_activity_interfaces.py checks that t
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from temporalio import activity
 
 from domain.records import CampaignRecord, CaseRecord
+from domain.workdays import WorkdayWindow
 from workflows.messages.activities import (
     CampaignPlan,
     DeadlinePlan,
@@ -37,6 +38,11 @@ class CalendarActivityInterface:
     @activity.defn(name="plan_deadline")
     async def plan_deadline(self, request: PlanRequest) -> DeadlinePlan:
         """A clock's due time and its reminder time: the end of the working day before it."""
+        raise NotImplementedError
+
+    @activity.defn(name="workday_window")
+    async def workday_window(self, start: datetime) -> WorkdayWindow:
+        """The working days from `start`'s day (Beijing time) for over a year, as data."""
         raise NotImplementedError
 
     @activity.defn(name="plan_campaign")

@@ -1,7 +1,8 @@
 """Working-day clocks inside workflow code: planning, waiting, reminding, escalating.
 
-Deterministic: due times come from the `plan_deadline` activity, "now" from `workflow.now()`.
-Every side effect (store, notifications) is a local activity, so a stage costs few events.
+Deterministic: due times are counted in the working days an activity handed the workflow
+(`Planner`), "now" comes from `workflow.now()`. Every side effect (store, notifications) is a
+local activity, so a stage costs few events.
 """
 
 from __future__ import annotations
@@ -17,12 +18,16 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from domain.process import MAX_ESCALATION_LEVEL
     from domain.records import CaseRecord, Clock, ClockStatus
+    from domain.workdays import WorkdayWindow
     from workflows.activity_interfaces import CalendarActivityInterface, StoreActivityInterface
     from workflows.messages.activities import DeadlinePlan, PlanRequest
 
 A = TypeVar("A")
 R = TypeVar("R")
 _RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
+# Due times are counted in workflow code, in a window of working days one activity hands it;
+# histories from before asked the plan_deadline activity for each.
+COUNTED_HERE = "due-times-counted-in-workflow"
 
 
 class Alarm(StrEnum):
@@ -46,19 +51,44 @@ async def call(activity: Callable[[Any, A], Awaitable[R]], arg: A) -> R:
     )
 
 
-async def plan(start: datetime, working_days: int) -> DeadlinePlan:
-    return await call(
-        CalendarActivityInterface.plan_deadline,
-        PlanRequest(start=start, working_days=working_days),
-    )
+class Planner:
+    """The due times of one workflow's clocks.
+
+    They are counted in the window of working days it holds (WorkdayWindow), asked of the
+    calendar activity (one local activity) when it holds none that reaches, and forgotten when
+    the calendar changes. Where even a new window does not reach, or for what the calendar
+    refuses, the calendar activity plans the due time itself (and says why it refuses).
+    """
+
+    def __init__(self) -> None:
+        self.window: WorkdayWindow | None = None
+
+    def calendar_changed(self) -> None:
+        self.window = None
+
+    async def plan(self, start: datetime, working_days: int) -> DeadlinePlan:
+        if workflow.patched(COUNTED_HERE):
+            planned = self.window.plan(start, working_days) if self.window else None
+            if planned is None:
+                self.window = await call(CalendarActivityInterface.workday_window, start)
+                planned = self.window.plan(start, working_days)
+            if planned is not None:
+                due, remind_at, estimated = planned
+                return DeadlinePlan(due=due, remind_at=remind_at, estimated=estimated)
+        return await call(
+            CalendarActivityInterface.plan_deadline,
+            PlanRequest(start=start, working_days=working_days),
+        )
 
 
 async def record(entry: CaseRecord) -> None:
     await call(StoreActivityInterface.record_case, entry)
 
 
-async def start_clock(key: str, label: str, unit: str, start: datetime, days: int) -> Clock:
-    return planned_clock(key, label, unit, start, days, await plan(start, days))
+async def start_clock(
+    planner: Planner, key: str, label: str, unit: str, start: datetime, days: int
+) -> Clock:
+    return planned_clock(key, label, unit, start, days, await planner.plan(start, days))
 
 
 def planned_clock(
@@ -86,7 +116,7 @@ def next_alarm(clock: Clock) -> datetime | None:
     return clock.next_escalation_at
 
 
-async def ring(clock: Clock, escalate_every: int) -> Alarm:
+async def ring(planner: Planner, clock: Clock, escalate_every: int) -> Alarm:
     """Advance the clock past its alarm that has come; say which one it was."""
     if not clock.overdue and not clock.reminded and workflow.now() < clock.due:
         clock.reminded = True
@@ -101,17 +131,18 @@ async def ring(clock: Clock, escalate_every: int) -> Alarm:
         alarm = Alarm.ESCALATED
     if clock.escalation_level < MAX_ESCALATION_LEVEL:
         after = clock.next_escalation_at or clock.due
-        clock.next_escalation_at = (await plan(after, escalate_every)).due
+        clock.next_escalation_at = (await planner.plan(after, escalate_every)).due
     else:
         clock.next_escalation_at = None
     return alarm
 
 
-async def retime(clock: Clock, escalate_every: int) -> bool:
-    """Re-plan an open clock after a calendar change; True if its due time moved."""
+async def retime(planner: Planner, clock: Clock, escalate_every: int) -> bool:
+    """Re-plan an open clock after a calendar change (the planner has forgotten its window);
+    True if its due time moved."""
     if clock.status != ClockStatus.OPEN:
         return False
-    deadline = await plan(clock.started_at, clock.working_days)
+    deadline = await planner.plan(clock.started_at, clock.working_days)
     if (deadline.due, deadline.remind_at, deadline.estimated) == (
         clock.due,
         clock.remind_at,
@@ -131,7 +162,7 @@ async def retime(clock: Clock, escalate_every: int) -> bool:
     elif clock.overdue:
         # Still overdue: the next climb counts from the new due time.
         clock.next_escalation_at = (
-            await plan(deadline.due, escalate_every * clock.escalation_level)
+            await planner.plan(deadline.due, escalate_every * clock.escalation_level)
         ).due
     return True
 

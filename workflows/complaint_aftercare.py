@@ -65,6 +65,7 @@ async def opening(case: CaseState, *, known_reviewer: bool) -> tuple[TimelineEnt
         reviewing = await clocks.call(OrgActivityInterface.ruling_unit, request)
     number = case.closings
     clock = await clocks.start_clock(
+        case.planner,
         f"follow_up-{number}",
         wording.FOLLOW_UP_LABEL,
         case.handling,
@@ -172,6 +173,7 @@ async def request_review(case: CaseState, request: RequestReview) -> None:
         finish_clock(case, ClockStatus.STOPPED)
     number = sum(1 for c in case.clocks if c.key.startswith("review-")) + 1
     clock = await clocks.start_clock(
+        case.planner,
         f"review-{number}",
         wording.REVIEW_LABEL,
         after.reviewing_unit,

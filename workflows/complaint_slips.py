@@ -42,12 +42,12 @@ async def issue(
     if together:  # the routes and the due time are looked up at once
         now = workflow.now()
         routes, deadline = await asyncio.gather(
-            _routes(case, addressees, together=True), clocks.plan(now, days)
+            _routes(case, addressees, together=True), case.planner.plan(now, days)
         )
     else:
         routes = await _routes(case, addressees, together=False)
         now = workflow.now()
-        deadline = await clocks.plan(now, days)
+        deadline = await case.planner.plan(now, days)
     if kind is SlipKind.SUPERVISION:
         case.round += 1
     slips = [

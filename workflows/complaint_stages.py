@@ -60,6 +60,7 @@ async def to_stage(
             unit = case.disputes[-1].ruling_unit
         number = sum(1 for c in case.clocks if c.key.startswith(stage.value)) + 1
         clock = await clocks.start_clock(
+            case.planner,
             f"{stage.value}-{number}",
             STAGE_NAMES[stage],
             unit,
@@ -105,7 +106,7 @@ async def to_terminal(
 
 async def sound_alarm(case: CaseState, clock: Clock) -> None:
     """The open clock's alarm has come: remind, or alert it overdue one level higher."""
-    alarm: Alarm = await clocks.ring(clock, case.policy.escalate_every)
+    alarm: Alarm = await clocks.ring(case.planner, clock, case.policy.escalate_every)
     text = wording.alarm(alarm, case.input.tracking_no, clock.label, clock.due)
     await save(
         case,
@@ -116,8 +117,9 @@ async def sound_alarm(case: CaseState, clock: Clock) -> None:
 
 async def retime_clock(case: CaseState) -> None:
     """Re-plan the open clock after a calendar change, recording a moved due time."""
+    case.planner.calendar_changed()
     clock = case.clock
-    if clock is not None and await clocks.retime(clock, case.policy.escalate_every):
+    if clock is not None and await clocks.retime(case.planner, clock, case.policy.escalate_every):
         await save(
             case, [case.entry("retimed", wording.retimed(clock.label, clock.due), clock.unit)], []
         )

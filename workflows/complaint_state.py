@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
         TimelineEntry,
     )
     from workflows import complaint_wording as wording
+    from workflows.clocks import Planner
     from workflows.errors import (
         ALREADY_DONE,
         INVALID_INPUT,
@@ -90,6 +91,7 @@ class CaseState:
         self.related: list[str] = []
         self.reviewing = ""  # who reviews the case once closed (Routing.reviewing_unit)
         self.clocks: list[Clock] = []
+        self.planner = Planner()  # counts the due times of the case's own clocks
         self.clock: Clock | None = None  # the handling (or ruling) unit's open clock
         self.slips: dict[str, SlipState] = {}
         self.children: dict[str, workflow.ChildWorkflowHandle[Any, SlipResult]] = {}

@@ -58,6 +58,7 @@ class SlipWorkflow:
         self._answer: SlipAnswer | None = None
         self._cancel_reason: str | None = None
         self._calendar_changes = 0
+        self._planner = clocks.Planner()  # counts the due times of the clock's alert climbs
         self._assignments = 0
         self._finished = False  # returned (or cancelled) and back at the issuer
 
@@ -116,11 +117,12 @@ class SlipWorkflow:
                 ),
             )
             if self._calendar_changes != seen:
-                if await clocks.retime(clock, input.escalate_every):
+                self._planner.calendar_changed()
+                if await clocks.retime(self._planner, clock, input.escalate_every):
                     await self._report_clock()
                 continue
             if not woken:
-                alarm = await clocks.ring(clock, input.escalate_every)
+                alarm = await clocks.ring(self._planner, clock, input.escalate_every)
                 await self._alarm(alarm)
         if self._answer is None:
             result = await self._cancelled()

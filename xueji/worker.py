@@ -13,7 +13,7 @@ from pathlib import Path
 
 from temporalio.client import Client
 from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+from temporalio.worker.workflow_sandbox import SandboxRestrictions
 
 import workflows
 from activities.calendar import CalendarActivities
@@ -41,6 +41,7 @@ from workflows.digest import DigestWorkflow
 from workflows.outbox import OutboxDeliveryWorkflow
 from workflows.retime import RetimeWorkflow
 from workflows.slip import SlipWorkflow
+from xueji.sandbox import LeanSandboxedWorkflowRunner
 
 log = logging.getLogger("xueji.worker")
 
@@ -50,8 +51,8 @@ log = logging.getLogger("xueji.worker")
 # only and import the rest passed through already; `domain` is pure rules, no I/O (the layer
 # rule). Loaded once per process they save that work per case and per slip: about 6 % of the
 # worker's CPU a path (bench/README.md). The sandbox's guard on the workflow code (no clock,
-# random or I/O) is what it was.
-WORKFLOW_RUNNER = SandboxedWorkflowRunner(
+# random or I/O) is what it was; so is it with the lean runner (xueji/sandbox.py).
+WORKFLOW_RUNNER = LeanSandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows", "domain")
 )
 
@@ -83,6 +84,7 @@ def build_worker(client: Client, settings: Settings) -> Worker:
             DigestWorkflow,
         ],
         activities=[
+            calendar.workday_window,
             calendar.plan_deadline,
             calendar.plan_campaign,
             org.route_complaint,

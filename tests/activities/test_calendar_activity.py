@@ -2,14 +2,14 @@
 directory re-read when an administrator loads a new year."""
 
 import json
-from datetime import datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.calendar import CalendarActivities
+from activities.calendar import WINDOW_DAYS, CalendarActivities
 from domain.workdays import SHANGHAI
 from store.calendar import DirectoryCalendar
 from workflows.messages.activities import DeadlinePlan, PlanRequest
@@ -80,3 +80,26 @@ async def test_plan_reminds_at_the_end_of_the_working_day_before(tmp_path: Path)
     )
     assert plan.due == datetime(2026, 10, 8, 23, 59, 59, tzinfo=SHANGHAI)
     assert plan.remind_at == datetime(2026, 9, 30, 23, 59, 59, tzinfo=SHANGHAI)
+
+
+async def test_the_window_starts_on_the_beijing_day_and_follows_a_loaded_year(
+    tmp_path: Path,
+) -> None:
+    activities = CalendarActivities(DirectoryCalendar(tmp_path))
+    env = ActivityEnvironment()
+    start = datetime(2026, 12, 29, 17, 30, tzinfo=UTC)  # 30 December, 01:30 in Beijing
+
+    before = await env.run(activities.workday_window, start)
+    assert (before.first, len(before.days), before.estimated_years) == (
+        date(2026, 12, 30),
+        WINDOW_DAYS,
+        [2027, 2028],
+    )
+    assert before.days[:7] == "1100011"  # 2027-01-01 a holiday by the rules, the 4th worked
+
+    (tmp_path / "2027.json").write_text(
+        json.dumps({"year": 2027, "holidays": ["2027-01-01", "2027-01-04"], "workdays": []}),
+        encoding="utf-8",
+    )
+    after = await env.run(activities.workday_window, start)
+    assert (after.days[:7], after.estimated_years) == ("1100001", [2028])

@@ -115,7 +115,7 @@ async def test_a_registration_is_one_trace_from_the_api_to_the_activities(
     names = {(span.service, span.name) for span in trace}
     assert ("xueji-api", "StartWorkflow:ComplaintWorkflow") in names
     assert ("xueji-worker", "RunWorkflow:ComplaintWorkflow") in names
-    for activity in ("route_complaint", "plan_deadline", "record_case"):
+    for activity in ("route_complaint", "workday_window", "record_case"):
         assert ("xueji-worker", f"RunActivity:{activity}") in names
     # What the complainant wrote stays out of every span.
     seen = repr([(span.name, span.attributes) for span in collector.spans])

@@ -444,3 +444,64 @@ def test_deadline_is_end_of_a_shanghai_working_day_after_the_event(
     assert deadline > event_at
     assert deadline.date() > event_at.astimezone(SHANGHAI).date()
     assert CALENDAR.is_workday(deadline.date())
+
+
+# --- the window of working days workflow code counts in -------------------------------------
+
+
+def test_a_window_counts_the_national_day_as_the_calendar_does() -> None:
+    received = datetime(2026, 9, 30, 10, 15, tzinfo=SHANGHAI)
+    window = CALENDAR.window(date(2026, 9, 30), 400)
+
+    assert window.plan(received, 3) == (
+        datetime(2026, 10, 10, 23, 59, 59, tzinfo=SHANGHAI),  # the make-up Saturday
+        datetime(2026, 10, 9, 23, 59, 59, tzinfo=SHANGHAI),
+        False,
+    )
+    # One working day: reminded at the end of the day it started.
+    assert window.plan(received, 1) == (
+        datetime(2026, 10, 8, 23, 59, 59, tzinfo=SHANGHAI),
+        datetime(2026, 9, 30, 23, 59, 59, tzinfo=SHANGHAI),
+        False,
+    )
+
+
+def test_a_window_flags_a_due_time_in_an_estimated_year() -> None:
+    window = CALENDAR.window(date(2026, 12, 1), 400)
+
+    assert window.estimated_years == [2027, 2028]  # 400 days reach into 2028
+    assert window.plan(datetime(2026, 12, 30, 9, tzinfo=SHANGHAI), 3) == (
+        datetime(2027, 1, 5, 23, 59, 59, tzinfo=SHANGHAI),
+        datetime(2027, 1, 4, 23, 59, 59, tzinfo=SHANGHAI),
+        True,
+    )
+    assert window.plan(datetime(2026, 12, 1, 9, tzinfo=SHANGHAI), 3)[2] is False  # type: ignore[index]
+
+
+def test_a_window_says_where_it_does_not_reach() -> None:
+    window = CALENDAR.window(date(2026, 10, 1), 30)
+
+    assert window.days.startswith("00000001110")  # 1–7 October off, the 10th a make-up day
+    assert window.plan(datetime(2026, 9, 30, 23, tzinfo=SHANGHAI), 1) is None  # before it
+    assert window.plan(datetime(2026, 10, 20, 9, tzinfo=SHANGHAI), 30) is None  # beyond it
+    assert window.plan(datetime(2026, 10, 20, 9), 3) is None  # naive: the calendar refuses
+    assert window.plan(datetime(2026, 10, 20, 9, tzinfo=SHANGHAI), 0) is None
+
+
+@PROPERTY
+@given(
+    st.datetimes(min_value=datetime(2000, 1, 2), max_value=datetime(2040, 12, 30), timezones=ZONES),
+    COUNTS,
+    st.integers(min_value=0, max_value=3),
+)
+def test_a_window_gives_what_the_calendar_gives(event_at: datetime, n: int, lead: int) -> None:
+    day = event_at.astimezone(SHANGHAI).date()
+    window = CALENDAR.window(day - timedelta(days=lead), 400)
+    due = CALENDAR.deadline(event_at, n)
+    eve = CALENDAR.add_workdays(day, n - 1)
+
+    assert window.plan(event_at, n) == (
+        due,
+        datetime.combine(eve, workdays.END_OF_DAY, tzinfo=SHANGHAI),
+        CALENDAR.is_estimated(day, due.date()),
+    )

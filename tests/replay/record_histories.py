@@ -200,6 +200,9 @@ PATHS: dict[str, tuple[dict[str, Any], Callable[[Process, Case], Awaitable[None]
     # recorded with the one-look-up-one-record and slip-one-record-per-passage patches
     "reviewed_fewer": ({}, reviewed),
     "school_fewer": ({}, at_a_school),
+    # recorded with due-times-counted-in-workflow (the alerts' climbs too: overdue)
+    "reviewed_window": ({}, reviewed),
+    "overdue_window": ({}, overdue),
 }
 
 

@@ -33,6 +33,8 @@ def test_every_main_path_is_recorded() -> None:
         "reviewed",
         "reviewed_fewer",
         "school_fewer",
+        "reviewed_window",
+        "overdue_window",
     }
 
 

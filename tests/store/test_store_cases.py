@@ -35,8 +35,9 @@ from store.cases import (
     timeline,
 )
 from store.db import make_engine, session_scope
-from store.models import Case, CaseAccess, CaseClock, CaseSlip, OutboxRow, TimelineRow
+from store.models import Case, CaseAccess, CaseClock, CaseSlip, OutboxRow, TimelineRow, Unit
 from store.sealing import Sealer
+from store.tree import TreeRows
 
 SEALER = Sealer(DEV_KEY_SPEC)
 LOOKUP_KEY = parse_lookup_key(DEV_LOOKUP_KEY)
@@ -279,3 +280,23 @@ def test_records_written_at_once_keep_every_unit_on_every_route(engine: Engine) 
         with Session(engine) as session:
             units = session.exec(select(CaseAccess.unit_code).where(CaseAccess.case_id == case_id))
             assert sorted(units) == ["000000", "130000", "130100", "130102", "130104", "130105"]
+
+
+def test_records_of_one_transaction_share_the_tree_rows_and_the_next_reads_them_again(
+    engine: Engine,
+) -> None:
+    with Session(engine) as session:
+        session.connection()  # a transaction has begun
+        rows = TreeRows.of(session)
+        assert rows.chain("130102") == ["000000", "130000", "130100", "130102"]
+        assert TreeRows.of(session) is rows
+        unit = session.get(Unit, "130102")
+        assert unit is not None
+        unit.parent_code = "130000"  # moved up a level by an administrator, say
+        session.add(unit)
+        session.commit()
+
+        session.connection()
+        assert TreeRows.of(session) is not rows
+        assert TreeRows.of(session).chain("130102") == ["000000", "130000", "130102"]
+        session.rollback()

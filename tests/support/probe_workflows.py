@@ -30,3 +30,12 @@ class TimerProbe:
     async def run(self, seconds: float) -> datetime:
         await asyncio.sleep(seconds)
         return workflow.now()
+
+
+@workflow.defn(failure_exception_types=[Exception])
+class ClockReader:
+    """Reads the machine's clock in workflow code, which the sandbox must refuse."""
+
+    @workflow.run
+    async def run(self) -> str:
+        return datetime.now().isoformat()
