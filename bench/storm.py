@@ -6,8 +6,8 @@ the same instant, and their reminders all at the same instant before it.
 Starts the dev server as `make run` does (`temporal server start-dev` with its SQLite file,
 xueji.dev.temporal_command) on a temporary data folder and store with the demo tree, then:
 
-1. the worker as its own process (bench/storm_worker.py: the real worker with plan_deadline
-   replaced so that the clocks fall due at a chosen instant, see there), and N complaints
+1. the worker as its own process (bench/storm_worker.py: the real worker with the calendar's
+   activities replaced so that the clocks fall due at a chosen instant, see there), and N complaints
    registered now (each ends at 验证下发 with one open clock, the handling unit's). Once every
    case is there, two storms: at `remind_at` every clock's reminder (临期提醒, the storm one
    working day before), at `due` (`--gap` seconds later) every clock's overdue alert (超期督办).
