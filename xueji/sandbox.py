@@ -4,8 +4,8 @@ The sandbox runs the workflow code in its own module namespace. To reach it, the
 short piece of Python source through `exec()` (which compiles it every time): once per
 activation, and once or twice per payload for the payload's serialization context (which
 workflow a payload belongs to, what the codec binds it to) and its external-store context.
-On a complaint's path those compiles and the import hook put around each one were a sixth
-of the worker's CPU (bench/README.md).
+On a complaint's path those compiles and the import hook put around each one were about a
+sixth of the worker's busy time in a profile (bench/README.md).
 
 Here each piece of source is compiled once per process, and the two context look-ups are
 asked of the sandboxed instance directly: they read the workflow's own pending commands and
