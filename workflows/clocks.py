@@ -26,7 +26,10 @@ A = TypeVar("A")
 R = TypeVar("R")
 _RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 # Due times are counted in workflow code, in a window of working days one activity hands it;
-# histories from before asked the plan_deadline activity for each.
+# histories from before asked the plan_deadline activity for each. A case asks for the patch
+# once, first thing as it starts (workflows/complaint.py), and tells its slips in their input:
+# asked just after a local activity, a patch can read as absent on replay, when the original
+# workflow task ended right after that activity and recorded the patch in the next one.
 COUNTED_HERE = "due-times-counted-in-workflow"
 
 
@@ -54,20 +57,22 @@ async def call(activity: Callable[[Any, A], Awaitable[R]], arg: A) -> R:
 class Planner:
     """The due times of one workflow's clocks.
 
-    They are counted in the window of working days it holds (WorkdayWindow), asked of the
-    calendar activity (one local activity) when it holds none that reaches, and forgotten when
-    the calendar changes. Where even a new window does not reach, or for what the calendar
-    refuses, the calendar activity plans the due time itself (and says why it refuses).
+    `counting` (COUNTED_HERE): they are counted in the window of working days it holds
+    (WorkdayWindow), asked of the calendar activity (one local activity) when it holds none
+    that reaches, and forgotten when the calendar changes. Otherwise (histories from before),
+    where even a new window does not reach, or for what the calendar refuses, the calendar
+    activity plans each due time itself (and says why it refuses).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, counting: bool = False) -> None:
+        self.counting = counting
         self.window: WorkdayWindow | None = None
 
     def calendar_changed(self) -> None:
         self.window = None
 
     async def plan(self, start: datetime, working_days: int) -> DeadlinePlan:
-        if workflow.patched(COUNTED_HERE):
+        if self.counting:
             planned = self.window.plan(start, working_days) if self.window else None
             if planned is None:
                 self.window = await call(CalendarActivityInterface.workday_window, start)

@@ -59,6 +59,7 @@ class ComplaintWorkflow:
     @workflow.run
     async def run(self, input: ComplaintInput) -> CaseView:
         case = self._case
+        case.planner.counting = workflow.patched(clocks.COUNTED_HERE)  # first: see there
         await register(case)
         while True:
             await self._work()

@@ -106,6 +106,7 @@ async def _start(case: CaseState, slip: SlipState, instructions: str, days: int)
             instructions=instructions,
             working_days=days,
             escalate_every=case.policy.escalate_every,
+            count_due_times=case.planner.counting,
         ),
         id=f"{case.input.complaint_id}.{slip.slip_id}",
     )

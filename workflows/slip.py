@@ -58,7 +58,8 @@ class SlipWorkflow:
         self._answer: SlipAnswer | None = None
         self._cancel_reason: str | None = None
         self._calendar_changes = 0
-        self._planner = clocks.Planner()  # counts the due times of the clock's alert climbs
+        # Counts the due times of the clock's alert climbs.
+        self._planner = clocks.Planner(counting=input.count_due_times)
         self._assignments = 0
         self._finished = False  # returned (or cancelled) and back at the issuer
 

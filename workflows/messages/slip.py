@@ -15,6 +15,9 @@ class SlipInput:
     instructions: str  # PII possible
     working_days: int
     escalate_every: int
+    # The case counts due times in workflow code (workflows.clocks.COUNTED_HERE): so does the
+    # slip, for its alert's climbs. Absent in the inputs of slips issued before it.
+    count_due_times: bool = False
 
 
 @dataclass(kw_only=True)
