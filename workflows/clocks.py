@@ -57,11 +57,11 @@ async def call(activity: Callable[[Any, A], Awaitable[R]], arg: A) -> R:
 class Planner:
     """The due times of one workflow's clocks.
 
-    `counting` (COUNTED_HERE): they are counted in the window of working days it holds
-    (WorkdayWindow), asked of the calendar activity (one local activity) when it holds none
-    that reaches, and forgotten when the calendar changes. Otherwise (histories from before),
-    where even a new window does not reach, or for what the calendar refuses, the calendar
-    activity plans each due time itself (and says why it refuses).
+    With `counting` (COUNTED_HERE) they are counted in the window of working days it holds
+    (WorkdayWindow): asked of the calendar activity (one local activity) when it holds none
+    that reaches, forgotten when the calendar changes. Without it (histories from before), and
+    where even a new window does not reach or the calendar refuses the request, the calendar
+    activity plans the due time itself (and says why it refuses).
     """
 
     def __init__(self, *, counting: bool = False) -> None:
