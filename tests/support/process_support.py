@@ -33,6 +33,7 @@ from domain.process import Channel, Stage
 from domain.records import Complainant
 from domain.workdays import SHANGHAI
 from store.db import engine_for, session_scope
+from store.models import TimelineRow
 from store.sealing import Sealer
 from tests.support.demo import CHANG_AN_SCHOOL, PROVINCE, QIAO_XI_SCHOOL
 from tests.support.stores import DEMO_TREE, copy_sqlite
@@ -157,6 +158,17 @@ async def settled(case: WorkflowHandle[Any, Any], stage: Stage) -> CaseView:
     return await eventually(
         there, interval=0.02, failure=lambda: f"case stayed at {seen[-1]}, expected {stage}"
     )
+
+
+async def slips_arrived(process: Process, case_id: str, count: int) -> None:
+    """Once `count` slips of the case have reached their units (each slip's first record is
+    written): a test that ends then leaves nothing in flight when its worker stops."""
+
+    async def arrived() -> bool:
+        rows = process.rows(TimelineRow, case_id=case_id, kind="slip_received")
+        return len(rows) == count
+
+    await eventually(arrived, failure=f"{count} slips never reached their units")
 
 
 async def following_up(case: WorkflowHandle[Any, Any]) -> CaseView:

@@ -20,7 +20,13 @@ from core.keys import DEV_KEY_SPEC, Keyring
 from domain.process import Stage
 from store.models import Case, TimelineRow
 from tests.support.demo import CHANG_AN, CITY, QIAO_XI
-from tests.support.process_support import Process, running_process, settled, state
+from tests.support.process_support import (
+    Process,
+    running_process,
+    settled,
+    slips_arrived,
+    state,
+)
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages.complaint import IssueSlips, Withdraw
 
@@ -54,6 +60,7 @@ async def unchanged_and_still_working(process: Process, case_id: str) -> None:
     )
     assert view.stage is Stage.VERIFICATION and view.outcome == ""
     assert [slip.slip_id for slip in view.slips] == ["V1", "V2"]  # none issued before
+    await slips_arrived(process, case_id, 2)
     assert [case.outcome for case in process.rows(Case, id=case_id)] == [""]
     kinds = {row.kind for row in process.rows(TimelineRow, case_id=case_id)}
     assert "withdrawn" not in kinds

@@ -12,11 +12,9 @@ from temporalio.worker import Worker
 
 from core.codec import bound_workflow_id
 from domain.process import Stage
-from store.models import TimelineRow
 from tests.support.demo import CHANG_AN, CITY, QIAO_XI
 from tests.support.probe_workflows import ClockReader
-from tests.support.process_support import Process, settled
-from tests.support.waiting import eventually
+from tests.support.process_support import Process, settled, slips_arrived
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages.complaint import IssueSlips
 from xueji.sandbox import LeanSandboxedWorkflowRunner
@@ -49,12 +47,7 @@ async def test_each_payload_is_bound_to_the_workflow_it_belongs_to(process: Proc
         ComplaintWorkflow.issue_verification,
         IssueSlips(actor_unit=CITY, addressees=[CHANG_AN, QIAO_XI], instructions="请核查"),
     )
-
-    async def both_received() -> bool:  # and so nothing left in flight when the worker stops
-        received = process.rows(TimelineRow, case_id=case.id, kind="slip_received")
-        return len(received) == 2
-
-    await eventually(both_received, failure="the slips never reached their units")
+    await slips_arrived(process, case.id, 2)
     plain = process.env.client
     raw = Client(
         plain.service_client, namespace=plain.namespace, data_converter=DataConverter.default
