@@ -174,20 +174,20 @@ class Run:
     cases: int = 0
     seconds: float = 0.0
     trips: int = 0
-    cpu_ms: tuple[float, float] = (0.0, 0.0)  # CPU per path: this process, the dev server
+    cpu_s: tuple[float, float] = (0.0, 0.0)  # CPU seconds in all: this process, the dev server
 
     def add(self, turn: Run) -> None:
         """Take in one more turn."""
-        cases = self.cases + turn.cases
-        self.cpu_ms = (
-            (self.cpu_ms[0] * self.cases + turn.cpu_ms[0] * turn.cases) / cases,
-            (self.cpu_ms[1] * self.cases + turn.cpu_ms[1] * turn.cases) / cases,
-        )
-        self.cases, self.seconds, self.trips = (
-            cases,
-            self.seconds + turn.seconds,
-            self.trips + turn.trips,
-        )
+        self.cases += turn.cases
+        self.seconds += turn.seconds
+        self.trips += turn.trips
+        self.cpu_s = (self.cpu_s[0] + turn.cpu_s[0], self.cpu_s[1] + turn.cpu_s[1])
+
+    @property
+    def cpu_ms(self) -> tuple[float, float]:
+        """CPU per path, in ms: this process (worker, clients), the dev server."""
+        this, server = self.cpu_s
+        return 1000 * this / self.cases, 1000 * server / self.cases
 
     @property
     def rate(self) -> float:
@@ -214,7 +214,7 @@ async def concurrently(
     await asyncio.gather(*(one() for _ in range(cases)))
     seconds = time.perf_counter() - started
     this, server = (
-        1000 * (sum(process.cpu_times()[:2]) - before) / cases
+        sum(process.cpu_times()[:2]) - before
         for process, before in zip(processes, cpu_before, strict=True)
     )
     return Run(cases, seconds, trips.count, (this, server))
