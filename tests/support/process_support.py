@@ -23,6 +23,7 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.converter import DataConverter
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
@@ -158,6 +159,13 @@ async def settled(case: WorkflowHandle[Any, Any], stage: Stage) -> CaseView:
     return await eventually(
         there, interval=0.02, failure=lambda: f"case stayed at {seen[-1]}, expected {stage}"
     )
+
+
+def client_with(process: Process, converter: DataConverter) -> Client:
+    """A client of the process's server with another data converter: the SDK's plain one to
+    read histories as stored, or one that seals differently."""
+    client = process.env.client
+    return Client(client.service_client, namespace=client.namespace, data_converter=converter)
 
 
 async def slips_arrived(process: Process, case_id: str, count: int) -> None:

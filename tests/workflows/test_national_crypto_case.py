@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio.client import Client
 from temporalio.converter import DataConverter
 
 from core.codec import ENCODING, KEY_ID_METADATA
@@ -22,6 +21,7 @@ from tests.support.process_support import (
     NAME,
     PHONE,
     Process,
+    client_with,
     running_process,
     settled,
 )
@@ -71,11 +71,7 @@ async def test_a_whole_case_under_each_choice_of_algorithms(process: Process) ->
 
     # Temporal: every payload sealed under the configured payload key, nothing in clear.
     payload_key = settings.payload_keys.partition(":")[0].encode()
-    raw = Client(
-        process.env.client.service_client,
-        namespace=process.env.client.namespace,
-        data_converter=DataConverter.default,
-    )
+    raw = client_with(process, DataConverter.default)
     history = await raw.get_workflow_handle(case.id).fetch_history()
     text = history.to_json()
     assert NAME not in text and base64.b64encode(NAME.encode()).decode() not in text

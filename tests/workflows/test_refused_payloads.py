@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from temporalio.api.common.v1 import Payload
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 
@@ -22,6 +22,7 @@ from store.models import Case, TimelineRow
 from tests.support.demo import CHANG_AN, CITY, QIAO_XI
 from tests.support.process_support import (
     Process,
+    client_with,
     running_process,
     settled,
     slips_arrived,
@@ -43,11 +44,6 @@ class SealsForAnotherCase(EncryptionCodec):
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         return [self.encrypt(payload, "case-another") for payload in payloads]
-
-
-def client_with(process: Process, converter: Any) -> Client:
-    client = process.env.client
-    return Client(client.service_client, namespace=client.namespace, data_converter=converter)
 
 
 async def unchanged_and_still_working(process: Process, case_id: str) -> None:

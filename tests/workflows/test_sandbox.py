@@ -5,7 +5,7 @@ import uuid
 from typing import Any
 
 import pytest
-from temporalio.client import Client, WorkflowFailureError
+from temporalio.client import WorkflowFailureError
 from temporalio.converter import DataConverter
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
@@ -14,7 +14,7 @@ from core.codec import bound_workflow_id
 from domain.process import Stage
 from tests.support.demo import CHANG_AN, CITY, QIAO_XI
 from tests.support.probe_workflows import ClockReader
-from tests.support.process_support import Process, settled, slips_arrived
+from tests.support.process_support import Process, client_with, settled, slips_arrived
 from workflows.complaint import ComplaintWorkflow
 from workflows.messages.complaint import IssueSlips
 from xueji.sandbox import LeanSandboxedWorkflowRunner
@@ -48,10 +48,7 @@ async def test_each_payload_is_bound_to_the_workflow_it_belongs_to(process: Proc
         IssueSlips(actor_unit=CITY, addressees=[CHANG_AN, QIAO_XI], instructions="请核查"),
     )
     await slips_arrived(process, case.id, 2)
-    plain = process.env.client
-    raw = Client(
-        plain.service_client, namespace=plain.namespace, data_converter=DataConverter.default
-    )
+    raw = client_with(process, DataConverter.default)
     events = (await raw.get_workflow_handle(case.id).fetch_history()).events
     children: dict[str, Any] = {
         e.start_child_workflow_execution_initiated_event_attributes.workflow_id: [
